@@ -1,0 +1,173 @@
+"""The workflow rules that the chaincode and the Django app must agree on.
+
+Plain Python with no Django import: the chaincode enforces these on the ledger, and
+``clearance/`` imports the same definitions so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from enum import StrEnum
+
+# ISO 3779 vehicle identification number: 17 characters; I, O and Q are never used because
+# they are easily mistaken for 1 and 0.
+VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+
+
+class RuleViolation(Exception):
+    """A request that the workflow rules refuse; retrying it unchanged cannot help."""
+
+    code = "rule_violation"
+
+
+class TransitionNotAllowed(RuleViolation):
+    """The move from the current status to the requested one is not part of the workflow."""
+
+    code = "transition_not_allowed"
+
+
+class NotAuthorised(RuleViolation):
+    """The caller's organisation may not make this change."""
+
+    code = "not_authorised"
+
+
+class OrgKind(StrEnum):
+    LTO = "LTO"
+    HPG = "HPG"
+    INSURANCE = "INSURANCE"
+    EMISSION = "EMISSION"
+
+
+# The organisation kinds that clear vehicles; LTO is the registrar, not a clearer.
+CLEARANCE_KINDS: tuple[OrgKind, ...] = (OrgKind.HPG, OrgKind.INSURANCE, OrgKind.EMISSION)
+
+
+class ClearanceStatus(StrEnum):
+    PENDING = "pending"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+
+# "" stands for "no request yet": opening a request is the move "" -> pending.
+NEW = ""
+
+# Who may make each move: the registrar (LTO) or the organisation the request is for.
+REGISTRAR = "registrar"
+CLEARER = "clearer"
+
+CLEARANCE_TRANSITIONS: dict[tuple[str, str], str] = {
+    (NEW, ClearanceStatus.PENDING): REGISTRAR,
+    (ClearanceStatus.PENDING, ClearanceStatus.IN_REVIEW): CLEARER,
+    (ClearanceStatus.IN_REVIEW, ClearanceStatus.APPROVED): CLEARER,
+    (ClearanceStatus.IN_REVIEW, ClearanceStatus.REJECTED): CLEARER,
+    (ClearanceStatus.IN_REVIEW, ClearanceStatus.RETURNED): CLEARER,
+    # The owner's corrections are filed through the LTO, which signs the resubmission.
+    (ClearanceStatus.RETURNED, ClearanceStatus.PENDING): REGISTRAR,
+    (ClearanceStatus.PENDING, ClearanceStatus.CANCELLED): REGISTRAR,
+    (ClearanceStatus.IN_REVIEW, ClearanceStatus.CANCELLED): REGISTRAR,
+    (ClearanceStatus.RETURNED, ClearanceStatus.CANCELLED): REGISTRAR,
+}
+
+CLEARANCE_DECISIONS = (
+    ClearanceStatus.APPROVED,
+    ClearanceStatus.REJECTED,
+    ClearanceStatus.RETURNED,
+)
+CLEARANCE_OPEN = (ClearanceStatus.PENDING, ClearanceStatus.IN_REVIEW, ClearanceStatus.RETURNED)
+
+
+class ApplicationStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    AWAITING_CLEARANCES = "awaiting_clearances"
+    CLEARED = "cleared"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+_A = ApplicationStatus
+APPLICATION_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        (_A.DRAFT, _A.SUBMITTED),
+        (_A.DRAFT, _A.CANCELLED),
+        (_A.SUBMITTED, _A.UNDER_REVIEW),
+        (_A.SUBMITTED, _A.CANCELLED),
+        (_A.UNDER_REVIEW, _A.AWAITING_CLEARANCES),
+        (_A.UNDER_REVIEW, _A.RETURNED),
+        (_A.UNDER_REVIEW, _A.REJECTED),
+        (_A.AWAITING_CLEARANCES, _A.CLEARED),
+        (_A.AWAITING_CLEARANCES, _A.RETURNED),
+        (_A.AWAITING_CLEARANCES, _A.REJECTED),
+        (_A.AWAITING_CLEARANCES, _A.CANCELLED),
+        (_A.RETURNED, _A.SUBMITTED),
+        (_A.RETURNED, _A.AWAITING_CLEARANCES),
+        (_A.RETURNED, _A.CANCELLED),
+        (_A.CLEARED, _A.APPROVED),
+        (_A.CLEARED, _A.REJECTED),
+    }
+)
+
+
+def check_application_transition(current: str, target: str) -> None:
+    """Raise TransitionNotAllowed unless the application may move from current to target."""
+    if (current, target) not in APPLICATION_TRANSITIONS:
+        raise TransitionNotAllowed(
+            f"An application that is {_label(current)} cannot become {_label(target)}."
+        )
+
+
+def clearance_actor_role(current: str, target: str) -> str:
+    """Return who may make this clearance move (REGISTRAR or CLEARER), or refuse the move."""
+    try:
+        return CLEARANCE_TRANSITIONS[(current, target)]
+    except KeyError:
+        raise TransitionNotAllowed(
+            f"A clearance request that is {_label(current) or 'new'} cannot become "
+            f"{_label(target)}."
+        ) from None
+
+
+def check_clearance_authority(*, kind: str, current: str, target: str, actor_kind: str) -> None:
+    """Refuse the move unless an organisation of ``actor_kind`` may make it for ``kind``."""
+    if kind not in CLEARANCE_KINDS:
+        raise RuleViolation(f"Unknown clearance kind {kind!r}.")
+    role = clearance_actor_role(current, target)
+    allowed = OrgKind.LTO if role == REGISTRAR else kind
+    if actor_kind != allowed:
+        raise NotAuthorised(
+            f"Only {allowed} may move a {kind} clearance from {_label(current) or 'new'} "
+            f"to {_label(target)}; the caller acts for {actor_kind or 'no known organisation'}."
+        )
+
+
+def _label(status: str) -> str:
+    return status.replace("_", " ")
+
+
+# Which organisation kind each Fabric MSP signs for. The chaincode learns the caller's MSP from
+# the transaction's creator, never from arguments. Deployments can name their MSPs differently
+# with the TALAAN_MSP_KINDS environment variable (a JSON object), read when a call needs it.
+DEFAULT_MSP_KINDS: dict[str, str] = {
+    "LTOMSP": OrgKind.LTO,
+    "HPGMSP": OrgKind.HPG,
+    "InsuranceMSP": OrgKind.INSURANCE,
+    "EmissionMSP": OrgKind.EMISSION,
+}
+
+
+def msp_kinds() -> dict[str, str]:
+    """Return the MSP-id-to-organisation-kind map in force for this process."""
+    override = os.environ.get("TALAAN_MSP_KINDS")
+    if not override:
+        return DEFAULT_MSP_KINDS
+    parsed = json.loads(override)
+    return {str(msp): OrgKind(kind) for msp, kind in parsed.items()}

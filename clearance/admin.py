@@ -1,0 +1,101 @@
+from django.contrib import admin
+
+from clearance.models import (
+    ClearanceRequest,
+    ClearanceRequirement,
+    ClearanceStatusChange,
+    EmissionClearanceDetail,
+    EmissionLimit,
+    HpgClearanceDetail,
+    InsuranceClearanceDetail,
+    Membership,
+    Organisation,
+)
+from talaan.admin_mixins import ReadOnlyAdmin
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "code", "msp_id", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "code", "msp_id"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organisation", "role", "is_active"]
+    list_filter = ["role", "is_active", "organisation__kind"]
+    search_fields = ["user__username", "organisation__name"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(ClearanceRequirement)
+class ClearanceRequirementAdmin(admin.ModelAdmin):
+    list_display = ["application_type", "kind"]
+    list_filter = ["application_type", "kind"]
+
+
+@admin.register(EmissionLimit)
+class EmissionLimitAdmin(admin.ModelAdmin):
+    list_display = ["fuel", "max_co_percent", "max_hc_ppm", "max_opacity_percent", "validity_days"]
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = ClearanceStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in ClearanceStatusChange._meta.fields]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ClearanceRequest)
+class ClearanceRequestAdmin(admin.ModelAdmin):
+    list_display = ["application", "kind", "organisation", "status", "assigned_to", "due_at"]
+    list_filter = ["kind", "status", "organisation"]
+    search_fields = ["application__reference", "application__vehicle__vin", "public_id"]
+    raw_id_fields = ["application", "assigned_to"]
+    # Status only changes through the workflow services, which write the ledger too.
+    readonly_fields = ["public_id", "status", "decided_at"]
+    date_hierarchy = "due_at"
+    inlines = [StatusChangeInline]
+
+
+@admin.register(ClearanceStatusChange)
+class ClearanceStatusChangeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "request",
+        "from_status",
+        "to_status",
+        "organisation",
+        "ledger_tx_id",
+        "created_at",
+    ]
+    list_filter = ["to_status", "organisation", "ledger_backend"]
+    search_fields = ["request__application__reference", "ledger_tx_id", "change_id"]
+
+
+@admin.register(HpgClearanceDetail)
+class HpgClearanceDetailAdmin(ReadOnlyAdmin):
+    list_display = ["request", "macro_etching_result", "stolen_vehicle_check", "certificate_number"]
+    list_filter = ["macro_etching_result", "stolen_vehicle_check"]
+
+
+@admin.register(InsuranceClearanceDetail)
+class InsuranceClearanceDetailAdmin(ReadOnlyAdmin):
+    list_display = ["request", "insurer", "coc_number", "coverage_start", "coverage_end"]
+    search_fields = ["coc_number", "insurer"]
+
+
+@admin.register(EmissionClearanceDetail)
+class EmissionClearanceDetailAdmin(ReadOnlyAdmin):
+    list_display = ["request", "testing_centre", "test_date", "co_percent", "hc_ppm", "passed"]
+    list_filter = ["passed", "fuel"]

@@ -1,0 +1,245 @@
+"""Organisations, their people, clearance requests, their per-kind details and history."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus, OrgKind
+from registry.models import RegistrationApplication
+from talaan.db import TimestampedModel
+
+Kind = models.TextChoices(
+    "Kind",
+    [
+        (kind.name, (kind.value, kind.value.title() if kind != OrgKind.LTO else "LTO"))
+        for kind in OrgKind
+    ],
+)
+
+CLEARANCE_KIND_CHOICES = [(k, label) for k, label in Kind.choices if k != OrgKind.LTO]
+
+Status = models.TextChoices(
+    "Status",
+    [(s.name, (s.value, s.value.replace("_", " ").capitalize())) for s in ClearanceStatus],
+)
+
+
+class Organisation(TimestampedModel):
+    """The LTO or an external organisation that clears vehicles (HPG, insurer, emission)."""
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=120)
+    msp_id = models.CharField(
+        "Fabric MSP id", max_length=64, help_text="The Fabric MSP this organisation signs as."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TimestampedModel):
+    class Role(models.TextChoices):
+        OFFICER = "officer", "Officer"
+        ADMIN = "admin", "Organisation admin"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.OFFICER)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class ClearanceRequirement(TimestampedModel):
+    """Which clearance kinds an application type needs: data, editable in the admin."""
+
+    application_type = models.CharField(max_length=20, choices=RegistrationApplication.Type.choices)
+    kind = models.CharField(max_length=12, choices=CLEARANCE_KIND_CHOICES)
+
+    class Meta:
+        ordering = ["application_type", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["application_type", "kind"], name="requirement_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_application_type_display()} needs {self.kind}"
+
+
+class EmissionLimit(TimestampedModel):
+    """Pass/fail limits for emission tests, per fuel; a blank fuel is the default row."""
+
+    fuel = models.CharField(max_length=20, blank=True, unique=True)
+    max_co_percent = models.DecimalField(
+        "max CO %", max_digits=5, decimal_places=2, default=Decimal("4.50")
+    )
+    max_hc_ppm = models.PositiveIntegerField("max HC ppm", default=600)
+    max_opacity_percent = models.DecimalField(
+        "max smoke opacity %", max_digits=5, decimal_places=2, default=Decimal("50.00")
+    )
+    validity_days = models.PositiveSmallIntegerField(
+        default=60, help_text="How long before filing a test result stays valid."
+    )
+
+    def __str__(self) -> str:
+        return f"Emission limits ({self.fuel or 'default'})"
+
+
+class ClearanceRequest(TimestampedModel):
+    """One organisation's clearance of one application; its status lives on the ledger too."""
+
+    Kind = Kind
+    Status = Status
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(
+        RegistrationApplication, on_delete=models.PROTECT, related_name="clearance_requests"
+    )
+    kind = models.CharField(max_length=12, choices=CLEARANCE_KIND_CHOICES)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="clearance_requests"
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=ClearanceStatus.PENDING, db_index=True
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_clearances",
+    )
+    remarks = models.TextField(blank=True, help_text="The latest decision's remarks.")
+    due_at = models.DateTimeField(db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["organisation", "status", "due_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind"],
+                condition=~Q(status=ClearanceStatus.CANCELLED),
+                name="one_live_request_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} clearance for {self.application}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in CLEARANCE_OPEN
+
+
+class HpgClearanceDetail(TimestampedModel):
+    class MacroEtching(models.TextChoices):
+        MATCH = "match", "Engine and chassis numbers match"
+        MISMATCH = "mismatch", "Numbers do not match the records"
+        TAMPERED = "tampered", "Signs of tampering"
+
+    class StolenCheck(models.TextChoices):
+        CLEAR = "clear", "Not reported stolen"
+        HIT = "hit", "Reported stolen"
+
+    request = models.OneToOneField(
+        ClearanceRequest, on_delete=models.CASCADE, related_name="hpg_detail"
+    )
+    engine_number_checked = models.CharField(max_length=30)
+    chassis_number_checked = models.CharField(max_length=30)
+    macro_etching_result = models.CharField(max_length=10, choices=MacroEtching.choices)
+    stolen_vehicle_check = models.CharField(max_length=10, choices=StolenCheck.choices)
+    certificate_number = models.CharField(max_length=40, blank=True)
+
+
+class InsuranceClearanceDetail(TimestampedModel):
+    request = models.OneToOneField(
+        ClearanceRequest, on_delete=models.CASCADE, related_name="insurance_detail"
+    )
+    insurer = models.CharField(max_length=120)
+    coc_number = models.CharField("COC number", max_length=40)
+    coverage_start = models.DateField()
+    coverage_end = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(coverage_end__gt=models.F("coverage_start")),
+                name="coverage_ends_after_start",
+            )
+        ]
+
+
+class EmissionClearanceDetail(TimestampedModel):
+    request = models.OneToOneField(
+        ClearanceRequest, on_delete=models.CASCADE, related_name="emission_detail"
+    )
+    testing_centre = models.CharField(max_length=120)
+    certificate_number = models.CharField(max_length=40)
+    test_date = models.DateField()
+    fuel = models.CharField(max_length=20)
+    co_percent = models.DecimalField(
+        "CO %",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    hc_ppm = models.PositiveIntegerField("HC ppm", validators=[MaxValueValidator(100_000)])
+    opacity_percent = models.DecimalField(
+        "smoke opacity %",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    passed = models.BooleanField()
+
+
+class ClearanceStatusChange(models.Model):
+    """Append-only history of a clearance request, each row with its ledger receipt."""
+
+    request = models.ForeignKey(
+        ClearanceRequest, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    change_id = models.UUIDField(unique=True)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    actor_pseudonym = models.CharField(max_length=64)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT)
+    remarks = models.TextField(blank=True)
+    remarks_digest = models.CharField(max_length=64, blank=True)
+    ledger_backend = models.CharField(max_length=20)
+    ledger_tx_id = models.CharField(max_length=128, db_index=True)
+    ledger_block = models.BigIntegerField(null=True)
+    ledger_timestamp = models.DateTimeField()
+    ledger_confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request} {self.from_status or 'new'} → {self.to_status}"

@@ -1,0 +1,357 @@
+"""Every state change of a clearance request, one function each.
+
+Locks are taken in one order everywhere — application, then request, then (inside the
+ledger) the ledger head — so concurrent changes queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from chaincode.rules import (
+    CLEARANCE_DECISIONS,
+    CLEARANCE_OPEN,
+    ApplicationStatus,
+    ClearanceStatus,
+)
+from clearance.details import Findings, save_findings
+from clearance.models import ClearanceRequest, ClearanceStatusChange, Membership, Organisation
+from clearance.selectors import (
+    is_lto_staff,
+    lto_organisation,
+    lto_staff,
+    memberships_of,
+    organisation_people,
+    required_kinds,
+)
+from clearance.transitions import record_clearance_change
+from notifications.models import Event
+from notifications.services import notify
+from registry.models import RegistrationApplication
+from registry.transitions import record_application_change
+from talaan.errors import Conflict, PermissionDenied
+
+_DECISION_EVENTS = {
+    ClearanceStatus.APPROVED: Event.CLEARANCE_APPROVED,
+    ClearanceStatus.REJECTED: Event.CLEARANCE_REJECTED,
+    ClearanceStatus.RETURNED: Event.CLEARANCE_RETURNED,
+}
+
+
+def _lock_application(application_id: int) -> RegistrationApplication:
+    return (
+        RegistrationApplication.objects.select_for_update(of=("self",))
+        .select_related("vehicle", "applicant")
+        .get(pk=application_id)
+    )
+
+
+def _lock_request(request_id: int) -> ClearanceRequest:
+    """Lock the request without waiting: someone holding it is deciding it right now."""
+    try:
+        return (
+            ClearanceRequest.objects.select_for_update(nowait=True, of=("self",))
+            .select_related("organisation", "application__vehicle", "application__applicant")
+            .get(pk=request_id)
+        )
+    except DatabaseError as exc:
+        raise Conflict(
+            "Another officer is acting on this request right now. Reload and try again."
+        ) from exc
+
+
+def _application_of(request_id: int) -> int:
+    application_id = (
+        ClearanceRequest.objects.filter(pk=request_id)
+        .values_list("application_id", flat=True)
+        .first()
+    )
+    if application_id is None:
+        raise ClearanceRequest.DoesNotExist(f"Clearance request {request_id} does not exist.")
+    return application_id
+
+
+def _require_lto_staff(user: AbstractBaseUser) -> Organisation:
+    if not is_lto_staff(user):
+        raise PermissionDenied("Only LTO staff can do this.")
+    return lto_organisation()
+
+
+def _require_member(user: AbstractBaseUser, organisation: Organisation) -> Membership:
+    membership = memberships_of(user).filter(organisation=organisation).first()
+    if membership is None:
+        raise PermissionDenied(f"You do not act for {organisation.name}.")
+    return membership
+
+
+def _link(application: RegistrationApplication) -> str:
+    return reverse("application-detail", args=[application.pk])
+
+
+@transaction.atomic(durable=True)
+def clearance_send_for_clearance(
+    *,
+    application_id: int,
+    actor: AbstractBaseUser,
+    organisation_ids: dict[str, int] | None = None,
+) -> list[ClearanceRequest]:
+    """Open one request per clearance kind the application type needs.
+
+    ``organisation_ids`` picks the organisation for a kind (an owner's chosen insurer,
+    say); otherwise the first active organisation of that kind is asked.
+    """
+    lto = _require_lto_staff(actor)
+    application = _lock_application(application_id)
+    kinds = required_kinds(application.type)
+    if not kinds:
+        raise Conflict(f"No clearances are configured for {application.get_type_display()}.")
+    live = set(
+        application.clearance_requests.exclude(status=ClearanceStatus.CANCELLED).values_list(
+            "kind", flat=True
+        )
+    )
+    if application.status != ApplicationStatus.AWAITING_CLEARANCES:
+        record_application_change(
+            application=application,
+            to_status=ApplicationStatus.AWAITING_CLEARANCES,
+            actor=actor,
+            reason="Sent for clearance.",
+        )
+    chosen = organisation_ids or {}
+    created = []
+    now = timezone.now()
+    for kind in kinds:
+        if kind in live:
+            continue
+        organisation = _organisation_for(kind, chosen.get(kind))
+        request = ClearanceRequest(
+            application=application,
+            kind=kind,
+            organisation=organisation,
+            due_at=now + timedelta(hours=settings.CLEARANCE_SLA_HOURS[kind]),
+        )
+        record_clearance_change(
+            request=request, to_status=ClearanceStatus.PENDING, actor=actor, organisation=lto
+        )
+        notify(
+            recipients=organisation_people(organisation),
+            event=Event.CLEARANCE_REQUESTED,
+            title=f"{kind} clearance requested for {application.reference}",
+            body=f"Please clear {application.vehicle} by {request.due_at:%d %b %Y %H:%M}.",
+            link=_link(application),
+        )
+        created.append(request)
+    return created
+
+
+def _organisation_for(kind: str, organisation_id: int | None) -> Organisation:
+    organisations = Organisation.objects.filter(kind=kind, is_active=True)
+    organisation = (
+        organisations.filter(pk=organisation_id).first()
+        if organisation_id
+        else organisations.first()
+    )
+    if organisation is None:
+        raise Conflict(f"No active {kind} organisation can take this request.")
+    return organisation
+
+
+@transaction.atomic(durable=True)
+def clearance_claim(*, request_id: int, officer: AbstractBaseUser) -> ClearanceStatusChange:
+    """An officer takes a pending request into review."""
+    _lock_application(_application_of(request_id))
+    request = _lock_request(request_id)
+    _require_member(officer, request.organisation)
+    if request.status == ClearanceStatus.IN_REVIEW:
+        raise Conflict(f"{request.assigned_to} is already reviewing this request.")
+    request.assigned_to = officer
+    return record_clearance_change(
+        request=request,
+        to_status=ClearanceStatus.IN_REVIEW,
+        actor=officer,
+        organisation=request.organisation,
+    )
+
+
+@transaction.atomic(durable=True)
+def clearance_decide(
+    *,
+    request_id: int,
+    officer: AbstractBaseUser,
+    decision: ClearanceStatus,
+    remarks: str,
+    findings: Findings | None = None,
+    change_id: uuid.UUID | None = None,
+) -> ClearanceStatusChange:
+    """Approve, reject or return a request under review, with the kind's findings.
+
+    A retry with the same ``change_id`` returns the change already made. When the last
+    required clearance is approved, the application becomes cleared by itself.
+    """
+    if change_id is not None:
+        earlier = ClearanceStatusChange.objects.filter(
+            change_id=change_id, request_id=request_id
+        ).first()
+        if earlier is not None:
+            return earlier
+    if decision not in CLEARANCE_DECISIONS:
+        raise ValidationError({"decision": "Choose approve, reject or return."})
+    application = _lock_application(_application_of(request_id))
+    request = _lock_request(request_id)
+    request.application = application
+    _require_member(officer, request.organisation)
+    if request.status in CLEARANCE_DECISIONS:
+        raise Conflict(f"This request was already {request.status}; nothing was changed.")
+    if decision != ClearanceStatus.APPROVED and not remarks.strip():
+        raise ValidationError(
+            {"remarks": "Say why in the remarks when rejecting or returning a request."}
+        )
+    save_findings(request=request, decision=decision, findings=findings)
+    change = record_clearance_change(
+        request=request,
+        to_status=decision,
+        actor=officer,
+        organisation=request.organisation,
+        remarks=remarks.strip(),
+        change_id=change_id,
+    )
+    notify(
+        recipients=[*lto_staff(), application.applicant],
+        event=_DECISION_EVENTS[decision],
+        title=f"{request.kind} clearance {decision} for {application.reference}",
+        body=remarks.strip(),
+        link=_link(application),
+    )
+    if decision == ClearanceStatus.RETURNED and application.status == (
+        ApplicationStatus.AWAITING_CLEARANCES
+    ):
+        record_application_change(
+            application=application,
+            to_status=ApplicationStatus.RETURNED,
+            actor=officer,
+            reason=f"{request.kind}: {remarks.strip()}",
+        )
+    elif decision == ClearanceStatus.APPROVED:
+        _clear_if_complete(application)
+    return change
+
+
+def _clear_if_complete(application: RegistrationApplication) -> None:
+    """Move the application to cleared once every required kind has an approved request."""
+    if application.status != ApplicationStatus.AWAITING_CLEARANCES:
+        return
+    approved = set(
+        application.clearance_requests.filter(status=ClearanceStatus.APPROVED).values_list(
+            "kind", flat=True
+        )
+    )
+    if not set(required_kinds(application.type)) <= approved:
+        return
+    record_application_change(
+        application=application,
+        to_status=ApplicationStatus.CLEARED,
+        actor=None,
+        reason="Every required clearance is approved.",
+    )
+    notify(
+        recipients=[*lto_staff(), application.applicant],
+        event=Event.APPLICATION_CLEARED,
+        title=f"{application.reference} is cleared",
+        body="Every required clearance is approved; the LTO will now decide the registration.",
+        link=_link(application),
+    )
+
+
+def reopen_returned(
+    *, application: RegistrationApplication, actor: AbstractBaseUser
+) -> list[ClearanceStatusChange]:
+    """Send every returned request of a (locked) application back to pending."""
+    lto = lto_organisation()
+    changes = []
+    returned = application.clearance_requests.select_for_update().filter(
+        status=ClearanceStatus.RETURNED
+    )
+    for request in returned.select_related("organisation").order_by("pk"):
+        request.application = application
+        request.assigned_to = None
+        changes.append(
+            record_clearance_change(
+                request=request,
+                to_status=ClearanceStatus.PENDING,
+                actor=actor,
+                organisation=lto,
+                remarks="Resubmitted with corrections.",
+            )
+        )
+        notify(
+            recipients=organisation_people(request.organisation),
+            event=Event.CLEARANCE_REQUESTED,
+            title=f"{request.kind} clearance resubmitted for {application.reference}",
+            body="The owner corrected the application; please review it again.",
+            link=_link(application),
+        )
+    return changes
+
+
+def cancel_open_requests(
+    *, application: RegistrationApplication, actor: AbstractBaseUser, reason: str
+) -> list[ClearanceStatusChange]:
+    """Cancel every open request of a (locked) application, signed by the LTO."""
+    lto = lto_organisation()
+    changes = []
+    open_requests = application.clearance_requests.select_for_update().filter(
+        status__in=CLEARANCE_OPEN
+    )
+    for request in open_requests.select_related("organisation").order_by("pk"):
+        request.application = application
+        changes.append(
+            record_clearance_change(
+                request=request,
+                to_status=ClearanceStatus.CANCELLED,
+                actor=actor,
+                organisation=lto,
+                remarks=reason,
+            )
+        )
+        notify(
+            recipients=organisation_people(request.organisation),
+            event=Event.CLEARANCE_CANCELLED,
+            title=f"{request.kind} clearance for {application.reference} cancelled",
+            body=reason,
+            link=_link(application),
+        )
+    return changes
+
+
+@transaction.atomic(durable=True)
+def clearance_cancel(
+    *, request_id: int, actor: AbstractBaseUser, reason: str
+) -> ClearanceStatusChange:
+    """LTO staff withdraw one open request (sent to the wrong insurer, say)."""
+    lto = _require_lto_staff(actor)
+    application = _lock_application(_application_of(request_id))
+    request = _lock_request(request_id)
+    request.application = application
+    change = record_clearance_change(
+        request=request,
+        to_status=ClearanceStatus.CANCELLED,
+        actor=actor,
+        organisation=lto,
+        remarks=reason.strip(),
+    )
+    notify(
+        recipients=organisation_people(request.organisation),
+        event=Event.CLEARANCE_CANCELLED,
+        title=f"{request.kind} clearance for {application.reference} cancelled",
+        body=reason.strip(),
+        link=_link(application),
+    )
+    return change

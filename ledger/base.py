@@ -1,0 +1,107 @@
+"""The ledger adapter's interface: what the app asks of any ledger, and what it gets back."""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof that a write is on the ledger: where it landed and how to check it."""
+
+    backend: str
+    tx_id: str
+    block: int | None
+    timestamp: datetime
+    proof: dict[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class ClearanceChange:
+    """One clearance status change, as the chaincode's UpdateClearanceStatus takes it."""
+
+    clearance_id: str
+    vin: str
+    kind: str
+    from_status: str
+    to_status: str
+    change_id: str
+    actor_id: str
+    remarks_digest: str
+    signer_msp: str
+
+    def args(self) -> list[str]:
+        return [
+            self.clearance_id,
+            self.vin,
+            self.kind,
+            self.from_status,
+            self.to_status,
+            self.change_id,
+            self.actor_id,
+            self.remarks_digest,
+        ]
+
+
+@dataclass(frozen=True)
+class VehicleRegistration:
+    """A registered vehicle, as the chaincode's RegisterVehicle takes it."""
+
+    vin: str
+    record_digest: str
+    change_id: str
+    signer_msp: str
+
+    def args(self) -> list[str]:
+        return [self.vin, self.record_digest, self.change_id]
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    detail: str
+
+
+class Ledger(abc.ABC):
+    """A ledger backend. Writes raise LedgerUnavailable or LedgerRejected, never save half."""
+
+    name: str
+
+    @abc.abstractmethod
+    def update_clearance_status(self, change: ClearanceChange) -> Receipt:
+        """Record a clearance status change (chaincode UpdateClearanceStatus)."""
+
+    @abc.abstractmethod
+    def register_vehicle(self, registration: VehicleRegistration) -> Receipt:
+        """Record a registered vehicle (chaincode RegisterVehicle)."""
+
+    @abc.abstractmethod
+    def history(self, vin: str) -> list[dict[str, Any]]:
+        """Every version of a vehicle's ledger record (chaincode GetVehicleHistory)."""
+
+    @abc.abstractmethod
+    def get_change(self, change_id: str) -> dict[str, Any] | None:
+        """What the ledger recorded for a change id, or None (chaincode GetChange)."""
+
+    @abc.abstractmethod
+    def health(self) -> Health:
+        """Whether the ledger answers, for /readyz."""
+
+
+def sha256_hex(text: str) -> str:
+    """The digest under which free text (remarks, records) is anchored on the ledger."""
+    return hashlib.sha256(text.encode()).hexdigest() if text else ""
+
+
+def actor_pseudonym(user_id: int) -> str:
+    """A stable pseudonymous id for a user: the ledger must never carry who they are."""
+    key = settings.LEDGER_PSEUDONYM_KEY.encode()
+    return hmac.new(key, f"user:{user_id}".encode(), hashlib.sha256).hexdigest()

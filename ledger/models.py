@@ -1,0 +1,76 @@
+"""Tables of the embedded ledger: world state, its key history, the hash-chained log."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class WorldState(models.Model):
+    """The chaincode's current key/value state, as a Fabric peer's state database holds it."""
+
+    key = models.CharField(max_length=300, primary_key=True)
+    value = models.TextField()
+    entry = models.ForeignKey(
+        "LedgerEntry", on_delete=models.PROTECT, related_name="+", help_text="Last writer."
+    )
+
+    class Meta:
+        verbose_name = "world state entry"
+        verbose_name_plural = "world state"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class KeyModification(models.Model):
+    """Every write to a key, in ledger order: what GetHistoryForKey reads."""
+
+    key = models.CharField(max_length=300)
+    entry = models.ForeignKey("LedgerEntry", on_delete=models.PROTECT, related_name="+")
+    value = models.TextField(blank=True)
+    is_delete = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["entry_id", "id"]
+        indexes = [models.Index(fields=["key", "entry"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ #{self.entry_id}"
+
+
+class LedgerEntry(models.Model):
+    """One committed transaction, chained to the one before and a leaf of the Merkle tree."""
+
+    seq = models.BigIntegerField(primary_key=True, help_text="Position in the log, from 1.")
+    tx_id = models.CharField(max_length=64, unique=True)
+    function = models.CharField(max_length=64)
+    args = models.JSONField()
+    creator_msp = models.CharField(max_length=64)
+    response = models.TextField(blank=True)
+    write_set = models.JSONField(help_text="[key, value or null for a delete] in write order.")
+    events = models.JSONField(default=list)
+    timestamp = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+    tree_root = models.CharField(max_length=64, help_text="Merkle root of entries 1..seq.")
+    tree_signature = models.CharField(max_length=128, help_text="Ed25519 over the tree head.")
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.function} {self.tx_id[:12]}"
+
+
+class LedgerHead(models.Model):
+    """The single row every append locks: the chain's tip and the tree's right edge."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    size = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+    frontier = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Ledger head at {self.size}"

@@ -1,0 +1,54 @@
+from django.contrib import admin
+
+from registry.models import ApplicationStatusChange, OwnerProfile, RegistrationApplication, Vehicle
+from talaan.admin_mixins import ReadOnlyAdmin
+
+
+@admin.register(OwnerProfile)
+class OwnerProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "mobile_number", "created_at"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "mobile_number"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Vehicle)
+class VehicleAdmin(admin.ModelAdmin):
+    list_display = ["vin", "plate_number", "make", "model", "year", "owner", "is_active"]
+    list_filter = ["is_active", "fuel", "classification", "body_type"]
+    search_fields = ["vin", "plate_number", "engine_number", "chassis_number", "mv_file_number"]
+    raw_id_fields = ["owner"]
+
+
+class ApplicationStatusChangeInline(admin.TabularInline):
+    model = ApplicationStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in ApplicationStatusChange._meta.fields]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(RegistrationApplication)
+class RegistrationApplicationAdmin(admin.ModelAdmin):
+    list_display = ["reference", "type", "status", "applicant", "vehicle", "created_at"]
+    list_filter = ["status", "type"]
+    search_fields = ["reference", "vehicle__vin", "vehicle__plate_number", "applicant__username"]
+    raw_id_fields = ["applicant", "vehicle", "reviewer"]
+    # Status only changes through the workflow services, which write the ledger too.
+    readonly_fields = ["status", "submitted_at", "decided_at"]
+    inlines = [ApplicationStatusChangeInline]
+
+
+@admin.register(ApplicationStatusChange)
+class ApplicationStatusChangeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "application",
+        "from_status",
+        "to_status",
+        "actor",
+        "ledger_tx_id",
+        "created_at",
+    ]
+    list_filter = ["to_status", "ledger_backend"]
+    search_fields = ["application__reference", "ledger_tx_id", "change_id"]

@@ -1,0 +1,262 @@
+"""Load demo organisations, one login per role, and applications in several states.
+
+Everything goes through the workflow services, so the demo ledger is a real one. Running it
+again changes nothing and prints the logins once more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from chaincode.rules import ClearanceStatus
+from clearance import services as clearance_services
+from clearance.details import EmissionReadings, HpgFindings, InsuranceCover
+from clearance.models import ClearanceRequest, Membership, Organisation
+from registry import services as registry_services
+from registry.models import OwnerProfile, RegistrationApplication
+
+DEMO_PASSWORD = "talaan-demo-2026"
+
+ORGANISATIONS = [
+    ("LTO", "lto", "Land Transportation Office", "LTOMSP"),
+    ("HPG", "pnp-hpg", "PNP Highway Patrol Group", "HPGMSP"),
+    ("INSURANCE", "bayanihan-mutual", "Bayanihan Mutual Insurance", "InsuranceMSP"),
+    ("EMISSION", "maharlika-etc", "Maharlika Emission Testing Center", "EmissionMSP"),
+]
+
+# username, full name, organisation code or None for an owner, role
+PEOPLE = [
+    ("lto.admin", "Liza Santos", "lto", Membership.Role.ADMIN, "LTO admin"),
+    ("hpg.officer", "Ramon Cruz", "pnp-hpg", Membership.Role.OFFICER, "HPG officer"),
+    ("hpg.admin", "Teresa Villanueva", "pnp-hpg", Membership.Role.ADMIN, "HPG org admin"),
+    (
+        "insurer.officer",
+        "Paolo Reyes",
+        "bayanihan-mutual",
+        Membership.Role.OFFICER,
+        "Insurance officer",
+    ),
+    (
+        "emission.officer",
+        "Grace Mendoza",
+        "maharlika-etc",
+        Membership.Role.OFFICER,
+        "Emission officer",
+    ),
+    ("owner.juan", "Juan dela Cruz", None, None, "Vehicle owner"),
+    ("owner.maria", "Maria Clara Ibarra", None, None, "Vehicle owner"),
+]
+
+VEHICLES = {
+    "juan-1": dict(
+        vin="JTDBR32E720012345",
+        engine_number="2NZ1234567",
+        chassis_number="NCP920012345",
+        make="Toyota",
+        model="Vios",
+        year=2025,
+        body_type="sedan",
+        colour="White",
+        fuel="gasoline",
+    ),
+    "juan-2": dict(
+        vin="MHFXR12G5P0123456",
+        engine_number="1GD9876543",
+        chassis_number="KUN1260123456",
+        make="Toyota",
+        model="Hilux",
+        year=2026,
+        body_type="pickup",
+        colour="Grey",
+        fuel="diesel",
+    ),
+    "maria-1": dict(
+        vin="MALAM51CAPM123456",
+        engine_number="G4LA5123456",
+        chassis_number="MALAM51CAPM123456X",
+        make="Hyundai",
+        model="Accent",
+        year=2026,
+        body_type="sedan",
+        colour="Red",
+        fuel="gasoline",
+    ),
+    "maria-2": dict(
+        vin="MR2KT9F30N1234567",
+        engine_number="L15Z1234567",
+        chassis_number="GK5N1234567",
+        make="Honda",
+        model="City",
+        year=2022,
+        body_type="sedan",
+        colour="Blue",
+        fuel="gasoline",
+    ),
+    "maria-3": dict(
+        vin="LVVDB11B8PD123456",
+        engine_number="SQRE4T15C123",
+        chassis_number="CHERY8PD123456",
+        make="Chery",
+        model="Tiggo 2",
+        year=2026,
+        body_type="suv",
+        colour="Black",
+        fuel="gasoline",
+    ),
+}
+
+
+class Command(BaseCommand):
+    help = "Load demo data (organisations, a login per role, applications in several states)."
+
+    def handle(self, *args: object, **options: object) -> None:
+        users = self._people()
+        if not RegistrationApplication.objects.exists():
+            self._applications(users)
+        self._print_logins()
+
+    def _people(self) -> dict[str, object]:
+        User = get_user_model()
+        organisations = {}
+        with transaction.atomic():
+            for kind, code, name, msp_id in ORGANISATIONS:
+                organisations[code], _ = Organisation.objects.get_or_create(
+                    code=code, defaults={"kind": kind, "name": name, "msp_id": msp_id}
+                )
+            users = {}
+            for username, full_name, org_code, role, _label in PEOPLE:
+                first, _, last = full_name.rpartition(" ")
+                user, created = User.objects.get_or_create(
+                    username=username,
+                    defaults={
+                        "first_name": first,
+                        "last_name": last,
+                        "email": f"{username}@example.ph",
+                    },
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save(update_fields=["password"])
+                if org_code:
+                    Membership.objects.get_or_create(
+                        user=user, organisation=organisations[org_code], defaults={"role": role}
+                    )
+                else:
+                    OwnerProfile.objects.get_or_create(user=user)
+                users[username] = user
+            admin, created = User.objects.get_or_create(
+                username="admin",
+                defaults={"is_staff": True, "is_superuser": True, "email": "admin@example.ph"},
+            )
+            if created:
+                admin.set_password(DEMO_PASSWORD)
+                admin.save(update_fields=["password"])
+        return users
+
+    def _applications(self, users: dict) -> None:
+        juan, maria, lto = users["owner.juan"], users["owner.maria"], users["lto.admin"]
+        vehicles = {}
+        for key, fields in VEHICLES.items():
+            owner = juan if key.startswith("juan") else maria
+            vehicles[key] = registry_services.vehicle_register(owner=owner, **fields)
+
+        def filed(key: str, owner, kind: str = "new") -> RegistrationApplication:
+            application = registry_services.application_create(
+                applicant=owner, vehicle_id=vehicles[key].pk, type=kind
+            )
+            registry_services.application_submit(application_id=application.pk, actor=owner)
+            return application
+
+        def sent(application: RegistrationApplication) -> dict[str, ClearanceRequest]:
+            registry_services.application_start_review(application_id=application.pk, actor=lto)
+            requests = clearance_services.clearance_send_for_clearance(
+                application_id=application.pk, actor=lto
+            )
+            return {request.kind: request for request in requests}
+
+        # Juan's Vios: fully cleared and registered.
+        vios = filed("juan-1", juan)
+        for request in sent(vios).values():
+            self._approve(users, request, VEHICLES["juan-1"], vios)
+        registry_services.registration_approve(application_id=vios.pk, actor=lto)
+
+        # Juan's Hilux: HPG approved, insurance under review, emission pending.
+        hilux = filed("juan-2", juan)
+        requests = sent(hilux)
+        self._approve(users, requests["HPG"], VEHICLES["juan-2"], hilux)
+        clearance_services.clearance_claim(
+            request_id=requests["INSURANCE"].pk, officer=users["insurer.officer"]
+        )
+
+        # Maria's Accent: submitted, waiting for the LTO.
+        filed("maria-1", maria)
+
+        # Maria's City renewal: emission returned it for a re-test.
+        city = filed("maria-2", maria, "renewal")
+        requests = sent(city)
+        officer = users["emission.officer"]
+        clearance_services.clearance_claim(request_id=requests["EMISSION"].pk, officer=officer)
+        clearance_services.clearance_decide(
+            request_id=requests["EMISSION"].pk,
+            officer=officer,
+            decision=ClearanceStatus.RETURNED,
+            remarks="Smoke test sheet is unsigned; please have the test repeated.",
+        )
+
+        # Maria's Tiggo: still a draft.
+        registry_services.application_create(
+            applicant=maria, vehicle_id=vehicles["maria-3"].pk, type="new"
+        )
+
+    def _approve(self, users, request, vehicle, application) -> None:
+        officer = {
+            "HPG": users["hpg.officer"],
+            "INSURANCE": users["insurer.officer"],
+            "EMISSION": users["emission.officer"],
+        }[request.kind]
+        findings = {
+            "HPG": HpgFindings(
+                engine_number_checked=vehicle["engine_number"],
+                chassis_number_checked=vehicle["chassis_number"],
+                macro_etching_result="match",
+                stolen_vehicle_check="clear",
+                certificate_number=f"HPG-MV-{request.pk:06d}",
+            ),
+            "INSURANCE": InsuranceCover(
+                insurer="Bayanihan Mutual Insurance",
+                coc_number=f"COC-{request.pk:08d}",
+                coverage_start=application.period_start,
+                coverage_end=application.period_end + dt.timedelta(days=1),
+            ),
+            "EMISSION": EmissionReadings(
+                testing_centre="Maharlika Emission Testing Center",
+                certificate_number=f"ETC-{request.pk:06d}",
+                test_date=timezone.localdate(),
+                fuel=vehicle["fuel"],
+                co_percent=Decimal("0.8"),
+                hc_ppm=120,
+                opacity_percent=Decimal("12") if vehicle["fuel"] == "diesel" else None,
+            ),
+        }[request.kind]
+        clearance_services.clearance_claim(request_id=request.pk, officer=officer)
+        clearance_services.clearance_decide(
+            request_id=request.pk,
+            officer=officer,
+            decision=ClearanceStatus.APPROVED,
+            remarks="All checks passed.",
+            findings=findings,
+        )
+
+    def _print_logins(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
+        for username, _name, _org, _role, label in PEOPLE:
+            self.stdout.write(f"  {label:<20} {username}")
+        self.stdout.write(f"  {'Django admin':<20} admin   (at /admin/)")
+        self.stdout.write("")

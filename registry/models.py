@@ -1,0 +1,187 @@
+"""Owners, vehicles and registration applications."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from chaincode.rules import VIN_PATTERN, ApplicationStatus
+from talaan.db import TimestampedModel
+
+vin_validator = RegexValidator(
+    VIN_PATTERN,
+    "A VIN has exactly 17 letters and digits (ISO 3779) and never uses I, O or Q.",
+    code="invalid_vin",
+)
+
+
+class OwnerProfile(TimestampedModel):
+    """What the LTO knows of a vehicle owner beyond the login."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owner_profile"
+    )
+    mobile_number = models.CharField(max_length=20, blank=True)
+    address = models.TextField(blank=True)
+    government_id_number = models.CharField(
+        "government ID number", max_length=40, blank=True, help_text="Kept off the ledger."
+    )
+
+    def __str__(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class Vehicle(TimestampedModel):
+    class Fuel(models.TextChoices):
+        GASOLINE = "gasoline", "Gasoline"
+        DIESEL = "diesel", "Diesel"
+        HYBRID = "hybrid", "Hybrid"
+        ELECTRIC = "electric", "Electric"
+        LPG = "lpg", "LPG"
+
+    class Classification(models.TextChoices):
+        PRIVATE = "private", "Private"
+        FOR_HIRE = "for_hire", "For hire"
+        GOVERNMENT = "government", "Government"
+        DIPLOMATIC = "diplomatic", "Diplomatic"
+
+    class BodyType(models.TextChoices):
+        SEDAN = "sedan", "Sedan"
+        HATCHBACK = "hatchback", "Hatchback"
+        SUV = "suv", "SUV"
+        PICKUP = "pickup", "Pick-up"
+        VAN = "van", "Van"
+        MOTORCYCLE = "motorcycle", "Motorcycle"
+        TRUCK = "truck", "Truck"
+        BUS = "bus", "Bus"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="vehicles"
+    )
+    vin = models.CharField("VIN", max_length=17, validators=[vin_validator])
+    engine_number = models.CharField(max_length=30)
+    chassis_number = models.CharField(max_length=30)
+    make = models.CharField(max_length=60)
+    model = models.CharField(max_length=60)
+    year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    body_type = models.CharField(max_length=20, choices=BodyType.choices)
+    colour = models.CharField(max_length=40)
+    fuel = models.CharField(max_length=20, choices=Fuel.choices)
+    classification = models.CharField(
+        max_length=20, choices=Classification.choices, default=Classification.PRIVATE
+    )
+    plate_number = models.CharField(max_length=10, null=True, blank=True, unique=True)
+    mv_file_number = models.CharField(
+        "MV file number", max_length=20, null=True, blank=True, unique=True
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive vehicles (scrapped, replaced) free their numbers."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vin"], condition=Q(is_active=True), name="vehicle_active_vin_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["engine_number"],
+                condition=Q(is_active=True),
+                name="vehicle_active_engine_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["chassis_number"],
+                condition=Q(is_active=True),
+                name="vehicle_active_chassis_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.make} {self.model} ({self.plate_number or self.vin})"
+
+
+def new_reference() -> str:
+    """A short reference people can read over the phone: no 0/O, 1/I/L confusion."""
+    alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+    return "TLN-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class RegistrationApplication(TimestampedModel):
+    class Type(models.TextChoices):
+        NEW = "new", "New registration"
+        RENEWAL = "renewal", "Renewal"
+        TRANSFER = "transfer", "Transfer of ownership"
+
+    Status = models.TextChoices(
+        "Status",
+        [
+            (status.name, (status.value, status.value.replace("_", " ").capitalize()))
+            for status in ApplicationStatus
+        ],
+    )
+
+    reference = models.CharField(max_length=16, unique=True, default=new_reference)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+    )
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="applications")
+    type = models.CharField(max_length=20, choices=Type.choices)
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=ApplicationStatus.DRAFT, db_index=True
+    )
+    period_start = models.DateField(help_text="First day of the registration period applied for.")
+    period_end = models.DateField(help_text="Last day of the registration period applied for.")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_applications",
+    )
+    remarks = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gt=models.F("period_start")),
+                name="application_period_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class ApplicationStatusChange(models.Model):
+    """Append-only history of an application's status; a registration carries its receipt."""
+
+    application = models.ForeignKey(
+        RegistrationApplication, on_delete=models.PROTECT, related_name="status_changes"
+    )
+    change_id = models.UUIDField(unique=True)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    reason = models.TextField(blank=True)
+    ledger_backend = models.CharField(max_length=20, blank=True)
+    ledger_tx_id = models.CharField(max_length=128, blank=True, db_index=True)
+    ledger_block = models.BigIntegerField(null=True, blank=True)
+    ledger_timestamp = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application} {self.from_status or 'new'} → {self.to_status}"

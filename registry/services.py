@@ -1,0 +1,328 @@
+"""Every state change of vehicles and registration applications, one function each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import uuid
+
+from dateutil.relativedelta import relativedelta
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from chaincode.rules import ApplicationStatus, ClearanceStatus, check_application_transition
+from clearance.selectors import is_lto_staff, lto_organisation, lto_staff
+from clearance.services import cancel_open_requests, reopen_returned
+from ledger import get_ledger
+from ledger.base import VehicleRegistration, actor_pseudonym, sha256_hex
+from notifications.models import Event
+from notifications.services import notify
+from registry.models import ApplicationStatusChange, RegistrationApplication, Vehicle
+from registry.transitions import record_application_change
+from talaan.errors import Conflict, PermissionDenied
+
+# How long a registration runs, by application type.
+_PERIOD = {
+    RegistrationApplication.Type.NEW: relativedelta(years=3),
+    RegistrationApplication.Type.RENEWAL: relativedelta(years=1),
+    RegistrationApplication.Type.TRANSFER: relativedelta(years=1),
+}
+_FINISHED = {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED}
+
+
+def _upper(value: str) -> str:
+    return "".join(value.split()).upper()
+
+
+@transaction.atomic(durable=True)
+def vehicle_register(
+    *,
+    owner: AbstractBaseUser,
+    vin: str,
+    engine_number: str,
+    chassis_number: str,
+    make: str,
+    model: str,
+    year: int,
+    body_type: str,
+    colour: str,
+    fuel: str,
+    classification: str = Vehicle.Classification.PRIVATE,
+) -> Vehicle:
+    """Record an owner's vehicle; numbers are normalised and must be unique among active ones."""
+    vehicle = Vehicle(
+        owner=owner,
+        vin=_upper(vin),
+        engine_number=_upper(engine_number),
+        chassis_number=_upper(chassis_number),
+        make=make.strip(),
+        model=model.strip(),
+        year=year,
+        body_type=body_type,
+        colour=colour.strip(),
+        fuel=fuel,
+        classification=classification,
+    )
+    vehicle.full_clean()
+    vehicle.save(force_insert=True)
+    return vehicle
+
+
+def _lock(application_id: int) -> RegistrationApplication:
+    return (
+        RegistrationApplication.objects.select_for_update(of=("self",))
+        .select_related("vehicle", "applicant")
+        .get(pk=application_id)
+    )
+
+
+def _require_applicant(application: RegistrationApplication, user: AbstractBaseUser) -> None:
+    if application.applicant_id != user.pk:
+        raise PermissionDenied("Only the applicant can do this.")
+
+
+def _require_lto_staff(user: AbstractBaseUser) -> None:
+    if not is_lto_staff(user):
+        raise PermissionDenied("Only LTO staff can do this.")
+
+
+def _link(application: RegistrationApplication) -> str:
+    return reverse("application-detail", args=[application.pk])
+
+
+@transaction.atomic(durable=True)
+def application_create(
+    *,
+    applicant: AbstractBaseUser,
+    vehicle_id: int,
+    type: str,
+    period_start: dt.date | None = None,
+) -> RegistrationApplication:
+    """Start a draft application for one of the applicant's vehicles."""
+    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id, is_active=True).first()
+    if vehicle is None or vehicle.owner_id != applicant.pk:
+        raise ValidationError({"vehicle": "Choose one of your own active vehicles."})
+    if type not in RegistrationApplication.Type.values:
+        raise ValidationError({"type": "Choose new registration, renewal or transfer."})
+    if vehicle.applications.exclude(status__in=_FINISHED).exists():
+        raise Conflict(f"{vehicle} already has an application in progress.")
+    start = period_start or timezone.localdate()
+    application = RegistrationApplication(
+        applicant=applicant,
+        vehicle=vehicle,
+        type=type,
+        period_start=start,
+        period_end=start + _PERIOD[RegistrationApplication.Type(type)] - dt.timedelta(days=1),
+    )
+    application.full_clean()
+    application.save(force_insert=True)
+    return application
+
+
+@transaction.atomic(durable=True)
+def application_submit(*, application_id: int, actor: AbstractBaseUser) -> ApplicationStatusChange:
+    """The owner files a draft with the LTO."""
+    application = _lock(application_id)
+    _require_applicant(application, actor)
+    change = record_application_change(
+        application=application, to_status=ApplicationStatus.SUBMITTED, actor=actor
+    )
+    notify(
+        recipients=lto_staff(),
+        event=Event.APPLICATION_SUBMITTED,
+        title=f"New application {application.reference}",
+        body=f"{application.get_type_display()} for {application.vehicle}.",
+        link=_link(application),
+    )
+    return change
+
+
+@transaction.atomic(durable=True)
+def application_start_review(
+    *, application_id: int, actor: AbstractBaseUser
+) -> ApplicationStatusChange:
+    """An LTO evaluator takes a submitted application."""
+    _require_lto_staff(actor)
+    application = _lock(application_id)
+    application.reviewer = actor
+    application.save(update_fields=["reviewer", "updated_at"])
+    return record_application_change(
+        application=application, to_status=ApplicationStatus.UNDER_REVIEW, actor=actor
+    )
+
+
+@transaction.atomic(durable=True)
+def application_return(
+    *, application_id: int, actor: AbstractBaseUser, reason: str
+) -> ApplicationStatusChange:
+    """The LTO sends an application back to the owner for corrections."""
+    _require_lto_staff(actor)
+    if not reason.strip():
+        raise ValidationError({"reason": "Tell the owner what to correct."})
+    application = _lock(application_id)
+    change = record_application_change(
+        application=application,
+        to_status=ApplicationStatus.RETURNED,
+        actor=actor,
+        reason=reason.strip(),
+    )
+    notify(
+        recipients=[application.applicant],
+        event=Event.APPLICATION_RETURNED,
+        title=f"{application.reference} needs corrections",
+        body=reason.strip(),
+        link=_link(application),
+    )
+    return change
+
+
+@transaction.atomic(durable=True)
+def application_resubmit(
+    *, application_id: int, actor: AbstractBaseUser, note: str = ""
+) -> ApplicationStatusChange:
+    """The owner files a returned application again; returned clearances go back to pending."""
+    application = _lock(application_id)
+    _require_applicant(application, actor)
+    has_requests = application.clearance_requests.exclude(status=ClearanceStatus.CANCELLED).exists()
+    target = ApplicationStatus.AWAITING_CLEARANCES if has_requests else ApplicationStatus.SUBMITTED
+    change = record_application_change(
+        application=application, to_status=target, actor=actor, reason=note.strip()
+    )
+    if has_requests:
+        reopen_returned(application=application, actor=actor)
+    else:
+        notify(
+            recipients=lto_staff(),
+            event=Event.APPLICATION_SUBMITTED,
+            title=f"{application.reference} resubmitted",
+            body=note.strip(),
+            link=_link(application),
+        )
+    return change
+
+
+@transaction.atomic(durable=True)
+def application_cancel(
+    *, application_id: int, actor: AbstractBaseUser, reason: str = ""
+) -> ApplicationStatusChange:
+    """The owner withdraws an application; its open clearance requests are cancelled."""
+    application = _lock(application_id)
+    _require_applicant(application, actor)
+    change = record_application_change(
+        application=application,
+        to_status=ApplicationStatus.CANCELLED,
+        actor=actor,
+        reason=reason.strip() or "Withdrawn by the owner.",
+    )
+    cancel_open_requests(
+        application=application, actor=actor, reason="The owner withdrew the application."
+    )
+    return change
+
+
+def _new_plate() -> str:
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    for _ in range(20):
+        plate = (
+            "".join(secrets.choice(letters) for _ in range(3)) + f" {secrets.randbelow(10**4):04d}"
+        )
+        if not Vehicle.objects.filter(plate_number=plate).exists():
+            return plate
+    raise Conflict("Could not find a free plate number; try again.")
+
+
+def _vehicle_digest(vehicle: Vehicle) -> str:
+    # Only a digest goes on the ledger: the record itself names an owner.
+    record = {
+        "vin": vehicle.vin,
+        "engine_number": vehicle.engine_number,
+        "chassis_number": vehicle.chassis_number,
+        "make": vehicle.make,
+        "model": vehicle.model,
+        "year": vehicle.year,
+        "plate_number": vehicle.plate_number,
+        "mv_file_number": vehicle.mv_file_number,
+        "owner": actor_pseudonym(vehicle.owner_id),
+    }
+    return sha256_hex(json.dumps(record, sort_keys=True))
+
+
+@transaction.atomic(durable=True)
+def registration_approve(
+    *, application_id: int, actor: AbstractBaseUser, plate_number: str = ""
+) -> ApplicationStatusChange:
+    """The LTO grants a cleared application: MV file number and plate, recorded on the ledger."""
+    _require_lto_staff(actor)
+    application = _lock(application_id)
+    # Checked before numbers are assigned, so a refusal leaves the vehicle untouched.
+    check_application_transition(application.status, ApplicationStatus.APPROVED)
+    vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
+    fields = []
+    if not vehicle.mv_file_number:
+        vehicle.mv_file_number = f"1300-{vehicle.pk:011d}"
+        fields.append("mv_file_number")
+    wanted = _upper(plate_number)
+    if wanted and wanted != _upper(vehicle.plate_number or ""):
+        if Vehicle.objects.filter(plate_number=wanted).exclude(pk=vehicle.pk).exists():
+            raise ValidationError({"plate_number": f"Plate {wanted} is already issued."})
+        vehicle.plate_number = wanted
+        fields.append("plate_number")
+    elif not vehicle.plate_number:
+        vehicle.plate_number = _new_plate()
+        fields.append("plate_number")
+    if fields:
+        vehicle.save(update_fields=[*fields, "updated_at"])
+    change_id = uuid.uuid4()
+    receipt = get_ledger().register_vehicle(
+        VehicleRegistration(
+            vin=vehicle.vin,
+            record_digest=_vehicle_digest(vehicle),
+            change_id=str(change_id),
+            signer_msp=lto_organisation().msp_id,
+        )
+    )
+    change = record_application_change(
+        application=application,
+        to_status=ApplicationStatus.APPROVED,
+        actor=actor,
+        receipt=receipt,
+        change_id=change_id,
+    )
+    notify(
+        recipients=[application.applicant],
+        event=Event.REGISTRATION_APPROVED,
+        title=f"Registration approved: plate {vehicle.plate_number}",
+        body=f"MV file number {vehicle.mv_file_number}. Your certificate is ready.",
+        link=_link(application),
+    )
+    return change
+
+
+@transaction.atomic(durable=True)
+def registration_reject(
+    *, application_id: int, actor: AbstractBaseUser, reason: str
+) -> ApplicationStatusChange:
+    """The LTO refuses the registration; open clearance requests are cancelled."""
+    _require_lto_staff(actor)
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the owner the reason for the rejection."})
+    application = _lock(application_id)
+    change = record_application_change(
+        application=application,
+        to_status=ApplicationStatus.REJECTED,
+        actor=actor,
+        reason=reason.strip(),
+    )
+    cancel_open_requests(application=application, actor=actor, reason="Registration rejected.")
+    notify(
+        recipients=[application.applicant],
+        event=Event.REGISTRATION_REJECTED,
+        title=f"Registration {application.reference} rejected",
+        body=reason.strip(),
+        link=_link(application),
+    )
+    return change

@@ -1,0 +1,53 @@
+"""The one way an application's status changes: rules checked, history written."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from chaincode.rules import ApplicationStatus, check_application_transition
+from ledger.base import Receipt
+from registry.models import ApplicationStatusChange, RegistrationApplication
+
+_DECIDED = {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED}
+
+
+def record_application_change(
+    *,
+    application: RegistrationApplication,
+    to_status: ApplicationStatus,
+    actor: AbstractBaseUser | None,
+    reason: str = "",
+    receipt: Receipt | None = None,
+    change_id: uuid.UUID | None = None,
+) -> ApplicationStatusChange:
+    """Move a (locked) application to ``to_status`` and append the history row."""
+    from_status = application.status
+    check_application_transition(from_status, to_status)
+    now = timezone.now()
+    application.status = to_status
+    fields = ["status", "updated_at"]
+    if to_status == ApplicationStatus.SUBMITTED:
+        application.submitted_at = now
+        fields.append("submitted_at")
+    if to_status in _DECIDED:
+        application.decided_at = now
+        fields.append("decided_at")
+    if reason and to_status in {ApplicationStatus.RETURNED, ApplicationStatus.REJECTED}:
+        application.remarks = reason
+        fields.append("remarks")
+    application.save(update_fields=fields)
+    return ApplicationStatusChange.objects.create(
+        application=application,
+        change_id=change_id or uuid.uuid4(),
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        reason=reason,
+        ledger_backend=receipt.backend if receipt else "",
+        ledger_tx_id=receipt.tx_id if receipt else "",
+        ledger_block=receipt.block if receipt else None,
+        ledger_timestamp=receipt.timestamp if receipt else None,
+    )

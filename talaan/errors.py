@@ -1,0 +1,92 @@
+"""Domain errors and the one place that maps them to HTTP status codes and messages.
+
+Views and API classes let these propagate; ``describe`` turns any of them into a status,
+a stable code, a message for people, and whether retrying can help.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from chaincode.rules import NotAuthorised, RuleViolation, TransitionNotAllowed
+
+
+class DomainError(Exception):
+    """An error the user can be told about; subclasses say whether a retry can help."""
+
+    code = "domain_error"
+    http_status = 400
+    retryable = False
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class Conflict(DomainError):
+    """Someone else changed or is changing the same thing; reload and try again."""
+
+    code = "conflict"
+    http_status = 409
+    retryable = True
+    default_message = "Someone else is changing this right now. Reload the page and try again."
+
+
+class PermissionDenied(DomainError):
+    """The user is signed in but may not do this."""
+
+    code = "permission_denied"
+    http_status = 403
+    default_message = "You are not allowed to do this."
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    status: int
+    code: str
+    message: str
+    retryable: bool
+    fields: dict[str, list[str]] | None = None
+
+
+def describe(exc: Exception) -> ErrorInfo | None:
+    """Map a domain error to what the user is told; None for errors that are bugs."""
+    if isinstance(exc, DomainError):
+        return ErrorInfo(exc.http_status, exc.code, exc.message, exc.retryable)
+    if isinstance(exc, TransitionNotAllowed):
+        return ErrorInfo(409, exc.code, str(exc), False)
+    if isinstance(exc, NotAuthorised):
+        return ErrorInfo(403, exc.code, str(exc), False)
+    if isinstance(exc, RuleViolation):
+        return ErrorInfo(422, exc.code, str(exc), False)
+    if isinstance(exc, ValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else None
+        message = "; ".join(exc.messages)
+        return ErrorInfo(422, "invalid", message, False, fields)
+    return None
+
+
+class DomainErrorMiddleware:
+    """Render domain errors that reach the top as a page (or JSON) with the right status."""
+
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        info = describe(exc)
+        if info is None:
+            return None
+        if "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse(
+                {"code": info.code, "detail": info.message, "retryable": info.retryable},
+                status=info.status,
+            )
+        return render(request, "error.html", {"error": info}, status=info.status)
