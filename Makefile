@@ -1,0 +1,52 @@
+# Talaan: the verbs people use. `make run` and `make test` work on a fresh machine.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test bench lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The embedded default: SQLite, embedded ledger, in-memory channel layer, in-process tasks.
+run: export DEBUG := 1
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@echo "Talaan is at http://127.0.0.1:8000  (Ctrl-C to stop)"
+	$(BIN)/uvicorn talaan.asgi:application --host 127.0.0.1 --port 8000
+
+# The whole suite on throwaway PostgreSQL and Redis, started and stopped here.
+test: export DEBUG := 0
+test: export SECRET_KEY := test-only-secret-key-for-the-throwaway-test-run-0123456789
+test: install
+	scripts/system-deps
+	scripts/with-services $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: export DEBUG := 0
+bench: export SECRET_KEY := bench-only-secret-key-for-the-throwaway-bench-run-0123456789
+bench: export PG_DURABLE := 1
+bench: install
+	scripts/system-deps
+	scripts/with-services $(BIN)/python bench/decide.py $(BENCH_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var build *.egg-info
