@@ -63,11 +63,15 @@ def save_findings(*, request: ClearanceRequest, decision: str, findings: Finding
     """
     if findings is None:
         if decision == ClearanceStatus.APPROVED:
-            raise ValidationError(f"Approving a {request.kind} clearance needs its findings.")
+            raise ValidationError(
+                {"findings": f"Approving a {request.kind} clearance needs its findings."}
+            )
         return
     expected = _FINDINGS_FOR_KIND[OrgKind(request.kind)]
     if not isinstance(findings, expected):
-        raise ValidationError(f"A {request.kind} clearance takes {expected.__name__} findings.")
+        raise ValidationError(
+            {"findings": f"A {request.kind} clearance takes {expected.__name__} findings."}
+        )
     approving = decision == ClearanceStatus.APPROVED
     if isinstance(findings, HpgFindings):
         _save_hpg(request, findings, approving)

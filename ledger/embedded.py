@@ -223,10 +223,7 @@ class EmbeddedLedger(Ledger):
     def _submit(self, function: str, args: list[str], msp_id: str) -> Receipt:
         # A savepoint: if anything below fails, the caller's transaction is left as it was.
         with transaction.atomic():
-            try:
-                head = LedgerHead.objects.select_for_update().get(pk=1)
-            except LedgerHead.DoesNotExist as exc:
-                raise LedgerUnavailable("The embedded ledger has not been initialised.") from exc
+            head = self._lock_head()
             tx_id = hashlib.sha256(secrets.token_bytes(24) + msp_id.encode()).hexdigest()
             now = timezone.now()
             stub, payload = self._invoke(function, args, msp_id, tx_id, now)
@@ -237,6 +234,20 @@ class EmbeddedLedger(Ledger):
                 raise LedgerRejected(f"{function} changed nothing on the ledger.")
             entry = self._append(head, function, args, msp_id, tx_id, now, stub, payload)
         return self._receipt(entry)
+
+    def _lock_head(self) -> LedgerHead:
+        """Lock the head row, creating it for an empty ledger (a freshly flushed database)."""
+        head = LedgerHead.objects.select_for_update().filter(pk=1).first()
+        if head is not None:
+            return head
+        if LedgerEntry.objects.exists():
+            # Never restart a chain that has entries: that would fork the log.
+            raise LedgerUnavailable("The embedded ledger's head is missing; run verify_ledger.")
+        LedgerHead.objects.bulk_create(
+            [LedgerHead(pk=1, size=0, last_hash=GENESIS_HASH, frontier=[])],
+            ignore_conflicts=True,
+        )
+        return LedgerHead.objects.select_for_update().get(pk=1)
 
     def _append(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from chaincode.rules import ClearanceStatus
@@ -21,6 +22,10 @@ from tests.factories import (
     hpg_findings,
     insurance_cover,
 )
+
+
+# Deliberately weak hashing: tests create many users and never face an attacker.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass
