@@ -87,17 +87,22 @@ class Vehicle(TimestampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["vin"], condition=Q(is_active=True), name="vehicle_active_vin_unique"
+                fields=["vin"],
+                condition=Q(is_active=True),
+                name="vehicle_active_vin_unique",
+                violation_error_message="Another active vehicle already has this VIN.",
             ),
             models.UniqueConstraint(
                 fields=["engine_number"],
                 condition=Q(is_active=True),
                 name="vehicle_active_engine_unique",
+                violation_error_message="Another active vehicle already has this engine number.",
             ),
             models.UniqueConstraint(
                 fields=["chassis_number"],
                 condition=Q(is_active=True),
                 name="vehicle_active_chassis_unique",
+                violation_error_message="Another active vehicle already has this chassis number.",
             ),
         ]
 

@@ -23,7 +23,6 @@ from tests.factories import (
     insurance_cover,
 )
 
-
 # Deliberately weak hashing: tests create many users and never face an attacker.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
