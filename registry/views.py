@@ -31,6 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
         Prefetch(
             "clearance_requests__status_changes",
             queryset=ClearanceStatusChange.objects.order_by("created_at", "id"),
+            to_attr="changes",
         )
     )
     page = Paginator(applications, 25).get_page(request.GET.get("page"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 import pytest
@@ -50,7 +51,16 @@ class World:
         }[kind]
 
 
+def seed_reference_data() -> None:
+    """The rows the data migrations seed; transactional tests flush them away."""
+    from django.apps import apps as django_apps
+
+    seeds = importlib.import_module("clearance.migrations.0002_default_requirements")
+    seeds.seed(django_apps, None)
+
+
 def build_world() -> World:
+    seed_reference_data()
     lto = OrganisationFactory(kind="LTO", code="lto", name="LTO", msp_id="LTOMSP")
     hpg = OrganisationFactory(kind="HPG", code="hpg", name="PNP-HPG", msp_id="HPGMSP")
     insurer = OrganisationFactory(

@@ -14,8 +14,7 @@ from ledger.models import LedgerEntry
 from talaan.errors import Conflict, describe
 from tests.conftest import build_world, findings_for, sent_for_clearance
 
-# serialized_rollback keeps the data migrations' rows (clearance requirements) in place.
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def race(*calls):

@@ -47,7 +47,7 @@ def test_an_altered_ledger_entry_is_named(busy_ledger):
     entry = LedgerEntry.objects.get(seq=4)
     sql(
         "UPDATE ledger_ledgerentry SET args = %s WHERE seq = %s",
-        [json.dumps(entry.args[:4] + ["approved"] + entry.args[5:]), 4],
+        [json.dumps([*entry.args[:4], "approved", *entry.args[5:]]), 4],
     )
     report = verify()
     assert report.startswith(f"FIRST MISMATCH: ledger entry #4 (tx {entry.tx_id[:16]})")
