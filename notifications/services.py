@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from functools import partial
 
@@ -11,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import Delivery, Event, Notification
+
+logger = logging.getLogger(__name__)
 
 
 def notify(
@@ -29,10 +32,22 @@ def notify(
     )
     ids = [notification.pk for notification in notifications]
     if ids:
-        from notifications.tasks import deliver_notifications
-
-        transaction.on_commit(partial(deliver_notifications.delay, ids))
+        transaction.on_commit(partial(_enqueue_delivery, ids))
     return notifications
+
+
+def _enqueue_delivery(notification_ids: list[int]) -> None:
+    """Hand the delivery to Celery; if the broker is down, the periodic sweep sends it later."""
+    from notifications.tasks import deliver_notifications
+
+    try:
+        deliver_notifications.delay(notification_ids)
+    except Exception:  # a broker outage must not turn a committed change into an error
+        logger.warning(
+            "Could not queue delivery of notifications %s; the sweep will resend them.",
+            notification_ids,
+            exc_info=True,
+        )
 
 
 def delivery_send(*, delivery_id: int) -> bool:

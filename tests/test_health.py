@@ -19,7 +19,9 @@ def test_readyz_checks_database_cache_and_ledger(client):
     body = response.json()
     assert response.status_code == 200, body
     assert {name: check["ok"] for name, check in body["checks"].items()} == {
-        "database": True, "cache": True, "ledger": True,
+        "database": True,
+        "cache": True,
+        "ledger": True,
     }
 
 

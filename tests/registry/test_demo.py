@@ -1,0 +1,31 @@
+"""The demo that `make run` loads: every role can sign in, and its ledger verifies."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from registry.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
+from registry.models import RegistrationApplication
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(client):
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+
+    statuses = set(RegistrationApplication.objects.values_list("status", flat=True))
+    assert statuses == {"approved", "awaiting_clearances", "submitted", "returned", "draft"}
+    for username, *_ in PEOPLE:
+        assert username in out.getvalue()
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+        assert client.get("/").status_code == 200
+    verified = StringIO()
+    call_command("verify_ledger", stdout=verified)
+    assert verified.getvalue().startswith("OK: ")
+
+    call_command("load_demo", stdout=StringIO())
+    assert RegistrationApplication.objects.count() == 5
