@@ -14,12 +14,14 @@ from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus, OrgKind
 from registry.models import RegistrationApplication
 from talaan.db import TimestampedModel
 
+_KIND_LABELS = {
+    OrgKind.LTO: "LTO",
+    OrgKind.HPG: "HPG",
+    OrgKind.INSURANCE: "Insurance",
+    OrgKind.EMISSION: "Emission",
+}
 Kind = models.TextChoices(
-    "Kind",
-    [
-        (kind.name, (kind.value, kind.value.title() if kind != OrgKind.LTO else "LTO"))
-        for kind in OrgKind
-    ],
+    "Kind", [(kind.name, (kind.value, _KIND_LABELS[kind])) for kind in OrgKind]
 )
 
 CLEARANCE_KIND_CHOICES = [(k, label) for k, label in Kind.choices if k != OrgKind.LTO]
