@@ -1,0 +1,24 @@
+"""The production compose file stays valid: it cannot be run here (no Docker engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_compose_file_describes_the_production_shape():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"db", "redis", "migrate", "web", "worker", "beat"} <= set(services)
+    for name, service in services.items():
+        assert "image" in service or "build" in service, name
+        for secret in service.get("secrets", []):
+            assert secret in compose["secrets"], (name, secret)
+        for dependency in service.get("depends_on", {}):
+            assert dependency in services, (name, dependency)
+    web_env = services["web"]["environment"]
+    assert web_env["DEBUG"] == "0" and web_env["SECRET_KEY_FILE"].startswith("/run/secrets/")
+    assert (ROOT / "Dockerfile").exists()
