@@ -35,3 +35,14 @@ def redeliver_pending() -> int:
         .values_list("pk", flat=True)[:500]
     )
     return sum(delivery_send(delivery_id=pk) for pk in ids)
+
+
+@shared_task(soft_time_limit=10, time_limit=15, max_retries=3, default_retry_delay=1)
+def push_live(user_ids: list[int], payload: dict) -> None:
+    """Send one live event to each user's Channels group (see notifications.consumers)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    for user_id in user_ids:
+        async_to_sync(layer.group_send)(f"user-{user_id}", {"type": "live.event", **payload})

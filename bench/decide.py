@@ -1,0 +1,398 @@
+"""Clearance decisions per second on PostgreSQL, next to this machine's raw commit rate.
+
+    make bench                                   # 600 requests, 8 workers
+    make bench BENCH_ARGS="--requests 200 --workers 4"
+
+Run under scripts/with-services, which provides a fresh PostgreSQL database in DATABASE_URL
+(and Redis, so notifications are queued the way production queues them). The script:
+
+1. migrates that database and builds a small LTO office (the tests' ``build_world``);
+2. files applications, sends them for clearance and has the HPG officer claim each HPG
+   request, so there are requests in review to decide (setup, not part of any timing);
+3. decides them through ``clearance_decide`` with K threads, each with its own database
+   connection, then a smaller batch with one thread for the serial latency;
+4. measures the raw commit rate of the same server: K psycopg connections committing
+   single-row UPDATE transactions (and pgbench's tpcb-like script when pgbench is on PATH);
+5. checks that every decision landed (status, history, ``verify_ledger``).
+
+It only prints a report; nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import queue
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from clearance.details import HpgFindings
+
+REPO = Path(__file__).resolve().parent.parent
+# pgbench's database is created and dropped beside the app's, never inside it.
+PGBENCH_DATABASE = "talaan_bench_pgbench"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One HPG request in review, and the findings that let the officer approve it."""
+
+    request_id: int
+    findings: HpgFindings
+
+
+@dataclass
+class Run:
+    """What one timed pass over a batch of jobs produced."""
+
+    workers: int
+    wall_seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    decided: list[int] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return len(self.decided) / self.wall_seconds if self.wall_seconds else 0.0
+
+    def summary(self) -> str:
+        noun = "worker" if self.workers == 1 else "workers"
+        text = (
+            f"{len(self.decided)} decisions in {self.wall_seconds:.1f} s = "
+            f"{self.rate:.1f} decisions/s; latency {percentiles(self.latencies)}; "
+            f"failures {len(self.failures)}"
+        )
+        if self.failures:
+            text += f" (first: {self.failures[0]})"
+        return f"decide, {self.workers} {noun}: {text}"
+
+
+def percentiles(samples: list[float]) -> str:
+    """p50/p95/p99 of latencies given in seconds, in milliseconds."""
+    if len(samples) < 2:
+        return "n/a (fewer than 2 samples)"
+    # 99 cut points; "inclusive" keeps them within the observed range for small batches.
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    p50, p95, p99 = (cuts[i - 1] * 1000 for i in (50, 95, 99))
+    return f"p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=600, help="requests decided by K workers")
+    parser.add_argument("--workers", type=int, default=8, help="concurrent workers (K)")
+    parser.add_argument(
+        "--commit-seconds", type=float, default=5.0, help="duration of the raw commit loop"
+    )
+    parser.add_argument(
+        "--no-pgbench", action="store_true", help="skip pgbench even when it is on PATH"
+    )
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.workers < 1 or args.commit_seconds <= 0:
+        parser.error("--requests, --workers and --commit-seconds must be positive")
+    return args
+
+
+def database_url() -> str:
+    """The PostgreSQL URL to benchmark; anything else would measure the wrong thing."""
+    url = os.environ.get("DATABASE_URL", "")
+    if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql"}:
+        sys.exit(
+            "bench/decide.py measures PostgreSQL: set DATABASE_URL to a postgres:// URL, "
+            "or run it through `make bench` (scripts/with-services provides one)."
+        )
+    return url
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(REPO))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "talaan.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    # Weak hashing before any user exists: setup creates users and nobody logs in.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def server_description() -> str:
+    from django.conf import settings
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        values = []
+        for name in ("server_version", "fsync", "synchronous_commit"):
+            cursor.execute(f"SHOW {name}")
+            values.append(cursor.fetchone()[0])
+    version, fsync, synchronous_commit = values
+    return (
+        f"PostgreSQL {version.split()[0]}, {settings.LEDGER_BACKEND} ledger, "
+        f"fsync {fsync}, synchronous_commit {synchronous_commit}, {os.cpu_count()} CPUs"
+    )
+
+
+def prepare(count: int) -> tuple[AbstractBaseUser, list[Job]]:
+    """File ``count`` applications, send each for clearance and claim its HPG request."""
+    from clearance.services import clearance_claim
+    from tests.conftest import build_world, sent_for_clearance
+    from tests.factories import hpg_findings
+
+    world = build_world()
+    jobs = []
+    for _ in range(count):
+        application, requests = sent_for_clearance(world)
+        hpg = requests["HPG"]
+        clearance_claim(request_id=hpg.pk, officer=world.hpg_officer)
+        jobs.append(Job(hpg.pk, hpg_findings(application.vehicle, certificate_number="HPG-B1")))
+    return world.hpg_officer, jobs
+
+
+def decide_all(jobs: list[Job], officer: AbstractBaseUser, workers: int) -> Run:
+    """Approve every job through the service layer with ``workers`` threads; time each call."""
+    from django.db import connection
+
+    from chaincode.rules import ClearanceStatus
+    from clearance.services import clearance_decide
+
+    pending: queue.SimpleQueue[Job] = queue.SimpleQueue()
+    for job in jobs:
+        pending.put(job)
+    run = Run(workers=workers)
+    lock = threading.Lock()
+    start_line = threading.Barrier(workers + 1)
+
+    def worker() -> None:
+        latencies: list[float] = []
+        decided: list[int] = []
+        failures: list[str] = []
+        connected = True
+        try:
+            connection.ensure_connection()  # this thread's own connection, opened untimed
+        except Exception as exc:
+            connected = False
+            failures.append(f"connect: {type(exc).__name__}: {exc}")
+        # Wait at the start line even after a failed connect, or the main thread never starts.
+        start_line.wait()
+        try:
+            while connected:
+                try:
+                    job = pending.get_nowait()
+                except queue.Empty:
+                    break
+                began = time.perf_counter()
+                try:
+                    clearance_decide(
+                        request_id=job.request_id,
+                        officer=officer,
+                        decision=ClearanceStatus.APPROVED,
+                        remarks="Numbers match.",
+                        findings=job.findings,
+                    )
+                except Exception as exc:  # counted and reported; the run goes on
+                    failures.append(f"request {job.request_id}: {type(exc).__name__}: {exc}")
+                    continue
+                latencies.append(time.perf_counter() - began)
+                decided.append(job.request_id)
+        finally:
+            connection.close()
+            with lock:
+                run.latencies.extend(latencies)
+                run.decided.extend(decided)
+                run.failures.extend(failures)
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    start_line.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    run.wall_seconds = time.perf_counter() - started
+    return run
+
+
+def raw_commit_rate(url: str, workers: int, seconds: float) -> tuple[float, int, int]:
+    """Single-row UPDATE transactions, each committed, from ``workers`` connections.
+
+    Each connection updates its own row, so rows never contend and the rate is what the
+    server's commit path (WAL flush with fsync, group commit) allows. Returns commits per
+    second, the commits counted, and the increments the table holds (they should be equal).
+    """
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("DROP TABLE IF EXISTS bench_commit")
+        admin.execute("CREATE TABLE bench_commit (id int PRIMARY KEY, n bigint NOT NULL)")
+        admin.execute(
+            "INSERT INTO bench_commit SELECT g, 0 FROM generate_series(1, %s) AS g", (workers,)
+        )
+    try:
+        counts = [0] * workers
+        start_line = threading.Barrier(workers + 1)
+        stop = threading.Event()
+
+        def worker(index: int) -> None:
+            try:
+                conn = psycopg.connect(url)  # autocommit off: one transaction per update
+            except psycopg.Error:
+                start_line.abort()  # the main thread fails at the start line, not hangs
+                raise
+            with conn:
+                start_line.wait()
+                done = 0
+                while not stop.is_set():
+                    conn.execute("UPDATE bench_commit SET n = n + 1 WHERE id = %s", (index + 1,))
+                    conn.commit()
+                    done += 1
+                counts[index] = done
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+        for thread in threads:
+            thread.start()
+        start_line.wait()
+        started = time.perf_counter()
+        time.sleep(seconds)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        # Includes each thread's last commit in flight when the stop was set, as it is counted.
+        elapsed = time.perf_counter() - started
+        with psycopg.connect(url, autocommit=True) as admin:
+            stored = admin.execute("SELECT sum(n) FROM bench_commit").fetchone()[0]
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("DROP TABLE IF EXISTS bench_commit")
+    total = sum(counts)
+    return total / elapsed, total, int(stored)
+
+
+def pgbench_rate(url: str, workers: int, seconds: float) -> float | None:
+    """pgbench's tpcb-like tps on a throwaway database, or None if it could not run."""
+    import psycopg
+    from psycopg import sql
+
+    pgbench = shutil.which("pgbench")
+    if pgbench is None:
+        return None
+    target = urlsplit(url)._replace(path=f"/{PGBENCH_DATABASE}").geturl()
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(PGBENCH_DATABASE))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PGBENCH_DATABASE)))
+    try:
+        # Scale >= clients, as pgbench's documentation advises, so branch rows do not contend.
+        init = [pgbench, "-i", "-q", "-s", str(workers), target]
+        subprocess.run(init, check=True, capture_output=True, text=True)
+        test = [
+            pgbench,
+            "-c",
+            str(workers),
+            "-j",
+            str(workers),
+            "-T",
+            str(max(1, round(seconds))),
+            target,
+        ]
+        result = subprocess.run(test, check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as exc:
+        print(f"pgbench failed: {exc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(PGBENCH_DATABASE))
+            )
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
+    return float(match.group(1)) if match else None
+
+
+def approved_history_count() -> int:
+    from chaincode.rules import ClearanceStatus
+    from clearance.models import ClearanceStatusChange
+
+    return ClearanceStatusChange.objects.filter(to_status=ClearanceStatus.APPROVED).count()
+
+
+def checks(decided: list[int], history_before: int) -> str:
+    """Every decision landed: status approved, one history row each, a consistent ledger."""
+    from django.core.management import CommandError, call_command
+
+    from chaincode.rules import ClearanceStatus
+    from clearance.models import ClearanceRequest
+
+    approved = ClearanceRequest.objects.filter(
+        pk__in=decided, status=ClearanceStatus.APPROVED
+    ).count()
+    history = approved_history_count() - history_before
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_ledger", stdout=out, stderr=err)
+        ledger = out.getvalue().strip()
+    except CommandError as exc:
+        ledger = f"FAILED: {exc}; {err.getvalue().strip()}"
+    flag = "" if approved == history == len(decided) else "  <-- MISMATCH"
+    return (
+        f"checks: {len(decided)} decided, {approved} approved, {history} approval history rows"
+        f"{flag}\nverify_ledger: {ledger}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    url = database_url()
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    serial_count = max(100, args.requests // 6)
+
+    began = time.perf_counter()
+    officer, jobs = prepare(args.requests + serial_count)
+    setup_seconds = time.perf_counter() - began
+    concurrent_jobs, serial_jobs = jobs[: args.requests], jobs[args.requests :]
+
+    print(f"Talaan decide benchmark ({server_description()})")
+    print(
+        f"setup: {len(jobs)} applications sent for clearance, {len(jobs)} HPG requests in "
+        f"review ({setup_seconds:.1f} s, not timed below)"
+    )
+    history_before = approved_history_count()
+    concurrent = decide_all(concurrent_jobs, officer, args.workers)
+    print(concurrent.summary())
+    serial = decide_all(serial_jobs, officer, 1)
+    print(serial.summary())
+
+    commits_per_second, counted, stored = raw_commit_rate(url, args.workers, args.commit_seconds)
+    print(
+        f"raw PostgreSQL commits, {args.workers} workers: {commits_per_second:.0f} commits/s "
+        f"(single-row UPDATE transactions, {counted} in {args.commit_seconds:g} s"
+        f"{'' if counted == stored else f'; table holds {stored}!'})"
+    )
+    tps = None if args.no_pgbench else pgbench_rate(url, args.workers, args.commit_seconds)
+    if tps is not None:
+        print(f"pgbench tpcb-like, {args.workers} clients: {tps:.0f} tps")
+    print(
+        f"ratio: decisions/s / raw commits/s = {concurrent.rate:.1f} / "
+        f"{commits_per_second:.0f} = {concurrent.rate / commits_per_second:.3f}"
+        + (f" (vs pgbench tps: {concurrent.rate / tps:.3f})" if tps else "")
+    )
+    print(checks(concurrent.decided + serial.decided, history_before))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Live updates: after a change commits, tell the people concerned through Channels.
+
+The flow is one way: service -> on_commit -> Celery task -> channel_layer.group_send ->
+consumer. Services call ``announce_change``; nothing here runs before the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+from django.db import transaction
+
+
+def announce_change(
+    *,
+    user_ids: Iterable[int],
+    event: str,
+    application_id: int | None = None,
+    request_id: int | None = None,
+) -> None:
+    """After commit, push ``event`` to each user's live stream (open pages refresh)."""
+    ids = sorted({int(pk) for pk in user_ids})
+    if not ids:
+        return
+    payload = {"event": event, "application_id": application_id, "request_id": request_id}
+    transaction.on_commit(partial(_enqueue_push, ids, payload))
+
+
+def _enqueue_push(user_ids: list[int], payload: dict) -> None:
+    from notifications.tasks import push_live
+
+    try:
+        push_live.delay(user_ids, payload)
+    except Exception:  # a broker outage delays live updates; pages still show the truth
+        import logging
+
+        logging.getLogger(__name__).warning("Could not queue a live update", exc_info=True)
