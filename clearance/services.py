@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -355,3 +356,76 @@ def clearance_cancel(
         link=_link(application),
     )
     return change
+
+
+def _require_org_admin(user: AbstractBaseUser, organisation_id: int) -> Organisation:
+    membership = (
+        memberships_of(user)
+        .filter(organisation_id=organisation_id, role=Membership.Role.ADMIN)
+        .first()
+    )
+    if membership is None:
+        raise PermissionDenied("Only the organisation's admins can manage its officers.")
+    return membership.organisation
+
+
+@transaction.atomic(durable=True)
+def membership_invite(
+    *,
+    organisation_id: int,
+    admin: AbstractBaseUser,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    role: str,
+    site_url: str,
+) -> Membership:
+    """An org admin adds an officer, who sets their own password from an e-mailed link."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    organisation = _require_org_admin(admin, organisation_id)
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": "Choose officer or organisation admin."})
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": "That username is taken."})
+    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save(force_insert=True)
+    membership = Membership.objects.create(user=user, organisation=organisation, role=role)
+    link = site_url + reverse(
+        "password_reset_confirm",
+        args=[
+            urlsafe_base64_encode(force_bytes(user.pk)),
+            default_token_generator.make_token(user),
+        ],
+    )
+    transaction.on_commit(
+        partial(
+            send_mail,
+            subject=f"You have been added to {organisation.name} on Talaan",
+            message=f"Hello {first_name},\n\nSet your password to start:\n\n{link}\n",
+            from_email=None,
+            recipient_list=[email],
+            fail_silently=True,
+        )
+    )
+    return membership
+
+
+@transaction.atomic(durable=True)
+def membership_deactivate(*, membership_id: int, admin: AbstractBaseUser) -> Membership:
+    """An org admin removes an officer's access to the organisation (history stays)."""
+    membership = Membership.objects.select_for_update().get(pk=membership_id)
+    _require_org_admin(admin, membership.organisation_id)
+    if membership.user_id == admin.pk:
+        raise ValidationError("You cannot deactivate yourself; ask another admin.")
+    membership.is_active = False
+    membership.save(update_fields=["is_active", "updated_at"])
+    return membership

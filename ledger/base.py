@@ -65,6 +65,14 @@ class VehicleRegistration:
 
 
 @dataclass(frozen=True)
+class ReceiptCheck:
+    """The result of checking a receipt against the ledger itself."""
+
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
 class Health:
     ok: bool
     detail: str
@@ -90,6 +98,10 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def get_change(self, change_id: str) -> dict[str, Any] | None:
         """What the ledger recorded for a change id, or None (chaincode GetChange)."""
+
+    @abc.abstractmethod
+    def verify_receipt(self, *, tx_id: str, change_id: str) -> ReceiptCheck:
+        """Check that the ledger holds this transaction and that it recorded this change."""
 
     @abc.abstractmethod
     def health(self) -> Health:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -26,7 +27,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from chaincode.contract import new_chaincode
 from ledger import merkle
-from ledger.base import ClearanceChange, Health, Ledger, Receipt, VehicleRegistration
+from ledger.base import (
+    ClearanceChange,
+    Health,
+    Ledger,
+    Receipt,
+    ReceiptCheck,
+    VehicleRegistration,
+)
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
 from ledger.models import KeyModification, LedgerEntry, LedgerHead, WorldState
 
@@ -192,6 +200,34 @@ class EmbeddedLedger(Ledger):
     def get_change(self, change_id: str) -> dict[str, Any] | None:
         value = WorldState.objects.filter(key=f"change:{change_id}").values_list("value", flat=True)
         return json.loads(value[0]) if value else None
+
+    def verify_receipt(self, *, tx_id: str, change_id: str) -> ReceiptCheck:
+        """Recompute the entry's hash, its link to the entry before, its signed tree head, and
+        check that the change it recorded is the one the receipt names."""
+        entry = LedgerEntry.objects.filter(tx_id=tx_id).first()
+        if entry is None:
+            return ReceiptCheck(False, "No such transaction on the ledger.")
+        content = entry_content(entry)
+        if hashlib.sha256(content).hexdigest() != entry.entry_hash:
+            return ReceiptCheck(False, f"Entry #{entry.seq} does not match its hash.")
+        previous = (
+            LedgerEntry.objects.filter(seq=entry.seq - 1)
+            .values_list("entry_hash", flat=True)
+            .first()
+            or GENESIS_HASH
+        )
+        if entry.prev_hash != previous:
+            return ReceiptCheck(False, f"Entry #{entry.seq} is not linked to the entry before.")
+        try:
+            self.public_key.verify(
+                bytes.fromhex(entry.tree_signature), tree_head_message(entry.seq, entry.tree_root)
+            )
+        except (InvalidSignature, ValueError):
+            return ReceiptCheck(False, f"The tree head at entry #{entry.seq} is not signed by us.")
+        recorded = self.get_change(change_id)
+        if recorded is None or recorded.get("tx_id") != tx_id:
+            return ReceiptCheck(False, "The ledger recorded a different change for this receipt.")
+        return ReceiptCheck(True, f"Entry #{entry.seq} verified against the signed tree head.")
 
     def health(self) -> Health:
         try:

@@ -190,3 +190,49 @@ class ApplicationStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application} {self.from_status or 'new'} → {self.to_status}"
+
+
+def document_path(document: Document, filename: str) -> str:
+    # Never trust the uploaded name for the path: a random name keeps "../" and clashes out.
+    return f"documents/{document.application_id}/{secrets.token_hex(16)}"
+
+
+class Document(TimestampedModel):
+    """Evidence attached to an application or one of its clearances."""
+
+    class Type(models.TextChoices):
+        SALES_INVOICE = "sales_invoice", "Sales invoice"
+        CSR = "csr", "Certificate of stock reported"
+        INSURANCE_COC = "insurance_coc", "Insurance certificate of cover"
+        EMISSION_CERTIFICATE = "emission_certificate", "Emission certificate"
+        HPG_CLEARANCE = "hpg_clearance", "HPG clearance"
+        DEED_OF_SALE = "deed_of_sale", "Deed of sale"
+        GOVERNMENT_ID = "government_id", "Government ID"
+        STENCIL_PHOTO = "stencil_photo", "Photo of engine/chassis stencil"
+        OTHER = "other", "Other"
+
+    application = models.ForeignKey(
+        RegistrationApplication, on_delete=models.PROTECT, related_name="documents"
+    )
+    clearance_request = models.ForeignKey(
+        "clearance.ClearanceRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
+    doc_type = models.CharField("document type", max_length=30, choices=Type.choices)
+    file = models.FileField(upload_to=document_path)
+    original_name = models.CharField(max_length=200)
+    media_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_doc_type_display()} for {self.application}"

@@ -1,8 +1,41 @@
 from django.urls import path
 
-from registry import views
+from registry import account_views, certificate, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("signup/", account_views.signup, name="signup"),
+    path(
+        "accounts/verify-email/<uidb64>/<token>/",
+        account_views.verify_email,
+        name="verify-email",
+    ),
+    path("vehicles/new/", views.vehicle_new, name="vehicle-new"),
+    path("applications/new/", views.application_new, name="application-new"),
     path("applications/<int:pk>/", views.application_detail, name="application-detail"),
+    path("applications/<int:pk>/live/", views.application_live, name="application-live"),
+    path("applications/<int:pk>/submit/", views.application_submit, name="application-submit"),
+    path(
+        "applications/<int:pk>/resubmit/", views.application_resubmit, name="application-resubmit"
+    ),
+    path("applications/<int:pk>/cancel/", views.application_cancel, name="application-cancel"),
+    path("applications/<int:pk>/review/", views.application_review, name="application-review"),
+    path("applications/<int:pk>/send/", views.application_send, name="application-send"),
+    path("applications/<int:pk>/return/", views.application_return, name="application-return"),
+    path("applications/<int:pk>/approve/", views.registration_approve, name="registration-approve"),
+    path("applications/<int:pk>/reject/", views.registration_reject, name="registration-reject"),
+    path(
+        "applications/<int:pk>/clearances/<int:request_pk>/cancel/",
+        views.clearance_cancel,
+        name="application-clearance-cancel",
+    ),
+    path("applications/<int:pk>/documents/", views.document_add, name="document-add"),
+    path(
+        "applications/<int:pk>/documents/<int:document_pk>/",
+        views.document_download,
+        name="document-download",
+    ),
+    path("applications/<int:pk>/certificate.pdf", certificate.download, name="certificate"),
+    path("lto/applications/", views.lto_queue, name="lto-queue"),
+    path("verify/<str:reference>", certificate.verify, name="verify"),
 ]

@@ -54,6 +54,10 @@ class ErrorInfo:
     fields: dict[str, list[str]] | None = None
 
 
+# What a view catches around a service call: errors the user is told about, never bugs.
+USER_ERRORS = (DomainError, RuleViolation, ValidationError)
+
+
 def describe(exc: Exception) -> ErrorInfo | None:
     """Map a domain error to what the user is told; None for errors that are bugs."""
     if isinstance(exc, DomainError):

@@ -44,6 +44,9 @@ class FailingLedger(Ledger):
     def get_change(self, change_id):
         raise self.error
 
+    def verify_receipt(self, *, tx_id, change_id):
+        raise self.error
+
     def health(self):
         raise self.error
 

@@ -78,16 +78,16 @@ def test_the_owner_sees_each_clearance_with_its_ledger_receipt(client, world):
     assert "entry #" in body
 
 
-def test_the_home_page_query_count_does_not_grow_with_applications(
+def test_the_lto_queue_query_count_does_not_grow_with_applications(
     client, world, django_assert_max_num_queries
 ):
     for _ in range(3):
         sent_for_clearance(world)
     client.force_login(world.lto_admin)
     with django_assert_max_num_queries(12):
-        client.get(reverse("home"))
+        client.get(reverse("lto-queue"))
     for _ in range(3):
         sent_for_clearance(world)
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("home"))
+        response = client.get(reverse("lto-queue"))
     assert response.status_code == 200

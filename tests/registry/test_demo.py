@@ -22,7 +22,7 @@ def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(c
     for username, *_ in PEOPLE:
         assert username in out.getvalue()
         assert client.login(username=username, password=DEMO_PASSWORD), username
-        assert client.get("/").status_code == 200
+        assert client.get("/", follow=True).status_code == 200
     verified = StringIO()
     call_command("verify_ledger", stdout=verified)
     assert verified.getvalue().startswith("OK: ")

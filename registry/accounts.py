@@ -1,0 +1,72 @@
+"""Owner accounts: sign-up with e-mail verification."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from registry.models import OwnerProfile
+
+
+@transaction.atomic(durable=True)
+def owner_sign_up(
+    *,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    password: str,
+    mobile_number: str,
+    site_url: str,
+) -> AbstractBaseUser:
+    """Create an owner's account, inactive until they follow the link we e-mail them."""
+    User = get_user_model()
+    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
+    user.set_password(password)
+    user.is_active = False
+    user.full_clean()
+    user.save(force_insert=True)
+    OwnerProfile.objects.create(user=user, mobile_number=mobile_number.strip())
+    link = site_url + reverse(
+        "verify-email",
+        args=[
+            urlsafe_base64_encode(force_bytes(user.pk)),
+            default_token_generator.make_token(user),
+        ],
+    )
+    transaction.on_commit(
+        partial(
+            send_mail,
+            subject="Confirm your Talaan account",
+            message=f"Hello {first_name},\n\nConfirm your e-mail address to start using "
+            f"Talaan:\n\n{link}\n\nIf you did not sign up, ignore this message.",
+            from_email=None,
+            recipient_list=[email],
+            fail_silently=True,
+        )
+    )
+    return user
+
+
+@transaction.atomic(durable=True)
+def owner_verify_email(*, uidb64: str, token: str) -> AbstractBaseUser:
+    """Activate the account the link was made for; a used or forged link is refused."""
+    User = get_user_model()
+    try:
+        user = User.objects.select_for_update().get(pk=force_str(urlsafe_base64_decode(uidb64)))
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise ValidationError("This confirmation link is not valid.") from None
+    if user.is_active or not default_token_generator.check_token(user, token):
+        raise ValidationError("This confirmation link is not valid or was already used.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user

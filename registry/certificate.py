@@ -1,0 +1,128 @@
+"""The registration certificate (PDF with a QR code) and the public verification page."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+from chaincode.rules import ApplicationStatus
+from clearance.models import ClearanceStatusChange
+from clearance.selectors import is_lto_staff
+from ledger.receipts import receipt_checks
+from registry.models import ApplicationStatusChange, RegistrationApplication
+from registry.selectors import application_get_for_user
+
+
+def _registration_change(application: RegistrationApplication) -> ApplicationStatusChange | None:
+    return (
+        application.status_changes.filter(to_status=ApplicationStatus.APPROVED)
+        .exclude(ledger_tx_id="")
+        .last()
+    )
+
+
+@login_required
+def download(request: HttpRequest, pk: int) -> HttpResponse:
+    application = application_get_for_user(user=request.user, pk=pk)
+    # The certificate is the owner's; external officers who cleared the vehicle don't get it.
+    if application.applicant_id != request.user.pk and not is_lto_staff(request.user):
+        raise Http404("No certificate for you here.")
+    if application.status != ApplicationStatus.APPROVED:
+        raise Http404("The certificate exists once the registration is approved.")
+    verify_url = request.build_absolute_uri(reverse("verify", args=[application.reference]))
+    pdf = render_certificate(application, verify_url)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="certificate-{application.reference}.pdf"'
+    )
+    return response
+
+
+def render_certificate(application: RegistrationApplication, verify_url: str) -> bytes:
+    vehicle = application.vehicle
+    owner = application.applicant
+    change = _registration_change(application)
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf.setTitle(f"Certificate of registration {application.reference}")
+    width, height = A4
+    pdf.setFont("Helvetica-Bold", 18)
+    pdf.drawString(20 * mm, height - 30 * mm, "Certificate of Registration")
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(20 * mm, height - 37 * mm, "Land Transportation Office · issued through Talaan")
+    rows = [
+        ("Reference", application.reference),
+        ("MV file number", vehicle.mv_file_number or ""),
+        ("Plate number", vehicle.plate_number or ""),
+        ("Owner", owner.get_full_name() or owner.get_username()),
+        ("Vehicle", f"{vehicle.year} {vehicle.make} {vehicle.model}, {vehicle.colour}"),
+        ("Body type / fuel", f"{vehicle.get_body_type_display()} / {vehicle.get_fuel_display()}"),
+        ("VIN", vehicle.vin),
+        ("Engine number", vehicle.engine_number),
+        ("Chassis number", vehicle.chassis_number),
+        ("Classification", vehicle.get_classification_display()),
+        ("Valid", f"{application.period_start:%d %B %Y} to {application.period_end:%d %B %Y}"),
+        ("Ledger transaction", change.ledger_tx_id if change else ""),
+    ]
+    y = height - 55 * mm
+    for label, value in rows:
+        pdf.setFont("Helvetica-Bold", 10)
+        pdf.drawString(20 * mm, y, label)
+        pdf.setFont("Courier" if label in {"VIN", "Ledger transaction"} else "Helvetica", 10)
+        pdf.drawString(65 * mm, y, value[:80])
+        y -= 8 * mm
+    qr = qrcode.make(verify_url, box_size=6, border=2)
+    image = io.BytesIO()
+    qr.save(image, format="PNG")
+    image.seek(0)
+    pdf.drawImage(ImageReader(image), width - 65 * mm, height - 80 * mm, 45 * mm, 45 * mm)
+    pdf.setFont("Helvetica", 8)
+    pdf.drawString(width - 65 * mm, height - 85 * mm, "Scan to verify against the ledger")
+    pdf.drawString(20 * mm, 20 * mm, verify_url)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def verify(request: HttpRequest, reference: str) -> HttpResponse:
+    """Public: a registration's status and its ledger check, without personal data."""
+    application = (
+        RegistrationApplication.objects.select_related("vehicle")
+        .filter(reference=reference.strip().upper())
+        .first()
+    )
+    if application is None:
+        return render(request, "registry/verify.html", {"reference": reference}, status=404)
+    registration = _registration_change(application)
+    clearances = [
+        change
+        for change in ClearanceStatusChange.objects.filter(request__application=application)
+        .select_related("request")
+        .order_by("request__kind", "created_at")
+    ]
+    latest = {}
+    for change in clearances:
+        latest[change.request.kind] = change
+    changes = [*latest.values(), *([registration] if registration else [])]
+    checks = receipt_checks(changes)
+    return render(
+        request,
+        "registry/verify.html",
+        {
+            "reference": application.reference,
+            "application": application,
+            "registration": registration,
+            "clearances": list(latest.values()),
+            "checks": checks,
+            "all_verified": bool(changes) and all(check.ok for check in checks.values()),
+        },
+    )

@@ -1,0 +1,99 @@
+"""Forms: they parse and check the shape of input; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+
+from chaincode.rules import ApplicationStatus
+from registry.models import Document, RegistrationApplication, Vehicle
+
+
+class VehicleForm(forms.ModelForm):
+    class Meta:
+        model = Vehicle
+        fields = [
+            "vin",
+            "engine_number",
+            "chassis_number",
+            "make",
+            "model",
+            "year",
+            "body_type",
+            "colour",
+            "fuel",
+            "classification",
+        ]
+        help_texts = {"vin": "17 characters, as stamped on the chassis plate."}
+
+
+class ApplicationForm(forms.Form):
+    vehicle = forms.ModelChoiceField(queryset=Vehicle.objects.none())
+    type = forms.ChoiceField(choices=RegistrationApplication.Type.choices)
+
+    def __init__(self, *args, owner, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["vehicle"].queryset = Vehicle.objects.filter(owner=owner, is_active=True)
+
+
+class DocumentForm(forms.Form):
+    doc_type = forms.ChoiceField(label="Document type", choices=Document.Type.choices)
+    file = forms.FileField(help_text="PDF, PNG or JPEG, at most 10 MB.")
+    clearance_request = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label="What did you correct?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
+
+
+class ApproveRegistrationForm(forms.Form):
+    plate_number = forms.CharField(
+        max_length=10, required=False, help_text="Leave blank to issue the next free plate."
+    )
+
+
+class ApplicationSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search", required=False, max_length=60, help_text="Reference, VIN, plate or owner"
+    )
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any status"), *RegistrationApplication.Status.choices],
+    )
+    type = forms.ChoiceField(
+        required=False, choices=[("", "Any type"), *RegistrationApplication.Type.choices]
+    )
+    overdue = forms.BooleanField(label="Overdue clearances only", required=False)
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+class OwnerSignUpForm(UserCreationForm):
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    mobile_number = forms.CharField(
+        max_length=20, required=False, help_text="For SMS updates, e.g. +639171234567."
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ["username", "first_name", "last_name", "email"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].lower()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this e-mail address already exists.")
+        return email
+
+
+OPEN_FOR_OWNER_EDITS = {ApplicationStatus.DRAFT, ApplicationStatus.RETURNED}
