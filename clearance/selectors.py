@@ -90,3 +90,18 @@ def clearance_request_get_for_user(*, user: AnyUser, pk: int) -> ClearanceReques
         return clearance_requests_for_user(user).get(pk=pk)
     except ClearanceRequest.DoesNotExist:
         raise Http404("No such clearance request.") from None
+
+
+def people_concerned(application_id: int) -> set[int]:
+    """Whose open pages show this application: its owner, LTO staff, the organisations asked."""
+    from registry.models import RegistrationApplication
+
+    owner = RegistrationApplication.objects.filter(pk=application_id).values_list(
+        "applicant_id", flat=True
+    )
+    officers = User.objects.filter(
+        is_active=True,
+        memberships__is_active=True,
+        memberships__organisation__clearance_requests__application_id=application_id,
+    ).values_list("pk", flat=True)
+    return {*owner, *lto_staff().values_list("pk", flat=True), *officers}

@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from chaincode.rules import CLEARANCE_DECISIONS, check_clearance_authority
 from clearance.models import ClearanceRequest, ClearanceStatusChange, Organisation
+from clearance.selectors import people_concerned
 from ledger import get_ledger
 from ledger.base import ClearanceChange, actor_pseudonym, sha256_hex
+from notifications.live import announce_change
 
 
 def record_clearance_change(
@@ -55,6 +57,12 @@ def record_clearance_change(
         request.save(force_insert=True)
     else:
         request.save(update_fields=["status", "decided_at", "remarks", "assigned_to", "updated_at"])
+    announce_change(
+        user_ids=people_concerned(request.application_id),
+        event="clearance_changed",
+        application_id=request.application_id,
+        request_id=request.pk,
+    )
     return ClearanceStatusChange.objects.create(
         request=request,
         change_id=change_id,

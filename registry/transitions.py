@@ -8,7 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus, check_application_transition
+from clearance.selectors import people_concerned
 from ledger.base import Receipt
+from notifications.live import announce_change
 from registry.models import ApplicationStatusChange, RegistrationApplication
 
 _DECIDED = {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED}
@@ -39,6 +41,11 @@ def record_application_change(
         application.remarks = reason
         fields.append("remarks")
     application.save(update_fields=fields)
+    announce_change(
+        user_ids=people_concerned(application.pk),
+        event="application_changed",
+        application_id=application.pk,
+    )
     return ApplicationStatusChange.objects.create(
         application=application,
         change_id=change_id or uuid.uuid4(),
