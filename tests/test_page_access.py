@@ -42,22 +42,44 @@ def _get(client, user, url):
 
 GET_CASES = [
     # (url builder, allowed user names, refused user names)
-    (lambda s: reverse("application-detail", args=[s.application.pk]),
-     ["owner", "lto_admin", "hpg_officer", "insurer_officer"], ["other_owner"]),
-    (lambda s: reverse("application-live", args=[s.application.pk]),
-     ["owner", "lto_admin", "emission_officer"], ["other_owner"]),
-    (lambda s: reverse("application-detail", args=[s.other_application.pk]),
-     ["other_owner", "lto_admin"], ["owner", "hpg_officer", "insurer_officer"]),
-    (lambda s: reverse("clearance-detail", args=[s.requests["HPG"].pk]),
-     ["hpg_officer", "hpg_admin", "lto_admin", "owner"], ["insurer_officer", "emission_officer",
-                                                          "other_owner"]),
-    (lambda s: reverse("clearance-detail", args=[s.requests["INSURANCE"].pk]),
-     ["insurer_officer"], ["hpg_officer", "emission_officer", "other_owner"]),
-    (lambda s: reverse("emission-check", args=[s.requests["EMISSION"].pk])
-     + "?fuel=gasoline&co_percent=1&hc_ppm=10",
-     ["emission_officer"], ["hpg_officer", "insurer_officer", "other_owner"]),
-    (lambda s: reverse("certificate", args=[s.approved.pk]),
-     ["owner", "lto_admin"], ["other_owner", "hpg_officer"]),
+    (
+        lambda s: reverse("application-detail", args=[s.application.pk]),
+        ["owner", "lto_admin", "hpg_officer", "insurer_officer"],
+        ["other_owner"],
+    ),
+    (
+        lambda s: reverse("application-live", args=[s.application.pk]),
+        ["owner", "lto_admin", "emission_officer"],
+        ["other_owner"],
+    ),
+    (
+        lambda s: reverse("application-detail", args=[s.other_application.pk]),
+        ["other_owner", "lto_admin"],
+        ["owner", "hpg_officer", "insurer_officer"],
+    ),
+    (
+        lambda s: reverse("clearance-detail", args=[s.requests["HPG"].pk]),
+        ["hpg_officer", "hpg_admin", "lto_admin", "owner"],
+        ["insurer_officer", "emission_officer", "other_owner"],
+    ),
+    (
+        lambda s: reverse("clearance-detail", args=[s.requests["INSURANCE"].pk]),
+        ["insurer_officer"],
+        ["hpg_officer", "emission_officer", "other_owner"],
+    ),
+    (
+        lambda s: (
+            reverse("emission-check", args=[s.requests["EMISSION"].pk])
+            + "?fuel=gasoline&co_percent=1&hc_ppm=10"
+        ),
+        ["emission_officer"],
+        ["hpg_officer", "insurer_officer", "other_owner"],
+    ),
+    (
+        lambda s: reverse("certificate", args=[s.approved.pk]),
+        ["owner", "lto_admin"],
+        ["other_owner", "hpg_officer"],
+    ),
     (lambda s: reverse("ledger"), ["lto_admin"], ["owner", "hpg_officer", "hpg_admin"]),
     (lambda s: reverse("organisation"), ["hpg_admin"], ["hpg_officer", "owner", "insurer_officer"]),
 ]

@@ -13,7 +13,7 @@ from tests.conftest import sent_for_clearance
 
 
 def test_an_officer_claims_and_approves_an_emission_request_from_the_form(client, world):
-    application, requests = sent_for_clearance(world)
+    _, requests = sent_for_clearance(world)
     request = requests["EMISSION"]
     client.force_login(world.emission_officer)
 
@@ -77,8 +77,9 @@ def test_returning_without_remarks_is_refused_on_the_form(client, world):
     request = requests["HPG"]
     client.force_login(world.hpg_officer)
     client.post(reverse("clearance-claim", args=[request.pk]))
-    response = client.post(reverse("clearance-decide", args=[request.pk]),
-                           {"decision": "returned", "remarks": ""})
+    response = client.post(
+        reverse("clearance-decide", args=[request.pk]), {"decision": "returned", "remarks": ""}
+    )
     assert response.status_code == 422
     assert b"Say why in the remarks" in response.content
 
@@ -88,11 +89,14 @@ def test_a_second_decision_on_a_decided_request_is_a_409(client, world):
     request = requests["HPG"]
     client.force_login(world.hpg_officer)
     client.post(reverse("clearance-claim", args=[request.pk]))
-    client.post(reverse("clearance-decide", args=[request.pk]),
-                {"decision": "returned", "remarks": "Stencil photo missing."})
+    client.post(
+        reverse("clearance-decide", args=[request.pk]),
+        {"decision": "returned", "remarks": "Stencil photo missing."},
+    )
     client.force_login(world.hpg_officer_2)
-    response = client.post(reverse("clearance-decide", args=[request.pk]),
-                           {"decision": "rejected", "remarks": "Late."})
+    response = client.post(
+        reverse("clearance-decide", args=[request.pk]), {"decision": "rejected", "remarks": "Late."}
+    )
     assert response.status_code == 409
     assert b"already returned" in response.content
 
@@ -115,8 +119,13 @@ def test_an_org_admin_invites_and_deactivates_an_officer(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("organisation"),
-            {"username": "new.officer", "first_name": "Nina", "last_name": "Ramos",
-             "email": "nina@example.ph", "role": "officer"},
+            {
+                "username": "new.officer",
+                "first_name": "Nina",
+                "last_name": "Ramos",
+                "email": "nina@example.ph",
+                "role": "officer",
+            },
         )
     assert response.status_code == 302
     membership = Membership.objects.get(user__username="new.officer")

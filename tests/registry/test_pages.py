@@ -99,19 +99,17 @@ def test_lto_staff_search_and_filter_the_queue(client, world):
     sent, _ = sent_for_clearance(world)
     client.force_login(world.lto_admin)
 
-
     def rows(**query):
         return client.get(reverse("lto-queue"), query, HTTP_HX_REQUEST="true").content.decode()
 
-    assert mine.reference in rows(q=mine.reference) and sent.reference not in rows(
-        q=mine.reference
-    )
+    assert mine.reference in rows(q=mine.reference) and sent.reference not in rows(q=mine.reference)
     assert sent.reference in rows(q=sent.vehicle.vin)
     assert mine.reference not in rows(q=sent.vehicle.vin)
     assert mine.reference in rows(status="submitted")
     assert sent.reference not in rows(status="submitted")
-    fragment = client.get(reverse("lto-queue"), {"status": "awaiting_clearances"},
-                          HTTP_HX_REQUEST="true")
+    fragment = client.get(
+        reverse("lto-queue"), {"status": "awaiting_clearances"}, HTTP_HX_REQUEST="true"
+    )
     assert b"<html" not in fragment.content and sent.reference.encode() in fragment.content
 
 
@@ -155,9 +153,7 @@ def test_public_verification_of_an_unknown_reference_is_404(client, db):
     assert response.status_code == 404
 
 
-def test_an_owner_signs_up_and_confirms_their_email(
-    client, db, django_capture_on_commit_callbacks
-):
+def test_an_owner_signs_up_and_confirms_their_email(client, db, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("signup"),
@@ -181,7 +177,11 @@ def test_an_owner_signs_up_and_confirms_their_email(
 
 @pytest.mark.parametrize("path", ["/", "/lto/applications/", "/queue/", "/ledger/"])
 def test_each_role_lands_on_its_own_page(client, world, path):
-    expected = {"/": "owner", "/lto/applications/": "lto_admin", "/queue/": "hpg_officer",
-                "/ledger/": "lto_admin"}[path]
+    expected = {
+        "/": "owner",
+        "/lto/applications/": "lto_admin",
+        "/queue/": "hpg_officer",
+        "/ledger/": "lto_admin",
+    }[path]
     client.force_login(getattr(world, expected))
     assert client.get(path).status_code == 200
