@@ -29,7 +29,7 @@ run: install
 test: export DEBUG := 0
 test: export SECRET_KEY := test-only-secret-key-for-the-throwaway-test-run-0123456789
 test: install
-	scripts/system-deps
+	scripts/system-deps chromium
 	scripts/with-services $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: export DEBUG := 0

@@ -69,7 +69,7 @@ class Run:
         return len(self.decided) / self.wall_seconds if self.wall_seconds else 0.0
 
     def summary(self) -> str:
-        noun = "worker" if self.workers == 1 else "workers"
+        noun = "worker thread" if self.workers == 1 else "worker threads"
         text = (
             f"{len(self.decided)} decisions in {self.wall_seconds:.1f} s = "
             f"{self.rate:.1f} decisions/s; latency {percentiles(self.latencies)}; "
@@ -156,7 +156,7 @@ def prepare(count: int) -> tuple[AbstractBaseUser, list[Job]]:
         application, requests = sent_for_clearance(world)
         hpg = requests["HPG"]
         clearance_claim(request_id=hpg.pk, officer=world.hpg_officer)
-        jobs.append(Job(hpg.pk, hpg_findings(application.vehicle, certificate_number="HPG-B1")))
+        jobs.append(Job(hpg.pk, hpg_findings(application.vehicle)))
     return world.hpg_officer, jobs
 
 
@@ -309,7 +309,8 @@ def pgbench_rate(url: str, workers: int, seconds: float) -> float | None:
         ]
         result = subprocess.run(test, check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as exc:
-        print(f"pgbench failed: {exc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        last_line = (exc.stderr or "").strip().splitlines()[-1:] or ["no output"]
+        print(f"pgbench failed: {last_line[0]}", file=sys.stderr)
         return None
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
@@ -354,22 +355,25 @@ def checks(decided: list[int], history_before: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     url = database_url()
+    # Setup takes minutes: show each line as it is printed, even through a pipe.
+    sys.stdout.reconfigure(line_buffering=True)
     setup_django()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
     serial_count = max(100, args.requests // 6)
 
+    print(f"Talaan decide benchmark ({server_description()})")
     began = time.perf_counter()
     officer, jobs = prepare(args.requests + serial_count)
     setup_seconds = time.perf_counter() - began
     concurrent_jobs, serial_jobs = jobs[: args.requests], jobs[args.requests :]
-
-    print(f"Talaan decide benchmark ({server_description()})")
     print(
         f"setup: {len(jobs)} applications sent for clearance, {len(jobs)} HPG requests in "
         f"review ({setup_seconds:.1f} s, not timed below)"
     )
+    # Other work on the machine skews every number below; say how busy it was.
+    print(f"load average at start of timing: {os.getloadavg()[0]:.2f}")
     history_before = approved_history_count()
     concurrent = decide_all(concurrent_jobs, officer, args.workers)
     print(concurrent.summary())

@@ -12,6 +12,11 @@ from functools import partial
 from django.db import transaction
 
 
+def user_group(user_id: int) -> str:
+    """The Channels group of one user's open pages (see notifications.consumers)."""
+    return f"user-{user_id}"
+
+
 def announce_change(
     *,
     user_ids: Iterable[int],

@@ -16,9 +16,11 @@ class Event(models.TextChoices):
     CLEARANCE_REJECTED = "clearance_rejected", "Clearance rejected"
     CLEARANCE_RETURNED = "clearance_returned", "Clearance returned"
     CLEARANCE_CANCELLED = "clearance_cancelled", "Clearance cancelled"
+    CLEARANCE_OVERDUE = "clearance_overdue", "Clearance past its deadline"
     APPLICATION_CLEARED = "application_cleared", "All clearances approved"
     REGISTRATION_APPROVED = "registration_approved", "Registration approved"
     REGISTRATION_REJECTED = "registration_rejected", "Registration rejected"
+    REGISTRATION_EXPIRING = "registration_expiring", "Registration expiring soon"
 
 
 class Notification(TimestampedModel):
@@ -30,10 +32,28 @@ class Notification(TimestampedModel):
     body = models.TextField(blank=True)
     link = models.CharField(max_length=300, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Scheduled jobs set a key per occurrence ("clearance-overdue:<id>:<deadline>") so that a
+    # rerun, or two beat processes racing, never tell the same person twice. NULL (not "")
+    # means "no key": NULLs never collide in the unique constraint below.
+    dedupe_key = models.CharField(  # noqa: DJ001
+        max_length=100, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(
+                fields=["dedupe_key"],
+                name="notification_dedupe_key_idx",
+                condition=models.Q(dedupe_key__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"], name="notification_once_per_dedupe_key"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} → {self.recipient}"
@@ -50,6 +70,9 @@ class Delivery(TimestampedModel):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed (will be retried)"
+        SKIPPED = "skipped", "Skipped (no address to send to)"
+
+    UNSENT = (State.PENDING, State.FAILED)
 
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="deliveries"
@@ -72,3 +95,28 @@ class Delivery(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.channel} for {self.notification_id}: {self.state}"
+
+
+class NotificationPreference(TimestampedModel):
+    """Which channels one person wants for one event; in-app is always on.
+
+    No row means the default: email on, SMS off.
+    """
+
+    DEFAULT_EMAIL = True
+    DEFAULT_SMS = False
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    event = models.CharField(max_length=40, choices=Event.choices)
+    email = models.BooleanField(default=DEFAULT_EMAIL)
+    sms = models.BooleanField("SMS", default=DEFAULT_SMS)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="one_preference_per_event")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.event}: email={self.email} sms={self.sms}"

@@ -3,36 +3,68 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import send_mail
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.models import Delivery, Event, Notification
+from notifications import senders
+from notifications.live import announce_change
+from notifications.models import Delivery, Event, Notification, NotificationPreference
+from notifications.selectors import (
+    ChannelChoice,
+    channels_wanted,
+    mobile_number_of,
+    notification_get_for_user,
+)
 
 logger = logging.getLogger(__name__)
 
+# The live event every new notification (and every "mark read") pushes, so bells update.
+LIVE_EVENT = "notification"
+
 
 def notify(
-    *, recipients: Iterable[AbstractBaseUser], event: Event, title: str, body: str, link: str
+    *,
+    recipients: Iterable[AbstractBaseUser],
+    event: Event | str,
+    title: str,
+    body: str,
+    link: str,
+    dedupe_key: str | None = None,
 ) -> list[Notification]:
-    """Write one notification per recipient (once each) and deliver them after commit."""
+    """Write one notification per recipient (once each) and deliver them after commit.
+
+    Deliveries are created only for the channels each recipient wants. With ``dedupe_key``,
+    recipients who already have a notification with that key are skipped; the unique
+    constraint on (recipient, dedupe_key) stops a concurrent writer.
+    """
     unique = {user.pk: user for user in recipients}
+    if dedupe_key is not None and unique:
+        told = Notification.objects.filter(recipient_id__in=unique, dedupe_key=dedupe_key)
+        for pk in told.values_list("recipient_id", flat=True):
+            unique.pop(pk, None)
+    if not unique:
+        return []
     notifications = Notification.objects.bulk_create(
-        Notification(recipient=user, event=event, title=title, body=body, link=link)
+        Notification(
+            recipient=user, event=event, title=title, body=body, link=link, dedupe_key=dedupe_key
+        )
         for user in unique.values()
     )
-    Delivery.objects.bulk_create(
-        Delivery(notification=notification, channel=Delivery.Channel.EMAIL)
+    wanted = channels_wanted(users=unique.values(), event=event)
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(notification=notification, channel=channel)
         for notification in notifications
-        if notification.recipient.email
+        for channel in wanted[notification.recipient_id]
     )
-    ids = [notification.pk for notification in notifications]
-    if ids:
+    if deliveries:
+        ids = sorted({delivery.notification_id for delivery in deliveries})
         transaction.on_commit(partial(_enqueue_delivery, ids))
+    announce_change(user_ids=unique, event=LIVE_EVENT)
     return notifications
 
 
@@ -50,27 +82,41 @@ def _enqueue_delivery(notification_ids: list[int]) -> None:
         )
 
 
+def _address(delivery: Delivery) -> str:
+    # Read at send time: a number or address changed since the event is the one to use.
+    if delivery.channel == Delivery.Channel.EMAIL:
+        return delivery.notification.recipient.email
+    return mobile_number_of(delivery.notification.recipient_id)
+
+
+_SENDERS: dict[str, Callable[[Notification, str], None]] = {
+    Delivery.Channel.EMAIL: senders.send_email,
+    Delivery.Channel.SMS: senders.send_text_message,
+}
+
+
 def delivery_send(*, delivery_id: int) -> bool:
-    """Send one pending delivery; record the outcome. Returns False when it must be retried."""
+    """Send one unsent delivery; record the outcome. Returns False when it must be retried."""
     with transaction.atomic():
+        # Lock only the delivery row: the send may be slow, and locking the joined user row
+        # would block their logins; skip_locked lets a concurrent sender take another one.
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("notification__recipient")
-            .filter(pk=delivery_id)
-            .exclude(state=Delivery.State.SENT)
+            .filter(pk=delivery_id, state__in=Delivery.UNSENT)
             .first()
         )
         if delivery is None:
             return True
-        notification = delivery.notification
+        address = _address(delivery)
+        if not address:
+            delivery.state = Delivery.State.SKIPPED
+            delivery.last_error = f"The recipient has no {delivery.get_channel_display()} address."
+            delivery.save(update_fields=["state", "last_error", "updated_at"])
+            return True
         delivery.attempts += 1
         try:
-            send_mail(
-                subject=notification.title,
-                message=f"{notification.body}\n\n{notification.link}".strip(),
-                from_email=None,
-                recipient_list=[notification.recipient.email],
-            )
+            _SENDERS[delivery.channel](delivery.notification, address)
         except Exception as exc:  # any transport failure is retried later, never dropped
             delivery.state = Delivery.State.FAILED
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -81,3 +127,43 @@ def delivery_send(*, delivery_id: int) -> bool:
         delivery.last_error = ""
         delivery.save(update_fields=["state", "attempts", "last_error", "sent_at", "updated_at"])
         return True
+
+
+@transaction.atomic(durable=True)
+def notification_mark_read(*, user: AbstractBaseUser, notification_id: int) -> Notification:
+    """Mark one of the user's own notifications read (404 for anyone else's)."""
+    notification = notification_get_for_user(user=user, pk=notification_id)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at", "updated_at"])
+        announce_change(user_ids=[user.pk], event=LIVE_EVENT)
+    return notification
+
+
+@transaction.atomic(durable=True)
+def notifications_mark_all_read(*, user: AbstractBaseUser) -> int:
+    """Mark every unread notification of the user read; returns how many changed."""
+    now = timezone.now()
+    changed = Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=now, updated_at=now
+    )
+    if changed:
+        announce_change(user_ids=[user.pk], event=LIVE_EVENT)
+    return changed
+
+
+@transaction.atomic(durable=True)
+def preferences_update(*, user: AbstractBaseUser, choices: Mapping[str, ChannelChoice]) -> None:
+    """Save the user's channel choice for each given event (unknown events are refused)."""
+    unknown = set(choices) - set(Event.values)
+    if unknown:
+        raise ValidationError(f"Unknown events: {', '.join(sorted(unknown))}")
+    NotificationPreference.objects.bulk_create(
+        [
+            NotificationPreference(user=user, event=event, email=choice.email, sms=choice.sms)
+            for event, choice in sorted(choices.items())
+        ],
+        update_conflicts=True,
+        unique_fields=["user", "event"],
+        update_fields=["email", "sms", "updated_at"],
+    )

@@ -9,9 +9,3 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "talaan.settings")
 app = Celery("talaan")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.conf.beat_schedule = {
-    "redeliver-stuck-notifications": {
-        "task": "notifications.tasks.redeliver_pending",
-        "schedule": 300.0,
-    },
-}

@@ -73,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "talaan.context_processors.navigation",
             ],
         },
     },
@@ -98,7 +99,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 reads with a 5 s socket timeout by default, exactly channels_redis's
+            # blocking pop of 5 s, so idle websocket consumers crashed after ~5 s
+            # (channels_redis#422). Read a little longer than the pop; connect fails fast.
+            "CONFIG": {
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
+                ]
+            },
         }
     }
 else:
@@ -197,4 +205,37 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# Notifications.
+# Links in emails and text messages are absolute; stored links are paths on this site.
+NOTIFICATIONS_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.bell")
+
+# SMS: the HTTP gateway when one is configured, else one JSON-lines file per day in var/sms.
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env_secret("SMS_GATEWAY_TOKEN") or ""
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10)
+SMS_SENDER = env_str("SMS_SENDER", "TALAAN")
+SMS_BACKEND = env_str(
+    "SMS_BACKEND",
+    "notifications.sms.HttpGatewayBackend" if SMS_GATEWAY_URL else "notifications.sms.FileBackend",
+)
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+
+# Periodic jobs (celery beat). Every job is idempotent, so running it late or twice is safe.
+CELERY_BEAT_SCHEDULE = {
+    "redeliver-stuck-notifications": {
+        "task": "notifications.tasks.redeliver_pending",
+        "schedule": 300.0,
+    },
+    "notify-overdue-clearances": {
+        "task": "notifications.tasks.notify_overdue_clearances",
+        "schedule": 300.0,
+    },
+    # Hourly rather than daily: a missed run is caught up within the hour.
+    "notify-expiring-registrations": {
+        "task": "notifications.tasks.notify_expiring_registrations",
+        "schedule": 3600.0,
+    },
 }

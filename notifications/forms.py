@@ -1,0 +1,68 @@
+"""Forms: the channel preferences, and the parameters of the list's POST endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from notifications.models import Event
+from notifications.selectors import ChannelChoice
+
+_EVENT_LABELS = dict(Event.choices)
+
+
+class PreferenceForm(forms.Form):
+    """One event's row: in-app is always on; email and SMS are the person's choice."""
+
+    event = forms.ChoiceField(choices=Event.choices, widget=forms.HiddenInput)
+    email = forms.BooleanField(required=False, label="Email")
+    sms = forms.BooleanField(required=False, label="SMS")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The checkboxes sit under column headers; name each one for screen readers.
+        for name, channel in (("email", "Email"), ("sms", "SMS")):
+            self.fields[name].widget.attrs["aria-label"] = f"{channel}: {self.event_label}"
+
+    @property
+    def event_label(self) -> str:
+        value = self["event"].value()
+        return _EVENT_LABELS.get(value, str(value or ""))
+
+
+class BasePreferenceFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        events = [form.cleaned_data["event"] for form in self.forms]
+        if len(events) != len(set(events)):
+            raise ValidationError("Each event may appear only once.")
+
+    def choices(self) -> dict[str, ChannelChoice]:
+        return {
+            form.cleaned_data["event"]: ChannelChoice(
+                email=form.cleaned_data["email"], sms=form.cleaned_data["sms"]
+            )
+            for form in self.forms
+        }
+
+
+PreferenceFormSet = forms.formset_factory(
+    PreferenceForm,
+    formset=BasePreferenceFormSet,
+    extra=0,
+    max_num=len(Event),
+    absolute_max=len(Event),
+    validate_max=True,
+)
+
+
+class PageForm(forms.Form):
+    """Which page of the list to go back to after a POST."""
+
+    page = forms.IntegerField(min_value=1, required=False)
+
+    def page_number(self) -> int:
+        return (self.cleaned_data.get("page") or 1) if self.is_valid() else 1

@@ -1,0 +1,103 @@
+"""Reads of notifications and preferences; every one is scoped to one user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, QuerySet
+from django.http import Http404
+
+from notifications.models import Delivery, Event, Notification, NotificationPreference
+from registry.models import OwnerProfile
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+class ChannelChoice(NamedTuple):
+    """The channels one person wants for one event, besides in-app (always on)."""
+
+    email: bool = NotificationPreference.DEFAULT_EMAIL
+    sms: bool = NotificationPreference.DEFAULT_SMS
+
+
+def notifications_for_user(user: AnyUser) -> QuerySet[Notification]:
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user)
+
+
+def notification_get_for_user(*, user: AnyUser, pk: int) -> Notification:
+    """The one way to fetch a notification for a user: 404 unless it is addressed to them."""
+    try:
+        return notifications_for_user(user).get(pk=pk)
+    except Notification.DoesNotExist:
+        raise Http404("No such notification.") from None
+
+
+def unread_count(user: AnyUser) -> int:
+    return notifications_for_user(user).filter(read_at__isnull=True).count()
+
+
+def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
+    """Unread notifications per user, in one query; users with none are absent."""
+    return dict(
+        Notification.objects.filter(recipient_id__in=list(user_ids), read_at__isnull=True)
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values_list("recipient_id", "n")
+    )
+
+
+def preferences_for(user: AbstractBaseUser) -> dict[str, ChannelChoice]:
+    """Every event with the user's choice, or the default where they never chose."""
+    saved = {
+        row.event: ChannelChoice(email=row.email, sms=row.sms)
+        for row in NotificationPreference.objects.filter(user=user)
+    }
+    return {event: saved.get(event, ChannelChoice()) for event in Event.values}
+
+
+def channels_wanted(
+    *, users: Iterable[AbstractBaseUser], event: str
+) -> dict[int, list[Delivery.Channel]]:
+    """For each user, the delivery channels to use for ``event``: what they chose, where
+    there is an address to send to (an email address; a mobile number on their profile)."""
+    users = list(users)
+    saved = {
+        row.user_id: ChannelChoice(email=row.email, sms=row.sms)
+        for row in NotificationPreference.objects.filter(
+            user_id__in=[user.pk for user in users], event=event
+        )
+    }
+    choices = {user.pk: saved.get(user.pk, ChannelChoice()) for user in users}
+    sms_wanted = [pk for pk, choice in choices.items() if choice.sms]
+    with_mobile = (
+        set(
+            OwnerProfile.objects.filter(user_id__in=sms_wanted)
+            .exclude(mobile_number="")
+            .values_list("user_id", flat=True)
+        )
+        if sms_wanted
+        else set()
+    )
+    wanted: dict[int, list[Delivery.Channel]] = {}
+    for user in users:
+        choice = choices[user.pk]
+        channels = []
+        if choice.email and user.email:
+            channels.append(Delivery.Channel.EMAIL)
+        if choice.sms and user.pk in with_mobile:
+            channels.append(Delivery.Channel.SMS)
+        wanted[user.pk] = channels
+    return wanted
+
+
+def mobile_number_of(user_id: int) -> str:
+    """The number on the user's owner profile; officers without a profile have none."""
+    number = (
+        OwnerProfile.objects.filter(user_id=user_id).values_list("mobile_number", flat=True).first()
+    )
+    return (number or "").strip()

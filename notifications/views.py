@@ -1,0 +1,92 @@
+"""Browser pages and HTMX fragments; every one reads and writes only request.user's own."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from notifications.context_processors import BELL_LATEST
+from notifications.forms import PageForm, PreferenceFormSet
+from notifications.selectors import (
+    mobile_number_of,
+    notifications_for_user,
+    preferences_for,
+    unread_count,
+)
+from notifications.services import (
+    notification_mark_read,
+    notifications_mark_all_read,
+    preferences_update,
+)
+
+PAGE_SIZE = 20
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(notifications_for_user(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "notifications/list.html", {"page": page})
+
+
+def _back_to_list(request: HttpRequest) -> HttpResponse:
+    page = PageForm(request.POST).page_number()
+    url = reverse("notifications:list")
+    return redirect(f"{url}?page={page}" if page > 1 else url)
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    notification = notification_mark_read(user=request.user, notification_id=pk)
+    if request.htmx:
+        return render(request, "notifications/_item.html", {"notification": notification})
+    return _back_to_list(request)
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    notifications_mark_all_read(user=request.user)
+    return _back_to_list(request)
+
+
+@require_GET
+def bell(request: HttpRequest) -> HttpResponse:
+    """The bell fragment: unread count and latest notifications, refreshed by HTMX."""
+    if not request.user.is_authenticated:
+        # An HTMX refresh after the session ended: leave the page alone instead of swapping
+        # the login page into the header.
+        return HttpResponse(status=204)
+    context = {
+        "unread_count": unread_count(request.user),
+        "bell_latest": notifications_for_user(request.user)[:BELL_LATEST],
+    }
+    return render(request, "notifications/_bell.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Every event with two checkboxes (email, SMS); in-app notifications are always on."""
+    initial = [
+        {"event": event, "email": choice.email, "sms": choice.sms}
+        for event, choice in preferences_for(request.user).items()
+    ]
+    formset = PreferenceFormSet(request.POST or None, initial=initial)
+    if request.method == "POST" and formset.is_valid():
+        preferences_update(user=request.user, choices=formset.choices())
+        messages.success(request, "Your notification preferences are saved.")
+        return redirect("notifications:preferences")
+    return render(
+        request,
+        "notifications/preferences.html",
+        {"formset": formset, "has_mobile": bool(mobile_number_of(request.user.pk))},
+    )

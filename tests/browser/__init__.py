@@ -1,0 +1,1 @@
+"""End-to-end tests: Chromium against a real uvicorn server and Celery worker (see conftest)."""
