@@ -23,7 +23,7 @@ def receipt_checks(changes: Iterable[Any]) -> dict[str, ReceiptCheck]:
         if not tx_id or tx_id in results:
             continue
         key = f"receipt-check:{ledger.name}:{tx_id}:{change.change_id}"
-        cached = cache.get(key)
+        cached = _cache_get(key)
         if cached is None:
             try:
                 check = ledger.verify_receipt(tx_id=tx_id, change_id=str(change.change_id))
@@ -31,6 +31,21 @@ def receipt_checks(changes: Iterable[Any]) -> dict[str, ReceiptCheck]:
                 check = ReceiptCheck(False, f"Could not reach the ledger: {exc}")
             cached = (check.ok, check.detail)
             if check.ok:
-                cache.set(key, cached, _CACHE_SECONDS)
+                _cache_set(key, cached)
         results[tx_id] = ReceiptCheck(*cached)
     return results
+
+
+# The cache only saves work: with Redis down, pages still render and checks still run.
+def _cache_get(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception:
+        return None
+
+
+def _cache_set(key: str, value: Any) -> None:
+    try:
+        cache.set(key, value, _CACHE_SECONDS)
+    except Exception:
+        return

@@ -103,9 +103,7 @@ if REDIS_URL:
             # blocking pop of 5 s, so idle websocket consumers crashed after ~5 s
             # (channels_redis#422). Read a little longer than the pop; connect fails fast.
             "CONFIG": {
-                "hosts": [
-                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
-                ]
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}]
             },
         }
     }
