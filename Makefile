@@ -38,6 +38,7 @@ bench: export PG_DURABLE := 1
 bench: install
 	scripts/system-deps
 	scripts/with-services $(BIN)/python bench/decide.py $(BENCH_ARGS)
+	scripts/with-services $(BIN)/python bench/live_latency.py
 
 lint: install
 	$(BIN)/ruff check .
