@@ -138,6 +138,12 @@ def main() -> None:
         )
         wait_until(lambda: b"ready" in (logs / "celery.log").read_bytes(), 60, "celery worker")
         latencies = measure(world, claimed, port, session.session_key, findings_for)
+    except BaseException:
+        for name in ("uvicorn.log", "celery.log"):
+            print(f"--- last lines of {name} ---", file=sys.stderr)
+            lines = (logs / name).read_text(errors="replace").splitlines()
+            print("\n".join(lines[-25:]), file=sys.stderr)
+        raise
     finally:
         for process in (server, worker):
             process.terminate()

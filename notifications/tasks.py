@@ -71,6 +71,11 @@ def push_live(user_ids: list[int], payload: dict) -> None:
 
     unread = unread_counts(user_ids)
     layer = get_channel_layer()
-    for user_id in user_ids:
-        message = {**payload, "type": "live.event", "unread": unread.get(user_id, 0)}
-        async_to_sync(layer.group_send)(user_group(user_id), message)
+
+    async def send_all() -> None:
+        # One event loop (and one set of Redis connections) for every recipient, not one each.
+        for user_id in user_ids:
+            message = {**payload, "type": "live.event", "unread": unread.get(user_id, 0)}
+            await layer.group_send(user_group(user_id), message)
+
+    async_to_sync(send_all)()
