@@ -22,6 +22,7 @@ from chaincode.rules import (
     CLEARANCE_OPEN,
     ApplicationStatus,
     ClearanceStatus,
+    clearance_actor_role,
 )
 from clearance.details import Findings, save_findings
 from clearance.models import ClearanceRequest, ClearanceStatusChange, Membership, Organisation
@@ -215,15 +216,9 @@ def clearance_decide(
         raise ValidationError(
             {"remarks": "Say why in the remarks when rejecting or returning a request."}
         )
+    # Refuse an illegal move before anything is written.
+    clearance_actor_role(request.status, decision)
     save_findings(request=request, decision=decision, findings=findings)
-    change = record_clearance_change(
-        request=request,
-        to_status=decision,
-        actor=officer,
-        organisation=request.organisation,
-        remarks=remarks.strip(),
-        change_id=change_id,
-    )
     notify(
         recipients=[*lto_staff(), application.applicant],
         event=_DECISION_EVENTS[decision],
@@ -241,19 +236,30 @@ def clearance_decide(
             reason=f"{request.kind}: {remarks.strip()}",
         )
     elif decision == ClearanceStatus.APPROVED:
-        _clear_if_complete(application)
-    return change
+        _clear_if_complete(application, approving=request.kind)
+    # The ledger write comes last: from it until the commit, every other decision in the
+    # office waits on the embedded ledger's head lock, so nothing else should happen there.
+    return record_clearance_change(
+        request=request,
+        to_status=decision,
+        actor=officer,
+        organisation=request.organisation,
+        remarks=remarks.strip(),
+        change_id=change_id,
+    )
 
 
-def _clear_if_complete(application: RegistrationApplication) -> None:
-    """Move the application to cleared once every required kind has an approved request."""
+def _clear_if_complete(application: RegistrationApplication, *, approving: str) -> None:
+    """Move the application to cleared once every required kind is approved, counting the
+    kind being approved in this transaction."""
     if application.status != ApplicationStatus.AWAITING_CLEARANCES:
         return
-    approved = set(
-        application.clearance_requests.filter(status=ClearanceStatus.APPROVED).values_list(
+    approved = {
+        approving,
+        *application.clearance_requests.filter(status=ClearanceStatus.APPROVED).values_list(
             "kind", flat=True
-        )
-    )
+        ),
+    }
     if not set(required_kinds(application.type)) <= approved:
         return
     record_application_change(

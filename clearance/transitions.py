@@ -34,6 +34,14 @@ def record_clearance_change(
         kind=request.kind, current=from_status, target=to_status, actor_kind=organisation.kind
     )
     change_id = change_id or uuid.uuid4()
+    if not request._state.adding:
+        # Announced (after commit) before the ledger write, so no query follows that write.
+        announce_change(
+            user_ids=people_concerned(request.application_id),
+            event="clearance_changed",
+            application_id=request.application_id,
+            request_id=request.pk,
+        )
     pseudonym = actor_pseudonym(actor.pk)
     remarks_digest = sha256_hex(remarks)
     receipt = get_ledger().update_clearance_status(
@@ -55,14 +63,14 @@ def record_clearance_change(
         request.remarks = remarks
     if request._state.adding:
         request.save(force_insert=True)
+        announce_change(
+            user_ids=people_concerned(request.application_id),
+            event="clearance_changed",
+            application_id=request.application_id,
+            request_id=request.pk,
+        )
     else:
         request.save(update_fields=["status", "decided_at", "remarks", "assigned_to", "updated_at"])
-    announce_change(
-        user_ids=people_concerned(request.application_id),
-        event="clearance_changed",
-        application_id=request.application_id,
-        request_id=request.pk,
-    )
     return ClearanceStatusChange.objects.create(
         request=request,
         change_id=change_id,
