@@ -11,7 +11,7 @@ from clearance.models import (
     Membership,
     Organisation,
 )
-from talaan.admin_mixins import ReadOnlyAdmin
+from talaan.admin_mixins import HistoryInline, ReadOnlyAdmin
 
 
 class MembershipInline(admin.TabularInline):
@@ -47,14 +47,8 @@ class EmissionLimitAdmin(admin.ModelAdmin):
     list_display = ["fuel", "max_co_percent", "max_hc_ppm", "max_opacity_percent", "validity_days"]
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(HistoryInline):
     model = ClearanceStatusChange
-    extra = 0
-    can_delete = False
-    readonly_fields = [f.name for f in ClearanceStatusChange._meta.fields]
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(ClearanceRequest)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -40,6 +39,7 @@ from notifications.services import notify
 from registry.models import RegistrationApplication
 from registry.transitions import record_application_change
 from talaan.errors import Conflict, PermissionDenied
+from talaan.mail import send_token_link
 
 _DECISION_EVENTS = {
     ClearanceStatus.APPROVED: Event.CLEARANCE_APPROVED,
@@ -328,13 +328,7 @@ def cancel_open_requests(
                 remarks=reason,
             )
         )
-        notify(
-            recipients=organisation_people(request.organisation),
-            event=Event.CLEARANCE_CANCELLED,
-            title=f"{request.kind} clearance for {application.reference} cancelled",
-            body=reason,
-            link=_link(application),
-        )
+        _notify_cancelled(request, application, reason)
     return changes
 
 
@@ -354,14 +348,20 @@ def clearance_cancel(
         organisation=lto,
         remarks=reason.strip(),
     )
+    _notify_cancelled(request, application, reason.strip())
+    return change
+
+
+def _notify_cancelled(
+    request: ClearanceRequest, application: RegistrationApplication, reason: str
+) -> None:
     notify(
         recipients=organisation_people(request.organisation),
         event=Event.CLEARANCE_CANCELLED,
         title=f"{request.kind} clearance for {application.reference} cancelled",
-        body=reason.strip(),
+        body=reason,
         link=_link(application),
     )
-    return change
 
 
 def _require_org_admin(user: AbstractBaseUser, organisation_id: int) -> Organisation:
@@ -389,10 +389,6 @@ def membership_invite(
 ) -> Membership:
     """An org admin adds an officer, who sets their own password from an e-mailed link."""
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.tokens import default_token_generator
-    from django.core.mail import send_mail
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
 
     organisation = _require_org_admin(admin, organisation_id)
     if role not in Membership.Role.values:
@@ -405,22 +401,12 @@ def membership_invite(
     user.full_clean()
     user.save(force_insert=True)
     membership = Membership.objects.create(user=user, organisation=organisation, role=role)
-    link = site_url + reverse(
-        "password_reset_confirm",
-        args=[
-            urlsafe_base64_encode(force_bytes(user.pk)),
-            default_token_generator.make_token(user),
-        ],
-    )
-    transaction.on_commit(
-        partial(
-            send_mail,
-            subject=f"You have been added to {organisation.name} on Talaan",
-            message=f"Hello {first_name},\n\nSet your password to start:\n\n{link}\n",
-            from_email=None,
-            recipient_list=[email],
-            fail_silently=True,
-        )
+    send_token_link(
+        user=user,
+        url_name="password_reset_confirm",
+        site_url=site_url,
+        subject=f"You have been added to {organisation.name} on Talaan",
+        message=f"Hello {first_name},\n\nSet your password to start:",
     )
     return membership
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 
 from registry.models import OwnerProfile
+from talaan.mail import send_token_link
 
 
 @transaction.atomic(durable=True)
@@ -36,23 +33,13 @@ def owner_sign_up(
     user.full_clean()
     user.save(force_insert=True)
     OwnerProfile.objects.create(user=user, mobile_number=mobile_number.strip())
-    link = site_url + reverse(
-        "verify-email",
-        args=[
-            urlsafe_base64_encode(force_bytes(user.pk)),
-            default_token_generator.make_token(user),
-        ],
-    )
-    transaction.on_commit(
-        partial(
-            send_mail,
-            subject="Confirm your Talaan account",
-            message=f"Hello {first_name},\n\nConfirm your e-mail address to start using "
-            f"Talaan:\n\n{link}\n\nIf you did not sign up, ignore this message.",
-            from_email=None,
-            recipient_list=[email],
-            fail_silently=True,
-        )
+    send_token_link(
+        user=user,
+        url_name="verify-email",
+        site_url=site_url,
+        subject="Confirm your Talaan account",
+        message=f"Hello {first_name},\n\nConfirm your e-mail address to start using Talaan. "
+        "If you did not sign up, ignore this message.",
     )
     return user
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from registry.models import ApplicationStatusChange, OwnerProfile, RegistrationApplication, Vehicle
-from talaan.admin_mixins import ReadOnlyAdmin
+from talaan.admin_mixins import HistoryInline, ReadOnlyAdmin
 
 
 @admin.register(OwnerProfile)
@@ -19,14 +19,8 @@ class VehicleAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
 
 
-class ApplicationStatusChangeInline(admin.TabularInline):
+class ApplicationStatusChangeInline(HistoryInline):
     model = ApplicationStatusChange
-    extra = 0
-    can_delete = False
-    readonly_fields = [f.name for f in ApplicationStatusChange._meta.fields]
-
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(RegistrationApplication)

@@ -245,125 +245,82 @@ def _form_or_error(form_class: type, request: HttpRequest) -> Any:
     return form.cleaned_data
 
 
-@login_required
-@require_POST
-def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        lambda a: services.application_submit(application_id=a.pk, actor=request.user),
-        "Application submitted to the LTO.",
-    )
+Action = Callable[[HttpRequest, RegistrationApplication, dict], object]
 
 
-@login_required
-@require_POST
-def application_resubmit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        lambda a: services.application_resubmit(
-            application_id=a.pk,
-            actor=request.user,
-            note=_form_or_error(NoteForm, request)["note"],
-        ),
-        "Application resubmitted with your corrections.",
-    )
+def _action(run: Action, success: str, form_class: type | None = None) -> Callable:
+    """A POST endpoint that runs one service on an application the user can see.
+
+    ``run`` gets the request, the application and the validated form data (if any).
+    """
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+        def call(application: RegistrationApplication) -> object:
+            data = _form_or_error(form_class, request) if form_class else {}
+            return run(request, application, {**data, **kwargs})
+
+        return _act(request, pk, call, success)
+
+    return view
 
 
-@login_required
-@require_POST
-def application_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        lambda a: services.application_cancel(application_id=a.pk, actor=request.user),
-        "Application withdrawn.",
-    )
-
-
-@login_required
-@require_POST
-def application_review(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        lambda a: services.application_start_review(application_id=a.pk, actor=request.user),
-        "You are reviewing this application.",
-    )
-
-
-@login_required
-@require_POST
-def application_send(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        lambda a: clearance_services.clearance_send_for_clearance(
-            application_id=a.pk, actor=request.user
-        ),
-        "Clearance requests sent.",
-    )
-
-
-@login_required
-@require_POST
-def application_return(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        lambda a: services.application_return(
-            application_id=a.pk,
-            actor=request.user,
-            reason=_form_or_error(ReasonForm, request)["reason"],
-        ),
-        "Application returned to the owner.",
-    )
-
-
-@login_required
-@require_POST
-def registration_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        lambda a: services.registration_approve(
-            application_id=a.pk,
-            actor=request.user,
-            plate_number=_form_or_error(ApproveRegistrationForm, request)["plate_number"],
-        ),
-        "Registration approved and recorded on the ledger.",
-    )
-
-
-@login_required
-@require_POST
-def registration_reject(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        lambda a: services.registration_reject(
-            application_id=a.pk,
-            actor=request.user,
-            reason=_form_or_error(ReasonForm, request)["reason"],
-        ),
-        "Registration rejected.",
-    )
-
-
-@login_required
-@require_POST
-def clearance_cancel(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
-    return _act(
-        request,
-        pk,
-        lambda a: clearance_services.clearance_cancel(
-            request_id=get_object_or_404(a.clearance_requests, pk=request_pk).pk,
-            actor=request.user,
-            reason=_form_or_error(ReasonForm, request)["reason"],
-        ),
-        "Clearance request cancelled.",
-    )
+application_submit = _action(
+    lambda r, a, _: services.application_submit(application_id=a.pk, actor=r.user),
+    "Application submitted to the LTO.",
+)
+application_resubmit = _action(
+    lambda r, a, d: services.application_resubmit(
+        application_id=a.pk, actor=r.user, note=d["note"]
+    ),
+    "Application resubmitted with your corrections.",
+    NoteForm,
+)
+application_cancel = _action(
+    lambda r, a, _: services.application_cancel(application_id=a.pk, actor=r.user),
+    "Application withdrawn.",
+)
+application_review = _action(
+    lambda r, a, _: services.application_start_review(application_id=a.pk, actor=r.user),
+    "You are reviewing this application.",
+)
+application_send = _action(
+    lambda r, a, _: clearance_services.clearance_send_for_clearance(
+        application_id=a.pk, actor=r.user
+    ),
+    "Clearance requests sent.",
+)
+application_return = _action(
+    lambda r, a, d: services.application_return(
+        application_id=a.pk, actor=r.user, reason=d["reason"]
+    ),
+    "Application returned to the owner.",
+    ReasonForm,
+)
+registration_approve = _action(
+    lambda r, a, d: services.registration_approve(
+        application_id=a.pk, actor=r.user, plate_number=d["plate_number"]
+    ),
+    "Registration approved and recorded on the ledger.",
+    ApproveRegistrationForm,
+)
+registration_reject = _action(
+    lambda r, a, d: services.registration_reject(
+        application_id=a.pk, actor=r.user, reason=d["reason"]
+    ),
+    "Registration rejected.",
+    ReasonForm,
+)
+clearance_cancel = _action(
+    lambda r, a, d: clearance_services.clearance_cancel(
+        request_id=get_object_or_404(a.clearance_requests, pk=d["request_pk"]).pk,
+        actor=r.user,
+        reason=d["reason"],
+    ),
+    "Clearance request cancelled.",
+    ReasonForm,
+)
 
 
 @login_required
