@@ -2,30 +2,61 @@
 
 Importing ``fabric_chaincode_python.fabric_shim`` (2.5.4) calls ``logging.basicConfig`` at
 DEBUG level, which turns the host process's root logger to DEBUG and logs every proposal
-(and, inside Django, every SQL query). We import it once here and put the root logger back.
+(and, inside Django, every SQL query). We import it once here and put the root logger back
+(defect e of ``chaincode.fixes``); every other module takes the library from here.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+from types import ModuleType
+
+_MODULES = (
+    "fabric_chaincode_python.fabric_contract_api",
+    "fabric_chaincode_python.fabric_contract_api.contractapi.contract_chaincode",
+    "fabric_chaincode_python.fabric_contract_api.contractapi.transaction_context",
+    "fabric_chaincode_python.fabric_shim.handler",
+    "fabric_chaincode_python.fabric_shim.logging",
+    "fabric_chaincode_python.fabric_shim.server",
+    "fabric_chaincode_python.fabric_shim.stub",
+)
 
 
-def _import_contract_api():  # type: ignore[no-untyped-def]
+def _import_library() -> dict[str, ModuleType]:
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
     try:
-        from fabric_chaincode_python import fabric_contract_api
+        return {name.rsplit(".", 1)[1]: importlib.import_module(name) for name in _MODULES}
     finally:
         root.setLevel(level)
         for handler in list(root.handlers):
             if handler not in handlers:
                 root.removeHandler(handler)
-    return fabric_contract_api
 
 
-_api = _import_contract_api()
+_library = _import_library()
+_api = _library["fabric_contract_api"]
 Contract = _api.Contract
 ContractChaincode = _api.ContractChaincode
 TransactionContext = _api.TransactionContext
 
-__all__ = ["Contract", "ContractChaincode", "TransactionContext"]
+contract_chaincode = _library["contract_chaincode"]
+transaction_context = _library["transaction_context"]
+shim_handler = _library["handler"]
+shim_server = _library["server"]
+shim_stub = _library["stub"]
+# The logger the library writes every message to (it borrows the name "asyncio").
+LIBRARY_LOGGER: logging.Logger = _library["logging"].LOGGER
+
+__all__ = [
+    "LIBRARY_LOGGER",
+    "Contract",
+    "ContractChaincode",
+    "TransactionContext",
+    "contract_chaincode",
+    "shim_handler",
+    "shim_server",
+    "shim_stub",
+    "transaction_context",
+]
