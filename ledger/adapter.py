@@ -20,4 +20,10 @@ def _build(backend: str) -> Ledger:
         from ledger.embedded import EmbeddedLedger
 
         return EmbeddedLedger()
-    raise ImproperlyConfigured(f"LEDGER_BACKEND={backend!r} is not available; use 'embedded'.")
+    if backend == "fabric":
+        from ledger.fabric.backend import FabricLedger
+
+        return FabricLedger()
+    raise ImproperlyConfigured(
+        f"LEDGER_BACKEND={backend!r} is not available; use 'embedded' or 'fabric'."
+    )

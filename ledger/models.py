@@ -74,3 +74,19 @@ class LedgerHead(models.Model):
 
     def __str__(self) -> str:
         return f"Ledger head at {self.size}"
+
+
+class ListenerCheckpoint(models.Model):
+    """Where a ledger event listener stopped: resume after this block and transaction."""
+
+    name = models.CharField(max_length=64, unique=True, help_text="Which listener.")
+    block_number = models.BigIntegerField(default=0)
+    tx_index = models.IntegerField(
+        default=-1, help_text="Index of the last handled event in its block; -1 for none."
+    )
+    tx_id = models.CharField(max_length=64, blank=True, help_text="Last handled transaction.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at block {self.block_number}, tx {self.tx_index}"

@@ -237,3 +237,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+
+# Fabric gateway backend.
+# Used when LEDGER_BACKEND=fabric: the peer's Gateway endpoint (host:port), TLS with the
+# organisations' CA certificate (plain gRPC when unset), and one client identity per
+# organisation in FABRIC_IDENTITIES_DIR/<MSP id>/{cert.pem,key.pem}. Reads are signed by
+# FABRIC_QUERY_MSP. With a 1 s orderer batch timeout a submit takes about 1 s; after a
+# restart the peers need up to 30 s to find each other, hence retries with backoff.
+FABRIC_GATEWAY_ENDPOINT = env_str("FABRIC_GATEWAY_ENDPOINT", "")
+FABRIC_TLS_CA_FILE = env_str("FABRIC_TLS_CA_FILE", "")
+FABRIC_TLS_SERVER_NAME = env_str("FABRIC_TLS_SERVER_NAME", "")
+FABRIC_IDENTITIES_DIR = env_str("FABRIC_IDENTITIES_DIR", str(VAR_DIR / "fabric" / "identities"))
+FABRIC_QUERY_MSP = env_str("FABRIC_QUERY_MSP", "LTOMSP")
+FABRIC_DEADLINE_SECONDS = env_int("FABRIC_DEADLINE_SECONDS", 10)
+FABRIC_RETRIES = env_int("FABRIC_RETRIES", 3)

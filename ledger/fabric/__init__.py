@@ -1,0 +1,1 @@
+"""The Fabric Gateway ledger backend: client identities, messages, the gRPC client."""

@@ -1,0 +1,303 @@
+"""A client of a Fabric peer's Gateway service (Fabric 2.4 and later), over gRPC.
+
+One client per process holds one gRPC channel and one signing identity per organisation.
+Every unary call carries a deadline. Transient failures are retried with backoff by
+``with_retries``; what is left is turned into ``LedgerUnavailable`` (retry later) or
+``LedgerRejected`` (the chaincode or the peer refused, with the chaincode's own message).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import grpc
+from fabric_protos.common import common_pb2
+from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
+from fabric_protos.peer import transaction_pb2
+
+from ledger.exceptions import LedgerRejected, LedgerUnavailable
+from ledger.fabric import protocol
+from ledger.fabric.identity import Identity, IdentityMissing, load_identity
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Worth another attempt: the peer is down or busy, or did not answer in time.
+TRANSIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+    }
+)
+# A read/write conflict with a transaction committed meanwhile: endorse again, anew.
+TRANSIENT_VALIDATION = frozenset(
+    {
+        transaction_pb2.TxValidationCode.MVCC_READ_CONFLICT,
+        transaction_pb2.TxValidationCode.PHANTOM_READ_CONFLICT,
+    }
+)
+_CHAINCODE_RESPONSE = re.compile(r"chaincode response \d+, (?P<message>.*)$", re.DOTALL)
+
+
+class Transient(Exception):
+    """A failure another attempt may not meet; ``with_retries`` turns the last into
+    LedgerUnavailable."""
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    endpoint: str
+    tls_ca_file: str
+    tls_server_name: str
+    identities_dir: Path
+    deadline_seconds: float
+    retries: int
+    channel: str
+    chaincode: str
+    query_msp: str
+    backoff_seconds: float = 0.25
+
+
+@dataclass(frozen=True)
+class CommitStatus:
+    code: int
+    block: int
+
+    @property
+    def code_name(self) -> str:
+        return transaction_pb2.TxValidationCode.Name(self.code)
+
+    @property
+    def valid(self) -> bool:
+        return self.code == transaction_pb2.TxValidationCode.VALID
+
+
+def chaincode_message(error: grpc.RpcError) -> str:
+    """The most useful text of a failed call: the chaincode's message when a peer sent one."""
+    trailer = dict(error.trailing_metadata() or ()).get(protocol.STATUS_DETAILS_KEY)
+    for detail in protocol.error_details(trailer):
+        match = _CHAINCODE_RESPONSE.search(detail.message)
+        if match:
+            return match.group("message").strip()
+    details = protocol.error_details(trailer)
+    if details:
+        return details[0].message
+    return error.details() or error.code().name
+
+
+def raise_for(error: grpc.RpcError, what: str) -> None:
+    """Re-raise a failed call as Transient (worth retrying) or LedgerRejected."""
+    code = error.code()
+    if code in TRANSIENT_CODES:
+        raise Transient(f"{what}: {code.name} {error.details()}") from error
+    raise LedgerRejected(chaincode_message(error)) from error
+
+
+class GatewayClient:
+    """Evaluate, endorse, submit, commit status and chaincode events against one peer."""
+
+    def __init__(self, config: GatewaySettings) -> None:
+        self.config = config
+        self._lock = threading.Lock()
+        self._channel: grpc.Channel | None = None
+        self._identities: dict[str, Identity] = {}
+
+    # Connection and identities.
+
+    @property
+    def stub(self) -> gateway_pb2_grpc.GatewayStub:
+        with self._lock:
+            if self._channel is None:
+                self._channel = self._open_channel()
+            return gateway_pb2_grpc.GatewayStub(self._channel)
+
+    def _open_channel(self) -> grpc.Channel:
+        if not self.config.tls_ca_file:
+            return grpc.insecure_channel(self.config.endpoint)
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=Path(self.config.tls_ca_file).read_bytes()
+        )
+        options = []
+        if self.config.tls_server_name:
+            options.append(("grpc.ssl_target_name_override", self.config.tls_server_name))
+        return grpc.secure_channel(self.config.endpoint, credentials, options=options)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._channel is not None:
+                self._channel.close()
+                self._channel = None
+
+    def identity(self, msp_id: str) -> Identity:
+        with self._lock:
+            if msp_id not in self._identities:
+                try:
+                    self._identities[msp_id] = load_identity(self.config.identities_dir, msp_id)
+                except IdentityMissing as exc:
+                    # A configuration fault, not a refusal of the change: say so plainly.
+                    raise LedgerUnavailable(str(exc)) from exc
+            return self._identities[msp_id]
+
+    # Retries.
+
+    def with_retries(self, attempt: Callable[[], T], what: str) -> T:
+        """Run ``attempt``; on Transient, back off and run it again, up to the configured
+        number of retries, then raise LedgerUnavailable."""
+        tries = max(self.config.retries, 0) + 1
+        for number in range(1, tries + 1):
+            try:
+                return attempt()
+            except Transient as exc:
+                logger.warning("%s: attempt %d of %d failed: %s", what, number, tries, exc)
+                if number == tries:
+                    raise LedgerUnavailable() from exc
+                delay = self.config.backoff_seconds * 2 ** (number - 1)
+                time.sleep(delay * random.uniform(1.0, 1.5))
+        raise AssertionError("unreachable")
+
+    # Calls (one attempt each).
+
+    def proposal(self, msp_id: str, function: str, args: list[str]) -> protocol.Proposal:
+        identity = self.identity(msp_id)
+        return protocol.build_proposal(
+            creator=identity.creator,
+            sign=identity.sign,
+            channel=self.config.channel,
+            chaincode=self.config.chaincode,
+            function=function,
+            args=args,
+        )
+
+    def evaluate_once(self, msp_id: str, function: str, args: list[str]) -> bytes:
+        proposal = self.proposal(msp_id, function, args)
+        request = gateway_pb2.EvaluateRequest(
+            transaction_id=proposal.tx_id,
+            channel_id=self.config.channel,
+            proposed_transaction=proposal.signed,
+        )
+        try:
+            response = self.stub.Evaluate(request, timeout=self.config.deadline_seconds)
+        except grpc.RpcError as exc:
+            raise_for(exc, f"Evaluate {function}")
+        if response.result.status >= 400:
+            raise LedgerRejected(response.result.message or f"{function} was refused.")
+        return response.result.payload
+
+    def evaluate(self, function: str, args: list[str], msp_id: str | None = None) -> bytes:
+        msp = msp_id or self.config.query_msp
+        return self.with_retries(lambda: self.evaluate_once(msp, function, args), function)
+
+    def endorse(self, proposal: protocol.Proposal) -> common_pb2.Envelope:
+        request = gateway_pb2.EndorseRequest(
+            transaction_id=proposal.tx_id,
+            channel_id=self.config.channel,
+            proposed_transaction=proposal.signed,
+        )
+        try:
+            response = self.stub.Endorse(request, timeout=self.config.deadline_seconds)
+        except grpc.RpcError as exc:
+            raise_for(exc, "Endorse")
+        return response.prepared_transaction
+
+    def submit(self, msp_id: str, tx_id: str, prepared: common_pb2.Envelope) -> None:
+        """Sign the prepared transaction with the proposal's identity and send it to order."""
+        envelope = common_pb2.Envelope(
+            payload=prepared.payload, signature=self.identity(msp_id).sign(prepared.payload)
+        )
+        request = gateway_pb2.SubmitRequest(
+            transaction_id=tx_id, channel_id=self.config.channel, prepared_transaction=envelope
+        )
+        try:
+            self.stub.Submit(request, timeout=self.config.deadline_seconds)
+        except grpc.RpcError as exc:
+            raise_for(exc, "Submit")
+
+    def commit_status(self, msp_id: str, tx_id: str) -> CommitStatus:
+        """Wait for the transaction's validation code and block number."""
+        identity = self.identity(msp_id)
+        request = protocol.commit_status_request(
+            identity=identity.creator, sign=identity.sign, channel=self.config.channel, tx_id=tx_id
+        )
+        try:
+            response = self.stub.CommitStatus(request, timeout=self.config.deadline_seconds)
+        except grpc.RpcError as exc:
+            raise_for(exc, "CommitStatus")
+        return CommitStatus(code=response.result, block=response.block_number)
+
+    def chaincode_events(
+        self,
+        *,
+        start_block: int | None,
+        after_tx_id: str = "",
+        idle_seconds: float | None = None,
+        msp_id: str | None = None,
+    ) -> Iterator[gateway_pb2.ChaincodeEventsResponse]:
+        """Follow the chaincode's events, one response per block that has any.
+
+        The stream is open-ended; with ``idle_seconds`` it ends after that long without a
+        block (the Gateway cannot say where the chain's tip is). Transient failures raise
+        Transient so a follower can reconnect from its checkpoint.
+        """
+        identity = self.identity(msp_id or self.config.query_msp)
+        request = protocol.chaincode_events_request(
+            identity=identity.creator,
+            sign=identity.sign,
+            channel=self.config.channel,
+            chaincode=self.config.chaincode,
+            start_block=start_block,
+            after_tx_id=after_tx_id,
+        )
+        call = self.stub.ChaincodeEvents(request)
+        watchdog = _Watchdog(idle_seconds, call.cancel) if idle_seconds else None
+        try:
+            if watchdog:
+                watchdog.start()
+            for response in call:
+                if watchdog:
+                    watchdog.pause()
+                yield response
+                if watchdog:
+                    watchdog.start()
+        except grpc.RpcError as exc:
+            if watchdog and watchdog.fired and exc.code() == grpc.StatusCode.CANCELLED:
+                return
+            raise_for(exc, "ChaincodeEvents")
+        finally:
+            if watchdog:
+                watchdog.pause()
+            call.cancel()
+
+
+class _Watchdog:
+    """Calls ``action`` once ``seconds`` pass between ``start`` and ``pause``."""
+
+    def __init__(self, seconds: float, action: Callable[[], object]) -> None:
+        self.seconds = seconds
+        self.action = action
+        self.fired = False
+        self._timer: threading.Timer | None = None
+
+    def _fire(self) -> None:
+        self.fired = True
+        self.action()
+
+    def start(self) -> None:
+        self.pause()
+        self._timer = threading.Timer(self.seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def pause(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

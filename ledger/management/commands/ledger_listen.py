@@ -1,0 +1,60 @@
+"""Follow the Fabric ledger's clearance events and confirm each receipt's block."""
+
+from __future__ import annotations
+
+import time
+from argparse import ArgumentParser
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ledger import get_ledger
+from ledger.exceptions import LedgerUnavailable
+from ledger.fabric.backend import FabricLedger
+from ledger.fabric.listener import DEFAULT_LISTENER, follow
+
+# After a restart the peers need up to 30 s to find each other: keep trying that long.
+_MAX_BACKOFF_SECONDS = 30.0
+
+
+class Command(BaseCommand):
+    help = (
+        "Follow ClearanceStatusUpdated events from the checkpoint stored in the database, "
+        "mark each history row's ledger confirmation and push it to the people concerned. "
+        "Resumes where it stopped after a restart."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--name", default=DEFAULT_LISTENER, help="Checkpoint name.")
+        parser.add_argument(
+            "--idle-seconds",
+            type=float,
+            default=None,
+            help="Stop after this long without an event (default: follow for ever).",
+        )
+
+    def handle(self, *args: object, **options: object) -> None:
+        ledger = get_ledger()
+        if not isinstance(ledger, FabricLedger):
+            raise CommandError(
+                "ledger_listen follows the Fabric ledger; set LEDGER_BACKEND=fabric."
+            )
+        name = str(options["name"])
+        idle = options["idle_seconds"]
+        backoff = 1.0
+        while True:
+            try:
+                for outcome in follow(ledger, name=name, idle_seconds=idle):  # type: ignore[arg-type]
+                    backoff = 1.0
+                    self.stdout.write(
+                        f"block {outcome.block} tx {outcome.tx_id[:16]} "
+                        f"change {outcome.change_id or '-'}: {outcome.note}"
+                    )
+            except LedgerUnavailable as exc:
+                if idle is not None:
+                    raise CommandError(f"The ledger is unavailable: {exc}") from exc
+                self.stderr.write(f"{exc}; reconnecting in {backoff:.0f} s")
+                time.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF_SECONDS)
+                continue
+            if idle is not None:
+                return
