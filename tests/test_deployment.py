@@ -22,3 +22,16 @@ def test_compose_file_describes_the_production_shape():
     web_env = services["web"]["environment"]
     assert web_env["DEBUG"] == "0" and web_env["SECRET_KEY_FILE"].startswith("/run/secrets/")
     assert (ROOT / "Dockerfile").exists()
+
+
+def test_the_fabric_override_joins_the_peers_network_and_runs_the_listener():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    fabric = yaml.safe_load((ROOT / "docker-compose.fabric.yml").read_text())
+    peers = yaml.safe_load((ROOT / "fabric-network" / "compose.yaml").read_text())
+    assert set(fabric["services"]) - {"ledger-listener"} <= set(compose["services"])
+    assert fabric["networks"]["fabric"]["name"] == peers["networks"]["fabric"]["name"]
+    listener = fabric["services"]["ledger-listener"]
+    assert listener["command"][-1] == "ledger_listen"
+    assert listener["environment"]["LEDGER_BACKEND"] == "fabric"
+    for name in ("web", "worker"):
+        assert fabric["services"][name]["environment"]["LEDGER_BACKEND"] == "fabric"

@@ -94,9 +94,10 @@ JSON
 }
 
 identities() {
-  # One client identity per organisation for the app's fabric backend (FABRIC_IDENTITIES_DIR).
+  # One client identity per organisation for the app's fabric backend (FABRIC_IDENTITIES_DIR),
+  # in a folder named by the MSP id, which is how the backend finds the signer of a change.
   for org in "${ORGS[@]}"; do
-    local dom="$org.talaan.example" out="identities/$org"
+    local dom="$org.talaan.example" out="identities/${MSP[$org]}"
     local msp="organizations/peerOrganizations/$dom/users/User1@$dom/msp"
     mkdir -p "$out"
     cp "$msp/signcerts/"*.pem "$out/cert.pem"
