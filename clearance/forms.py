@@ -59,7 +59,9 @@ class HpgDecisionForm(DecisionForm):
     chassis_number_checked = forms.CharField(max_length=30)
     macro_etching_result = forms.ChoiceField(choices=HpgClearanceDetail.MacroEtching.choices)
     stolen_vehicle_check = forms.ChoiceField(choices=HpgClearanceDetail.StolenCheck.choices)
-    certificate_number = forms.CharField(max_length=40, required=False)
+    certificate_number = forms.CharField(
+        max_length=40, required=False, help_text="Needed to approve."
+    )
 
     def findings(self) -> Findings:
         data = self.cleaned_data
@@ -124,7 +126,9 @@ class EmissionReadingsForm(forms.Form):
 
 class EmissionDecisionForm(DecisionForm, EmissionReadingsForm):
     testing_centre = forms.CharField(max_length=120)
-    certificate_number = forms.CharField(max_length=40, required=False)
+    certificate_number = forms.CharField(
+        max_length=40, required=False, help_text="Needed to approve."
+    )
     test_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
     def findings(self) -> Findings:

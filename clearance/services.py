@@ -146,7 +146,7 @@ def clearance_send_for_clearance(
         notify(
             recipients=organisation_people(organisation),
             event=Event.CLEARANCE_REQUESTED,
-            title=f"{kind} clearance requested for {application.reference}",
+            title=f"{request.get_kind_display()} clearance requested for {application.reference}",
             body=f"Please clear {application.vehicle} by {request.due_at:%d %b %Y %H:%M}.",
             link=_link(application),
         )
@@ -222,7 +222,7 @@ def clearance_decide(
     notify(
         recipients=[*lto_staff(), application.applicant],
         event=_DECISION_EVENTS[decision],
-        title=f"{request.kind} clearance {decision} for {application.reference}",
+        title=f"{request.get_kind_display()} clearance {decision} for {application.reference}",
         body=remarks.strip(),
         link=_link(application),
     )
@@ -233,7 +233,7 @@ def clearance_decide(
             application=application,
             to_status=ApplicationStatus.RETURNED,
             actor=officer,
-            reason=f"{request.kind}: {remarks.strip()}",
+            reason=f"{request.get_kind_display()}: {remarks.strip()}",
         )
     elif decision == ClearanceStatus.APPROVED:
         _clear_if_complete(application, approving=request.kind)
@@ -301,7 +301,7 @@ def reopen_returned(
         notify(
             recipients=organisation_people(request.organisation),
             event=Event.CLEARANCE_REQUESTED,
-            title=f"{request.kind} clearance resubmitted for {application.reference}",
+            title=f"{request.get_kind_display()} clearance resubmitted for {application.reference}",
             body="The owner corrected the application; please review it again.",
             link=_link(application),
         )
@@ -358,7 +358,7 @@ def _notify_cancelled(
     notify(
         recipients=organisation_people(request.organisation),
         event=Event.CLEARANCE_CANCELLED,
-        title=f"{request.kind} clearance for {application.reference} cancelled",
+        title=f"{request.get_kind_display()} clearance for {application.reference} cancelled",
         body=reason,
         link=_link(application),
     )

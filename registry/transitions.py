@@ -40,6 +40,10 @@ def record_application_change(
     if reason and to_status in {ApplicationStatus.RETURNED, ApplicationStatus.REJECTED}:
         application.remarks = reason
         fields.append("remarks")
+    elif from_status == ApplicationStatus.RETURNED:
+        # The corrections were made: the reason it was returned no longer applies.
+        application.remarks = ""
+        fields.append("remarks")
     application.save(update_fields=fields)
     announce_change(
         user_ids=people_concerned(application.pk),

@@ -70,10 +70,15 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     )
     page = Paginator(applications, 20).get_page(request.GET.get("page"))
+    latest = [r.changes[-1] for a in page for r in a.clearance_requests.all() if r.changes]
     return render(
         request,
         "registry/home.html",
-        {"page": page, "vehicles": vehicles_of(request.user)[:20]},
+        {
+            "page": page,
+            "vehicles": vehicles_of(request.user)[:20],
+            "checks": receipt_checks(latest),
+        },
     )
 
 

@@ -540,3 +540,40 @@ def redis_outage() -> Callable[[], AbstractContextManager[None]]:
     if not shutil.which("redis-cli") or not shutil.which("redis-server"):
         pytest.fail("redis_outage needs redis-cli and redis-server on PATH.", pytrace=False)
     return functools.partial(_redis_stopped, Path(services_dir), int(port))
+
+
+# Keeps every WebSocket a page opens in `window.__talaanSockets`, so a test can wait until the
+# page's live stream is open: an event the server pushes before then is simply not seen.
+_TRACK_SOCKETS = """
+(() => {
+  if (window.__talaanSockets) return;
+  const Native = window.WebSocket;
+  const sockets = [];
+  window.__talaanSockets = sockets;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      sockets.push(this);
+    }
+  };
+})();
+"""
+
+
+def track_live(page: Page) -> None:
+    """Record the live websockets of the documents ``page`` loads from now on.
+
+    Call it before the first navigation that `wait_for_live` should follow.
+    """
+    page.add_init_script(_TRACK_SOCKETS)
+
+
+def wait_for_live(page: Page) -> None:
+    """Wait until the page's live stream (static/js/live.js) is open (see `track_live`).
+
+    The server joins the user's group before it accepts the socket, so from then on every
+    event for this user reaches the page.
+    """
+    page.wait_for_function(
+        "() => (window.__talaanSockets || []).some(s => s.readyState === WebSocket.OPEN)"
+    )
