@@ -97,3 +97,11 @@ class OwnerSignUpForm(UserCreationForm):
 
 
 OPEN_FOR_OWNER_EDITS = {ApplicationStatus.DRAFT, ApplicationStatus.RETURNED}
+
+
+class VehicleCorrectionForm(VehicleForm):
+    """The same fields, checked for shape only: the service validates uniqueness against the
+    vehicle being corrected (an unbound instance would collide with itself)."""
+
+    def validate_unique(self) -> None:
+        return None

@@ -72,6 +72,48 @@ def vehicle_register(
     return vehicle
 
 
+_EDITABLE_FIELDS = (
+    "vin",
+    "engine_number",
+    "chassis_number",
+    "make",
+    "model",
+    "year",
+    "body_type",
+    "colour",
+    "fuel",
+    "classification",
+)
+
+
+@transaction.atomic(durable=True)
+def vehicle_correct(*, application_id: int, actor: AbstractBaseUser, **fields: object) -> Vehicle:
+    """The owner corrects their vehicle's details while its application is a draft or was
+    returned to them; a registered vehicle (one with a plate) cannot be edited here."""
+    application = _lock(application_id)
+    _require_applicant(application, actor)
+    if application.status not in {ApplicationStatus.DRAFT, ApplicationStatus.RETURNED}:
+        raise Conflict(
+            "Vehicle details can be corrected only while the application is a draft "
+            "or has been returned to you."
+        )
+    vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
+    if vehicle.plate_number:
+        raise Conflict("A registered vehicle's details are changed at the LTO office.")
+    unknown = set(fields) - set(_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    for name, value in fields.items():
+        if name in {"vin", "engine_number", "chassis_number"}:
+            value = _upper(str(value))
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(vehicle, name, value)
+    vehicle.full_clean()
+    vehicle.save(update_fields=[*fields, "updated_at"])
+    return vehicle
+
+
 def _lock(application_id: int) -> RegistrationApplication:
     return (
         RegistrationApplication.objects.select_for_update(of=("self",))

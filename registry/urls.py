@@ -19,6 +19,7 @@ urlpatterns = [
         "applications/<int:pk>/resubmit/", views.application_resubmit, name="application-resubmit"
     ),
     path("applications/<int:pk>/cancel/", views.application_cancel, name="application-cancel"),
+    path("applications/<int:pk>/vehicle/", views.vehicle_correct, name="vehicle-correct"),
     path("applications/<int:pk>/review/", views.application_review, name="application-review"),
     path("applications/<int:pk>/send/", views.application_send, name="application-send"),
     path("applications/<int:pk>/return/", views.application_return, name="application-return"),

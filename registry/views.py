@@ -38,6 +38,7 @@ from registry.forms import (
     DocumentForm,
     NoteForm,
     ReasonForm,
+    VehicleCorrectionForm,
     VehicleForm,
 )
 from registry.models import RegistrationApplication
@@ -197,6 +198,7 @@ def application_context(request: HttpRequest, application: RegistrationApplicati
         "reason_form": ReasonForm(),
         "note_form": NoteForm(),
         "approve_form": ApproveRegistrationForm(),
+        "vehicle_form": VehicleCorrectionForm(instance=application.vehicle),
     }
 
 
@@ -316,6 +318,11 @@ registration_reject = _action(
     ),
     "Registration rejected.",
     ReasonForm,
+)
+vehicle_correct = _action(
+    lambda r, a, d: services.vehicle_correct(application_id=a.pk, actor=r.user, **d),
+    "Vehicle details corrected.",
+    VehicleCorrectionForm,
 )
 clearance_cancel = _action(
     lambda r, a, d: clearance_services.clearance_cancel(

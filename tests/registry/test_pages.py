@@ -185,3 +185,39 @@ def test_each_role_lands_on_its_own_page(client, world, path):
     }[path]
     client.force_login(getattr(world, expected))
     assert client.get(path).status_code == 200
+
+
+def test_an_owner_corrects_a_typo_in_the_engine_number_of_a_returned_application(client, world):
+    application, requests = sent_for_clearance(world)
+    from clearance import services as clearance_services
+
+    clearance_services.clearance_claim(request_id=requests["HPG"].pk, officer=world.hpg_officer)
+    clearance_services.clearance_decide(
+        request_id=requests["HPG"].pk,
+        officer=world.hpg_officer,
+        decision="returned",
+        remarks="Engine number on the form does not match the stencil.",
+    )
+    vehicle = application.vehicle
+    client.force_login(world.owner)
+    fields = {
+        **VEHICLE,
+        "vin": vehicle.vin,
+        "chassis_number": vehicle.chassis_number,
+        "engine_number": "2nz 7654321",
+    }
+    response = client.post(reverse("vehicle-correct", args=[application.pk]), fields)
+    assert response.status_code == 302
+    vehicle.refresh_from_db()
+    assert vehicle.engine_number == "2NZ7654321"
+
+
+def test_vehicle_details_cannot_be_changed_once_sent_for_clearance(client, world):
+    application, _ = sent_for_clearance(world)
+    vehicle = application.vehicle
+    client.force_login(world.owner)
+    fields = {**VEHICLE, "vin": vehicle.vin, "chassis_number": vehicle.chassis_number}
+    response = client.post(reverse("vehicle-correct", args=[application.pk]), fields)
+    assert response.status_code == 409
+    vehicle.refresh_from_db()
+    assert vehicle.engine_number != VEHICLE["engine_number"]
