@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from clearance.api_keys import api_key_revoke
 from clearance.models import (
+    ApiKey,
     ClearanceRequest,
     ClearanceRequirement,
     ClearanceStatusChange,
@@ -12,6 +16,7 @@ from clearance.models import (
     Organisation,
 )
 from talaan.admin_mixins import HistoryInline, ReadOnlyAdmin
+from talaan.errors import PermissionDenied
 
 
 class MembershipInline(admin.TabularInline):
@@ -93,3 +98,43 @@ class InsuranceClearanceDetailAdmin(ReadOnlyAdmin):
 class EmissionClearanceDetailAdmin(ReadOnlyAdmin):
     list_display = ["request", "testing_centre", "test_date", "co_percent", "hc_ppm", "passed"]
     list_filter = ["passed", "fuel"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are issued through api_key_create (the secret is shown once); here they are
+    inspected and revoked."""
+
+    list_display = ["name", "organisation", "prefix", "scopes", "expires_at", "revoked_at"]
+    list_filter = ["organisation", "revoked_at"]
+    search_fields = ["name", "prefix", "organisation__name"]
+    readonly_fields = [
+        "organisation",
+        "name",
+        "prefix",
+        "secret_sha256",
+        "scopes",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        for key in queryset:
+            try:
+                api_key_revoke(key_id=key.pk, admin=request.user)
+            except PermissionDenied as exc:
+                self.message_user(request, f"{key}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{key} revoked.", messages.SUCCESS)

@@ -245,3 +245,35 @@ class ClearanceStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} {self.from_status or 'new'} → {self.to_status}"
+
+
+class ApiKey(TimestampedModel):
+    """An integrator's key: it acts for one organisation, as the person who created it.
+
+    Only the SHA-256 of the secret is kept; the full key is shown once, at creation.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read clearance requests and status"
+        DECIDE = "decide", "Claim and decide clearance requests"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=80, help_text="What the key is for, e.g. 'claims system'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_sha256 = models.CharField("SHA-256 of the secret", max_length=64, editable=False)
+    scopes = models.JSONField(default=list, help_text="Any of: read, decide.")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_keys"
+    )
+
+    class Meta:
+        ordering = ["organisation", "-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (tln_{self.prefix}_…)"

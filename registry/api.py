@@ -162,7 +162,8 @@ class StatusLookupApi(APIView):
             applications = applications.filter(
                 clearance_requests__organisation_id=key.organisation_id
             ).distinct()
-        application = applications.order_by("-created_at").first()
+        # The funnel prefetches every clearance; the lookup shows only the caller's.
+        application = applications.prefetch_related(None).order_by("-created_at").first()
         if application is None:
             raise Http404("No application you may see matches.")
         application.clearances = _with_latest_changes(application, request)

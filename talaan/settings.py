@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "registry",
     "clearance",
     "ledger",
@@ -251,3 +254,41 @@ FABRIC_IDENTITIES_DIR = env_str("FABRIC_IDENTITIES_DIR", str(VAR_DIR / "fabric" 
 FABRIC_QUERY_MSP = env_str("FABRIC_QUERY_MSP", "LTOMSP")
 FABRIC_DEADLINE_SECONDS = env_int("FABRIC_DEADLINE_SECONDS", 10)
 FABRIC_RETRIES = env_int("FABRIC_RETRIES", 3)
+
+# REST API.
+# API keys first: their scheme answers 401 with WWW-Authenticate. Sessions (with CSRF) serve
+# pages that call the API. Every error is problem+json (talaan.api).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "clearance.api_keys.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "clearance.api_keys.HasKeyScope",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "talaan.api.problem_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Talaan API",
+    "DESCRIPTION": (
+        "Vehicle registration clearance for integrators (HPG, insurers, emission testing "
+        "centres) and LTO systems. Authenticate with an organisation's API key as a bearer "
+        "token. Errors are application/problem+json (RFC 9457) with a stable `code`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "registry.models.RegistrationApplication.Status",
+        "ClearanceStatusEnum": "clearance.models.Status",
+    },
+}

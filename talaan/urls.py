@@ -1,13 +1,44 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from clearance import api as clearance_api
+from registry import api as registry_api
 from talaan import health
+
+handler404 = "talaan.api.api_aware_404"
+handler500 = "talaan.api.api_aware_500"
+
+api_v1 = [
+    path("clearances/", clearance_api.ClearanceListApi.as_view(), name="clearances"),
+    path("clearances/<int:pk>/", clearance_api.ClearanceDetailApi.as_view(), name="clearance"),
+    path(
+        "clearances/<int:pk>/claim/",
+        clearance_api.ClearanceClaimApi.as_view(),
+        name="clearance-claim",
+    ),
+    path(
+        "clearances/<int:pk>/decide/",
+        clearance_api.ClearanceDecideApi.as_view(),
+        name="clearance-decide",
+    ),
+    path("status/", registry_api.StatusLookupApi.as_view(), name="status"),
+    path("applications/", registry_api.ApplicationListApi.as_view(), name="applications"),
+    path(
+        "applications/<int:pk>/",
+        registry_api.ApplicationDetailApi.as_view(),
+        name="application",
+    ),
+]
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
