@@ -12,13 +12,17 @@ from clearance.models import ClearanceRequest, Membership
 from tests.conftest import sent_for_clearance
 
 
-def test_an_officer_claims_and_approves_an_emission_request_from_the_form(client, world):
+def claimed_emission_request(client, world):
+    """The emission request of a fresh application, claimed by the signed-in emission officer."""
     _, requests = sent_for_clearance(world)
     request = requests["EMISSION"]
     client.force_login(world.emission_officer)
-
     client.post(reverse("clearance-claim", args=[request.pk]))
-    response = client.post(
+    return request
+
+
+def approve_emission(client, request, **readings):
+    return client.post(
         reverse("clearance-decide", args=[request.pk]),
         {
             "decision": "approved",
@@ -29,30 +33,22 @@ def test_an_officer_claims_and_approves_an_emission_request_from_the_form(client
             "fuel": "gasoline",
             "co_percent": "0.9",
             "hc_ppm": "100",
+            **readings,
         },
     )
+
+
+def test_an_officer_claims_and_approves_an_emission_request_from_the_form(client, world):
+    request = claimed_emission_request(client, world)
+    response = approve_emission(client, request)
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.status == "approved" and request.emission_detail.passed
 
 
 def test_readings_over_the_limit_are_shown_on_the_form_with_the_reading_named(client, world):
-    _, requests = sent_for_clearance(world)
-    request = requests["EMISSION"]
-    client.force_login(world.emission_officer)
-    client.post(reverse("clearance-claim", args=[request.pk]))
-    response = client.post(
-        reverse("clearance-decide", args=[request.pk]),
-        {
-            "decision": "approved",
-            "testing_centre": "Maharlika ETC",
-            "certificate_number": "ETC-78",
-            "test_date": timezone.localdate().isoformat(),
-            "fuel": "gasoline",
-            "co_percent": "5.2",
-            "hc_ppm": "100",
-        },
-    )
+    request = claimed_emission_request(client, world)
+    response = approve_emission(client, request, co_percent="5.2")
     assert response.status_code == 422
     assert b"CO 5.2% exceeds the limit of 4.50%." in response.content
     request.refresh_from_db()
