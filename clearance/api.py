@@ -7,6 +7,7 @@ Each class parses input, calls one selector or service, and renders; errors prop
 from __future__ import annotations
 
 from django.db.models import Prefetch, prefetch_related_objects
+from django.http import HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -23,7 +24,15 @@ from clearance.serializers import (
     StatusChangeSerializer,
     parse_findings,
 )
-from talaan.api import Cursor, page_of, problem_responses
+from talaan.api import (
+    IF_NONE_MATCH_PARAMETER,
+    NOT_MODIFIED_RESPONSE,
+    Cursor,
+    conditional_response,
+    page_of,
+    problem_responses,
+)
+from talaan.idempotency import idempotent
 
 TAGS = ["clearances"]
 _HISTORY = Prefetch(
@@ -59,7 +68,7 @@ class ClearanceListApi(APIView):
         ],
         responses={
             200: page_of(OutputSerializer, "ClearancePage"),
-            **problem_responses(400, 401, 403),
+            **problem_responses(400, 401, 403, 429),
         },
     )
     def get(self, request: Request) -> Response:
@@ -108,12 +117,18 @@ class ClearanceDetailApi(APIView):
         operation_id="clearances_retrieve",
         tags=TAGS,
         summary="One clearance request with the vehicle to check and its ledgered history",
-        responses={200: OutputSerializer, **problem_responses(401, 403, 404)},
+        description="Answers with an `ETag`; send it back in `If-None-Match` to get 304.",
+        parameters=[IF_NONE_MATCH_PARAMETER],
+        responses={
+            200: OutputSerializer,
+            304: NOT_MODIFIED_RESPONSE,
+            **problem_responses(401, 403, 404, 429),
+        },
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         clearance = clearance_request_get_for_caller(request, pk)
         prefetch_related_objects([clearance], _HISTORY)
-        return Response(self.OutputSerializer(clearance).data)
+        return conditional_response(request, self.OutputSerializer(clearance).data)
 
 
 class ChangeOutputSerializer(StatusChangeSerializer):
@@ -131,8 +146,12 @@ class ClearanceClaimApi(APIView):
         tags=TAGS,
         summary="Take a pending request into review",
         request=None,
-        responses={200: ChangeOutputSerializer, **problem_responses(401, 403, 404, 409, 503)},
+        responses={
+            200: ChangeOutputSerializer,
+            **problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
+        },
     )
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         clearance = clearance_request_get_for_caller(request, pk)
         change = services.clearance_claim(request_id=clearance.pk, officer=request.user)
@@ -171,7 +190,7 @@ class ClearanceDecideApi(APIView):
         request=InputSerializer,
         responses={
             200: ChangeOutputSerializer,
-            **problem_responses(400, 401, 403, 404, 409, 422, 503),
+            **problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
         },
         examples=[
             OpenApiExample(
@@ -197,6 +216,7 @@ class ClearanceDecideApi(APIView):
             ),
         ],
     )
+    @idempotent
     def post(self, request: Request, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

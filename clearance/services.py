@@ -34,8 +34,9 @@ from clearance.selectors import (
     required_kinds,
 )
 from clearance.transitions import record_clearance_change
-from notifications.models import Event
+from notifications.models import Event, WebhookEvent
 from notifications.services import notify
+from notifications.webhooks import emit
 from registry.models import RegistrationApplication
 from registry.transitions import record_application_change
 from talaan.errors import Conflict, PermissionDenied
@@ -140,8 +141,13 @@ def clearance_send_for_clearance(
             organisation=organisation,
             due_at=now + timedelta(hours=settings.CLEARANCE_SLA_HOURS[kind]),
         )
-        record_clearance_change(
+        change = record_clearance_change(
             request=request, to_status=ClearanceStatus.PENDING, actor=actor, organisation=lto
+        )
+        emit(
+            event=WebhookEvent.CLEARANCE_REQUESTED,
+            organisation_ids=[organisation.pk],
+            payload=_webhook_payload(request, application, change),
         )
         notify(
             recipients=organisation_people(organisation),
@@ -239,7 +245,7 @@ def clearance_decide(
         _clear_if_complete(application, approving=request.kind)
     # The ledger write comes last: from it until the commit, every other decision in the
     # office waits on the embedded ledger's head lock, so nothing else should happen there.
-    return record_clearance_change(
+    change = record_clearance_change(
         request=request,
         to_status=decision,
         actor=officer,
@@ -247,6 +253,28 @@ def clearance_decide(
         remarks=remarks.strip(),
         change_id=change_id,
     )
+    # After the ledger write because integrators get the receipt's tx id; one insert.
+    emit(
+        event=WebhookEvent.CLEARANCE_DECIDED,
+        organisation_ids=[request.organisation_id, lto_organisation().pk],
+        payload=_webhook_payload(request, application, change),
+    )
+    return change
+
+
+def _webhook_payload(
+    request: ClearanceRequest, application: RegistrationApplication, change: ClearanceStatusChange
+) -> dict:
+    """What integrators are told of a clearance change: identifiers and statuses only."""
+    return {
+        "clearance_request_id": request.pk,
+        "application_id": application.pk,
+        "reference": application.reference,
+        "kind": request.kind,
+        "status": change.to_status,
+        "due_at": request.due_at.isoformat(),
+        "ledger_tx_id": change.ledger_tx_id,
+    }
 
 
 def _clear_if_complete(application: RegistrationApplication, *, approving: str) -> None:

@@ -1,6 +1,14 @@
 from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
 
-from notifications.models import Delivery, Notification, NotificationPreference
+from notifications.models import (
+    Delivery,
+    Notification,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 
 class DeliveryInline(admin.TabularInline):
@@ -33,3 +41,48 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_filter = ["event", "email", "sms"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["url", "organisation", "is_active", "consecutive_failures", "created_at"]
+    list_filter = ["is_active", "organisation"]
+    search_fields = ["url", "organisation__name"]
+    raw_id_fields = ["created_by"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # The secret is never displayed again after creation (it is excluded as non-editable).
+    readonly_fields = ["paused_at", "consecutive_failures", "created_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Created on /notifications/webhooks/ only, where the generated secret is shown once.
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "subscription",
+        "event",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "event"]
+    list_select_related = ["subscription"]
+    raw_id_fields = ["subscription"]
+    readonly_fields = [
+        "event",
+        "payload",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from notifications.models import Event
+from notifications.models import Event, WebhookEvent
 from notifications.selectors import ChannelChoice
 
 _EVENT_LABELS = dict(Event.choices)
@@ -66,3 +66,25 @@ class PageForm(forms.Form):
 
     def page_number(self) -> int:
         return (self.cleaned_data.get("page") or 1) if self.is_valid() else 1
+
+
+class WebhookSubscriptionForm(forms.Form):
+    """A new subscription: which of the user's organisations, which URL, which events."""
+
+    organisation = forms.ModelChoiceField(queryset=None, empty_label=None)  # type: ignore[arg-type]
+    url = forms.URLField(
+        label="URL", max_length=500, assume_scheme="https", help_text="http or https only."
+    )
+    events = forms.MultipleChoiceField(
+        choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations  # type: ignore[attr-defined]
+
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"]
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValidationError("Only http and https URLs can receive webhooks.")
+        return url

@@ -21,6 +21,7 @@ class Event(models.TextChoices):
     REGISTRATION_APPROVED = "registration_approved", "Registration approved"
     REGISTRATION_REJECTED = "registration_rejected", "Registration rejected"
     REGISTRATION_EXPIRING = "registration_expiring", "Registration expiring soon"
+    WEBHOOK_PAUSED = "webhook_paused", "Webhook subscription paused"
 
 
 class Notification(TimestampedModel):
@@ -120,3 +121,74 @@ class NotificationPreference(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.event}: email={self.email} sms={self.sms}"
+
+
+class WebhookEvent(models.TextChoices):
+    """The events an organisation's systems can subscribe to (see notifications.webhooks)."""
+
+    CLEARANCE_REQUESTED = "clearance.requested", "Clearance requested"
+    CLEARANCE_DECIDED = "clearance.decided", "Clearance decided"
+    REGISTRATION_DECIDED = "registration.decided", "Registration decided"
+
+
+class WebhookSubscription(TimestampedModel):
+    """An organisation's URL that receives signed deliveries of the events it chose."""
+
+    organisation = models.ForeignKey(
+        "clearance.Organisation", on_delete=models.CASCADE, related_name="webhook_subscriptions"
+    )
+    url = models.URLField("URL", max_length=500)
+    # Kept in clear because every delivery is signed with it; shown once, never logged.
+    secret = models.CharField(max_length=80, editable=False)
+    events = models.JSONField(default=list, help_text="Names of the subscribed WebhookEvents.")
+    is_active = models.BooleanField(default=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["organisation_id", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.organisation_id})"
+
+
+class WebhookDelivery(TimestampedModel):
+    """One event sent (or to be sent) to one subscription, with its latest attempt."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="webhook_delivery_due_idx",
+                condition=models.Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.subscription_id}: {self.status}"

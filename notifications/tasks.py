@@ -79,3 +79,19 @@ def push_live(user_ids: list[int], payload: dict) -> None:
             await layer.group_send(user_group(user_id), message)
 
     async_to_sync(send_all)()
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def deliver_webhooks(delivery_ids: list[int]) -> int:
+    """Send these webhook deliveries now; failures wait for the sweep, which honours backoff."""
+    from notifications import webhooks
+
+    return webhooks.deliver_many(delivery_ids=delivery_ids)
+
+
+@shared_task(soft_time_limit=240, time_limit=280)
+def deliver_due_webhooks() -> int:
+    """Beat job: re-send webhook deliveries whose next attempt is due (also after an outage)."""
+    from notifications import webhooks
+
+    return webhooks.deliver_due()

@@ -10,4 +10,9 @@ urlpatterns = [
     path("read-all/", views.notification_read_all, name="mark-all-read"),
     path("bell/", views.bell, name="bell"),
     path("preferences/", views.preferences, name="preferences"),
+    path("webhooks/", views.webhook_list, name="webhooks"),
+    path("webhooks/<int:pk>/", views.webhook_detail, name="webhook-detail"),
+    path("webhooks/<int:pk>/pause/", views.webhook_pause, name="webhook-pause"),
+    path("webhooks/<int:pk>/resume/", views.webhook_resume, name="webhook-resume"),
+    path("webhooks/<int:pk>/delete/", views.webhook_delete, name="webhook-delete"),
 ]

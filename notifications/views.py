@@ -1,4 +1,5 @@
-"""Browser pages and HTMX fragments; every one reads and writes only request.user's own."""
+"""Browser pages and HTMX fragments; every one reads and writes only request.user's own
+(and, for webhooks, only the organisations the user administers)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from notifications import webhooks
 from notifications.context_processors import BELL_LATEST
-from notifications.forms import PageForm, PreferenceFormSet
+from notifications.forms import PageForm, PreferenceFormSet, WebhookSubscriptionForm
 from notifications.selectors import (
     mobile_number_of,
     notifications_for_user,
@@ -90,3 +92,71 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "notifications/preferences.html",
         {"formset": formset, "has_mobile": bool(mobile_number_of(request.user.pk))},
     )
+
+
+WEBHOOK_LOG_SIZE = 50
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    """The subscriptions of the organisations the user administers, and a form for a new one.
+
+    A new subscription's secret is rendered once in the POST response, never stored in the
+    session or a message, and never shown again.
+    """
+    organisations = webhooks.webhook_organisations_for_user(request.user)
+    form = WebhookSubscriptionForm(request.POST or None, organisations=organisations)
+    created = secret = None
+    if request.method == "POST" and form.is_valid():
+        created, secret = webhooks.subscribe(
+            user=request.user,
+            organisation_id=form.cleaned_data["organisation"].pk,
+            url=form.cleaned_data["url"],
+            events=form.cleaned_data["events"],
+        )
+        form = WebhookSubscriptionForm(organisations=organisations)
+    context = {
+        "subscriptions": webhooks.webhook_subscriptions_for_user(request.user),
+        "form": form,
+        "can_subscribe": organisations.exists(),
+        "created": created,
+        "secret": secret,
+    }
+    return render(request, "notifications/webhooks.html", context)
+
+
+@login_required
+@require_GET
+def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = webhooks.webhook_subscription_get_for_user(user=request.user, pk=pk)
+    deliveries = webhooks.webhook_deliveries_of(subscription)[:WEBHOOK_LOG_SIZE]
+    return render(
+        request,
+        "notifications/webhooks_detail.html",
+        {"subscription": subscription, "deliveries": deliveries},
+    )
+
+
+@login_required
+@require_POST
+def webhook_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    webhooks.subscription_pause(user=request.user, subscription_id=pk)
+    messages.success(request, "The subscription is paused.")
+    return redirect("notifications:webhook-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def webhook_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    webhooks.subscription_resume(user=request.user, subscription_id=pk)
+    messages.success(request, "The subscription is active again; pending deliveries will be sent.")
+    return redirect("notifications:webhook-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    webhooks.unsubscribe(user=request.user, subscription_id=pk)
+    messages.success(request, "The subscription is deleted.")
+    return redirect("notifications:webhooks")

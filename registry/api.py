@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -16,7 +16,14 @@ from clearance.models import ClearanceStatusChange
 from registry.models import RegistrationApplication
 from registry.selectors import application_get_for_user, applications_for_user
 from registry.serializers import ApplicationSummarySerializer, ClearanceStatusSerializer
-from talaan.api import Cursor, page_of, problem_responses
+from talaan.api import (
+    IF_NONE_MATCH_PARAMETER,
+    NOT_MODIFIED_RESPONSE,
+    Cursor,
+    conditional_response,
+    page_of,
+    problem_responses,
+)
 
 TAGS = ["applications"]
 
@@ -58,7 +65,7 @@ class ApplicationListApi(APIView):
         ],
         responses={
             200: page_of(OutputSerializer, "ApplicationPage"),
-            **problem_responses(401, 403),
+            **problem_responses(401, 403, 429),
         },
     )
     def get(self, request: Request) -> Response:
@@ -83,12 +90,18 @@ class ApplicationDetailApi(APIView):
         operation_id="applications_retrieve",
         tags=TAGS,
         summary="One application with its clearances",
-        responses={200: OutputSerializer, **problem_responses(401, 403, 404)},
+        description="Answers with an `ETag`; send it back in `If-None-Match` to get 304.",
+        parameters=[IF_NONE_MATCH_PARAMETER],
+        responses={
+            200: OutputSerializer,
+            304: NOT_MODIFIED_RESPONSE,
+            **problem_responses(401, 403, 404, 429),
+        },
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         application = application_get_for_user(user=request.user, pk=pk)
         application.clearances = _with_latest_changes(application, request)
-        return Response(self.OutputSerializer(application).data)
+        return conditional_response(request, self.OutputSerializer(application).data)
 
 
 class StatusLookupApi(APIView):
@@ -118,10 +131,15 @@ class StatusLookupApi(APIView):
         summary="The status of the latest application by reference, VIN or plate",
         description=(
             "Statuses and ledger receipts only, no personal data. A key or officer sees the "
-            "applications sent to its organisation and only that organisation's clearances."
+            "applications sent to its organisation and only that organisation's clearances. "
+            "Answers with an `ETag`; send it back in `If-None-Match` to get 304."
         ),
-        parameters=[FilterSerializer],
-        responses={200: OutputSerializer, **problem_responses(400, 401, 403, 404)},
+        parameters=[FilterSerializer, IF_NONE_MATCH_PARAMETER],
+        responses={
+            200: OutputSerializer,
+            304: NOT_MODIFIED_RESPONSE,
+            **problem_responses(400, 401, 403, 404, 429),
+        },
         examples=[
             OpenApiExample(
                 "Awaiting clearances",
@@ -149,7 +167,7 @@ class StatusLookupApi(APIView):
             )
         ],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponseBase:
         lookup = self.FilterSerializer(data=request.query_params)
         lookup.is_valid(raise_exception=True)
         field, value = next(iter(lookup.validated_data.items()))
@@ -167,4 +185,4 @@ class StatusLookupApi(APIView):
         if application is None:
             raise Http404("No application you may see matches.")
         application.clearances = _with_latest_changes(application, request)
-        return Response(self.OutputSerializer(application).data)
+        return conditional_response(request, self.OutputSerializer(application).data)

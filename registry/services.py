@@ -19,8 +19,9 @@ from clearance.selectors import is_lto_staff, lto_organisation, lto_staff
 from clearance.services import cancel_open_requests, reopen_returned
 from ledger import get_ledger
 from ledger.base import VehicleRegistration, actor_pseudonym, sha256_hex
-from notifications.models import Event
+from notifications.models import Event, WebhookEvent
 from notifications.services import notify
+from notifications.webhooks import emit
 from registry.models import ApplicationStatusChange, RegistrationApplication, Vehicle
 from registry.transitions import record_application_change
 from talaan.errors import Conflict, PermissionDenied
@@ -334,6 +335,7 @@ def registration_approve(
         receipt=receipt,
         change_id=change_id,
     )
+    _emit_registration_decided(application, change)
     notify(
         recipients=[application.applicant],
         event=Event.REGISTRATION_APPROVED,
@@ -360,6 +362,7 @@ def registration_reject(
         reason=reason.strip(),
     )
     cancel_open_requests(application=application, actor=actor, reason="Registration rejected.")
+    _emit_registration_decided(application, change)
     notify(
         recipients=[application.applicant],
         event=Event.REGISTRATION_REJECTED,
@@ -368,3 +371,18 @@ def registration_reject(
         link=_link(application),
     )
     return change
+
+
+def _emit_registration_decided(
+    application: RegistrationApplication, change: ApplicationStatusChange
+) -> None:
+    emit(
+        event=WebhookEvent.REGISTRATION_DECIDED,
+        organisation_ids=[lto_organisation().pk],
+        payload={
+            "application_id": application.pk,
+            "reference": application.reference,
+            "status": change.to_status,
+            "ledger_tx_id": change.ledger_tx_id,
+        },
+    )

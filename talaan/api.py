@@ -8,14 +8,24 @@ keep their status and headers (``WWW-Authenticate``, ``Retry-After``) and get th
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotModified,
+    JsonResponse,
+)
 from django.views import defaults
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -146,6 +156,7 @@ _PROBLEM_EXAMPLES = {
     404: ("not_found", "No such clearance request."),
     409: ("conflict", "This request was already approved; nothing was changed."),
     422: ("invalid", "Cannot approve unless macro-etching matches."),
+    429: ("throttled", "Request was throttled. Expected available in 12 seconds."),
     503: (
         "ledger_unavailable",
         "The ledger is not answering right now. Nothing was saved; please try again.",
@@ -158,7 +169,8 @@ def problem_responses(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
     responses = {}
     for status in statuses:
         code, detail = _PROBLEM_EXAMPLES.get(status, ("error", _TITLES.get(status, "Error")))
-        example = problem(status=status, code=code, detail=detail, retryable=status == 503)
+        retryable = status in (429, 503)
+        example = problem(status=status, code=code, detail=detail, retryable=retryable)
         if status == 400:
             example["errors"] = {"decision": ['"maybe" is not a valid choice.']}
         responses[(status, PROBLEM_CONTENT_TYPE)] = OpenApiResponse(
@@ -188,3 +200,41 @@ def page_of(output: type[serializers.Serializer], name: str) -> type[serializers
             "results": output(many=True),
         },
     )
+
+
+# Conditional reads.
+
+IF_NONE_MATCH_PARAMETER = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "The `ETag` of a response you already have; the answer is 304 with no body while "
+        "what this operation shows is unchanged."
+    ),
+)
+NOT_MODIFIED_RESPONSE = OpenApiResponse(
+    description="Not modified: the `ETag` given in `If-None-Match` is still current."
+)
+CACHE_CONTROL = "private, no-cache"
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    # If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored.
+    candidates = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in candidates or etag in candidates
+
+
+def conditional_response(request: Request, data: Any) -> HttpResponseBase:
+    """200 with a strong ETag over what the body shows, or 304 when the client has it."""
+    etag = f'"{hashlib.sha256(JSONRenderer().render(data)).hexdigest()}"'
+    header = request.headers.get("If-None-Match")
+    response: HttpResponseBase
+    if header is not None and _etag_matches(header, etag):
+        response = HttpResponseNotModified()
+    else:
+        response = Response(data)
+    response["ETag"] = etag
+    response["Cache-Control"] = CACHE_CONTROL
+    return response

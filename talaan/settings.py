@@ -271,6 +271,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "talaan.api.problem_exception_handler",
+    # Per API key or per user, counted in the default cache (Redis when REDIS_URL is set).
+    "DEFAULT_THROTTLE_CLASSES": ["clearance.api_keys.CallerRateThrottle"],
+}
+API_THROTTLE_USER = env_str("API_THROTTLE_USER", "600/min")
+API_THROTTLE_KEY = env_str("API_THROTTLE_KEY", "600/min")
+# Idempotency-Key records live 24 hours (talaan.idempotency); purged hourly.
+CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {
+    "task": "clearance.tasks.purge_idempotency_keys",
+    "schedule": 3600.0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Talaan API",
@@ -291,4 +300,11 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "registry.models.RegistrationApplication.Status",
         "ClearanceStatusEnum": "clearance.models.Status",
     },
+}
+
+# Webhooks.
+# Every minute, re-send webhook deliveries whose backoff has elapsed (notifications.webhooks).
+CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
+    "task": "notifications.tasks.deliver_due_webhooks",
+    "schedule": 60.0,
 }

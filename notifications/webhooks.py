@@ -1,0 +1,380 @@
+"""Signed webhooks: organisations' systems hear about clearance and registration events.
+
+A delivery row is written by ``emit`` inside the caller's transaction and sent after commit by
+a Celery task; a failed attempt sets ``next_attempt_at`` with exponential backoff (1, 2, 4 …
+minutes, capped at an hour, at most ``MAX_ATTEMPTS`` attempts) and the periodic sweep
+(``deliver_due``) re-sends whatever is due, so a broker outage only delays a delivery.
+Redirects are never followed, only http(s) URLs are accepted, and a subscription whose last
+``PAUSE_AFTER_FAILURES`` attempts all failed is paused and its organisation's admins are told.
+
+Every request carries three headers::
+
+    Talaan-Event: clearance.decided
+    Talaan-Delivery: 42
+    Talaan-Signature: t=1767225600,v1=<hex HMAC-SHA256 of "{t}.{raw body}" with the secret>
+
+Receivers must recompute the HMAC over the raw body, compare it in constant time, and reject
+the request when ``|now - t| > 300`` seconds (``REPLAY_WINDOW_SECONDS``): a captured request
+cannot then be replayed later. The ``Talaan-Delivery`` id is stable across retries of one
+delivery, so receivers can also drop duplicates by it. See docs/webhooks.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from chaincode.rules import OrgKind
+from clearance.models import Membership, Organisation
+from clearance.selectors import memberships_of
+from notifications.models import Event, WebhookDelivery, WebhookEvent, WebhookSubscription
+
+logger = logging.getLogger(__name__)
+
+REPLAY_WINDOW_SECONDS = 300
+MAX_ATTEMPTS = 8
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=1)
+PAUSE_AFTER_FAILURES = 10
+TIMEOUT_SECONDS = 10
+SWEEP_BATCH = 200
+USER_AGENT = "Talaan-Webhooks/1"
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+# Signing ---------------------------------------------------------------------------------
+
+
+def sign(*, secret: str, timestamp: int, body: bytes) -> str:
+    """The hex HMAC-SHA256 of ``"{timestamp}.{body}"`` under the subscription's secret."""
+    message = f"{timestamp}.".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(*, secret: str, timestamp: int, body: bytes) -> str:
+    return f"t={timestamp},v1={sign(secret=secret, timestamp=timestamp, body=body)}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: 1, 2, 4 … minutes, capped."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+
+
+# Reads and access ------------------------------------------------------------------------
+
+
+def webhook_organisations_for_user(user: AnyUser) -> QuerySet[Organisation]:
+    """Organisations whose webhooks the user manages: those they administer, and the LTO's
+    for LTO staff."""
+    memberships = memberships_of(user)
+    ids = {m.organisation_id for m in memberships if m.role == Membership.Role.ADMIN}
+    ids |= {m.organisation_id for m in memberships if m.organisation.kind == OrgKind.LTO}
+    return Organisation.objects.filter(pk__in=ids, is_active=True).order_by("name")
+
+
+def webhook_subscriptions_for_user(user: AnyUser) -> QuerySet[WebhookSubscription]:
+    return WebhookSubscription.objects.filter(
+        organisation__in=webhook_organisations_for_user(user)
+    ).select_related("organisation")
+
+
+def webhook_subscription_get_for_user(*, user: AnyUser, pk: int) -> WebhookSubscription:
+    """The access funnel: 404 unless the user manages the subscription's organisation."""
+    subscription = webhook_subscriptions_for_user(user).filter(pk=pk).first()
+    if subscription is None:
+        raise Http404("No such webhook subscription.")
+    return subscription
+
+
+def webhook_deliveries_of(subscription: WebhookSubscription) -> QuerySet[WebhookDelivery]:
+    return subscription.deliveries.order_by("-created_at", "-id")
+
+
+# Subscriptions ---------------------------------------------------------------------------
+
+
+def _validate(*, url: str, events: Iterable[str]) -> list[str]:
+    if urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname:
+        raise ValidationError("Only http and https URLs can receive webhooks.")
+    chosen = sorted(set(events))
+    unknown = set(chosen) - set(WebhookEvent.values)
+    if not chosen or unknown:
+        raise ValidationError("Choose one or more known events.")
+    return chosen
+
+
+@transaction.atomic(durable=True)
+def subscribe(
+    *, user: AbstractBaseUser, organisation_id: int, url: str, events: Iterable[str]
+) -> tuple[WebhookSubscription, str]:
+    """Subscribe an organisation's URL to events; returns it and its secret, to show once."""
+    organisation = webhook_organisations_for_user(user).filter(pk=organisation_id).first()
+    if organisation is None:
+        raise Http404("No such organisation.")
+    secret = f"whsec_{secrets.token_urlsafe(32)}"
+    subscription = WebhookSubscription.objects.create(
+        organisation=organisation,
+        url=url,
+        events=_validate(url=url, events=events),
+        secret=secret,
+        created_by=user,
+    )
+    logger.info("Webhook subscription %s created for %s.", subscription.pk, organisation.code)
+    return subscription, secret
+
+
+@transaction.atomic(durable=True)
+def unsubscribe(*, user: AbstractBaseUser, subscription_id: int) -> None:
+    """Delete a subscription and its delivery log."""
+    webhook_subscription_get_for_user(user=user, pk=subscription_id).delete()
+
+
+@transaction.atomic(durable=True)
+def subscription_pause(*, user: AbstractBaseUser, subscription_id: int) -> WebhookSubscription:
+    """Stop sending; deliveries stay pending and are sent once the subscription resumes."""
+    subscription = webhook_subscription_get_for_user(user=user, pk=subscription_id)
+    if subscription.is_active:
+        subscription.is_active = False
+        subscription.paused_at = timezone.now()
+        subscription.save(update_fields=["is_active", "paused_at", "updated_at"])
+    return subscription
+
+
+@transaction.atomic(durable=True)
+def subscription_resume(*, user: AbstractBaseUser, subscription_id: int) -> WebhookSubscription:
+    """Send again, starting from a clean failure count."""
+    subscription = webhook_subscription_get_for_user(user=user, pk=subscription_id)
+    if not subscription.is_active:
+        subscription.is_active = True
+        subscription.paused_at = None
+        subscription.consecutive_failures = 0
+        subscription.save(
+            update_fields=["is_active", "paused_at", "consecutive_failures", "updated_at"]
+        )
+    return subscription
+
+
+# Emitting and sending --------------------------------------------------------------------
+
+
+def emit(
+    *, event: WebhookEvent | str, organisation_ids: Iterable[int], payload: Mapping[str, Any]
+) -> list[WebhookDelivery]:
+    """Write a delivery for each active subscription of these organisations to the event,
+    inside the caller's transaction; they are sent after it commits."""
+    event = WebhookEvent(event)
+    subscriptions = WebhookSubscription.objects.filter(
+        organisation_id__in=set(organisation_ids), is_active=True, events__contains=[event.value]
+    ).order_by("pk")
+    now = timezone.now()
+    # Round-trip through JSON now so the stored payload is exactly what will be sent.
+    data = json.loads(json.dumps(dict(payload), cls=DjangoJSONEncoder))
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(subscription=s, event=event, payload=data, next_attempt_at=now)
+        for s in subscriptions
+    )
+    if deliveries:
+        transaction.on_commit(partial(enqueue, [delivery.pk for delivery in deliveries]))
+    return deliveries
+
+
+def enqueue(delivery_ids: list[int]) -> None:
+    """Hand deliveries to Celery; if the broker is down, the periodic sweep sends them."""
+    from notifications.tasks import deliver_webhooks
+
+    try:
+        deliver_webhooks.delay(delivery_ids)
+    except Exception:  # a broker outage must not turn a committed change into an error
+        logger.warning(
+            "Could not queue webhook deliveries %s; the sweep will send them.",
+            delivery_ids,
+            exc_info=True,
+        )
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect could carry a signed event to a host the organisation never chose.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _post(*, url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST and return the status code; HTTPError for 3xx-5xx, OSError when unreachable."""
+    if urlsplit(url).scheme not in {"http", "https"}:
+        raise ValueError("Only http and https URLs can receive webhooks.")
+    # Direct connections only: no proxy from the environment sees signed payloads.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+        return int(response.status)
+
+
+def _body(delivery: WebhookDelivery) -> bytes:
+    envelope = {
+        "id": delivery.pk,
+        "event": delivery.event,
+        "created_at": delivery.created_at.isoformat(),
+        "data": delivery.payload,
+    }
+    return json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()
+
+
+def deliver(*, delivery_id: int, now: datetime | None = None) -> bool:
+    """Attempt one due delivery and record the outcome. Returns False when it failed.
+
+    ``now`` is the clock for the signature timestamp and the backoff (the sweep and tests pass
+    it; it defaults to the current time). Deliveries not yet due, already final, or of a
+    paused subscription are left alone.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Lock only the delivery row, skipping one a concurrent sender holds; the subscription
+        # row is updated with F() so deliveries of one subscription never wait on each other.
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("subscription__organisation")
+            .filter(
+                pk=delivery_id,
+                status=WebhookDelivery.Status.PENDING,
+                next_attempt_at__lte=now,
+                subscription__is_active=True,
+            )
+            .first()
+        )
+        if delivery is None:
+            return True
+        subscription = delivery.subscription
+        timestamp = int(now.timestamp())
+        body = _body(delivery)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Talaan-Event": delivery.event,
+            "Talaan-Delivery": str(delivery.pk),
+            "Talaan-Signature": signature_header(
+                secret=subscription.secret, timestamp=timestamp, body=body
+            ),
+        }
+        delivery.attempts += 1
+        code: int | None = None
+        error = ""
+        try:
+            code = _post(url=subscription.url, body=body, headers=headers)
+        except urllib.error.HTTPError as exc:
+            code, error = exc.code, f"HTTP {exc.code} {exc.reason}"
+            exc.close()
+        except (OSError, ValueError) as exc:  # unreachable, refused, timed out, bad URL
+            error = f"{type(exc).__name__}: {exc}"
+        ok = code is not None and 200 <= code < 300
+        delivery.last_status_code = code
+        delivery.last_error = error[:2000]
+        if ok:
+            delivery.status = WebhookDelivery.Status.SENT
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+        elif delivery.attempts >= MAX_ATTEMPTS:
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.next_attempt_at = None
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.save(
+            update_fields=[
+                "status",
+                "attempts",
+                "last_status_code",
+                "last_error",
+                "next_attempt_at",
+                "delivered_at",
+                "updated_at",
+            ]
+        )
+        logger.info(
+            "Webhook delivery %s (%s) attempt %s to subscription %s: %s, status code %s.",
+            delivery.pk,
+            delivery.event,
+            delivery.attempts,
+            subscription.pk,
+            delivery.status,
+            code,
+        )
+        _record_outcome(subscription=subscription, ok=ok, now=now)
+        return ok
+
+
+def _record_outcome(*, subscription: WebhookSubscription, ok: bool, now: datetime) -> None:
+    subscriptions = WebhookSubscription.objects.filter(pk=subscription.pk)
+    if ok:
+        subscriptions.filter(consecutive_failures__gt=0).update(consecutive_failures=0)
+        return
+    subscriptions.update(consecutive_failures=F("consecutive_failures") + 1, updated_at=now)
+    # The conditional update makes exactly one concurrent failure the one that pauses.
+    paused = subscriptions.filter(
+        is_active=True, consecutive_failures__gte=PAUSE_AFTER_FAILURES
+    ).update(is_active=False, paused_at=now, updated_at=now)
+    if paused:
+        _tell_admins_paused(subscription)
+
+
+def _tell_admins_paused(subscription: WebhookSubscription) -> None:
+    from notifications.services import notify
+
+    admins = get_user_model().objects.filter(
+        is_active=True,
+        memberships__organisation_id=subscription.organisation_id,
+        memberships__role=Membership.Role.ADMIN,
+        memberships__is_active=True,
+    )
+    logger.warning("Webhook subscription %s paused after repeated failures.", subscription.pk)
+    notify(
+        recipients=admins,
+        event=Event.WEBHOOK_PAUSED,
+        title="Webhook subscription paused",
+        body=(
+            f"Deliveries to {subscription.url} failed {PAUSE_AFTER_FAILURES} times in a row, "
+            "so Talaan stopped sending them. Fix the receiver, then resume the subscription: "
+            "pending deliveries are sent again."
+        ),
+        link=reverse("notifications:webhook-detail", args=[subscription.pk]),
+    )
+
+
+def deliver_many(*, delivery_ids: Iterable[int], now: datetime | None = None) -> int:
+    """Attempt each delivery; returns how many failed."""
+    return sum(not deliver(delivery_id=pk, now=now) for pk in sorted(delivery_ids))
+
+
+def deliver_due(*, now: datetime | None = None) -> int:
+    """The sweep: attempt every pending delivery that is due, oldest due first."""
+    now = now or timezone.now()
+    ids = list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lte=now,
+            subscription__is_active=True,
+        )
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    deliver_many(delivery_ids=ids, now=now)
+    return len(ids)

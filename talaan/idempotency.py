@@ -1,0 +1,180 @@
+"""``Idempotency-Key`` for API POSTs: a retried request replays the first response.
+
+The key is scoped to the caller (API key id, else user id) and bound to a SHA-256 of the
+method, path and body. The record is claimed before the operation runs and completed after
+it, each in its own short transaction, so the service keeps its own (durable) transaction.
+Only responses that a retry would get again are stored: 2xx, and 4xx problems that are not
+retryable. A 5xx (a ledger outage, a bug) or a retryable 409 releases the key, so a retry
+runs the operation again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpResponse, HttpResponseBase
+from django.http.request import RawPostDataException
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from clearance.api_keys import caller_key
+from clearance.models import IdempotencyRecord
+from talaan.errors import Conflict
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A unique value you choose (a UUID) for this request. Retrying with the same key and "
+        "body within 24 hours replays the first response, marked `Idempotent-Replayed: true`; "
+        "the same key with a different body is refused (422 `idempotency_key_reused`); a retry "
+        "while the first request is still running gets 409 `conflict`. Errors that a retry "
+        "could fix (5xx, retryable problems) are not stored."
+    ),
+)
+
+
+class IdempotencyKeyReused(exceptions.APIException):
+    status_code = 422
+    default_code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used with a different request body."
+
+
+def _caller(request: Request) -> str:
+    key = caller_key(request)
+    return f"key:{key.pk}" if key is not None else f"user:{request.user.pk}"
+
+
+def _fingerprint(request: Request) -> str:
+    try:
+        body = request.body
+    except RawPostDataException:
+        # Something already consumed the stream; the parsed data names the same request.
+        body = json.dumps(request.data, sort_keys=True, default=str).encode()
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.get_full_path().encode(), body):
+        digest.update(part)
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _validated_key(raw: str) -> str:
+    key = raw.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise exceptions.ValidationError(
+            {HEADER: [f"Use 1 to {MAX_KEY_LENGTH} printable ASCII characters, e.g. a UUID."]}
+        )
+    return key
+
+
+def idempotency_claim(*, caller: str, key: str, request_sha256: str) -> IdempotencyRecord:
+    """The caller's record for this key, claimed as pending if it is new (or expired).
+
+    Raises 422 when the key was used with another body, 409 while that request is running.
+    """
+    with transaction.atomic():
+        IdempotencyRecord.objects.filter(
+            caller=caller, key=key, created_at__lt=timezone.now() - KEY_TTL
+        ).delete()
+        record, created = IdempotencyRecord.objects.get_or_create(
+            caller=caller, key=key, defaults={"request_sha256": request_sha256}
+        )
+    if created:
+        return record
+    if record.request_sha256 != request_sha256:
+        raise IdempotencyKeyReused()
+    if record.state == IdempotencyRecord.State.PENDING:
+        raise Conflict("A request with this Idempotency-Key is still being processed; retry soon.")
+    return record
+
+
+def idempotency_complete(*, record_id: int, response: HttpResponseBase) -> None:
+    """Store the response if a retry would get it again; otherwise release the key."""
+    status = response.status_code
+    data = getattr(response, "data", None)
+    retryable = isinstance(data, dict) and bool(data.get("retryable"))
+    keep = 200 <= status < 300 or (400 <= status < 500 and status != 429 and not retryable)
+    with transaction.atomic():
+        records = IdempotencyRecord.objects.filter(pk=record_id)
+        if not keep:
+            records.delete()
+            return
+        records.update(
+            state=IdempotencyRecord.State.DONE,
+            status_code=status,
+            content_type=response.get("Content-Type", ""),
+            body=bytes(getattr(response, "content", b"")),
+            updated_at=timezone.now(),
+        )
+
+
+def idempotency_release(*, record_id: int) -> None:
+    with transaction.atomic():
+        IdempotencyRecord.objects.filter(pk=record_id).delete()
+
+
+@transaction.atomic(durable=True)
+def idempotency_keys_purge(*, older_than: timedelta = KEY_TTL) -> int:
+    """Delete the records of keys past their lifetime; returns how many went."""
+    deleted, _ = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted
+
+
+def _replay(record: IdempotencyRecord) -> HttpResponse:
+    response = HttpResponse(
+        bytes(record.body), status=record.status_code, content_type=record.content_type
+    )
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+Handler = Callable[..., HttpResponseBase]
+
+
+def idempotent(handler: Handler) -> Handler:
+    """Make an APIView's ``post`` honour ``Idempotency-Key`` (and document the header)."""
+
+    @wraps(handler)
+    def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        raw = request.headers.get(HEADER)
+        if raw is None:
+            return handler(view, request, *args, **kwargs)
+        record = idempotency_claim(
+            caller=_caller(request), key=_validated_key(raw), request_sha256=_fingerprint(request)
+        )
+        if record.state == IdempotencyRecord.State.DONE:
+            return _replay(record)
+        try:
+            try:
+                response = handler(view, request, *args, **kwargs)
+            except Exception as exc:
+                # The problem+json a client would get is what a replay must give.
+                response = view.handle_exception(exc)
+            response = view.finalize_response(request, response, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+        except BaseException:
+            idempotency_release(record_id=record.pk)
+            raise
+        idempotency_complete(record_id=record.pk, response=response)
+        return response
+
+    return extend_schema(parameters=[IDEMPOTENCY_KEY_PARAMETER])(wrapper)
