@@ -1,0 +1,42 @@
+"""`make run`'s shape works: SQLite, embedded ledger, in-process tasks, demo data.
+
+The rest of the suite runs on PostgreSQL; this guards what only SQLite would break.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_the_demo_loads_and_verifies_on_the_embedded_default(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "CELERY_BROKER_URL"}
+    }
+    env.update({"DEBUG": "1", "TALAAN_VAR_DIR": str(tmp_path)})
+
+    def manage(*args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+
+    manage("migrate", "--noinput", "-v0")
+    assert "owner.juan" in manage("load_demo")
+    assert manage("verify_ledger").startswith("OK: 20 entries")
+    assert (tmp_path / "talaan.sqlite3").exists()
