@@ -11,6 +11,8 @@ from functools import partial
 
 from django.db import transaction
 
+from notifications.queueing import queue_or_log
+
 
 def user_group(user_id: int) -> str:
     """The Channels group of one user's open pages (see notifications.consumers)."""
@@ -35,9 +37,5 @@ def announce_change(
 def _enqueue_push(user_ids: list[int], payload: dict) -> None:
     from notifications.tasks import push_live
 
-    try:
-        push_live.delay(user_ids, payload)
-    except Exception:  # a broker outage delays live updates; pages still show the truth
-        import logging
-
-        logging.getLogger(__name__).warning("Could not queue a live update", exc_info=True)
+    # A broker outage delays live updates; the pages still show the truth on reload.
+    queue_or_log(push_live, user_ids, payload, failure="Could not queue a live update")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 
@@ -14,14 +13,13 @@ from django.utils import timezone
 from notifications import senders
 from notifications.live import announce_change
 from notifications.models import Delivery, Event, Notification, NotificationPreference
+from notifications.queueing import queue_or_log
 from notifications.selectors import (
     ChannelChoice,
     channels_wanted,
     mobile_number_of,
     notification_get_for_user,
 )
-
-logger = logging.getLogger(__name__)
 
 # The live event every new notification (and every "mark read") pushes, so bells update.
 LIVE_EVENT = "notification"
@@ -72,14 +70,12 @@ def _enqueue_delivery(notification_ids: list[int]) -> None:
     """Hand the delivery to Celery; if the broker is down, the periodic sweep sends it later."""
     from notifications.tasks import deliver_notifications
 
-    try:
-        deliver_notifications.delay(notification_ids)
-    except Exception:  # a broker outage must not turn a committed change into an error
-        logger.warning(
-            "Could not queue delivery of notifications %s; the sweep will resend them.",
-            notification_ids,
-            exc_info=True,
-        )
+    queue_or_log(
+        deliver_notifications,
+        notification_ids,
+        failure=f"Could not queue delivery of notifications {notification_ids}; "
+        "the sweep will resend them.",
+    )
 
 
 def _address(delivery: Delivery) -> str:

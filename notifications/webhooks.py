@@ -48,6 +48,7 @@ from chaincode.rules import OrgKind
 from clearance.models import Membership, Organisation
 from clearance.selectors import memberships_of
 from notifications.models import Event, WebhookDelivery, WebhookEvent, WebhookSubscription
+from notifications.queueing import queue_or_log
 
 logger = logging.getLogger(__name__)
 
@@ -209,14 +210,11 @@ def enqueue(delivery_ids: list[int]) -> None:
     """Hand deliveries to Celery; if the broker is down, the periodic sweep sends them."""
     from notifications.tasks import deliver_webhooks
 
-    try:
-        deliver_webhooks.delay(delivery_ids)
-    except Exception:  # a broker outage must not turn a committed change into an error
-        logger.warning(
-            "Could not queue webhook deliveries %s; the sweep will send them.",
-            delivery_ids,
-            exc_info=True,
-        )
+    queue_or_log(
+        deliver_webhooks,
+        delivery_ids,
+        failure=f"Could not queue webhook deliveries {delivery_ids}; the sweep will send them.",
+    )
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -7,24 +7,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from chaincode.rules import ApplicationStatus
-from registry.models import Document, RegistrationApplication, Vehicle
+from registry.models import VEHICLE_DETAIL_FIELDS, Document, RegistrationApplication, Vehicle
 
 
 class VehicleForm(forms.ModelForm):
     class Meta:
         model = Vehicle
-        fields = [
-            "vin",
-            "engine_number",
-            "chassis_number",
-            "make",
-            "model",
-            "year",
-            "body_type",
-            "colour",
-            "fuel",
-            "classification",
-        ]
+        fields = list(VEHICLE_DETAIL_FIELDS)
         help_texts = {"vin": "17 characters, as stamped on the chassis plate."}
 
 

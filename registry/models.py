@@ -110,6 +110,21 @@ class Vehicle(TimestampedModel):
         return f"{self.year} {self.make} {self.model} ({self.plate_number or self.vin})"
 
 
+# What an owner enters about a vehicle (and may correct before registration).
+VEHICLE_DETAIL_FIELDS = (
+    "vin",
+    "engine_number",
+    "chassis_number",
+    "make",
+    "model",
+    "year",
+    "body_type",
+    "colour",
+    "fuel",
+    "classification",
+)
+
+
 def new_reference() -> str:
     """A short reference people can read over the phone: no 0/O, 1/I/L confusion."""
     alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -22,7 +22,12 @@ from ledger.base import VehicleRegistration, actor_pseudonym, sha256_hex
 from notifications.models import Event, WebhookEvent
 from notifications.services import notify
 from notifications.webhooks import emit
-from registry.models import ApplicationStatusChange, RegistrationApplication, Vehicle
+from registry.models import (
+    VEHICLE_DETAIL_FIELDS,
+    ApplicationStatusChange,
+    RegistrationApplication,
+    Vehicle,
+)
 from registry.transitions import record_application_change
 from talaan.errors import Conflict, PermissionDenied
 
@@ -73,20 +78,6 @@ def vehicle_register(
     return vehicle
 
 
-_EDITABLE_FIELDS = (
-    "vin",
-    "engine_number",
-    "chassis_number",
-    "make",
-    "model",
-    "year",
-    "body_type",
-    "colour",
-    "fuel",
-    "classification",
-)
-
-
 @transaction.atomic(durable=True)
 def vehicle_correct(*, application_id: int, actor: AbstractBaseUser, **fields: object) -> Vehicle:
     """The owner corrects their vehicle's details while its application is a draft or was
@@ -101,7 +92,7 @@ def vehicle_correct(*, application_id: int, actor: AbstractBaseUser, **fields: o
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
     if vehicle.plate_number:
         raise Conflict("A registered vehicle's details are changed at the LTO office.")
-    unknown = set(fields) - set(_EDITABLE_FIELDS)
+    unknown = set(fields) - set(VEHICLE_DETAIL_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     for name, value in fields.items():
