@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
     "registry",
     "clearance",
     "ledger",
@@ -182,6 +183,75 @@ def _derived_key(purpose: str) -> str:
     """A per-purpose key derived from SECRET_KEY, for development and tests only."""
     return hashlib.sha256(f"talaan:{purpose}:{SECRET_KEY}".encode()).hexdigest()
 
+
+# Documents (evidence). DOCUMENT_STORAGE picks where new uploads go:
+# - "filesystem": DOCUMENT_ROOT on this machine (the embedded default);
+# - "ipfs": a Kubo node's HTTP RPC API at IPFS_API_URL. Anyone who learns a CID can fetch it,
+#   so files are encrypted first (AES-256-GCM, a key per document wrapped by
+#   DOCUMENT_MASTER_KEY, 64 hex characters);
+# - "oci": an OCI Object Storage bucket (OCI_NAMESPACE, OCI_BUCKET), authenticated by the OCI
+#   config file (OCI_CONFIG_FILE, OCI_PROFILE) or the instance principal (OCI_AUTH), encrypted
+#   server-side (with OCI_KMS_KEY_ID when set, else Oracle-managed keys).
+# Every backend that is configured stays readable, so documents stored before a switch can
+# still be opened: the storage alias of a document is "documents:<its backend>".
+DOCUMENT_STORAGE = env_str("DOCUMENT_STORAGE", "filesystem")
+DOCUMENT_ROOT = Path(env_str("DOCUMENT_ROOT", str(MEDIA_ROOT)))
+DOCUMENT_MASTER_KEY = env_secret("DOCUMENT_MASTER_KEY") or _derived_key("document-master")
+IPFS_API_URL = env_str("IPFS_API_URL", "")
+IPFS_TIMEOUT_SECONDS = env_int("IPFS_TIMEOUT_SECONDS", 30)
+OCI_AUTH = env_str("OCI_AUTH", "config_file")
+OCI_CONFIG_FILE = env_str("OCI_CONFIG_FILE", "~/.oci/config")
+OCI_PROFILE = env_str("OCI_PROFILE", "DEFAULT")
+OCI_REGION = env_str("OCI_REGION", "")
+OCI_NAMESPACE = env_str("OCI_NAMESPACE", "")
+OCI_BUCKET = env_str("OCI_BUCKET", "")
+OCI_KMS_KEY_ID = env_str("OCI_KMS_KEY_ID", "")
+# Only for pointing the SDK at another endpoint (a private endpoint, or the tests' stand-in).
+OCI_ENDPOINT = env_str("OCI_ENDPOINT", "")
+
+_DOCUMENT_BACKENDS = {
+    "filesystem": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DOCUMENT_ROOT), "base_url": None},
+    },
+}
+if IPFS_API_URL:
+    _DOCUMENT_BACKENDS["ipfs"] = {
+        "BACKEND": "registry.storage.ipfs.IpfsStorage",
+        "OPTIONS": {"api_url": IPFS_API_URL, "timeout": IPFS_TIMEOUT_SECONDS},
+    }
+if OCI_BUCKET:
+    _DOCUMENT_BACKENDS["oci"] = {
+        "BACKEND": "registry.storage.oci.OciStorage",
+        "OPTIONS": {
+            "auth": OCI_AUTH,
+            "config_file": OCI_CONFIG_FILE,
+            "profile": OCI_PROFILE,
+            "region": OCI_REGION,
+            "namespace": OCI_NAMESPACE,
+            "bucket": OCI_BUCKET,
+            "kms_key_id": OCI_KMS_KEY_ID,
+            "endpoint": OCI_ENDPOINT,
+        },
+    }
+if DOCUMENT_STORAGE not in _DOCUMENT_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DOCUMENT_STORAGE={DOCUMENT_STORAGE!r} needs its settings: filesystem is always "
+        "available, ipfs needs IPFS_API_URL, oci needs OCI_BUCKET (and OCI_NAMESPACE)."
+    )
+if DOCUMENT_STORAGE == "ipfs" and not DEBUG and not env_secret("DOCUMENT_MASTER_KEY"):
+    raise ImproperlyConfigured(
+        "DOCUMENT_STORAGE=ipfs needs DOCUMENT_MASTER_KEY (or DOCUMENT_MASTER_KEY_FILE): "
+        "64 hex characters that wrap every document's key. Keep it safe: without it the "
+        "documents on IPFS cannot be read."
+    )
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    **{f"documents:{name}": backend for name, backend in _DOCUMENT_BACKENDS.items()},
+}
+# Largest accepted file per document type, in bytes (photos are small; PDFs may be scans).
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 # The ledger. "embedded" runs the chaincode in-process over tables in this database;
 # "fabric" talks to a Hyperledger Fabric peer's Gateway service.
