@@ -14,4 +14,11 @@ urlpatterns = [
         views.membership_deactivate,
         name="membership-deactivate",
     ),
+    path("organisation/api-keys/", views.api_key_index, name="api-key-index"),
+    path("organisations/<int:organisation_id>/api-keys/", views.api_keys, name="api-keys"),
+    path(
+        "organisations/<int:organisation_id>/api-keys/<int:pk>/revoke/",
+        views.api_key_revoke_view,
+        name="api-key-revoke",
+    ),
 ]

@@ -1,4 +1,4 @@
-"""Browser pages for external organisations: the queue, the decision page, officers.
+"""Browser pages for external organisations: the queue, the decision page, officers, API keys.
 
 Every request is fetched through ``clearance_request_get_for_user``: an officer of one
 organisation gets 404 for another organisation's request, on pages and fragments alike.
@@ -13,22 +13,25 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
 from clearance import services
+from clearance.api_keys import api_key_create, api_key_revoke
 from clearance.details import emission_failures
-from clearance.forms import DECISION_FORMS, EmissionReadingsForm, InviteOfficerForm
-from clearance.models import ClearanceRequest, Membership
+from clearance.forms import DECISION_FORMS, ApiKeyForm, EmissionReadingsForm, InviteOfficerForm
+from clearance.models import ApiKey, ClearanceRequest, Membership, Organisation
 from clearance.selectors import (
     clearance_request_get_for_user,
     clearance_requests_for_user,
     emission_limits,
+    is_lto_staff,
     memberships_of,
 )
 from ledger.receipts import receipt_checks
 from registry.forms import DocumentForm
-from talaan.errors import USER_ERRORS, describe
+from talaan.errors import USER_ERRORS, PermissionDenied, describe
 
 
 @login_required
@@ -208,6 +211,8 @@ def organisation(request: HttpRequest) -> HttpResponse:
         "clearance/organisation.html",
         {
             "organisation": org,
+            "api_keys": org.api_keys.order_by("-created_at"),
+            "lto_staff": is_lto_staff(request.user),
             "members": org.memberships.select_related("user").order_by(
                 "-is_active", "user__username"
             ),
@@ -235,3 +240,84 @@ def membership_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"{membership.user} can no longer act for the organisation.")
     return redirect("organisation")
+
+
+# API keys. One funnel decides who may manage an organisation's keys: LTO staff for any
+# organisation, an organisation's admins for their own. Officers of the organisation are told
+# no (403); anyone else learns nothing of it (404).
+
+
+def _organisation_for_key_manager(user, organisation_id: int) -> Organisation:  # type: ignore[no-untyped-def]
+    if is_lto_staff(user):
+        return get_object_or_404(Organisation, pk=organisation_id, is_active=True)
+    membership = memberships_of(user).filter(organisation_id=organisation_id).first()
+    if membership is None:
+        raise Http404("No such organisation.")
+    if membership.role != Membership.Role.ADMIN:
+        raise PermissionDenied("Only the organisation's admins or LTO staff can manage its keys.")
+    return membership.organisation
+
+
+@login_required
+@require_GET
+def api_key_index(request: HttpRequest) -> HttpResponse:
+    """LTO staff pick an organisation; an organisation's admin goes straight to its keys."""
+    if is_lto_staff(request.user):
+        organisations = Organisation.objects.filter(is_active=True).order_by("kind", "name")
+        return render(request, "clearance/api_key_index.html", {"organisations": organisations})
+    membership = memberships_of(request.user).filter(role=Membership.Role.ADMIN).first()
+    if membership is None:
+        if memberships_of(request.user).exists():
+            raise PermissionDenied("Only organisation admins or LTO staff can manage API keys.")
+        raise Http404("You do not administer an organisation.")
+    return redirect("api-keys", membership.organisation_id)
+
+
+@never_cache  # the page that shows a new key's secret must not be kept by any cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_keys(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    """The organisation's keys, and issuing one; the secret is shown once, in this answer."""
+    org = _organisation_for_key_manager(request.user, organisation_id)
+    form = ApiKeyForm(request.POST or None)
+    context: dict = {"organisation": org, "form": form}
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                key, secret = api_key_create(
+                    organisation_id=org.pk,
+                    admin=request.user,
+                    name=form.cleaned_data["name"],
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=form.cleaned_data["expires_at"],
+                )
+            except USER_ERRORS as exc:
+                if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, describe(exc).message)
+            else:
+                status = 200
+                context.update(issued=key, secret=secret, form=ApiKeyForm())
+    context["keys"] = org.api_keys.select_related("created_by").order_by("-created_at")
+    context["now"] = timezone.now()
+    return render(request, "clearance/api_keys.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_key_revoke_view(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
+    """Ask, then revoke: the key stops working at once."""
+    org = _organisation_for_key_manager(request.user, organisation_id)
+    key = get_object_or_404(ApiKey, pk=pk, organisation=org)
+    if request.method == "GET":
+        return render(request, "clearance/api_key_revoke.html", {"organisation": org, "key": key})
+    if key.revoked_at is not None:
+        messages.info(request, f"{key} was already revoked.")
+    else:
+        api_key_revoke(key_id=key.pk, admin=request.user)
+        messages.success(request, f"{key} is revoked; requests made with it are now refused.")
+    return redirect("api-keys", org.pk)

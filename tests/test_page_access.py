@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
+from clearance.api_keys import api_key_create
+from clearance.models import ApiKey
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
 
 
@@ -20,6 +22,7 @@ class Scene:
     other_application: object
     requests: dict
     approved: object
+    hpg_key: ApiKey
 
 
 @pytest.fixture
@@ -32,7 +35,10 @@ def scene(world):
     from registry import services
 
     services.registration_approve(application_id=approved_app.pk, actor=world.lto_admin)
-    return Scene(application, other, requests, approved_app)
+    hpg_key, _ = api_key_create(
+        organisation_id=world.hpg.pk, admin=world.hpg_admin, name="claims", scopes=["read"]
+    )
+    return Scene(application, other, requests, approved_app, hpg_key)
 
 
 def _get(client, user, url):
@@ -82,6 +88,17 @@ GET_CASES = [
     ),
     (lambda s: reverse("ledger"), ["lto_admin"], ["owner", "hpg_officer", "hpg_admin"]),
     (lambda s: reverse("organisation"), ["hpg_admin"], ["hpg_officer", "owner", "insurer_officer"]),
+    (
+        lambda s: reverse("api-keys", args=[s.hpg_key.organisation_id]),
+        ["hpg_admin", "lto_admin"],
+        ["owner", "insurer_officer", "emission_officer"],
+    ),
+    (
+        lambda s: reverse("api-key-revoke", args=[s.hpg_key.organisation_id, s.hpg_key.pk]),
+        ["hpg_admin", "lto_admin"],
+        ["owner", "insurer_officer", "emission_officer"],
+    ),
+    (lambda s: reverse("api-key-index"), ["lto_admin"], ["owner"]),
 ]
 
 
@@ -108,6 +125,9 @@ POST_CASES = [
     ("document-add", lambda s: [s.other_application.pk], "owner"),
     ("clearance-claim", lambda s: [s.requests["INSURANCE"].pk], "hpg_officer"),
     ("clearance-decide", lambda s: [s.requests["EMISSION"].pk], "insurer_officer"),
+    ("api-keys", lambda s: [s.hpg_key.organisation_id], "insurer_officer"),
+    ("api-key-revoke", lambda s: [s.hpg_key.organisation_id, s.hpg_key.pk], "insurer_officer"),
+    ("api-key-revoke", lambda s: [s.requests["INSURANCE"].organisation_id, s.hpg_key.pk], "owner"),
 ]
 
 
@@ -119,9 +139,13 @@ def test_actions_on_objects_you_cannot_see_are_404_and_change_nothing(
 
     before = ApplicationStatusChange.objects.count()
     client.force_login(getattr(world, intruder))
-    response = client.post(reverse(name, args=args_for(scene)), {"decision": "approved"})
+    response = client.post(
+        reverse(name, args=args_for(scene)),
+        {"decision": "approved", "name": "intruder", "scopes": ["read", "decide"]},
+    )
     assert response.status_code == 404
     assert ApplicationStatusChange.objects.count() == before
+    assert list(ApiKey.objects.values_list("pk", "revoked_at")) == [(scene.hpg_key.pk, None)]
 
 
 @pytest.mark.parametrize(
@@ -143,3 +167,32 @@ def test_actions_on_objects_you_can_see_but_not_change_are_403(
     response = client.post(reverse(name, args=args))
     assert response.status_code == 403
     assert b"Only LTO staff can do this." in response.content
+
+
+@pytest.mark.parametrize(
+    "method,url_for",
+    [
+        ("get", lambda s: reverse("api-key-index")),
+        ("get", lambda s: reverse("api-keys", args=[s.hpg_key.organisation_id])),
+        ("post", lambda s: reverse("api-keys", args=[s.hpg_key.organisation_id])),
+        (
+            "get",
+            lambda s: reverse("api-key-revoke", args=[s.hpg_key.organisation_id, s.hpg_key.pk]),
+        ),
+        (
+            "post",
+            lambda s: reverse("api-key-revoke", args=[s.hpg_key.organisation_id, s.hpg_key.pk]),
+        ),
+    ],
+)
+def test_an_officer_cannot_manage_their_organisations_api_keys(
+    client, world, scene, method, url_for
+):
+    client.force_login(world.hpg_officer)
+
+    response = getattr(client, method)(url_for(scene), {"name": "mine", "scopes": ["decide"]})
+
+    assert response.status_code == 403
+    assert b"Only" in response.content
+    assert scene.hpg_key.prefix.encode() not in response.content
+    assert list(ApiKey.objects.values_list("pk", "revoked_at")) == [(scene.hpg_key.pk, None)]
