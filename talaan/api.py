@@ -4,6 +4,10 @@ Every error leaves the API as ``application/problem+json`` (RFC 9457) with a sta
 ``code``. Domain errors are mapped by ``talaan.errors.describe``, the same mapping the
 browser uses; DRF's own errors (authentication, 404, 405, parse, validation, throttling)
 keep their status and headers (``WWW-Authenticate``, ``Retry-After``) and get the same shape.
+A 503 (the ledger is not answering) says when to retry in ``Retry-After`` too.
+
+The response headers are declared in the schema in one place, ``declare_response_headers``,
+so an operation added later gets them from what it already declares (a 304, a POST, a 429).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from rest_framework.views import exception_handler
 from talaan.errors import describe
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Seconds a client should wait before retrying when a service we depend on is down.
+RETRY_AFTER_UNAVAILABLE = 5
 
 _TITLES = {
     400: "Bad request",
@@ -98,7 +104,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             retryable=info.retryable,
             errors=info.fields,
         )
-        return Response(body, status=info.status, content_type=PROBLEM_CONTENT_TYPE)
+        response = Response(body, status=info.status, content_type=PROBLEM_CONTENT_TYPE)
+        if info.status == 503:
+            response["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+        return response
     # DRF's handler turns Http404/PermissionDenied into its own exceptions and sets headers.
     response = exception_handler(exc, context)
     if response is None:
@@ -111,6 +120,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return response
     response.data = _drf_problem(exc, response.status_code)
     response.content_type = PROBLEM_CONTENT_TYPE
+    if response.status_code == 503 and "Retry-After" not in response:
+        response["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
     return response
 
 
@@ -238,3 +249,87 @@ def conditional_response(request: Request, data: Any) -> HttpResponseBase:
     response["ETag"] = etag
     response["Cache-Control"] = CACHE_CONTROL
     return response
+
+
+# Response headers, declared once for the whole schema (SPECTACULAR_SETTINGS
+# POSTPROCESSING_HOOKS): operations say what they answer (a 304, a 429, a POST), this says
+# which headers come with each answer.
+
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": (
+            "A strong validator of what the body shows; send it back in `If-None-Match` to "
+            "get 304 while it is unchanged."
+        ),
+        "required": True,
+        "schema": {"type": "string", "example": '"9f86d081884c7d65…"'},
+    },
+    "CacheControl": {
+        "description": "`private, no-cache`: keep the answer, but revalidate it every time.",
+        "required": True,
+        "schema": {"type": "string", "example": CACHE_CONTROL},
+    },
+    "IdempotentReplayed": {
+        "description": (
+            "`true` when this is the stored first answer to a request sent with the same "
+            "`Idempotency-Key` and body; absent when the operation ran."
+        ),
+        "required": False,
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "RetryAfter": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0, "example": 12},
+    },
+    "WWWAuthenticate": {
+        "description": "How to authenticate: an API key as a bearer token.",
+        "required": True,
+        "schema": {"type": "string", "example": 'Bearer realm="talaan"'},
+    },
+}
+_HEADER_NAMES = {
+    "ETag": "ETag",
+    "CacheControl": "Cache-Control",
+    "IdempotentReplayed": "Idempotent-Replayed",
+    "RetryAfter": "Retry-After",
+    "WWWAuthenticate": "WWW-Authenticate",
+}
+
+
+def _headers_for(method: str, status: str, operation: dict[str, Any]) -> list[str]:
+    """The components/headers entries an answer of this operation carries."""
+    names = []
+    conditional = "304" in operation.get("responses", {})
+    if conditional and status in ("200", "304"):
+        names += ["ETag", "CacheControl"]
+    # Replays are stored for successes and for problems a retry would get again; a 401 or
+    # 429 is answered before the key is looked at.
+    if method == "post" and status[0] in "24" and status not in ("401", "429"):
+        names.append("IdempotentReplayed")
+    if status in ("429", "503"):
+        names.append("RetryAfter")
+    if status == "401":
+        names.append("WWWAuthenticate")
+    return names
+
+
+def declare_response_headers(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: add the headers each response is sent with."""
+    used: set[str] = set()
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            for status, response in operation.get("responses", {}).items():
+                for name in _headers_for(method, status, operation):
+                    headers = response.setdefault("headers", {})
+                    headers[_HEADER_NAMES[name]] = {"$ref": f"#/components/headers/{name}"}
+                    used.add(name)
+    if used:
+        components = result.setdefault("components", {})
+        components["headers"] = {
+            **components.get("headers", {}),
+            **{name: RESPONSE_HEADERS[name] for name in sorted(used)},
+        }
+    return result

@@ -370,6 +370,11 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "registry.models.RegistrationApplication.Status",
         "ClearanceStatusEnum": "clearance.models.Status",
     },
+    # The enum hook is drf-spectacular's default; ours declares every response's headers.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "talaan.api.declare_response_headers",
+    ],
 }
 
 # Webhooks.
