@@ -8,7 +8,7 @@ from typing import Any
 from clearance.models import ClearanceStatusChange
 from ledger.base import actor_pseudonym, sha256_hex
 from ledger.verify import Problem
-from registry.models import ApplicationStatusChange
+from registry.models import ApplicationStatusChange, Document
 
 
 def history_problems(
@@ -60,10 +60,30 @@ def history_problems(
             problems.append(Problem(where, "has no change on the ledger"))
         elif recorded.get("tx_id") != row.ledger_tx_id:
             problems.append(Problem(where, "differs from the ledger in tx_id"))
+    for row in Document.objects.filter(ledger_backend=backend).order_by("pk"):
+        change_id = str(row.ledger_change_id)
+        seen.add(change_id)
+        recorded = ledger_change(change_id)
+        where = f"document {row.public_id} (change {change_id})"
+        if recorded is None:
+            problems.append(Problem(where, "has no anchor on the ledger"))
+            continue
+        expected = {
+            "document_id": str(row.public_id),
+            "sha256": row.sha256,
+            "cid": row.cid,
+            "document_type": row.doc_type,
+            "tx_id": row.ledger_tx_id,
+        }
+        differing = [field for field, value in expected.items() if recorded.get(field) != value]
+        if differing:
+            problems.append(
+                Problem(where, "differs from its ledger anchor in " + ", ".join(sorted(differing)))
+            )
     if ledger_change_ids is not None:
         for change_id in sorted(ledger_change_ids - seen):
             recorded = ledger_change(change_id) or {}
-            if recorded.get("type") in {"clearance", "vehicle"}:
+            if recorded.get("type") in {"clearance", "vehicle", "document"}:
                 problems.append(
                     Problem(f"ledger change {change_id}", "has no history row in the database")
                 )

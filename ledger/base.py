@@ -65,6 +65,29 @@ class VehicleRegistration:
 
 
 @dataclass(frozen=True)
+class DocumentAnchor:
+    """A document's digest (and IPFS content id), as the chaincode's RecordDocument takes it."""
+
+    document_id: str
+    vin: str
+    document_type: str
+    sha256: str
+    cid: str
+    change_id: str
+    signer_msp: str
+
+    def args(self) -> list[str]:
+        return [
+            self.document_id,
+            self.vin,
+            self.document_type,
+            self.sha256,
+            self.cid,
+            self.change_id,
+        ]
+
+
+@dataclass(frozen=True)
 class ReceiptCheck:
     """The result of checking a receipt against the ledger itself."""
 
@@ -90,6 +113,10 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def register_vehicle(self, registration: VehicleRegistration) -> Receipt:
         """Record a registered vehicle (chaincode RegisterVehicle)."""
+
+    @abc.abstractmethod
+    def record_document(self, anchor: DocumentAnchor) -> Receipt:
+        """Anchor a document's digest (chaincode RecordDocument)."""
 
     @abc.abstractmethod
     def history(self, vin: str) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from chaincode.contract import new_chaincode
 from ledger import merkle
 from ledger.base import (
     ClearanceChange,
+    DocumentAnchor,
     Health,
     Ledger,
     Receipt,
@@ -193,6 +194,9 @@ class EmbeddedLedger(Ledger):
 
     def register_vehicle(self, registration: VehicleRegistration) -> Receipt:
         return self._submit("RegisterVehicle", registration.args(), registration.signer_msp)
+
+    def record_document(self, anchor: DocumentAnchor) -> Receipt:
+        return self._submit("RecordDocument", anchor.args(), anchor.signer_msp)
 
     def history(self, vin: str) -> list[dict[str, Any]]:
         return self._evaluate("GetVehicleHistory", [vin])["history"]

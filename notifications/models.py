@@ -22,6 +22,7 @@ class Event(models.TextChoices):
     REGISTRATION_REJECTED = "registration_rejected", "Registration rejected"
     REGISTRATION_EXPIRING = "registration_expiring", "Registration expiring soon"
     WEBHOOK_PAUSED = "webhook_paused", "Webhook subscription paused"
+    DOCUMENT_INTEGRITY_FAILED = "document_integrity_failed", "Document failed its integrity check"
 
 
 class Notification(TimestampedModel):

@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from registry.models import ApplicationStatusChange, OwnerProfile, RegistrationApplication, Vehicle
+from registry.models import (
+    ApplicationStatusChange,
+    Document,
+    OwnerProfile,
+    RegistrationApplication,
+    Vehicle,
+)
 from talaan.admin_mixins import HistoryInline, ReadOnlyAdmin
 
 
@@ -46,3 +52,20 @@ class ApplicationStatusChangeAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["to_status", "ledger_backend"]
     search_fields = ["application__reference", "ledger_tx_id", "change_id"]
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    """Documents change only through uploads; the admin shows where each is and its last check."""
+
+    list_display = [
+        "application",
+        "doc_type",
+        "original_name",
+        "storage_backend",
+        "check_ok",
+        "checked_at",
+        "created_at",
+    ]
+    list_filter = ["check_ok", "storage_backend", "doc_type"]
+    search_fields = ["application__reference", "public_id", "sha256", "location", "ledger_tx_id"]

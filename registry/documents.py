@@ -1,26 +1,93 @@
-"""Uploading evidence: who may attach what, and what a file must be to be accepted."""
+"""Evidence: who may attach what, what a file must be to be accepted, and proving it unchanged.
+
+An upload is checked (type from the bytes, size per document type, a plain name), stored in
+the configured backend (sealed first when the backend's content is public, as on IPFS),
+and its SHA-256 anchored on the ledger by RecordDocument in the same transaction as its row.
+Every read recomputes the digest and compares it with the row and with the ledger.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import unicodedata
+import uuid
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
+from ledger import get_ledger
+from ledger.base import DocumentAnchor
 from registry.models import Document, RegistrationApplication
+from registry.storage import document_storage, encrypts_before_storing
 from talaan.errors import PermissionDenied
 
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+logger = logging.getLogger(__name__)
+
+PDF = "application/pdf"
+PNG = "image/png"
+JPEG = "image/jpeg"
+MEDIA_TYPE_NAMES = {PDF: "PDF", PNG: "PNG", JPEG: "JPEG"}
 
 # The media type is read from the first bytes, never from the name or the browser's claim.
+# Types we refuse are named too, so a disguised file gets a message that says what it is.
 _SIGNATURES = {
-    b"%PDF-": "application/pdf",
-    b"\x89PNG\r\n\x1a\n": "image/png",
-    b"\xff\xd8\xff": "image/jpeg",
+    b"%PDF-": PDF,
+    b"\x89PNG\r\n\x1a\n": PNG,
+    b"\xff\xd8\xff": JPEG,
+    b"PK\x03\x04": "application/zip",
+    b"MZ": "application/x-msdownload",
+    b"\x7fELF": "application/x-executable",
+    b"GIF8": "image/gif",
+    b"<!DOCTYPE html": "text/html",
+    b"<html": "text/html",
+    b"<svg": "image/svg+xml",
+    b"<?xml": "application/xml",
 }
+_REFUSED_NAMES = {
+    "application/zip": "a ZIP archive (or Office document)",
+    "application/x-msdownload": "a Windows program",
+    "application/x-executable": "a program",
+    "image/gif": "a GIF image",
+    "text/html": "a web page",
+    "image/svg+xml": "an SVG drawing",
+    "application/xml": "an XML file",
+}
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DocumentRule:
+    """What a document type accepts: media types read from the content, and a size cap."""
+
+    media_types: tuple[str, ...]
+    max_bytes: int
+
+    def describe(self) -> str:
+        names = [MEDIA_TYPE_NAMES[media_type] for media_type in self.media_types]
+        kinds = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return f"{kinds}, at most {filesizeformat(self.max_bytes)}"
+
+
+_SCANS = DocumentRule((PDF, PNG, JPEG), 10 * MB)
+# Photos straight from a phone: images only, and a photo has no business being 10 MB.
+_PHOTOS = DocumentRule((PNG, JPEG), 5 * MB)
+DOCUMENT_RULES: dict[str, DocumentRule] = {
+    **{doc_type: _SCANS for doc_type in Document.Type.values},
+    Document.Type.STENCIL_PHOTO: _PHOTOS,
+    Document.Type.GOVERNMENT_ID: DocumentRule((PDF, PNG, JPEG), 5 * MB),
+}
+MAX_DOCUMENT_BYTES = max(rule.max_bytes for rule in DOCUMENT_RULES.values())
+MAX_NAME_LENGTH = 200
 
 _OWNER_MAY_UPLOAD = {
     ApplicationStatus.DRAFT,
@@ -38,6 +105,66 @@ def sniff_media_type(head: bytes) -> str | None:
     return None
 
 
+def check_file_name(name: str) -> str:
+    """A plain file name, or a ValidationError: it is shown to people and used in headers."""
+    if not name or not name.strip():
+        raise ValidationError({"file": "The file has no name."})
+    if any(part in name for part in ("/", "\\", "\x00")) or name.strip(".") == "":
+        raise ValidationError(
+            {"file": "The file name must be a plain name, without folders or '..'."}
+        )
+    if name.startswith(".") or any(unicodedata.category(char) == "Cc" for char in name):
+        raise ValidationError(
+            {"file": "The file name must not start with a dot or hold control characters."}
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            {"file": f"The file name is longer than {MAX_NAME_LENGTH} characters."}
+        )
+    return name
+
+
+def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, bytes]:
+    """Validate an upload for its document type; return its name, media type and bytes."""
+    if doc_type not in Document.Type.values:
+        raise ValidationError({"doc_type": "Choose the kind of document."})
+    rule = DOCUMENT_RULES[doc_type]
+    name = check_file_name(upload.name or "")
+    if not upload.size:
+        raise ValidationError({"file": "The file is empty."})
+    if upload.size > rule.max_bytes:
+        raise ValidationError(
+            {
+                "file": f"A {Document.Type(doc_type).label.lower()} can be at most "
+                f"{filesizeformat(rule.max_bytes)}; this file is {filesizeformat(upload.size)}."
+            }
+        )
+    upload.seek(0)
+    content = upload.read()
+    media_type = sniff_media_type(content[:16])
+    if media_type not in rule.media_types:
+        found = _REFUSED_NAMES.get(media_type or "") or MEDIA_TYPE_NAMES.get(media_type or "")
+        what = f"This file is {found}" if found else "This file's content is not recognised"
+        raise ValidationError(
+            {
+                "file": f"{what}, whatever its name says. A "
+                f"{Document.Type(doc_type).label.lower()} must be {rule.describe()}."
+            }
+        )
+    return name, media_type, content
+
+
+def _anchoring_msp(uploader: AbstractBaseUser, request_organisation_id: int | None) -> str:
+    """Officers anchor their evidence as their organisation; the LTO anchors everything else."""
+    from clearance.selectors import lto_organisation, memberships_of
+
+    if request_organisation_id is not None:
+        membership = memberships_of(uploader).filter(organisation_id=request_organisation_id)
+        if membership.exists():
+            return membership.first().organisation.msp_id
+    return lto_organisation().msp_id
+
+
 @transaction.atomic(durable=True)
 def document_upload(
     *,
@@ -47,10 +174,18 @@ def document_upload(
     upload: UploadedFile,
     clearance_request_id: int | None = None,
 ) -> Document:
-    """Attach a PDF, PNG or JPEG of at most 10 MB to an application (or one clearance)."""
+    """Attach a file to an application (or one of its clearances) and anchor it on the ledger.
+
+    Nothing is left behind when anything fails: the stored file is removed again if the
+    row or the ledger write does not go through.
+    """
     from clearance.selectors import is_lto_staff, memberships_of
 
-    application = RegistrationApplication.objects.select_for_update().get(pk=application_id)
+    application = (
+        RegistrationApplication.objects.select_for_update(of=("self",))
+        .select_related("vehicle")
+        .get(pk=application_id)
+    )
     request = None
     if clearance_request_id is not None:
         request = application.clearance_requests.filter(pk=clearance_request_id).first()
@@ -67,37 +202,172 @@ def document_upload(
         raise PermissionDenied("You cannot add documents to this application.")
     if is_owner and application.status not in _OWNER_MAY_UPLOAD:
         raise ValidationError(f"Documents cannot be added to a {application.status} application.")
-    if doc_type not in Document.Type.values:
-        raise ValidationError({"doc_type": "Choose the kind of document."})
-    if not upload.size:
-        raise ValidationError({"file": "The file is empty."})
-    if upload.size > MAX_DOCUMENT_BYTES:
-        raise ValidationError({"file": "Files can be at most 10 MB."})
-    upload.seek(0)
-    media_type = sniff_media_type(upload.read(16))
-    if media_type is None:
-        raise ValidationError({"file": "Only PDF, PNG and JPEG files are accepted."})
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    name = (upload.name or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200]
-    document = Document(
-        application=application,
-        clearance_request=request,
-        doc_type=doc_type,
-        original_name=name,
-        media_type=media_type,
-        size=upload.size,
-        sha256=digest.hexdigest(),
-        uploaded_by=uploader,
-    )
-    document.file.save(name, upload, save=False)
-    # If the row cannot be written, the stored file must not outlive it.
+    name, media_type, content = _checked_content(doc_type, upload)
+
+    public_id = uuid.uuid4()
+    digest = hashlib.sha256(content).hexdigest()
+    storage = document_storage()
+    backend = _backend_name()
+    stored, encryption = content, {}
+    if encrypts_before_storing(storage):
+        from registry.storage.sealing import seal
+
+        sealed = seal(content, associated_data=public_id.bytes)
+        stored, encryption = sealed.ciphertext, sealed.metadata
+    location = storage.save(f"documents/{public_id}", ContentFile(stored))
     try:
+        document = Document(
+            public_id=public_id,
+            application=application,
+            clearance_request=request,
+            doc_type=doc_type,
+            original_name=name,
+            media_type=media_type,
+            size=len(content),
+            sha256=digest,
+            uploaded_by=uploader,
+            storage_backend=backend,
+            location=location,
+            encryption=encryption,
+            ledger_change_id=uuid.uuid4(),
+            checked_at=timezone.now(),
+            check_ok=True,
+            check_detail="Checked at upload.",
+        )
+        # The ledger last: if it refuses or cannot be reached, the row is rolled back too.
+        receipt = get_ledger().record_document(
+            DocumentAnchor(
+                document_id=str(public_id),
+                vin=application.vehicle.vin,
+                document_type=doc_type,
+                sha256=digest,
+                cid=location if backend == Document.Storage.IPFS else "",
+                change_id=str(document.ledger_change_id),
+                signer_msp=_anchoring_msp(uploader, request.organisation_id if request else None),
+            )
+        )
+        document.ledger_backend = receipt.backend
+        document.ledger_tx_id = receipt.tx_id
+        document.ledger_block = receipt.block
+        document.ledger_timestamp = receipt.timestamp
         document.save(force_insert=True)
-    except Exception:
-        document.file.delete(save=False)
+    except BaseException:
+        _discard(storage, location)
         raise
     return document
+
+
+def _backend_name() -> str:
+    from django.conf import settings
+
+    return settings.DOCUMENT_STORAGE
+
+
+def _discard(storage, location: str) -> None:  # type: ignore[no-untyped-def]
+    """Remove a file whose row never made it; a failure here is logged, not raised over
+    the error that got us here."""
+    try:
+        storage.delete(location)
+    except Exception:
+        logger.exception("Could not remove the orphaned document file %s", location)
+
+
+@dataclass(frozen=True)
+class IntegrityCheck:
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class CheckedDocument:
+    """A document's bytes and what checking them against the row and the ledger found."""
+
+    content: bytes | None
+    check: IntegrityCheck
+
+
+def document_check(document: Document) -> CheckedDocument:
+    """Read the stored file, open its seal, recompute its SHA-256 and compare it with the row
+    and with the ledger's anchor. The result is recorded on the row; a failure is reported.
+
+    Raises StorageUnavailable or LedgerUnavailable (retryable) when a service does not answer:
+    that says nothing about the file, so nothing is recorded.
+    """
+    content, check = _read_and_compare(document)
+    _record(document, check)
+    return CheckedDocument(content if check.ok else None, check)
+
+
+def _read_and_compare(document: Document) -> tuple[bytes | None, IntegrityCheck]:
+    try:
+        with document_storage(document.storage_backend).open(document.location, "rb") as stored:
+            content = stored.read()
+    except FileNotFoundError:
+        return None, IntegrityCheck(False, "The stored file is missing.")
+    if document.encryption:
+        from registry.storage.sealing import SealBroken, unseal
+
+        try:
+            content = unseal(content, document.encryption, associated_data=document.public_id.bytes)
+        except SealBroken as exc:
+            return None, IntegrityCheck(False, f"The stored file cannot be opened: {exc}")
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != document.sha256:
+        return None, IntegrityCheck(
+            False, "The stored file does not match the SHA-256 taken when it was uploaded."
+        )
+    if document.ledger_change_id is None:
+        return None, IntegrityCheck(False, "The document was never anchored on the ledger.")
+    anchored = get_ledger().get_change(str(document.ledger_change_id))
+    if anchored is None:
+        return None, IntegrityCheck(False, "The ledger has no record of this document.")
+    expected = {
+        "document_id": str(document.public_id),
+        "sha256": digest,
+        "cid": document.cid,
+        "document_type": document.doc_type,
+        "tx_id": document.ledger_tx_id,
+    }
+    differing = sorted(key for key, value in expected.items() if anchored.get(key) != value)
+    if differing:
+        return None, IntegrityCheck(
+            False, "The document differs from its ledger anchor in " + ", ".join(differing) + "."
+        )
+    return content, IntegrityCheck(
+        True, f"SHA-256 matches the ledger anchor (transaction {document.ledger_tx_id[:12]}…)."
+    )
+
+
+def _record(document: Document, check: IntegrityCheck) -> None:
+    first_failure = not check.ok and document.check_ok is not False
+    now = timezone.now()
+    Document.objects.filter(pk=document.pk).update(
+        checked_at=now, check_ok=check.ok, check_detail=check.detail[:300]
+    )
+    document.checked_at, document.check_ok, document.check_detail = now, check.ok, check.detail
+    if first_failure:
+        _report_failure(document, check)
+
+
+def _report_failure(document: Document, check: IntegrityCheck) -> None:
+    """Tell the LTO's staff, once per failing document: an altered file is an incident."""
+    from clearance.selectors import lto_staff
+    from notifications.models import Event
+    from notifications.services import notify
+
+    logger.error(
+        "Document %s (%s of %s) failed its integrity check: %s",
+        document.public_id,
+        document.doc_type,
+        document.application.reference,
+        check.detail,
+    )
+    with transaction.atomic():
+        notify(
+            recipients=lto_staff(),
+            event=Event.DOCUMENT_INTEGRITY_FAILED,
+            title=f"A document of {document.application.reference} failed its integrity check",
+            body=f"{document.get_doc_type_display()} ({document.original_name}): {check.detail}",
+            link=reverse("document-detail", args=[document.application_id, document.pk]),
+            dedupe_key=f"document-integrity:{document.public_id}",
+        )

@@ -28,7 +28,10 @@ class ApplicationForm(forms.Form):
 
 class DocumentForm(forms.Form):
     doc_type = forms.ChoiceField(label="Document type", choices=Document.Type.choices)
-    file = forms.FileField(help_text="PDF, PNG or JPEG, at most 10 MB.")
+    file = forms.FileField(
+        help_text="PDF, PNG or JPEG, at most 10 MB (IDs 5 MB); stencil photos PNG or JPEG, 5 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+    )
     clearance_request = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 

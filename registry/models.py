@@ -208,12 +208,17 @@ class ApplicationStatusChange(models.Model):
 
 
 def document_path(document: Document, filename: str) -> str:
-    # Never trust the uploaded name for the path: a random name keeps "../" and clashes out.
+    # Kept for migration 0003, which built the old FileField with it.
     return f"documents/{document.application_id}/{secrets.token_hex(16)}"
 
 
 class Document(TimestampedModel):
-    """Evidence attached to an application or one of its clearances."""
+    """Evidence attached to an application or one of its clearances.
+
+    The file lives in a storage backend (filesystem, IPFS or OCI Object Storage) at
+    ``location``; its SHA-256 (of the plaintext) is anchored on the ledger by RecordDocument,
+    so neither the file nor this row can be changed unnoticed.
+    """
 
     class Type(models.TextChoices):
         SALES_INVOICE = "sales_invoice", "Sales invoice"
@@ -226,6 +231,12 @@ class Document(TimestampedModel):
         STENCIL_PHOTO = "stencil_photo", "Photo of engine/chassis stencil"
         OTHER = "other", "Other"
 
+    class Storage(models.TextChoices):
+        FILESYSTEM = "filesystem", "Filesystem"
+        IPFS = "ipfs", "IPFS"
+        OCI = "oci", "OCI Object Storage"
+
+    public_id = models.UUIDField(unique=True, editable=False)
     application = models.ForeignKey(
         RegistrationApplication, on_delete=models.PROTECT, related_name="documents"
     )
@@ -237,17 +248,42 @@ class Document(TimestampedModel):
         related_name="documents",
     )
     doc_type = models.CharField("document type", max_length=30, choices=Type.choices)
-    file = models.FileField(upload_to=document_path)
     original_name = models.CharField(max_length=200)
-    media_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
+    media_type = models.CharField(max_length=100, help_text="Read from the content, not the name.")
+    size = models.PositiveIntegerField(help_text="Bytes of the original file.")
+    sha256 = models.CharField(max_length=64, help_text="Of the original file, before sealing.")
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    storage_backend = models.CharField(max_length=20, choices=Storage.choices)
+    location = models.CharField(max_length=300, help_text="Path, IPFS CID or object key.")
+    # Client-side sealing (IPFS): algorithm, nonce, the wrapped per-document key, master key id.
+    encryption = models.JSONField(default=dict, blank=True)
+    ledger_change_id = models.UUIDField(unique=True, null=True, blank=True)
+    ledger_backend = models.CharField(max_length=20, blank=True)
+    ledger_tx_id = models.CharField(max_length=128, blank=True)
+    ledger_block = models.BigIntegerField(null=True, blank=True)
+    ledger_timestamp = models.DateTimeField(null=True, blank=True)
+    # The last integrity check (upload, download, verify_documents): when, and what it found.
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_ok = models.BooleanField(null=True)
+    check_detail = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["check_ok"], name="document_check_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_doc_type_display()} for {self.application}"
+
+    @property
+    def owner_id(self) -> int:
+        return self.application.applicant_id
+
+    @property
+    def cid(self) -> str:
+        return self.location if self.storage_backend == self.Storage.IPFS else ""
+
+    @property
+    def is_viewable_inline(self) -> bool:
+        return self.media_type in {"application/pdf", "image/png", "image/jpeg"}

@@ -33,6 +33,11 @@ urlpatterns = [
     path("applications/<int:pk>/documents/", views.document_add, name="document-add"),
     path(
         "applications/<int:pk>/documents/<int:document_pk>/",
+        views.document_detail,
+        name="document-detail",
+    ),
+    path(
+        "applications/<int:pk>/documents/<int:document_pk>/file",
         views.document_download,
         name="document-download",
     ),

@@ -17,6 +17,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from chaincode.rules import CLEARANCE_OPEN, ApplicationStatus
@@ -30,7 +32,7 @@ from clearance.selectors import (
 )
 from ledger.receipts import receipt_checks
 from registry import services
-from registry.documents import document_upload
+from registry.documents import document_check, document_upload
 from registry.forms import (
     ApplicationForm,
     ApplicationSearchForm,
@@ -41,7 +43,7 @@ from registry.forms import (
     VehicleCorrectionForm,
     VehicleForm,
 )
-from registry.models import RegistrationApplication
+from registry.models import Document, RegistrationApplication
 from registry.selectors import application_get_for_user, applications_for_user, vehicles_of
 from talaan.errors import USER_ERRORS, describe
 
@@ -396,31 +398,45 @@ def clearance_redirect(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("application-detail", clearance.application_id)
 
 
-@login_required
-def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
-    """Serve a document after checking its bytes still match the digest taken at upload."""
-    import hashlib
-
-    from django.http import FileResponse
-
+def _document_for_user(request: HttpRequest, pk: int, document_pk: int) -> Document:
     application = application_get_for_user(user=request.user, pk=pk)
-    document = get_object_or_404(application.documents, pk=document_pk)
-    digest = hashlib.sha256()
-    with document.file.open("rb") as stored:
-        for chunk in iter(lambda: stored.read(65536), b""):
-            digest.update(chunk)
-    if digest.hexdigest() != document.sha256:
-        return render(
-            request,
-            "error.html",
-            {
-                "error": describe(
-                    ValidationError("This document was altered after upload; it is withheld.")
-                )
-            },
-            status=409,
+    return get_object_or_404(
+        application.documents.select_related("application", "uploaded_by", "clearance_request"),
+        pk=document_pk,
+    )
+
+
+@login_required
+def document_detail(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    """The document's facts, its integrity checked now against the ledger, and a viewer."""
+    document = _document_for_user(request, pk, document_pk)
+    checked = document_check(document)
+    return render(
+        request,
+        "registry/document_detail.html",
+        {"document": document, "application": document.application, "check": checked.check},
+        status=200 if checked.check.ok else 409,
+    )
+
+
+@login_required
+@xframe_options_sameorigin
+def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    """Serve a document only after its digest is recomputed and matches the ledger's anchor."""
+    document = _document_for_user(request, pk, document_pk)
+    checked = document_check(document)
+    if checked.content is None:
+        error = describe(
+            ValidationError(
+                f"This document failed its integrity check and is withheld: {checked.check.detail}"
+            )
         )
-    response = FileResponse(document.file.open("rb"), content_type=document.media_type)
-    response["Content-Disposition"] = f'inline; filename="{document.original_name}"'
+        return render(request, "error.html", {"error": error}, status=409)
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    response = HttpResponse(checked.content, content_type=document.media_type)
+    response["Content-Disposition"] = content_disposition_header(
+        disposition == "attachment", document.original_name
+    )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -28,6 +28,20 @@ from tests.factories import (
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def document_root(settings, tmp_path):
+    """Uploaded files go to a folder of the test's own, never into var/."""
+    root = tmp_path / "documents"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents:filesystem": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": None},
+        },
+    }
+    return root
+
+
 @dataclass
 class World:
     lto: Organisation

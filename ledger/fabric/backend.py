@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from chaincode.contract import CLEARANCE_EVENT
 from ledger.base import (
     ClearanceChange,
+    DocumentAnchor,
     Health,
     Ledger,
     Receipt,
@@ -82,6 +83,9 @@ class FabricLedger(Ledger):
 
     def register_vehicle(self, registration: VehicleRegistration) -> Receipt:
         return self._submit("RegisterVehicle", registration.args(), registration.signer_msp)
+
+    def record_document(self, anchor: DocumentAnchor) -> Receipt:
+        return self._submit("RecordDocument", anchor.args(), anchor.signer_msp)
 
     def _submit(self, function: str, args: list[str], msp_id: str) -> Receipt:
         return self.gateway.with_retries(

@@ -181,13 +181,21 @@ def test_a_new_registration_goes_live_from_owner_to_verified_certificate(
     owner.locator("#id_doc_type").select_option("sales_invoice")
     owner.locator("#id_file").set_input_files(invoice)
     post(owner, owner.get_by_role("button", name="Upload document"))
-    document_link = owner.locator(".documents").get_by_role("link", name="Sales invoice")
-    expect(document_link).to_be_visible()
-    served = owner.request.get(document_link.get_attribute("href"))
+    uploaded = owner.locator(".documents li").filter(has_text="Sales invoice")
+    expect(uploaded).to_contain_text("integrity verified")
+    # The viewer checks the file against its ledger anchor again and shows it inline.
+    uploaded.get_by_role("link", name="Sales invoice").click()
+    expect(owner.locator("[data-integrity]")).to_have_attribute("data-integrity", "verified")
+    expect(owner.get_by_role("status")).to_contain_text("Integrity verified")
+    frame = owner.locator("iframe.pdf-viewer")
+    expect(frame).to_be_visible()
+    served = owner.request.get(frame.get_attribute("src"))
     assert served.status == 200
     assert served.headers["content-type"] == "application/pdf"
     assert served.headers["content-disposition"].startswith("inline")
     assert served.body() == invoice.read_bytes()
+    screenshot(owner, "document-viewer")
+    owner.goto(application_path)
 
     post(owner, owner.get_by_role("button", name="Submit to the LTO"))
     status = owner.get_by_test_id("application-status")

@@ -38,6 +38,9 @@ class FailingLedger(Ledger):
     def register_vehicle(self, registration):
         raise self.error
 
+    def record_document(self, anchor):
+        raise self.error
+
     def history(self, vin):
         raise self.error
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
 from clearance.models import ClearanceStatusChange
 from ledger.models import LedgerEntry
-from tests.conftest import claim_and_approve, sent_for_clearance
+from registry.documents import document_upload
+from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
 
 
 @pytest.fixture
@@ -97,3 +99,29 @@ def test_a_history_row_with_no_ledger_change_is_named(busy_ledger):
     assert f"clearance history row {row.pk}" in report
     assert "has no change on the ledger" in report
     assert f"ledger change {row.change_id}" in report and "has no history row" in report
+
+
+def an_uploaded_document(world):
+    return document_upload(
+        application_id=filed_application(world).pk,
+        uploader=world.owner,
+        doc_type="sales_invoice",
+        upload=SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 an invoice"),
+    )
+
+
+def test_a_document_row_rewritten_behind_the_app_is_named(world):
+    document = an_uploaded_document(world)
+    assert verify() == ""
+    sql("UPDATE registry_document SET sha256 = %s WHERE id = %s", ["0" * 64, document.pk])
+    report = verify()
+    assert f"document {document.public_id}" in report
+    assert "differs from its ledger anchor in sha256" in report
+
+
+def test_a_document_anchor_without_its_row_is_named(world):
+    document = an_uploaded_document(world)
+    sql("DELETE FROM registry_document WHERE id = %s", [document.pk])
+    report = verify()
+    assert f"ledger change {document.ledger_change_id}" in report
+    assert "has no history row" in report
