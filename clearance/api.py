@@ -17,7 +17,8 @@ from rest_framework.views import APIView
 from chaincode.rules import CLEARANCE_DECISIONS, ClearanceStatus
 from clearance import services
 from clearance.api_keys import clearance_request_get_for_caller, clearance_requests_for_caller
-from clearance.models import CLEARANCE_KIND_CHOICES, ApiKey, ClearanceStatusChange, Status
+from clearance.filters import ClearanceFilter, filter_parameters, filtered
+from clearance.models import ApiKey, ClearanceStatusChange
 from clearance.serializers import (
     ClearanceSummarySerializer,
     FindingsField,
@@ -44,10 +45,6 @@ _HISTORY = Prefetch(
 
 
 class ClearanceListApi(APIView):
-    class FilterSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(Status.choices, required=False)
-        kind = serializers.ChoiceField(CLEARANCE_KIND_CHOICES, required=False)
-
     class OutputSerializer(ClearanceSummarySerializer):
         class Meta(ClearanceSummarySerializer.Meta):
             ref_name = "ClearanceSummary"
@@ -59,10 +56,10 @@ class ClearanceListApi(APIView):
         description=(
             "An organisation's key or officer sees that organisation's requests; LTO staff see "
             "every request; an owner sees the requests for their own applications. Ordered by "
-            "due time, paged by cursor."
+            "due time, paged by cursor. An invalid filter value is a 400 naming the parameter."
         ),
         parameters=[
-            FilterSerializer,
+            *filter_parameters(ClearanceFilter),
             OpenApiParameter("cursor", str, description="The `next`/`previous` page cursor."),
             OpenApiParameter("page_size", int, description="At most 200; 50 by default."),
         ],
@@ -72,9 +69,7 @@ class ClearanceListApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        requests = clearance_requests_for_caller(request).filter(**filters.validated_data)
+        requests = filtered(ClearanceFilter, request, clearance_requests_for_caller(request))
         paginator = Cursor()
         paginator.ordering = ("due_at", "id")
         page = paginator.paginate_queryset(requests, request, view=self)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from notifications.models import Event, WebhookEvent
 from notifications.selectors import ChannelChoice
+from notifications.webhooks import validate_target_url
 
 _EVENT_LABELS = dict(Event.choices)
 
@@ -85,6 +86,9 @@ class WebhookSubscriptionForm(forms.Form):
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]
-        if not url.lower().startswith(("http://", "https://")):
-            raise ValidationError("Only http and https URLs can receive webhooks.")
+        try:
+            validate_target_url(url)
+        except ValidationError as exc:
+            # The validator names the field for the API; the form shows the message under it.
+            raise ValidationError(exc.message_dict["url"]) from None
         return url

@@ -6,6 +6,10 @@ minutes, capped at an hour, at most ``MAX_ATTEMPTS`` attempts) and the periodic 
 (``deliver_due``) re-sends whatever is due, so a broker outage only delays a delivery.
 Redirects are never followed, only http(s) URLs are accepted, and a subscription whose last
 ``PAUSE_AFTER_FAILURES`` attempts all failed is paused and its organisation's admins are told.
+Targets on private, loopback, link-local or otherwise non-public addresses are refused, both
+when subscribing (``validate_target_url``) and on every connection (the address actually
+connected to is checked, so a name that later resolves inward is refused too), unless
+``settings.WEBHOOK_ALLOW_PRIVATE_TARGETS`` is on (development, and tests' loopback receivers).
 
 Every request carries three headers::
 
@@ -23,9 +27,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
 import logging
 import secrets
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
@@ -34,6 +41,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
@@ -112,16 +120,128 @@ def webhook_deliveries_of(subscription: WebhookSubscription) -> QuerySet[Webhook
     return subscription.deliveries.order_by("-created_at", "-id")
 
 
+# Targets ---------------------------------------------------------------------------------
+
+
+class TargetRefused(OSError):
+    """A webhook target resolves to an address Talaan must not send to."""
+
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _is_public(address: IpAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not (
+        address.is_multicast or address.is_reserved or address.is_unspecified
+    )
+
+
+def _private_targets_allowed() -> bool:
+    return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False))
+
+
+def _refusal(host: str, address: IpAddress) -> str:
+    return (
+        f"{host} resolves to {address}, a private, loopback, link-local or otherwise internal "
+        "address; webhooks are sent only to public addresses."
+    )
+
+
+def _resolve(host: str, port: int) -> list[tuple[Any, ...]]:
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+
+
+def validate_target_url(url: str) -> None:
+    """Refuse URLs that cannot or must not receive webhooks, with a message for people.
+
+    One validator for the browser form and the API (through ``subscribe``): http(s) only,
+    and no host that is, or resolves to, a non-public address. A name that does not resolve
+    yet is accepted: every delivery checks the address it actually connects to.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValidationError({"url": "Only http and https URLs can receive webhooks."})
+    if _private_targets_allowed():
+        return
+    host = parts.hostname
+    if host == "localhost" or host.endswith(".localhost"):
+        raise ValidationError(
+            {"url": f"{host} is this machine; webhooks are sent only to public addresses."}
+        )
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ValidationError({"url": "The URL's port is not a number from 0 to 65535."}) from None
+    try:
+        found = _resolve(host, port)
+    except (OSError, UnicodeError):
+        return
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(sockaddr[0])
+        if not _is_public(address):
+            raise ValidationError({"url": _refusal(host, address)})
+
+
+def _create_public_connection(
+    address: tuple[str, int], timeout: Any = None, source_address: Any = None
+) -> socket.socket:
+    """socket.create_connection, refusing any non-public address the name resolves to."""
+    host, port = address
+    found = _resolve(host, port)
+    if not _private_targets_allowed():
+        for *_, sockaddr in found:
+            resolved = ipaddress.ip_address(sockaddr[0])
+            if not _is_public(resolved):
+                raise TargetRefused(_refusal(host, resolved))
+    error: OSError | None = None
+    for family, kind, proto, _, sockaddr in found:
+        sock = socket.socket(family, kind, proto)
+        try:
+            if timeout is not None:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error or OSError(f"{host} did not resolve to any address.")
+
+
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _create_public_connection
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _create_public_connection
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)
+
+
 # Subscriptions ---------------------------------------------------------------------------
 
 
 def _validate(*, url: str, events: Iterable[str]) -> list[str]:
-    if urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname:
-        raise ValidationError("Only http and https URLs can receive webhooks.")
+    validate_target_url(url)
     chosen = sorted(set(events))
     unknown = set(chosen) - set(WebhookEvent.values)
     if not chosen or unknown:
-        raise ValidationError("Choose one or more known events.")
+        raise ValidationError({"events": "Choose one or more known events."})
     return chosen
 
 
@@ -227,8 +347,11 @@ def _post(*, url: str, body: bytes, headers: dict[str, str]) -> int:
     """POST and return the status code; HTTPError for 3xx-5xx, OSError when unreachable."""
     if urlsplit(url).scheme not in {"http", "https"}:
         raise ValueError("Only http and https URLs can receive webhooks.")
-    # Direct connections only: no proxy from the environment sees signed payloads.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+    # Direct connections only: no proxy from the environment sees signed payloads. The
+    # handlers check the address each connection goes to.
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _NoRedirects, _PublicHTTPHandler, _PublicHTTPSHandler
+    )
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
         return int(response.status)

@@ -1,21 +1,40 @@
-"""REST operations on registration applications (owner scope) and the status lookup."""
+"""REST operations on vehicles and registration applications (owner scope) and the status
+lookup.
+
+Owners' writes call the same services as the browser pages; refusals propagate to
+``talaan.api.problem_exception_handler`` (422 naming the field, 409 for an illegal move).
+"""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clearance.api_keys import SessionOnly, caller_key, clearance_requests_for_caller
+from clearance.filters import filter_parameters, filtered
 from clearance.models import ClearanceStatusChange
+from clearance.selectors import memberships_of
+from registry import services
+from registry.filters import ApplicationFilter
 from registry.models import RegistrationApplication
-from registry.selectors import application_get_for_user, applications_for_user
-from registry.serializers import ApplicationSummarySerializer, ClearanceStatusSerializer
+from registry.selectors import (
+    application_get_for_user,
+    applications_for_user,
+    vehicle_get_for_user,
+    vehicles_of,
+)
+from registry.serializers import (
+    ApplicationSummarySerializer,
+    ClearanceStatusSerializer,
+    VehicleDetailSerializer,
+    VehicleInputSerializer,
+)
 from talaan.api import (
     IF_NONE_MATCH_PARAMETER,
     NOT_MODIFIED_RESPONSE,
@@ -24,8 +43,41 @@ from talaan.api import (
     page_of,
     problem_responses,
 )
+from talaan.idempotency import idempotent
 
 TAGS = ["applications"]
+VEHICLE_TAGS = ["vehicles"]
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="The `next`/`previous` page cursor."),
+    OpenApiParameter("page_size", int, description="At most 200; 50 by default."),
+]
+
+
+class OwnerScope(BasePermission):
+    """Vehicle owners in a browser session: neither organisation keys nor organisation staff,
+    who see applications through their organisation and file nothing as owners."""
+
+    message = (
+        "Vehicles and applications are filed by their owners, signed in; "
+        "API keys and organisation staff cannot do this."
+    )
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        return caller_key(request) is None and not memberships_of(request.user).exists()
+
+
+OWNER_PERMISSIONS = [IsAuthenticated, SessionOnly, OwnerScope]
+
+
+def applications_for_caller(request: Request) -> QuerySet[RegistrationApplication]:
+    """The user's funnel, further limited to applications sent to the key's organisation."""
+    applications = applications_for_user(request.user)
+    key = caller_key(request)
+    if key is not None:
+        applications = applications.filter(
+            clearance_requests__organisation_id=key.organisation_id
+        ).distinct()
+    return applications
 
 
 def _with_latest_changes(application: RegistrationApplication, request: Request) -> list:
@@ -47,6 +99,48 @@ def _with_latest_changes(application: RegistrationApplication, request: Request)
     return clearances
 
 
+class ApplicationDetailSerializer(ApplicationSummarySerializer):
+    remarks = serializers.CharField()
+    clearances = ClearanceStatusSerializer(many=True)
+
+    class Meta(ApplicationSummarySerializer.Meta):
+        fields = [*ApplicationSummarySerializer.Meta.fields, "remarks", "clearances"]
+        ref_name = "ApplicationDetail"
+
+
+def _application_detail(request: Request, pk: int) -> dict:
+    """The application as its detail shows it, read through the caller's funnel."""
+    application = application_get_for_user(user=request.user, pk=pk)
+    application.clearances = _with_latest_changes(application, request)
+    return ApplicationDetailSerializer(application).data
+
+
+_APPLICATION_EXAMPLE = {
+    "id": 12,
+    "reference": "TLN-7KQ2M9XA",
+    "type": "new",
+    "status": "submitted",
+    "vehicle": {
+        "id": 7,
+        "vin": "MR2B29F30K1234567",
+        "make": "Toyota",
+        "model": "Vios",
+        "year": 2024,
+        "body_type": "sedan",
+        "fuel": "gasoline",
+        "plate_number": None,
+    },
+    "period_start": "2026-11-22",
+    "period_end": "2029-11-21",
+    "submitted_at": "2026-11-22T01:02:03Z",
+    "decided_at": None,
+    "created_at": "2026-11-22T01:00:00Z",
+    "updated_at": "2026-11-22T01:02:03Z",
+    "remarks": "",
+    "clearances": [],
+}
+
+
 class ApplicationListApi(APIView):
     permission_classes = [IsAuthenticated, SessionOnly]
 
@@ -54,37 +148,82 @@ class ApplicationListApi(APIView):
         class Meta(ApplicationSummarySerializer.Meta):
             ref_name = "ApplicationSummary"
 
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ApplicationInput"
+
+        vehicle = serializers.IntegerField(help_text="The id of one of your own vehicles.")
+        type = serializers.ChoiceField(RegistrationApplication.Type.choices)
+
+    def get_permissions(self) -> list[BasePermission]:
+        if self.request.method == "POST":
+            return [permission() for permission in OWNER_PERMISSIONS]
+        return super().get_permissions()
+
     @extend_schema(
         operation_id="applications_list",
         tags=TAGS,
         summary="List the applications the signed-in person may see",
-        description="Owners see their own; LTO staff every one; officers those sent to them.",
-        parameters=[
-            OpenApiParameter("cursor", str, description="The `next`/`previous` page cursor."),
-            OpenApiParameter("page_size", int, description="At most 200; 50 by default."),
-        ],
+        description=(
+            "Owners see their own; LTO staff every one; officers those sent to them. Newest "
+            "first, paged by cursor. An invalid filter value is a 400 naming the parameter."
+        ),
+        parameters=[*filter_parameters(ApplicationFilter), *PAGE_PARAMETERS],
         responses={
             200: page_of(OutputSerializer, "ApplicationPage"),
-            **problem_responses(401, 403, 429),
+            **problem_responses(400, 401, 403, 429),
         },
     )
     def get(self, request: Request) -> Response:
+        applications = filtered(ApplicationFilter, request, applications_for_user(request.user))
         paginator = Cursor()
         paginator.ordering = ("-created_at", "-id")
-        page = paginator.paginate_queryset(applications_for_user(request.user), request, self)
+        page = paginator.paginate_queryset(applications, request, self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="applications_create",
+        tags=TAGS,
+        summary="Start a draft application for one of your vehicles",
+        description=(
+            "Owners only, signed in. The draft is filed with the LTO by `submit`. A vehicle "
+            "that is not yours is a 422 naming `vehicle`; one with an application in "
+            "progress is a 409."
+        ),
+        request=InputSerializer,
+        responses={
+            201: ApplicationDetailSerializer,
+            **problem_responses(400, 401, 403, 409, 422, 429),
+        },
+        examples=[
+            OpenApiExample(
+                "New registration", request_only=True, value={"vehicle": 7, "type": "new"}
+            ),
+            OpenApiExample(
+                "Draft created",
+                response_only=True,
+                status_codes=["201"],
+                value={**_APPLICATION_EXAMPLE, "status": "draft", "submitted_at": None},
+            ),
+        ],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_create(
+            applicant=request.user,
+            vehicle_id=data.validated_data["vehicle"],
+            type=data.validated_data["type"],
+        )
+        return Response(
+            _application_detail(request, application.pk), status=status.HTTP_201_CREATED
+        )
 
 
 class ApplicationDetailApi(APIView):
     permission_classes = [IsAuthenticated, SessionOnly]
-
-    class OutputSerializer(ApplicationSummarySerializer):
-        remarks = serializers.CharField()
-        clearances = ClearanceStatusSerializer(many=True)
-
-        class Meta(ApplicationSummarySerializer.Meta):
-            fields = [*ApplicationSummarySerializer.Meta.fields, "remarks", "clearances"]
-            ref_name = "ApplicationDetail"
+    OutputSerializer = ApplicationDetailSerializer
 
     @extend_schema(
         operation_id="applications_retrieve",
@@ -99,9 +238,173 @@ class ApplicationDetailApi(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
+        return conditional_response(request, _application_detail(request, pk))
+
+
+class ApplicationSubmitApi(APIView):
+    permission_classes = OWNER_PERMISSIONS
+
+    @extend_schema(
+        operation_id="applications_submit",
+        tags=TAGS,
+        summary="File a draft application with the LTO",
+        description=(
+            "The applicant only. Moves the application from `draft` to `submitted`, records "
+            "the change in its history and tells LTO staff. From any other status the answer "
+            "is 409 `transition_not_allowed` and nothing changes."
+        ),
+        request=None,
+        responses={
+            200: ApplicationDetailSerializer,
+            **problem_responses(401, 403, 404, 409, 422, 429),
+        },
+        examples=[OpenApiExample("Submitted", response_only=True, value=_APPLICATION_EXAMPLE)],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
         application = application_get_for_user(user=request.user, pk=pk)
-        application.clearances = _with_latest_changes(application, request)
-        return conditional_response(request, self.OutputSerializer(application).data)
+        services.application_submit(application_id=application.pk, actor=request.user)
+        return Response(_application_detail(request, application.pk))
+
+
+class ApplicationResubmitApi(APIView):
+    permission_classes = OWNER_PERMISSIONS
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ApplicationResubmission"
+
+        note = serializers.CharField(
+            max_length=2000,
+            required=False,
+            default="",
+            allow_blank=True,
+            help_text="What you corrected; kept in the application's history.",
+        )
+
+    @extend_schema(
+        operation_id="applications_resubmit",
+        tags=TAGS,
+        summary="File a returned application again, with a note of what you corrected",
+        description=(
+            "The applicant only, while the application is `returned`. It goes back to "
+            "`awaiting_clearances` (returned clearances become pending again) or, if it was "
+            "never sent for clearance, to `submitted`. Otherwise 409 `transition_not_allowed`."
+        ),
+        request=InputSerializer,
+        responses={
+            200: ApplicationDetailSerializer,
+            **problem_responses(400, 401, 403, 404, 409, 422, 429),
+        },
+        examples=[
+            OpenApiExample(
+                "Corrected",
+                request_only=True,
+                value={"note": "Uploaded a readable certificate of cover."},
+            )
+        ],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = application_get_for_user(user=request.user, pk=pk)
+        services.application_resubmit(
+            application_id=application.pk, actor=request.user, note=data.validated_data["note"]
+        )
+        return Response(_application_detail(request, application.pk))
+
+
+_VEHICLE_EXAMPLE = {
+    "vin": "MR2B29F30K1234567",
+    "engine_number": "2NRX123456",
+    "chassis_number": "MR2B29F30K1234567",
+    "make": "Toyota",
+    "model": "Vios",
+    "year": 2024,
+    "body_type": "sedan",
+    "colour": "Silver",
+    "fuel": "gasoline",
+    "classification": "private",
+}
+
+
+class VehicleListApi(APIView):
+    permission_classes = OWNER_PERMISSIONS
+
+    @extend_schema(
+        operation_id="vehicles_list",
+        tags=VEHICLE_TAGS,
+        summary="List your own vehicles",
+        description="Owners only, signed in. Newest first, paged by cursor.",
+        parameters=PAGE_PARAMETERS,
+        responses={
+            200: page_of(VehicleDetailSerializer, "VehiclePage"),
+            **problem_responses(401, 403, 429),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        paginator = Cursor()
+        paginator.ordering = ("-created_at", "-id")
+        page = paginator.paginate_queryset(vehicles_of(request.user), request, self)
+        return paginator.get_paginated_response(VehicleDetailSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="vehicles_create",
+        tags=VEHICLE_TAGS,
+        summary="Record a vehicle you own",
+        description=(
+            "Owners only, signed in. Numbers are normalised (spaces removed, upper case); a "
+            "VIN, engine or chassis number another active vehicle has is a 422 naming it."
+        ),
+        request=VehicleInputSerializer,
+        responses={
+            201: VehicleDetailSerializer,
+            **problem_responses(400, 401, 403, 422, 429),
+        },
+        examples=[
+            OpenApiExample("A sedan", request_only=True, value=_VEHICLE_EXAMPLE),
+            OpenApiExample(
+                "Recorded",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "id": 7,
+                    **_VEHICLE_EXAMPLE,
+                    "plate_number": None,
+                    "mv_file_number": None,
+                    "created_at": "2026-11-22T01:00:00Z",
+                    "updated_at": "2026-11-22T01:00:00Z",
+                },
+            ),
+        ],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = VehicleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vehicle = services.vehicle_register(owner=request.user, **data.validated_data)
+        return Response(VehicleDetailSerializer(vehicle).data, status=status.HTTP_201_CREATED)
+
+
+class VehicleDetailApi(APIView):
+    permission_classes = OWNER_PERMISSIONS
+
+    @extend_schema(
+        operation_id="vehicles_retrieve",
+        tags=VEHICLE_TAGS,
+        summary="One of your vehicles",
+        description="Answers with an `ETag`; send it back in `If-None-Match` to get 304.",
+        parameters=[IF_NONE_MATCH_PARAMETER],
+        responses={
+            200: VehicleDetailSerializer,
+            304: NOT_MODIFIED_RESPONSE,
+            **problem_responses(401, 403, 404, 429),
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        vehicle = vehicle_get_for_user(user=request.user, pk=pk)
+        return conditional_response(request, VehicleDetailSerializer(vehicle).data)
 
 
 class StatusLookupApi(APIView):
@@ -172,14 +475,9 @@ class StatusLookupApi(APIView):
         lookup.is_valid(raise_exception=True)
         field, value = next(iter(lookup.validated_data.items()))
         column = {"reference": "reference", "vin": "vehicle__vin", "plate": "vehicle__plate_number"}
-        applications = applications_for_user(request.user).filter(
+        applications = applications_for_caller(request).filter(
             **{column[field]: value.strip().upper()}
         )
-        key = caller_key(request)
-        if key is not None:
-            applications = applications.filter(
-                clearance_requests__organisation_id=key.organisation_id
-            ).distinct()
         # The funnel prefetches every clearance; the lookup shows only the caller's.
         application = applications.prefetch_related(None).order_by("-created_at").first()
         if application is None:

@@ -45,3 +45,11 @@ def vehicles_of(user: AnyUser) -> QuerySet[Vehicle]:
     if not user.is_authenticated:
         return Vehicle.objects.none()
     return Vehicle.objects.filter(owner=user, is_active=True).order_by("-created_at")
+
+
+def vehicle_get_for_user(*, user: AnyUser, pk: int) -> Vehicle:
+    """One of the user's own active vehicles: 404 for anyone else's."""
+    try:
+        return vehicles_of(user).get(pk=pk)
+    except Vehicle.DoesNotExist:
+        raise Http404("No such vehicle.") from None

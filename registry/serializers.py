@@ -5,13 +5,51 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from clearance.serializers import LedgerReceiptSerializer
-from registry.models import RegistrationApplication, Vehicle
+from registry.models import VEHICLE_DETAIL_FIELDS, RegistrationApplication, Vehicle
 
 
 class VehicleSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Vehicle
         fields = ["id", "vin", "make", "model", "year", "body_type", "fuel", "plate_number"]
+
+
+class VehicleDetailSerializer(serializers.ModelSerializer):
+    """An owner's vehicle as they entered it, with what the LTO issued once registered."""
+
+    class Meta:
+        model = Vehicle
+        fields = [
+            "id",
+            *VEHICLE_DETAIL_FIELDS,
+            "plate_number",
+            "mv_file_number",
+            "created_at",
+            "updated_at",
+        ]
+        ref_name = "Vehicle"
+
+
+class VehicleInputSerializer(serializers.Serializer):
+    """What an owner enters about a vehicle; the service normalises and checks uniqueness."""
+
+    class Meta:
+        ref_name = "VehicleInput"
+
+    vin = serializers.CharField(
+        max_length=17, help_text="17 characters (ISO 3779), as stamped on the chassis plate."
+    )
+    engine_number = serializers.CharField(max_length=30)
+    chassis_number = serializers.CharField(max_length=30)
+    make = serializers.CharField(max_length=60)
+    model = serializers.CharField(max_length=60)
+    year = serializers.IntegerField(min_value=1900, max_value=2100)
+    body_type = serializers.ChoiceField(Vehicle.BodyType.choices)
+    colour = serializers.CharField(max_length=40)
+    fuel = serializers.ChoiceField(Vehicle.Fuel.choices)
+    classification = serializers.ChoiceField(
+        Vehicle.Classification.choices, required=False, default=Vehicle.Classification.PRIVATE
+    )
 
 
 class ApplicationSummarySerializer(serializers.ModelSerializer):

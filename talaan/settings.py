@@ -346,6 +346,10 @@ REST_FRAMEWORK = {
 }
 API_THROTTLE_USER = env_str("API_THROTTLE_USER", "600/min")
 API_THROTTLE_KEY = env_str("API_THROTTLE_KEY", "600/min")
+# Webhook targets on private, loopback, link-local or otherwise internal addresses are refused
+# (when subscribing and on every delivery) unless this is on: for development and for tests
+# whose receiver listens on loopback. Never in production: it lets a subscriber reach inside.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # Idempotency-Key records live 24 hours (talaan.idempotency); purged hourly.
 CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {
     "task": "clearance.tasks.purge_idempotency_keys",

@@ -4,6 +4,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from clearance import api as clearance_api
+from ledger import api as ledger_api
+from notifications import api as notifications_api
 from registry import api as registry_api
 from talaan import health
 
@@ -29,6 +31,65 @@ api_v1 = [
         "applications/<int:pk>/",
         registry_api.ApplicationDetailApi.as_view(),
         name="application",
+    ),
+    path(
+        "applications/<int:pk>/submit/",
+        registry_api.ApplicationSubmitApi.as_view(),
+        name="application-submit",
+    ),
+    path(
+        "applications/<int:pk>/resubmit/",
+        registry_api.ApplicationResubmitApi.as_view(),
+        name="application-resubmit",
+    ),
+    path("vehicles/", registry_api.VehicleListApi.as_view(), name="vehicles"),
+    path("vehicles/<int:pk>/", registry_api.VehicleDetailApi.as_view(), name="vehicle"),
+    path(
+        "ledger/receipts/<str:tx_id>/",
+        ledger_api.ReceiptApi.as_view(),
+        name="ledger-receipt",
+    ),
+    path(
+        "ledger/receipts/<str:tx_id>/proof/",
+        ledger_api.InclusionProofApi.as_view(),
+        name="ledger-proof",
+    ),
+    path(
+        "ledger/vehicles/<str:vin>/history/",
+        ledger_api.VehicleHistoryApi.as_view(),
+        name="ledger-vehicle-history",
+    ),
+    path(
+        "notifications/",
+        notifications_api.NotificationListApi.as_view(),
+        name="notifications",
+    ),
+    path(
+        "notifications/<int:pk>/read/",
+        notifications_api.NotificationReadApi.as_view(),
+        name="notification-read",
+    ),
+    path(
+        "notifications/read-all/",
+        notifications_api.NotificationReadAllApi.as_view(),
+        name="notifications-read-all",
+    ),
+    path("webhooks/", notifications_api.WebhookListApi.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>/", notifications_api.WebhookDetailApi.as_view(), name="webhook"),
+    path(
+        "webhooks/<int:pk>/pause/",
+        notifications_api.WebhookPauseApi.as_view(),
+        name="webhook-pause",
+    ),
+    path(
+        "webhooks/<int:pk>/resume/",
+        notifications_api.WebhookResumeApi.as_view(),
+        name="webhook-resume",
+    ),
+    path(
+        "webhooks/<int:pk>/deliveries/",
+        notifications_api.WebhookDeliveryListApi.as_view(),
+        name="webhook-deliveries",
     ),
 ]
 

@@ -51,7 +51,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver(settings) -> Iterator[Receiver]:
+    # The receiver listens on loopback, which webhooks refuse unless this is on.
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
     state = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):

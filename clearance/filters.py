@@ -1,0 +1,74 @@
+"""Query filters of the clearance list, and the helpers every API list uses to apply and
+document a FilterSet."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from clearance.models import CLEARANCE_KIND_CHOICES, ClearanceRequest, Status
+
+
+def filtered(
+    filterset_class: type[filters.FilterSet], request: Request, queryset: QuerySet
+) -> QuerySet:
+    """The queryset narrowed by the request's filters; a 400 naming each bad parameter."""
+    filterset = filterset_class(request.query_params, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        raise serializers.ValidationError(filterset.errors)
+    return filterset.qs
+
+
+_TYPES = {
+    filters.IsoDateTimeFilter: OpenApiTypes.DATETIME,
+    filters.DateFilter: OpenApiTypes.DATE,
+    filters.NumberFilter: OpenApiTypes.NUMBER,
+    filters.BooleanFilter: OpenApiTypes.BOOL,
+}
+
+
+def filter_parameters(filterset_class: type[filters.FilterSet]) -> list[OpenApiParameter]:
+    """The FilterSet's filters as documented query parameters, choices as enums."""
+    parameters = []
+    for name, filter_ in filterset_class.base_filters.items():
+        choices = filter_.extra.get("choices")
+        parameters.append(
+            OpenApiParameter(
+                name,
+                _TYPES.get(type(filter_), OpenApiTypes.STR),
+                OpenApiParameter.QUERY,
+                required=False,
+                description=str(filter_.label or ""),
+                enum=[value for value, _ in choices] if choices else None,
+            )
+        )
+    return parameters
+
+
+class ClearanceFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Status.choices, label="Only requests in this status.")
+    kind = filters.ChoiceFilter(
+        choices=CLEARANCE_KIND_CHOICES, label="Only requests of this clearance kind."
+    )
+    application = filters.CharFilter(
+        field_name="application__reference",
+        lookup_expr="iexact",
+        max_length=16,
+        label="Only requests for the application with this reference, e.g. TLN-7KQ2M9XA.",
+    )
+    due_before = filters.IsoDateTimeFilter(
+        field_name="due_at",
+        lookup_expr="lt",
+        label="Only requests due before this time (ISO 8601), e.g. to find overdue ones.",
+    )
+    due_after = filters.IsoDateTimeFilter(
+        field_name="due_at", lookup_expr="gte", label="Only requests due at or after this time."
+    )
+
+    class Meta:
+        model = ClearanceRequest
+        fields: list[str] = []

@@ -1,0 +1,100 @@
+"""Serializers of the ledger operations: receipts, a vehicle's history, inclusion proofs."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class ReceiptSubjectSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "ReceiptSubject"
+
+    # A plain string in the schema: a "type" enum already names the application types.
+    type = serializers.CharField(
+        help_text="`clearance` (a clearance status change) or `registration` (RegisterVehicle)."
+    )
+    application = serializers.CharField(help_text="The application's reference.")
+    vin = serializers.CharField()
+    clearance = serializers.UUIDField(
+        allow_null=True, help_text="The clearance request's public id (clearance changes)."
+    )
+    kind = serializers.CharField(allow_null=True, help_text="HPG, INSURANCE or EMISSION.")
+    organisation = serializers.CharField(
+        allow_null=True, help_text="The code of the organisation that made the change."
+    )
+
+
+class LedgeredChangeSerializer(serializers.Serializer):
+    """One recorded change with its receipt: identifiers and statuses only, never names."""
+
+    class Meta:
+        ref_name = "LedgeredChange"
+
+    tx_id = serializers.CharField(help_text="The ledger transaction id.")
+    change_id = serializers.UUIDField(help_text="Our id of the change, idempotent on the ledger.")
+    backend = serializers.CharField(help_text="embedded or fabric.")
+    block = serializers.IntegerField(
+        allow_null=True, help_text="The block (fabric) or log position (embedded)."
+    )
+    timestamp = serializers.DateTimeField()
+    from_status = serializers.CharField(allow_blank=True)
+    to_status = serializers.CharField()
+    subject = ReceiptSubjectSerializer()
+
+
+class ReceiptSerializer(LedgeredChangeSerializer):
+    class Meta:
+        ref_name = "Receipt"
+
+    verified = serializers.BooleanField(
+        help_text="Whether the ledger itself holds this transaction and recorded this change."
+    )
+    detail = serializers.CharField(help_text="What the check found, for people.")
+
+
+class LedgerRecordVersionSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "LedgerRecordVersion"
+
+    tx_id = serializers.CharField()
+    is_delete = serializers.BooleanField()
+    value = serializers.DictField(
+        child=serializers.JSONField(),
+        allow_null=True,
+        help_text="The vehicle's ledger record as written: VIN, record digest, registering "
+        "organisation's MSP, change and transaction ids, time.",
+    )
+
+
+class VehicleHistorySerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "VehicleLedgerHistory"
+
+    vin = serializers.CharField()
+    changes = LedgeredChangeSerializer(
+        many=True, help_text="Every recorded change you may see, oldest first."
+    )
+    ledger_record = LedgerRecordVersionSerializer(
+        many=True,
+        help_text="Every version of the vehicle's own ledger record (GetVehicleHistory); empty "
+        "until the vehicle is registered.",
+    )
+
+
+class InclusionProofSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "InclusionProof"
+
+    tx_id = serializers.CharField()
+    seq = serializers.IntegerField(help_text="The entry's position in the log, from 1.")
+    tree_size = serializers.IntegerField(help_text="The size of the tree the proof is for.")
+    leaf_hash = serializers.CharField(help_text="Hex SHA-256(0x00 || entry content).")
+    path = serializers.ListField(
+        child=serializers.CharField(), help_text="Hex sibling hashes, leaf to root (RFC 9162)."
+    )
+    tree_root = serializers.CharField(help_text="Hex Merkle root of entries 1..tree_size.")
+    tree_signature = serializers.CharField(help_text="Hex Ed25519 signature over `signed_message`.")
+    signed_message = serializers.CharField(
+        help_text="What the signature covers: 'talaan-tree-head/v1 <channel> <size> <root>'."
+    )
+    public_key = serializers.CharField(help_text="Hex raw Ed25519 public key of the ledger.")
