@@ -42,3 +42,56 @@ def test_development_starts_with_its_default_key():
 def test_a_malformed_boolean_is_refused():
     result = load_settings(DEBUG="maybe")
     assert result.returncode != 0 and "DEBUG must be a boolean" in result.stderr
+
+
+PRODUCTION_SECRET = "a-long-random-production-secret-for-the-settings-tests-1234"
+
+
+def test_documents_on_ipfs_need_a_master_key_in_production():
+    result = load_settings(
+        DEBUG="0",
+        SECRET_KEY=PRODUCTION_SECRET,
+        DOCUMENT_STORAGE="ipfs",
+        IPFS_API_URL="http://kubo:5001",
+    )
+    assert result.returncode != 0
+    assert "DOCUMENT_STORAGE=ipfs needs DOCUMENT_MASTER_KEY" in result.stderr
+
+
+def test_a_storage_without_its_settings_is_refused():
+    result = load_settings(DEBUG="1", DOCUMENT_STORAGE="oci")
+    assert result.returncode != 0
+    assert "oci needs OCI_BUCKET" in result.stderr
+
+
+def test_the_compose_files_document_settings_start_the_app(tmp_path):
+    """docker-compose.yml's environment for the app, with its defaults, is accepted."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).parent.parent / "docker-compose.yml").read_text())
+    env = {}
+    for name, value in compose["services"]["web"]["environment"].items():
+        # ${NAME:-default} -> default, as compose substitutes it when NAME is unset.
+        env[name] = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+    for name in [n for n in env if n.endswith("_FILE") and env[n].startswith("/run/secrets/")]:
+        secret = tmp_path / name
+        secret.write_text(
+            "ab" * 32 if "KEY" in name and "SECRET" not in name else PRODUCTION_SECRET
+        )
+        env[name] = str(secret)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DOCUMENT_STORAGE, settings.STORAGES['documents:ipfs']['OPTIONS'])",
+        ],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "talaan.settings", **env},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ipfs {'api_url': 'http://kubo:5001'")
