@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clearance.api_keys import SessionOnly, caller_key
+from clearance.api_keys import HasKeyScope, SessionOnly, caller_key
 from clearance.models import ApiKey, Organisation
 from notifications import webhooks
 from notifications.models import WebhookSubscription
@@ -174,7 +174,7 @@ class ManagesWebhooks(BasePermission):
 class WebhookApi(APIView):
     """Reads need a key's read scope; changes its decide scope, the keys' write scope."""
 
-    permission_classes = [IsAuthenticated, ManagesWebhooks]
+    permission_classes = [IsAuthenticated, HasKeyScope, ManagesWebhooks]
 
     @property
     def required_scope(self) -> str:
