@@ -1,0 +1,186 @@
+"""Ledger receipts, a vehicle's ledger history, and Merkle inclusion proofs over the API."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.core.cache import cache
+
+from ledger import adapter, merkle
+from ledger.fabric.backend import FabricLedger
+from ledger.models import LedgerEntry
+from registry import services as registry_services
+from tests.api.conftest import Office, client_for
+from tests.api.test_problems import assert_problem
+from tests.conftest import claim_and_approve
+
+
+@pytest.fixture(autouse=True)
+def _fresh_receipt_checks():
+    # Verified receipts are cached for a minute; each test checks the ledger itself.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _hpg_change(office: Office):
+    return office.requests["HPG"].status_changes.get()
+
+
+def test_a_receipt_is_found_by_its_transaction_and_verified_on_the_ledger(office):
+    change = _hpg_change(office)
+
+    response = client_for(office, "owner").get(f"/api/v1/ledger/receipts/{change.ledger_tx_id}/")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["verified"] is True
+    assert (body["tx_id"], body["change_id"], body["block"]) == (
+        change.ledger_tx_id,
+        str(change.change_id),
+        change.ledger_block,
+    )
+    assert (body["from_status"], body["to_status"]) == ("", "pending")
+    assert body["subject"] == {
+        "type": "clearance",
+        "application": office.application.reference,
+        "vin": office.application.vehicle.vin,
+        "clearance": str(office.requests["HPG"].public_id),
+        "kind": "HPG",
+        "organisation": "lto",  # the LTO opened the request
+    }
+
+
+def test_an_altered_ledger_entry_no_longer_verifies(office):
+    change = _hpg_change(office)
+    LedgerEntry.objects.filter(tx_id=change.ledger_tx_id).update(creator_msp="MalloryMSP")
+
+    response = client_for(office, "lto_admin").get(
+        f"/api/v1/ledger/receipts/{change.ledger_tx_id}/"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["verified"] is False
+    assert "does not match its hash" in response.json()["detail"]
+
+
+def test_an_unknown_transaction_is_404(office):
+    response = client_for(office, "lto_admin").get("/api/v1/ledger/receipts/" + "0" * 64 + "/")
+
+    assert_problem(response, 404, "not_found")
+
+
+def test_the_inclusion_proof_leads_from_the_entry_to_the_signed_root(office):
+    change = _hpg_change(office)
+
+    response = client_for(office, "hpg_read_key").get(
+        f"/api/v1/ledger/receipts/{change.ledger_tx_id}/proof/"
+    )
+
+    assert response.status_code == 200, response.content
+    proof = response.json()
+    entry = LedgerEntry.objects.get(tx_id=change.ledger_tx_id)
+    assert proof["seq"] == entry.seq
+    assert proof["tree_size"] == LedgerEntry.objects.count()
+    assert merkle.verify_inclusion(
+        proof["seq"] - 1,
+        proof["tree_size"],
+        bytes.fromhex(proof["leaf_hash"]),
+        [bytes.fromhex(node) for node in proof["path"]],
+        bytes.fromhex(proof["tree_root"]),
+    )
+    public_key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(proof["public_key"]))
+    public_key.verify(bytes.fromhex(proof["tree_signature"]), proof["signed_message"].encode())
+    assert proof["signed_message"].endswith(f" {proof['tree_size']} {proof['tree_root']}")
+
+
+def test_a_proof_for_an_earlier_tree_head_is_given_on_request(office):
+    change = _hpg_change(office)
+    seq = LedgerEntry.objects.get(tx_id=change.ledger_tx_id).seq
+
+    response = client_for(office, "lto_admin").get(
+        f"/api/v1/ledger/receipts/{change.ledger_tx_id}/proof/", {"tree_size": seq}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["tree_size"] == seq
+    assert response.json()["tree_root"] == LedgerEntry.objects.get(seq=seq).tree_root
+
+
+@pytest.mark.parametrize("tree_size", ["1", "100000", "0", "many"])
+def test_a_tree_size_that_cannot_hold_the_entry_is_a_400_naming_it(office, tree_size):
+    change = _hpg_change(office)
+    assert LedgerEntry.objects.get(tx_id=change.ledger_tx_id).seq > 1
+
+    response = client_for(office, "lto_admin").get(
+        f"/api/v1/ledger/receipts/{change.ledger_tx_id}/proof/", {"tree_size": tree_size}
+    )
+
+    body = assert_problem(response, 400, "invalid")
+    assert set(body["errors"]) == {"tree_size"}
+
+
+def test_the_fabric_backend_answers_a_clear_problem_instead_of_a_proof(office, monkeypatch):
+    # No Fabric peer runs here; the proof is refused before the gateway is ever called.
+    monkeypatch.setattr(adapter, "configured_ledger", lambda: FabricLedger(gateway=object()))
+    change = _hpg_change(office)
+
+    response = client_for(office, "lto_admin").get(
+        f"/api/v1/ledger/receipts/{change.ledger_tx_id}/proof/"
+    )
+
+    body = assert_problem(response, 422, "inclusion_proof_unavailable")
+    assert "/api/v1/ledger/receipts/" in body["detail"]
+
+
+def test_a_vehicles_history_shows_its_changes_and_after_registration_its_ledger_record(office):
+    world = office.world
+    application = office.application
+    for request in office.requests.values():
+        claim_and_approve(world, request)
+    registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
+    vin = application.vehicle.vin
+
+    response = client_for(office, "owner").get(f"/api/v1/ledger/vehicles/{vin.lower()}/history/")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["vin"] == vin
+    clearance_rows = [row for row in body["changes"] if row["subject"]["type"] == "clearance"]
+    assert len(clearance_rows) == 9  # three kinds: pending, in review, approved
+    assert [row["to_status"] for row in body["changes"]][-1] == "approved"
+    registration = body["changes"][-1]
+    assert registration["subject"]["type"] == "registration"
+    [record] = body["ledger_record"]
+    assert record["tx_id"] == registration["tx_id"]
+    assert record["value"]["vin"] == vin
+    receipt = client_for(office, "lto_admin").get(
+        f"/api/v1/ledger/receipts/{registration['tx_id']}/"
+    )
+    assert receipt.json()["verified"] is True
+    assert receipt.json()["subject"]["type"] == "registration"
+
+
+def test_an_organisation_sees_only_its_own_clearances_in_a_vehicles_history(office):
+    vin = office.application.vehicle.vin
+
+    response = client_for(office, "insurer_officer").get(f"/api/v1/ledger/vehicles/{vin}/history/")
+
+    kinds = {row["subject"]["kind"] for row in response.json()["changes"]}
+    assert kinds == {"INSURANCE"}
+    assert response.json()["ledger_record"] == []
+
+
+def test_an_owner_sees_the_history_of_a_vehicle_with_no_application_yet(office):
+    from tests.factories import VehicleFactory
+
+    vehicle = VehicleFactory(owner=office.world.owner)
+
+    mine = client_for(office, "owner").get(f"/api/v1/ledger/vehicles/{vehicle.vin}/history/")
+    theirs = client_for(office, "other_owner").get(
+        f"/api/v1/ledger/vehicles/{vehicle.vin}/history/"
+    )
+
+    assert mine.status_code == 200
+    assert mine.json() == {"vin": vehicle.vin, "changes": [], "ledger_record": []}
+    assert_problem(theirs, 404, "not_found")
