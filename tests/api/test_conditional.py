@@ -62,8 +62,59 @@ def test_a_stale_or_foreign_etag_gets_the_full_answer(office):
 def test_the_conditional_reads_document_if_none_match_and_304(db):
     schema = SchemaGenerator().get_schema(request=None, public=True)
 
-    for path in ("/api/v1/clearances/{id}/", "/api/v1/applications/{id}/", "/api/v1/status/"):
+    for path in (
+        "/api/v1/clearances/{id}/",
+        "/api/v1/applications/{id}/",
+        "/api/v1/status/",
+        "/api/v1/vehicles/{id}/",
+        "/api/v1/ledger/receipts/{tx_id}/",
+        "/api/v1/ledger/receipts/{tx_id}/proof/",
+        "/api/v1/ledger/vehicles/{vin}/history/",
+        "/api/v1/webhooks/{id}/",
+    ):
         operation = schema["paths"][path]["get"]
         headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
         assert "If-None-Match" in headers, path
         assert "304" in operation["responses"], path
+
+
+def _new_reads(office: Office) -> dict[str, tuple[str, str]]:
+    from notifications.models import WebhookSubscription
+
+    subscription = WebhookSubscription.objects.create(
+        organisation=office.world.hpg, url="https://hpg.example/in", events=["clearance.decided"]
+    )
+    tx_id = office.requests["HPG"].status_changes.get().ledger_tx_id
+    vin = office.application.vehicle.vin
+    return {
+        "vehicle": ("owner", f"/api/v1/vehicles/{office.application.vehicle_id}/"),
+        "receipt": ("hpg_read_key", f"/api/v1/ledger/receipts/{tx_id}/"),
+        "proof": ("hpg_read_key", f"/api/v1/ledger/receipts/{tx_id}/proof/"),
+        "history": ("hpg_read_key", f"/api/v1/ledger/vehicles/{vin}/history/"),
+        "webhook": ("hpg_admin", f"/api/v1/webhooks/{subscription.pk}/"),
+    }
+
+
+@pytest.mark.parametrize("read", ["vehicle", "receipt", "proof", "history", "webhook"])
+def test_the_new_detail_reads_answer_304_while_unchanged(office, read):
+    caller, path = _new_reads(office)[read]
+    client = client_for(office, caller)
+    first = client.get(path)
+
+    again = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert first.status_code == 200, first.content
+    assert (again.status_code, again.content) == (304, b"")
+    assert again["ETag"] == first["ETag"]
+
+
+def test_a_paused_subscription_gets_a_new_etag(office):
+    caller, path = _new_reads(office)["webhook"]
+    client = client_for(office, caller)
+    etag = client.get(path)["ETag"]
+    client.post(path + "pause/")
+
+    response = client.get(path, HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 200
+    assert response.json()["is_active"] is False
