@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.storage.kubo import running_kubo
+from tests.storage.oci_standin import OciStandIn, running_oci_standin
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +17,10 @@ def kubo_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     so tests sharing the node cannot disturb each other's documents)."""
     with running_kubo(tmp_path_factory.mktemp("kubo")) as api_url:
         yield api_url
+
+
+@pytest.fixture
+def oci_standin(tmp_path) -> Iterator[OciStandIn]:
+    """The OCI Object Storage stand-in, with a fresh test user and an empty bucket."""
+    with running_oci_standin(tmp_path) as standin:
+        yield standin
