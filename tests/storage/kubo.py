@@ -21,7 +21,8 @@ answers like ``--offline`` Kubo does instead.
 The node starts from a fresh repo whose config has an empty ``Bootstrap``, no swarm, API or
 gateway addresses, ``Routing.Type = "none"`` and MDNS off: the library has no call to set
 these, but it reads the repo's ``config`` file at start, so the config is written between
-``CreateRepo`` and ``RunNode``. It never opens a listening socket or dials out.
+``CreateRepo`` and ``RunNode``. It never opens a listening socket or dials out. The library
+writes a debug log, ``kubo.log``, beside the first repo the process starts.
 
     with running_kubo(tmp_path) as api_url:
         storage = IpfsStorage(api_url=api_url)
@@ -36,7 +37,7 @@ import json
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -87,6 +88,28 @@ def multihash_of(cid: str) -> bytes:
     raise ValueError("selected encoding not supported")
 
 
+_log_opened = False
+_log_lock = threading.Lock()
+
+
+@contextmanager
+def _log_lands_in(directory: Path) -> Iterator[None]:
+    """Run the process's first library call from ``directory``.
+
+    The library opens its debug log, ``kubo.log``, relative to the working directory at its
+    first call and keeps it for the life of the process; left alone it would land in the
+    checkout. The working directory is process-wide, so this changes it only that once.
+    """
+    global _log_opened
+    with _log_lock:
+        if _log_opened:
+            yield
+            return
+        with chdir(directory):
+            yield
+        _log_opened = True
+
+
 class EmbeddedKubo:
     """One embedded Kubo node on a repo of its own, isolated from every network."""
 
@@ -97,7 +120,9 @@ class EmbeddedKubo:
         self.repo = repo
         self._lock = threading.Lock()  # one library call at a time, like one RPC server
         repo.mkdir(parents=True, exist_ok=False)
-        if self._lib.CreateRepo(self._c(str(repo))) < 0:
+        with _log_lands_in(repo.parent):
+            created = self._lib.CreateRepo(self._c(str(repo)))
+        if created < 0:
             raise RuntimeError(f"Kubo could not create a repo in {repo}")
         self._isolate_config(repo / "config")
         if self._lib.RunNode(self._c(str(repo))) < 0:
