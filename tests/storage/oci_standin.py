@@ -118,6 +118,8 @@ class OciStandIn:
     bucket: str = BUCKET
     objects: dict[str, StoredObject] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)  # why each 401 was given
+    # Set to a status (e.g. 503) to have every authenticated request fail with it.
+    failing_with: int | None = None
 
     def storage_options(self, **overrides: str) -> dict[str, str]:
         """Keyword options for OciStorage, as settings.STORAGES would give them."""
@@ -159,6 +161,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "The required information to complete authentication was not provided or was "
                 "incorrect.",
             )
+            return
+        if self.server.state.failing_with is not None:
+            self._error(self.server.state.failing_with, "ServiceUnavailable", "Try again later.")
             return
         path = urlsplit(self.path).path
         if self.command == "GET" and path.rstrip("/") == "/n":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import httpx
@@ -101,6 +103,37 @@ def test_store_stopped_after_saving_is_storage_unavailable(tmp_path: Path):
 
     with pytest.raises(StorageUnavailable, match=r"\(IPFS\) is not answering"):
         storage.open(location)
+
+
+class _BadGateway(BaseHTTPRequestHandler):
+    """A reverse proxy in front of a Kubo that is down."""
+
+    def do_POST(self) -> None:
+        body = b"<html><body>502 Bad Gateway</body></html>"
+        self.send_response(502)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_proxy_answering_5xx_is_storage_unavailable():
+    server = HTTPServer(("127.0.0.1", 0), _BadGateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        storage = IpfsStorage(api_url=f"http://127.0.0.1:{server.server_address[1]}")
+
+        with pytest.raises(StorageUnavailable, match="HTTP 502"):
+            storage.open(HELLO_CID)
+        with pytest.raises(StorageUnavailable, match="HTTP 502"):
+            storage.delete(HELLO_CID)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_url_is_refused_documents_are_served_by_the_app(kubo_api_url):

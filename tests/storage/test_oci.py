@@ -146,6 +146,17 @@ def test_store_not_answering_is_storage_unavailable(oci_standin):
         storage.exists("documents/x")
 
 
+def test_store_failing_on_its_side_is_storage_unavailable(oci_standin):
+    storage = OciStorage(**oci_standin.storage_options())
+    location = storage.save("documents/then-failing", ContentFile(b"data"))
+    oci_standin.failing_with = 503
+
+    with pytest.raises(StorageUnavailable, match=r"\(OCI Object Storage\) is not answering"):
+        storage.open(location)
+    with pytest.raises(StorageUnavailable, match="503 ServiceUnavailable"):
+        storage.save("documents/another", ContentFile(b"data"))
+
+
 def test_url_is_refused_documents_are_served_by_the_app(oci_standin):
     with pytest.raises(NotImplementedError):
         OciStorage(**oci_standin.storage_options()).url("documents/x")
