@@ -32,9 +32,10 @@ _MISSING = ("not found locally", "could not find", "not pinned", "invalid path",
 class KuboError(Exception):
     """Kubo refused a command and said why (its JSON error body's ``Message``)."""
 
-    def __init__(self, command: str, message: str) -> None:
+    def __init__(self, command: str, message: str, status: int) -> None:
         self.command = command
         self.kubo_message = message
+        self.status = status
         super().__init__(f"{command}: {message}")
 
     @property
@@ -70,7 +71,7 @@ class IpfsStorage(Storage):
         try:
             response = self._rpc("add", params, files=files)
         except KuboError as exc:
-            raise StorageUnavailable(STORE, str(exc)) from exc
+            raise self._translate(exc, name, missing_is_an_error=False) from exc
         # Kubo streams one JSON object per added entry; the last one is the file itself.
         lines = [line for line in response.text.splitlines() if line.strip()]
         if not lines:
@@ -83,7 +84,7 @@ class IpfsStorage(Storage):
             self._rpc("pin/rm", {"arg": name})
         except KuboError as exc:
             if not exc.means_missing:
-                raise StorageUnavailable(STORE, str(exc)) from exc
+                raise self._translate(exc, name) from exc
 
     # -- reading -----------------------------------------------------------------------
 
@@ -103,7 +104,7 @@ class IpfsStorage(Storage):
         except KuboError as exc:
             if exc.means_missing:
                 return False
-            raise StorageUnavailable(STORE, str(exc)) from exc
+            raise self._translate(exc, name) from exc
         keys = response.json().get("Keys") or {}
         return bool(keys)
 
@@ -126,8 +127,9 @@ class IpfsStorage(Storage):
     ) -> httpx.Response:
         """POST one RPC command and return Kubo's successful answer.
 
-        Transport failures and 5xx without a Kubo error body become StorageUnavailable;
-        Kubo's own error answers become KuboError, for the caller to read.
+        Transport failures and 5xx without a Kubo error body (a proxy's) become
+        StorageUnavailable; Kubo's own error answers (500 for command errors, 400 for bad
+        arguments) become KuboError, for the caller to translate.
         """
         url = f"{self.api_url}/api/v0/{command}"
         try:
@@ -138,21 +140,25 @@ class IpfsStorage(Storage):
         if response.is_success:
             return response
         kubo_message = _kubo_error_message(response)
-        if response.status_code == 500 and kubo_message is not None:
-            raise KuboError(command, kubo_message)
+        if kubo_message is not None:
+            raise KuboError(command, kubo_message, response.status_code)
         if response.status_code >= 500:
             raise StorageUnavailable(STORE, f"{command}: HTTP {response.status_code}")
         # A 4xx means this code sent something Kubo does not accept: a bug, not an outage.
-        detail = kubo_message or response.text[:200]
+        detail = response.text[:200]
         raise RuntimeError(f"Kubo refused {command} with HTTP {response.status_code}: {detail}")
 
     @staticmethod
-    def _translate(exc: KuboError, name: str) -> Exception:
-        if exc.means_missing:
+    def _translate(exc: KuboError, name: str, *, missing_is_an_error: bool = True) -> Exception:
+        """What Kubo's refusal means here: missing document, outage, or a bug of ours."""
+        if exc.means_missing and missing_is_an_error:
             return FileNotFoundError(
                 f"No document with CID {name!r} on this IPFS node: {exc.kubo_message}"
             )
-        return StorageUnavailable(STORE, str(exc))
+        if exc.status >= 500:
+            return StorageUnavailable(STORE, str(exc))
+        # A 4xx means this code sent something Kubo does not accept: a bug, not an outage.
+        return RuntimeError(f"Kubo refused {exc} (HTTP {exc.status})")
 
 
 def _kubo_error_message(response: httpx.Response) -> str | None:
