@@ -161,3 +161,23 @@ def test_a_document_stays_readable_after_the_storage_setting_changes(world, on_o
     document = upload(world)
     settings.DOCUMENT_STORAGE = "filesystem"
     assert document_check(document).check.ok
+
+
+def test_an_upload_page_says_when_the_store_is_down(world, settings, client):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents:ipfs": {
+            "BACKEND": "registry.storage.ipfs.IpfsStorage",
+            "OPTIONS": {"api_url": "http://127.0.0.1:9", "timeout": 2},
+        },
+    }
+    settings.DOCUMENT_STORAGE = "ipfs"
+    application = filed_application(world)
+    client.force_login(world.owner)
+    response = client.post(
+        reverse("document-add", args=[application.pk]),
+        {"doc_type": "sales_invoice", "file": SimpleUploadedFile("invoice.pdf", PDF)},
+    )
+    assert response.status_code == 503
+    assert b"The document store (IPFS) is not answering; try again." in response.content
+    assert not Document.objects.exists()
