@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -27,6 +28,7 @@ from oci._vendor.requests.exceptions import RequestException
 
 from registry.storage.errors import StorageUnavailable
 
+logger = logging.getLogger(__name__)
 STORE = "OCI Object Storage"
 AUTH_METHODS = ("config_file", "instance_principal")
 # (connect, read) seconds for each call.
@@ -168,15 +170,25 @@ class OciStorage(Storage):
     def _calling(self, operation: str, name: str) -> Iterator[None]:
         """Translate the SDK's failures: missing → FileNotFoundError, outage → StorageUnavailable.
 
-        Other service errors (401, 403, 400: configuration or code at fault, not the store's
-        availability) propagate as they are.
+        A refusal of our credentials (401, 403) is a configuration fault, not the user's: it is
+        logged as an error and the user is told the store is unavailable (503), never a 500.
+        A 400 means our own request was malformed and propagates as it is.
         """
         try:
             yield
         except oci.exceptions.ServiceError as exc:
             if exc.status == 404:
                 raise FileNotFoundError(f"No object {name!r} in bucket {self.bucket!r}.") from exc
-            if exc.status >= 500 or exc.status == 429:
+            if exc.status in (401, 403):
+                logger.error(
+                    "OCI Object Storage refused our credentials for %s %s: %s %s (%s)",
+                    operation,
+                    name,
+                    exc.status,
+                    exc.code,
+                    exc.request_id,
+                )
+            if exc.status >= 500 or exc.status in (401, 403, 429):
                 raise StorageUnavailable(
                     STORE,
                     f"{operation} {name}: {exc.status} {exc.code} "

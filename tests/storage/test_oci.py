@@ -91,11 +91,12 @@ def test_standin_refuses_a_request_signed_with_another_key(oci_standin, tmp_path
     assert impostor.key_id == oci_standin.user.key_id
     storage = OciStorage(**oci_standin.storage_options(config_file=str(impostor.config_file)))
 
-    with pytest.raises(oci.exceptions.ServiceError) as caught:
+    with pytest.raises(StorageUnavailable) as caught:
         storage.save("documents/forged", ContentFile(b"data"))
 
-    assert caught.value.status == 401
-    assert caught.value.code == "NotAuthenticated"
+    # The user is told the store is unavailable (503); the logs say why.
+    assert caught.value.http_status == 503
+    assert "401 NotAuthenticated" in caught.value.detail
     assert oci_standin.objects == {}
     assert oci_standin.refused == ["signature does not verify"]
 
