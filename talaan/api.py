@@ -193,11 +193,23 @@ def problem_responses(*statuses: int) -> dict[tuple[int, str], OpenApiResponse]:
 
 
 class Cursor(CursorPagination):
-    """Stable pages however rows are added meanwhile; 50 a page unless ?page_size= says less."""
+    """Stable pages however rows are added meanwhile; 50 a page unless ?page_size= says less.
+
+    A cursor we did not give out is a bad request (400 ``invalid``, naming ``cursor``), not
+    DRF's 404: the list exists, the parameter is wrong.
+    """
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request: Request):  # type: ignore[no-untyped-def]
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: ["Not a cursor from this list; start from page one."]}
+            ) from None
 
 
 def page_of(output: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
@@ -314,13 +326,46 @@ def _headers_for(method: str, status: str, operation: dict[str, Any]) -> list[st
     return names
 
 
+def _problem_entry(status: int) -> dict[str, Any]:
+    code, detail = _PROBLEM_EXAMPLES.get(status, ("error", _TITLES.get(status, "Error")))
+    example = problem(status=status, code=code, detail=detail, retryable=status in (429, 503))
+    return {
+        "description": _TITLES.get(status, "Error"),
+        "content": {
+            PROBLEM_CONTENT_TYPE: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "examples": {code: {"value": example, "summary": code}},
+            }
+        },
+    }
+
+
+def _shared_problems(operation: dict[str, Any]) -> list[int]:
+    """Problems that come from what all operations share, whatever each one declares."""
+    names = {(p.get("in"), p.get("name")) for p in operation.get("parameters", [])}
+    statuses = []
+    if ("query", "cursor") in names:
+        statuses.append(400)  # a cursor we did not give out (Cursor)
+    if ("header", "Idempotency-Key") in names:
+        statuses += [400, 409, 422]  # a malformed key, one in flight, one reused (idempotent)
+    return statuses
+
+
 def declare_response_headers(
     result: dict[str, Any], generator: object, request: object, public: bool
 ) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook: add the headers each response is sent with."""
+    """drf-spectacular postprocessing hook: the headers each response is sent with.
+
+    Also the problems every paged list and every idempotent POST can answer with, since
+    they come from this module and ``talaan.idempotency``, not from each operation.
+    """
     used: set[str] = set()
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
+            responses = operation.setdefault("responses", {})
+            for status in _shared_problems(operation):
+                responses.setdefault(str(status), _problem_entry(status))
+            operation["responses"] = dict(sorted(responses.items()))
             for status, response in operation.get("responses", {}).items():
                 for name in _headers_for(method, status, operation):
                     headers = response.setdefault("headers", {})

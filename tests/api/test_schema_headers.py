@@ -151,3 +151,24 @@ def test_the_headers_declared_for_a_conditional_read_are_sent(office):
     for response in (first, again):
         assert response["ETag"] == first["ETag"]
         assert response["Cache-Control"] == "private, no-cache"
+
+
+def test_every_paged_list_and_idempotent_post_documents_the_problems_they_share(schema):
+    for path, method, operation in _operations(schema):
+        names = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
+        expected = set()
+        if ("query", "cursor") in names:
+            expected.add("400")
+        if ("header", "Idempotency-Key") in names:
+            expected |= {"400", "409", "422"}
+        for status in expected:
+            content = operation["responses"][status]["content"]
+            assert list(content) == ["application/problem+json"], (path, method, status)
+            assert content["application/problem+json"]["examples"], (path, method, status)
+
+
+def test_a_cursor_we_did_not_give_out_is_a_400_naming_cursor(office):
+    response = client_for(office, "hpg_read_key").get("/api/v1/clearances/?cursor=not%20a%20cursor")
+
+    body = assert_problem(response, 400, "invalid")
+    assert list(body["errors"]) == ["cursor"]

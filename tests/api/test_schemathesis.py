@@ -1,0 +1,189 @@
+"""Schemathesis against the live schema of a real server: no 5xx, every answer as documented.
+
+A uvicorn server (tests.api.live_server) runs on loopback over the test database; the schema
+is fetched from it (/api/schema/) as an integrator would, and each operation gets a bounded
+number of generated requests, valid and invalid, checked for: no server error, a documented
+status code, content type, body and headers. Path ids, references and VINs are drawn half the
+time from rows that exist, so the 200 answers are exercised too, not only the 404s.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import schemathesis
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from clearance import services as clearance_services
+from clearance.api_keys import api_key_create
+from tests.api.live_server import live_uvicorn, server_environment
+from tests.conftest import build_world, claim_and_approve, filed_application, sent_for_clearance
+
+MAX_EXAMPLES = 20
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
+
+
+@pytest.fixture(autouse=True)
+def _node_id_for_schemathesis(request: pytest.FixtureRequest) -> None:
+    """Schemathesis 4.32's fixture-loaded schemas read and rename ``node._nodeid``, which
+    pytest 9 no longer has (it keeps ``_id``); give it the attribute it expects. Only its
+    report labels use it. Remove when schemathesis supports pytest 9 here."""
+    if not hasattr(request.node, "_nodeid"):
+        request.node._nodeid = request.node.nodeid
+
+
+@pytest.fixture(scope="module")
+def live_api(django_db_setup, tmp_path_factory) -> Iterator[str]:
+    """The API on uvicorn over the test database, throttles high enough not to get in the way."""
+    env = server_environment(
+        connection.settings_dict["NAME"],
+        API_THROTTLE_KEY="100000/min",
+        API_THROTTLE_USER="100000/min",
+    )
+    log_path = tmp_path_factory.mktemp("schemathesis") / "uvicorn.log"
+    with live_uvicorn(env, log_path) as url:
+        yield url
+
+
+@dataclass
+class Caller:
+    headers: dict[str, str]
+    config: schemathesis.Config
+
+
+def _config(ids: list[int], references: list[str], vins: list[str]) -> schemathesis.Config:
+    return schemathesis.Config.from_dict(
+        {
+            "generation": {"max-examples": MAX_EXAMPLES, "mode": "all", "database": "none"},
+            "phases": {"coverage": {"enabled": False}},
+            "dictionaries": {
+                "ids": {"values": ids},
+                "references": {"values": references},
+                "vins": {"values": vins},
+            },
+            "parameters": {
+                "path.id": {"dictionary": "ids", "probability": 0.5},
+                "query.reference": {"dictionary": "references", "probability": 0.5},
+                "query.vin": {"dictionary": "vins", "probability": 0.5},
+            },
+        }
+    )
+
+
+def _office() -> tuple[object, list]:
+    """Applications in several states, with clearances pending, in review and decided."""
+    world = build_world()
+    pending, requests = sent_for_clearance(world)
+    clearance_services.clearance_claim(request_id=requests["HPG"].pk, officer=world.hpg_officer)
+    decided, decided_requests = sent_for_clearance(world)
+    claim_and_approve(world, decided_requests["HPG"])
+    others, other_requests = sent_for_clearance(
+        world, filed_application(world, owner=world.other_owner)
+    )
+    submitted = filed_application(world)
+    applications = [pending, decided, others, submitted]
+    clearances = [*requests.values(), *decided_requests.values(), *other_requests.values()]
+    return world, applications, clearances
+
+
+def _schema(live_api: str, config: schemathesis.Config):
+    return schemathesis.openapi.from_url(f"{live_api}/api/schema/?format=json", config=config)
+
+
+@pytest.fixture
+def hpg_key_caller(live_api, transactional_db) -> Caller:
+    world, applications, clearances = _office()
+    _, key = api_key_create(
+        organisation_id=world.hpg.pk,
+        admin=world.hpg_admin,
+        name="schemathesis",
+        scopes=["read", "decide"],
+    )
+    config = _config(
+        ids=[c.pk for c in clearances] + [a.pk for a in applications],
+        references=[a.reference for a in applications],
+        vins=[a.vehicle.vin for a in applications],
+    )
+    return Caller({"Authorization": f"Bearer {key}"}, config)
+
+
+@pytest.fixture
+def owner_caller(live_api, transactional_db) -> Caller:
+    world, applications, clearances = _office()
+    session = SessionStore()
+    session["_auth_user_id"] = str(world.owner.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = world.owner.get_session_auth_hash()
+    session.create()
+    config = _config(
+        ids=[a.pk for a in applications] + [c.pk for c in clearances],
+        references=[a.reference for a in applications],
+        vins=[a.vehicle.vin for a in applications],
+    )
+    return Caller({"Cookie": f"sessionid={session.session_key}"}, config)
+
+
+@pytest.fixture
+def schema_for_key(live_api, hpg_key_caller):
+    return _schema(live_api, hpg_key_caller.config)
+
+
+@pytest.fixture
+def schema_for_owner(live_api, owner_caller):
+    return _schema(live_api, owner_caller.config)
+
+
+BOUNDED = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    database=None,
+    # The data fixtures are per test on purpose: they are what the server reads.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+key_schema = schemathesis.pytest.from_fixture("schema_for_key")
+owner_schema = schemathesis.pytest.from_fixture("schema_for_owner")
+
+
+@key_schema.parametrize()
+@BOUNDED
+def test_the_api_answers_an_organisation_key_as_its_schema_says(case, hpg_key_caller):
+    case.call_and_validate(headers=hpg_key_caller.headers, checks=CHECKS)
+
+
+@owner_schema.parametrize()
+@BOUNDED
+def test_the_api_answers_a_signed_in_owner_as_its_schema_says(case, owner_caller):
+    case.call_and_validate(headers=owner_caller.headers, checks=CHECKS)
+
+
+def test_the_live_schema_is_the_one_generated_here(live_api, transactional_db):
+    # Guards the premise: the server under test serves this checkout's schema.
+    import urllib.request
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"{live_api}/api/schema/?format=json", timeout=10) as response:
+        served = json.load(response)
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    assert set(served["paths"]) == set(generated["paths"])
+    assert served["components"]["headers"].keys() == generated["components"]["headers"].keys()
