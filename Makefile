@@ -39,6 +39,7 @@ bench: install
 	scripts/system-deps
 	scripts/with-services $(BIN)/python bench/decide.py $(BENCH_ARGS)
 	scripts/with-services $(BIN)/python bench/live_latency.py
+	scripts/with-services $(BIN)/python bench/status_lookup.py
 
 lint: install
 	$(BIN)/ruff check .
