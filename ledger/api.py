@@ -7,6 +7,7 @@ receipt or vehicle the caller may not see is a 404 that says nothing about it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import QuerySet
@@ -16,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from chaincode.rules import VIN_PATTERN
 from clearance.api_keys import caller_key, clearance_requests_for_caller
 from clearance.models import ClearanceStatusChange
 from ledger import get_ledger
@@ -42,6 +44,8 @@ from talaan.errors import DomainError
 TAGS = ["ledger"]
 
 Change = ClearanceStatusChange | ApplicationStatusChange
+# Both backends' transaction ids are hex digests; anything else names no receipt.
+_TX_ID_PATTERN = re.compile(r"[0-9a-fA-F]{1,128}")
 
 
 class InclusionProofUnavailable(DomainError):
@@ -74,6 +78,8 @@ def _registration_changes(request: Request) -> QuerySet[ApplicationStatusChange]
 
 def change_get_for_caller(request: Request, tx_id: str) -> Change:
     """The recorded change with this receipt, if the caller may see it; else 404."""
+    if not _TX_ID_PATTERN.fullmatch(tx_id):
+        raise Http404("No receipt you may see has this transaction id.")
     change: Change | None = _clearance_changes(request).filter(ledger_tx_id=tx_id).first()
     if change is None:
         change = _registration_changes(request).filter(ledger_tx_id=tx_id).first()
@@ -206,6 +212,8 @@ class VehicleHistoryApi(APIView):
     )
     def get(self, request: Request, vin: str) -> HttpResponseBase:
         vin = "".join(vin.split()).upper()
+        if not VIN_PATTERN.fullmatch(vin):
+            raise Http404("No vehicle you may see has this VIN.")
         clearance_changes = list(
             _clearance_changes(request).filter(request__application__vehicle__vin=vin)
         )

@@ -176,7 +176,7 @@ def validate_target_url(url: str) -> None:
         raise ValidationError({"url": "The URL's port is not a number from 0 to 65535."}) from None
     try:
         found = _resolve(host, port)
-    except (OSError, UnicodeError):
+    except (OSError, UnicodeError, ValueError):
         return
     for *_, sockaddr in found:
         address = ipaddress.ip_address(sockaddr[0])

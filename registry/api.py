@@ -152,7 +152,9 @@ class ApplicationListApi(APIView):
         class Meta:
             ref_name = "ApplicationInput"
 
-        vehicle = serializers.IntegerField(help_text="The id of one of your own vehicles.")
+        vehicle = serializers.IntegerField(
+            min_value=1, max_value=2**63 - 1, help_text="The id of one of your own vehicles."
+        )
         type = serializers.ChoiceField(RegistrationApplication.Type.choices)
 
     def get_permissions(self) -> list[BasePermission]:

@@ -184,3 +184,11 @@ def test_an_owner_sees_the_history_of_a_vehicle_with_no_application_yet(office):
     assert mine.status_code == 200
     assert mine.json() == {"vin": vehicle.vin, "changes": [], "ledger_record": []}
     assert_problem(theirs, 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/ledger/receipts/not-a-tx%00id/", "/api/v1/ledger/vehicles/NOT-A-VIN%00/history/"],
+)
+def test_a_malformed_transaction_id_or_vin_names_nothing(office, path):
+    assert_problem(client_for(office, "lto_admin").get(path), 404, "not_found")
