@@ -3,8 +3,13 @@ document a FilterSet."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -23,12 +28,36 @@ def filtered(
     return filterset.qs
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, in UTC: PostgreSQL refuses offsets beyond ±15:59 that ISO allows."""
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValidationError("This time is out of range.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 _TYPES = {
     filters.IsoDateTimeFilter: OpenApiTypes.DATETIME,
     filters.DateFilter: OpenApiTypes.DATE,
     filters.NumberFilter: OpenApiTypes.NUMBER,
     filters.BooleanFilter: OpenApiTypes.BOOL,
 }
+
+
+def _type(filter_: filters.Filter) -> OpenApiTypes:
+    for filter_class, openapi_type in _TYPES.items():
+        if isinstance(filter_, filter_class):
+            return openapi_type
+    return OpenApiTypes.STR
 
 
 def filter_parameters(filterset_class: type[filters.FilterSet]) -> list[OpenApiParameter]:
@@ -39,7 +68,7 @@ def filter_parameters(filterset_class: type[filters.FilterSet]) -> list[OpenApiP
         parameters.append(
             OpenApiParameter(
                 name,
-                _TYPES.get(type(filter_), OpenApiTypes.STR),
+                _type(filter_),
                 OpenApiParameter.QUERY,
                 required=False,
                 description=str(filter_.label or ""),
@@ -60,12 +89,12 @@ class ClearanceFilter(filters.FilterSet):
         max_length=16,
         label="Only requests for the application with this reference, e.g. TLN-7KQ2M9XA.",
     )
-    due_before = filters.IsoDateTimeFilter(
+    due_before = UtcIsoDateTimeFilter(
         field_name="due_at",
         lookup_expr="lt",
         label="Only requests due before this time (ISO 8601), e.g. to find overdue ones.",
     )
-    due_after = filters.IsoDateTimeFilter(
+    due_after = UtcIsoDateTimeFilter(
         field_name="due_at", lookup_expr="gte", label="Only requests due at or after this time."
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django_filters import rest_framework as filters
 
+from clearance.filters import UtcIsoDateTimeFilter
 from registry.models import RegistrationApplication
 
 
@@ -20,12 +21,12 @@ class ApplicationFilter(filters.FilterSet):
         max_length=17,
         label="Only applications for the vehicle with this VIN.",
     )
-    created_after = filters.IsoDateTimeFilter(
+    created_after = UtcIsoDateTimeFilter(
         field_name="created_at",
         lookup_expr="gte",
         label="Only applications created at or after this time (ISO 8601).",
     )
-    created_before = filters.IsoDateTimeFilter(
+    created_before = UtcIsoDateTimeFilter(
         field_name="created_at",
         lookup_expr="lt",
         label="Only applications created before this time (ISO 8601).",

@@ -59,6 +59,8 @@ def test_filters_narrow_only_what_the_caller_may_see(office):
     [
         ("/api/v1/clearances/", "kind", "MAYOR"),
         ("/api/v1/clearances/", "due_before", "next tuesday"),
+        # ISO allows offsets PostgreSQL refuses; the filter compares in UTC.
+        ("/api/v1/clearances/", "due_after", "9999-12-31T23:59:59-23:42"),
         ("/api/v1/applications/", "status", "lost"),
         ("/api/v1/applications/", "type", "lease"),
         ("/api/v1/applications/", "created_after", "2026-13-45"),
@@ -113,3 +115,11 @@ def test_the_filters_are_documented_query_parameters(db, path, parameters):
     assert parameters <= set(documented)
     assert documented["status"]["schema"]["enum"]
     assert all(documented[name]["description"] for name in parameters)
+
+
+def test_a_time_with_an_offset_postgresql_refuses_is_compared_in_utc(office):
+    response = client_for(office, "lto_admin").get(
+        "/api/v1/clearances/", {"due_after": "0247-09-27T12:48:38-23:42"}
+    )
+
+    assert len(_ids(response)) == 6
