@@ -19,7 +19,7 @@ from clearance import services as clearance_services
 from clearance.details import EmissionReadings, HpgFindings, InsuranceCover
 from clearance.models import ClearanceRequest, Membership, Organisation
 from registry import services as registry_services
-from registry.models import OwnerProfile, RegistrationApplication
+from registry.models import OwnerProfile, RegistrationApplication, Vehicle
 
 DEMO_PASSWORD = "talaan-demo-2026"
 
@@ -119,6 +119,7 @@ class Command(BaseCommand):
         users = self._people()
         if not RegistrationApplication.objects.exists():
             self._applications(users)
+        self._pending_hpg_request(users)
         self._print_logins()
 
     def _people(self) -> dict[str, object]:
@@ -186,10 +187,11 @@ class Command(BaseCommand):
             self._approve(users, request, VEHICLES["juan-1"], vios)
         registry_services.registration_approve(application_id=vios.pk, actor=lto)
 
-        # Juan's Hilux: HPG approved, insurance under review, emission pending.
+        # Juan's Hilux: emission approved, insurance under review, HPG pending: the request
+        # the README's API walkthrough claims and decides with an HPG key.
         hilux = filed("juan-2", juan)
         requests = sent(hilux)
-        self._approve(users, requests["HPG"], VEHICLES["juan-2"], hilux)
+        self._approve(users, requests["EMISSION"], VEHICLES["juan-2"], hilux)
         clearance_services.clearance_claim(
             request_id=requests["INSURANCE"].pk, officer=users["insurer.officer"]
         )
@@ -213,6 +215,40 @@ class Command(BaseCommand):
         registry_services.application_create(
             applicant=maria, vehicle_id=vehicles["maria-3"].pk, type="new"
         )
+
+    def _pending_hpg_request(self, users: dict) -> None:
+        """Keep one HPG request pending for the API walkthrough, even after it was decided.
+
+        The first load leaves the Hilux's pending; once the walkthrough has decided that one,
+        loading the demo again sends a new vehicle's application for clearance.
+        """
+        pending = ClearanceRequest.objects.filter(
+            kind="HPG",
+            status=ClearanceStatus.PENDING,
+            application__status=RegistrationApplication.Status.AWAITING_CLEARANCES,
+        )
+        if pending.exists():
+            return
+        juan, lto = users["owner.juan"], users["lto.admin"]
+        number = Vehicle.objects.filter(make="Mitsubishi", owner=juan).count() + 1
+        vehicle = registry_services.vehicle_register(
+            owner=juan,
+            vin=f"MMBJNKL30R{number:07d}",
+            engine_number=f"4N15U{number:06d}",
+            chassis_number=f"KL3TR{number:06d}",
+            make="Mitsubishi",
+            model="Montero Sport",
+            year=2026,
+            body_type="suv",
+            colour="Silver",
+            fuel="diesel",
+        )
+        application = registry_services.application_create(
+            applicant=juan, vehicle_id=vehicle.pk, type="new"
+        )
+        registry_services.application_submit(application_id=application.pk, actor=juan)
+        registry_services.application_start_review(application_id=application.pk, actor=lto)
+        clearance_services.clearance_send_for_clearance(application_id=application.pk, actor=lto)
 
     def _approve(self, users, request, vehicle, application) -> None:
         officer = {
