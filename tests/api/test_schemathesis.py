@@ -17,6 +17,7 @@ import pytest
 import schemathesis
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
+from django.utils.crypto import get_random_string
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -138,7 +139,10 @@ def owner_caller(live_api, transactional_db) -> Caller:
         references=[a.reference for a in applications],
         vins=[a.vehicle.vin for a in applications],
     )
-    return Caller({"Cookie": f"sessionid={session.session_key}"}, config)
+    # The CSRF pair a page that calls the API would send, so the owner's writes get through.
+    token = get_random_string(32)
+    cookies = f"sessionid={session.session_key}; csrftoken={token}"
+    return Caller({"Cookie": cookies, "X-CSRFToken": token}, config)
 
 
 @pytest.fixture
@@ -187,3 +191,21 @@ def test_the_live_schema_is_the_one_generated_here(live_api, transactional_db):
     generated = SchemaGenerator().get_schema(request=None, public=True)
     assert set(served["paths"]) == set(generated["paths"])
     assert served["components"]["headers"].keys() == generated["components"]["headers"].keys()
+
+
+def test_the_owner_session_gets_past_csrf_so_their_writes_are_exercised(live_api, owner_caller):
+    # Without the CSRF pair every generated owner POST would stop at 403, testing nothing.
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    request = urllib.request.Request(
+        f"{live_api}/api/v1/vehicles/",
+        data=b"{}",
+        method="POST",
+        headers={**owner_caller.headers, "Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(request, timeout=10)
+    assert refused.value.code == 400
+    assert json.load(refused.value)["code"] == "invalid"
