@@ -14,7 +14,12 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from chaincode.rules import ApplicationStatus, ClearanceStatus, check_application_transition
+from chaincode.rules import (
+    ApplicationStatus,
+    ClearanceStatus,
+    TransitionNotAllowed,
+    check_application_transition,
+)
 from clearance.selectors import is_lto_staff, lto_organisation, lto_staff
 from clearance.services import cancel_open_requests, reopen_returned
 from ledger import get_ledger
@@ -221,6 +226,11 @@ def application_resubmit(
     """The owner files a returned application again; returned clearances go back to pending."""
     application = _lock(application_id)
     _require_applicant(application, actor)
+    if application.status != ApplicationStatus.RETURNED:
+        # Draft -> submitted is a legal move, but it is a submission, not a resubmission.
+        raise TransitionNotAllowed(
+            f"Only a returned application can be resubmitted; this one is {application.status}."
+        )
     has_requests = application.clearance_requests.exclude(status=ClearanceStatus.CANCELLED).exists()
     target = ApplicationStatus.AWAITING_CLEARANCES if has_requests else ApplicationStatus.SUBMITTED
     change = record_application_change(

@@ -219,3 +219,17 @@ def test_organisation_staff_file_nothing_as_owners(office):
     body = assert_problem(response, 403, "permission_denied")
     assert "owners" in body["detail"]
     assert Vehicle.objects.count() == vehicle_count
+
+
+def test_a_draft_cannot_be_resubmitted_only_submitted(office):
+    """Draft -> submitted is a legal move, but resubmit means "I corrected what was returned"."""
+    draft = _draft(office.world)
+
+    response = client_for(office, "owner").post(
+        f"/api/v1/applications/{draft.pk}/resubmit/", {"note": "x"}, format="json"
+    )
+
+    body = assert_problem(response, 409, "transition_not_allowed")
+    assert "Only a returned application can be resubmitted" in body["detail"]
+    draft.refresh_from_db()
+    assert draft.status == ApplicationStatus.DRAFT
