@@ -29,8 +29,16 @@ from schemathesis.specs.openapi.checks import (
 
 from clearance import services as clearance_services
 from clearance.api_keys import api_key_create
+from clearance.models import ClearanceRequest, ClearanceStatusChange
+from registry.models import RegistrationApplication
 from tests.api.live_server import live_uvicorn, server_environment
-from tests.conftest import build_world, claim_and_approve, filed_application, sent_for_clearance
+from tests.conftest import (
+    World,
+    build_world,
+    claim_and_approve,
+    filed_application,
+    sent_for_clearance,
+)
 
 MAX_EXAMPLES = 20
 CHECKS = [
@@ -70,18 +78,25 @@ class Caller:
     config: schemathesis.Config
 
 
-def _config(ids: list[int], references: list[str], vins: list[str]) -> schemathesis.Config:
+def _config(
+    ids: list[int], references: list[str], vins: list[str], tx_ids: list[str]
+) -> schemathesis.Config:
     return schemathesis.Config.from_dict(
         {
             "generation": {"max-examples": MAX_EXAMPLES, "mode": "all", "database": "none"},
+            # The coverage phase is not bounded by max-examples: on two CPUs it doubles the
+            # run (about 60 s more). The fuzzing phase generates valid and invalid requests.
             "phases": {"coverage": {"enabled": False}},
             "dictionaries": {
                 "ids": {"values": ids},
                 "references": {"values": references},
                 "vins": {"values": vins},
+                "tx_ids": {"values": tx_ids},
             },
             "parameters": {
                 "path.id": {"dictionary": "ids", "probability": 0.5},
+                "path.vin": {"dictionary": "vins", "probability": 0.5},
+                "path.tx_id": {"dictionary": "tx_ids", "probability": 0.5},
                 "query.reference": {"dictionary": "references", "probability": 0.5},
                 "query.vin": {"dictionary": "vins", "probability": 0.5},
             },
@@ -89,7 +104,22 @@ def _config(ids: list[int], references: list[str], vins: list[str]) -> schemathe
     )
 
 
-def _office() -> tuple[object, list]:
+def _config_for(
+    applications: list[RegistrationApplication], clearances: list[ClearanceRequest]
+) -> schemathesis.Config:
+    return _config(
+        ids=[c.pk for c in clearances] + [a.pk for a in applications],
+        references=[a.reference for a in applications],
+        vins=[a.vehicle.vin for a in applications],
+        tx_ids=list(
+            ClearanceStatusChange.objects.filter(request__in=clearances).values_list(
+                "ledger_tx_id", flat=True
+            )
+        ),
+    )
+
+
+def _office() -> tuple[World, list[RegistrationApplication], list[ClearanceRequest]]:
     """Applications in several states, with clearances pending, in review and decided."""
     world = build_world()
     pending, requests = sent_for_clearance(world)
@@ -118,11 +148,7 @@ def hpg_key_caller(live_api, transactional_db) -> Caller:
         name="schemathesis",
         scopes=["read", "decide"],
     )
-    config = _config(
-        ids=[c.pk for c in clearances] + [a.pk for a in applications],
-        references=[a.reference for a in applications],
-        vins=[a.vehicle.vin for a in applications],
-    )
+    config = _config_for(applications, clearances)
     return Caller({"Authorization": f"Bearer {key}"}, config)
 
 
@@ -134,11 +160,7 @@ def owner_caller(live_api, transactional_db) -> Caller:
     session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
     session["_auth_user_hash"] = world.owner.get_session_auth_hash()
     session.create()
-    config = _config(
-        ids=[a.pk for a in applications] + [c.pk for c in clearances],
-        references=[a.reference for a in applications],
-        vins=[a.vehicle.vin for a in applications],
-    )
+    config = _config_for(applications, clearances)
     # The CSRF pair a page that calls the API would send, so the owner's writes get through.
     token = get_random_string(32)
     cookies = f"sessionid={session.session_key}; csrftoken={token}"
