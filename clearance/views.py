@@ -279,7 +279,7 @@ def api_key_index(request: HttpRequest) -> HttpResponse:
 def api_keys(request: HttpRequest, organisation_id: int) -> HttpResponse:
     """The organisation's keys, and issuing one; the secret is shown once, in this answer."""
     org = _organisation_for_key_manager(request.user, organisation_id)
-    form = ApiKeyForm(request.POST or None)
+    form = ApiKeyForm(request.POST if request.method == "POST" else None)
     context: dict = {"organisation": org, "form": form}
     status = 200
     if request.method == "POST":

@@ -166,6 +166,16 @@ def test_refused_input_is_shown_again_with_a_message(client, world, fields, fiel
     assert not ApiKey.objects.exists()
 
 
+def test_an_empty_post_is_refused_with_messages_not_an_error(client, world):
+    client.force_login(world.hpg_admin)
+
+    response = client.post(reverse("api-keys", args=[world.hpg.pk]))
+
+    assert response.status_code == 422
+    assert set(response.context["form"].errors) == {"name", "scopes"}
+    assert not ApiKey.objects.exists()
+
+
 def test_an_expiry_in_the_past_is_refused_by_the_service_and_shown(client, world):
     client.force_login(world.hpg_admin)
     past = timezone.localtime() - dt.timedelta(hours=1)
