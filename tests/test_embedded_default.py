@@ -38,5 +38,10 @@ def test_the_demo_loads_and_verifies_on_the_embedded_default(tmp_path):
 
     manage("migrate", "--noinput", "-v0")
     assert "owner.juan" in manage("load_demo")
-    assert manage("verify_ledger").startswith("OK: 20 entries")
+    # 20 workflow changes and 4 sales invoices anchored by RecordDocument.
+    assert manage("verify_ledger").startswith("OK: 24 entries")
     assert (tmp_path / "talaan.sqlite3").exists()
+    # Uploads are stored on disk (the filesystem store) and verify against the ledger.
+    assert "4 documents checked, 0 failed." in manage("verify_documents")
+    stored = list((tmp_path / "media" / "documents").iterdir())
+    assert len(stored) == 4 and all(path.read_bytes().startswith(b"%PDF") for path in stored)

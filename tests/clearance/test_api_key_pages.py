@@ -211,3 +211,16 @@ def test_the_organisation_page_links_its_admin_to_the_keys(client, world):
     assert index.status_code == 302
     assert index["Location"] == reverse("api-keys", args=[world.hpg.pk])
     assert reverse("api-keys", args=[world.hpg.pk]).encode() in page.content
+
+
+@pytest.mark.parametrize("who", ["lto_admin", "hpg_admin"])
+def test_the_main_menu_leads_admins_to_the_keys(client, world, who):
+    client.force_login(getattr(world, who))
+    menu = client.get(reverse("home"), follow=True).content.decode()
+    assert f'href="{reverse("api-key-index")}">API keys</a>' in menu
+
+
+def test_officers_and_owners_have_no_keys_in_their_menu(client, world):
+    for person in (world.hpg_officer, world.owner):
+        client.force_login(person)
+        assert b">API keys</a>" not in client.get(reverse("home"), follow=True).content

@@ -7,9 +7,11 @@ again changes nothing and prints the logins once more.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -19,9 +21,32 @@ from clearance import services as clearance_services
 from clearance.details import EmissionReadings, HpgFindings, InsuranceCover
 from clearance.models import ClearanceRequest, Membership, Organisation
 from registry import services as registry_services
-from registry.models import OwnerProfile, RegistrationApplication, Vehicle
+from registry.documents import document_upload
+from registry.models import Document, OwnerProfile, RegistrationApplication, Vehicle
 
 DEMO_PASSWORD = "talaan-demo-2026"
+
+
+def demo_invoice(vehicle: Vehicle) -> bytes:
+    """A one-page PDF standing in for a dealer's sales invoice."""
+    from reportlab.lib.pagesizes import A5
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A5)
+    canvas.setTitle("Sales invoice (demo)")
+    lines = [
+        "SALES INVOICE (demo data)",
+        f"{vehicle.year} {vehicle.make} {vehicle.model}",
+        f"VIN {vehicle.vin}",
+        f"Engine {vehicle.engine_number}",
+    ]
+    for row, text in enumerate(lines):
+        canvas.drawString(40, 540 - 24 * row, text)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
 
 ORGANISATIONS = [
     ("LTO", "lto", "Land Transportation Office", "LTOMSP"),
@@ -170,6 +195,15 @@ class Command(BaseCommand):
         def filed(key: str, owner, kind: str = "new") -> RegistrationApplication:
             application = registry_services.application_create(
                 applicant=owner, vehicle_id=vehicles[key].pk, type=kind
+            )
+            # Each filed application carries its sales invoice, anchored on the ledger.
+            document_upload(
+                application_id=application.pk,
+                uploader=owner,
+                doc_type=Document.Type.SALES_INVOICE,
+                upload=SimpleUploadedFile(
+                    f"sales-invoice-{key}.pdf", demo_invoice(vehicles[key]), "application/pdf"
+                ),
             )
             registry_services.application_submit(application_id=application.pk, actor=owner)
             return application
