@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponseBase
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,9 +27,10 @@ from clearance.serializers import (
 )
 from talaan.api import (
     IF_NONE_MATCH_PARAMETER,
-    NOT_MODIFIED_RESPONSE,
+    PAGE_PARAMETERS,
     Cursor,
     conditional_response,
+    conditional_responses,
     page_of,
     problem_responses,
 )
@@ -60,8 +61,7 @@ class ClearanceListApi(APIView):
         ),
         parameters=[
             *filter_parameters(ClearanceFilter),
-            OpenApiParameter("cursor", str, description="The `next`/`previous` page cursor."),
-            OpenApiParameter("page_size", int, description="At most 200; 50 by default."),
+            *PAGE_PARAMETERS,
         ],
         responses={
             200: page_of(OutputSerializer, "ClearancePage"),
@@ -114,11 +114,7 @@ class ClearanceDetailApi(APIView):
         summary="One clearance request with the vehicle to check and its ledgered history",
         description="Answers with an `ETag`; send it back in `If-None-Match` to get 304.",
         parameters=[IF_NONE_MATCH_PARAMETER],
-        responses={
-            200: OutputSerializer,
-            304: NOT_MODIFIED_RESPONSE,
-            **problem_responses(401, 403, 404, 429),
-        },
+        responses=conditional_responses(OutputSerializer),
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         clearance = clearance_request_get_for_caller(request, pk)

@@ -35,9 +35,8 @@ from registry.models import ApplicationStatusChange
 from registry.selectors import vehicles_of
 from talaan.api import (
     IF_NONE_MATCH_PARAMETER,
-    NOT_MODIFIED_RESPONSE,
     conditional_response,
-    problem_responses,
+    conditional_responses,
 )
 from talaan.errors import DomainError
 
@@ -151,11 +150,7 @@ class ReceiptApi(APIView):
             "with an `ETag`; send it back in `If-None-Match` to get 304."
         ),
         parameters=[_TX_ID, IF_NONE_MATCH_PARAMETER],
-        responses={
-            200: ReceiptSerializer,
-            304: NOT_MODIFIED_RESPONSE,
-            **problem_responses(401, 403, 404, 429),
-        },
+        responses=conditional_responses(ReceiptSerializer),
         examples=[
             OpenApiExample(
                 "Verified",
@@ -193,11 +188,7 @@ class VehicleHistoryApi(APIView):
             ),
             IF_NONE_MATCH_PARAMETER,
         ],
-        responses={
-            200: VehicleHistorySerializer,
-            304: NOT_MODIFIED_RESPONSE,
-            **problem_responses(401, 403, 404, 429, 503),
-        },
+        responses=conditional_responses(VehicleHistorySerializer, (401, 403, 404, 429, 503)),
         examples=[
             OpenApiExample(
                 "Cleared by HPG, not yet registered",
@@ -260,11 +251,7 @@ class InclusionProofApi(APIView):
             "`ETag`; send it back in `If-None-Match` to get 304."
         ),
         parameters=[_TX_ID, FilterSerializer, IF_NONE_MATCH_PARAMETER],
-        responses={
-            200: InclusionProofSerializer,
-            304: NOT_MODIFIED_RESPONSE,
-            **problem_responses(400, 401, 403, 404, 422, 429),
-        },
+        responses=conditional_responses(InclusionProofSerializer, (400, 401, 403, 404, 422, 429)),
         examples=[
             OpenApiExample(
                 "Entry 42 in a tree of 57",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -30,9 +30,10 @@ from notifications.serializers import (
 from notifications.services import notification_mark_read, notifications_mark_all_read
 from talaan.api import (
     IF_NONE_MATCH_PARAMETER,
-    NOT_MODIFIED_RESPONSE,
+    PAGE_PARAMETERS,
     Cursor,
     conditional_response,
+    conditional_responses,
     page_of,
     problem_responses,
 )
@@ -40,10 +41,6 @@ from talaan.idempotency import idempotent
 
 NOTIFICATION_TAGS = ["notifications"]
 WEBHOOK_TAGS = ["webhooks"]
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="The `next`/`previous` page cursor."),
-    OpenApiParameter("page_size", int, description="At most 200; 50 by default."),
-]
 
 
 # Notifications ---------------------------------------------------------------------------
@@ -303,11 +300,7 @@ class WebhookDetailApi(WebhookApi):
         summary="One webhook subscription (its secret is never shown again)",
         description="Answers with an `ETag`; send it back in `If-None-Match` to get 304.",
         parameters=[IF_NONE_MATCH_PARAMETER],
-        responses={
-            200: WebhookSubscriptionSerializer,
-            304: NOT_MODIFIED_RESPONSE,
-            **problem_responses(401, 403, 404, 429),
-        },
+        responses=conditional_responses(WebhookSubscriptionSerializer),
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         subscription = webhook_subscription_get_for_caller(request, pk)

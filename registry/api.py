@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponseBase
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -37,9 +37,10 @@ from registry.serializers import (
 )
 from talaan.api import (
     IF_NONE_MATCH_PARAMETER,
-    NOT_MODIFIED_RESPONSE,
+    PAGE_PARAMETERS,
     Cursor,
     conditional_response,
+    conditional_responses,
     page_of,
     problem_responses,
 )
@@ -47,10 +48,6 @@ from talaan.idempotency import idempotent
 
 TAGS = ["applications"]
 VEHICLE_TAGS = ["vehicles"]
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="The `next`/`previous` page cursor."),
-    OpenApiParameter("page_size", int, description="At most 200; 50 by default."),
-]
 
 
 class OwnerScope(BasePermission):
@@ -233,11 +230,7 @@ class ApplicationDetailApi(APIView):
         summary="One application with its clearances",
         description="Answers with an `ETag`; send it back in `If-None-Match` to get 304.",
         parameters=[IF_NONE_MATCH_PARAMETER],
-        responses={
-            200: OutputSerializer,
-            304: NOT_MODIFIED_RESPONSE,
-            **problem_responses(401, 403, 404, 429),
-        },
+        responses=conditional_responses(OutputSerializer),
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         return conditional_response(request, _application_detail(request, pk))
@@ -398,11 +391,7 @@ class VehicleDetailApi(APIView):
         summary="One of your vehicles",
         description="Answers with an `ETag`; send it back in `If-None-Match` to get 304.",
         parameters=[IF_NONE_MATCH_PARAMETER],
-        responses={
-            200: VehicleDetailSerializer,
-            304: NOT_MODIFIED_RESPONSE,
-            **problem_responses(401, 403, 404, 429),
-        },
+        responses=conditional_responses(VehicleDetailSerializer),
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         vehicle = vehicle_get_for_user(user=request.user, pk=pk)
@@ -440,11 +429,7 @@ class StatusLookupApi(APIView):
             "Answers with an `ETag`; send it back in `If-None-Match` to get 304."
         ),
         parameters=[FilterSerializer, IF_NONE_MATCH_PARAMETER],
-        responses={
-            200: OutputSerializer,
-            304: NOT_MODIFIED_RESPONSE,
-            **problem_responses(400, 401, 403, 404, 429),
-        },
+        responses=conditional_responses(OutputSerializer, (400, 401, 403, 404, 429)),
         examples=[
             OpenApiExample(
                 "Awaiting clearances",

@@ -52,7 +52,10 @@ _SIGNATURES = {
     b"<svg": "image/svg+xml",
     b"<?xml": "application/xml",
 }
-_REFUSED_NAMES = {
+_CONTENT_NAMES = {
+    PDF: "a PDF",
+    PNG: "a PNG image",
+    JPEG: "a JPEG image",
     "application/zip": "a ZIP archive (or Office document)",
     "application/x-msdownload": "a Windows program",
     "application/x-executable": "a program",
@@ -143,7 +146,7 @@ def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, byt
     content = upload.read()
     media_type = sniff_media_type(content[:16])
     if media_type not in rule.media_types:
-        found = _REFUSED_NAMES.get(media_type or "") or MEDIA_TYPE_NAMES.get(media_type or "")
+        found = _CONTENT_NAMES.get(media_type or "")
         what = f"This file is {found}" if found else "This file's content is not recognised"
         raise ValidationError(
             {

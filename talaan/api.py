@@ -241,6 +241,18 @@ NOT_MODIFIED_RESPONSE = OpenApiResponse(
     description="Not modified: the `ETag` given in `If-None-Match` is still current."
 )
 CACHE_CONTROL = "private, no-cache"
+READ_PROBLEMS = (401, 403, 404, 429)
+
+
+def conditional_responses(output: Any, problems: tuple[int, ...] = READ_PROBLEMS) -> dict:
+    """The answers of a read that sends an ETag: the body, 304, and its problems."""
+    return {200: output, 304: NOT_MODIFIED_RESPONSE, **problem_responses(*problems)}
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="The `next`/`previous` page cursor."),
+    OpenApiParameter("page_size", int, description="At most 200; 50 by default."),
+]
 
 
 def _etag_matches(header: str, etag: str) -> bool:

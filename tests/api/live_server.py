@@ -9,42 +9,19 @@ counts in the cache (``DATABASE_CONN_MAX_AGE=0`` closes connections).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.live import answers_ok, free_port, log_tail
+
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
-# Loopback only: ignore any proxy configured in the environment.
-_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with _direct.open(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def _tail(path: Path, lines: int = 60) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no log written)"
 
 
 def server_environment(database_name: str, **overrides: str) -> dict[str, str]:
@@ -95,11 +72,11 @@ def live_uvicorn(
         )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _answers(f"{url}/healthz"):
+        while not answers_ok(f"{url}/healthz"):
             if process.poll() is not None:
                 raise ServerFailed(
                     f"uvicorn exited with status {process.returncode} before it was ready:\n"
-                    f"{_tail(log_path)}"
+                    f"{log_tail(log_path)}"
                 )
             if time.monotonic() > deadline:
                 raise ServerFailed(f"uvicorn was not ready after {STARTUP_TIMEOUT:g} s")

@@ -25,11 +25,9 @@ import importlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
@@ -47,6 +45,7 @@ from playwright.sync_api import Error as PlaywrightError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from talaan.celery import app as celery_app
+from tests.live import answers_ok, free_port, log_tail
 
 REPO = Path(__file__).resolve().parents[2]
 BROWSER_TESTS = Path(__file__).resolve().parent
@@ -100,31 +99,6 @@ def wait_until(condition: Callable[[], object], *, timeout: float, what: str) ->
         time.sleep(0.1)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = 60) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
-        return "(no log written)"
-
-
-# Loopback only: ignore any proxy configured in the environment.
-_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _answers(url: str) -> bool:
-    try:
-        with _direct.open(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @dataclass
 class LiveProcess:
     """A subprocess the tests talk to, and its log."""
@@ -134,7 +108,7 @@ class LiveProcess:
     log_path: Path
 
     def log_tail(self, lines: int = 60) -> str:
-        return _tail(self.log_path, lines)
+        return log_tail(self.log_path, lines)
 
     def check_running(self) -> None:
         if self.process.poll() is not None:
@@ -191,13 +165,13 @@ def _running(
             if process.poll() is not None:
                 pytest.fail(
                     f"The {what} exited with status {process.returncode} before it was ready. "
-                    f"Its log ({log_path}):\n{_tail(log_path)}",
+                    f"Its log ({log_path}):\n{log_tail(log_path)}",
                     pytrace=False,
                 )
             if time.monotonic() > deadline:
                 pytest.fail(
                     f"The {what} was not ready after {STARTUP_TIMEOUT:g} s. "
-                    f"Its log ({log_path}):\n{_tail(log_path)}",
+                    f"Its log ({log_path}):\n{log_tail(log_path)}",
                     pytrace=False,
                 )
             time.sleep(0.1)
@@ -281,7 +255,7 @@ def live_env(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="package")
 def _live_server_process(live_env: LiveEnv) -> Iterator[LiveServer]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = live_env.log_dir / "server.log"
     command = [sys.executable, "-m", "uvicorn", "talaan.asgi:application"]
@@ -291,7 +265,7 @@ def _live_server_process(live_env: LiveEnv) -> Iterator[LiveServer]:
         command,
         env={**live_env.environ, "CSRF_TRUSTED_ORIGINS": url},
         log_path=log_path,
-        ready=lambda: _answers(f"{url}/healthz"),
+        ready=lambda: answers_ok(f"{url}/healthz"),
     ) as process:
         yield LiveServer("live server (uvicorn)", process, log_path, url)
 
@@ -517,7 +491,7 @@ def _redis_stopped(services_dir: Path, port: int) -> Iterator[None]:
         wait_until(
             lambda: _redis_answers(port),
             timeout=10,
-            what=f"Redis to answer again. Its log:\n{_tail(services_dir / 'redis.log')}",
+            what=f"Redis to answer again. Its log:\n{log_tail(services_dir / 'redis.log')}",
         )
 
 

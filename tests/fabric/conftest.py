@@ -18,17 +18,12 @@ import pytest
 
 from ledger import adapter
 from tests.fabric.peer import TestPeer, TestPKI
+from tests.live import free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 # Until ``python -m chaincode`` exists, serve the contract the way it will: the shim's server.
 _SERVE_CONTRACT = "from chaincode.contract import new_chaincode\nnew_chaincode().start()\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for_port(address: str, process: subprocess.Popen, log: Path) -> None:
@@ -53,7 +48,7 @@ def pki() -> TestPKI:
 @pytest.fixture(scope="session")
 def chaincode_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real chaincode, served as chaincode-as-a-service in a process of its own."""
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     env = {**os.environ, "CHAINCODE_ID": "talaan:test", "CHAINCODE_SERVER_ADDRESS": address}
     for name in (
         "CHAINCODE_TLS_KEY_FILE",

@@ -223,8 +223,14 @@ BIG_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * (6 * 1024 * 1024)
         ),
         ("sales_invoice", "invoice.pdf", b"PK\x03\x04zip", "This file is a ZIP archive"),
         ("sales_invoice", "notes.pdf", b"just some text", "content is not recognised"),
-        ("stencil_photo", "stencil.png", PDF, "This file is PDF, whatever its name says"),
-        ("stencil_photo", "stencil.png", BIG_PNG, "can be at most 5.0\xa0MB; this file is 6.0\xa0MB."),
+        (
+            "stencil_photo",
+            "stencil.png",
+            PDF,
+            "This file is a PDF, whatever its name says. A photo of engine/chassis stencil "
+            "must be PNG or JPEG, at most 5.0\xa0MB",
+        ),
+        ("stencil_photo", "big.png", BIG_PNG, "at most 5.0\xa0MB; this file is 6.0\xa0MB."),
         ("sales_invoice", "../../etc/passwd.pdf", PDF, "without folders"),
         ("sales_invoice", "a\\b.pdf", PDF, "without folders"),
         ("sales_invoice", "..", PDF, "without folders"),
