@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from chaincode.rules import ClearanceStatus
 from ledger import get_ledger
 from registry import services as registry_services
+from registry.documents import document_check, document_upload
 from tests.conftest import claim_and_approve, sent_for_clearance
 
 
@@ -55,3 +58,26 @@ def test_a_registration_is_on_the_ledger_with_the_vehicles_key_history(world, fa
     history = get_ledger().history(application.vehicle.vin)
     assert [version["tx_id"] for version in history] == [change.ledger_tx_id]
     assert history[0]["value"]["registered_by"] == "LTOMSP"
+
+
+def test_an_officers_document_is_anchored_on_fabric_and_checked_on_read(
+    world, fabric, document_root
+):
+    application, requests = sent_for_clearance(world)
+    document = document_upload(
+        application_id=application.pk,
+        uploader=world.hpg_officer,
+        doc_type="hpg_clearance",
+        upload=SimpleUploadedFile("hpg.pdf", b"%PDF-1.4 macro-etching matches"),
+        clearance_request_id=requests["HPG"].pk,
+    )
+
+    assert document.ledger_backend == "fabric"
+    committed = {tx.tx_id: tx for tx in fabric.committed()}
+    assert committed[document.ledger_tx_id].creator_msp == "HPGMSP"
+    anchored = json.loads(fabric.state_json(f"document:{document.public_id}"))
+    assert anchored["sha256"] == document.sha256 and anchored["vin"] == application.vehicle.vin
+    assert document_check(document).check.ok
+
+    (document_root / document.location).write_bytes(b"%PDF-1.4 macro-etching altered")
+    assert not document_check(document).check.ok
