@@ -250,8 +250,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     **{f"documents:{name}": backend for name, backend in _DOCUMENT_BACKENDS.items()},
 }
-# Largest accepted file per document type, in bytes (photos are small; PDFs may be scans).
-DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 # The ledger. "embedded" runs the chaincode in-process over tables in this database;
 # "fabric" talks to a Hyperledger Fabric peer's Gateway service.
@@ -305,6 +303,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     # Hourly rather than daily: a missed run is caught up within the hour.
+    # Every document re-read and checked against its ledger anchor, once a day.
+    "verify-documents": {
+        "task": "registry.tasks.verify_documents",
+        "schedule": 86400.0,
+    },
     "notify-expiring-registrations": {
         "task": "notifications.tasks.notify_expiring_registrations",
         "schedule": 3600.0,

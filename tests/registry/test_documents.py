@@ -18,6 +18,7 @@ from ledger.models import LedgerHead
 from notifications.models import Event, Notification
 from registry.documents import document_check, document_upload
 from registry.models import Document
+from registry.tasks import verify_documents
 from tests.conftest import filed_application, sent_for_clearance
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -299,3 +300,16 @@ def test_nobody_else_can_open_a_document(client, world):
         client.get(reverse("document-detail", args=[application.pk, document.pk])).status_code
         == 200
     )
+
+
+def test_the_nightly_sweep_finds_an_altered_file_nobody_opened(world, document_root):
+    application = filed_application(world)
+    upload(world, application)
+    altered = upload(world, application, content=PDF + b"%2")
+    (document_root / altered.location).write_bytes(b"%PDF-1.4 swapped")
+
+    assert verify_documents.apply().get() == "2 documents checked, 1 failed."
+
+    altered.refresh_from_db()
+    assert altered.check_ok is False
+    assert Notification.objects.filter(event=Event.DOCUMENT_INTEGRITY_FAILED).count() == 1

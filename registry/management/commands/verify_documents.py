@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.documents import document_check
+from registry.documents import IntegrityCheck, documents_verify
 from registry.models import Document
-from talaan.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -23,28 +22,24 @@ class Command(BaseCommand):
         documents = Document.objects.select_related("application").order_by("pk")
         if application:
             documents = documents.filter(application__reference=application)
-        checked = failed = unreachable = 0
-        for document in documents.iterator(chunk_size=500):
-            checked += 1
+
+        def report(document: Document, check: IntegrityCheck | None, detail: str) -> None:
             where = (
                 f"document {document.public_id} ({document.application.reference}, "
                 f"{document.doc_type}, {document.original_name}, on {document.storage_backend})"
             )
-            try:
-                result = document_check(document).check
-            except DomainError as exc:
-                # Storage or ledger not answering: nothing is known about the file.
-                unreachable += 1
-                self.stderr.write(f"UNCHECKED {where}: {exc}")
-                continue
-            if not result.ok:
-                failed += 1
-                self.stdout.write(f"FAILED {where}: {result.detail}")
-        summary = f"{checked} documents checked, {failed} failed"
-        if unreachable:
-            summary += f", {unreachable} could not be read"
-        self.stdout.write(summary + ".")
-        if failed:
-            raise CommandError(f"{failed} document(s) failed their integrity check.", returncode=1)
-        if unreachable:
-            raise CommandError(f"{unreachable} document(s) could not be checked.", returncode=2)
+            if check is None:
+                self.stderr.write(f"UNCHECKED {where}: {detail}")
+            elif not check.ok:
+                self.stdout.write(f"FAILED {where}: {detail}")
+
+        run = documents_verify(documents.iterator(chunk_size=500), on_result=report)
+        self.stdout.write(run.summary())
+        if run.failures:
+            raise CommandError(
+                f"{len(run.failures)} document(s) failed their integrity check.", returncode=1
+            )
+        if run.unreadable:
+            raise CommandError(
+                f"{len(run.unreadable)} document(s) could not be checked.", returncode=2
+            )

@@ -1,0 +1,14 @@
+"""Thin Celery tasks for the registry: they call a service and declare their limits."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from registry.documents import documents_verify
+
+
+@shared_task(soft_time_limit=3000, time_limit=3300)
+def verify_documents() -> str:
+    """The nightly integrity sweep: every document re-read and checked against the ledger,
+    so an altered file is found (and reported to the LTO) even if nobody opens it."""
+    return documents_verify().summary()
