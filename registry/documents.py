@@ -423,3 +423,30 @@ def documents_verify(
         if on_result:
             on_result(document, check, check.detail)
     return run
+
+
+def document_keys_rewrap() -> tuple[int, int]:
+    """After a master-key rotation: wrap every sealed document's key under the current master
+    key. The stored files, their CIDs and their ledger anchors do not change.
+
+    Returns (re-wrapped, already current). A document whose key does not unwrap stops the run
+    with SealBroken, naming it; those before it stay re-wrapped (each is its own transaction).
+    """
+    from registry.storage.sealing import SealBroken, current_key_id, rewrap
+
+    current = current_key_id()
+    rewrapped = unchanged = 0
+    sealed = Document.objects.exclude(encryption={}).order_by("pk")
+    for pk in sealed.values_list("pk", flat=True).iterator(chunk_size=1000):
+        with transaction.atomic():
+            document = Document.objects.select_for_update().get(pk=pk)
+            if document.encryption.get("key_id") == current:
+                unchanged += 1
+                continue
+            try:
+                metadata = rewrap(document.encryption, associated_data=document.public_id.bytes)
+            except SealBroken as exc:
+                raise SealBroken(f"Document {document.public_id}: {exc}") from exc
+            Document.objects.filter(pk=pk).update(encryption=metadata)
+            rewrapped += 1
+    return rewrapped, unchanged

@@ -197,6 +197,9 @@ def _derived_key(purpose: str) -> str:
 DOCUMENT_STORAGE = env_str("DOCUMENT_STORAGE", "filesystem")
 DOCUMENT_ROOT = Path(env_str("DOCUMENT_ROOT", str(MEDIA_ROOT)))
 DOCUMENT_MASTER_KEY = env_secret("DOCUMENT_MASTER_KEY") or _derived_key("document-master")
+# After a rotation: the keys rotated out (comma-separated), still read until
+# `manage.py rewrap_document_keys` has wrapped every document key under the current one.
+DOCUMENT_PREVIOUS_MASTER_KEYS = env_list("DOCUMENT_PREVIOUS_MASTER_KEYS", [])
 IPFS_API_URL = env_str("IPFS_API_URL", "")
 IPFS_TIMEOUT_SECONDS = env_int("IPFS_TIMEOUT_SECONDS", 30)
 OCI_AUTH = env_str("OCI_AUTH", "config_file")

@@ -6,8 +6,11 @@ Only the ciphertext is stored; the metadata (nonces, wrapped key, master key id)
 database. Both encryptions bind ``associated_data`` (the document's id), so a stored file or a
 wrapped key moved to another document is refused.
 
-One master key at a time: ``key_id`` (the first 16 hex characters of its SHA-256) lets a
-document sealed under another key be named clearly instead of failing as "tampered".
+New seals use DOCUMENT_MASTER_KEY; DOCUMENT_PREVIOUS_MASTER_KEYS still open what was sealed
+before a rotation, until ``rewrap`` (manage.py rewrap_document_keys) has moved every document
+key under the current one. ``key_id`` (the first 16 hex characters of the key's SHA-256) names
+the key in the metadata, so a document sealed under a key we no longer hold is named clearly
+instead of failing as "tampered".
 """
 
 from __future__ import annotations
@@ -60,33 +63,59 @@ def seal(plaintext: bytes, *, associated_data: bytes) -> Sealed:
 
 def unseal(ciphertext: bytes, metadata: dict[str, Any], *, associated_data: bytes) -> bytes:
     """Decrypt what ``seal`` produced; SealBroken if anything does not check out."""
-    master_key, key_id = _master_key()
-    if metadata.get("alg") != ALGORITHM or metadata.get("wrap_alg") != ALGORITHM:
-        raise SealBroken(
-            f"Unknown sealing algorithm {metadata.get('alg')!r}/{metadata.get('wrap_alg')!r}."
-        )
-    if metadata.get("key_id") != key_id:
-        raise SealBroken(
-            f"Sealed under master key {metadata.get('key_id')!r}, but the configured "
-            f"DOCUMENT_MASTER_KEY is {key_id!r}."
-        )
+    document_key = _unwrap(metadata, associated_data)
     nonce = _unb64(metadata, "nonce")
-    wrap_nonce = _unb64(metadata, "wrap_nonce")
-    wrapped_key = _unb64(metadata, "wrapped_key")
-    try:
-        document_key = AESGCM(master_key).decrypt(
-            wrap_nonce, wrapped_key, _wrap_aad(associated_data)
-        )
-    except (InvalidTag, ValueError) as exc:
-        raise SealBroken(
-            "The document key does not unwrap: its metadata was altered or belongs to "
-            "another document."
-        ) from exc
     try:
         return AESGCM(document_key).decrypt(nonce, ciphertext, associated_data)
     except (InvalidTag, ValueError) as exc:
         raise SealBroken(
             "The stored file does not decrypt: it was altered, or belongs to another document."
+        ) from exc
+
+
+def rewrap(metadata: dict[str, Any], *, associated_data: bytes) -> dict[str, str]:
+    """The same seal with its document key wrapped by the current master key instead.
+
+    The file's ciphertext (and so its CID) does not change: only the wrapped key, its nonce
+    and the key id do.
+    """
+    document_key = _unwrap(metadata, associated_data)
+    master_key, key_id = _master_key()
+    wrap_nonce = os.urandom(NONCE_BYTES)
+    wrapped_key = AESGCM(master_key).encrypt(wrap_nonce, document_key, _wrap_aad(associated_data))
+    return {
+        **metadata,
+        "wrapped_key": _b64(wrapped_key),
+        "wrap_nonce": _b64(wrap_nonce),
+        "key_id": key_id,
+    }
+
+
+def current_key_id() -> str:
+    return _master_key()[1]
+
+
+def _unwrap(metadata: dict[str, Any], associated_data: bytes) -> bytes:
+    if metadata.get("alg") != ALGORITHM or metadata.get("wrap_alg") != ALGORITHM:
+        raise SealBroken(
+            f"Unknown sealing algorithm {metadata.get('alg')!r}/{metadata.get('wrap_alg')!r}."
+        )
+    keys = _readable_keys()
+    master_key = keys.get(str(metadata.get("key_id")))
+    if master_key is None:
+        raise SealBroken(
+            f"Sealed under master key {metadata.get('key_id')!r}, which is neither "
+            f"DOCUMENT_MASTER_KEY ({_master_key()[1]!r}) nor one of "
+            "DOCUMENT_PREVIOUS_MASTER_KEYS."
+        )
+    wrap_nonce = _unb64(metadata, "wrap_nonce")
+    wrapped_key = _unb64(metadata, "wrapped_key")
+    try:
+        return AESGCM(master_key).decrypt(wrap_nonce, wrapped_key, _wrap_aad(associated_data))
+    except (InvalidTag, ValueError) as exc:
+        raise SealBroken(
+            "The document key does not unwrap: its metadata was altered or belongs to "
+            "another document."
         ) from exc
 
 
@@ -97,17 +126,31 @@ def master_key_id(master_key: bytes) -> str:
 
 def _master_key() -> tuple[bytes, str]:
     # Read at call time, never at import (settings may change, e.g. in tests).
-    value = settings.DOCUMENT_MASTER_KEY
+    key = _parsed_key(settings.DOCUMENT_MASTER_KEY, "DOCUMENT_MASTER_KEY")
+    return key, master_key_id(key)
+
+
+def _readable_keys() -> dict[str, bytes]:
+    """Every master key a seal may name: the current one and those rotated out."""
+    keys = [_master_key()[0]]
+    keys += [
+        _parsed_key(value, "DOCUMENT_PREVIOUS_MASTER_KEYS")
+        for value in settings.DOCUMENT_PREVIOUS_MASTER_KEYS
+    ]
+    return {master_key_id(key): key for key in keys}
+
+
+def _parsed_key(value: object, setting: str) -> bytes:
     try:
         key = bytes.fromhex(value) if isinstance(value, str) else b""
     except ValueError:
         key = b""
     if len(key) != 32:
         raise ImproperlyConfigured(
-            "DOCUMENT_MASTER_KEY must be 64 hexadecimal characters (32 bytes), e.g. the output "
+            f"{setting} must hold 64 hexadecimal characters (32 bytes) per key, e.g. the output "
             "of `python -c 'import secrets; print(secrets.token_hex(32))'`."
         )
-    return key, master_key_id(key)
+    return key
 
 
 def _wrap_aad(associated_data: bytes) -> bytes:

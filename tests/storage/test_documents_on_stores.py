@@ -8,12 +8,14 @@ stand-in in oci_standin.py, which checks the SDK's signatures (no OCI emulator e
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 
 import httpx
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from ledger import get_ledger
@@ -181,3 +183,39 @@ def test_an_upload_page_says_when_the_store_is_down(world, settings, client):
     assert response.status_code == 503
     assert b"The document store (IPFS) is not answering; try again." in response.content
     assert not Document.objects.exists()
+
+
+def test_a_master_key_rotation_keeps_every_document_readable(world, on_ipfs, settings):
+    old_key, new_key = secrets.token_hex(32), secrets.token_hex(32)
+    settings.DOCUMENT_MASTER_KEY = old_key
+    document = upload(world)
+    old_id = document.encryption["key_id"]
+
+    # Rotate: the new key seals, the old one is still read until the keys are re-wrapped.
+    settings.DOCUMENT_MASTER_KEY, settings.DOCUMENT_PREVIOUS_MASTER_KEYS = new_key, [old_key]
+    assert document_check(document).check.ok
+    out = io.StringIO()
+    call_command("rewrap_document_keys", stdout=out)
+    assert out.getvalue().startswith("1 document key(s) re-wrapped under master key")
+    document.refresh_from_db()
+    assert document.encryption["key_id"] not in ("", old_id)
+
+    # The old key can go: the file, its CID and its ledger anchor never changed.
+    settings.DOCUMENT_PREVIOUS_MASTER_KEYS = []
+    check = document_check(document).check
+    assert check.ok, check.detail
+    call_command("rewrap_document_keys", stdout=out)
+    assert "0 document key(s) re-wrapped" in out.getvalue()
+
+
+def test_a_document_sealed_under_a_key_no_longer_held_is_named(world, on_ipfs, settings):
+    settings.DOCUMENT_MASTER_KEY = secrets.token_hex(32)
+    document = upload(world)
+    settings.DOCUMENT_MASTER_KEY = secrets.token_hex(32)
+
+    check = document_check(document).check
+
+    assert not check.ok
+    assert f"Sealed under master key {document.encryption['key_id']!r}" in check.detail
+    with pytest.raises(CommandError, match=str(document.public_id)):
+        call_command("rewrap_document_keys", stdout=io.StringIO())
