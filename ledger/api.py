@@ -1,5 +1,6 @@
 """REST operations on the ledger: a recorded change's receipt (checked against the ledger),
-a vehicle's ledger history, and the Merkle inclusion proof of an entry.
+a vehicle's ledger history, and the Merkle inclusion proof of an entry. Changes are clearance
+status changes, registrations (RegisterVehicle) and document anchors (RecordDocument).
 
 Every read goes through the callers' funnels of clearance requests and applications: a
 receipt or vehicle the caller may not see is a 404 that says nothing about it.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -31,7 +32,7 @@ from ledger.serializers import (
     VehicleHistorySerializer,
 )
 from registry.api import applications_for_caller
-from registry.models import ApplicationStatusChange
+from registry.models import ApplicationStatusChange, Document
 from registry.selectors import vehicles_of
 from talaan.api import (
     IF_NONE_MATCH_PARAMETER,
@@ -42,7 +43,7 @@ from talaan.errors import DomainError
 
 TAGS = ["ledger"]
 
-Change = ClearanceStatusChange | ApplicationStatusChange
+Change = ClearanceStatusChange | ApplicationStatusChange | Document
 # Both backends' transaction ids are hex digests; anything else names no receipt.
 _TX_ID_PATTERN = re.compile(r"[0-9a-fA-F]{1,128}")
 
@@ -75,6 +76,20 @@ def _registration_changes(request: Request) -> QuerySet[ApplicationStatusChange]
     )
 
 
+def _document_anchors(request: Request) -> QuerySet[Document]:
+    # The application's own documents, and the evidence of the clearances the caller may see
+    # (an organisation does not see another organisation's evidence anchors).
+    return (
+        Document.objects.filter(application__in=applications_for_caller(request).values("pk"))
+        .filter(
+            Q(clearance_request__isnull=True)
+            | Q(clearance_request__in=clearance_requests_for_caller(request).values("pk"))
+        )
+        .exclude(ledger_tx_id="")
+        .select_related("application__vehicle", "clearance_request__organisation")
+    )
+
+
 def change_get_for_caller(request: Request, tx_id: str) -> Change:
     """The recorded change with this receipt, if the caller may see it; else 404."""
     if not _TX_ID_PATTERN.fullmatch(tx_id):
@@ -83,11 +98,18 @@ def change_get_for_caller(request: Request, tx_id: str) -> Change:
     if change is None:
         change = _registration_changes(request).filter(ledger_tx_id=tx_id).first()
     if change is None:
+        change = _document_anchors(request).filter(ledger_tx_id=tx_id).first()
+    if change is None:
         raise Http404("No receipt you may see has this transaction id.")
     return change
 
 
+_NO_DOCUMENT = {"document": None, "document_type": None, "sha256": None}
+
+
 def _row(change: Change) -> dict[str, Any]:
+    if isinstance(change, Document):
+        return _document_row(change)
     if isinstance(change, ClearanceStatusChange):
         application = change.request.application
         subject = {
@@ -109,11 +131,38 @@ def _row(change: Change) -> dict[str, Any]:
         "to_status": change.to_status,
         "subject": {
             **subject,
+            **_NO_DOCUMENT,
             "application": application.reference,
             "vin": application.vehicle.vin,
         },
     }
 
+
+def _document_row(document: Document) -> dict[str, Any]:
+    request = document.clearance_request
+    return {
+        "tx_id": document.ledger_tx_id,
+        "change_id": document.ledger_change_id,
+        "backend": document.ledger_backend,
+        "block": document.ledger_block,
+        "timestamp": document.ledger_timestamp,
+        "from_status": "",
+        "to_status": DOCUMENT_ANCHORED,
+        "subject": {
+            "type": "document",
+            "application": document.application.reference,
+            "vin": document.application.vehicle.vin,
+            "clearance": request.public_id if request else None,
+            "kind": request.kind if request else None,
+            "organisation": request.organisation.code if request else None,
+            "document": document.public_id,
+            "document_type": document.doc_type,
+            "sha256": document.sha256,
+        },
+    }
+
+
+DOCUMENT_ANCHORED = "anchored"
 
 _TX_ID = OpenApiParameter(
     "tx_id", str, OpenApiParameter.PATH, description="The ledger transaction id of a receipt."
@@ -133,6 +182,9 @@ _RECEIPT_EXAMPLE = {
         "clearance": "0c7e9a4e-2d1b-4f55-8f0e-5b8e7f6c1a2d",
         "kind": "HPG",
         "organisation": "hpg",
+        "document": None,
+        "document_type": None,
+        "sha256": None,
     },
 }
 
@@ -211,6 +263,7 @@ class VehicleHistoryApi(APIView):
         registration_changes = list(
             _registration_changes(request).filter(application__vehicle__vin=vin)
         )
+        documents = list(_document_anchors(request).filter(application__vehicle__vin=vin))
         visible = (
             clearance_changes
             or registration_changes
@@ -220,7 +273,8 @@ class VehicleHistoryApi(APIView):
         if not visible:
             raise Http404("No vehicle you may see has this VIN.")
         changes = sorted(
-            [*clearance_changes, *registration_changes], key=lambda c: (c.created_at, c.pk)
+            [*clearance_changes, *registration_changes, *documents],
+            key=lambda change: (change.created_at, change.pk),
         )
         data = {
             "vin": vin,

@@ -11,7 +11,9 @@ class ReceiptSubjectSerializer(serializers.Serializer):
 
     # A plain string in the schema: a "type" enum already names the application types.
     type = serializers.CharField(
-        help_text="`clearance` (a clearance status change) or `registration` (RegisterVehicle)."
+        help_text="`clearance` (a clearance status change), `registration` (RegisterVehicle) "
+        "or `document` (RecordDocument: a document's digest anchored; `to_status` is "
+        "`anchored`)."
     )
     application = serializers.CharField(help_text="The application's reference.")
     vin = serializers.CharField()
@@ -21,6 +23,13 @@ class ReceiptSubjectSerializer(serializers.Serializer):
     kind = serializers.CharField(allow_null=True, help_text="HPG, INSURANCE or EMISSION.")
     organisation = serializers.CharField(
         allow_null=True, help_text="The code of the organisation that made the change."
+    )
+    document = serializers.UUIDField(
+        allow_null=True, help_text="The document's public id (document anchors)."
+    )
+    document_type = serializers.CharField(allow_null=True, help_text="Sales invoice, CSR, …")
+    sha256 = serializers.CharField(
+        allow_null=True, help_text="The anchored SHA-256 of the document's content."
     )
 
 

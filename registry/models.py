@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -279,6 +280,11 @@ class Document(TimestampedModel):
     @property
     def owner_id(self) -> int:
         return self.application.applicant_id
+
+    @property
+    def change_id(self) -> uuid.UUID | None:
+        """The anchor's ledger change id, named as on history rows so receipts read alike."""
+        return self.ledger_change_id
 
     @property
     def cid(self) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ledger import adapter, merkle
 from ledger.fabric.backend import FabricLedger
 from ledger.models import LedgerEntry
 from registry import services as registry_services
+from registry.documents import document_upload
 from tests.api.conftest import Office, client_for
 from tests.api.test_problems import assert_problem
 from tests.conftest import claim_and_approve
@@ -48,6 +50,9 @@ def test_a_receipt_is_found_by_its_transaction_and_verified_on_the_ledger(office
         "clearance": str(office.requests["HPG"].public_id),
         "kind": "HPG",
         "organisation": "lto",  # the LTO opened the request
+        "document": None,
+        "document_type": None,
+        "sha256": None,
     }
 
 
@@ -192,3 +197,65 @@ def test_an_owner_sees_the_history_of_a_vehicle_with_no_application_yet(office):
 )
 def test_a_malformed_transaction_id_or_vin_names_nothing(office, path):
     assert_problem(client_for(office, "lto_admin").get(path), 404, "not_found")
+
+
+def _evidence(office: Office, uploader: str, kind: str | None = None):
+    return document_upload(
+        application_id=office.application.pk,
+        uploader=getattr(office.world, uploader),
+        doc_type="hpg_clearance" if kind else "sales_invoice",
+        upload=SimpleUploadedFile("scan.pdf", b"%PDF-1.4 " + uploader.encode()),
+        clearance_request_id=office.requests[kind].pk if kind else None,
+    )
+
+
+def test_a_document_anchor_has_a_verified_receipt_naming_its_digest(office):
+    document = _evidence(office, "hpg_officer", "HPG")
+
+    response = client_for(office, "hpg_read_key").get(
+        f"/api/v1/ledger/receipts/{document.ledger_tx_id}/"
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["verified"] is True and body["to_status"] == "anchored"
+    assert body["change_id"] == str(document.ledger_change_id)
+    assert body["subject"] == {
+        "type": "document",
+        "application": office.application.reference,
+        "vin": office.application.vehicle.vin,
+        "clearance": str(office.requests["HPG"].public_id),
+        "kind": "HPG",
+        "organisation": office.world.hpg.code,
+        "document": str(document.public_id),
+        "document_type": "hpg_clearance",
+        "sha256": document.sha256,
+    }
+    proof = client_for(office, "owner").get(
+        f"/api/v1/ledger/receipts/{document.ledger_tx_id}/proof/"
+    )
+    assert proof.status_code == 200 and proof.json()["tx_id"] == document.ledger_tx_id
+
+
+def test_document_anchors_are_in_the_vehicles_history_for_those_who_may_see_them(office):
+    invoice = _evidence(office, "owner")
+    hpg_evidence = _evidence(office, "hpg_officer", "HPG")
+    vin = office.application.vehicle.vin
+
+    def anchors(caller: str) -> set[str]:
+        body = client_for(office, caller).get(f"/api/v1/ledger/vehicles/{vin}/history/").json()
+        return {row["tx_id"] for row in body["changes"] if row["subject"]["type"] == "document"}
+
+    assert anchors("owner") == {invoice.ledger_tx_id, hpg_evidence.ledger_tx_id}
+    assert anchors("hpg_read_key") == {invoice.ledger_tx_id, hpg_evidence.ledger_tx_id}
+    # Another organisation sees the application's own documents, not HPG's evidence.
+    assert anchors("insurer_officer") == {invoice.ledger_tx_id}
+    theirs = client_for(office, "insurer_officer").get(
+        f"/api/v1/ledger/receipts/{hpg_evidence.ledger_tx_id}/"
+    )
+    assert_problem(theirs, 404, "not_found")
+    assert_problem(
+        client_for(office, "other_owner").get(f"/api/v1/ledger/receipts/{invoice.ledger_tx_id}/"),
+        404,
+        "not_found",
+    )
