@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -158,17 +159,6 @@ def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, byt
     return name, media_type, content
 
 
-def _anchoring_msp(uploader: AbstractBaseUser, request_organisation_id: int | None) -> str:
-    """Officers anchor their evidence as their organisation; the LTO anchors everything else."""
-    from clearance.selectors import lto_organisation, memberships_of
-
-    if request_organisation_id is not None:
-        membership = memberships_of(uploader).filter(organisation_id=request_organisation_id)
-        if membership.exists():
-            return membership.first().organisation.msp_id
-    return lto_organisation().msp_id
-
-
 @transaction.atomic(durable=True)
 def document_upload(
     *,
@@ -183,7 +173,7 @@ def document_upload(
     Nothing is left behind when anything fails: the stored file is removed again if the
     row or the ledger write does not go through.
     """
-    from clearance.selectors import is_lto_staff, memberships_of
+    from clearance.selectors import is_lto_staff, lto_organisation, memberships_of
 
     application = (
         RegistrationApplication.objects.select_for_update(of=("self",))
@@ -192,7 +182,11 @@ def document_upload(
     )
     request = None
     if clearance_request_id is not None:
-        request = application.clearance_requests.filter(pk=clearance_request_id).first()
+        request = (
+            application.clearance_requests.select_related("organisation")
+            .filter(pk=clearance_request_id)
+            .first()
+        )
         if request is None:
             raise ValidationError(
                 {"clearance_request": "That clearance is not of this application."}
@@ -210,8 +204,8 @@ def document_upload(
 
     public_id = uuid.uuid4()
     digest = hashlib.sha256(content).hexdigest()
-    storage = document_storage()
-    backend = _backend_name()
+    backend = settings.DOCUMENT_STORAGE
+    storage = document_storage(backend)
     stored, encryption = content, {}
     if encrypts_before_storing(storage):
         from registry.storage.sealing import seal
@@ -245,9 +239,10 @@ def document_upload(
                 vin=application.vehicle.vin,
                 document_type=doc_type,
                 sha256=digest,
-                cid=location if backend == Document.Storage.IPFS else "",
+                cid=document.cid,
                 change_id=str(document.ledger_change_id),
-                signer_msp=_anchoring_msp(uploader, request.organisation_id if request else None),
+                # Officers anchor their evidence as their organisation; the LTO anchors the rest.
+                signer_msp=(request.organisation if is_officer else lto_organisation()).msp_id,
             )
         )
         document.ledger_backend = receipt.backend
@@ -259,12 +254,6 @@ def document_upload(
         _discard(storage, location)
         raise
     return document
-
-
-def _backend_name() -> str:
-    from django.conf import settings
-
-    return settings.DOCUMENT_STORAGE
 
 
 def _discard(storage, location: str) -> None:  # type: ignore[no-untyped-def]
