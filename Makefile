@@ -25,10 +25,10 @@ run: install
 	@echo "Talaan is at http://127.0.0.1:8000  (Ctrl-C to stop)"
 	$(BIN)/uvicorn talaan.asgi:application --host 127.0.0.1 --port 8000
 
-# The whole suite on throwaway PostgreSQL and Redis, started and stopped here.
+# Lint first, then the whole suite on throwaway PostgreSQL and Redis, started and stopped here.
 test: export DEBUG := 0
 test: export SECRET_KEY := test-only-secret-key-for-the-throwaway-test-run-0123456789
-test: install
+test: lint
 	scripts/system-deps chromium
 	scripts/with-services $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -41,9 +41,11 @@ bench: install
 	scripts/with-services $(BIN)/python bench/live_latency.py
 	scripts/with-services $(BIN)/python bench/status_lookup.py
 
+# Style, the layers of DESIGN.md (import-linter), types (mypy with django-stubs), migrations.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install

@@ -108,7 +108,7 @@ def prepare() -> tuple[str, str]:
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("migrate", verbosity=0)
-    from clearance.api_keys import api_key_create
+    from organisations.services import api_key_create
     from tests.conftest import build_world, claim_and_approve, sent_for_clearance
 
     world = build_world()

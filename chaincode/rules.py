@@ -117,6 +117,41 @@ APPLICATION_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
 )
 
 
+# What each action on an application does, from the statuses where it is open: current ->
+# target. Pages offer an action only where it is open; every move is one of the transitions
+# above (checked below), so the two tables cannot drift apart. Sending for clearance is also
+# open while clearances are awaited: it asks the kinds not yet asked, the status stays.
+APPLICATION_ACTION_MOVES: dict[str, dict[str, str]] = {
+    "submit": {_A.DRAFT: _A.SUBMITTED},
+    "resubmit": {_A.RETURNED: _A.SUBMITTED},
+    "withdraw": {_A.DRAFT: _A.CANCELLED, _A.SUBMITTED: _A.CANCELLED, _A.RETURNED: _A.CANCELLED},
+    "start_review": {_A.SUBMITTED: _A.UNDER_REVIEW},
+    "send_for_clearance": {
+        _A.UNDER_REVIEW: _A.AWAITING_CLEARANCES,
+        _A.AWAITING_CLEARANCES: _A.AWAITING_CLEARANCES,
+    },
+    "return": {_A.UNDER_REVIEW: _A.RETURNED},
+    "approve_registration": {_A.CLEARED: _A.APPROVED},
+    "reject_registration": {
+        _A.UNDER_REVIEW: _A.REJECTED,
+        _A.AWAITING_CLEARANCES: _A.REJECTED,
+        _A.CLEARED: _A.REJECTED,
+    },
+}
+for _action, _moves in APPLICATION_ACTION_MOVES.items():
+    for _move in _moves.items():
+        if _move[0] != _move[1] and _move not in APPLICATION_TRANSITIONS:
+            raise AssertionError(f"{_action}: {_move} is not an application transition")
+
+# Applications that are finished: nothing is added to them any more.
+APPLICATION_FINISHED = frozenset({_A.APPROVED, _A.REJECTED, _A.CANCELLED})
+
+
+def application_action_open(action: str, current: str) -> bool:
+    """Whether ``action`` can be taken on an application that is ``current``."""
+    return current in APPLICATION_ACTION_MOVES.get(action, {})
+
+
 def check_application_transition(current: str, target: str) -> None:
     """Raise TransitionNotAllowed unless the application may move from current to target."""
     if (current, target) not in APPLICATION_TRANSITIONS:

@@ -25,7 +25,7 @@ from typing import Any
 import grpc
 from fabric_protos.peer import chaincode_shim_pb2_grpc
 
-from chaincode import fixes
+from chaincode import fabric_shim_fixes
 from chaincode.rules import msp_kinds
 from chaincode.shim import shim_server
 
@@ -99,11 +99,11 @@ def _read(env: Mapping[str, str], name: str) -> bytes | None:
 
 
 def new_chaincode() -> Any:
-    """The Talaan chaincode with every fix of ``chaincode.fixes`` in force."""
+    """The Talaan chaincode with every fix of ``chaincode.fabric_shim_fixes`` in force."""
     from chaincode.contract import TalaanContract, new_chaincode
 
-    fixes.apply()
-    fixes.check_transactions_are_async(TalaanContract())
+    fabric_shim_fixes.apply()
+    fabric_shim_fixes.check_transactions_are_async(TalaanContract())
     return new_chaincode()
 
 
@@ -117,7 +117,7 @@ def build_server(config: ServerConfig, chaincode: Any = None) -> tuple[grpc.aio.
         port = server.add_secure_port(config.address, credentials)
     else:
         port = server.add_insecure_port(config.address)
-    service = fixes.ChaincodeService(config.chaincode_id, chaincode or new_chaincode())
+    service = fabric_shim_fixes.ChaincodeService(config.chaincode_id, chaincode or new_chaincode())
     chaincode_shim_pb2_grpc.add_ChaincodeServicer_to_server(service, server)
     return server, port
 

@@ -3,7 +3,7 @@
 Importing ``fabric_chaincode_python.fabric_shim`` (2.5.4) calls ``logging.basicConfig`` at
 DEBUG level, which turns the host process's root logger to DEBUG and logs every proposal
 (and, inside Django, every SQL query). We import it once here and put the root logger back
-(defect e of ``chaincode.fixes``); every other module takes the library from here.
+(defect e of ``chaincode.fabric_shim_fixes``); every other module takes the library from here.
 """
 
 from __future__ import annotations

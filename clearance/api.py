@@ -1,7 +1,7 @@
 """REST operations on clearance requests: list, detail, claim, decide.
 
 Each class parses input, calls one selector or service, and renders; errors propagate to
-``talaan.api.problem_exception_handler``.
+``api.problems.problem_exception_handler``.
 """
 
 from __future__ import annotations
@@ -14,27 +14,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.conditional import IF_NONE_MATCH_PARAMETER, conditional_response, conditional_responses
+from api.filters import filter_parameters, filtered
+from api.idempotency import idempotent
+from api.pagination import PAGE_PARAMETERS, Cursor, page_of
+from api.problems import problem_responses
 from chaincode.rules import CLEARANCE_DECISIONS, ClearanceStatus
 from clearance import services
-from clearance.api_keys import clearance_request_get_for_caller, clearance_requests_for_caller
-from clearance.filters import ClearanceFilter, filter_parameters, filtered
-from clearance.models import ApiKey, ClearanceStatusChange
+from clearance.filters import ClearanceFilter
+from clearance.models import ClearanceStatusChange
+from clearance.selectors import clearance_request_get_for, clearance_requests_for
 from clearance.serializers import (
     ClearanceSummarySerializer,
     FindingsField,
     StatusChangeSerializer,
     parse_findings,
 )
-from talaan.api import (
-    IF_NONE_MATCH_PARAMETER,
-    PAGE_PARAMETERS,
-    Cursor,
-    conditional_response,
-    conditional_responses,
-    page_of,
-    problem_responses,
-)
-from talaan.idempotency import idempotent
+from organisations.access import Caller
+from organisations.models import ApiKey
 
 TAGS = ["clearances"]
 _HISTORY = Prefetch(
@@ -69,7 +66,7 @@ class ClearanceListApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        requests = filtered(ClearanceFilter, request, clearance_requests_for_caller(request))
+        requests = filtered(ClearanceFilter, request, clearance_requests_for(Caller.of(request)))
         paginator = Cursor()
         paginator.ordering = ("due_at", "id")
         page = paginator.paginate_queryset(requests, request, view=self)
@@ -117,7 +114,7 @@ class ClearanceDetailApi(APIView):
         responses=conditional_responses(OutputSerializer),
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
-        clearance = clearance_request_get_for_caller(request, pk)
+        clearance = clearance_request_get_for(Caller.of(request), pk)
         prefetch_related_objects([clearance], _HISTORY)
         return conditional_response(request, self.OutputSerializer(clearance).data)
 
@@ -144,7 +141,7 @@ class ClearanceClaimApi(APIView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        clearance = clearance_request_get_for_caller(request, pk)
+        clearance = clearance_request_get_for(Caller.of(request), pk)
         change = services.clearance_claim(request_id=clearance.pk, officer=request.user)
         return Response(ChangeOutputSerializer(change).data)
 
@@ -211,7 +208,7 @@ class ClearanceDecideApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        clearance = clearance_request_get_for_caller(request, pk)
+        clearance = clearance_request_get_for(Caller.of(request), pk)
         change = services.clearance_decide(
             request_id=clearance.pk,
             officer=request.user,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from chaincode.rules import ClearanceStatus
 from clearance.details import EmissionReadings, Findings, HpgFindings, InsuranceCover
-from clearance.models import ApiKey, HpgClearanceDetail, Membership
+from clearance.models import HpgClearanceDetail
 from registry.models import Vehicle
 
 DECISIONS = [
@@ -145,30 +144,3 @@ DECISION_FORMS: dict[str, type[DecisionForm]] = {
     "INSURANCE": InsuranceDecisionForm,
     "EMISSION": EmissionDecisionForm,
 }
-
-
-class InviteOfficerForm(forms.Form):
-    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
-    email = forms.EmailField()
-    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.OFFICER)
-
-
-class ApiKeyForm(forms.Form):
-    """Issue an API key: a name people recognise, its scopes and an optional expiry."""
-
-    name = forms.CharField(
-        max_length=80, help_text="Name it after the system that will use it, e.g. claims system."
-    )
-    scopes = forms.MultipleChoiceField(
-        choices=ApiKey.Scope.choices,
-        widget=forms.CheckboxSelectMultiple,
-        initial=[ApiKey.Scope.READ],
-    )
-    expires_at = forms.DateTimeField(
-        label="Expires at",
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Leave empty for a key that lasts until it is revoked.",
-    )

@@ -1,4 +1,4 @@
-"""Organisations, their people, clearance requests, their per-kind details and history."""
+"""Clearance requests, their per-kind details and history, and what each kind needs."""
 
 from __future__ import annotations
 
@@ -11,18 +11,9 @@ from django.db import models
 from django.db.models import Q
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus, OrgKind
+from kernel.db import TimestampedModel
+from organisations.models import Kind, Organisation
 from registry.models import RegistrationApplication
-from talaan.db import TimestampedModel
-
-_KIND_LABELS = {
-    OrgKind.LTO: "LTO",
-    OrgKind.HPG: "HPG",
-    OrgKind.INSURANCE: "Insurance",
-    OrgKind.EMISSION: "Emission",
-}
-Kind = models.TextChoices(
-    "Kind", [(kind.name, (kind.value, _KIND_LABELS[kind])) for kind in OrgKind]
-)
 
 CLEARANCE_KIND_CHOICES = [(k, label) for k, label in Kind.choices if k != OrgKind.LTO]
 
@@ -30,47 +21,6 @@ Status = models.TextChoices(
     "Status",
     [(s.name, (s.value, s.value.replace("_", " ").capitalize())) for s in ClearanceStatus],
 )
-
-
-class Organisation(TimestampedModel):
-    """The LTO or an external organisation that clears vehicles (HPG, insurer, emission)."""
-
-    kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
-    code = models.SlugField(max_length=30, unique=True)
-    name = models.CharField(max_length=120)
-    msp_id = models.CharField(
-        "Fabric MSP id", max_length=64, help_text="The Fabric MSP this organisation signs as."
-    )
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["kind", "name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(TimestampedModel):
-    class Role(models.TextChoices):
-        OFFICER = "officer", "Officer"
-        ADMIN = "admin", "Organisation admin"
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="memberships"
-    )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.OFFICER)
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.organisation} ({self.role})"
 
 
 class ClearanceRequirement(TimestampedModel):
@@ -245,63 +195,3 @@ class ClearanceStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} {self.from_status or 'new'} → {self.to_status}"
-
-
-class ApiKey(TimestampedModel):
-    """An integrator's key: it acts for one organisation, as the person who created it.
-
-    Only the SHA-256 of the secret is kept; the full key is shown once, at creation.
-    """
-
-    class Scope(models.TextChoices):
-        READ = "read", "Read clearance requests and status"
-        DECIDE = "decide", "Claim and decide clearance requests"
-
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="api_keys"
-    )
-    name = models.CharField(max_length=80, help_text="What the key is for, e.g. 'claims system'.")
-    prefix = models.CharField(max_length=16, unique=True, editable=False)
-    secret_sha256 = models.CharField("SHA-256 of the secret", max_length=64, editable=False)
-    scopes = models.JSONField(default=list, help_text="Any of: read, decide.")
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_keys"
-    )
-
-    class Meta:
-        ordering = ["organisation", "-created_at"]
-        verbose_name = "API key"
-
-    def __str__(self) -> str:
-        return f"{self.name} (tln_{self.prefix}_…)"
-
-
-class IdempotencyRecord(TimestampedModel):
-    """The first response to a POST carrying an ``Idempotency-Key``, replayed for 24 hours.
-
-    A record is claimed (``pending``) before the operation runs and completed with the
-    response afterwards; a caller's key names at most one request body.
-    """
-
-    class State(models.TextChoices):
-        PENDING = "pending", "In flight"
-        DONE = "done", "Response stored"
-
-    caller = models.CharField(max_length=40, help_text="key:<API key id> or user:<user id>.")
-    key = models.CharField(max_length=255)
-    request_sha256 = models.CharField("SHA-256 of method, path and body", max_length=64)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    body = models.BinaryField(blank=True, default=b"")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["caller", "key"], name="idempotency_key_per_caller")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.caller} {self.key} ({self.state})"

@@ -2,56 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
-from chaincode.rules import OrgKind
-from clearance.models import (
-    ClearanceRequest,
-    ClearanceRequirement,
-    EmissionLimit,
-    Membership,
-    Organisation,
-)
-
-User = get_user_model()
-AnyUser = AbstractBaseUser | AnonymousUser
-
-
-def memberships_of(user: AnyUser) -> QuerySet[Membership]:
-    if not user.is_authenticated:
-        return Membership.objects.none()
-    return Membership.objects.filter(
-        user=user, is_active=True, organisation__is_active=True
-    ).select_related("organisation")
-
-
-def is_lto_staff(user: AnyUser) -> bool:
-    return memberships_of(user).filter(organisation__kind=OrgKind.LTO).exists()
-
-
-def lto_organisation() -> Organisation:
-    organisation = Organisation.objects.filter(kind=OrgKind.LTO, is_active=True).first()
-    if organisation is None:
-        raise Organisation.DoesNotExist("No active LTO organisation is configured.")
-    return organisation
-
-
-def lto_staff() -> QuerySet[AbstractBaseUser]:
-    return User.objects.filter(
-        is_active=True,
-        memberships__is_active=True,
-        memberships__organisation__kind=OrgKind.LTO,
-        memberships__organisation__is_active=True,
-    ).distinct()
-
-
-def organisation_people(organisation: Organisation) -> QuerySet[AbstractBaseUser]:
-    return User.objects.filter(
-        is_active=True, memberships__organisation=organisation, memberships__is_active=True
-    ).distinct()
+from clearance.models import ClearanceRequest, ClearanceRequirement, EmissionLimit
+from organisations.access import Caller
+from organisations.selectors import AnyUser, User, is_lto_staff, memberships_of
 
 
 def required_kinds(application_type: str) -> list[str]:
@@ -92,16 +48,27 @@ def clearance_request_get_for_user(*, user: AnyUser, pk: int) -> ClearanceReques
         raise Http404("No such clearance request.") from None
 
 
-def people_concerned(application_id: int) -> set[int]:
-    """Whose open pages show this application: its owner, LTO staff, the organisations asked."""
-    from registry.models import RegistrationApplication
-
-    owner = RegistrationApplication.objects.filter(pk=application_id).values_list(
-        "applicant_id", flat=True
+def officers_asked(application_id: int) -> set[int]:
+    """The people of the organisations asked to clear this application."""
+    return set(
+        User.objects.filter(
+            is_active=True,
+            memberships__is_active=True,
+            memberships__organisation__clearance_requests__application_id=application_id,
+        ).values_list("pk", flat=True)
     )
-    officers = User.objects.filter(
-        is_active=True,
-        memberships__is_active=True,
-        memberships__organisation__clearance_requests__application_id=application_id,
-    ).values_list("pk", flat=True)
-    return {*owner, *lto_staff().values_list("pk", flat=True), *officers}
+
+
+def clearance_requests_for(caller: Caller) -> QuerySet[ClearanceRequest]:
+    """The person's funnel, further limited to the key's organisation when a key is used."""
+    requests = clearance_requests_for_user(caller.user)
+    if caller.organisation_limit is not None:
+        requests = requests.filter(organisation_id=caller.organisation_limit)
+    return requests
+
+
+def clearance_request_get_for(caller: Caller, pk: int) -> ClearanceRequest:
+    try:
+        return clearance_requests_for(caller).get(pk=pk)
+    except ClearanceRequest.DoesNotExist:
+        raise Http404("No such clearance request.") from None

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from api.serializers import LedgerReceiptSerializer
 from chaincode.rules import OrgKind
 from clearance.details import EmissionReadings, Findings, HpgFindings, InsuranceCover
 from clearance.models import ClearanceRequest, ClearanceStatusChange, HpgClearanceDetail
@@ -66,13 +67,6 @@ def parse_findings(kind: str, data: dict[str, Any] | None) -> Findings | None:
     if not serializer.is_valid():
         raise serializers.ValidationError({"findings": serializer.errors})
     return dataclass(**serializer.validated_data)
-
-
-class LedgerReceiptSerializer(serializers.Serializer):
-    backend = serializers.CharField(source="ledger_backend")
-    tx_id = serializers.CharField(source="ledger_tx_id")
-    block = serializers.IntegerField(source="ledger_block", allow_null=True)
-    timestamp = serializers.DateTimeField(source="ledger_timestamp")
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):

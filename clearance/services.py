@@ -23,24 +23,29 @@ from chaincode.rules import (
     ClearanceStatus,
     clearance_actor_role,
 )
+from clearance import access
 from clearance.details import Findings, save_findings
-from clearance.models import ClearanceRequest, ClearanceStatusChange, Membership, Organisation
-from clearance.selectors import (
-    is_lto_staff,
-    lto_organisation,
-    lto_staff,
-    memberships_of,
-    organisation_people,
-    required_kinds,
-)
+from clearance.models import ClearanceRequest, ClearanceStatusChange
+from clearance.selectors import required_kinds
 from clearance.transitions import record_clearance_change
+from kernel.errors import Conflict
 from notifications.models import Event, WebhookEvent
 from notifications.services import notify
 from notifications.webhooks import emit
+from organisations.access import Action, Caller
+from organisations.models import Organisation
+from organisations.selectors import (
+    lto_organisation,
+    lto_staff,
+    organisation_people,
+)
+from registry import access as registry_access
 from registry.models import RegistrationApplication
-from registry.transitions import record_application_change
-from talaan.errors import Conflict, PermissionDenied
-from talaan.mail import send_token_link
+from registry.services import (
+    application_await_clearances,
+    application_clear,
+    application_send_back,
+)
 
 _DECISION_EVENTS = {
     ClearanceStatus.APPROVED: Event.CLEARANCE_APPROVED,
@@ -82,19 +87,6 @@ def _application_of(request_id: int) -> int:
     return application_id
 
 
-def _require_lto_staff(user: AbstractBaseUser) -> Organisation:
-    if not is_lto_staff(user):
-        raise PermissionDenied("Only LTO staff can do this.")
-    return lto_organisation()
-
-
-def _require_member(user: AbstractBaseUser, organisation: Organisation) -> Membership:
-    membership = memberships_of(user).filter(organisation=organisation).first()
-    if membership is None:
-        raise PermissionDenied(f"You do not act for {organisation.name}.")
-    return membership
-
-
 def _link(application: RegistrationApplication) -> str:
     return reverse("application-detail", args=[application.pk])
 
@@ -111,8 +103,9 @@ def clearance_send_for_clearance(
     ``organisation_ids`` picks the organisation for a kind (an owner's chosen insurer,
     say); otherwise the first active organisation of that kind is asked.
     """
-    lto = _require_lto_staff(actor)
     application = _lock_application(application_id)
+    registry_access.require(Caller(actor), application, Action.SEND_FOR_CLEARANCE)
+    lto = lto_organisation()
     kinds = required_kinds(application.type)
     if not kinds:
         raise Conflict(f"No clearances are configured for {application.get_type_display()}.")
@@ -121,13 +114,7 @@ def clearance_send_for_clearance(
             "kind", flat=True
         )
     )
-    if application.status != ApplicationStatus.AWAITING_CLEARANCES:
-        record_application_change(
-            application=application,
-            to_status=ApplicationStatus.AWAITING_CLEARANCES,
-            actor=actor,
-            reason="Sent for clearance.",
-        )
+    application_await_clearances(application=application, actor=actor)
     chosen = organisation_ids or {}
     created = []
     now = timezone.now()
@@ -177,7 +164,7 @@ def clearance_claim(*, request_id: int, officer: AbstractBaseUser) -> ClearanceS
     """An officer takes a pending request into review."""
     _lock_application(_application_of(request_id))
     request = _lock_request(request_id)
-    _require_member(officer, request.organisation)
+    access.require(Caller(officer), request, Action.CLAIM)
     if request.status == ClearanceStatus.IN_REVIEW:
         raise Conflict(f"{request.assigned_to} is already reviewing this request.")
     request.assigned_to = officer
@@ -215,7 +202,7 @@ def clearance_decide(
     application = _lock_application(_application_of(request_id))
     request = _lock_request(request_id)
     request.application = application
-    _require_member(officer, request.organisation)
+    access.require(Caller(officer), request, Action.DECIDE)
     if request.status in CLEARANCE_DECISIONS:
         raise Conflict(f"This request was already {request.status}; nothing was changed.")
     if decision != ClearanceStatus.APPROVED and not remarks.strip():
@@ -232,12 +219,9 @@ def clearance_decide(
         body=remarks.strip(),
         link=_link(application),
     )
-    if decision == ClearanceStatus.RETURNED and application.status == (
-        ApplicationStatus.AWAITING_CLEARANCES
-    ):
-        record_application_change(
+    if decision == ClearanceStatus.RETURNED:
+        application_send_back(
             application=application,
-            to_status=ApplicationStatus.RETURNED,
             actor=officer,
             reason=f"{request.get_kind_display()}: {remarks.strip()}",
         )
@@ -290,19 +274,7 @@ def _clear_if_complete(application: RegistrationApplication, *, approving: str) 
     }
     if not set(required_kinds(application.type)) <= approved:
         return
-    record_application_change(
-        application=application,
-        to_status=ApplicationStatus.CLEARED,
-        actor=None,
-        reason="Every required clearance is approved.",
-    )
-    notify(
-        recipients=[*lto_staff(), application.applicant],
-        event=Event.APPLICATION_CLEARED,
-        title=f"{application.reference} is cleared",
-        body="Every required clearance is approved; the LTO will now decide the registration.",
-        link=_link(application),
-    )
+    application_clear(application=application)
 
 
 def reopen_returned(
@@ -365,10 +337,11 @@ def clearance_cancel(
     *, request_id: int, actor: AbstractBaseUser, reason: str
 ) -> ClearanceStatusChange:
     """LTO staff withdraw one open request (sent to the wrong insurer, say)."""
-    lto = _require_lto_staff(actor)
     application = _lock_application(_application_of(request_id))
     request = _lock_request(request_id)
     request.application = application
+    access.require(Caller(actor), request, Action.CANCEL_CLEARANCE)
+    lto = lto_organisation()
     change = record_clearance_change(
         request=request,
         to_status=ClearanceStatus.CANCELLED,
@@ -390,62 +363,3 @@ def _notify_cancelled(
         body=reason,
         link=_link(application),
     )
-
-
-def _require_org_admin(user: AbstractBaseUser, organisation_id: int) -> Organisation:
-    membership = (
-        memberships_of(user)
-        .filter(organisation_id=organisation_id, role=Membership.Role.ADMIN)
-        .first()
-    )
-    if membership is None:
-        raise PermissionDenied("Only the organisation's admins can manage its officers.")
-    return membership.organisation
-
-
-@transaction.atomic(durable=True)
-def membership_invite(
-    *,
-    organisation_id: int,
-    admin: AbstractBaseUser,
-    username: str,
-    first_name: str,
-    last_name: str,
-    email: str,
-    role: str,
-    site_url: str,
-) -> Membership:
-    """An org admin adds an officer, who sets their own password from an e-mailed link."""
-    from django.contrib.auth import get_user_model
-
-    organisation = _require_org_admin(admin, organisation_id)
-    if role not in Membership.Role.values:
-        raise ValidationError({"role": "Choose officer or organisation admin."})
-    User = get_user_model()
-    if User.objects.filter(username=username).exists():
-        raise ValidationError({"username": "That username is taken."})
-    user = User(username=username, first_name=first_name, last_name=last_name, email=email)
-    user.set_unusable_password()
-    user.full_clean()
-    user.save(force_insert=True)
-    membership = Membership.objects.create(user=user, organisation=organisation, role=role)
-    send_token_link(
-        user=user,
-        url_name="password_reset_confirm",
-        site_url=site_url,
-        subject=f"You have been added to {organisation.name} on Talaan",
-        message=f"Hello {first_name},\n\nSet your password to start:",
-    )
-    return membership
-
-
-@transaction.atomic(durable=True)
-def membership_deactivate(*, membership_id: int, admin: AbstractBaseUser) -> Membership:
-    """An org admin removes an officer's access to the organisation (history stays)."""
-    membership = Membership.objects.select_for_update().get(pk=membership_id)
-    _require_org_admin(admin, membership.organisation_id)
-    if membership.user_id == admin.pk:
-        raise ValidationError("You cannot deactivate yourself; ask another admin.")
-    membership.is_active = False
-    membership.save(update_fields=["is_active", "updated_at"])
-    return membership

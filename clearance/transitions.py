@@ -12,11 +12,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from chaincode.rules import CLEARANCE_DECISIONS, check_clearance_authority
-from clearance.models import ClearanceRequest, ClearanceStatusChange, Organisation
-from clearance.selectors import people_concerned
+from clearance.models import ClearanceRequest, ClearanceStatusChange
 from ledger import get_ledger
 from ledger.base import ClearanceChange, actor_pseudonym, sha256_hex
 from notifications.live import announce_change
+from organisations.models import Organisation
+from registry.selectors import people_concerned
 
 
 def record_clearance_change(

@@ -3,22 +3,17 @@ from django.urls import path
 from clearance import views
 
 urlpatterns = [
+    path("applications/<int:pk>/send/", views.application_send, name="application-send"),
+    path(
+        "applications/<int:pk>/clearances/<int:request_pk>/cancel/",
+        views.application_clearance_cancel,
+        name="application-clearance-cancel",
+    ),
+    path("verify/<str:reference>", views.verify, name="verify"),
     path("queue/", views.queue, name="clearance-queue"),
     path("clearances/<int:pk>/", views.clearance_detail, name="clearance-detail"),
     path("clearances/<int:pk>/claim/", views.clearance_claim, name="clearance-claim"),
     path("clearances/<int:pk>/decide/", views.clearance_decide, name="clearance-decide"),
     path("clearances/<int:pk>/emission-check/", views.emission_check, name="emission-check"),
     path("organisation/", views.organisation, name="organisation"),
-    path(
-        "organisation/members/<int:pk>/deactivate/",
-        views.membership_deactivate,
-        name="membership-deactivate",
-    ),
-    path("organisation/api-keys/", views.api_key_index, name="api-key-index"),
-    path("organisations/<int:organisation_id>/api-keys/", views.api_keys, name="api-keys"),
-    path(
-        "organisations/<int:organisation_id>/api-keys/<int:pk>/revoke/",
-        views.api_key_revoke_view,
-        name="api-key-revoke",
-    ),
 ]

@@ -1,4 +1,5 @@
-"""Browser pages for external organisations: the queue, the decision page, officers, API keys.
+"""Browser pages for external organisations: the queue, the decision page, the organisation's
+page; and the clearance actions and panels of an application.
 
 Every request is fetched through ``clearance_request_get_for_user``: an officer of one
 organisation gets 404 for another organisation's request, on pages and fragments alike.
@@ -13,25 +14,30 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
-from clearance import services
-from clearance.api_keys import api_key_create, api_key_revoke
+from clearance import access, services
 from clearance.details import emission_failures
-from clearance.forms import DECISION_FORMS, ApiKeyForm, EmissionReadingsForm, InviteOfficerForm
-from clearance.models import ApiKey, ClearanceRequest, Membership, Organisation
+from clearance.forms import DECISION_FORMS, EmissionReadingsForm
+from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import (
     clearance_request_get_for_user,
     clearance_requests_for_user,
     emission_limits,
-    is_lto_staff,
-    memberships_of,
 )
+from kernel.errors import USER_ERRORS, describe
 from ledger.receipts import receipt_checks
-from registry.forms import DocumentForm
-from talaan.errors import USER_ERRORS, PermissionDenied, describe
+from organisations import access as organisation_access
+from organisations.access import Action, Caller
+from organisations.forms import InviteOfficerForm
+from organisations.models import Membership
+from organisations.selectors import memberships_of
+from organisations.services import membership_invite
+from registry.certificate import registration_change
+from registry.forms import DocumentForm, ReasonForm
+from registry.models import RegistrationApplication
+from registry.views import application_action
 
 
 @login_required
@@ -75,9 +81,7 @@ def _decision_form(clearance: ClearanceRequest, data: dict | None = None):  # ty
 
 def _context(request: HttpRequest, clearance: ClearanceRequest, form=None) -> dict:  # type: ignore[no-untyped-def]
     changes = list(clearance.status_changes.select_related("organisation", "actor"))
-    is_member = (
-        memberships_of(request.user).filter(organisation_id=clearance.organisation_id).exists()
-    )
+    allowed = access.allowed_actions(Caller.of(request), clearance)
     limits = emission_limits(clearance.application.vehicle.fuel)
     return {
         "clearance": clearance,
@@ -87,9 +91,8 @@ def _context(request: HttpRequest, clearance: ClearanceRequest, form=None) -> di
         "documents": clearance.application.documents.select_related("uploaded_by"),
         "form": form or _decision_form(clearance),
         "document_form": DocumentForm(initial={"clearance_request": clearance.pk}),
-        "is_member": is_member,
-        "can_claim": is_member and clearance.status == ClearanceStatus.PENDING,
-        "can_decide": is_member and clearance.status == ClearanceStatus.IN_REVIEW,
+        # Buttons are drawn from the one answer the services enforce.
+        "can": {action.value: True for action in allowed},
         "limits": limits,
         "now": timezone.now(),
     }
@@ -179,15 +182,19 @@ def emission_check(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def organisation(request: HttpRequest) -> HttpResponse:
     """Org admins: their officers (invite, deactivate) and the organisation's overdue items."""
-    membership = memberships_of(request.user).filter(role=Membership.Role.ADMIN).first()
-    if membership is None:
+    caller = Caller.of(request)
+    org = next(
+        (m.organisation for m in caller.memberships if m.role == Membership.Role.ADMIN), None
+    )
+    if org is None or Action.MANAGE_OFFICERS not in organisation_access.allowed_actions(
+        caller, org
+    ):
         raise Http404("You do not administer an organisation.")
-    org = membership.organisation
     form = InviteOfficerForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.membership_invite(
+            membership_invite(
                 organisation_id=org.pk,
                 admin=request.user,
                 site_url=request.build_absolute_uri("/").rstrip("/"),
@@ -212,7 +219,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
         {
             "organisation": org,
             "api_keys": org.api_keys.order_by("-created_at"),
-            "lto_staff": is_lto_staff(request.user),
+            "lto_staff": caller.is_lto_staff,
             "members": org.memberships.select_related("user").order_by(
                 "-is_active", "user__username"
             ),
@@ -225,99 +232,52 @@ def organisation(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def membership_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
-    # Fetched among the admin's own organisations only, so other memberships are 404.
-    admin_orgs = memberships_of(request.user).filter(role=Membership.Role.ADMIN)
-    membership = get_object_or_404(
-        Membership, pk=pk, organisation_id__in=admin_orgs.values("organisation_id")
+@application_action("Clearance requests sent.")
+def application_send(request: HttpRequest, application: RegistrationApplication, _: dict) -> object:
+    return services.clearance_send_for_clearance(application_id=application.pk, actor=request.user)
+
+
+@application_action("Clearance request cancelled.", ReasonForm)
+def application_clearance_cancel(
+    request: HttpRequest, application: RegistrationApplication, data: dict
+) -> object:
+    clearance = get_object_or_404(application.clearance_requests, pk=data["request_pk"])
+    return services.clearance_cancel(
+        request_id=clearance.pk, actor=request.user, reason=data["reason"]
     )
-    try:
-        services.membership_deactivate(membership_id=membership.pk, admin=request.user)
-    except USER_ERRORS as exc:
-        messages.error(request, describe(exc).message)
-    else:
-        messages.success(request, f"{membership.user} can no longer act for the organisation.")
-    return redirect("organisation")
 
 
-# API keys. One funnel decides who may manage an organisation's keys: LTO staff for any
-# organisation, an organisation's admins for their own. Officers of the organisation are told
-# no (403); anyone else learns nothing of it (404).
-
-
-def _organisation_for_key_manager(user, organisation_id: int) -> Organisation:  # type: ignore[no-untyped-def]
-    if is_lto_staff(user):
-        return get_object_or_404(Organisation, pk=organisation_id, is_active=True)
-    membership = memberships_of(user).filter(organisation_id=organisation_id).first()
-    if membership is None:
-        raise Http404("No such organisation.")
-    if membership.role != Membership.Role.ADMIN:
-        raise PermissionDenied("Only the organisation's admins or LTO staff can manage its keys.")
-    return membership.organisation
-
-
-@login_required
-@require_GET
-def api_key_index(request: HttpRequest) -> HttpResponse:
-    """LTO staff pick an organisation; an organisation's admin goes straight to its keys."""
-    if is_lto_staff(request.user):
-        organisations = Organisation.objects.filter(is_active=True).order_by("kind", "name")
-        return render(request, "clearance/api_key_index.html", {"organisations": organisations})
-    membership = memberships_of(request.user).filter(role=Membership.Role.ADMIN).first()
-    if membership is None:
-        if memberships_of(request.user).exists():
-            raise PermissionDenied("Only organisation admins or LTO staff can manage API keys.")
-        raise Http404("You do not administer an organisation.")
-    return redirect("api-keys", membership.organisation_id)
-
-
-@never_cache  # the page that shows a new key's secret must not be kept by any cache
-@login_required
-@require_http_methods(["GET", "POST"])
-def api_keys(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    """The organisation's keys, and issuing one; the secret is shown once, in this answer."""
-    org = _organisation_for_key_manager(request.user, organisation_id)
-    form = ApiKeyForm(request.POST if request.method == "POST" else None)
-    context: dict = {"organisation": org, "form": form}
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                key, secret = api_key_create(
-                    organisation_id=org.pk,
-                    admin=request.user,
-                    name=form.cleaned_data["name"],
-                    scopes=form.cleaned_data["scopes"],
-                    expires_at=form.cleaned_data["expires_at"],
-                )
-            except USER_ERRORS as exc:
-                if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, describe(exc).message)
-            else:
-                status = 200
-                context.update(issued=key, secret=secret, form=ApiKeyForm())
-    context["keys"] = org.api_keys.select_related("created_by").order_by("-created_at")
-    context["now"] = timezone.now()
-    return render(request, "clearance/api_keys.html", context, status=status)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def api_key_revoke_view(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
-    """Ask, then revoke: the key stops working at once."""
-    org = _organisation_for_key_manager(request.user, organisation_id)
-    key = get_object_or_404(ApiKey, pk=pk, organisation=org)
-    if request.method == "GET":
-        return render(request, "clearance/api_key_revoke.html", {"organisation": org, "key": key})
-    if key.revoked_at is not None:
-        messages.info(request, f"{key} was already revoked.")
-    else:
-        api_key_revoke(key_id=key.pk, admin=request.user)
-        messages.success(request, f"{key} is revoked; requests made with it are now refused.")
-    return redirect("api-keys", org.pk)
+def verify(request: HttpRequest, reference: str) -> HttpResponse:
+    """Public: a registration's status, its clearances and their ledger checks, without
+    personal data."""
+    application = (
+        RegistrationApplication.objects.select_related("vehicle")
+        .filter(reference=reference.strip().upper())
+        .first()
+    )
+    if application is None:
+        return render(request, "registry/verify.html", {"reference": reference}, status=404)
+    registration = registration_change(application)
+    clearances = [
+        change
+        for change in ClearanceStatusChange.objects.filter(request__application=application)
+        .select_related("request")
+        .order_by("request__kind", "created_at")
+    ]
+    latest = {}
+    for change in clearances:
+        latest[change.request.kind] = change
+    changes = [*latest.values(), *([registration] if registration else [])]
+    checks = receipt_checks(changes)
+    return render(
+        request,
+        "registry/verify.html",
+        {
+            "reference": application.reference,
+            "application": application,
+            "registration": registration,
+            "clearances": list(latest.values()),
+            "checks": checks,
+            "all_verified": bool(changes) and all(check.ok for check in checks.values()),
+        },
+    )

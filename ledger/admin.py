@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from kernel.admin import ReadOnlyAdmin
 from ledger.models import KeyModification, LedgerEntry, LedgerHead, WorldState
-from talaan.admin_mixins import ReadOnlyAdmin
 
 
 @admin.register(LedgerEntry)

@@ -18,9 +18,12 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from api.authentication import caller_key
+from api.conditional import IF_NONE_MATCH_PARAMETER, conditional_response, conditional_responses
 from chaincode.rules import VIN_PATTERN
-from clearance.api_keys import caller_key, clearance_requests_for_caller
 from clearance.models import ClearanceStatusChange
+from clearance.selectors import clearance_requests_for
+from kernel.errors import DomainError
 from ledger import get_ledger
 from ledger.embedded import EmbeddedLedger, tree_head_message
 from ledger.exceptions import LedgerRejected
@@ -31,15 +34,10 @@ from ledger.serializers import (
     ReceiptSerializer,
     VehicleHistorySerializer,
 )
+from organisations.access import Caller
 from registry.api import applications_for_caller
 from registry.models import ApplicationStatusChange, Document
 from registry.selectors import vehicles_of
-from talaan.api import (
-    IF_NONE_MATCH_PARAMETER,
-    conditional_response,
-    conditional_responses,
-)
-from talaan.errors import DomainError
 
 TAGS = ["ledger"]
 
@@ -62,7 +60,7 @@ class InclusionProofUnavailable(DomainError):
 
 def _clearance_changes(request: Request) -> QuerySet[ClearanceStatusChange]:
     return ClearanceStatusChange.objects.filter(
-        request__in=clearance_requests_for_caller(request).values("pk")
+        request__in=clearance_requests_for(Caller.of(request)).values("pk")
     ).select_related("request__application__vehicle", "organisation")
 
 
@@ -83,7 +81,7 @@ def _document_anchors(request: Request) -> QuerySet[Document]:
         Document.objects.filter(application__in=applications_for_caller(request).values("pk"))
         .filter(
             Q(clearance_request__isnull=True)
-            | Q(clearance_request__in=clearance_requests_for_caller(request).values("pk"))
+            | Q(clearance_request__in=clearance_requests_for(Caller.of(request)).values("pk"))
         )
         .exclude(ledger_tx_id="")
         .select_related("application__vehicle", "clearance_request__organisation")

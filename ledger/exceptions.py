@@ -1,6 +1,6 @@
 """What can go wrong when writing to the ledger, and whether retrying can help."""
 
-from talaan.errors import DomainError
+from kernel.errors import DomainError
 
 
 class LedgerError(DomainError):

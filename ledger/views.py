@@ -10,10 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
-from clearance.selectors import is_lto_staff
 from ledger import get_ledger
 from ledger.embedded import EmbeddedLedger
 from ledger.models import LedgerEntry
+from organisations.selectors import is_lto_staff
 
 
 def _require_lto(request: HttpRequest) -> None:

@@ -1,7 +1,7 @@
 """REST operations on a person's notifications and on organisations' webhook subscriptions.
 
 Each class parses input, calls the selector or service the browser pages use, and renders;
-errors propagate to ``talaan.api.problem_exception_handler``.
+errors propagate to ``api.problems.problem_exception_handler``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clearance.api_keys import HasKeyScope, SessionOnly, caller_key
-from clearance.models import ApiKey, Organisation
+from api.authentication import caller_key
+from api.conditional import IF_NONE_MATCH_PARAMETER, conditional_response, conditional_responses
+from api.idempotency import idempotent
+from api.pagination import PAGE_PARAMETERS, Cursor, page_of
+from api.permissions import HasKeyScope, SessionOnly
+from api.problems import problem_responses
 from notifications import webhooks
 from notifications.models import WebhookSubscription
 from notifications.selectors import notifications_for_user, unread_count
@@ -28,16 +32,7 @@ from notifications.serializers import (
     WebhookSubscriptionSerializer,
 )
 from notifications.services import notification_mark_read, notifications_mark_all_read
-from talaan.api import (
-    IF_NONE_MATCH_PARAMETER,
-    PAGE_PARAMETERS,
-    Cursor,
-    conditional_response,
-    conditional_responses,
-    page_of,
-    problem_responses,
-)
-from talaan.idempotency import idempotent
+from organisations.models import ApiKey, Organisation
 
 NOTIFICATION_TAGS = ["notifications"]
 WEBHOOK_TAGS = ["webhooks"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from talaan.db import TimestampedModel
+from kernel.db import TimestampedModel
 
 
 class Event(models.TextChoices):
@@ -136,7 +136,7 @@ class WebhookSubscription(TimestampedModel):
     """An organisation's URL that receives signed deliveries of the events it chose."""
 
     organisation = models.ForeignKey(
-        "clearance.Organisation", on_delete=models.CASCADE, related_name="webhook_subscriptions"
+        "organisations.Organisation", on_delete=models.CASCADE, related_name="webhook_subscriptions"
     )
     url = models.URLField("URL", max_length=500)
     # Kept in clear because every delivery is signed with it; shown once, never logged.

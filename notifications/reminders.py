@@ -19,9 +19,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus, ClearanceStatus, OrgKind
-from clearance.models import ClearanceRequest, Membership
+from clearance.models import ClearanceRequest
 from notifications.models import Event, Notification
 from notifications.services import notify
+from organisations.models import Membership
 from registry.models import RegistrationApplication
 
 T = TypeVar("T")

@@ -53,10 +53,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chaincode.rules import OrgKind
-from clearance.models import Membership, Organisation
-from clearance.selectors import memberships_of
 from notifications.models import Event, WebhookDelivery, WebhookEvent, WebhookSubscription
 from notifications.queueing import queue_or_log
+from organisations.models import Membership, Organisation
+from organisations.selectors import memberships_of
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
+from kernel.mail import send_token_link
 from registry.models import OwnerProfile
-from talaan.mail import send_token_link
 
 
 @transaction.atomic(durable=True)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kernel.admin import HistoryInline, ReadOnlyAdmin
 from registry.models import (
     ApplicationStatusChange,
     Document,
@@ -7,7 +8,6 @@ from registry.models import (
     RegistrationApplication,
     Vehicle,
 )
-from talaan.admin_mixins import HistoryInline, ReadOnlyAdmin
 
 
 @admin.register(OwnerProfile)

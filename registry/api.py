@@ -2,12 +2,12 @@
 lookup.
 
 Owners' writes call the same services as the browser pages; refusals propagate to
-``talaan.api.problem_exception_handler`` (422 naming the field, 409 for an illegal move).
+``api.problems.problem_exception_handler`` (422 naming the field, 409 for an illegal move).
 """
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
@@ -16,11 +16,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clearance.api_keys import SessionOnly, caller_key, clearance_requests_for_caller
-from clearance.filters import filter_parameters, filtered
-from clearance.models import ClearanceStatusChange
-from clearance.selectors import memberships_of
-from registry import services
+from api.authentication import caller_key
+from api.conditional import IF_NONE_MATCH_PARAMETER, conditional_response, conditional_responses
+from api.filters import filter_parameters, filtered
+from api.idempotency import idempotent
+from api.pagination import PAGE_PARAMETERS, Cursor, page_of
+from api.permissions import SessionOnly
+from api.problems import problem_responses
+from organisations.access import Caller
+from organisations.selectors import memberships_of
+from registry import participants, services
 from registry.filters import ApplicationFilter
 from registry.models import RegistrationApplication
 from registry.selectors import (
@@ -35,16 +40,6 @@ from registry.serializers import (
     VehicleDetailSerializer,
     VehicleInputSerializer,
 )
-from talaan.api import (
-    IF_NONE_MATCH_PARAMETER,
-    PAGE_PARAMETERS,
-    Cursor,
-    conditional_response,
-    conditional_responses,
-    page_of,
-    problem_responses,
-)
-from talaan.idempotency import idempotent
 
 TAGS = ["applications"]
 VEHICLE_TAGS = ["vehicles"]
@@ -67,33 +62,12 @@ OWNER_PERMISSIONS = [IsAuthenticated, SessionOnly, OwnerScope]
 
 
 def applications_for_caller(request: Request) -> QuerySet[RegistrationApplication]:
-    """The user's funnel, further limited to applications sent to the key's organisation."""
+    """The user's funnel, further limited to applications the key's organisation works on."""
     applications = applications_for_user(request.user)
-    key = caller_key(request)
-    if key is not None:
-        applications = applications.filter(
-            clearance_requests__organisation_id=key.organisation_id
-        ).distinct()
+    limit = Caller.of(request).organisation_limit
+    if limit is not None:
+        applications = applications.filter(participants.applications_visible_to([limit])).distinct()
     return applications
-
-
-def _with_latest_changes(application: RegistrationApplication, request: Request) -> list:
-    """The application's clearances the caller may see, each with its latest change."""
-    clearances = list(
-        clearance_requests_for_caller(request)
-        .filter(application=application)
-        .prefetch_related(
-            Prefetch(
-                "status_changes",
-                queryset=ClearanceStatusChange.objects.order_by("-created_at", "-id"),
-                to_attr="changes_newest_first",
-            )
-        )
-        .order_by("kind")
-    )
-    for clearance in clearances:
-        clearance.latest_change = next(iter(clearance.changes_newest_first), None)
-    return clearances
 
 
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
@@ -108,7 +82,9 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
 def _application_detail(request: Request, pk: int) -> dict:
     """The application as its detail shows it, read through the caller's funnel."""
     application = application_get_for_user(user=request.user, pk=pk)
-    application.clearances = _with_latest_changes(application, request)
+    application.clearances = participants.statuses(
+        caller=Caller.of(request), application=application
+    )
     return ApplicationDetailSerializer(application).data
 
 
@@ -469,5 +445,7 @@ class StatusLookupApi(APIView):
         application = applications.prefetch_related(None).order_by("-created_at").first()
         if application is None:
             raise Http404("No application you may see matches.")
-        application.clearances = _with_latest_changes(application, request)
+        application.clearances = participants.statuses(
+            caller=Caller.of(request), application=application
+        )
         return conditional_response(request, self.OutputSerializer(application).data)

@@ -7,7 +7,6 @@ import io
 import qrcode
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -15,14 +14,12 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 from chaincode.rules import ApplicationStatus
-from clearance.models import ClearanceStatusChange
-from clearance.selectors import is_lto_staff
-from ledger.receipts import receipt_checks
+from organisations.selectors import is_lto_staff
 from registry.models import ApplicationStatusChange, RegistrationApplication
 from registry.selectors import application_get_for_user
 
 
-def _registration_change(application: RegistrationApplication) -> ApplicationStatusChange | None:
+def registration_change(application: RegistrationApplication) -> ApplicationStatusChange | None:
     return (
         application.status_changes.filter(to_status=ApplicationStatus.APPROVED)
         .exclude(ledger_tx_id="")
@@ -50,7 +47,7 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
 def render_certificate(application: RegistrationApplication, verify_url: str) -> bytes:
     vehicle = application.vehicle
     owner = application.applicant
-    change = _registration_change(application)
+    change = registration_change(application)
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
     pdf.setTitle(f"Certificate of registration {application.reference}")
@@ -91,38 +88,3 @@ def render_certificate(application: RegistrationApplication, verify_url: str) ->
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
-
-
-def verify(request: HttpRequest, reference: str) -> HttpResponse:
-    """Public: a registration's status and its ledger check, without personal data."""
-    application = (
-        RegistrationApplication.objects.select_related("vehicle")
-        .filter(reference=reference.strip().upper())
-        .first()
-    )
-    if application is None:
-        return render(request, "registry/verify.html", {"reference": reference}, status=404)
-    registration = _registration_change(application)
-    clearances = [
-        change
-        for change in ClearanceStatusChange.objects.filter(request__application=application)
-        .select_related("request")
-        .order_by("request__kind", "created_at")
-    ]
-    latest = {}
-    for change in clearances:
-        latest[change.request.kind] = change
-    changes = [*latest.values(), *([registration] if registration else [])]
-    checks = receipt_checks(changes)
-    return render(
-        request,
-        "registry/verify.html",
-        {
-            "reference": application.reference,
-            "application": application,
-            "registration": registration,
-            "clearances": list(latest.values()),
-            "checks": checks,
-            "all_verified": bool(changes) and all(check.ok for check in checks.values()),
-        },
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_filters import rest_framework as filters
 
-from clearance.filters import UtcIsoDateTimeFilter
+from api.filters import UtcIsoDateTimeFilter
 from registry.models import RegistrationApplication
 
 

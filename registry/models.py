@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from chaincode.rules import VIN_PATTERN, ApplicationStatus
-from talaan.db import TimestampedModel
+from kernel.db import TimestampedModel
 
 vin_validator = RegexValidator(
     VIN_PATTERN,

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
+from organisations.selectors import is_lto_staff, lto_staff, memberships_of
+from registry import participants
 from registry.models import RegistrationApplication, Vehicle
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
 
 def applications_for_user(user: AnyUser) -> QuerySet[RegistrationApplication]:
-    """Every application the user may see: all for LTO staff, those with a request for their
-    organisation for external officers, their own for owners."""
-    from clearance.models import ClearanceRequest
-    from clearance.selectors import is_lto_staff, memberships_of
-
+    """Every application the user may see: all for LTO staff, those a participant shows their
+    organisation (a clearance request for it) for external officers, their own for owners."""
     base = RegistrationApplication.objects.select_related("vehicle", "applicant").prefetch_related(
-        Prefetch(
-            "clearance_requests",
-            queryset=ClearanceRequest.objects.select_related("organisation").order_by("kind"),
-        )
+        *participants.application_prefetches()
     )
     if not user.is_authenticated:
         return base.none()
@@ -29,8 +25,21 @@ def applications_for_user(user: AnyUser) -> QuerySet[RegistrationApplication]:
         return base
     organisation_ids = list(memberships_of(user).values_list("organisation_id", flat=True))
     if organisation_ids:
-        return base.filter(clearance_requests__organisation_id__in=organisation_ids).distinct()
+        return base.filter(participants.applications_visible_to(organisation_ids)).distinct()
     return base.filter(applicant=user)
+
+
+def people_concerned(application_id: int) -> set[int]:
+    """Whose open pages show this application: its owner, LTO staff, and the people of the
+    participants working on it (the organisations asked to clear it)."""
+    owner = RegistrationApplication.objects.filter(pk=application_id).values_list(
+        "applicant_id", flat=True
+    )
+    return {
+        *owner,
+        *lto_staff().values_list("pk", flat=True),
+        *participants.people_concerned(application_id),
+    }
 
 
 def application_get_for_user(*, user: AnyUser, pk: int) -> RegistrationApplication:

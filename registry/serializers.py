@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from clearance.serializers import LedgerReceiptSerializer
+from api.serializers import LedgerReceiptSerializer
 from registry.models import VEHICLE_DETAIL_FIELDS, RegistrationApplication, Vehicle
 
 

@@ -16,25 +16,26 @@ from django.utils import timezone
 
 from chaincode.rules import (
     ApplicationStatus,
-    ClearanceStatus,
     TransitionNotAllowed,
     check_application_transition,
 )
-from clearance.selectors import is_lto_staff, lto_organisation, lto_staff
-from clearance.services import cancel_open_requests, reopen_returned
+from kernel.errors import Conflict
 from ledger import get_ledger
 from ledger.base import VehicleRegistration, actor_pseudonym, sha256_hex
 from notifications.models import Event, WebhookEvent
 from notifications.services import notify
 from notifications.webhooks import emit
+from organisations.access import Action, Caller
+from organisations.selectors import lto_organisation, lto_staff
+from registry import access
 from registry.models import (
     VEHICLE_DETAIL_FIELDS,
     ApplicationStatusChange,
     RegistrationApplication,
     Vehicle,
 )
+from registry.participants import participants
 from registry.transitions import record_application_change
-from talaan.errors import Conflict, PermissionDenied
 
 # How long a registration runs, by application type.
 _PERIOD = {
@@ -87,8 +88,7 @@ def vehicle_register(
 def vehicle_correct(*, application_id: int, actor: AbstractBaseUser, **fields: object) -> Vehicle:
     """The owner corrects their vehicle's details while its application is a draft or was
     returned to them; a registered vehicle (one with a plate) cannot be edited here."""
-    application = _lock(application_id)
-    _require_applicant(application, actor)
+    application = _lock_for(application_id, actor, Action.CORRECT_VEHICLE)
     if application.status not in {ApplicationStatus.DRAFT, ApplicationStatus.RETURNED}:
         raise Conflict(
             "Vehicle details can be corrected only while the application is a draft "
@@ -119,14 +119,18 @@ def _lock(application_id: int) -> RegistrationApplication:
     )
 
 
-def _require_applicant(application: RegistrationApplication, user: AbstractBaseUser) -> None:
-    if application.applicant_id != user.pk:
-        raise PermissionDenied("Only the applicant can do this.")
+def _lock_for(
+    application_id: int, actor: AbstractBaseUser, action: Action
+) -> RegistrationApplication:
+    """Lock the application, then refuse unless the actor's role permits the action."""
+    application = _lock(application_id)
+    access.require(Caller(actor), application, action)
+    return application
 
 
-def _require_lto_staff(user: AbstractBaseUser) -> None:
-    if not is_lto_staff(user):
-        raise PermissionDenied("Only LTO staff can do this.")
+def _close(application: RegistrationApplication, *, actor: AbstractBaseUser, reason: str) -> None:
+    for participant in participants():
+        participant.application_closed(application=application, actor=actor, reason=reason)
 
 
 def _link(application: RegistrationApplication) -> str:
@@ -165,8 +169,7 @@ def application_create(
 @transaction.atomic(durable=True)
 def application_submit(*, application_id: int, actor: AbstractBaseUser) -> ApplicationStatusChange:
     """The owner files a draft with the LTO."""
-    application = _lock(application_id)
-    _require_applicant(application, actor)
+    application = _lock_for(application_id, actor, Action.SUBMIT)
     change = record_application_change(
         application=application, to_status=ApplicationStatus.SUBMITTED, actor=actor
     )
@@ -185,8 +188,7 @@ def application_start_review(
     *, application_id: int, actor: AbstractBaseUser
 ) -> ApplicationStatusChange:
     """An LTO evaluator takes a submitted application."""
-    _require_lto_staff(actor)
-    application = _lock(application_id)
+    application = _lock_for(application_id, actor, Action.START_REVIEW)
     application.reviewer = actor
     application.save(update_fields=["reviewer", "updated_at"])
     return record_application_change(
@@ -199,10 +201,9 @@ def application_return(
     *, application_id: int, actor: AbstractBaseUser, reason: str
 ) -> ApplicationStatusChange:
     """The LTO sends an application back to the owner for corrections."""
-    _require_lto_staff(actor)
+    application = _lock_for(application_id, actor, Action.RETURN)
     if not reason.strip():
         raise ValidationError({"reason": "Tell the owner what to correct."})
-    application = _lock(application_id)
     change = record_application_change(
         application=application,
         to_status=ApplicationStatus.RETURNED,
@@ -224,21 +225,20 @@ def application_resubmit(
     *, application_id: int, actor: AbstractBaseUser, note: str = ""
 ) -> ApplicationStatusChange:
     """The owner files a returned application again; returned clearances go back to pending."""
-    application = _lock(application_id)
-    _require_applicant(application, actor)
+    application = _lock_for(application_id, actor, Action.RESUBMIT)
     if application.status != ApplicationStatus.RETURNED:
         # Draft -> submitted is a legal move, but it is a submission, not a resubmission.
         raise TransitionNotAllowed(
             f"Only a returned application can be resubmitted; this one is {application.status}."
         )
-    has_requests = application.clearance_requests.exclude(status=ClearanceStatus.CANCELLED).exists()
-    target = ApplicationStatus.AWAITING_CLEARANCES if has_requests else ApplicationStatus.SUBMITTED
+    working = [p for p in participants() if p.has_live_work(application)]
+    target = ApplicationStatus.AWAITING_CLEARANCES if working else ApplicationStatus.SUBMITTED
     change = record_application_change(
         application=application, to_status=target, actor=actor, reason=note.strip()
     )
-    if has_requests:
-        reopen_returned(application=application, actor=actor)
-    else:
+    for participant in working:
+        participant.application_resubmitted(application=application, actor=actor)
+    if not working:
         notify(
             recipients=lto_staff(),
             event=Event.APPLICATION_SUBMITTED,
@@ -254,17 +254,14 @@ def application_cancel(
     *, application_id: int, actor: AbstractBaseUser, reason: str = ""
 ) -> ApplicationStatusChange:
     """The owner withdraws an application; its open clearance requests are cancelled."""
-    application = _lock(application_id)
-    _require_applicant(application, actor)
+    application = _lock_for(application_id, actor, Action.WITHDRAW)
     change = record_application_change(
         application=application,
         to_status=ApplicationStatus.CANCELLED,
         actor=actor,
         reason=reason.strip() or "Withdrawn by the owner.",
     )
-    cancel_open_requests(
-        application=application, actor=actor, reason="The owner withdrew the application."
-    )
+    _close(application, actor=actor, reason="The owner withdrew the application.")
     return change
 
 
@@ -300,8 +297,7 @@ def registration_approve(
     *, application_id: int, actor: AbstractBaseUser, plate_number: str = ""
 ) -> ApplicationStatusChange:
     """The LTO grants a cleared application: MV file number and plate, recorded on the ledger."""
-    _require_lto_staff(actor)
-    application = _lock(application_id)
+    application = _lock_for(application_id, actor, Action.APPROVE_REGISTRATION)
     # Checked before numbers are assigned, so a refusal leaves the vehicle untouched.
     check_application_transition(application.status, ApplicationStatus.APPROVED)
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
@@ -352,17 +348,16 @@ def registration_reject(
     *, application_id: int, actor: AbstractBaseUser, reason: str
 ) -> ApplicationStatusChange:
     """The LTO refuses the registration; open clearance requests are cancelled."""
-    _require_lto_staff(actor)
+    application = _lock_for(application_id, actor, Action.REJECT_REGISTRATION)
     if not reason.strip():
         raise ValidationError({"reason": "Give the owner the reason for the rejection."})
-    application = _lock(application_id)
     change = record_application_change(
         application=application,
         to_status=ApplicationStatus.REJECTED,
         actor=actor,
         reason=reason.strip(),
     )
-    cancel_open_requests(application=application, actor=actor, reason="Registration rejected.")
+    _close(application, actor=actor, reason="Registration rejected.")
     _emit_registration_decided(application, change)
     notify(
         recipients=[application.applicant],
@@ -386,4 +381,48 @@ def _emit_registration_decided(
             "status": change.to_status,
             "ledger_tx_id": change.ledger_tx_id,
         },
+    )
+
+
+def application_await_clearances(
+    *, application: RegistrationApplication, actor: AbstractBaseUser
+) -> ApplicationStatusChange | None:
+    """The LTO sent the (locked) application out for clearance; a no-op if it already is."""
+    if application.status == ApplicationStatus.AWAITING_CLEARANCES:
+        return None
+    return record_application_change(
+        application=application,
+        to_status=ApplicationStatus.AWAITING_CLEARANCES,
+        actor=actor,
+        reason="Sent for clearance.",
+    )
+
+
+def application_clear(*, application: RegistrationApplication) -> ApplicationStatusChange:
+    """Every clearance the (locked) application needs is approved: it is cleared by itself."""
+    change = record_application_change(
+        application=application,
+        to_status=ApplicationStatus.CLEARED,
+        actor=None,
+        reason="Every required clearance is approved.",
+    )
+    notify(
+        recipients=[*lto_staff(), application.applicant],
+        event=Event.APPLICATION_CLEARED,
+        title=f"{application.reference} is cleared",
+        body="Every required clearance is approved; the LTO will now decide the registration.",
+        link=_link(application),
+    )
+    return change
+
+
+def application_send_back(
+    *, application: RegistrationApplication, actor: AbstractBaseUser, reason: str
+) -> ApplicationStatusChange | None:
+    """A participant (an organisation clearing it) returned the (locked) application to its
+    owner; a no-op unless it was awaiting clearances."""
+    if application.status != ApplicationStatus.AWAITING_CLEARANCES:
+        return None
+    return record_application_change(
+        application=application, to_status=ApplicationStatus.RETURNED, actor=actor, reason=reason
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from registry.documents import documents_verify
+from registry.document_services import documents_verify
 
 
 @shared_task(soft_time_limit=3000, time_limit=3300)

@@ -8,10 +8,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus, check_application_transition
-from clearance.selectors import people_concerned
 from ledger.base import Receipt
 from notifications.live import announce_change
 from registry.models import ApplicationStatusChange, RegistrationApplication
+from registry.selectors import people_concerned
 
 _DECIDED = {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED}
 

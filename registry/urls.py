@@ -21,15 +21,9 @@ urlpatterns = [
     path("applications/<int:pk>/cancel/", views.application_cancel, name="application-cancel"),
     path("applications/<int:pk>/vehicle/", views.vehicle_correct, name="vehicle-correct"),
     path("applications/<int:pk>/review/", views.application_review, name="application-review"),
-    path("applications/<int:pk>/send/", views.application_send, name="application-send"),
     path("applications/<int:pk>/return/", views.application_return, name="application-return"),
     path("applications/<int:pk>/approve/", views.registration_approve, name="registration-approve"),
     path("applications/<int:pk>/reject/", views.registration_reject, name="registration-reject"),
-    path(
-        "applications/<int:pk>/clearances/<int:request_pk>/cancel/",
-        views.clearance_cancel,
-        name="application-clearance-cancel",
-    ),
     path("applications/<int:pk>/documents/", views.document_add, name="document-add"),
     path(
         "applications/<int:pk>/documents/<int:document_pk>/",
@@ -43,5 +37,4 @@ urlpatterns = [
     ),
     path("applications/<int:pk>/certificate.pdf", certificate.download, name="certificate"),
     path("lto/applications/", views.lto_queue, name="lto-queue"),
-    path("verify/<str:reference>", certificate.verify, name="verify"),
 ]

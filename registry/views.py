@@ -7,13 +7,15 @@ an application gets 404 from every page and fragment that names it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,18 +23,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from chaincode.rules import CLEARANCE_OPEN, ApplicationStatus
-from clearance import services as clearance_services
-from clearance.models import ClearanceRequest, ClearanceStatusChange
-from clearance.selectors import (
-    clearance_requests_for_user,
-    is_lto_staff,
-    memberships_of,
-    required_kinds,
-)
+from kernel.errors import USER_ERRORS, describe
 from ledger.receipts import receipt_checks
-from registry import services
-from registry.documents import document_check, document_upload
+from organisations.access import Caller
+from organisations.selectors import is_lto_staff, memberships_of
+from registry import access, participants, services
+from registry.document_services import document_check, document_upload
 from registry.forms import (
     ApplicationForm,
     ApplicationSearchForm,
@@ -45,7 +41,6 @@ from registry.forms import (
 )
 from registry.models import Document, RegistrationApplication
 from registry.selectors import application_get_for_user, applications_for_user, vehicles_of
-from talaan.errors import USER_ERRORS, describe
 
 
 def _role(user: Any) -> str:
@@ -66,14 +61,10 @@ def home(request: HttpRequest) -> HttpResponse:
     if role in {"officer", "org_admin"}:
         return redirect("clearance-queue")
     applications = applications_for_user(request.user).prefetch_related(
-        Prefetch(
-            "clearance_requests__status_changes",
-            queryset=ClearanceStatusChange.objects.order_by("created_at", "id"),
-            to_attr="changes",
-        )
+        *participants.history_prefetches()
     )
     page = Paginator(applications, 20).get_page(request.GET.get("page"))
-    latest = [r.changes[-1] for a in page for r in a.clearance_requests.all() if r.changes]
+    latest = participants.latest_changes(page)
     return render(
         request,
         "registry/home.html",
@@ -138,73 +129,26 @@ def _add_errors(form: Any, exc: Exception) -> None:
 
 def application_context(request: HttpRequest, application: RegistrationApplication) -> dict:
     """Everything the application page and its fragments show, for this user."""
-    user = request.user
-    lto = is_lto_staff(user)
-    is_owner = application.applicant_id == user.pk
-    requests = (
-        ClearanceRequest.objects.filter(application=application)
-        .select_related("organisation", "assigned_to")
-        .prefetch_related(
-            Prefetch(
-                "status_changes",
-                queryset=ClearanceStatusChange.objects.select_related("organisation").order_by(
-                    "created_at", "id"
-                ),
-                to_attr="changes",
-            )
-        )
-        .order_by("kind", "created_at")
-    )
-    if not lto and not is_owner:
-        # Officers see only their own organisation's panel.
-        requests = requests.filter(
-            organisation_id__in=memberships_of(user).values("organisation_id")
-        )
-    requests = list(requests)
+    caller = Caller.of(request)
+    part = participants.application_page(caller=caller, application=application)
     history = list(application.status_changes.select_related("actor"))
-    changes = [c for r in requests for c in r.changes] + history
-    live_kinds = {r.kind for r in requests if r.status != "cancelled"}
-    status = application.status
     return {
         "application": application,
-        "clearances": requests,
+        **part.context,
         "history": history,
-        "checks": receipt_checks(changes),
+        "checks": receipt_checks([*part.changes, *history]),
         "documents": application.documents.select_related("uploaded_by", "clearance_request"),
-        "is_owner": is_owner,
-        "is_lto": lto,
+        "is_owner": application.applicant_id == caller.user_id,
+        "is_lto": caller.is_lto_staff,
         "now": timezone.now(),
-        "missing_kinds": [k for k in required_kinds(application.type) if k not in live_kinds],
-        "can": {
-            "submit": is_owner and status == ApplicationStatus.DRAFT,
-            "resubmit": is_owner and status == ApplicationStatus.RETURNED,
-            "cancel": is_owner
-            and status
-            in {ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED},
-            "upload": (is_owner and status not in _FINISHED) or lto,
-            "certificate": status == ApplicationStatus.APPROVED and (is_owner or lto),
-            "review": lto and status == ApplicationStatus.SUBMITTED,
-            "send": lto
-            and status in {ApplicationStatus.UNDER_REVIEW, ApplicationStatus.AWAITING_CLEARANCES},
-            "return": lto and status == ApplicationStatus.UNDER_REVIEW,
-            "approve": lto and status == ApplicationStatus.CLEARED,
-            "reject": lto
-            and status
-            in {
-                ApplicationStatus.UNDER_REVIEW,
-                ApplicationStatus.AWAITING_CLEARANCES,
-                ApplicationStatus.CLEARED,
-            },
-        },
+        # Buttons are drawn from the one answer the services enforce.
+        "can": {action.value: True for action in access.allowed_actions(caller, application)},
         "document_form": DocumentForm(),
         "reason_form": ReasonForm(),
         "note_form": NoteForm(),
         "approve_form": ApproveRegistrationForm(),
         "vehicle_form": VehicleCorrectionForm(instance=application.vehicle),
     }
-
-
-_FINISHED = {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED}
 
 
 @login_required
@@ -224,7 +168,7 @@ def application_live(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _act(
+def act_on_application(
     request: HttpRequest,
     pk: int,
     action: Callable[[RegistrationApplication], object],
@@ -244,7 +188,7 @@ def _act(
     return redirect("application-detail", pk)
 
 
-def _form_or_error(form_class: type, request: HttpRequest) -> Any:
+def _form_or_error(form_class: type[forms.Form], request: HttpRequest) -> dict[str, Any]:
     form = form_class(request.POST)
     if not form.is_valid():
         raise ValidationError(
@@ -254,87 +198,97 @@ def _form_or_error(form_class: type, request: HttpRequest) -> Any:
     return form.cleaned_data
 
 
-Action = Callable[[HttpRequest, RegistrationApplication, dict], object]
+ApplicationAction = Callable[[HttpRequest, RegistrationApplication, dict[str, Any]], object]
 
 
-def _action(run: Action, success: str, form_class: type | None = None) -> Callable:
-    """A POST endpoint that runs one service on an application the user can see.
+def application_action(
+    success: str, form_class: type[forms.Form] | None = None
+) -> Callable[[ApplicationAction], Callable[..., HttpResponse]]:
+    """Make a POST view of a function that runs one service on an application.
 
-    ``run`` gets the request, the application and the validated form data (if any).
+    The function gets the request, the application (read through the user's funnel: 404 for
+    anyone else's) and the validated form data with the URL's other arguments; a refusal is
+    shown on the application's page with its status.
     """
 
-    @login_required
-    @require_POST
-    def view(request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
-        def call(application: RegistrationApplication) -> object:
-            data = _form_or_error(form_class, request) if form_class else {}
-            return run(request, application, {**data, **kwargs})
+    def decorate(run: ApplicationAction) -> Callable[..., HttpResponse]:
+        @login_required
+        @require_POST
+        @wraps(run)
+        def view(request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+            def call(application: RegistrationApplication) -> object:
+                data = _form_or_error(form_class, request) if form_class else {}
+                return run(request, application, {**data, **kwargs})
 
-        return _act(request, pk, call, success)
+            return act_on_application(request, pk, call, success)
 
-    return view
+        return view
+
+    return decorate
 
 
-application_submit = _action(
-    lambda r, a, _: services.application_submit(application_id=a.pk, actor=r.user),
-    "Application submitted to the LTO.",
-)
-application_resubmit = _action(
-    lambda r, a, d: services.application_resubmit(
-        application_id=a.pk, actor=r.user, note=d["note"]
-    ),
-    "Application resubmitted with your corrections.",
-    NoteForm,
-)
-application_cancel = _action(
-    lambda r, a, _: services.application_cancel(application_id=a.pk, actor=r.user),
-    "Application withdrawn.",
-)
-application_review = _action(
-    lambda r, a, _: services.application_start_review(application_id=a.pk, actor=r.user),
-    "You are reviewing this application.",
-)
-application_send = _action(
-    lambda r, a, _: clearance_services.clearance_send_for_clearance(
-        application_id=a.pk, actor=r.user
-    ),
-    "Clearance requests sent.",
-)
-application_return = _action(
-    lambda r, a, d: services.application_return(
-        application_id=a.pk, actor=r.user, reason=d["reason"]
-    ),
-    "Application returned to the owner.",
-    ReasonForm,
-)
-registration_approve = _action(
-    lambda r, a, d: services.registration_approve(
-        application_id=a.pk, actor=r.user, plate_number=d["plate_number"]
-    ),
-    "Registration approved and recorded on the ledger.",
-    ApproveRegistrationForm,
-)
-registration_reject = _action(
-    lambda r, a, d: services.registration_reject(
-        application_id=a.pk, actor=r.user, reason=d["reason"]
-    ),
-    "Registration rejected.",
-    ReasonForm,
-)
-vehicle_correct = _action(
-    lambda r, a, d: services.vehicle_correct(application_id=a.pk, actor=r.user, **d),
-    "Vehicle details corrected.",
-    VehicleCorrectionForm,
-)
-clearance_cancel = _action(
-    lambda r, a, d: clearance_services.clearance_cancel(
-        request_id=get_object_or_404(a.clearance_requests, pk=d["request_pk"]).pk,
-        actor=r.user,
-        reason=d["reason"],
-    ),
-    "Clearance request cancelled.",
-    ReasonForm,
-)
+@application_action("Application submitted to the LTO.")
+def application_submit(
+    request: HttpRequest, application: RegistrationApplication, _: dict
+) -> object:
+    return services.application_submit(application_id=application.pk, actor=request.user)
+
+
+@application_action("Application resubmitted with your corrections.", NoteForm)
+def application_resubmit(
+    request: HttpRequest, application: RegistrationApplication, data: dict
+) -> object:
+    return services.application_resubmit(
+        application_id=application.pk, actor=request.user, note=data["note"]
+    )
+
+
+@application_action("Application withdrawn.")
+def application_cancel(
+    request: HttpRequest, application: RegistrationApplication, _: dict
+) -> object:
+    return services.application_cancel(application_id=application.pk, actor=request.user)
+
+
+@application_action("You are reviewing this application.")
+def application_review(
+    request: HttpRequest, application: RegistrationApplication, _: dict
+) -> object:
+    return services.application_start_review(application_id=application.pk, actor=request.user)
+
+
+@application_action("Application returned to the owner.", ReasonForm)
+def application_return(
+    request: HttpRequest, application: RegistrationApplication, data: dict
+) -> object:
+    return services.application_return(
+        application_id=application.pk, actor=request.user, reason=data["reason"]
+    )
+
+
+@application_action("Registration approved and recorded on the ledger.", ApproveRegistrationForm)
+def registration_approve(
+    request: HttpRequest, application: RegistrationApplication, data: dict
+) -> object:
+    return services.registration_approve(
+        application_id=application.pk, actor=request.user, plate_number=data["plate_number"]
+    )
+
+
+@application_action("Registration rejected.", ReasonForm)
+def registration_reject(
+    request: HttpRequest, application: RegistrationApplication, data: dict
+) -> object:
+    return services.registration_reject(
+        application_id=application.pk, actor=request.user, reason=data["reason"]
+    )
+
+
+@application_action("Vehicle details corrected.", VehicleCorrectionForm)
+def vehicle_correct(
+    request: HttpRequest, application: RegistrationApplication, data: dict
+) -> object:
+    return services.vehicle_correct(application_id=application.pk, actor=request.user, **data)
 
 
 @login_required
@@ -353,7 +307,7 @@ def document_add(request: HttpRequest, pk: int) -> HttpResponse:
             clearance_request_id=form.cleaned_data.get("clearance_request"),
         )
 
-    return _act(request, pk, upload, "Document added.")
+    return act_on_application(request, pk, upload, "Document added.")
 
 
 @login_required
@@ -363,11 +317,7 @@ def lto_queue(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = ApplicationSearchForm(request.GET or None)
     applications = applications_for_user(request.user).order_by("-created_at", "-id")
-    now = timezone.now()
-    overdue = ClearanceRequest.objects.filter(
-        application=OuterRef("pk"), status__in=CLEARANCE_OPEN, due_at__lt=now
-    )
-    applications = applications.annotate(has_overdue=Exists(overdue))
+    applications = applications.annotate(has_overdue=participants.overdue(timezone.now()))
     if form.is_valid():
         data = form.cleaned_data
         if q := data["q"].strip():
@@ -389,13 +339,6 @@ def lto_queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, template, {"page": page, "form": form, "query": query.urlencode()})
-
-
-@login_required
-def clearance_redirect(request: HttpRequest, pk: int) -> HttpResponse:
-    """From a notification link to the right page for a clearance request."""
-    clearance = get_object_or_404(clearance_requests_for_user(request.user), pk=pk)
-    return redirect("application-detail", clearance.application_id)
 
 
 def _document_for_user(request: HttpRequest, pk: int, document_pk: int) -> Document:

@@ -9,7 +9,7 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_role": None}
-    from clearance.selectors import memberships_of
+    from organisations.selectors import memberships_of
 
     memberships = list(memberships_of(user))
     kinds = {m.organisation.kind for m in memberships}

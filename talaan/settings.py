@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from talaan.env import env_bool, env_int, env_list, env_secret, env_str
+from kernel.env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TALAAN_VAR_DIR", str(BASE_DIR / "var")))
@@ -44,10 +44,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "organisations",
+    "api",
     "registry",
     "clearance",
     "ledger",
     "notifications",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -60,7 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "talaan.errors.DomainErrorMiddleware",
+    "kernel.errors.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "talaan.urls"
@@ -333,22 +336,22 @@ FABRIC_RETRIES = env_int("FABRIC_RETRIES", 3)
 
 # REST API.
 # API keys first: their scheme answers 401 with WWW-Authenticate. Sessions (with CSRF) serve
-# pages that call the API. Every error is problem+json (talaan.api).
+# pages that call the API. Every error is problem+json (api.problems).
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "clearance.api_keys.ApiKeyAuthentication",
+        "api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "clearance.api_keys.HasKeyScope",
+        "api.permissions.HasKeyScope",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "talaan.api.problem_exception_handler",
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
     # Per API key or per user, counted in the default cache (Redis when REDIS_URL is set).
-    "DEFAULT_THROTTLE_CLASSES": ["clearance.api_keys.CallerRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.CallerRateThrottle"],
 }
 API_THROTTLE_USER = env_str("API_THROTTLE_USER", "600/min")
 API_THROTTLE_KEY = env_str("API_THROTTLE_KEY", "600/min")
@@ -356,9 +359,9 @@ API_THROTTLE_KEY = env_str("API_THROTTLE_KEY", "600/min")
 # (when subscribing and on every delivery) unless this is on: for development and for tests
 # whose receiver listens on loopback. Never in production: it lets a subscriber reach inside.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
-# Idempotency-Key records live 24 hours (talaan.idempotency); purged hourly.
+# Idempotency-Key records live 24 hours (api.idempotency); purged hourly.
 CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {
-    "task": "clearance.tasks.purge_idempotency_keys",
+    "task": "api.tasks.purge_idempotency_keys",
     "schedule": 3600.0,
 }
 SPECTACULAR_SETTINGS = {
@@ -383,7 +386,7 @@ SPECTACULAR_SETTINGS = {
     # The enum hook is drf-spectacular's default; ours declares every response's headers.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "talaan.api.declare_response_headers",
+        "api.schema.declare_response_headers",
     ],
 }
 

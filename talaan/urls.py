@@ -9,8 +9,8 @@ from notifications import api as notifications_api
 from registry import api as registry_api
 from talaan import health
 
-handler404 = "talaan.api.api_aware_404"
-handler500 = "talaan.api.api_aware_500"
+handler404 = "api.problems.api_aware_404"
+handler500 = "api.problems.api_aware_500"
 
 api_v1 = [
     path("clearances/", clearance_api.ClearanceListApi.as_view(), name="clearances"),
@@ -119,6 +119,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("ledger/", include("ledger.urls")),
+    path("", include("organisations.urls")),
     path("", include("clearance.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("registry.urls")),

@@ -11,7 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
-from clearance.models import ClearanceRequest, Membership, Organisation
+from clearance.models import ClearanceRequest
+from organisations.models import Membership, Organisation
 from registry import services as registry_services
 from registry.models import RegistrationApplication
 from tests.factories import (

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clearance.details import EmissionReadings, HpgFindings, InsuranceCover
-from clearance.models import Membership, Organisation
+from organisations.models import Membership, Organisation
 from registry.models import RegistrationApplication, Vehicle
 
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from clearance.api_keys import api_key_create
-from clearance.models import ApiKey
+from organisations.models import ApiKey
+from organisations.services import api_key_create
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
 
 

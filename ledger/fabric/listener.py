@@ -18,12 +18,12 @@ from fabric_protos.peer.chaincode_event_pb2 import ChaincodeEvent
 
 from chaincode.contract import CLEARANCE_EVENT
 from clearance.models import ClearanceStatusChange
-from clearance.selectors import people_concerned
 from ledger.exceptions import LedgerUnavailable
 from ledger.fabric.backend import FabricLedger
 from ledger.fabric.gateway import Transient
 from ledger.models import ListenerCheckpoint
 from notifications.live import announce_change
+from registry.selectors import people_concerned
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from clearance.api_keys import api_key_create
-from clearance.models import ApiKey, ClearanceRequest
+from clearance.models import ClearanceRequest
+from organisations.models import ApiKey
+from organisations.services import api_key_create
 from registry.models import RegistrationApplication
 from tests.conftest import World, filed_application, sent_for_clearance
 

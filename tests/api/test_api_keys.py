@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from clearance.api_keys import api_key_create, api_key_revoke
-from clearance.models import ApiKey
-from talaan.errors import PermissionDenied
+from kernel.errors import PermissionDenied
+from organisations.models import ApiKey
+from organisations.services import api_key_create, api_key_revoke
 
 
 def test_a_new_key_is_shown_once_and_only_its_hash_is_kept(world):

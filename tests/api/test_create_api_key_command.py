@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from clearance.models import ApiKey
+from organisations.models import ApiKey
 
 
 def _create(*args: str) -> str:

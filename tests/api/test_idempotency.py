@@ -9,9 +9,11 @@ from dataclasses import asdict
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
-from clearance.models import ApiKey, ClearanceRequest, ClearanceStatusChange, IdempotencyRecord
+from api.idempotency import idempotency_keys_purge
+from api.models import IdempotencyRecord
+from clearance.models import ClearanceRequest, ClearanceStatusChange
 from ledger.models import LedgerEntry
-from talaan.idempotency import idempotency_keys_purge
+from organisations.models import ApiKey
 from tests.api.conftest import Office, client_for
 from tests.api.test_problems import assert_problem
 from tests.factories import hpg_findings
@@ -186,7 +188,7 @@ def test_an_expired_key_not_yet_purged_runs_the_request_again(office):
 
 
 def test_the_purge_runs_hourly_from_celery_beat(settings):
-    from clearance.tasks import purge_idempotency_keys
+    from api.tasks import purge_idempotency_keys
 
     entry = settings.CELERY_BEAT_SCHEDULE["purge-idempotency-keys"]
     assert entry["task"] == purge_idempotency_keys.name

@@ -11,7 +11,7 @@ from ledger import adapter, merkle
 from ledger.fabric.backend import FabricLedger
 from ledger.models import LedgerEntry
 from registry import services as registry_services
-from registry.documents import document_upload
+from registry.document_services import document_upload
 from tests.api.conftest import Office, client_for
 from tests.api.test_problems import assert_problem
 from tests.conftest import claim_and_approve

@@ -106,7 +106,7 @@ def test_a_session_post_without_csrf_token_is_refused(office):
 
 
 def test_an_unexpected_error_under_the_api_is_a_500_problem(rf):
-    from talaan.api import api_aware_500
+    from api.problems import api_aware_500
 
     response = api_aware_500(rf.get("/api/v1/clearances/"))
 

@@ -1,6 +1,6 @@
 """The schema declares the headers responses carry: ETag, Idempotent-Replayed, Retry-After.
 
-Declared once (``talaan.api.declare_response_headers``), so each test walks every operation
+Declared once (``api.schema.declare_response_headers``), so each test walks every operation
 the schema has today, and one checks that an operation nobody has written yet gets them too.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from talaan.api import declare_response_headers
+from api.schema import declare_response_headers
 from tests.api.conftest import client_for
 from tests.api.test_problems import assert_problem
 

@@ -28,8 +28,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from clearance import services as clearance_services
-from clearance.api_keys import api_key_create
 from clearance.models import ClearanceRequest, ClearanceStatusChange
+from organisations.services import api_key_create
 from registry.models import RegistrationApplication
 from tests.api.live_server import live_uvicorn, server_environment
 from tests.conftest import (

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from chaincode.fixes import FABRIC_CA_ATTRIBUTES_OID
+from chaincode.fabric_shim_fixes import FABRIC_CA_ATTRIBUTES_OID
 
 
 def name(*pairs: tuple[x509.ObjectIdentifier, str]) -> x509.Name:

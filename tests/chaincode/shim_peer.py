@@ -23,7 +23,7 @@ from fabric_protos.peer import (
     proposal_response_pb2,
 )
 
-from chaincode.fixes import ChaincodeService
+from chaincode.fabric_shim_fixes import ChaincodeService
 from chaincode.server import new_chaincode
 from chaincode.shim import shim_server
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from clearance.models import ApiKey
+from organisations.models import ApiKey
 from tests.conftest import sent_for_clearance
 from tests.factories import MembershipFactory, UserFactory
 

@@ -10,8 +10,8 @@ from django.db import connection
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
 from clearance.models import ClearanceStatusChange
+from kernel.errors import Conflict, describe
 from ledger.models import LedgerEntry
-from talaan.errors import Conflict, describe
 from tests.conftest import build_world, findings_for, sent_for_clearance
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -8,10 +8,10 @@ from django.core import serializers
 
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
+from kernel.errors import describe
 from ledger import adapter
 from ledger.base import Ledger
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
-from talaan.errors import describe
 from tests.conftest import findings_for, sent_for_clearance
 
 

@@ -8,7 +8,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from clearance.models import ClearanceRequest, Membership
+from clearance.models import ClearanceRequest
+from organisations.models import Membership
 from tests.conftest import sent_for_clearance
 
 

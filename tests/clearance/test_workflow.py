@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from chaincode.rules import ApplicationStatus, ClearanceStatus, NotAuthorised, TransitionNotAllowed
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest, ClearanceStatusChange
+from kernel.errors import Conflict, PermissionDenied
 from ledger.models import LedgerEntry, WorldState
 from notifications.models import Notification
 from registry import services as registry_services
 from registry.models import ApplicationStatusChange
-from talaan.errors import Conflict, PermissionDenied
 from tests.conftest import claim_and_approve, filed_application, findings_for, sent_for_clearance
 
 

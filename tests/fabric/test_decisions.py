@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from chaincode.rules import ClearanceStatus
 from ledger import get_ledger
 from registry import services as registry_services
-from registry.documents import document_check, document_upload
+from registry.document_services import document_check, document_upload
 from tests.conftest import claim_and_approve, sent_for_clearance
 
 

@@ -10,10 +10,10 @@ import pytest
 
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
+from kernel.errors import describe
 from ledger import get_ledger
 from ledger.base import ClearanceChange, actor_pseudonym
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
-from talaan.errors import describe
 from tests.clearance.test_ledger_failures import snapshot
 from tests.conftest import findings_for, sent_for_clearance
 

@@ -11,7 +11,7 @@ from django.db import connection
 
 from clearance.models import ClearanceStatusChange
 from ledger.models import LedgerEntry
-from registry.documents import document_upload
+from registry.document_services import document_upload
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
 
 

@@ -16,7 +16,7 @@ from ledger import get_ledger
 from ledger.exceptions import LedgerUnavailable
 from ledger.models import LedgerHead
 from notifications.models import Event, Notification
-from registry.documents import document_check, document_upload
+from registry.document_services import document_check, document_upload
 from registry.models import Document
 from registry.tasks import verify_documents
 from tests.conftest import filed_application, sent_for_clearance

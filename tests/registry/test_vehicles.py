@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from kernel.errors import describe
 from registry import services as registry_services
 from registry.models import Vehicle
-from talaan.errors import describe
 from tests.factories import UserFactory, VehicleFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,7 @@ def test_an_application_only_for_your_own_vehicle_and_one_at_a_time(world):
             applicant=world.other_owner, vehicle_id=vehicle.pk, type="new"
         )
     registry_services.application_create(applicant=world.owner, vehicle_id=vehicle.pk, type="new")
-    from talaan.errors import Conflict
+    from kernel.errors import Conflict
 
     with pytest.raises(Conflict, match="already has an application in progress"):
         registry_services.application_create(

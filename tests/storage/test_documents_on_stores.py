@@ -19,7 +19,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from ledger import get_ledger
-from registry.documents import document_check, document_upload
+from registry.document_services import document_check, document_upload
 from registry.models import Document
 from registry.storage import document_storage
 from registry.storage.errors import StorageUnavailable

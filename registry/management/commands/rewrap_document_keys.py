@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.documents import document_keys_rewrap
+from registry.document_services import document_keys_rewrap
 from registry.storage.sealing import SealBroken, current_key_id
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.documents import IntegrityCheck, documents_verify
+from registry.document_services import IntegrityCheck, documents_verify
 from registry.models import Document
 
 

@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from clearance.api_keys import api_key_create
-from clearance.models import Organisation
-from talaan.errors import PermissionDenied
+from kernel.errors import PermissionDenied
+from organisations.models import Organisation
+from organisations.services import api_key_create
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """Each contained defect of fabric-chaincode-python 2.5.4: the library has it, the fix cures it.
 
 The "library still has it" tests run the unpatched library; when an upgrade makes one of them
-fail, the matching override in ``chaincode/fixes.py`` can go.
+fail, the matching override in ``chaincode/fabric_shim_fixes.py`` can go.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import grpc
 import pytest
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
-from chaincode import fixes
+from chaincode import fabric_shim_fixes
 from chaincode.contract import CLEARANCE_EVENT, TalaanContract
 from chaincode.shim import LIBRARY_LOGGER, Contract, shim_handler, shim_stub, transaction_context
 from tests.chaincode.certs import LTO_CA, certificate, name
@@ -163,7 +163,7 @@ def new_stub(stub_class: type, client: RecordingClient) -> Any:
 def test_the_stub_refuses_an_empty_key(call):
     client = RecordingClient()
     with pytest.raises(ValueError, match="key must not be an empty string"):
-        asyncio.run(call(new_stub(fixes.ChaincodeStub, client)))
+        asyncio.run(call(new_stub(fabric_shim_fixes.ChaincodeStub, client)))
     assert client.calls == []
 
 
@@ -174,8 +174,8 @@ def test_the_library_still_sends_an_empty_key_to_the_peer():
 
 
 def test_the_handler_uses_the_fixed_stub():
-    assert fixes.Handler.stub_class is fixes.ChaincodeStub
-    assert issubclass(fixes.Handler, shim_handler.Handler)
+    assert fabric_shim_fixes.Handler.stub_class is fabric_shim_fixes.ChaincodeStub
+    assert issubclass(fabric_shim_fixes.Handler, shim_handler.Handler)
 
 
 # (e) logging -----------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def library_record(level: int) -> logging.LogRecord:
 
 
 def test_the_library_chatter_is_dropped_but_its_errors_and_asyncio_records_pass():
-    fixes.quiet_library_logging()
+    fabric_shim_fixes.quiet_library_logging()
     assert not LIBRARY_LOGGER.filter(library_record(logging.WARNING))
     assert LIBRARY_LOGGER.filter(library_record(logging.ERROR))
     own = LIBRARY_LOGGER.makeRecord(
@@ -223,7 +223,7 @@ def decoded_id(identity: Any) -> str:
 
 def test_get_id_is_gos_x509_subject_and_issuer_in_pkix_order():
     pem, _, _ = certificate(OFFICER, LTO_CA)
-    identity = fixes.ClientIdentity(CreatorStub(pem))
+    identity = fabric_shim_fixes.ClientIdentity(CreatorStub(pem))
     assert decoded_id(identity) == (
         "x509::CN=officer1,OU=client+OU=lto,O=Land Transportation Office,C=PH"
         "::CN=ca.lto.talaan.example,O=lto.talaan.example,L=Quezon City,ST=Metro Manila,C=PH"
@@ -238,7 +238,7 @@ def test_get_id_escapes_like_go_and_puts_other_attributes_last_as_hex():
         (ObjectIdentifier("0.9.2342.19200300.100.1.1"), "juan"),
     )
     pem, _, _ = certificate(subject, subject)
-    dn = decoded_id(fixes.ClientIdentity(CreatorStub(pem))).split("::")[1]
+    dn = decoded_id(fabric_shim_fixes.ClientIdentity(CreatorStub(pem))).split("::")[1]
     # Go re-marshals unnamed values: "a@b.ph" is not printable (UTF8String, 0x0c), "juan" is
     # (PrintableString, 0x13); they come after the named types, the later one first.
     assert dn == (
@@ -252,7 +252,7 @@ def test_get_id_escapes_like_go_and_puts_other_attributes_last_as_hex():
 def test_get_attribute_reads_the_fabric_ca_attribute_extension():
     attributes = {"hf.EnrollmentID": "officer1", "hf.Type": "client", "talaan.role": "officer"}
     pem, _, _ = certificate(OFFICER, LTO_CA, attributes=attributes)
-    identity = fixes.ClientIdentity(CreatorStub(pem))
+    identity = fabric_shim_fixes.ClientIdentity(CreatorStub(pem))
     assert identity.get_attribute("talaan.role") == "officer"
     assert identity.get_attribute("hf.Type") == "client"
     assert identity.get_attribute("missing") is None
@@ -263,7 +263,7 @@ def test_get_attribute_reads_the_fabric_ca_attribute_extension():
 
 
 def test_an_identity_without_a_certificate_has_an_msp_but_no_id_or_attributes():
-    identity = fixes.ClientIdentity(CreatorStub(b""))
+    identity = fabric_shim_fixes.ClientIdentity(CreatorStub(b""))
     assert identity.get_mspid() == "LTOMSP" and identity.get_attribute("hf.Type") is None
     with pytest.raises(ValueError, match="no certificate"):
         identity.get_id()
@@ -279,8 +279,8 @@ def test_the_library_still_answers_identity_wrongly():
 def test_the_contract_api_builds_the_fixed_identity_once_applied():
     from chaincode.shim import contract_chaincode
 
-    fixes.apply()
-    assert contract_chaincode.ClientIdentity is fixes.ClientIdentity
+    fabric_shim_fixes.apply()
+    assert contract_chaincode.ClientIdentity is fabric_shim_fixes.ClientIdentity
 
 
 def test_a_transaction_through_the_shim_sees_the_creators_certificate():
@@ -307,12 +307,12 @@ class SyncContract(Contract):
 
 
 def test_the_talaan_contract_is_all_async():
-    fixes.check_transactions_are_async(TalaanContract())
+    fabric_shim_fixes.check_transactions_are_async(TalaanContract())
 
 
 def test_a_contract_with_a_plain_def_transaction_is_refused():
     with pytest.raises(TypeError, match="must be 'async def': Peek"):
-        fixes.check_transactions_are_async(SyncContract())
+        fabric_shim_fixes.check_transactions_are_async(SyncContract())
 
 
 @pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")

@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from registry.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
+from demo.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
 from registry.models import RegistrationApplication
 
 pytestmark = pytest.mark.django_db

@@ -26,11 +26,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
+from kernel.errors import PermissionDenied
 from ledger import get_ledger
 from ledger.base import DocumentAnchor
 from registry.models import Document, RegistrationApplication
 from registry.storage import document_storage, encrypts_before_storing
-from talaan.errors import PermissionDenied
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def document_upload(
     Nothing is left behind when anything fails: the stored file is removed again if the
     row or the ledger write does not go through.
     """
-    from clearance.selectors import is_lto_staff, lto_organisation, memberships_of
+    from organisations.selectors import is_lto_staff, lto_organisation, memberships_of
 
     application = (
         RegistrationApplication.objects.select_for_update(of=("self",))
@@ -344,9 +344,9 @@ def _record(document: Document, check: IntegrityCheck) -> None:
 
 def _report_failure(document: Document, check: IntegrityCheck) -> None:
     """Tell the LTO's staff, once per failing document: an altered file is an incident."""
-    from clearance.selectors import lto_staff
     from notifications.models import Event
     from notifications.services import notify
+    from organisations.selectors import lto_staff
 
     logger.error(
         "Document %s (%s of %s) failed its integrity check: %s",
@@ -391,7 +391,7 @@ def documents_verify(
     A store or the ledger not answering says nothing about a file: such documents are listed
     as unreadable and checked again next time.
     """
-    from talaan.errors import DomainError
+    from kernel.errors import DomainError
 
     if documents is None:
         documents = (

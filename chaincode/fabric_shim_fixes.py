@@ -1,8 +1,8 @@
 """Contained fixes for defects of fabric-chaincode-python 2.5.4, seen against a Fabric 2.5 peer.
 
-One override per defect, each named after the letter it has in the issue and proven by a test in
-``tests/chaincode/test_fixes.py`` that also shows the unpatched library still has the defect (so
-an upgrade that fixes one tells us to delete its override):
+One override per defect, each named after the letter it has in the issue and proven by a test
+in ``tests/chaincode/test_fabric_shim_fixes.py`` that also shows the unpatched library still has
+the defect (so an upgrade that fixes one tells us to delete its override):
 
 (a) ``set_event`` events never reach the peer: the handler builds the COMPLETED message without
     the stub's event. ``Handler.handle_stub_interaction`` puts it in ``chaincode_event``.

@@ -1,10 +1,10 @@
-"""Thin Celery tasks for clearance: they call a service and declare their limits."""
+"""Thin Celery tasks of the API: they call a service and declare their limits."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from talaan.idempotency import idempotency_keys_purge
+from api.idempotency import idempotency_keys_purge
 
 
 @shared_task(soft_time_limit=240, time_limit=280)

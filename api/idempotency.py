@@ -26,9 +26,9 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from clearance.api_keys import caller_key
-from clearance.models import IdempotencyRecord
-from talaan.errors import Conflict
+from api.authentication import caller_key
+from api.models import IdempotencyRecord
+from kernel.errors import Conflict
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

@@ -19,9 +19,10 @@ from django.utils import timezone
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
 from clearance.details import EmissionReadings, HpgFindings, InsuranceCover
-from clearance.models import ClearanceRequest, Membership, Organisation
+from clearance.models import ClearanceRequest
+from organisations.models import Membership, Organisation
 from registry import services as registry_services
-from registry.documents import document_upload
+from registry.document_services import document_upload
 from registry.models import Document, OwnerProfile, RegistrationApplication, Vehicle
 
 DEMO_PASSWORD = "talaan-demo-2026"
@@ -58,6 +59,9 @@ ORGANISATIONS = [
 # username, full name, organisation code or None for an owner, role
 PEOPLE = [
     ("lto.admin", "Liza Santos", "lto", Membership.Role.ADMIN, "LTO admin"),
+    # Two more LTO people, so a flow can need a reviewer and a second, approving officer.
+    ("lto.reviewer", "Arnel Bautista", "lto", Membership.Role.OFFICER, "LTO reviewer"),
+    ("lto.approver", "Carmela Dizon", "lto", Membership.Role.OFFICER, "LTO approving officer"),
     ("hpg.officer", "Ramon Cruz", "pnp-hpg", Membership.Role.OFFICER, "HPG officer"),
     ("hpg.admin", "Teresa Villanueva", "pnp-hpg", Membership.Role.ADMIN, "HPG org admin"),
     (
@@ -186,7 +190,8 @@ class Command(BaseCommand):
         return users
 
     def _applications(self, users: dict) -> None:
-        juan, maria, lto = users["owner.juan"], users["owner.maria"], users["lto.admin"]
+        juan, maria = users["owner.juan"], users["owner.maria"]
+        reviewer, approver = users["lto.reviewer"], users["lto.approver"]
         vehicles = {}
         for key, fields in VEHICLES.items():
             owner = juan if key.startswith("juan") else maria
@@ -209,9 +214,11 @@ class Command(BaseCommand):
             return application
 
         def sent(application: RegistrationApplication) -> dict[str, ClearanceRequest]:
-            registry_services.application_start_review(application_id=application.pk, actor=lto)
+            registry_services.application_start_review(
+                application_id=application.pk, actor=reviewer
+            )
             requests = clearance_services.clearance_send_for_clearance(
-                application_id=application.pk, actor=lto
+                application_id=application.pk, actor=reviewer
             )
             return {request.kind: request for request in requests}
 
@@ -219,7 +226,7 @@ class Command(BaseCommand):
         vios = filed("juan-1", juan)
         for request in sent(vios).values():
             self._approve(users, request, VEHICLES["juan-1"], vios)
-        registry_services.registration_approve(application_id=vios.pk, actor=lto)
+        registry_services.registration_approve(application_id=vios.pk, actor=approver)
 
         # Juan's Hilux: emission approved, insurance under review, HPG pending: the request
         # the README's API walkthrough claims and decides with an HPG key.
@@ -327,6 +334,6 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for username, _name, _org, _role, label in PEOPLE:
-            self.stdout.write(f"  {label:<20} {username}")
-        self.stdout.write(f"  {'Django admin':<20} admin   (at /admin/)")
+            self.stdout.write(f"  {label:<22} {username}")
+        self.stdout.write(f"  {'Django admin':<22} admin   (at /admin/)")
         self.stdout.write("")

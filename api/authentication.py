@@ -1,0 +1,72 @@
+"""Requests authenticated with an organisation's API key, and who the caller is."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from organisations.models import ApiKey
+from organisations.services import KEY_PREFIX, api_key_touch, key_digest
+
+
+def api_key_authenticate(raw: str) -> ApiKey:
+    """The live key this plaintext belongs to, or AuthenticationFailed saying why not."""
+    parts = raw.split("_", 2)
+    if len(parts) != 3 or f"{parts[0]}_" != KEY_PREFIX or not parts[1] or not parts[2]:
+        raise exceptions.AuthenticationFailed("Malformed API key; expected tln_<prefix>_<secret>.")
+    _, prefix, secret = parts
+    key = ApiKey.objects.select_related("organisation", "created_by").filter(prefix=prefix).first()
+    if key is None or not hmac.compare_digest(key.secret_sha256, key_digest(secret)):
+        raise exceptions.AuthenticationFailed("Unknown API key.")
+    if key.revoked_at is not None:
+        raise exceptions.AuthenticationFailed("This API key was revoked.")
+    if key.expires_at is not None and key.expires_at <= timezone.now():
+        raise exceptions.AuthenticationFailed("This API key has expired.")
+    if not key.created_by.is_active or not key.organisation.is_active:
+        raise exceptions.AuthenticationFailed("This API key's owner or organisation is inactive.")
+    return key
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """``Authorization: Bearer tln_...`` or ``X-Api-Key: tln_...``."""
+
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, ApiKey] | None:
+        raw = request.headers.get("X-Api-Key", "").strip()
+        if not raw:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer":
+                return None
+            raw = token.strip()
+        if not raw:
+            raise exceptions.AuthenticationFailed("Empty API key.")
+        key = api_key_authenticate(raw)
+        api_key_touch(key=key)
+        return key.created_by, key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="talaan"'
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "An organisation's API key, `tln_<prefix>_<secret>`, as a bearer token "
+                "(or in an `X-Api-Key` header)."
+            ),
+        }
+
+
+def caller_key(request: Request) -> ApiKey | None:
+    return request.auth if isinstance(request.auth, ApiKey) else None

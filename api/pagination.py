@@ -1,0 +1,47 @@
+"""Cursor pages: the paginator every list uses and the schema of one page."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+
+
+class Cursor(CursorPagination):
+    """Stable pages however rows are added meanwhile; 50 a page unless ?page_size= says less.
+
+    A cursor we did not give out is a bad request (400 ``invalid``, naming ``cursor``), not
+    DRF's 404: the list exists, the parameter is wrong.
+    """
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def decode_cursor(self, request: Request):  # type: ignore[no-untyped-def]
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: ["Not a cursor from this list; start from page one."]}
+            ) from None
+
+
+def page_of(output: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
+    """The schema of one cursor page of ``output`` objects."""
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": output(many=True),
+        },
+    )
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="The `next`/`previous` page cursor."),
+    OpenApiParameter("page_size", int, description="At most 200; 50 by default."),
+]

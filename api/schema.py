@@ -1,0 +1,127 @@
+"""The response headers and shared problems of every operation, declared once in the schema.
+
+An operation added later gets them from what it already declares (a 304, a POST, a 429).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.conditional import CACHE_CONTROL
+from api.problems import PROBLEM_CONTENT_TYPE, PROBLEM_EXAMPLES, TITLES, problem
+
+# Response headers, declared once for the whole schema (SPECTACULAR_SETTINGS
+# POSTPROCESSING_HOOKS): operations say what they answer (a 304, a 429, a POST), this says
+# which headers come with each answer.
+
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": (
+            "A strong validator of what the body shows; send it back in `If-None-Match` to "
+            "get 304 while it is unchanged."
+        ),
+        "required": True,
+        "schema": {"type": "string", "example": '"9f86d081884c7d65…"'},
+    },
+    "CacheControl": {
+        "description": "`private, no-cache`: keep the answer, but revalidate it every time.",
+        "required": True,
+        "schema": {"type": "string", "example": CACHE_CONTROL},
+    },
+    "IdempotentReplayed": {
+        "description": (
+            "`true` when this is the stored first answer to a request sent with the same "
+            "`Idempotency-Key` and body; absent when the operation ran."
+        ),
+        "required": False,
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "RetryAfter": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0, "example": 12},
+    },
+    "WWWAuthenticate": {
+        "description": "How to authenticate: an API key as a bearer token.",
+        "required": True,
+        "schema": {"type": "string", "example": 'Bearer realm="talaan"'},
+    },
+}
+_HEADER_NAMES = {
+    "ETag": "ETag",
+    "CacheControl": "Cache-Control",
+    "IdempotentReplayed": "Idempotent-Replayed",
+    "RetryAfter": "Retry-After",
+    "WWWAuthenticate": "WWW-Authenticate",
+}
+
+
+def _headers_for(method: str, status: str, operation: dict[str, Any]) -> list[str]:
+    """The components/headers entries an answer of this operation carries."""
+    names = []
+    conditional = "304" in operation.get("responses", {})
+    if conditional and status in ("200", "304"):
+        names += ["ETag", "CacheControl"]
+    # Replays are stored for successes and for problems a retry would get again; a 401 or
+    # 429 is answered before the key is looked at.
+    if method == "post" and status[0] in "24" and status not in ("401", "429"):
+        names.append("IdempotentReplayed")
+    if status in ("429", "503"):
+        names.append("RetryAfter")
+    if status == "401":
+        names.append("WWWAuthenticate")
+    return names
+
+
+def _problem_entry(status: int) -> dict[str, Any]:
+    code, detail = PROBLEM_EXAMPLES.get(status, ("error", TITLES.get(status, "Error")))
+    example = problem(status=status, code=code, detail=detail, retryable=status in (429, 503))
+    return {
+        "description": TITLES.get(status, "Error"),
+        "content": {
+            PROBLEM_CONTENT_TYPE: {
+                "schema": {"$ref": "#/components/schemas/Problem"},
+                "examples": {code: {"value": example, "summary": code}},
+            }
+        },
+    }
+
+
+def _shared_problems(operation: dict[str, Any]) -> list[int]:
+    """Problems that come from what all operations share, whatever each one declares."""
+    names = {(p.get("in"), p.get("name")) for p in operation.get("parameters", [])}
+    statuses = []
+    if ("query", "cursor") in names:
+        statuses.append(400)  # a cursor we did not give out (Cursor)
+    if ("header", "Idempotency-Key") in names:
+        statuses += [400, 409, 422]  # a malformed key, one in flight, one reused (idempotent)
+    return statuses
+
+
+def declare_response_headers(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: the headers each response is sent with.
+
+    Also the problems every paged list and every idempotent POST can answer with, since
+    they come from ``api.pagination`` and ``api.idempotency``, not from each operation.
+    """
+    used: set[str] = set()
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            responses = operation.setdefault("responses", {})
+            for status in _shared_problems(operation):
+                responses.setdefault(str(status), _problem_entry(status))
+            operation["responses"] = dict(sorted(responses.items()))
+            for status, response in operation.get("responses", {}).items():
+                for name in _headers_for(method, status, operation):
+                    headers = response.setdefault("headers", {})
+                    headers[_HEADER_NAMES[name]] = {"$ref": f"#/components/headers/{name}"}
+                    used.add(name)
+    if used:
+        components = result.setdefault("components", {})
+        components["headers"] = {
+            **components.get("headers", {}),
+            **{name: RESPONSE_HEADERS[name] for name in sorted(used)},
+        }
+    return result

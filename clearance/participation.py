@@ -1,0 +1,120 @@
+"""Clearance's part in an application's life, registered with registry at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Exists, OuterRef, Prefetch, Q
+
+from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
+from clearance import access
+from clearance.models import ClearanceRequest, ClearanceStatusChange
+from clearance.selectors import clearance_requests_for, officers_asked, required_kinds
+from clearance.services import cancel_open_requests, reopen_returned
+from organisations.access import Caller
+from registry.models import RegistrationApplication
+from registry.participants import PagePart
+
+
+class ClearanceParticipant:
+    """Applications are seen by the organisations asked to clear them, and their requests
+    follow the application: reopened on resubmission, cancelled when it closes."""
+
+    def application_prefetches(self) -> list[Prefetch]:
+        return [
+            Prefetch(
+                "clearance_requests",
+                queryset=ClearanceRequest.objects.select_related("organisation").order_by("kind"),
+            )
+        ]
+
+    def history_prefetches(self) -> list[Prefetch]:
+        return [
+            Prefetch(
+                "clearance_requests__status_changes",
+                queryset=ClearanceStatusChange.objects.order_by("created_at", "id"),
+                to_attr="changes",
+            )
+        ]
+
+    def latest_changes(self, applications: Iterable[RegistrationApplication]) -> list[Any]:
+        return [
+            request.changes[-1]
+            for application in applications
+            for request in application.clearance_requests.all()
+            if request.changes
+        ]
+
+    def overdue(self, now: datetime) -> Exists:
+        return Exists(
+            ClearanceRequest.objects.filter(
+                application=OuterRef("pk"), status__in=CLEARANCE_OPEN, due_at__lt=now
+            )
+        )
+
+    def application_page(self, *, caller: Caller, application: RegistrationApplication) -> PagePart:
+        """One panel per request; officers see only their own organisation's."""
+        requests = (
+            ClearanceRequest.objects.filter(application=application)
+            .select_related("organisation", "assigned_to")
+            .prefetch_related(
+                Prefetch(
+                    "status_changes",
+                    queryset=ClearanceStatusChange.objects.select_related("organisation").order_by(
+                        "created_at", "id"
+                    ),
+                    to_attr="changes",
+                )
+            )
+            .order_by("kind", "created_at")
+        )
+        if not caller.is_lto_staff and application.applicant_id != caller.user_id:
+            requests = requests.filter(organisation_id__in=caller.organisation_ids)
+        panels = list(requests)
+        for request in panels:
+            request.can = {a.value: True for a in access.allowed_actions(caller, request)}
+        live_kinds = {r.kind for r in panels if r.status != ClearanceStatus.CANCELLED}
+        missing = [k for k in required_kinds(application.type) if k not in live_kinds]
+        return PagePart(
+            context={"clearances": panels, "missing_kinds": missing},
+            changes=[change for request in panels for change in request.changes],
+        )
+
+    def statuses(self, *, caller: Caller, application: RegistrationApplication) -> list[Any]:
+        clearances = list(
+            clearance_requests_for(caller)
+            .filter(application=application)
+            .prefetch_related(
+                Prefetch(
+                    "status_changes",
+                    queryset=ClearanceStatusChange.objects.order_by("-created_at", "-id"),
+                    to_attr="changes_newest_first",
+                )
+            )
+            .order_by("kind")
+        )
+        for clearance in clearances:
+            clearance.latest_change = next(iter(clearance.changes_newest_first), None)
+        return clearances
+
+    def applications_visible_to(self, organisation_ids: list[int]) -> Q:
+        return Q(clearance_requests__organisation_id__in=organisation_ids)
+
+    def people_concerned(self, application_id: int) -> set[int]:
+        return officers_asked(application_id)
+
+    def has_live_work(self, application: RegistrationApplication) -> bool:
+        return application.clearance_requests.exclude(status=ClearanceStatus.CANCELLED).exists()
+
+    def application_resubmitted(
+        self, *, application: RegistrationApplication, actor: AbstractBaseUser
+    ) -> None:
+        reopen_returned(application=application, actor=actor)
+
+    def application_closed(
+        self, *, application: RegistrationApplication, actor: AbstractBaseUser, reason: str
+    ) -> None:
+        cancel_open_requests(application=application, actor=actor, reason=reason)

@@ -1,0 +1,35 @@
+"""Forms of organisation admins: inviting an officer, issuing an API key."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.validators import UnicodeUsernameValidator
+
+from organisations.models import ApiKey, Membership
+
+
+class InviteOfficerForm(forms.Form):
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.OFFICER)
+
+
+class ApiKeyForm(forms.Form):
+    """Issue an API key: a name people recognise, its scopes and an optional expiry."""
+
+    name = forms.CharField(
+        max_length=80, help_text="Name it after the system that will use it, e.g. claims system."
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKey.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[ApiKey.Scope.READ],
+    )
+    expires_at = forms.DateTimeField(
+        label="Expires at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty for a key that lasts until it is revoked.",
+    )

@@ -1,0 +1,96 @@
+"""Organisations (the LTO and those that clear vehicles), their people and their API keys."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from chaincode.rules import OrgKind
+from kernel.db import TimestampedModel
+
+_KIND_LABELS = {
+    OrgKind.LTO: "LTO",
+    OrgKind.HPG: "HPG",
+    OrgKind.INSURANCE: "Insurance",
+    OrgKind.EMISSION: "Emission",
+}
+Kind = models.TextChoices(
+    "Kind", [(kind.name, (kind.value, _KIND_LABELS[kind])) for kind in OrgKind]
+)
+
+
+class Organisation(TimestampedModel):
+    """The LTO or an external organisation that clears vehicles (HPG, insurer, emission)."""
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=120)
+    msp_id = models.CharField(
+        "Fabric MSP id", max_length=64, help_text="The Fabric MSP this organisation signs as."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        # The table keeps the name it had when organisations lived in clearance/.
+        db_table = "clearance_organisation"
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TimestampedModel):
+    class Role(models.TextChoices):
+        OFFICER = "officer", "Officer"
+        ADMIN = "admin", "Organisation admin"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.OFFICER)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "clearance_membership"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class ApiKey(TimestampedModel):
+    """An integrator's key: it acts for one organisation, as the person who created it.
+
+    Only the SHA-256 of the secret is kept; the full key is shown once, at creation.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read clearance requests and status"
+        DECIDE = "decide", "Claim and decide clearance requests"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=80, help_text="What the key is for, e.g. 'claims system'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_sha256 = models.CharField("SHA-256 of the secret", max_length=64, editable=False)
+    scopes = models.JSONField(default=list, help_text="Any of: read, decide.")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_keys"
+    )
+
+    class Meta:
+        db_table = "clearance_apikey"
+        ordering = ["organisation", "-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (tln_{self.prefix}_…)"

@@ -1,0 +1,47 @@
+"""Who belongs where: memberships, LTO staff, an organisation's people."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from chaincode.rules import OrgKind
+from organisations.models import Membership, Organisation
+
+User = get_user_model()
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def memberships_of(user: AnyUser) -> QuerySet[Membership]:
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(
+        user=user, is_active=True, organisation__is_active=True
+    ).select_related("organisation")
+
+
+def is_lto_staff(user: AnyUser) -> bool:
+    return memberships_of(user).filter(organisation__kind=OrgKind.LTO).exists()
+
+
+def lto_organisation() -> Organisation:
+    organisation = Organisation.objects.filter(kind=OrgKind.LTO, is_active=True).first()
+    if organisation is None:
+        raise Organisation.DoesNotExist("No active LTO organisation is configured.")
+    return organisation
+
+
+def lto_staff() -> QuerySet[AbstractBaseUser]:
+    return User.objects.filter(
+        is_active=True,
+        memberships__is_active=True,
+        memberships__organisation__kind=OrgKind.LTO,
+        memberships__organisation__is_active=True,
+    ).distinct()
+
+
+def organisation_people(organisation: Organisation) -> QuerySet[AbstractBaseUser]:
+    return User.objects.filter(
+        is_active=True, memberships__organisation=organisation, memberships__is_active=True
+    ).distinct()

@@ -1,0 +1,87 @@
+"""What a caller may do to an application: the one answer services, pages and the API use.
+
+Who may see an application at all is the funnel in ``registry.selectors`` (404 for anyone
+else). Here: which actions the caller's role permits on a visible application
+(``permitted_actions``: a service refuses anything else with 403), and which of those are
+open in its status now (``allowed_actions``: what the page offers). Where an action is open
+comes from ``chaincode.rules``, never from here.
+"""
+
+from __future__ import annotations
+
+from chaincode.rules import (
+    APPLICATION_ACTION_MOVES,
+    APPLICATION_FINISHED,
+    ApplicationStatus,
+    application_action_open,
+)
+from kernel.errors import PermissionDenied
+from organisations.access import Action, Caller
+from registry.models import RegistrationApplication
+
+OWNER_ACTIONS = frozenset(
+    {
+        Action.SUBMIT,
+        Action.RESUBMIT,
+        Action.WITHDRAW,
+        Action.CORRECT_VEHICLE,
+        Action.UPLOAD_DOCUMENT,
+        Action.DOWNLOAD_CERTIFICATE,
+    }
+)
+LTO_ACTIONS = frozenset(
+    {
+        Action.START_REVIEW,
+        Action.SEND_FOR_CLEARANCE,
+        Action.RETURN,
+        Action.APPROVE_REGISTRATION,
+        Action.REJECT_REGISTRATION,
+        Action.UPLOAD_DOCUMENT,
+        Action.DOWNLOAD_CERTIFICATE,
+    }
+)
+# The owner may correct the vehicle while the application is in their hands.
+_CORRECTABLE = frozenset({ApplicationStatus.DRAFT, ApplicationStatus.RETURNED})
+
+
+def permitted_actions(caller: Caller, application: RegistrationApplication) -> set[Action]:
+    """What the caller's role lets them do to this application, whatever its status."""
+    actions: set[Action] = set()
+    if caller.api_key is None and caller.user_id == application.applicant_id:
+        actions |= OWNER_ACTIONS
+    if caller.is_lto_staff:
+        actions |= LTO_ACTIONS
+    return caller.scoped(actions)
+
+
+def _open(action: Action, caller: Caller, application: RegistrationApplication) -> bool:
+    status = application.status
+    if action in APPLICATION_ACTION_MOVES:
+        return application_action_open(action, status)
+    if action == Action.CORRECT_VEHICLE:
+        return status in _CORRECTABLE
+    if action == Action.UPLOAD_DOCUMENT:
+        # LTO staff may add papers at any stage; the owner until the application is finished.
+        return caller.is_lto_staff or status not in APPLICATION_FINISHED
+    if action == Action.DOWNLOAD_CERTIFICATE:
+        return status == ApplicationStatus.APPROVED
+    return True
+
+
+def allowed_actions(caller: Caller, application: RegistrationApplication) -> set[Action]:
+    """What the caller may do to the application now: permitted, and open in its status."""
+    return {
+        action
+        for action in permitted_actions(caller, application)
+        if _open(action, caller, application)
+    }
+
+
+def require(caller: Caller, application: RegistrationApplication, action: Action) -> None:
+    """Refuse (403) an action the caller's role does not permit; the workflow rules refuse a
+    permitted one that is not open (409), so each refusal says what is wrong."""
+    if action in permitted_actions(caller, application):
+        return
+    if action in OWNER_ACTIONS and action not in LTO_ACTIONS:
+        raise PermissionDenied("Only the applicant can do this.")
+    raise PermissionDenied("Only LTO staff can do this.")
