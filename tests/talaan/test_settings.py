@@ -71,7 +71,9 @@ def test_the_compose_files_document_settings_start_the_app(tmp_path):
 
     import yaml
 
-    compose = yaml.safe_load((Path(__file__).parent.parent / "docker-compose.yml").read_text())
+    compose = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text()
+    )
     env = {}
     for name, value in compose["services"]["web"]["environment"].items():
         # ${NAME:-default} -> default, as compose substitutes it when NAME is unset.

@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 
 from registry.storage.errors import StorageUnavailable
 from registry.storage.ipfs import IpfsStorage
-from tests.storage.kubo import running_kubo
+from tests.registry.storage.kubo import running_kubo
 
 # What `ipfs add` (Kubo's defaults) answers for "hello\n": a well-known CID.
 HELLO_CID = "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN"

@@ -14,7 +14,7 @@ from django.core.files.base import ContentFile
 
 from registry.storage.errors import StorageUnavailable
 from registry.storage.oci import OciStorage
-from tests.storage.oci_standin import write_oci_config
+from tests.registry.storage.oci_standin import write_oci_config
 
 
 def _closed_port_url() -> str:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.storage.kubo import running_kubo
-from tests.storage.oci_standin import OciStandIn, running_oci_standin
+from tests.registry.storage.kubo import running_kubo
+from tests.registry.storage.oci_standin import OciStandIn, running_oci_standin
 
 
 @pytest.fixture(scope="session")
