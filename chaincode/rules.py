@@ -138,10 +138,20 @@ APPLICATION_ACTION_MOVES: dict[str, dict[str, str]] = {
         _A.CLEARED: _A.REJECTED,
     },
 }
-for _action, _moves in APPLICATION_ACTION_MOVES.items():
-    for _move in _moves.items():
-        if _move[0] != _move[1] and _move not in APPLICATION_TRANSITIONS:
-            raise AssertionError(f"{_action}: {_move} is not an application transition")
+
+
+def check_action_moves(
+    moves: dict[str, dict[str, str]], transitions: frozenset[tuple[str, str]]
+) -> None:
+    """Refuse an action table with a move the transitions do not have (staying is no move)."""
+    for action, by_status in moves.items():
+        for current, target in by_status.items():
+            if current != target and (current, target) not in transitions:
+                raise ValueError(
+                    f"{action}: {_label(current)} -> {_label(target)} is not an application "
+                    "transition."
+                )
+
 
 # Applications that are finished: nothing is added to them any more.
 APPLICATION_FINISHED = frozenset({_A.APPROVED, _A.REJECTED, _A.CANCELLED})
@@ -206,3 +216,8 @@ def msp_kinds() -> dict[str, str]:
         return DEFAULT_MSP_KINDS
     parsed = json.loads(override)
     return {str(msp): OrgKind(kind) for msp, kind in parsed.items()}
+
+
+# A table that names a move the workflow does not have stops the app (and the chaincode) from
+# starting, rather than offering a button the services would refuse.
+check_action_moves(APPLICATION_ACTION_MOVES, APPLICATION_TRANSITIONS)
