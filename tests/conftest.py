@@ -7,8 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 
+from api.throttling import CallerRateThrottle
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
@@ -16,7 +19,6 @@ from organisations.models import Membership, Organisation
 from registry import services as registry_services
 from registry.models import RegistrationApplication
 from tests.factories import (
-    MembershipFactory,
     OrganisationFactory,
     UserFactory,
     VehicleFactory,
@@ -45,6 +47,8 @@ def document_root(settings, tmp_path):
 
 @dataclass
 class World:
+    """The organisations and people most tests act as; see `world` for how they are shared."""
+
     lto: Organisation
     hpg: Organisation
     insurer: Organisation
@@ -66,6 +70,26 @@ class World:
         }[kind]
 
 
+# World field: (kind, code, name, MSP id).
+WORLD_ORGANISATIONS = {
+    "lto": ("LTO", "lto", "LTO", "LTOMSP"),
+    "hpg": ("HPG", "hpg", "PNP-HPG", "HPGMSP"),
+    "insurer": ("INSURANCE", "insurer", "Bayanihan Mutual", "InsuranceMSP"),
+    "emission": ("EMISSION", "etc", "Maharlika ETC", "EmissionMSP"),
+}
+# World field: (username, World field of their organisation or None for an owner, role).
+WORLD_PEOPLE = {
+    "lto_admin": ("lto.admin", "lto", Membership.Role.ADMIN),
+    "hpg_officer": ("hpg.officer", "hpg", Membership.Role.OFFICER),
+    "hpg_officer_2": ("hpg.officer2", "hpg", Membership.Role.OFFICER),
+    "hpg_admin": ("hpg.admin", "hpg", Membership.Role.ADMIN),
+    "insurer_officer": ("insurer.officer", "insurer", Membership.Role.OFFICER),
+    "emission_officer": ("emission.officer", "emission", Membership.Role.OFFICER),
+    "owner": ("owner.juan", None, None),
+    "other_owner": ("owner.maria", None, None),
+}
+
+
 def seed_reference_data() -> None:
     """The rows the data migrations seed; transactional tests flush them away."""
     from django.apps import apps as django_apps
@@ -75,40 +99,94 @@ def seed_reference_data() -> None:
 
 
 def build_world() -> World:
+    """Create the world's rows, and the reference data, where they are missing.
+
+    Safe to call on a database that has them already (every step is a get-or-create), so a
+    test or a benchmark may call it whether or not the session's world is there.
+    """
     seed_reference_data()
-    lto = OrganisationFactory(kind="LTO", code="lto", name="LTO", msp_id="LTOMSP")
-    hpg = OrganisationFactory(kind="HPG", code="hpg", name="PNP-HPG", msp_id="HPGMSP")
-    insurer = OrganisationFactory(
-        kind="INSURANCE", code="insurer", name="Bayanihan Mutual", msp_id="InsuranceMSP"
-    )
-    emission = OrganisationFactory(
-        kind="EMISSION", code="etc", name="Maharlika ETC", msp_id="EmissionMSP"
-    )
+    organisations = {
+        field: OrganisationFactory(kind=kind, code=code, name=name, msp_id=msp_id)
+        for field, (kind, code, name, msp_id) in WORLD_ORGANISATIONS.items()
+    }
+    people = {}
+    for field, (username, organisation, role) in WORLD_PEOPLE.items():
+        people[field] = UserFactory(username=username)
+        if organisation is not None:
+            Membership.objects.get_or_create(
+                user=people[field],
+                organisation=organisations[organisation],
+                defaults={"role": role},
+            )
+    return World(**organisations, **people)
 
-    def member(username: str, organisation: Organisation, role: str = "officer"):
-        user = UserFactory(username=username)
-        MembershipFactory(user=user, organisation=organisation, role=role)
-        return user
 
+def world_from_database() -> World | None:
+    """The world read back as Python objects no other test holds; None where rows are missing.
+
+    A transactional test's flush removes them, and a data migration going back to zero some.
+    """
+    codes = {field: code for field, (_, code, _, _) in WORLD_ORGANISATIONS.items()}
+    usernames = {field: username for field, (username, _, _) in WORLD_PEOPLE.items()}
+    organisations = Organisation.objects.in_bulk(codes.values(), field_name="code")
+    users = get_user_model().objects.in_bulk(usernames.values(), field_name="username")
+    if len(organisations) < len(codes) or len(users) < len(usernames):
+        return None
     return World(
-        lto=lto,
-        hpg=hpg,
-        insurer=insurer,
-        emission=emission,
-        lto_admin=member("lto.admin", lto, Membership.Role.ADMIN),
-        hpg_officer=member("hpg.officer", hpg),
-        hpg_officer_2=member("hpg.officer2", hpg),
-        hpg_admin=member("hpg.admin", hpg, Membership.Role.ADMIN),
-        insurer_officer=member("insurer.officer", insurer),
-        emission_officer=member("emission.officer", emission),
-        owner=UserFactory(username="owner.juan"),
-        other_owner=UserFactory(username="owner.maria"),
+        **{field: organisations[code] for field, code in codes.items()},
+        **{field: users[username] for field, username in usernames.items()},
     )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with the world and the reference data committed once for the session.
+
+    Each test's changes to them roll back with its transaction. Transactional tests flush
+    them away instead; `world` builds them again for the tests that need them after that.
+    """
+    with django_db_blocker.unblock():
+        build_world()
 
 
 @pytest.fixture
 def world(db) -> World:
-    return build_world()
+    """Four organisations and their people, as fresh objects from the session's rows.
+
+    pytest-django runs transactional tests after the others, so only they (and tests that
+    come after them) find the rows flushed and pay for building them again: inside the
+    test's transaction for an ordinary test, committed (and flushed after) for a
+    transactional one.
+    """
+    world = world_from_database() or build_world()
+    forget_request_counts(world)
+    return world
+
+
+def forget_request_counts(world: World) -> None:
+    """Start the world's people with no API requests counted against their rate.
+
+    The counts live in the cache (Redis), which no rollback undoes, and the people keep their
+    ids from test to test: one test's requests would throttle the next test's.
+    """
+    people = [value for value in vars(world).values() if not isinstance(value, Organisation)]
+    cache.delete_many(
+        [CallerRateThrottle.cache_format % {"scope": "user", "ident": user.pk} for user in people]
+    )
+
+
+@pytest.fixture
+def without_world(db) -> None:
+    """The database as a fresh install has it: the session's world deleted, until rollback.
+
+    For tests of what runs on a new database, such as the demo loader: it keeps the people it
+    finds as they are, so the world's users would keep passwords the demo does not know.
+    """
+    usernames = [username for username, _, _ in WORLD_PEOPLE.values()]
+    get_user_model().objects.filter(username__in=usernames).delete()
+    Organisation.objects.filter(
+        code__in=[code for _, code, _, _ in WORLD_ORGANISATIONS.values()]
+    ).delete()
 
 
 def filed_application(

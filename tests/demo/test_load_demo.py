@@ -10,7 +10,8 @@ from django.core.management import call_command
 from demo.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
 from registry.models import RegistrationApplication
 
-pytestmark = pytest.mark.django_db
+# The demo is what `make run` loads into a new database, where no world is.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_world")]
 
 
 def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(client):
