@@ -54,6 +54,10 @@ class World:
     insurer: Organisation
     emission: Organisation
     lto_admin: AbstractBaseUser
+    # Two more LTO officers, so that a step can need someone other than its maker; they act
+    # as LTO staff only in tests that ask for `four_eyes`.
+    lto_reviewer: AbstractBaseUser
+    lto_approver: AbstractBaseUser
     hpg_officer: AbstractBaseUser
     hpg_officer_2: AbstractBaseUser
     hpg_admin: AbstractBaseUser
@@ -78,6 +82,7 @@ WORLD_ORGANISATIONS = {
     "emission": ("EMISSION", "etc", "Maharlika ETC", "EmissionMSP"),
 }
 # World field: (username, World field of their organisation or None for an owner, role).
+# Users are created in this order, so the earlier ones keep the ids they always had.
 WORLD_PEOPLE = {
     "lto_admin": ("lto.admin", "lto", Membership.Role.ADMIN),
     "hpg_officer": ("hpg.officer", "hpg", Membership.Role.OFFICER),
@@ -87,7 +92,12 @@ WORLD_PEOPLE = {
     "emission_officer": ("emission.officer", "emission", Membership.Role.OFFICER),
     "owner": ("owner.juan", None, None),
     "other_owner": ("owner.maria", None, None),
+    "lto_reviewer": ("lto.reviewer", "lto", Membership.Role.OFFICER),
+    "lto_approver": ("lto.approver", "lto", Membership.Role.OFFICER),
 }
+# Their LTO memberships are inactive until a test asks for `four_eyes`: every active LTO member
+# is LTO staff and gets the LTO's notifications, which today's tests expect lto.admin alone to.
+OFF_DUTY = ("lto_reviewer", "lto_approver")
 
 
 def seed_reference_data() -> None:
@@ -116,7 +126,7 @@ def build_world() -> World:
             Membership.objects.get_or_create(
                 user=people[field],
                 organisation=organisations[organisation],
-                defaults={"role": role},
+                defaults={"role": role, "is_active": field not in OFF_DUTY},
             )
     return World(**organisations, **people)
 
@@ -160,6 +170,19 @@ def world(db) -> World:
     """
     world = world_from_database() or build_world()
     forget_request_counts(world)
+    return world
+
+
+@pytest.fixture
+def four_eyes(world: World) -> World:
+    """The world with its LTO reviewer and approver on duty beside lto_admin, until rollback.
+
+    They are LTO staff then, so each also gets what the LTO's staff are told: a submitted
+    application, a decision on a clearance, an application with every clearance approved, a
+    document that failed its integrity check.
+    """
+    people = [getattr(world, field) for field in OFF_DUTY]
+    Membership.objects.filter(user__in=people, organisation=world.lto).update(is_active=True)
     return world
 
 
