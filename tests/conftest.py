@@ -82,7 +82,6 @@ WORLD_ORGANISATIONS = {
     "emission": ("EMISSION", "etc", "Maharlika ETC", "EmissionMSP"),
 }
 # World field: (username, World field of their organisation or None for an owner, role).
-# Users are created in this order, so the earlier ones keep the ids they always had.
 WORLD_PEOPLE = {
     "lto_admin": ("lto.admin", "lto", Membership.Role.ADMIN),
     "hpg_officer": ("hpg.officer", "hpg", Membership.Role.OFFICER),
@@ -134,7 +133,7 @@ def build_world() -> World:
 def world_from_database() -> World | None:
     """The world read back as Python objects no other test holds; None where rows are missing.
 
-    A transactional test's flush removes them, and a data migration going back to zero some.
+    A transactional test's flush removes them all; migrating the apps back to zero, some.
     """
     codes = {field: code for field, (_, code, _, _) in WORLD_ORGANISATIONS.items()}
     usernames = {field: username for field, (username, _, _) in WORLD_PEOPLE.items()}
