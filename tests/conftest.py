@@ -10,8 +10,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+from rest_framework.throttling import SimpleRateThrottle
 
-from api.throttling import CallerRateThrottle
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
@@ -189,11 +189,12 @@ def forget_request_counts(world: World) -> None:
     """Start the world's people with no API requests counted against their rate.
 
     The counts live in the cache (Redis), which no rollback undoes, and the people keep their
-    ids from test to test: one test's requests would throttle the next test's.
+    ids from test to test: one test's requests would throttle the next test's. The key is the
+    one the API's throttle (scope "user") inherits from DRF's SimpleRateThrottle.
     """
     people = [value for value in vars(world).values() if not isinstance(value, Organisation)]
     cache.delete_many(
-        [CallerRateThrottle.cache_format % {"scope": "user", "ident": user.pk} for user in people]
+        [SimpleRateThrottle.cache_format % {"scope": "user", "ident": user.pk} for user in people]
     )
 
 
