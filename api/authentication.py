@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hmac
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -13,6 +13,10 @@ from rest_framework.request import Request
 
 from organisations.models import ApiKey
 from organisations.services import KEY_PREFIX, api_key_touch, key_digest
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from drf_spectacular.openapi import AutoSchema
 
 
 def api_key_authenticate(raw: str) -> ApiKey:
@@ -36,7 +40,7 @@ def api_key_authenticate(raw: str) -> ApiKey:
 class ApiKeyAuthentication(BaseAuthentication):
     """``Authorization: Bearer tln_...`` or ``X-Api-Key: tln_...``."""
 
-    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, ApiKey] | None:
+    def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
         raw = request.headers.get("X-Api-Key", "").strip()
         if not raw:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -57,7 +61,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = ApiKeyAuthentication
     name = "apiKey"
 
-    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         return {
             "type": "http",
             "scheme": "bearer",
@@ -66,6 +70,12 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
                 "(or in an `X-Api-Key` header)."
             ),
         }
+
+
+class AuthenticatedRequest(Request):
+    """A request ``IsAuthenticated`` has let through: a person, or the person a key acts as."""
+
+    user: User
 
 
 def caller_key(request: Request) -> ApiKey | None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication import caller_key
@@ -67,6 +68,7 @@ def _fingerprint(request: Request) -> str:
     except RawPostDataException:
         # Something already consumed the stream; the parsed data names the same request.
         body = json.dumps(request.data, sort_keys=True, default=str).encode()
+    assert request.method is not None  # set on every request a view is handed
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.get_full_path().encode(), body):
         digest.update(part)
@@ -149,7 +151,7 @@ def _replay(record: IdempotencyRecord) -> HttpResponse:
 Handler = Callable[..., HttpResponseBase]
 
 
-def idempotent(handler: Handler) -> Handler:
+def idempotent(handler: Callable[..., Response]) -> Handler:
     """Make an APIView's ``post`` honour ``Idempotency-Key`` (and document the header)."""
 
     @wraps(handler)

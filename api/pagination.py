@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, pagination, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
@@ -19,7 +19,7 @@ class Cursor(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
-    def decode_cursor(self, request: Request):  # type: ignore[no-untyped-def]
+    def decode_cursor(self, request: Request) -> pagination.Cursor | None:
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound:

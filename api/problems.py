@@ -89,10 +89,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             retryable=info.retryable,
             errors=info.fields,
         )
-        response = Response(body, status=info.status, content_type=PROBLEM_CONTENT_TYPE)
+        answer = Response(body, status=info.status, content_type=PROBLEM_CONTENT_TYPE)
         if info.status == 503:
-            response["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
-        return response
+            answer["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+        return answer
     # DRF's handler turns Http404/PermissionDenied into its own exceptions and sets headers.
     response = exception_handler(exc, context)
     if response is None:
@@ -138,7 +138,7 @@ class ProblemSerializer(serializers.Serializer):
         "ledger_unavailable, invalid, not_found, not_authenticated, permission_denied."
     )
     retryable = serializers.BooleanField(help_text="Whether retrying the same request can help.")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a declared field, not .errors
         required=False,
         child=serializers.JSONField(),
         help_text="Field errors by field name (nested for nested objects).",

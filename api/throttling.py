@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from api.authentication import caller_key
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
 
 
 class CallerRateThrottle(SimpleRateThrottle):
@@ -21,7 +26,7 @@ class CallerRateThrottle(SimpleRateThrottle):
         # SimpleRateThrottle reads one rate here; ours depends on the caller.
         pass
 
-    def allow_request(self, request: Request, view: object) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         key = caller_key(request)
         if key is not None:
             self.scope, self.rate, ident = "key", settings.API_THROTTLE_KEY, key.pk
@@ -33,5 +38,5 @@ class CallerRateThrottle(SimpleRateThrottle):
         self.ident = ident
         return super().allow_request(request, view)
 
-    def get_cache_key(self, request: Request, view: object) -> str:
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.ident}

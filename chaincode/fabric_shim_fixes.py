@@ -33,7 +33,7 @@ import logging
 from base64 import b64encode
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID, ObjectIdentifier
@@ -288,7 +288,8 @@ class ClientIdentity(transaction_context.ClientIdentity):
             extension = certificate.extensions.get_extension_for_oid(FABRIC_CA_ATTRIBUTES_OID)
         except x509.ExtensionNotFound:
             return {}
-        document = json.loads(extension.value.value)
+        # An extension cryptography does not know is always read as its raw bytes.
+        document = json.loads(cast(x509.UnrecognizedExtension, extension.value).value)
         return {str(key): str(value) for key, value in (document.get("attrs") or {}).items()}
 
     def get_attribute(self, attr_name: str) -> str | None:

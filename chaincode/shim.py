@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 from types import ModuleType
+from typing import Any
 
 _MODULES = (
     "fabric_chaincode_python.fabric_contract_api",
@@ -41,11 +42,13 @@ Contract = _api.Contract
 ContractChaincode = _api.ContractChaincode
 TransactionContext = _api.TransactionContext
 
-contract_chaincode = _library["contract_chaincode"]
-transaction_context = _library["transaction_context"]
-shim_handler = _library["handler"]
-shim_server = _library["server"]
-shim_stub = _library["stub"]
+# The library ships no type information, so its modules are Any here, as they would be
+# through a static import; ours subclass their classes.
+contract_chaincode: Any = _library["contract_chaincode"]
+transaction_context: Any = _library["transaction_context"]
+shim_handler: Any = _library["handler"]
+shim_server: Any = _library["server"]
+shim_stub: Any = _library["stub"]
 # The logger the library writes every message to (it borrows the name "asyncio").
 LIBRARY_LOGGER: logging.Logger = _library["logging"].LOGGER
 

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.authentication import AuthenticatedRequest
 from api.conditional import IF_NONE_MATCH_PARAMETER, conditional_response, conditional_responses
 from api.filters import filter_parameters, filtered
 from api.idempotency import idempotent
@@ -140,7 +141,7 @@ class ClearanceClaimApi(APIView):
         },
     )
     @idempotent
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         clearance = clearance_request_get_for(Caller.of(request), pk)
         change = services.clearance_claim(request_id=clearance.pk, officer=request.user)
         return Response(ChangeOutputSerializer(change).data)
@@ -205,7 +206,7 @@ class ClearanceDecideApi(APIView):
         ],
     )
     @idempotent
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         clearance = clearance_request_get_for(Caller.of(request), pk)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from chaincode.rules import ClearanceStatus
@@ -25,7 +27,7 @@ class DecisionForm(forms.Form):
         help_text="Required when rejecting or returning; kept off the ledger (only a digest).",
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Findings are needed to approve; a rejection or return may carry them or not.
         self.finding_fields = [
@@ -36,8 +38,9 @@ class DecisionForm(forms.Form):
         for name in self.finding_fields:
             self.fields[name].required = False
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean returns cleaned_data
         filled = [name for name in self.finding_fields if data.get(name) not in (None, "")]
         if data.get("decision") == ClearanceStatus.APPROVED or filled:
             for name in self.finding_fields:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,7 +18,8 @@ from registry.models import RegistrationApplication
 
 CLEARANCE_KIND_CHOICES = [(k, label) for k, label in Kind.choices if k != OrgKind.LTO]
 
-Status = models.TextChoices(
+# Django's functional enum API (not modelled by django-stubs), from chaincode's statuses.
+Status: type[models.TextChoices] = cast(Any, models.TextChoices)(
     "Status",
     [(s.name, (s.value, s.value.replace("_", " ").capitalize())) for s in ClearanceStatus],
 )

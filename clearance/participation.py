@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
@@ -17,6 +16,29 @@ from clearance.services import cancel_open_requests, reopen_returned
 from organisations.access import Caller
 from registry.models import RegistrationApplication
 from registry.participants import PagePart
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import WithAnnotations
+
+
+# What the prefetches below, and this module, put on the requests they hand out.
+class _History(TypedDict):
+    changes: list[ClearanceStatusChange]  # Prefetch(to_attr=), oldest first
+
+
+class _Panel(_History):
+    can: dict[str, bool]  # the caller's allowed actions, for the template's buttons
+
+
+class _Status(TypedDict):
+    changes_newest_first: list[ClearanceStatusChange]  # Prefetch(to_attr=)
+    latest_change: ClearanceStatusChange | None  # for the API's ledger receipt
+
+
+RequestWithHistory: TypeAlias = "WithAnnotations[ClearanceRequest, _History]"
+RequestPanel: TypeAlias = "WithAnnotations[ClearanceRequest, _Panel]"
+RequestStatus: TypeAlias = "WithAnnotations[ClearanceRequest, _Status]"
 
 
 class ClearanceParticipant:
@@ -44,7 +66,9 @@ class ClearanceParticipant:
         return [
             request.changes[-1]
             for application in applications
-            for request in application.clearance_requests.all()
+            for request in cast(
+                "Iterable[RequestWithHistory]", application.clearance_requests.all()
+            )
             if request.changes
         ]
 
@@ -73,7 +97,7 @@ class ClearanceParticipant:
         )
         if not caller.is_lto_staff and application.applicant_id != caller.user_id:
             requests = requests.filter(organisation_id__in=caller.organisation_ids)
-        panels = list(requests)
+        panels = cast("list[RequestPanel]", list(requests))
         for request in panels:
             request.can = {a.value: True for a in access.allowed_actions(caller, request)}
         live_kinds = {r.kind for r in panels if r.status != ClearanceStatus.CANCELLED}
@@ -84,17 +108,20 @@ class ClearanceParticipant:
         )
 
     def statuses(self, *, caller: Caller, application: RegistrationApplication) -> list[Any]:
-        clearances = list(
-            clearance_requests_for(caller)
-            .filter(application=application)
-            .prefetch_related(
-                Prefetch(
-                    "status_changes",
-                    queryset=ClearanceStatusChange.objects.order_by("-created_at", "-id"),
-                    to_attr="changes_newest_first",
+        clearances = cast(
+            "list[RequestStatus]",
+            list(
+                clearance_requests_for(caller)
+                .filter(application=application)
+                .prefetch_related(
+                    Prefetch(
+                        "status_changes",
+                        queryset=ClearanceStatusChange.objects.order_by("-created_at", "-id"),
+                        to_attr="changes_newest_first",
+                    )
                 )
-            )
-            .order_by("kind")
+                .order_by("kind")
+            ),
         )
         for clearance in clearances:
             clearance.latest_change = next(iter(clearance.changes_newest_first), None)
@@ -109,12 +136,10 @@ class ClearanceParticipant:
     def has_live_work(self, application: RegistrationApplication) -> bool:
         return application.clearance_requests.exclude(status=ClearanceStatus.CANCELLED).exists()
 
-    def application_resubmitted(
-        self, *, application: RegistrationApplication, actor: AbstractBaseUser
-    ) -> None:
+    def application_resubmitted(self, *, application: RegistrationApplication, actor: User) -> None:
         reopen_returned(application=application, actor=actor)
 
     def application_closed(
-        self, *, application: RegistrationApplication, actor: AbstractBaseUser, reason: str
+        self, *, application: RegistrationApplication, actor: User, reason: str
     ) -> None:
         cancel_open_requests(application=application, actor=actor, reason=reason)

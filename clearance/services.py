@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.urls import reverse
@@ -46,6 +46,9 @@ from registry.services import (
     application_clear,
     application_send_back,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 _DECISION_EVENTS = {
     ClearanceStatus.APPROVED: Event.CLEARANCE_APPROVED,
@@ -95,7 +98,7 @@ def _link(application: RegistrationApplication) -> str:
 def clearance_send_for_clearance(
     *,
     application_id: int,
-    actor: AbstractBaseUser,
+    actor: User,
     organisation_ids: dict[str, int] | None = None,
 ) -> list[ClearanceRequest]:
     """Open one request per clearance kind the application type needs.
@@ -160,7 +163,7 @@ def _organisation_for(kind: str, organisation_id: int | None) -> Organisation:
 
 
 @transaction.atomic(durable=True)
-def clearance_claim(*, request_id: int, officer: AbstractBaseUser) -> ClearanceStatusChange:
+def clearance_claim(*, request_id: int, officer: User) -> ClearanceStatusChange:
     """An officer takes a pending request into review."""
     _lock_application(_application_of(request_id))
     request = _lock_request(request_id)
@@ -180,7 +183,7 @@ def clearance_claim(*, request_id: int, officer: AbstractBaseUser) -> ClearanceS
 def clearance_decide(
     *,
     request_id: int,
-    officer: AbstractBaseUser,
+    officer: User,
     decision: ClearanceStatus,
     remarks: str,
     findings: Findings | None = None,
@@ -278,7 +281,7 @@ def _clear_if_complete(application: RegistrationApplication, *, approving: str) 
 
 
 def reopen_returned(
-    *, application: RegistrationApplication, actor: AbstractBaseUser
+    *, application: RegistrationApplication, actor: User
 ) -> list[ClearanceStatusChange]:
     """Send every returned request of a (locked) application back to pending."""
     lto = lto_organisation()
@@ -309,7 +312,7 @@ def reopen_returned(
 
 
 def cancel_open_requests(
-    *, application: RegistrationApplication, actor: AbstractBaseUser, reason: str
+    *, application: RegistrationApplication, actor: User, reason: str
 ) -> list[ClearanceStatusChange]:
     """Cancel every open request of a (locked) application, signed by the LTO."""
     lto = lto_organisation()
@@ -333,9 +336,7 @@ def cancel_open_requests(
 
 
 @transaction.atomic(durable=True)
-def clearance_cancel(
-    *, request_id: int, actor: AbstractBaseUser, reason: str
-) -> ClearanceStatusChange:
+def clearance_cancel(*, request_id: int, actor: User, reason: str) -> ClearanceStatusChange:
     """LTO staff withdraw one open request (sent to the wrong insurer, say)."""
     application = _lock_application(_application_of(request_id))
     request = _lock_request(request_id)

@@ -7,8 +7,8 @@ before the row is saved, so a ledger failure leaves nothing behind.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from chaincode.rules import CLEARANCE_DECISIONS, check_clearance_authority
@@ -19,12 +19,15 @@ from notifications.live import announce_change
 from organisations.models import Organisation
 from registry.selectors import people_concerned
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def record_clearance_change(
     *,
     request: ClearanceRequest,
     to_status: str,
-    actor: AbstractBaseUser,
+    actor: User,
     organisation: Organisation,
     remarks: str = "",
     change_id: uuid.UUID | None = None,

@@ -51,29 +51,29 @@ def history_problems(
             problems.append(
                 Problem(where, "differs from the ledger in " + ", ".join(sorted(differing)))
             )
-    for row in ApplicationStatusChange.objects.filter(ledger_backend=backend).order_by("pk"):
-        change_id = str(row.change_id)
+    for change in ApplicationStatusChange.objects.filter(ledger_backend=backend).order_by("pk"):
+        change_id = str(change.change_id)
         seen.add(change_id)
         recorded = ledger_change(change_id)
-        where = f"application history row {row.pk} (change {change_id})"
+        where = f"application history row {change.pk} (change {change_id})"
         if recorded is None:
             problems.append(Problem(where, "has no change on the ledger"))
-        elif recorded.get("tx_id") != row.ledger_tx_id:
+        elif recorded.get("tx_id") != change.ledger_tx_id:
             problems.append(Problem(where, "differs from the ledger in tx_id"))
-    for row in Document.objects.filter(ledger_backend=backend).order_by("pk"):
-        change_id = str(row.ledger_change_id)
+    for document in Document.objects.filter(ledger_backend=backend).order_by("pk"):
+        change_id = str(document.ledger_change_id)
         seen.add(change_id)
         recorded = ledger_change(change_id)
-        where = f"document {row.public_id} (change {change_id})"
+        where = f"document {document.public_id} (change {change_id})"
         if recorded is None:
             problems.append(Problem(where, "has no anchor on the ledger"))
             continue
         expected = {
-            "document_id": str(row.public_id),
-            "sha256": row.sha256,
-            "cid": row.cid,
-            "document_type": row.doc_type,
-            "tx_id": row.ledger_tx_id,
+            "document_id": str(document.public_id),
+            "sha256": document.sha256,
+            "cid": document.cid,
+            "document_type": document.doc_type,
+            "tx_id": document.ledger_tx_id,
         }
         differing = [field for field, value in expected.items() if recorded.get(field) != value]
         if differing:

@@ -7,6 +7,9 @@ organisation gets 404 for another organisation's request, on pages and fragments
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,14 +22,15 @@ from django.views.decorators.http import require_GET, require_POST
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
 from clearance import access, services
 from clearance.details import emission_failures
-from clearance.forms import DECISION_FORMS, EmissionReadingsForm
+from clearance.forms import DECISION_FORMS, DecisionForm, EmissionReadingsForm
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import (
     clearance_request_get_for_user,
     clearance_requests_for_user,
     emission_limits,
 )
-from kernel.errors import USER_ERRORS, describe
+from kernel.auth import AuthenticatedHttpRequest
+from kernel.errors import USER_ERRORS, UserError, describe
 from ledger.receipts import receipt_checks
 from organisations import access as organisation_access
 from organisations.access import Action, Caller
@@ -41,7 +45,7 @@ from registry.views import application_action
 
 
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The organisation's open requests, most urgent first; overdue ones stand out."""
     memberships = list(memberships_of(request.user))
     if not memberships:
@@ -65,9 +69,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _decision_form(clearance: ClearanceRequest, data: dict | None = None):  # type: ignore[no-untyped-def]
+def _decision_form(
+    clearance: ClearanceRequest, data: Mapping[str, Any] | None = None
+) -> DecisionForm:
     form_class = DECISION_FORMS[clearance.kind]
-    initial = {}
+    initial: dict[str, Any] = {}
     if clearance.kind == "EMISSION":
         initial["fuel"] = clearance.application.vehicle.fuel
         initial["test_date"] = timezone.localdate()
@@ -79,7 +85,9 @@ def _decision_form(clearance: ClearanceRequest, data: dict | None = None):  # ty
     return form_class(data, initial=initial)
 
 
-def _context(request: HttpRequest, clearance: ClearanceRequest, form=None) -> dict:  # type: ignore[no-untyped-def]
+def _context(
+    request: HttpRequest, clearance: ClearanceRequest, form: DecisionForm | None = None
+) -> dict[str, Any]:
     changes = list(clearance.status_changes.select_related("organisation", "actor"))
     allowed = access.allowed_actions(Caller.of(request), clearance)
     limits = emission_limits(clearance.application.vehicle.fuel)
@@ -99,14 +107,14 @@ def _context(request: HttpRequest, clearance: ClearanceRequest, form=None) -> di
 
 
 @login_required
-def clearance_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def clearance_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     clearance = clearance_request_get_for_user(user=request.user, pk=pk)
     return render(request, "clearance/detail.html", _context(request, clearance))
 
 
 @login_required
 @require_POST
-def clearance_claim(request: HttpRequest, pk: int) -> HttpResponse:
+def clearance_claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     clearance = clearance_request_get_for_user(user=request.user, pk=pk)
     try:
         services.clearance_claim(request_id=clearance.pk, officer=request.user)
@@ -118,7 +126,7 @@ def clearance_claim(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def clearance_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def clearance_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     clearance = clearance_request_get_for_user(user=request.user, pk=pk)
     form = _decision_form(clearance, request.POST)
     if not form.is_valid():
@@ -148,7 +156,12 @@ def clearance_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("clearance-detail", pk)
 
 
-def _refused(request: HttpRequest, clearance: ClearanceRequest, exc: Exception, form=None):  # type: ignore[no-untyped-def]
+def _refused(
+    request: HttpRequest,
+    clearance: ClearanceRequest,
+    exc: UserError,
+    form: DecisionForm | None = None,
+) -> HttpResponse:
     info = describe(exc)
     clearance.refresh_from_db()
     context = _context(request, clearance, form)
@@ -158,7 +171,7 @@ def _refused(request: HttpRequest, clearance: ClearanceRequest, exc: Exception, 
 
 @login_required
 @require_GET
-def emission_check(request: HttpRequest, pk: int) -> HttpResponse:
+def emission_check(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """HTMX fragment: the readings typed so far, each against its limit."""
     clearance = clearance_request_get_for_user(user=request.user, pk=pk)
     if clearance.kind != "EMISSION":
@@ -180,7 +193,7 @@ def emission_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def organisation(request: HttpRequest) -> HttpResponse:
+def organisation(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Org admins: their officers (invite, deactivate) and the organisation's overdue items."""
     caller = Caller.of(request)
     org = next(
@@ -233,13 +246,15 @@ def organisation(request: HttpRequest) -> HttpResponse:
 
 
 @application_action("Clearance requests sent.")
-def application_send(request: HttpRequest, application: RegistrationApplication, _: dict) -> object:
+def application_send(
+    request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
+) -> object:
     return services.clearance_send_for_clearance(application_id=application.pk, actor=request.user)
 
 
 @application_action("Clearance request cancelled.", ReasonForm)
 def application_clearance_cancel(
-    request: HttpRequest, application: RegistrationApplication, data: dict
+    request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
     clearance = get_object_or_404(application.clearance_requests, pk=data["request_pk"])
     return services.clearance_cancel(

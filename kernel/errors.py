@@ -6,7 +6,9 @@ a stable code, a message for people, and whether retrying can help.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias, overload
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -56,8 +58,13 @@ class ErrorInfo:
 
 # What a view catches around a service call: errors the user is told about, never bugs.
 USER_ERRORS = (DomainError, RuleViolation, ValidationError)
+UserError: TypeAlias = DomainError | RuleViolation | ValidationError
 
 
+@overload
+def describe(exc: UserError) -> ErrorInfo: ...
+@overload
+def describe(exc: Exception) -> ErrorInfo | None: ...
 def describe(exc: Exception) -> ErrorInfo | None:
     """Map a domain error to what the user is told; None for errors that are bugs."""
     if isinstance(exc, DomainError):
@@ -78,7 +85,7 @@ def describe(exc: Exception) -> ErrorInfo | None:
 class DomainErrorMiddleware:
     """Render domain errors that reach the top as a page (or JSON) with the right status."""
 
-    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

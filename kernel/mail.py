@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
@@ -12,9 +12,12 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 def send_token_link(
-    *, user: AbstractBaseUser, url_name: str, site_url: str, subject: str, message: str
+    *, user: User, url_name: str, site_url: str, subject: str, message: str
 ) -> None:
     """E-mail ``message`` plus a link to ``url_name`` carrying a token for ``user``.
 

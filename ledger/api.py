@@ -270,10 +270,8 @@ class VehicleHistoryApi(APIView):
         )
         if not visible:
             raise Http404("No vehicle you may see has this VIN.")
-        changes = sorted(
-            [*clearance_changes, *registration_changes, *documents],
-            key=lambda change: (change.created_at, change.pk),
-        )
+        recorded: list[Change] = [*clearance_changes, *registration_changes, *documents]
+        changes = sorted(recorded, key=lambda change: (change.created_at, change.pk))
         data = {
             "vin": vin,
             "changes": [_row(change) for change in changes],

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
+from kernel.auth import AuthenticatedHttpRequest
 from ledger import get_ledger
 from ledger.embedded import EmbeddedLedger
 from ledger.models import LedgerEntry
@@ -22,7 +23,7 @@ def _require_lto(request: HttpRequest) -> None:
 
 
 @login_required
-def ledger_page(request: HttpRequest) -> HttpResponse:
+def ledger_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_lto(request)
     ledger = get_ledger()
     entries = LedgerEntry.objects.order_by("-seq").only(
@@ -38,7 +39,7 @@ def ledger_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def entry_verify(request: HttpRequest, seq: int) -> HttpResponse:
+def entry_verify(request: AuthenticatedHttpRequest, seq: int) -> HttpResponse:
     """HTMX: check one entry's hash, link, signed tree head and the change it recorded."""
     _require_lto(request)
     ledger = get_ledger()

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.authentication import caller_key
+from api.authentication import AuthenticatedRequest, caller_key
 from api.conditional import IF_NONE_MATCH_PARAMETER, conditional_response, conditional_responses
 from api.idempotency import idempotent
 from api.pagination import PAGE_PARAMETERS, Cursor, page_of
@@ -41,7 +41,9 @@ WEBHOOK_TAGS = ["webhooks"]
 # Notifications ---------------------------------------------------------------------------
 
 
-class NotificationPageSerializer(page_of(NotificationSerializer, "NotificationPageBase")):  # type: ignore[misc]
+class NotificationPageSerializer(
+    page_of(NotificationSerializer, "NotificationPageBase")  # type: ignore[misc]  # built at run time
+):
     unread_count = serializers.IntegerField(help_text="How many of yours are unread, in all.")
 
     class Meta:
@@ -100,7 +102,7 @@ class NotificationReadApi(APIView):
         },
     )
     @idempotent
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         notification = notification_mark_read(user=request.user, notification_id=pk)
         return Response(NotificationSerializer(notification).data)
 
@@ -124,7 +126,7 @@ class NotificationReadAllApi(APIView):
         examples=[OpenApiExample("Three marked", value={"marked": 3, "unread_count": 0})],
     )
     @idempotent
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         marked = notifications_mark_all_read(user=request.user)
         data = {"marked": marked, "unread_count": unread_count(request.user)}
         return Response(self.OutputSerializer(data).data)
@@ -258,7 +260,7 @@ class WebhookListApi(WebhookApi):
         ],
     )
     @idempotent
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         organisations = webhook_organisations_for_caller(request)
@@ -308,7 +310,7 @@ class WebhookDetailApi(WebhookApi):
         request=None,
         responses={204: None, **problem_responses(401, 403, 404, 429)},
     )
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, pk: int) -> Response:
         subscription = webhook_subscription_get_for_caller(request, pk)
         webhooks.unsubscribe(user=request.user, subscription_id=subscription.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -327,7 +329,7 @@ class WebhookPauseApi(WebhookApi):
         },
     )
     @idempotent
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         subscription = webhook_subscription_get_for_caller(request, pk)
         subscription = webhooks.subscription_pause(
             user=request.user, subscription_id=subscription.pk
@@ -348,7 +350,7 @@ class WebhookResumeApi(WebhookApi):
         },
     )
     @idempotent
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         subscription = webhook_subscription_get_for_caller(request, pk)
         subscription = webhooks.subscription_resume(
             user=request.user, subscription_id=subscription.pk

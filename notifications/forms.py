@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,6 +10,11 @@ from django.core.exceptions import ValidationError
 from notifications.models import Event, WebhookEvent
 from notifications.selectors import ChannelChoice
 from notifications.webhooks import validate_target_url
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from organisations.models import Organisation
 
 _EVENT_LABELS = dict(Event.choices)
 
@@ -50,13 +55,17 @@ class BasePreferenceFormSet(forms.BaseFormSet):
         }
 
 
-PreferenceFormSet = forms.formset_factory(
-    PreferenceForm,
-    formset=BasePreferenceFormSet,
-    extra=0,
-    max_num=len(Event),
-    absolute_max=len(Event),
-    validate_max=True,
+# formset_factory makes a subclass of the formset it is given.
+PreferenceFormSet = cast(
+    "type[BasePreferenceFormSet]",
+    forms.formset_factory(
+        PreferenceForm,
+        formset=BasePreferenceFormSet,
+        extra=0,
+        max_num=len(Event),
+        absolute_max=len(Event),
+        validate_max=True,
+    ),
 )
 
 
@@ -72,7 +81,9 @@ class PageForm(forms.Form):
 class WebhookSubscriptionForm(forms.Form):
     """A new subscription: which of the user's organisations, which URL, which events."""
 
-    organisation = forms.ModelChoiceField(queryset=None, empty_label=None)  # type: ignore[arg-type]
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(
+        queryset=None, empty_label=None
+    )
     url = forms.URLField(
         label="URL", max_length=500, assume_scheme="https", help_text="http or https only."
     )
@@ -80,9 +91,11 @@ class WebhookSubscriptionForm(forms.Form):
         choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations  # type: ignore[attr-defined]
+        field = self.fields["organisation"]
+        assert isinstance(field, forms.ModelChoiceField)  # declared above
+        field.queryset = organisations
 
     def clean_url(self) -> str:
         url: str = self.cleaned_data["url"]

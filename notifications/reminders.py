@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
@@ -24,6 +23,9 @@ from notifications.models import Event, Notification
 from notifications.services import notify
 from organisations.models import Membership
 from registry.models import RegistrationApplication
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 T = TypeVar("T")
 
@@ -46,7 +48,7 @@ def clearances_overdue_notify(*, now: datetime | None = None) -> int:
     # The deadline is part of the key: if the LTO extends it, missing the new one is news.
     keyed = [(f"clearance-overdue:{r.pk}:{int(r.due_at.timestamp())}", r) for r in overdue]
     lto_admins = _admins(Q(memberships__organisation__kind=OrgKind.LTO))
-    org_admins: dict[int, list[AbstractBaseUser]] = {}
+    org_admins: dict[int, list[User]] = {}
     written = 0
     for key, request in _not_yet_sent(keyed):
         if request.organisation_id not in org_admins:
@@ -118,7 +120,7 @@ def registrations_expiring_notify(*, today: date | None = None) -> int:
     return written
 
 
-def _admins(where: Q) -> list[AbstractBaseUser]:
+def _admins(where: Q) -> list[User]:
     # One filter() call, so every condition applies to the same membership row.
     return list(
         get_user_model()

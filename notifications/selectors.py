@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet
 from django.http import Http404
 
+from kernel.auth import AnyUser
 from notifications.models import Delivery, Event, Notification, NotificationPreference
 from registry.models import OwnerProfile
 
-AnyUser = AbstractBaseUser | AnonymousUser
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class ChannelChoice(NamedTuple):
@@ -51,7 +52,7 @@ def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
     )
 
 
-def preferences_for(user: AbstractBaseUser) -> dict[str, ChannelChoice]:
+def preferences_for(user: User) -> dict[str, ChannelChoice]:
     """Every event with the user's choice, or the default where they never chose."""
     saved = {
         row.event: ChannelChoice(email=row.email, sms=row.sms)
@@ -60,9 +61,7 @@ def preferences_for(user: AbstractBaseUser) -> dict[str, ChannelChoice]:
     return {event: saved.get(event, ChannelChoice()) for event in Event.values}
 
 
-def channels_wanted(
-    *, users: Iterable[AbstractBaseUser], event: str
-) -> dict[int, list[Delivery.Channel]]:
+def channels_wanted(*, users: Iterable[User], event: str) -> dict[int, list[Delivery.Channel]]:
     """For each user, the delivery channels to use for ``event``: what they chose, where
     there is an address to send to (an email address; a mobile number on their profile)."""
     users = list(users)

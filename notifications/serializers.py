@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from notifications.models import (
@@ -13,7 +15,7 @@ from notifications.models import (
 
 
 class WebhookEventField(serializers.ChoiceField):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(WebhookEvent.choices, **kwargs)
 
 

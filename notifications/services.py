@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,13 +21,16 @@ from notifications.selectors import (
     notification_get_for_user,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # The live event every new notification (and every "mark read") pushes, so bells update.
 LIVE_EVENT = "notification"
 
 
 def notify(
     *,
-    recipients: Iterable[AbstractBaseUser],
+    recipients: Iterable[User],
     event: Event | str,
     title: str,
     body: str,
@@ -126,7 +129,7 @@ def delivery_send(*, delivery_id: int) -> bool:
 
 
 @transaction.atomic(durable=True)
-def notification_mark_read(*, user: AbstractBaseUser, notification_id: int) -> Notification:
+def notification_mark_read(*, user: User, notification_id: int) -> Notification:
     """Mark one of the user's own notifications read (404 for anyone else's)."""
     notification = notification_get_for_user(user=user, pk=notification_id)
     if notification.read_at is None:
@@ -137,7 +140,7 @@ def notification_mark_read(*, user: AbstractBaseUser, notification_id: int) -> N
 
 
 @transaction.atomic(durable=True)
-def notifications_mark_all_read(*, user: AbstractBaseUser) -> int:
+def notifications_mark_all_read(*, user: User) -> int:
     """Mark every unread notification of the user read; returns how many changed."""
     now = timezone.now()
     changed = Notification.objects.filter(recipient=user, read_at__isnull=True).update(
@@ -149,7 +152,7 @@ def notifications_mark_all_read(*, user: AbstractBaseUser) -> int:
 
 
 @transaction.atomic(durable=True)
-def preferences_update(*, user: AbstractBaseUser, choices: Mapping[str, ChannelChoice]) -> None:
+def preferences_update(*, user: User, choices: Mapping[str, ChannelChoice]) -> None:
     """Save the user's channel choice for each given event (unknown events are refused)."""
     unknown = set(choices) - set(Event.values)
     if unknown:

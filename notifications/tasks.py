@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from notifications import reminders
@@ -15,7 +15,7 @@ from notifications.services import delivery_send
 
 
 @shared_task(bind=True, max_retries=8, soft_time_limit=30, time_limit=45)
-def deliver_notifications(self, notification_ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+def deliver_notifications(self: Task, notification_ids: list[int]) -> None:
     """Send every unsent delivery (email, SMS) of these notifications."""
     pending = Delivery.objects.filter(
         notification_id__in=notification_ids, state__in=Delivery.UNSENT

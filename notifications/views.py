@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kernel.auth import AuthenticatedHttpRequest
 from notifications import webhooks
 from notifications.context_processors import BELL_LATEST
 from notifications.forms import PageForm, PreferenceFormSet, WebhookSubscriptionForm
@@ -31,7 +32,7 @@ PAGE_SIZE = 20
 
 @login_required
 @require_GET
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(notifications_for_user(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -46,7 +47,7 @@ def _back_to_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = notification_mark_read(user=request.user, notification_id=pk)
     if request.htmx:
         return render(request, "notifications/_item.html", {"notification": notification})
@@ -55,7 +56,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read_all(request: HttpRequest) -> HttpResponse:
+def notification_read_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     notifications_mark_all_read(user=request.user)
     return _back_to_list(request)
 
@@ -76,7 +77,7 @@ def bell(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every event with two checkboxes (email, SMS); in-app notifications are always on."""
     initial = [
         {"event": event, "email": choice.email, "sms": choice.sms}
@@ -99,7 +100,7 @@ WEBHOOK_LOG_SIZE = 50
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def webhook_list(request: HttpRequest) -> HttpResponse:
+def webhook_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The subscriptions of the organisations the user administers, and a form for a new one.
 
     A new subscription's secret is rendered once in the POST response, never stored in the
@@ -128,7 +129,7 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def webhook_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     subscription = webhooks.webhook_subscription_get_for_user(user=request.user, pk=pk)
     deliveries = webhooks.webhook_deliveries_of(subscription)[:WEBHOOK_LOG_SIZE]
     return render(
@@ -140,7 +141,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def webhook_pause(request: HttpRequest, pk: int) -> HttpResponse:
+def webhook_pause(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     webhooks.subscription_pause(user=request.user, subscription_id=pk)
     messages.success(request, "The subscription is paused.")
     return redirect("notifications:webhook-detail", pk=pk)
@@ -148,7 +149,7 @@ def webhook_pause(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def webhook_resume(request: HttpRequest, pk: int) -> HttpResponse:
+def webhook_resume(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     webhooks.subscription_resume(user=request.user, subscription_id=pk)
     messages.success(request, "The subscription is active again; pending deliveries will be sent.")
     return redirect("notifications:webhook-detail", pk=pk)
@@ -156,7 +157,7 @@ def webhook_resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def webhook_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     webhooks.unsubscribe(user=request.user, subscription_id=pk)
     messages.success(request, "The subscription is deleted.")
     return redirect("notifications:webhooks")

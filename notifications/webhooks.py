@@ -38,12 +38,11 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -53,10 +52,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chaincode.rules import OrgKind
+from kernel.auth import AnyUser
 from notifications.models import Event, WebhookDelivery, WebhookEvent, WebhookSubscription
 from notifications.queueing import queue_or_log
 from organisations.models import Membership, Organisation
 from organisations.selectors import memberships_of
+
+if TYPE_CHECKING:
+    import ssl
+
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +73,6 @@ PAUSE_AFTER_FAILURES = 10
 TIMEOUT_SECONDS = 10
 SWEEP_BATCH = 200
 USER_AGENT = "Talaan-Webhooks/1"
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 
 # Signing ---------------------------------------------------------------------------------
@@ -229,6 +232,8 @@ class _PublicHTTPHandler(urllib.request.HTTPHandler):
 
 
 class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    _context: ssl.SSLContext | None  # set by HTTPSHandler.__init__
+
     def https_open(self, req: urllib.request.Request) -> Any:
         return self.do_open(_PublicHTTPSConnection, req, context=self._context)
 
@@ -247,7 +252,7 @@ def _validate(*, url: str, events: Iterable[str]) -> list[str]:
 
 @transaction.atomic(durable=True)
 def subscribe(
-    *, user: AbstractBaseUser, organisation_id: int, url: str, events: Iterable[str]
+    *, user: User, organisation_id: int, url: str, events: Iterable[str]
 ) -> tuple[WebhookSubscription, str]:
     """Subscribe an organisation's URL to events; returns it and its secret, to show once."""
     organisation = webhook_organisations_for_user(user).filter(pk=organisation_id).first()
@@ -266,13 +271,13 @@ def subscribe(
 
 
 @transaction.atomic(durable=True)
-def unsubscribe(*, user: AbstractBaseUser, subscription_id: int) -> None:
+def unsubscribe(*, user: User, subscription_id: int) -> None:
     """Delete a subscription and its delivery log."""
     webhook_subscription_get_for_user(user=user, pk=subscription_id).delete()
 
 
 @transaction.atomic(durable=True)
-def subscription_pause(*, user: AbstractBaseUser, subscription_id: int) -> WebhookSubscription:
+def subscription_pause(*, user: User, subscription_id: int) -> WebhookSubscription:
     """Stop sending; deliveries stay pending and are sent once the subscription resumes."""
     subscription = webhook_subscription_get_for_user(user=user, pk=subscription_id)
     if subscription.is_active:
@@ -283,7 +288,7 @@ def subscription_pause(*, user: AbstractBaseUser, subscription_id: int) -> Webho
 
 
 @transaction.atomic(durable=True)
-def subscription_resume(*, user: AbstractBaseUser, subscription_id: int) -> WebhookSubscription:
+def subscription_resume(*, user: User, subscription_id: int) -> WebhookSubscription:
     """Send again, starting from a clean failure count."""
     subscription = webhook_subscription_get_for_user(user=user, pk=subscription_id)
     if not subscription.is_active:

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import enum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chaincode.rules import OrgKind
+from kernel.auth import AnyUser
 from kernel.errors import PermissionDenied
 from organisations.models import ApiKey, Membership, Organisation
 from organisations.selectors import memberships_of
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 
 class Action(enum.StrEnum):
@@ -61,9 +59,7 @@ class Caller:
     one query.
     """
 
-    def __init__(
-        self, user: AbstractBaseUser | AnonymousUser, api_key: ApiKey | None = None
-    ) -> None:
+    def __init__(self, user: AnyUser, api_key: ApiKey | None = None) -> None:
         self.user = user
         self.api_key = api_key
 

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import PermissionDenied
 from organisations.models import ApiKey, Membership, Organisation
 from organisations.services import api_key_revoke
@@ -59,7 +60,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return False
 
     @admin.action(description="Revoke the selected keys")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for key in queryset:
             try:
                 api_key_revoke(key_id=key.pk, admin=request.user)

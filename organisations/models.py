@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.conf import settings
 from django.db import models
 
@@ -14,7 +16,9 @@ _KIND_LABELS = {
     OrgKind.INSURANCE: "Insurance",
     OrgKind.EMISSION: "Emission",
 }
-Kind = models.TextChoices(
+# Built with Django's functional enum API (which django-stubs does not model) from chaincode's
+# kinds, so the two cannot drift apart.
+Kind: type[models.TextChoices] = cast(Any, models.TextChoices)(
     "Kind", [(kind.name, (kind.value, _KIND_LABELS[kind])) for kind in OrgKind]
 )
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from chaincode.rules import OrgKind
+from kernel.auth import AnyUser
 from organisations.models import Membership, Organisation
 
-User = get_user_model()
-AnyUser = AbstractBaseUser | AnonymousUser
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+else:
+    User = get_user_model()
 
 
 def memberships_of(user: AnyUser) -> QuerySet[Membership]:
@@ -32,7 +36,7 @@ def lto_organisation() -> Organisation:
     return organisation
 
 
-def lto_staff() -> QuerySet[AbstractBaseUser]:
+def lto_staff() -> QuerySet[User]:
     return User.objects.filter(
         is_active=True,
         memberships__is_active=True,
@@ -41,7 +45,7 @@ def lto_staff() -> QuerySet[AbstractBaseUser]:
     ).distinct()
 
 
-def organisation_people(organisation: Organisation) -> QuerySet[AbstractBaseUser]:
+def organisation_people(organisation: Organisation) -> QuerySet[User]:
     return User.objects.filter(
         is_active=True, memberships__organisation=organisation, memberships__is_active=True
     ).distinct()

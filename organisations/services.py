@@ -14,8 +14,8 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -27,6 +27,9 @@ from organisations import access
 from organisations.access import Action, Caller
 from organisations.models import ApiKey, Membership, Organisation
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 KEY_PREFIX = "tln_"
 # Writing last_used_at on every request would turn each read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -36,7 +39,7 @@ def key_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _organisation_for(user: AbstractBaseUser, organisation_id: int, action: Action) -> Organisation:
+def _organisation_for(user: User, organisation_id: int, action: Action) -> Organisation:
     """The organisation, if the user may take this action on it; else 403 saying who may."""
     organisation = Organisation.objects.filter(pk=organisation_id).first()
     caller = Caller(user)
@@ -50,7 +53,7 @@ def _organisation_for(user: AbstractBaseUser, organisation_id: int, action: Acti
 def api_key_create(
     *,
     organisation_id: int,
-    admin: AbstractBaseUser,
+    admin: User,
     name: str,
     scopes: Iterable[str],
     expires_at: dt.datetime | None = None,
@@ -82,7 +85,7 @@ def api_key_create(
 
 
 @transaction.atomic(durable=True)
-def api_key_revoke(*, key_id: int, admin: AbstractBaseUser) -> ApiKey:
+def api_key_revoke(*, key_id: int, admin: User) -> ApiKey:
     """Revoke a key at once; revoking it again changes nothing."""
     key = ApiKey.objects.select_for_update().get(pk=key_id)
     _organisation_for(admin, key.organisation_id, Action.MANAGE_API_KEYS)
@@ -107,7 +110,7 @@ def api_key_touch(*, key: ApiKey) -> None:
 def membership_invite(
     *,
     organisation_id: int,
-    admin: AbstractBaseUser,
+    admin: User,
     username: str,
     first_name: str,
     last_name: str,
@@ -140,7 +143,7 @@ def membership_invite(
 
 
 @transaction.atomic(durable=True)
-def membership_deactivate(*, membership_id: int, admin: AbstractBaseUser) -> Membership:
+def membership_deactivate(*, membership_id: int, admin: User) -> Membership:
     """An org admin removes an officer's access to the organisation (history stays)."""
     membership = Membership.objects.select_for_update().get(pk=membership_id)
     _organisation_for(admin, membership.organisation_id, Action.MANAGE_OFFICERS)

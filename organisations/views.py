@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, PermissionDenied, describe
 from organisations import access
 from organisations.access import Action, Caller
@@ -22,7 +23,7 @@ from organisations.services import api_key_create, api_key_revoke, membership_de
 
 @login_required
 @require_POST
-def membership_deactivate_view(request: HttpRequest, pk: int) -> HttpResponse:
+def membership_deactivate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Fetched among the admin's own organisations only, so other memberships are 404.
     admin_orgs = memberships_of(request.user).filter(role=Membership.Role.ADMIN)
     membership = get_object_or_404(
@@ -53,7 +54,7 @@ def _organisation_for_key_manager(request: HttpRequest, organisation_id: int) ->
 
 @login_required
 @require_GET
-def api_key_index(request: HttpRequest) -> HttpResponse:
+def api_key_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """LTO staff pick an organisation; an organisation's admin goes straight to its keys."""
     caller = Caller.of(request)
     if caller.is_lto_staff:
@@ -70,7 +71,7 @@ def api_key_index(request: HttpRequest) -> HttpResponse:
 @never_cache  # the page that shows a new key's secret must not be kept by any cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def api_keys(request: HttpRequest, organisation_id: int) -> HttpResponse:
+def api_keys(request: AuthenticatedHttpRequest, organisation_id: int) -> HttpResponse:
     """The organisation's keys, and issuing one; the secret is shown once, in this answer."""
     org = _organisation_for_key_manager(request, organisation_id)
     form = ApiKeyForm(request.POST if request.method == "POST" else None)
@@ -103,7 +104,9 @@ def api_keys(request: HttpRequest, organisation_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def api_key_revoke_view(request: HttpRequest, organisation_id: int, pk: int) -> HttpResponse:
+def api_key_revoke_view(
+    request: AuthenticatedHttpRequest, organisation_id: int, pk: int
+) -> HttpResponse:
     """Ask, then revoke: the key stops working at once."""
     org = _organisation_for_key_manager(request, organisation_id)
     key = get_object_or_404(ApiKey, pk=pk, organisation=org)

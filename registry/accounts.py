@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,6 +13,9 @@ from django.utils.http import urlsafe_base64_decode
 
 from kernel.mail import send_token_link
 from registry.models import OwnerProfile
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @transaction.atomic(durable=True)
@@ -24,7 +28,7 @@ def owner_sign_up(
     password: str,
     mobile_number: str,
     site_url: str,
-) -> AbstractBaseUser:
+) -> User:
     """Create an owner's account, inactive until they follow the link we e-mail them."""
     User = get_user_model()
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
@@ -45,7 +49,7 @@ def owner_sign_up(
 
 
 @transaction.atomic(durable=True)
-def owner_verify_email(*, uidb64: str, token: str) -> AbstractBaseUser:
+def owner_verify_email(*, uidb64: str, token: str) -> User:
     """Activate the account the link was made for; a used or forged link is refused."""
     User = get_user_model()
     try:

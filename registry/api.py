@@ -7,6 +7,9 @@ Owners' writes call the same services as the browser pages; refusals propagate t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
+
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -16,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.authentication import caller_key
+from api.authentication import AuthenticatedRequest, caller_key
 from api.conditional import IF_NONE_MATCH_PARAMETER, conditional_response, conditional_responses
 from api.filters import filter_parameters, filtered
 from api.idempotency import idempotent
@@ -40,6 +43,17 @@ from registry.serializers import (
     VehicleDetailSerializer,
     VehicleInputSerializer,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+    from rest_framework.permissions import _SupportsHasPermission
+
+
+class _Clearances(TypedDict):
+    clearances: list[Any]  # participants.statuses(), set for the detail and lookup serializers
+
+
+ApplicationWithClearances: TypeAlias = "WithAnnotations[RegistrationApplication, _Clearances]"
 
 TAGS = ["applications"]
 VEHICLE_TAGS = ["vehicles"]
@@ -81,7 +95,9 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
 
 def _application_detail(request: Request, pk: int) -> dict:
     """The application as its detail shows it, read through the caller's funnel."""
-    application = application_get_for_user(user=request.user, pk=pk)
+    application = cast(
+        "ApplicationWithClearances", application_get_for_user(user=request.user, pk=pk)
+    )
     application.clearances = participants.statuses(
         caller=Caller.of(request), application=application
     )
@@ -130,7 +146,7 @@ class ApplicationListApi(APIView):
         )
         type = serializers.ChoiceField(RegistrationApplication.Type.choices)
 
-    def get_permissions(self) -> list[BasePermission]:
+    def get_permissions(self) -> Sequence[_SupportsHasPermission]:
         if self.request.method == "POST":
             return [permission() for permission in OWNER_PERMISSIONS]
         return super().get_permissions()
@@ -183,7 +199,7 @@ class ApplicationListApi(APIView):
         ],
     )
     @idempotent
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         application = services.application_create(
@@ -232,7 +248,7 @@ class ApplicationSubmitApi(APIView):
         examples=[OpenApiExample("Submitted", response_only=True, value=_APPLICATION_EXAMPLE)],
     )
     @idempotent
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         application = application_get_for_user(user=request.user, pk=pk)
         services.application_submit(application_id=application.pk, actor=request.user)
         return Response(_application_detail(request, application.pk))
@@ -276,7 +292,7 @@ class ApplicationResubmitApi(APIView):
         ],
     )
     @idempotent
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         application = application_get_for_user(user=request.user, pk=pk)
@@ -351,7 +367,7 @@ class VehicleListApi(APIView):
         ],
     )
     @idempotent
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = VehicleInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         vehicle = services.vehicle_register(owner=request.user, **data.validated_data)
@@ -445,7 +461,6 @@ class StatusLookupApi(APIView):
         application = applications.prefetch_related(None).order_by("-created_at").first()
         if application is None:
             raise Http404("No application you may see matches.")
-        application.clearances = participants.statuses(
-            caller=Caller.of(request), application=application
-        )
-        return conditional_response(request, self.OutputSerializer(application).data)
+        shown = cast("ApplicationWithClearances", application)
+        shown.clearances = participants.statuses(caller=Caller.of(request), application=application)
+        return conditional_response(request, self.OutputSerializer(shown).data)

@@ -6,14 +6,16 @@ import io
 
 import qrcode
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.urls import reverse
+from qrcode.image.pil import PilImage
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 from chaincode.rules import ApplicationStatus
+from kernel.auth import AuthenticatedHttpRequest
 from organisations.selectors import is_lto_staff
 from registry.models import ApplicationStatusChange, RegistrationApplication
 from registry.selectors import application_get_for_user
@@ -28,7 +30,7 @@ def registration_change(application: RegistrationApplication) -> ApplicationStat
 
 
 @login_required
-def download(request: HttpRequest, pk: int) -> HttpResponse:
+def download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     application = application_get_for_user(user=request.user, pk=pk)
     # The certificate is the owner's; external officers who cleared the vehicle don't get it.
     if application.applicant_id != request.user.pk and not is_lto_staff(request.user):
@@ -77,7 +79,7 @@ def render_certificate(application: RegistrationApplication, verify_url: str) ->
         pdf.setFont("Courier" if label in {"VIN", "Ledger transaction"} else "Helvetica", 10)
         pdf.drawString(65 * mm, y, value[:80])
         y -= 8 * mm
-    qr = qrcode.make(verify_url, box_size=6, border=2)
+    qr = qrcode.make(verify_url, box_size=6, border=2, image_factory=PilImage)
     image = io.BytesIO()
     qr.save(image, format="PNG")
     image.seek(0)

@@ -14,9 +14,9 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -31,6 +31,10 @@ from ledger import get_ledger
 from ledger.base import DocumentAnchor
 from registry.models import Document, RegistrationApplication
 from registry.storage import document_storage, encrypts_before_storing
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.core.files.storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +167,7 @@ def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, byt
 def document_upload(
     *,
     application_id: int,
-    uploader: AbstractBaseUser,
+    uploader: User,
     doc_type: str,
     upload: UploadedFile,
     clearance_request_id: int | None = None,
@@ -242,7 +246,11 @@ def document_upload(
                 cid=document.cid,
                 change_id=str(document.ledger_change_id),
                 # Officers anchor their evidence as their organisation; the LTO anchors the rest.
-                signer_msp=(request.organisation if is_officer else lto_organisation()).msp_id,
+                signer_msp=(
+                    request.organisation
+                    if request is not None and is_officer
+                    else lto_organisation()
+                ).msp_id,
             )
         )
         document.ledger_backend = receipt.backend
@@ -256,7 +264,7 @@ def document_upload(
     return document
 
 
-def _discard(storage, location: str) -> None:  # type: ignore[no-untyped-def]
+def _discard(storage: Storage, location: str) -> None:
     """Remove a file whose row never made it; a failure here is logged, not raised over
     the error that got us here."""
     try:

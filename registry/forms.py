@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from chaincode.rules import ApplicationStatus
 from registry.models import VEHICLE_DETAIL_FIELDS, Document, RegistrationApplication, Vehicle
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class VehicleForm(forms.ModelForm):
@@ -21,9 +26,11 @@ class ApplicationForm(forms.Form):
     vehicle = forms.ModelChoiceField(queryset=Vehicle.objects.none())
     type = forms.ChoiceField(choices=RegistrationApplication.Type.choices)
 
-    def __init__(self, *args, owner, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["vehicle"].queryset = Vehicle.objects.filter(owner=owner, is_active=True)
+        field = self.fields["vehicle"]
+        assert isinstance(field, forms.ModelChoiceField)  # declared above
+        field.queryset = Vehicle.objects.filter(owner=owner, is_active=True)
 
 
 class DocumentForm(forms.Form):
@@ -79,7 +86,7 @@ class OwnerSignUpForm(UserCreationForm):
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
-        fields = ["username", "first_name", "last_name", "email"]
+        fields = ("username", "first_name", "last_name", "email")
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()

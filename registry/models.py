@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -138,7 +139,8 @@ class RegistrationApplication(TimestampedModel):
         RENEWAL = "renewal", "Renewal"
         TRANSFER = "transfer", "Transfer of ownership"
 
-    Status = models.TextChoices(
+    # Django's functional enum API (not modelled by django-stubs), from chaincode's statuses.
+    Status: type[models.TextChoices] = cast(Any, models.TextChoices)(
         "Status",
         [
             (status.name, (status.value, status.value.replace("_", " ").capitalize()))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.db.models import BooleanField, Exists, ExpressionWrapper, Prefetch, Q, Value
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from organisations.access import Caller
     from registry.models import RegistrationApplication
@@ -68,14 +68,12 @@ class ApplicationParticipant(Protocol):
         goes back to it rather than to the LTO's first review)."""
         ...
 
-    def application_resubmitted(
-        self, *, application: RegistrationApplication, actor: AbstractBaseUser
-    ) -> None:
+    def application_resubmitted(self, *, application: RegistrationApplication, actor: User) -> None:
         """The owner filed the (locked) application again with corrections."""
         ...
 
     def application_closed(
-        self, *, application: RegistrationApplication, actor: AbstractBaseUser, reason: str
+        self, *, application: RegistrationApplication, actor: User, reason: str
     ) -> None:
         """The (locked) application was withdrawn or rejected: stop working on it."""
         ...

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
+from kernel.auth import AnyUser
 from organisations.selectors import is_lto_staff, lto_staff, memberships_of
 from registry import participants
 from registry.models import RegistrationApplication, Vehicle
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 
 def applications_for_user(user: AnyUser) -> QuerySet[RegistrationApplication]:

@@ -6,9 +6,9 @@ import datetime as dt
 import json
 import secrets
 import uuid
+from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -37,6 +37,9 @@ from registry.models import (
 from registry.participants import participants
 from registry.transitions import record_application_change
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 # How long a registration runs, by application type.
 _PERIOD = {
     RegistrationApplication.Type.NEW: relativedelta(years=3),
@@ -53,7 +56,7 @@ def _upper(value: str) -> str:
 @transaction.atomic(durable=True)
 def vehicle_register(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     vin: str,
     engine_number: str,
     chassis_number: str,
@@ -85,7 +88,7 @@ def vehicle_register(
 
 
 @transaction.atomic(durable=True)
-def vehicle_correct(*, application_id: int, actor: AbstractBaseUser, **fields: object) -> Vehicle:
+def vehicle_correct(*, application_id: int, actor: User, **fields: object) -> Vehicle:
     """The owner corrects their vehicle's details while its application is a draft or was
     returned to them; a registered vehicle (one with a plate) cannot be edited here."""
     application = _lock_for(application_id, actor, Action.CORRECT_VEHICLE)
@@ -119,16 +122,14 @@ def _lock(application_id: int) -> RegistrationApplication:
     )
 
 
-def _lock_for(
-    application_id: int, actor: AbstractBaseUser, action: Action
-) -> RegistrationApplication:
+def _lock_for(application_id: int, actor: User, action: Action) -> RegistrationApplication:
     """Lock the application, then refuse unless the actor's role permits the action."""
     application = _lock(application_id)
     access.require(Caller(actor), application, action)
     return application
 
 
-def _close(application: RegistrationApplication, *, actor: AbstractBaseUser, reason: str) -> None:
+def _close(application: RegistrationApplication, *, actor: User, reason: str) -> None:
     for participant in participants():
         participant.application_closed(application=application, actor=actor, reason=reason)
 
@@ -140,7 +141,7 @@ def _link(application: RegistrationApplication) -> str:
 @transaction.atomic(durable=True)
 def application_create(
     *,
-    applicant: AbstractBaseUser,
+    applicant: User,
     vehicle_id: int,
     type: str,
     period_start: dt.date | None = None,
@@ -167,7 +168,7 @@ def application_create(
 
 
 @transaction.atomic(durable=True)
-def application_submit(*, application_id: int, actor: AbstractBaseUser) -> ApplicationStatusChange:
+def application_submit(*, application_id: int, actor: User) -> ApplicationStatusChange:
     """The owner files a draft with the LTO."""
     application = _lock_for(application_id, actor, Action.SUBMIT)
     change = record_application_change(
@@ -184,9 +185,7 @@ def application_submit(*, application_id: int, actor: AbstractBaseUser) -> Appli
 
 
 @transaction.atomic(durable=True)
-def application_start_review(
-    *, application_id: int, actor: AbstractBaseUser
-) -> ApplicationStatusChange:
+def application_start_review(*, application_id: int, actor: User) -> ApplicationStatusChange:
     """An LTO evaluator takes a submitted application."""
     application = _lock_for(application_id, actor, Action.START_REVIEW)
     application.reviewer = actor
@@ -197,9 +196,7 @@ def application_start_review(
 
 
 @transaction.atomic(durable=True)
-def application_return(
-    *, application_id: int, actor: AbstractBaseUser, reason: str
-) -> ApplicationStatusChange:
+def application_return(*, application_id: int, actor: User, reason: str) -> ApplicationStatusChange:
     """The LTO sends an application back to the owner for corrections."""
     application = _lock_for(application_id, actor, Action.RETURN)
     if not reason.strip():
@@ -222,7 +219,7 @@ def application_return(
 
 @transaction.atomic(durable=True)
 def application_resubmit(
-    *, application_id: int, actor: AbstractBaseUser, note: str = ""
+    *, application_id: int, actor: User, note: str = ""
 ) -> ApplicationStatusChange:
     """The owner files a returned application again; returned clearances go back to pending."""
     application = _lock_for(application_id, actor, Action.RESUBMIT)
@@ -251,7 +248,7 @@ def application_resubmit(
 
 @transaction.atomic(durable=True)
 def application_cancel(
-    *, application_id: int, actor: AbstractBaseUser, reason: str = ""
+    *, application_id: int, actor: User, reason: str = ""
 ) -> ApplicationStatusChange:
     """The owner withdraws an application; its open clearance requests are cancelled."""
     application = _lock_for(application_id, actor, Action.WITHDRAW)
@@ -294,7 +291,7 @@ def _vehicle_digest(vehicle: Vehicle) -> str:
 
 @transaction.atomic(durable=True)
 def registration_approve(
-    *, application_id: int, actor: AbstractBaseUser, plate_number: str = ""
+    *, application_id: int, actor: User, plate_number: str = ""
 ) -> ApplicationStatusChange:
     """The LTO grants a cleared application: MV file number and plate, recorded on the ledger."""
     application = _lock_for(application_id, actor, Action.APPROVE_REGISTRATION)
@@ -345,7 +342,7 @@ def registration_approve(
 
 @transaction.atomic(durable=True)
 def registration_reject(
-    *, application_id: int, actor: AbstractBaseUser, reason: str
+    *, application_id: int, actor: User, reason: str
 ) -> ApplicationStatusChange:
     """The LTO refuses the registration; open clearance requests are cancelled."""
     application = _lock_for(application_id, actor, Action.REJECT_REGISTRATION)
@@ -385,7 +382,7 @@ def _emit_registration_decided(
 
 
 def application_await_clearances(
-    *, application: RegistrationApplication, actor: AbstractBaseUser
+    *, application: RegistrationApplication, actor: User
 ) -> ApplicationStatusChange | None:
     """The LTO sent the (locked) application out for clearance; a no-op if it already is."""
     if application.status == ApplicationStatus.AWAITING_CLEARANCES:
@@ -417,7 +414,7 @@ def application_clear(*, application: RegistrationApplication) -> ApplicationSta
 
 
 def application_send_back(
-    *, application: RegistrationApplication, actor: AbstractBaseUser, reason: str
+    *, application: RegistrationApplication, actor: User, reason: str
 ) -> ApplicationStatusChange | None:
     """A participant (an organisation clearing it) returned the (locked) application to its
     owner; a no-op unless it was awaiting clearances."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus, check_application_transition
@@ -13,6 +13,9 @@ from notifications.live import announce_change
 from registry.models import ApplicationStatusChange, RegistrationApplication
 from registry.selectors import people_concerned
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 _DECIDED = {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED}
 
 
@@ -20,7 +23,7 @@ def record_application_change(
     *,
     application: RegistrationApplication,
     to_status: ApplicationStatus,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     reason: str = "",
     receipt: Receipt | None = None,
     change_id: uuid.UUID | None = None,

@@ -23,7 +23,8 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
-from kernel.errors import USER_ERRORS, describe
+from kernel.auth import AuthenticatedHttpRequest
+from kernel.errors import USER_ERRORS, UserError, describe
 from ledger.receipts import receipt_checks
 from organisations.access import Caller
 from organisations.selectors import is_lto_staff, memberships_of
@@ -53,7 +54,7 @@ def _role(user: Any) -> str:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Each role's starting page."""
     role = _role(request.user)
     if role == "lto":
@@ -77,7 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def vehicle_new(request: HttpRequest) -> HttpResponse:
+def vehicle_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = VehicleForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -95,7 +96,7 @@ def vehicle_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def application_new(request: HttpRequest) -> HttpResponse:
+def application_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None, owner=request.user)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -119,7 +120,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/application_form.html", {"form": form}, status=status)
 
 
-def _add_errors(form: Any, exc: Exception) -> None:
+def _add_errors(form: Any, exc: UserError) -> None:
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -127,7 +128,9 @@ def _add_errors(form: Any, exc: Exception) -> None:
         form.add_error(None, describe(exc).message)
 
 
-def application_context(request: HttpRequest, application: RegistrationApplication) -> dict:
+def application_context(
+    request: HttpRequest, application: RegistrationApplication
+) -> dict[str, Any]:
     """Everything the application page and its fragments show, for this user."""
     caller = Caller.of(request)
     part = participants.application_page(caller=caller, application=application)
@@ -152,7 +155,7 @@ def application_context(request: HttpRequest, application: RegistrationApplicati
 
 
 @login_required
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def application_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     application = application_get_for_user(user=request.user, pk=pk)
     return render(
         request, "registry/application_detail.html", application_context(request, application)
@@ -160,7 +163,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def application_live(request: HttpRequest, pk: int) -> HttpResponse:
+def application_live(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """HTMX fragment: the status, clearance panels and history, refreshed on live events."""
     application = application_get_for_user(user=request.user, pk=pk)
     return render(
@@ -188,7 +191,7 @@ def act_on_application(
     return redirect("application-detail", pk)
 
 
-def _form_or_error(form_class: type[forms.Form], request: HttpRequest) -> dict[str, Any]:
+def _form_or_error(form_class: type[forms.BaseForm], request: HttpRequest) -> dict[str, Any]:
     form = form_class(request.POST)
     if not form.is_valid():
         raise ValidationError(
@@ -198,11 +201,13 @@ def _form_or_error(form_class: type[forms.Form], request: HttpRequest) -> dict[s
     return form.cleaned_data
 
 
-ApplicationAction = Callable[[HttpRequest, RegistrationApplication, dict[str, Any]], object]
+ApplicationAction = Callable[
+    [AuthenticatedHttpRequest, RegistrationApplication, dict[str, Any]], object
+]
 
 
 def application_action(
-    success: str, form_class: type[forms.Form] | None = None
+    success: str, form_class: type[forms.BaseForm] | None = None
 ) -> Callable[[ApplicationAction], Callable[..., HttpResponse]]:
     """Make a POST view of a function that runs one service on an application.
 
@@ -215,7 +220,7 @@ def application_action(
         @login_required
         @require_POST
         @wraps(run)
-        def view(request: HttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
+        def view(request: AuthenticatedHttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
             def call(application: RegistrationApplication) -> object:
                 data = _form_or_error(form_class, request) if form_class else {}
                 return run(request, application, {**data, **kwargs})
@@ -229,14 +234,14 @@ def application_action(
 
 @application_action("Application submitted to the LTO.")
 def application_submit(
-    request: HttpRequest, application: RegistrationApplication, _: dict
+    request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
 ) -> object:
     return services.application_submit(application_id=application.pk, actor=request.user)
 
 
 @application_action("Application resubmitted with your corrections.", NoteForm)
 def application_resubmit(
-    request: HttpRequest, application: RegistrationApplication, data: dict
+    request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
     return services.application_resubmit(
         application_id=application.pk, actor=request.user, note=data["note"]
@@ -245,21 +250,21 @@ def application_resubmit(
 
 @application_action("Application withdrawn.")
 def application_cancel(
-    request: HttpRequest, application: RegistrationApplication, _: dict
+    request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
 ) -> object:
     return services.application_cancel(application_id=application.pk, actor=request.user)
 
 
 @application_action("You are reviewing this application.")
 def application_review(
-    request: HttpRequest, application: RegistrationApplication, _: dict
+    request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
 ) -> object:
     return services.application_start_review(application_id=application.pk, actor=request.user)
 
 
 @application_action("Application returned to the owner.", ReasonForm)
 def application_return(
-    request: HttpRequest, application: RegistrationApplication, data: dict
+    request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
     return services.application_return(
         application_id=application.pk, actor=request.user, reason=data["reason"]
@@ -268,7 +273,7 @@ def application_return(
 
 @application_action("Registration approved and recorded on the ledger.", ApproveRegistrationForm)
 def registration_approve(
-    request: HttpRequest, application: RegistrationApplication, data: dict
+    request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
     return services.registration_approve(
         application_id=application.pk, actor=request.user, plate_number=data["plate_number"]
@@ -277,7 +282,7 @@ def registration_approve(
 
 @application_action("Registration rejected.", ReasonForm)
 def registration_reject(
-    request: HttpRequest, application: RegistrationApplication, data: dict
+    request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
     return services.registration_reject(
         application_id=application.pk, actor=request.user, reason=data["reason"]
@@ -286,14 +291,14 @@ def registration_reject(
 
 @application_action("Vehicle details corrected.", VehicleCorrectionForm)
 def vehicle_correct(
-    request: HttpRequest, application: RegistrationApplication, data: dict
+    request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
     return services.vehicle_correct(application_id=application.pk, actor=request.user, **data)
 
 
 @login_required
 @require_POST
-def document_add(request: HttpRequest, pk: int) -> HttpResponse:
+def document_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = DocumentForm(request.POST, request.FILES)
 
     def upload(application: RegistrationApplication) -> object:
@@ -311,7 +316,7 @@ def document_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def lto_queue(request: HttpRequest) -> HttpResponse:
+def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """LTO staff: every application, searchable and filterable, newest first."""
     if not is_lto_staff(request.user):
         return redirect("home")
@@ -350,7 +355,7 @@ def _document_for_user(request: HttpRequest, pk: int, document_pk: int) -> Docum
 
 
 @login_required
-def document_detail(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+def document_detail(request: AuthenticatedHttpRequest, pk: int, document_pk: int) -> HttpResponse:
     """The document's facts, its integrity checked now against the ledger, and a viewer."""
     document = _document_for_user(request, pk, document_pk)
     checked = document_check(document)
@@ -364,7 +369,7 @@ def document_detail(request: HttpRequest, pk: int, document_pk: int) -> HttpResp
 
 @login_required
 @xframe_options_sameorigin
-def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+def document_download(request: AuthenticatedHttpRequest, pk: int, document_pk: int) -> HttpResponse:
     """Serve a document only after its digest is recomputed and matches the ledger's anchor."""
     document = _document_for_user(request, pk, document_pk)
     checked = document_check(document)
@@ -377,9 +382,9 @@ def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpRe
         return render(request, "error.html", {"error": error}, status=409)
     disposition = "attachment" if request.GET.get("download") else "inline"
     response = HttpResponse(checked.content, content_type=document.media_type)
-    response["Content-Disposition"] = content_disposition_header(
-        disposition == "attachment", document.original_name
-    )
+    header = content_disposition_header(disposition == "attachment", document.original_name)
+    assert header is not None  # only for an empty name, which check_file_name refuses
+    response["Content-Disposition"] = header
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

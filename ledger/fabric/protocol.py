@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
@@ -166,8 +167,8 @@ def chaincode_events_request(
     return gateway_pb2.SignedChaincodeEventsRequest(request=request, signature=sign(request))
 
 
-def _status_class() -> type:
-    """google.rpc.Status, built in a private descriptor pool.
+def _status_class() -> type[Any]:
+    """google.rpc.Status, built in a private descriptor pool (its fields are made at run time).
 
     The ``googleapis-common-protos`` package is not a dependency; a private pool also cannot
     clash with it if it is ever installed.

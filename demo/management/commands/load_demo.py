@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,7 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from chaincode.rules import ClearanceStatus
+from chaincode.rules import ApplicationStatus, ClearanceStatus
 from clearance import services as clearance_services
 from clearance.details import EmissionReadings, HpgFindings, InsuranceCover
 from clearance.models import ClearanceRequest
@@ -24,6 +25,11 @@ from organisations.models import Membership, Organisation
 from registry import services as registry_services
 from registry.document_services import document_upload
 from registry.models import Document, OwnerProfile, RegistrationApplication, Vehicle
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from clearance.details import Findings
 
 DEMO_PASSWORD = "talaan-demo-2026"
 
@@ -82,8 +88,23 @@ PEOPLE = [
     ("owner.maria", "Maria Clara Ibarra", None, None, "Vehicle owner"),
 ]
 
-VEHICLES = {
-    "juan-1": dict(
+
+class VehicleFields(TypedDict):
+    """What ``vehicle_register`` is told about a vehicle, besides its owner."""
+
+    vin: str
+    engine_number: str
+    chassis_number: str
+    make: str
+    model: str
+    year: int
+    body_type: str
+    colour: str
+    fuel: str
+
+
+VEHICLES: dict[str, VehicleFields] = {
+    "juan-1": VehicleFields(
         vin="JTDBR32E720012345",
         engine_number="2NZ1234567",
         chassis_number="NCP920012345",
@@ -94,7 +115,7 @@ VEHICLES = {
         colour="White",
         fuel="gasoline",
     ),
-    "juan-2": dict(
+    "juan-2": VehicleFields(
         vin="MHFXR12G5P0123456",
         engine_number="1GD9876543",
         chassis_number="KUN1260123456",
@@ -105,7 +126,7 @@ VEHICLES = {
         colour="Grey",
         fuel="diesel",
     ),
-    "maria-1": dict(
+    "maria-1": VehicleFields(
         vin="MALAM51CAPM123456",
         engine_number="G4LA5123456",
         chassis_number="MALAM51CAPM123456X",
@@ -116,7 +137,7 @@ VEHICLES = {
         colour="Red",
         fuel="gasoline",
     ),
-    "maria-2": dict(
+    "maria-2": VehicleFields(
         vin="MR2KT9F30N1234567",
         engine_number="L15Z1234567",
         chassis_number="GK5N1234567",
@@ -127,7 +148,7 @@ VEHICLES = {
         colour="Blue",
         fuel="gasoline",
     ),
-    "maria-3": dict(
+    "maria-3": VehicleFields(
         vin="LVVDB11B8PD123456",
         engine_number="SQRE4T15C123",
         chassis_number="CHERY8PD123456",
@@ -151,7 +172,7 @@ class Command(BaseCommand):
         self._pending_hpg_request(users)
         self._print_logins()
 
-    def _people(self) -> dict[str, object]:
+    def _people(self) -> dict[str, User]:
         User = get_user_model()
         organisations = {}
         with transaction.atomic():
@@ -174,6 +195,7 @@ class Command(BaseCommand):
                     user.set_password(DEMO_PASSWORD)
                     user.save(update_fields=["password"])
                 if org_code:
+                    assert role is not None  # everyone PEOPLE puts in an organisation has one
                     Membership.objects.get_or_create(
                         user=user, organisation=organisations[org_code], defaults={"role": role}
                     )
@@ -189,7 +211,7 @@ class Command(BaseCommand):
                 admin.save(update_fields=["password"])
         return users
 
-    def _applications(self, users: dict) -> None:
+    def _applications(self, users: dict[str, User]) -> None:
         juan, maria = users["owner.juan"], users["owner.maria"]
         reviewer, approver = users["lto.reviewer"], users["lto.approver"]
         vehicles = {}
@@ -197,7 +219,7 @@ class Command(BaseCommand):
             owner = juan if key.startswith("juan") else maria
             vehicles[key] = registry_services.vehicle_register(owner=owner, **fields)
 
-        def filed(key: str, owner, kind: str = "new") -> RegistrationApplication:
+        def filed(key: str, owner: User, kind: str = "new") -> RegistrationApplication:
             application = registry_services.application_create(
                 applicant=owner, vehicle_id=vehicles[key].pk, type=kind
             )
@@ -257,7 +279,7 @@ class Command(BaseCommand):
             applicant=maria, vehicle_id=vehicles["maria-3"].pk, type="new"
         )
 
-    def _pending_hpg_request(self, users: dict) -> None:
+    def _pending_hpg_request(self, users: dict[str, User]) -> None:
         """Keep one HPG request pending for the API walkthrough, even after it was decided.
 
         The first load leaves the Hilux's pending; once the walkthrough has decided that one,
@@ -266,7 +288,7 @@ class Command(BaseCommand):
         pending = ClearanceRequest.objects.filter(
             kind="HPG",
             status=ClearanceStatus.PENDING,
-            application__status=RegistrationApplication.Status.AWAITING_CLEARANCES,
+            application__status=ApplicationStatus.AWAITING_CLEARANCES,
         )
         if pending.exists():
             return
@@ -291,13 +313,19 @@ class Command(BaseCommand):
         registry_services.application_start_review(application_id=application.pk, actor=lto)
         clearance_services.clearance_send_for_clearance(application_id=application.pk, actor=lto)
 
-    def _approve(self, users, request, vehicle, application) -> None:
+    def _approve(
+        self,
+        users: dict[str, User],
+        request: ClearanceRequest,
+        vehicle: VehicleFields,
+        application: RegistrationApplication,
+    ) -> None:
         officer = {
             "HPG": users["hpg.officer"],
             "INSURANCE": users["insurer.officer"],
             "EMISSION": users["emission.officer"],
         }[request.kind]
-        findings = {
+        findings_by_kind: dict[str, Findings] = {
             "HPG": HpgFindings(
                 engine_number_checked=vehicle["engine_number"],
                 chassis_number_checked=vehicle["chassis_number"],
@@ -320,7 +348,8 @@ class Command(BaseCommand):
                 hc_ppm=120,
                 opacity_percent=Decimal("12") if vehicle["fuel"] == "diesel" else None,
             ),
-        }[request.kind]
+        }
+        findings = findings_by_kind[request.kind]
         clearance_services.clearance_claim(request_id=request.pk, officer=officer)
         clearance_services.clearance_decide(
             request_id=request.pk,

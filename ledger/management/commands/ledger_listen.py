@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             help="Stop after this long without an event (default: follow for ever).",
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         ledger = get_ledger()
         if not isinstance(ledger, FabricLedger):
             raise CommandError(
@@ -43,7 +44,7 @@ class Command(BaseCommand):
         backoff = 1.0
         while True:
             try:
-                for outcome in follow(ledger, name=name, idle_seconds=idle):  # type: ignore[arg-type]
+                for outcome in follow(ledger, name=name, idle_seconds=idle):
                     backoff = 1.0
                     self.stdout.write(
                         f"block {outcome.block} tx {outcome.tx_id[:16]} "

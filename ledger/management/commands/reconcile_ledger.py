@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -28,14 +29,12 @@ class Command(BaseCommand):
             "changes is taken as complete (default 3).",
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         ledger = get_ledger()
         list_changes = getattr(ledger, "change_ids", None)
         try:
             change_ids = (
-                list_changes(idle_seconds=float(options["idle_seconds"]))  # type: ignore[arg-type]
-                if list_changes
-                else None
+                list_changes(idle_seconds=float(options["idle_seconds"])) if list_changes else None
             )
             problems = history_problems(
                 backend=ledger.name, ledger_change=ledger.get_change, ledger_change_ids=change_ids

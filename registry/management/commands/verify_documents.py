@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from registry.document_services import IntegrityCheck, documents_verify
 from registry.models import Document
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         "failure; exits 1 when any document fails, 2 when a store or the ledger does not answer."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--application", help="Only the documents of this reference.")
 
     def handle(self, *args: object, application: str | None = None, **options: object) -> None:
