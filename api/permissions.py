@@ -6,19 +6,18 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from api.authentication import caller_key
-from organisations.models import ApiKey
+from organisations.access import Action, Caller, scope_for
 
 
 class HasKeyScope(BasePermission):
-    """A key needs the view's ``required_scope`` (read unless said otherwise); sessions pass."""
+    """A key's scopes must allow the view's ``required_action`` (viewing unless it says
+    otherwise), as the access funnel's ``Caller`` answers; people in a session pass."""
 
     def has_permission(self, request: Request, view: object) -> bool:
-        key = caller_key(request)
-        if key is None:
-            return True
-        scope = getattr(view, "required_scope", ApiKey.Scope.READ)
-        self.message = f"This API key lacks the '{scope}' scope."
-        return scope in key.scopes
+        caller = Caller.of(request)
+        action = getattr(view, "required_action", Action.VIEW)
+        self.message = f"This API key lacks the '{scope_for(action)}' scope."
+        return caller.permits(action)
 
 
 class SessionOnly(BasePermission):

@@ -153,10 +153,6 @@ def check_action_moves(
                 )
 
 
-# Applications that are finished: nothing is added to them any more.
-APPLICATION_FINISHED = frozenset({_A.APPROVED, _A.REJECTED, _A.CANCELLED})
-
-
 def application_action_open(action: str, current: str) -> bool:
     """Whether ``action`` can be taken on an application that is ``current``."""
     return current in APPLICATION_ACTION_MOVES.get(action, {})

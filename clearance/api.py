@@ -31,8 +31,7 @@ from clearance.serializers import (
     StatusChangeSerializer,
     parse_findings,
 )
-from organisations.access import Caller
-from organisations.models import ApiKey
+from organisations.access import Action, Caller
 
 TAGS = ["clearances"]
 _HISTORY = Prefetch(
@@ -128,7 +127,7 @@ class ChangeOutputSerializer(StatusChangeSerializer):
 
 
 class ClearanceClaimApi(APIView):
-    required_scope = ApiKey.Scope.DECIDE
+    required_action = Action.CLAIM
 
     @extend_schema(
         operation_id="clearances_claim",
@@ -148,7 +147,7 @@ class ClearanceClaimApi(APIView):
 
 
 class ClearanceDecideApi(APIView):
-    required_scope = ApiKey.Scope.DECIDE
+    required_action = Action.DECIDE
 
     class InputSerializer(serializers.Serializer):
         class Meta:

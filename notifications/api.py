@@ -32,7 +32,8 @@ from notifications.serializers import (
     WebhookSubscriptionSerializer,
 )
 from notifications.services import notification_mark_read, notifications_mark_all_read
-from organisations.models import ApiKey, Organisation
+from organisations.access import Action
+from organisations.models import Organisation
 
 NOTIFICATION_TAGS = ["notifications"]
 WEBHOOK_TAGS = ["webhooks"]
@@ -171,8 +172,8 @@ class WebhookApi(APIView):
     permission_classes = [IsAuthenticated, HasKeyScope, ManagesWebhooks]
 
     @property
-    def required_scope(self) -> str:
-        return ApiKey.Scope.READ if self.request.method in SAFE_METHODS else ApiKey.Scope.DECIDE
+    def required_action(self) -> Action:
+        return Action.VIEW if self.request.method in SAFE_METHODS else Action.MANAGE_WEBHOOKS
 
 
 _SUBSCRIPTION_EXAMPLE = {

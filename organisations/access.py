@@ -48,8 +48,19 @@ class Action(enum.StrEnum):
 # What each API key scope lets a key do; a person in a session is not limited by scopes.
 SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
     ApiKey.Scope.READ: frozenset({Action.VIEW}),
-    ApiKey.Scope.DECIDE: frozenset({Action.VIEW, Action.CLAIM, Action.DECIDE}),
+    # The keys' write scope: claims and decisions, and the organisation's webhooks.
+    ApiKey.Scope.DECIDE: frozenset(
+        {Action.VIEW, Action.CLAIM, Action.DECIDE, Action.MANAGE_WEBHOOKS}
+    ),
 }
+
+
+def scope_for(action: Action) -> str:
+    """The narrowest key scope that allows the action, to tell a key what it lacks."""
+    return next(
+        (scope for scope, actions in SCOPE_ACTIONS.items() if action in actions),
+        ApiKey.Scope.DECIDE,
+    )
 
 
 class Caller:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from chaincode.rules import (
     APPLICATION_ACTION_MOVES,
-    APPLICATION_FINISHED,
     ApplicationStatus,
     application_action_open,
 )
@@ -42,6 +41,17 @@ LTO_ACTIONS = frozenset(
 )
 # The owner may correct the vehicle while the application is in their hands.
 _CORRECTABLE = frozenset({ApplicationStatus.DRAFT, ApplicationStatus.RETURNED})
+# The owner adds papers until the LTO decides (a cleared application waits for its decision);
+# LTO staff may add them at any stage.
+OWNER_MAY_UPLOAD = frozenset(
+    {
+        ApplicationStatus.DRAFT,
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.UNDER_REVIEW,
+        ApplicationStatus.AWAITING_CLEARANCES,
+        ApplicationStatus.RETURNED,
+    }
+)
 
 
 def permitted_actions(caller: Caller, application: RegistrationApplication) -> set[Action]:
@@ -61,8 +71,7 @@ def _open(action: Action, caller: Caller, application: RegistrationApplication) 
     if action == Action.CORRECT_VEHICLE:
         return status in _CORRECTABLE
     if action == Action.UPLOAD_DOCUMENT:
-        # LTO staff may add papers at any stage; the owner until the application is finished.
-        return caller.is_lto_staff or status not in APPLICATION_FINISHED
+        return caller.is_lto_staff or status in OWNER_MAY_UPLOAD
     if action == Action.DOWNLOAD_CERTIFICATE:
         return status == ApplicationStatus.APPROVED
     return True

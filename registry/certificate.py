@@ -16,7 +16,8 @@ from reportlab.pdfgen import canvas
 
 from chaincode.rules import ApplicationStatus
 from kernel.auth import AuthenticatedHttpRequest
-from organisations.selectors import is_lto_staff
+from organisations.access import Action, Caller
+from registry import access
 from registry.models import ApplicationStatusChange, RegistrationApplication
 from registry.selectors import application_get_for_user
 
@@ -32,8 +33,9 @@ def registration_change(application: RegistrationApplication) -> ApplicationStat
 @login_required
 def download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     application = application_get_for_user(user=request.user, pk=pk)
-    # The certificate is the owner's; external officers who cleared the vehicle don't get it.
-    if application.applicant_id != request.user.pk and not is_lto_staff(request.user):
+    # The certificate is the owner's (and the LTO's); officers who cleared the vehicle don't
+    # get it.
+    if Action.DOWNLOAD_CERTIFICATE not in access.permitted_actions(Caller.of(request), application):
         raise Http404("No certificate for you here.")
     if application.status != ApplicationStatus.APPROVED:
         raise Http404("The certificate exists once the registration is approved.")

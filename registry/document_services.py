@@ -25,10 +25,11 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
-from chaincode.rules import ApplicationStatus
 from kernel.errors import PermissionDenied
 from ledger import get_ledger
 from ledger.base import DocumentAnchor
+from organisations.access import Action, Caller
+from registry import access
 from registry.models import Document, RegistrationApplication
 from registry.storage import document_storage, encrypts_before_storing
 
@@ -97,14 +98,6 @@ DOCUMENT_RULES: dict[str, DocumentRule] = {
 }
 MAX_DOCUMENT_BYTES = max(rule.max_bytes for rule in DOCUMENT_RULES.values())
 MAX_NAME_LENGTH = 200
-
-_OWNER_MAY_UPLOAD = {
-    ApplicationStatus.DRAFT,
-    ApplicationStatus.SUBMITTED,
-    ApplicationStatus.UNDER_REVIEW,
-    ApplicationStatus.AWAITING_CLEARANCES,
-    ApplicationStatus.RETURNED,
-}
 
 
 def sniff_media_type(head: bytes) -> str | None:
@@ -177,7 +170,7 @@ def document_upload(
     Nothing is left behind when anything fails: the stored file is removed again if the
     row or the ledger write does not go through.
     """
-    from organisations.selectors import is_lto_staff, lto_organisation, memberships_of
+    from organisations.selectors import lto_organisation
 
     application = (
         RegistrationApplication.objects.select_for_update(of=("self",))
@@ -195,15 +188,16 @@ def document_upload(
             raise ValidationError(
                 {"clearance_request": "That clearance is not of this application."}
             )
-    is_owner = application.applicant_id == uploader.pk
-    is_officer = (
-        request is not None
-        and memberships_of(uploader).filter(organisation_id=request.organisation_id).exists()
-    )
-    if not (is_owner or is_officer or is_lto_staff(uploader)):
-        raise PermissionDenied("You cannot add documents to this application.")
-    if is_owner and application.status not in _OWNER_MAY_UPLOAD:
-        raise ValidationError(f"Documents cannot be added to a {application.status} application.")
+    caller = Caller(uploader)
+    # Evidence for a clearance comes from the officers of the organisation asked for it.
+    is_officer = request is not None and caller.acts_for(request.organisation_id)
+    if not is_officer:
+        if Action.UPLOAD_DOCUMENT not in access.permitted_actions(caller, application):
+            raise PermissionDenied("You cannot add documents to this application.")
+        if Action.UPLOAD_DOCUMENT not in access.allowed_actions(caller, application):
+            raise ValidationError(
+                f"Documents cannot be added to a {application.status} application."
+            )
     name, media_type, content = _checked_content(doc_type, upload)
 
     public_id = uuid.uuid4()

@@ -30,10 +30,15 @@ def test_a_read_key_may_view_but_not_claim_or_decide(world):
     assert not caller.permits(Action.DECIDE)
 
 
-def test_a_decide_key_may_claim_and_decide_but_nothing_else(world):
+def test_a_decide_key_may_claim_decide_and_change_webhooks_but_nothing_else(world):
     caller = Caller(world.hpg_admin, _key(world, scopes=["decide"]))
 
-    assert caller.scoped(set(Action)) == {Action.VIEW, Action.CLAIM, Action.DECIDE}
+    assert caller.scoped(set(Action)) == {
+        Action.VIEW,
+        Action.CLAIM,
+        Action.DECIDE,
+        Action.MANAGE_WEBHOOKS,
+    }
 
 
 def test_a_person_in_a_session_is_not_limited_by_scopes(world):

@@ -88,3 +88,18 @@ def test_the_page_offers_exactly_the_allowed_actions(client, world):
     review = reverse("application-review", args=[application.pk])
     assert submit in owner_page and withdraw in owner_page and review not in owner_page
     assert submit not in lto_page and withdraw not in lto_page and review not in lto_page
+
+
+def test_a_cleared_application_takes_no_more_papers_from_its_owner_but_does_from_the_lto(
+    world,
+):
+    from tests.conftest import claim_and_approve
+
+    application, requests = sent_for_clearance(world)
+    for request in requests.values():
+        claim_and_approve(world, request)
+    application.refresh_from_db()
+    assert application.status == "cleared"
+
+    assert A.UPLOAD_DOCUMENT not in allowed_actions(Caller(world.owner), application)
+    assert A.UPLOAD_DOCUMENT in allowed_actions(Caller(world.lto_admin), application)
