@@ -51,12 +51,11 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from chaincode.rules import OrgKind
 from kernel.auth import AnyUser
 from notifications.models import Event, WebhookDelivery, WebhookEvent, WebhookSubscription
 from notifications.queueing import queue_or_log
+from organisations.access import Action, Caller, own_organisations_allowing
 from organisations.models import Membership, Organisation
-from organisations.selectors import memberships_of
 
 if TYPE_CHECKING:
     import ssl
@@ -99,9 +98,7 @@ def backoff(attempts: int) -> timedelta:
 def webhook_organisations_for_user(user: AnyUser) -> QuerySet[Organisation]:
     """Organisations whose webhooks the user manages: those they administer, and the LTO's
     for LTO staff."""
-    memberships = memberships_of(user)
-    ids = {m.organisation_id for m in memberships if m.role == Membership.Role.ADMIN}
-    ids |= {m.organisation_id for m in memberships if m.organisation.kind == OrgKind.LTO}
+    ids = own_organisations_allowing(Caller(user), Action.MANAGE_WEBHOOKS)
     return Organisation.objects.filter(pk__in=ids, is_active=True).order_by("name")
 
 

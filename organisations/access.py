@@ -134,16 +134,29 @@ class Caller:
 
 
 def allowed_actions(caller: Caller, organisation: Organisation) -> set[Action]:
-    """What a person may do to an organisation: its admins manage its officers and keys; LTO
-    staff manage every organisation's keys. Keys manage nothing."""
+    """What a person may do to an organisation: its admins manage its officers, keys and
+    webhooks; LTO staff manage every organisation's keys, and the LTO's webhooks. A key
+    manages nothing here (the API lets a key reach its own organisation's webhooks as its
+    creator could, within its scopes)."""
     if not caller.is_authenticated or caller.api_key is not None:
         return set()
     actions: set[Action] = set()
     if caller.administers(organisation.pk):
-        actions |= {Action.MANAGE_OFFICERS, Action.MANAGE_API_KEYS}
+        actions |= {Action.MANAGE_OFFICERS, Action.MANAGE_API_KEYS, Action.MANAGE_WEBHOOKS}
     if caller.is_lto_staff:
         actions.add(Action.MANAGE_API_KEYS)
+        if organisation.kind == OrgKind.LTO and caller.acts_for(organisation.pk):
+            actions.add(Action.MANAGE_WEBHOOKS)
     return actions
+
+
+def own_organisations_allowing(caller: Caller, action: Action) -> list[int]:
+    """The ids of the caller's own organisations on which they may take the action."""
+    return [
+        m.organisation_id
+        for m in caller.memberships
+        if action in allowed_actions(caller, m.organisation)
+    ]
 
 
 _REFUSALS = {

@@ -67,12 +67,20 @@ def test_a_callers_memberships_are_read_once_however_many_questions(
         assert not caller.acts_for(world.insurer.pk)
 
 
-def test_an_organisations_admin_manages_its_officers_and_keys(world):
+def test_an_organisations_admin_manages_its_officers_keys_and_webhooks(world):
     assert allowed_actions(Caller(world.hpg_admin), world.hpg) == {
         Action.MANAGE_OFFICERS,
         Action.MANAGE_API_KEYS,
+        Action.MANAGE_WEBHOOKS,
     }
     assert allowed_actions(Caller(world.hpg_admin), world.insurer) == set()
+
+
+def test_every_lto_member_manages_the_ltos_webhooks(four_eyes):
+    assert Action.MANAGE_WEBHOOKS in allowed_actions(Caller(four_eyes.lto_reviewer), four_eyes.lto)
+    assert Action.MANAGE_WEBHOOKS not in allowed_actions(
+        Caller(four_eyes.lto_reviewer), four_eyes.hpg
+    )
 
 
 def test_lto_staff_manage_every_organisations_keys_but_not_its_officers(world):
