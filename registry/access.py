@@ -64,14 +64,18 @@ def permitted_actions(caller: Caller, application: RegistrationApplication) -> s
     return caller.scoped(actions)
 
 
-def _open(action: Action, caller: Caller, application: RegistrationApplication) -> bool:
+def is_open(
+    action: Action, application: RegistrationApplication, caller: Caller | None = None
+) -> bool:
+    """Whether the action can be taken on the application in its status now (by LTO staff,
+    when the caller is, for the actions they may take at any stage)."""
     status = application.status
     if action in APPLICATION_ACTION_MOVES:
         return application_action_open(action, status)
     if action == Action.CORRECT_VEHICLE:
         return status in _CORRECTABLE
     if action == Action.UPLOAD_DOCUMENT:
-        return caller.is_lto_staff or status in OWNER_MAY_UPLOAD
+        return (caller is not None and caller.is_lto_staff) or status in OWNER_MAY_UPLOAD
     if action == Action.DOWNLOAD_CERTIFICATE:
         return status == ApplicationStatus.APPROVED
     return True
@@ -82,7 +86,7 @@ def allowed_actions(caller: Caller, application: RegistrationApplication) -> set
     return {
         action
         for action in permitted_actions(caller, application)
-        if _open(action, caller, application)
+        if is_open(action, application, caller)
     }
 
 

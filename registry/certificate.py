@@ -37,7 +37,7 @@ def download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # get it.
     if Action.DOWNLOAD_CERTIFICATE not in access.permitted_actions(Caller.of(request), application):
         raise Http404("No certificate for you here.")
-    if application.status != ApplicationStatus.APPROVED:
+    if not access.is_open(Action.DOWNLOAD_CERTIFICATE, application):
         raise Http404("The certificate exists once the registration is approved.")
     verify_url = request.build_absolute_uri(reverse("verify", args=[application.reference]))
     pdf = render_certificate(application, verify_url)

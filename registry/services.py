@@ -92,7 +92,7 @@ def vehicle_correct(*, application_id: int, actor: User, **fields: object) -> Ve
     """The owner corrects their vehicle's details while its application is a draft or was
     returned to them; a registered vehicle (one with a plate) cannot be edited here."""
     application = _lock_for(application_id, actor, Action.CORRECT_VEHICLE)
-    if application.status not in {ApplicationStatus.DRAFT, ApplicationStatus.RETURNED}:
+    if not access.is_open(Action.CORRECT_VEHICLE, application):
         raise Conflict(
             "Vehicle details can be corrected only while the application is a draft "
             "or has been returned to you."
@@ -223,7 +223,7 @@ def application_resubmit(
 ) -> ApplicationStatusChange:
     """The owner files a returned application again; returned clearances go back to pending."""
     application = _lock_for(application_id, actor, Action.RESUBMIT)
-    if application.status != ApplicationStatus.RETURNED:
+    if not access.is_open(Action.RESUBMIT, application):
         # Draft -> submitted is a legal move, but it is a submission, not a resubmission.
         raise TransitionNotAllowed(
             f"Only a returned application can be resubmitted; this one is {application.status}."
