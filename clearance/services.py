@@ -16,6 +16,7 @@ from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from chaincode.contract import CLEARANCE_EVENT
 from chaincode.rules import (
     CLEARANCE_DECISIONS,
     CLEARANCE_OPEN,
@@ -29,6 +30,8 @@ from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import required_kinds
 from clearance.transitions import record_clearance_change
 from kernel.errors import Conflict
+from ledger.fabric.listener import LedgerEvent, Outcome
+from notifications.live import announce_change
 from notifications.models import Event, WebhookEvent
 from notifications.services import notify
 from notifications.webhooks import emit
@@ -41,6 +44,7 @@ from organisations.selectors import (
 )
 from registry import access as registry_access
 from registry.models import RegistrationApplication
+from registry.selectors import people_concerned
 from registry.services import (
     application_await_clearances,
     application_clear,
@@ -364,3 +368,37 @@ def _notify_cancelled(
         body=reason,
         link=_link(application),
     )
+
+
+def clearance_change_confirm(*, event: LedgerEvent) -> Outcome:
+    """The ledger's event for a clearance change was committed in ``event.block``: confirm the
+    history row's receipt and tell the people concerned. Called by the ledger listener inside
+    the transaction that moves its checkpoint."""
+    block, tx_id = event.block, event.tx_id
+    if event.name != CLEARANCE_EVENT:
+        return Outcome(block, tx_id, "", False, f"ignored event {event.name}")
+    change_id = str(event.data().get("change_id", ""))
+    change = (
+        ClearanceStatusChange.objects.select_for_update(of=("self",))
+        .select_related("request")
+        .filter(change_id=change_id)
+        .first()
+    )
+    if change is None:
+        return Outcome(block, tx_id, change_id, False, "no history row (see reconcile)")
+    if change.ledger_tx_id != tx_id:
+        return Outcome(block, tx_id, change_id, False, "recorded in another transaction")
+    if change.ledger_block is not None and change.ledger_block != block:
+        return Outcome(block, tx_id, change_id, False, f"receipt says block {change.ledger_block}")
+    if change.ledger_confirmed_at is not None:
+        return Outcome(block, tx_id, change_id, False, "already confirmed")
+    change.ledger_block = block
+    change.ledger_confirmed_at = timezone.now()
+    change.save(update_fields=["ledger_block", "ledger_confirmed_at"])
+    announce_change(
+        user_ids=people_concerned(change.request.application_id),
+        event="ledger_confirmed",
+        application_id=change.request.application_id,
+        request_id=change.request_id,
+    )
+    return Outcome(block, tx_id, change_id, True, "confirmed")

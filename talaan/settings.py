@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "clearance",
     "ledger",
     "notifications",
+    "audit",
     "demo",
 ]
 

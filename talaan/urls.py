@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from audit import api as audit_api
 from clearance import api as clearance_api
-from ledger import api as ledger_api
 from notifications import api as notifications_api
 from registry import api as registry_api
 from talaan import health
@@ -46,17 +46,17 @@ api_v1 = [
     path("vehicles/<int:pk>/", registry_api.VehicleDetailApi.as_view(), name="vehicle"),
     path(
         "ledger/receipts/<str:tx_id>/",
-        ledger_api.ReceiptApi.as_view(),
+        audit_api.ReceiptApi.as_view(),
         name="ledger-receipt",
     ),
     path(
         "ledger/receipts/<str:tx_id>/proof/",
-        ledger_api.InclusionProofApi.as_view(),
+        audit_api.InclusionProofApi.as_view(),
         name="ledger-proof",
     ),
     path(
         "ledger/vehicles/<str:vin>/history/",
-        ledger_api.VehicleHistoryApi.as_view(),
+        audit_api.VehicleHistoryApi.as_view(),
         name="ledger-vehicle-history",
     ),
     path(
@@ -118,7 +118,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("ledger/", include("ledger.urls")),
+    path("ledger/", include("audit.urls")),
     path("", include("organisations.urls")),
     path("", include("clearance.urls")),
     path("notifications/", include("notifications.urls")),

@@ -1,8 +1,9 @@
-"""Follow the chaincode's ClearanceStatusUpdated events and confirm each receipt's block.
+"""Follow the chaincode's events from a checkpoint and hand each one to a callback.
 
-The position is a database checkpoint (block number, index of the event in its block, and its
-transaction id), saved in the same transaction as the confirmation it follows, so a restart
-resumes exactly after the last event handled: nothing is confirmed twice or skipped.
+The callback (a service of the app that owns the rows the event confirms) runs in the same
+transaction that moves the checkpoint: block number, index of the event in its block, and its
+transaction id. A restart resumes exactly after the last event handled: nothing is handled
+twice or skipped.
 """
 
 from __future__ import annotations
@@ -11,23 +12,35 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
 from fabric_protos.peer.chaincode_event_pb2 import ChaincodeEvent
 
-from chaincode.contract import CLEARANCE_EVENT
-from clearance.models import ClearanceStatusChange
 from ledger.exceptions import LedgerUnavailable
 from ledger.fabric.backend import FabricLedger
 from ledger.fabric.gateway import Transient
 from ledger.models import ListenerCheckpoint
-from notifications.live import announce_change
-from registry.selectors import people_concerned
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LISTENER = "clearance-events"
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    """One chaincode event as a handler sees it: where it was committed and what it says."""
+
+    block: int
+    tx_id: str
+    name: str
+    payload: bytes
+
+    def data(self) -> dict[str, Any]:
+        """The event's JSON payload."""
+        parsed: dict[str, Any] = json.loads(self.payload)
+        return parsed
 
 
 @dataclass(frozen=True)
@@ -39,16 +52,28 @@ class Outcome:
     note: str
 
 
+class EventHandler(Protocol):
+    """Confirms what an event is about, inside the transaction that moves the checkpoint."""
+
+    def __call__(self, *, event: LedgerEvent) -> Outcome: ...
+
+
+def _ledger_event(block: int, event: ChaincodeEvent) -> LedgerEvent:
+    return LedgerEvent(block=block, tx_id=event.tx_id, name=event.event_name, payload=event.payload)
+
+
 def _checkpoint(name: str) -> ListenerCheckpoint:
     checkpoint, _ = ListenerCheckpoint.objects.get_or_create(name=name)
     return checkpoint
 
 
 @transaction.atomic
-def confirm_event(*, name: str, block: int, index: int, event: ChaincodeEvent) -> Outcome:
-    """Confirm the history row an event is about, and move the checkpoint past the event."""
+def confirm_event(
+    *, name: str, block: int, index: int, event: ChaincodeEvent, handle: EventHandler
+) -> Outcome:
+    """Hand the event to its handler, and move the checkpoint past the event."""
     checkpoint = ListenerCheckpoint.objects.select_for_update().get(name=name)
-    outcome = _confirm(block, event)
+    outcome = handle(event=_ledger_event(block, event))
     checkpoint.block_number = block
     checkpoint.tx_index = index
     checkpoint.tx_id = event.tx_id
@@ -64,40 +89,12 @@ def finish_block(*, name: str, block: int) -> None:
     )
 
 
-def _confirm(block: int, event: ChaincodeEvent) -> Outcome:
-    if event.event_name != CLEARANCE_EVENT:
-        return Outcome(block, event.tx_id, "", False, f"ignored event {event.event_name}")
-    change_id = str(json.loads(event.payload).get("change_id", ""))
-    change = (
-        ClearanceStatusChange.objects.select_for_update(of=("self",))
-        .select_related("request")
-        .filter(change_id=change_id)
-        .first()
-    )
-    if change is None:
-        return Outcome(block, event.tx_id, change_id, False, "no history row (see reconcile)")
-    if change.ledger_tx_id != event.tx_id:
-        return Outcome(block, event.tx_id, change_id, False, "recorded in another transaction")
-    if change.ledger_block is not None and change.ledger_block != block:
-        return Outcome(
-            block, event.tx_id, change_id, False, f"receipt says block {change.ledger_block}"
-        )
-    if change.ledger_confirmed_at is not None:
-        return Outcome(block, event.tx_id, change_id, False, "already confirmed")
-    change.ledger_block = block
-    change.ledger_confirmed_at = timezone.now()
-    change.save(update_fields=["ledger_block", "ledger_confirmed_at"])
-    announce_change(
-        user_ids=people_concerned(change.request.application_id),
-        event="ledger_confirmed",
-        application_id=change.request.application_id,
-        request_id=change.request_id,
-    )
-    return Outcome(block, event.tx_id, change_id, True, "confirmed")
-
-
 def follow(
-    ledger: FabricLedger, *, name: str = DEFAULT_LISTENER, idle_seconds: float | None = None
+    ledger: FabricLedger,
+    *,
+    handle: EventHandler,
+    name: str = DEFAULT_LISTENER,
+    idle_seconds: float | None = None,
 ) -> Iterator[Outcome]:
     """Handle events from the checkpoint on; with ``idle_seconds``, stop once that quiet.
 
@@ -116,7 +113,7 @@ def follow(
             offset = checkpoint.tx_index + 1 if resumed else 0
             for index, event in enumerate(response.events, start=offset):
                 outcome = confirm_event(
-                    name=name, block=response.block_number, index=index, event=event
+                    name=name, block=response.block_number, index=index, event=event, handle=handle
                 )
                 logger.info(
                     "block %s tx %s change %s: %s",

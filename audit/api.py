@@ -20,6 +20,11 @@ from rest_framework.views import APIView
 
 from api.authentication import caller_key
 from api.conditional import IF_NONE_MATCH_PARAMETER, conditional_response, conditional_responses
+from audit.serializers import (
+    InclusionProofSerializer,
+    ReceiptSerializer,
+    VehicleHistorySerializer,
+)
 from chaincode.rules import VIN_PATTERN
 from clearance.models import ClearanceStatusChange
 from clearance.selectors import clearance_requests_for
@@ -29,11 +34,6 @@ from ledger.embedded import EmbeddedLedger, tree_head_message
 from ledger.exceptions import LedgerRejected
 from ledger.models import LedgerEntry
 from ledger.receipts import receipt_checks
-from ledger.serializers import (
-    InclusionProofSerializer,
-    ReceiptSerializer,
-    VehicleHistorySerializer,
-)
 from organisations.access import Caller
 from registry.api import applications_for_caller
 from registry.models import ApplicationStatusChange, Document

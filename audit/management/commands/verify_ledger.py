@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clearance.verification import history_problems
+from audit.verification import history_problems
 from ledger import get_ledger
 from ledger.embedded import EmbeddedLedger
 from ledger.verify import replay_embedded

@@ -32,7 +32,7 @@ def ledger_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(entries, 30).get_page(request.GET.get("page"))
     return render(
         request,
-        "ledger/ledger.html",
+        "audit/ledger.html",
         {"page": page, "health": ledger.health(), "backend": ledger.name},
     )
 
@@ -48,4 +48,4 @@ def entry_verify(request: AuthenticatedHttpRequest, seq: int) -> HttpResponse:
     entry = get_object_or_404(LedgerEntry, seq=seq)
     change_id = json.loads(entry.response or "{}").get("change_id", "")
     check = ledger.verify_receipt(tx_id=entry.tx_id, change_id=change_id)
-    return render(request, "ledger/_verify_result.html", {"entry": entry, "check": check})
+    return render(request, "audit/_verify_result.html", {"entry": entry, "check": check})

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clearance.verification import history_problems
+from audit.verification import history_problems
 from ledger import get_ledger
 from ledger.exceptions import LedgerError
 

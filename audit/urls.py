@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ledger import views
+from audit import views
 
 urlpatterns = [
     path("", views.ledger_page, name="ledger"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from clearance.services import clearance_change_confirm
 from ledger import get_ledger
 from ledger.exceptions import LedgerUnavailable
 from ledger.fabric.backend import FabricLedger
@@ -44,7 +45,10 @@ class Command(BaseCommand):
         backoff = 1.0
         while True:
             try:
-                for outcome in follow(ledger, name=name, idle_seconds=idle):
+                events = follow(
+                    ledger, handle=clearance_change_confirm, name=name, idle_seconds=idle
+                )
+                for outcome in events:
                     backoff = 1.0
                     self.stdout.write(
                         f"block {outcome.block} tx {outcome.tx_id[:16]} "
