@@ -30,9 +30,7 @@ from clearance.models import ClearanceStatusChange
 from clearance.selectors import clearance_requests_for
 from kernel.errors import DomainError
 from ledger import get_ledger
-from ledger.embedded import EmbeddedLedger, tree_head_message
 from ledger.exceptions import LedgerRejected
-from ledger.models import LedgerEntry
 from ledger.receipts import receipt_checks
 from organisations.access import Caller
 from registry.api import applications_for_caller
@@ -325,19 +323,15 @@ class InclusionProofApi(APIView):
         query.is_valid(raise_exception=True)
         change = change_get_for_caller(request, tx_id)
         ledger = get_ledger()
-        if not isinstance(ledger, EmbeddedLedger):
+        if not ledger.is_transparency_log:
             raise InclusionProofUnavailable()
-        entry = LedgerEntry.objects.filter(tx_id=change.ledger_tx_id).only("seq").first()
-        if entry is None:
-            raise Http404("The ledger holds no entry for this receipt.")
         try:
-            proof = ledger.inclusion_proof(entry.seq, query.validated_data.get("tree_size"))
+            proof = ledger.receipt_proof(
+                tx_id=change.ledger_tx_id, tree_size=query.validated_data.get("tree_size")
+            )
         except LedgerRejected as exc:
             raise serializers.ValidationError({"tree_size": [exc.message]}) from None
-        data = {
-            **proof,
-            "tx_id": change.ledger_tx_id,
-            "signed_message": tree_head_message(proof["tree_size"], proof["tree_root"]).decode(),
-            "public_key": ledger.public_key.public_bytes_raw().hex(),
-        }
+        if proof is None:
+            raise Http404("The ledger holds no entry for this receipt.")
+        data = {**proof, "tx_id": change.ledger_tx_id}
         return conditional_response(request, InclusionProofSerializer(data).data)

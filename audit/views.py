@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from ledger import get_ledger
-from ledger.embedded import EmbeddedLedger
 from ledger.models import LedgerEntry
 from organisations.selectors import is_lto_staff
 
@@ -43,7 +42,7 @@ def entry_verify(request: AuthenticatedHttpRequest, seq: int) -> HttpResponse:
     """HTMX: check one entry's hash, link, signed tree head and the change it recorded."""
     _require_lto(request)
     ledger = get_ledger()
-    if not isinstance(ledger, EmbeddedLedger):
+    if not ledger.is_transparency_log:
         raise Http404("Entries are verified on the embedded ledger.")
     entry = get_object_or_404(LedgerEntry, seq=seq)
     change_id = json.loads(entry.response or "{}").get("change_id", "")

@@ -5,11 +5,17 @@ from __future__ import annotations
 import abc
 import hashlib
 import hmac
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from fabric_protos.gateway.gateway_pb2 import ChaincodeEventsResponse
+
+    from ledger.verify import Replay
 
 
 @dataclass(frozen=True)
@@ -102,9 +108,22 @@ class Health:
 
 
 class Ledger(abc.ABC):
-    """A ledger backend. Writes raise LedgerUnavailable or LedgerRejected, never save half."""
+    """A ledger backend. Writes raise LedgerUnavailable or LedgerRejected, never save half.
+
+    Capabilities some backends have are declared here, off by default: a backend that has one
+    turns it on and implements the methods that go with it, so callers ask the flag instead of
+    the backend's class.
+    """
 
     name: str
+    #: A transparency log kept here: every entry can be replayed and checked, and each receipt
+    #: has an inclusion proof under a signed tree head (``replay``, ``inclusion_proof``).
+    is_transparency_log: ClassVar[bool] = False
+    #: The ledger can list every change it holds, so a reconcile finds the changes the
+    #: database lacks (``change_ids``).
+    lists_changes: ClassVar[bool] = False
+    #: The ledger streams the chaincode's events for a listener to follow (``events``).
+    streams_events: ClassVar[bool] = False
 
     @abc.abstractmethod
     def update_clearance_status(self, change: ClearanceChange) -> Receipt:
@@ -133,6 +152,27 @@ class Ledger(abc.ABC):
     @abc.abstractmethod
     def health(self) -> Health:
         """Whether the ledger answers, for /readyz."""
+
+    def replay(self) -> Replay:
+        """Recompute the whole log: links, tree, signatures and world state."""
+        raise NotImplementedError(f"The {self.name} ledger is not a transparency log kept here.")
+
+    def receipt_proof(self, *, tx_id: str, tree_size: int | None = None) -> dict[str, Any] | None:
+        """The proof that transaction ``tx_id`` is in the signed tree of ``tree_size`` entries
+        (the current tree by default), with the signed message and the key to check it; None
+        when the ledger holds no such transaction."""
+        raise NotImplementedError(f"The {self.name} ledger gives no inclusion proofs.")
+
+    def change_ids(self, *, idle_seconds: float) -> set[str]:
+        """The change id of every change the ledger holds."""
+        raise NotImplementedError(f"The {self.name} ledger cannot list its changes.")
+
+    def events(
+        self, *, start_block: int, after_tx_id: str = "", idle_seconds: float | None = None
+    ) -> Iterator[ChaincodeEventsResponse]:
+        """The chaincode's events block by block from ``start_block`` (after ``after_tx_id``
+        within it); with ``idle_seconds``, ending once the stream is that quiet."""
+        raise NotImplementedError(f"The {self.name} ledger streams no events.")
 
 
 def sha256_hex(text: str) -> str:

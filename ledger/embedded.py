@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Coroutine, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -38,6 +38,9 @@ from ledger.base import (
 )
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
 from ledger.models import KeyModification, LedgerEntry, LedgerHead, WorldState
+
+if TYPE_CHECKING:
+    from ledger.verify import Replay
 
 GENESIS_HASH = "0" * 64
 
@@ -176,6 +179,7 @@ def tree_head_message(size: int, root_hex: str) -> bytes:
 
 class EmbeddedLedger(Ledger):
     name = "embedded"
+    is_transparency_log = True
 
     @cached_property
     def _chaincode(self) -> Any:
@@ -353,6 +357,22 @@ class EmbeddedLedger(Ledger):
             },
             replayed=replayed,
         )
+
+    def replay(self) -> Replay:
+        from ledger.verify import replay_embedded
+
+        return replay_embedded(self)
+
+    def receipt_proof(self, *, tx_id: str, tree_size: int | None = None) -> dict[str, Any] | None:
+        entry = LedgerEntry.objects.filter(tx_id=tx_id).only("seq").first()
+        if entry is None:
+            return None
+        proof = self.inclusion_proof(entry.seq, tree_size)
+        return {
+            **proof,
+            "signed_message": tree_head_message(proof["tree_size"], proof["tree_root"]).decode(),
+            "public_key": self.public_key.public_bytes_raw().hex(),
+        }
 
     def inclusion_proof(self, seq: int, tree_size: int | None = None) -> dict[str, Any]:
         """Prove that entry ``seq`` is in the tree of the first ``tree_size`` entries."""

@@ -11,12 +11,14 @@ nothing is submitted again.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from fabric_protos.gateway.gateway_pb2 import ChaincodeEventsResponse
 
 from chaincode.contract import CLEARANCE_EVENT
 from ledger.base import (
@@ -63,6 +65,8 @@ def _parse_time(value: str) -> datetime:
 
 
 class FabricLedger(Ledger):
+    lists_changes = True
+    streams_events = True
     name = "fabric"
 
     def __init__(self, gateway: GatewayClient | None = None) -> None:
@@ -168,6 +172,13 @@ class FabricLedger(Ledger):
         if not status.valid:
             return ReceiptCheck(False, f"The transaction is {status.code_name} on the ledger.")
         return ReceiptCheck(True, f"Committed as valid in block {status.block} of the channel.")
+
+    def events(
+        self, *, start_block: int, after_tx_id: str = "", idle_seconds: float | None = None
+    ) -> Iterator[ChaincodeEventsResponse]:
+        return self.gateway.chaincode_events(
+            start_block=start_block, after_tx_id=after_tx_id, idle_seconds=idle_seconds
+        )
 
     def change_ids(self, *, idle_seconds: float) -> set[str]:
         """The change ids of every ClearanceStatusUpdated event on the channel.

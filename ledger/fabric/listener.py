@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from fabric_protos.peer.chaincode_event_pb2 import ChaincodeEvent
 
+from ledger.base import Ledger
 from ledger.exceptions import LedgerUnavailable
-from ledger.fabric.backend import FabricLedger
 from ledger.fabric.gateway import Transient
 from ledger.models import ListenerCheckpoint
 
@@ -90,7 +90,7 @@ def finish_block(*, name: str, block: int) -> None:
 
 
 def follow(
-    ledger: FabricLedger,
+    ledger: Ledger,
     *,
     handle: EventHandler,
     name: str = DEFAULT_LISTENER,
@@ -103,7 +103,7 @@ def follow(
     """
     checkpoint = _checkpoint(name)
     try:
-        for response in ledger.gateway.chaincode_events(
+        for response in ledger.events(
             start_block=checkpoint.block_number,
             after_tx_id=checkpoint.tx_id,
             idle_seconds=idle_seconds,

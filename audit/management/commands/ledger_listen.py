@@ -11,7 +11,6 @@ from django.core.management.base import BaseCommand, CommandError
 from clearance.services import clearance_change_confirm
 from ledger import get_ledger
 from ledger.exceptions import LedgerUnavailable
-from ledger.fabric.backend import FabricLedger
 from ledger.fabric.listener import DEFAULT_LISTENER, follow
 
 # After a restart the peers need up to 30 s to find each other: keep trying that long.
@@ -36,7 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: Any) -> None:
         ledger = get_ledger()
-        if not isinstance(ledger, FabricLedger):
+        if not ledger.streams_events:
             raise CommandError(
                 "ledger_listen follows the Fabric ledger; set LEDGER_BACKEND=fabric."
             )

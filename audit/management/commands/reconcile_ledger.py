@@ -31,10 +31,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: Any) -> None:
         ledger = get_ledger()
-        list_changes = getattr(ledger, "change_ids", None)
         try:
             change_ids = (
-                list_changes(idle_seconds=float(options["idle_seconds"])) if list_changes else None
+                ledger.change_ids(idle_seconds=float(options["idle_seconds"]))
+                if ledger.lists_changes
+                else None
             )
             problems = history_problems(
                 backend=ledger.name, ledger_change=ledger.get_change, ledger_change_ids=change_ids

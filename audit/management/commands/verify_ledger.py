@@ -6,8 +6,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audit.verification import history_problems
 from ledger import get_ledger
-from ledger.embedded import EmbeddedLedger
-from ledger.verify import replay_embedded
 
 
 class Command(BaseCommand):
@@ -19,11 +17,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         ledger = get_ledger()
-        if not isinstance(ledger, EmbeddedLedger):
+        if not ledger.is_transparency_log:
             raise CommandError(
                 "verify_ledger recomputes the embedded ledger; use reconcile_ledger."
             )
-        replay = replay_embedded(ledger)
+        replay = ledger.replay()
         changes = replay.changes()
         problems = replay.problems + history_problems(
             backend=ledger.name,
