@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from clearance.models import ClearanceStatusChange
-from ledger.base import actor_pseudonym, sha256_hex
+from clearance.transitions import ledger_record
 from ledger.verify import Problem
+from registry.document_services import anchor_of
 from registry.models import ApplicationStatusChange, Document
 
 
@@ -35,17 +36,16 @@ def history_problems(
         if recorded is None:
             problems.append(Problem(where, "has no change on the ledger"))
             continue
-        expected = {
-            "clearance_id": str(row.request.public_id),
-            "vin": row.request.application.vehicle.vin,
-            "kind": row.request.kind,
-            "from_status": row.from_status,
-            "status": row.to_status,
-            "tx_id": row.ledger_tx_id,
-            "msp_id": row.organisation.msp_id,
-            "actor_id": actor_pseudonym(row.actor_id),
-            "remarks_digest": sha256_hex(row.remarks),
-        }
+        record = ledger_record(
+            request=row.request,
+            from_status=row.from_status,
+            to_status=row.to_status,
+            change_id=row.change_id,
+            actor_id=row.actor_id,
+            remarks=row.remarks,
+            organisation=row.organisation,
+        )
+        expected = {**record.recorded(), "tx_id": row.ledger_tx_id}
         differing = [field for field, value in expected.items() if recorded.get(field) != value]
         if differing:
             problems.append(
@@ -68,13 +68,7 @@ def history_problems(
         if recorded is None:
             problems.append(Problem(where, "has no anchor on the ledger"))
             continue
-        expected = {
-            "document_id": str(document.public_id),
-            "sha256": document.sha256,
-            "cid": document.cid,
-            "document_type": document.doc_type,
-            "tx_id": document.ledger_tx_id,
-        }
+        expected = {**anchor_of(document).recorded(), "tx_id": document.ledger_tx_id}
         differing = [field for field, value in expected.items() if recorded.get(field) != value]
         if differing:
             problems.append(

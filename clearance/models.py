@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus, OrgKind
 from kernel.db import TimestampedModel
+from ledger.models import RecordedOnLedger
 from organisations.models import Kind, Organisation
 from registry.models import RegistrationApplication
 
@@ -171,7 +172,7 @@ class EmissionClearanceDetail(TimestampedModel):
     passed = models.BooleanField()
 
 
-class ClearanceStatusChange(models.Model):
+class ClearanceStatusChange(RecordedOnLedger):
     """Append-only history of a clearance request, each row with its ledger receipt."""
 
     request = models.ForeignKey(
@@ -185,9 +186,7 @@ class ClearanceStatusChange(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT)
     remarks = models.TextField(blank=True)
     remarks_digest = models.CharField(max_length=64, blank=True)
-    ledger_backend = models.CharField(max_length=20)
-    ledger_tx_id = models.CharField(max_length=128, db_index=True)
-    ledger_block = models.BigIntegerField(null=True)
+    # Every clearance change is on the ledger: its receipt's time is never missing.
     ledger_timestamp = models.DateTimeField()
     ledger_confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -23,6 +23,31 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+def ledger_record(
+    *,
+    request: ClearanceRequest,
+    from_status: str,
+    to_status: str,
+    change_id: uuid.UUID,
+    actor_id: int,
+    remarks: str,
+    organisation: Organisation,
+) -> ClearanceChange:
+    """What the ledger records of a clearance change: built here for the write, and again
+    from the history row when it is checked against the ledger."""
+    return ClearanceChange(
+        clearance_id=str(request.public_id),
+        vin=request.application.vehicle.vin,
+        kind=request.kind,
+        from_status=from_status,
+        to_status=to_status,
+        change_id=str(change_id),
+        actor_id=actor_pseudonym(actor_id),
+        remarks_digest=sha256_hex(remarks),
+        signer_msp=organisation.msp_id,
+    )
+
+
 def record_clearance_change(
     *,
     request: ClearanceRequest,
@@ -46,21 +71,16 @@ def record_clearance_change(
             application_id=request.application_id,
             request_id=request.pk,
         )
-    pseudonym = actor_pseudonym(actor.pk)
-    remarks_digest = sha256_hex(remarks)
-    receipt = get_ledger().update_clearance_status(
-        ClearanceChange(
-            clearance_id=str(request.public_id),
-            vin=request.application.vehicle.vin,
-            kind=request.kind,
-            from_status=from_status,
-            to_status=to_status,
-            change_id=str(change_id),
-            actor_id=pseudonym,
-            remarks_digest=remarks_digest,
-            signer_msp=organisation.msp_id,
-        )
+    record = ledger_record(
+        request=request,
+        from_status=from_status,
+        to_status=to_status,
+        change_id=change_id,
+        actor_id=actor.pk,
+        remarks=remarks,
+        organisation=organisation,
     )
+    receipt = get_ledger().update_clearance_status(record)
     request.status = to_status
     if to_status in CLEARANCE_DECISIONS:
         request.decided_at = timezone.now()
@@ -75,18 +95,17 @@ def record_clearance_change(
         )
     else:
         request.save(update_fields=["status", "decided_at", "remarks", "assigned_to", "updated_at"])
-    return ClearanceStatusChange.objects.create(
+    change = ClearanceStatusChange(
         request=request,
         change_id=change_id,
         from_status=from_status,
         to_status=to_status,
         actor=actor,
-        actor_pseudonym=pseudonym,
+        actor_pseudonym=record.actor_id,
         organisation=organisation,
         remarks=remarks,
-        remarks_digest=remarks_digest,
-        ledger_backend=receipt.backend,
-        ledger_tx_id=receipt.tx_id,
-        ledger_block=receipt.block,
-        ledger_timestamp=receipt.timestamp,
+        remarks_digest=record.remarks_digest,
     )
+    change.record_receipt(receipt)
+    change.save(force_insert=True)
+    return change

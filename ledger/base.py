@@ -56,6 +56,19 @@ class ClearanceChange:
             self.remarks_digest,
         ]
 
+    def recorded(self) -> dict[str, str]:
+        """What the chaincode keeps of this change (GetChange answers it), to check against."""
+        return {
+            "clearance_id": self.clearance_id,
+            "vin": self.vin,
+            "kind": self.kind,
+            "from_status": self.from_status,
+            "status": self.to_status,
+            "msp_id": self.signer_msp,
+            "actor_id": self.actor_id,
+            "remarks_digest": self.remarks_digest,
+        }
+
 
 @dataclass(frozen=True)
 class VehicleRegistration:
@@ -91,6 +104,15 @@ class DocumentAnchor:
             self.cid,
             self.change_id,
         ]
+
+    def recorded(self) -> dict[str, str]:
+        """What an anchor must say of the document, checked on every read and by verify."""
+        return {
+            "document_id": self.document_id,
+            "sha256": self.sha256,
+            "cid": self.cid,
+            "document_type": self.document_type,
+        }
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,32 @@
-"""Tables of the embedded ledger: world state, its key history, the hash-chained log."""
+"""Tables of the embedded ledger (world state, its key history, the hash-chained log), and the
+receipt columns every row the ledger recorded carries."""
 
 from __future__ import annotations
 
 from django.db import models
+
+from ledger.base import Receipt
+
+
+class RecordedOnLedger(models.Model):
+    """A row whose change the ledger recorded: the receipt of that write, defined once."""
+
+    ledger_backend = models.CharField(max_length=20, blank=True)
+    ledger_tx_id = models.CharField(max_length=128, blank=True, db_index=True)
+    ledger_block = models.BigIntegerField(null=True, blank=True)
+    ledger_timestamp = models.DateTimeField(null=True, blank=True)
+
+    RECEIPT_FIELDS = ("ledger_backend", "ledger_tx_id", "ledger_block", "ledger_timestamp")
+
+    class Meta:
+        abstract = True
+
+    def record_receipt(self, receipt: Receipt) -> None:
+        """Keep the ledger's receipt on the row (saved by the caller, with the row)."""
+        self.ledger_backend = receipt.backend
+        self.ledger_tx_id = receipt.tx_id
+        self.ledger_block = receipt.block
+        self.ledger_timestamp = receipt.timestamp
 
 
 class WorldState(models.Model):

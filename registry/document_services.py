@@ -156,6 +156,21 @@ def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, byt
     return name, media_type, content
 
 
+def anchor_of(document: Document, *, vin: str = "", signer_msp: str = "") -> DocumentAnchor:
+    """What the ledger anchors of a document: built here for the upload, and again from the
+    row whenever the document is checked (which compares what ``recorded()`` names, so the
+    VIN and signer are needed only to write)."""
+    return DocumentAnchor(
+        document_id=str(document.public_id),
+        vin=vin,
+        document_type=document.doc_type,
+        sha256=document.sha256,
+        cid=document.cid,
+        change_id=str(document.ledger_change_id),
+        signer_msp=signer_msp,
+    )
+
+
 @transaction.atomic(durable=True)
 def document_upload(
     *,
@@ -232,13 +247,9 @@ def document_upload(
         )
         # The ledger last: if it refuses or cannot be reached, the row is rolled back too.
         receipt = get_ledger().record_document(
-            DocumentAnchor(
-                document_id=str(public_id),
+            anchor_of(
+                document,
                 vin=application.vehicle.vin,
-                document_type=doc_type,
-                sha256=digest,
-                cid=document.cid,
-                change_id=str(document.ledger_change_id),
                 # Officers anchor their evidence as their organisation; the LTO anchors the rest.
                 signer_msp=(
                     request.organisation
@@ -247,10 +258,7 @@ def document_upload(
                 ).msp_id,
             )
         )
-        document.ledger_backend = receipt.backend
-        document.ledger_tx_id = receipt.tx_id
-        document.ledger_block = receipt.block
-        document.ledger_timestamp = receipt.timestamp
+        document.record_receipt(receipt)
         document.save(force_insert=True)
     except BaseException:
         _discard(storage, location)
@@ -316,13 +324,7 @@ def _read_and_compare(document: Document) -> tuple[bytes | None, IntegrityCheck]
     anchored = get_ledger().get_change(str(document.ledger_change_id))
     if anchored is None:
         return None, IntegrityCheck(False, "The ledger has no record of this document.")
-    expected = {
-        "document_id": str(document.public_id),
-        "sha256": digest,
-        "cid": document.cid,
-        "document_type": document.doc_type,
-        "tx_id": document.ledger_tx_id,
-    }
+    expected = {**anchor_of(document).recorded(), "tx_id": document.ledger_tx_id}
     differing = sorted(key for key, value in expected.items() if anchored.get(key) != value)
     if differing:
         return None, IntegrityCheck(

@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from chaincode.rules import VIN_PATTERN, ApplicationStatus
 from kernel.db import TimestampedModel
+from ledger.models import RecordedOnLedger
 
 vin_validator = RegexValidator(
     VIN_PATTERN,
@@ -184,7 +185,7 @@ class RegistrationApplication(TimestampedModel):
         return self.reference
 
 
-class ApplicationStatusChange(models.Model):
+class ApplicationStatusChange(RecordedOnLedger):
     """Append-only history of an application's status; a registration carries its receipt."""
 
     application = models.ForeignKey(
@@ -197,10 +198,6 @@ class ApplicationStatusChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
     reason = models.TextField(blank=True)
-    ledger_backend = models.CharField(max_length=20, blank=True)
-    ledger_tx_id = models.CharField(max_length=128, blank=True, db_index=True)
-    ledger_block = models.BigIntegerField(null=True, blank=True)
-    ledger_timestamp = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -215,7 +212,7 @@ def document_path(document: Document, filename: str) -> str:
     return f"documents/{document.application_id}/{secrets.token_hex(16)}"
 
 
-class Document(TimestampedModel):
+class Document(TimestampedModel, RecordedOnLedger):
     """Evidence attached to an application or one of its clearances.
 
     The file lives in a storage backend (filesystem, IPFS or OCI Object Storage) at
@@ -263,10 +260,6 @@ class Document(TimestampedModel):
     # Client-side sealing (IPFS): algorithm, nonce, the wrapped per-document key, master key id.
     encryption = models.JSONField(default=dict, blank=True)
     ledger_change_id = models.UUIDField(unique=True, null=True, blank=True)
-    ledger_backend = models.CharField(max_length=20, blank=True)
-    ledger_tx_id = models.CharField(max_length=128, blank=True)
-    ledger_block = models.BigIntegerField(null=True, blank=True)
-    ledger_timestamp = models.DateTimeField(null=True, blank=True)
     # The last integrity check (upload, download, verify_documents): when, and what it found.
     checked_at = models.DateTimeField(null=True, blank=True)
     check_ok = models.BooleanField(null=True)

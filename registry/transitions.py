@@ -53,15 +53,15 @@ def record_application_change(
         event="application_changed",
         application_id=application.pk,
     )
-    return ApplicationStatusChange.objects.create(
+    change = ApplicationStatusChange(
         application=application,
         change_id=change_id or uuid.uuid4(),
         from_status=from_status,
         to_status=to_status,
         actor=actor,
         reason=reason,
-        ledger_backend=receipt.backend if receipt else "",
-        ledger_tx_id=receipt.tx_id if receipt else "",
-        ledger_block=receipt.block if receipt else None,
-        ledger_timestamp=receipt.timestamp if receipt else None,
     )
+    if receipt is not None:
+        change.record_receipt(receipt)
+    change.save(force_insert=True)
+    return change
