@@ -6,7 +6,10 @@ class ClearanceConfig(AppConfig):
     verbose_name = "Clearance"
 
     def ready(self) -> None:
+        from clearance.ledger_rows import ClearanceRows
         from clearance.participation import ClearanceParticipant
+        from ledger import keepers
         from registry import participants
 
         participants.register(ClearanceParticipant())
+        keepers.register(ClearanceRows())

@@ -30,7 +30,7 @@ from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import required_kinds
 from clearance.transitions import record_clearance_change
 from kernel.errors import Conflict
-from ledger.fabric.listener import LedgerEvent, Outcome
+from ledger.events import LedgerEvent, Outcome
 from notifications.live import announce_change
 from notifications.models import Event, WebhookEvent
 from notifications.services import notify

@@ -8,9 +8,11 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.conf import settings
+
+from chaincode.contract import CLEARANCE_EVENT
 
 if TYPE_CHECKING:
     from fabric_protos.gateway.gateway_pb2 import ChaincodeEventsResponse
@@ -115,6 +117,70 @@ class DocumentAnchor:
         }
 
 
+class LedgerRecord(Protocol):
+    """What a write hands the ledger: the chaincode function's arguments and who signs."""
+
+    @property
+    def change_id(self) -> str: ...
+
+    @property
+    def signer_msp(self) -> str: ...
+
+    def args(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class LedgerFunction:
+    """One chaincode function the app writes with, declared once: the record it takes, the
+    function's name, who signs it, and the event it emits (which the listener follows).
+
+    The backends submit any declared record the same way (``Ledger.record``); the chaincode
+    checks the signer's MSP, and the app that owns the rows confirms and reconciles them
+    (``ledger.keepers``).
+    """
+
+    chaincode_name: str
+    record_type: type[Any]
+    signed_by: str  # for people: the chaincode enforces it from the signer's MSP
+    subject: str  # the ledger change's "type": what GetChange says the change is about
+    event: str = ""
+
+
+FUNCTIONS: tuple[LedgerFunction, ...] = (
+    LedgerFunction(
+        chaincode_name="UpdateClearanceStatus",
+        record_type=ClearanceChange,
+        signed_by="the LTO to open, cancel or reopen; the clearing organisation to decide",
+        subject="clearance",
+        event=CLEARANCE_EVENT,
+    ),
+    LedgerFunction(
+        chaincode_name="RegisterVehicle",
+        record_type=VehicleRegistration,
+        signed_by="the LTO",
+        subject="vehicle",
+    ),
+    LedgerFunction(
+        chaincode_name="RecordDocument",
+        record_type=DocumentAnchor,
+        signed_by="the uploader's organisation: the clearing organisation for its evidence, "
+        "else the LTO",
+        subject="document",
+    ),
+)
+
+
+# The events the declared functions emit: what a listener follows and a reconcile lists.
+EVENTS = frozenset(function.event for function in FUNCTIONS if function.event)
+
+
+def function_for(record: LedgerRecord) -> LedgerFunction:
+    for function in FUNCTIONS:
+        if isinstance(record, function.record_type):
+            return function
+    raise TypeError(f"{type(record).__name__} is no declared ledger record.")
+
+
 @dataclass(frozen=True)
 class ReceiptCheck:
     """The result of checking a receipt against the ledger itself."""
@@ -147,17 +213,26 @@ class Ledger(abc.ABC):
     #: The ledger streams the chaincode's events for a listener to follow (``events``).
     streams_events: ClassVar[bool] = False
 
-    @abc.abstractmethod
+    def record(self, record: LedgerRecord) -> Receipt:
+        """Submit a declared record with its chaincode function, signed as it says."""
+        return self._submit(function_for(record).chaincode_name, record.args(), record.signer_msp)
+
+    def _submit(self, function: str, args: list[str], msp_id: str) -> Receipt:
+        """Submit one transaction of ``function``, signed by ``msp_id``: the one write a
+        backend implements."""
+        raise NotImplementedError(f"The {self.name} ledger cannot submit {function}.")
+
     def update_clearance_status(self, change: ClearanceChange) -> Receipt:
         """Record a clearance status change (chaincode UpdateClearanceStatus)."""
+        return self.record(change)
 
-    @abc.abstractmethod
     def register_vehicle(self, registration: VehicleRegistration) -> Receipt:
         """Record a registered vehicle (chaincode RegisterVehicle)."""
+        return self.record(registration)
 
-    @abc.abstractmethod
     def record_document(self, anchor: DocumentAnchor) -> Receipt:
         """Anchor a document's digest (chaincode RecordDocument)."""
+        return self.record(anchor)
 
     @abc.abstractmethod
     def history(self, vin: str) -> list[dict[str, Any]]:

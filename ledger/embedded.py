@@ -28,13 +28,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from chaincode.contract import new_chaincode
 from ledger import merkle
 from ledger.base import (
-    ClearanceChange,
-    DocumentAnchor,
     Health,
     Ledger,
     Receipt,
     ReceiptCheck,
-    VehicleRegistration,
 )
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
 from ledger.models import KeyModification, LedgerEntry, LedgerHead, WorldState
@@ -192,15 +189,6 @@ class EmbeddedLedger(Ledger):
     @property
     def public_key(self) -> Ed25519PublicKey:
         return self._signing_key.public_key()
-
-    def update_clearance_status(self, change: ClearanceChange) -> Receipt:
-        return self._submit("UpdateClearanceStatus", change.args(), change.signer_msp)
-
-    def register_vehicle(self, registration: VehicleRegistration) -> Receipt:
-        return self._submit("RegisterVehicle", registration.args(), registration.signer_msp)
-
-    def record_document(self, anchor: DocumentAnchor) -> Receipt:
-        return self._submit("RecordDocument", anchor.args(), anchor.signer_msp)
 
     def history(self, vin: str) -> list[dict[str, Any]]:
         return self._evaluate("GetVehicleHistory", [vin])["history"]

@@ -20,15 +20,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from fabric_protos.gateway.gateway_pb2 import ChaincodeEventsResponse
 
-from chaincode.contract import CLEARANCE_EVENT
 from ledger.base import (
-    ClearanceChange,
-    DocumentAnchor,
+    EVENTS,
     Health,
     Ledger,
     Receipt,
     ReceiptCheck,
-    VehicleRegistration,
 )
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
 from ledger.fabric import protocol
@@ -81,15 +78,6 @@ class FabricLedger(Ledger):
         return f"{self._contract}:{name}"
 
     # Writes.
-
-    def update_clearance_status(self, change: ClearanceChange) -> Receipt:
-        return self._submit("UpdateClearanceStatus", change.args(), change.signer_msp)
-
-    def register_vehicle(self, registration: VehicleRegistration) -> Receipt:
-        return self._submit("RegisterVehicle", registration.args(), registration.signer_msp)
-
-    def record_document(self, anchor: DocumentAnchor) -> Receipt:
-        return self._submit("RecordDocument", anchor.args(), anchor.signer_msp)
 
     def _submit(self, function: str, args: list[str], msp_id: str) -> Receipt:
         return self.gateway.with_retries(
@@ -181,7 +169,7 @@ class FabricLedger(Ledger):
         )
 
     def change_ids(self, *, idle_seconds: float) -> set[str]:
-        """The change ids of every ClearanceStatusUpdated event on the channel.
+        """The change ids of every event a declared ledger function emits on the channel.
 
         The Gateway streams events but cannot say where the chain ends, so the listing is
         taken as complete once the stream has been quiet for ``idle_seconds``. Vehicle
@@ -191,7 +179,7 @@ class FabricLedger(Ledger):
         try:
             for response in self.gateway.chaincode_events(start_block=0, idle_seconds=idle_seconds):
                 for event in response.events:
-                    if event.event_name == CLEARANCE_EVENT:
+                    if event.event_name in EVENTS:
                         found.add(str(json.loads(event.payload).get("change_id", "")))
         except Transient as exc:
             raise LedgerUnavailable(f"The event stream broke: {exc}") from exc

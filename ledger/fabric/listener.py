@@ -8,17 +8,15 @@ twice or skipped.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
 from fabric_protos.peer.chaincode_event_pb2 import ChaincodeEvent
 
 from ledger.base import Ledger
+from ledger.events import EventHandler, LedgerEvent, Outcome
 from ledger.exceptions import LedgerUnavailable
 from ledger.fabric.gateway import Transient
 from ledger.models import ListenerCheckpoint
@@ -26,36 +24,6 @@ from ledger.models import ListenerCheckpoint
 logger = logging.getLogger(__name__)
 
 DEFAULT_LISTENER = "clearance-events"
-
-
-@dataclass(frozen=True)
-class LedgerEvent:
-    """One chaincode event as a handler sees it: where it was committed and what it says."""
-
-    block: int
-    tx_id: str
-    name: str
-    payload: bytes
-
-    def data(self) -> dict[str, Any]:
-        """The event's JSON payload."""
-        parsed: dict[str, Any] = json.loads(self.payload)
-        return parsed
-
-
-@dataclass(frozen=True)
-class Outcome:
-    block: int
-    tx_id: str
-    change_id: str
-    confirmed: bool
-    note: str
-
-
-class EventHandler(Protocol):
-    """Confirms what an event is about, inside the transaction that moves the checkpoint."""
-
-    def __call__(self, *, event: LedgerEvent) -> Outcome: ...
 
 
 def _ledger_event(block: int, event: ChaincodeEvent) -> LedgerEvent:

@@ -8,8 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from clearance.services import clearance_change_confirm
-from ledger import get_ledger
+from ledger import get_ledger, keepers
 from ledger.exceptions import LedgerUnavailable
 from ledger.fabric.listener import DEFAULT_LISTENER, follow
 
@@ -44,9 +43,7 @@ class Command(BaseCommand):
         backoff = 1.0
         while True:
             try:
-                events = follow(
-                    ledger, handle=clearance_change_confirm, name=name, idle_seconds=idle
-                )
+                events = follow(ledger, handle=keepers.confirm, name=name, idle_seconds=idle)
                 for outcome in events:
                     backoff = 1.0
                     self.stdout.write(

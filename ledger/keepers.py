@@ -1,0 +1,55 @@
+"""Which app keeps the rows of each ledger function, registered once when Django starts.
+
+``ledger.base.FUNCTIONS`` declares what the ledger is written with; the app whose rows a
+function's changes belong to registers a ``RowKeeper`` for it (``AppConfig.ready``). The
+listener hands the keeper the events of its function to confirm, and the audit trail's verify
+and reconcile ask every keeper to compare its rows with the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from ledger.base import FUNCTIONS, LedgerFunction
+from ledger.events import LedgerEvent, Outcome
+from ledger.verify import Problem
+
+# What the ledger recorded for a change id, or None.
+LedgerChange = Callable[[str], dict[str, Any] | None]
+
+
+class RowKeeper(Protocol):
+    function: LedgerFunction
+
+    def confirm(self, *, event: LedgerEvent) -> Outcome:
+        """The function's event was committed: confirm the row's receipt (if it has one)."""
+        ...
+
+    def problems(
+        self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
+    ) -> Iterable[Problem]:
+        """Every row recorded on ``backend`` that does not match its ledger change; adds
+        each row's change id to ``seen``."""
+        ...
+
+
+_keepers: dict[str, RowKeeper] = {}
+
+
+def register(keeper: RowKeeper) -> None:
+    """One keeper per function; registering the same function again replaces it."""
+    _keepers[keeper.function.chaincode_name] = keeper
+
+
+def keepers() -> list[RowKeeper]:
+    """The registered keepers, in the order the functions are declared."""
+    return [_keepers[f.chaincode_name] for f in FUNCTIONS if f.chaincode_name in _keepers]
+
+
+def confirm(*, event: LedgerEvent) -> Outcome:
+    """Hand an event to the keeper of the function that emits it."""
+    for keeper in keepers():
+        if keeper.function.event and keeper.function.event == event.name:
+            return keeper.confirm(event=event)
+    return Outcome(event.block, event.tx_id, "", False, f"ignored event {event.name}")
