@@ -10,7 +10,7 @@ from clearance.services import clearance_change_confirm
 from clearance.transitions import ledger_record
 from ledger.base import FUNCTIONS, ClearanceChange, LedgerFunction
 from ledger.events import LedgerEvent, Outcome
-from ledger.keepers import LedgerChange
+from ledger.keepers import LedgerChange, mismatches
 from ledger.verify import Problem
 
 
@@ -29,26 +29,27 @@ class ClearanceRows:
             .order_by("pk")
             .iterator(chunk_size=2000)
         )
-        for row in rows:
-            change_id = str(row.change_id)
-            seen.add(change_id)
-            where = (
-                f"clearance history row {row.pk} (change {change_id}, tx {row.ledger_tx_id[:16]})"
-            )
-            recorded = ledger_change(change_id)
-            if recorded is None:
-                yield Problem(where, "has no change on the ledger")
-                continue
-            record = ledger_record(
-                request=row.request,
-                from_status=row.from_status,
-                to_status=row.to_status,
-                change_id=row.change_id,
-                actor_id=row.actor_id,
-                remarks=row.remarks,
-                organisation=row.organisation,
-            )
-            expected = {**record.recorded(), "tx_id": row.ledger_tx_id}
-            differing = [field for field, value in expected.items() if recorded.get(field) != value]
-            if differing:
-                yield Problem(where, "differs from the ledger in " + ", ".join(sorted(differing)))
+        return mismatches(
+            rows,
+            ledger_change=ledger_change,
+            seen=seen,
+            change_id=lambda row: str(row.change_id),
+            where=lambda row: (
+                f"clearance history row {row.pk} (change {row.change_id}, "
+                f"tx {row.ledger_tx_id[:16]})"
+            ),
+            expected=self._expected,
+        )
+
+    @staticmethod
+    def _expected(row: ClearanceStatusChange) -> dict[str, str]:
+        record = ledger_record(
+            request=row.request,
+            from_status=row.from_status,
+            to_status=row.to_status,
+            change_id=row.change_id,
+            actor_id=row.actor_id,
+            remarks=row.remarks,
+            organisation=row.organisation,
+        )
+        return {**record.recorded(), "tx_id": row.ledger_tx_id}

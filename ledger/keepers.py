@@ -8,8 +8,8 @@ and reconcile ask every keeper to compare its rows with the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol, TypeVar
 
 from ledger.base import FUNCTIONS, LedgerFunction
 from ledger.events import LedgerEvent, Outcome
@@ -32,6 +32,35 @@ class RowKeeper(Protocol):
         """Every row recorded on ``backend`` that does not match its ledger change; adds
         each row's change id to ``seen``."""
         ...
+
+
+Row = TypeVar("Row")
+
+
+def mismatches(
+    rows: Iterable[Row],
+    *,
+    ledger_change: LedgerChange,
+    seen: set[str],
+    change_id: Callable[[Row], str],
+    where: Callable[[Row], str],
+    expected: Callable[[Row], dict[str, Any]],
+    missing: str = "has no change on the ledger",
+    differs: str = "differs from the ledger in",
+) -> Iterator[Problem]:
+    """The rows whose ledger change is missing or says otherwise than ``expected``."""
+    for row in rows:
+        key = change_id(row)
+        seen.add(key)
+        recorded = ledger_change(key)
+        if recorded is None:
+            yield Problem(where(row), missing)
+            continue
+        differing = sorted(
+            field for field, value in expected(row).items() if recorded.get(field) != value
+        )
+        if differing:
+            yield Problem(where(row), f"{differs} " + ", ".join(differing))
 
 
 _keepers: dict[str, RowKeeper] = {}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ledger.base import FUNCTIONS, DocumentAnchor, LedgerFunction, VehicleRegistration
 from ledger.events import LedgerEvent, Outcome
-from ledger.keepers import LedgerChange
+from ledger.keepers import LedgerChange, mismatches
 from ledger.verify import Problem
 from registry.document_services import anchor_of
 from registry.models import ApplicationStatusChange, Document
@@ -31,15 +31,14 @@ class RegistrationRows:
     def problems(
         self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
     ) -> Iterator[Problem]:
-        for change in ApplicationStatusChange.objects.filter(ledger_backend=backend).order_by("pk"):
-            change_id = str(change.change_id)
-            seen.add(change_id)
-            recorded = ledger_change(change_id)
-            where = f"application history row {change.pk} (change {change_id})"
-            if recorded is None:
-                yield Problem(where, "has no change on the ledger")
-            elif recorded.get("tx_id") != change.ledger_tx_id:
-                yield Problem(where, "differs from the ledger in tx_id")
+        return mismatches(
+            ApplicationStatusChange.objects.filter(ledger_backend=backend).order_by("pk"),
+            ledger_change=ledger_change,
+            seen=seen,
+            change_id=lambda change: str(change.change_id),
+            where=lambda change: f"application history row {change.pk} (change {change.change_id})",
+            expected=lambda change: {"tx_id": change.ledger_tx_id},
+        )
 
 
 class DocumentRows:
@@ -51,17 +50,18 @@ class DocumentRows:
     def problems(
         self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
     ) -> Iterator[Problem]:
-        for document in Document.objects.filter(ledger_backend=backend).order_by("pk"):
-            change_id = str(document.ledger_change_id)
-            seen.add(change_id)
-            recorded = ledger_change(change_id)
-            where = f"document {document.public_id} (change {change_id})"
-            if recorded is None:
-                yield Problem(where, "has no anchor on the ledger")
-                continue
-            expected = {**anchor_of(document).recorded(), "tx_id": document.ledger_tx_id}
-            differing = [field for field, value in expected.items() if recorded.get(field) != value]
-            if differing:
-                yield Problem(
-                    where, "differs from its ledger anchor in " + ", ".join(sorted(differing))
-                )
+        return mismatches(
+            Document.objects.filter(ledger_backend=backend).order_by("pk"),
+            ledger_change=ledger_change,
+            seen=seen,
+            change_id=lambda document: str(document.ledger_change_id),
+            where=lambda document: (
+                f"document {document.public_id} (change {document.ledger_change_id})"
+            ),
+            expected=lambda document: {
+                **anchor_of(document).recorded(),
+                "tx_id": document.ledger_tx_id,
+            },
+            missing="has no anchor on the ledger",
+            differs="differs from its ledger anchor in",
+        )
