@@ -9,8 +9,8 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from kernel.auth import AnyUser
+from notifications.addresses import mobile_numbers
 from notifications.models import Delivery, Event, Notification, NotificationPreference
-from registry.models import OwnerProfile
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -63,7 +63,7 @@ def preferences_for(user: User) -> dict[str, ChannelChoice]:
 
 def channels_wanted(*, users: Iterable[User], event: str) -> dict[int, list[Delivery.Channel]]:
     """For each user, the delivery channels to use for ``event``: what they chose, where
-    there is an address to send to (an email address; a mobile number on their profile)."""
+    there is an address to send to (an email address; a mobile number)."""
     users = list(users)
     saved = {
         row.user_id: ChannelChoice(email=row.email, sms=row.sms)
@@ -73,15 +73,7 @@ def channels_wanted(*, users: Iterable[User], event: str) -> dict[int, list[Deli
     }
     choices = {user.pk: saved.get(user.pk, ChannelChoice()) for user in users}
     sms_wanted = [pk for pk, choice in choices.items() if choice.sms]
-    with_mobile = (
-        set(
-            OwnerProfile.objects.filter(user_id__in=sms_wanted)
-            .exclude(mobile_number="")
-            .values_list("user_id", flat=True)
-        )
-        if sms_wanted
-        else set()
-    )
+    with_mobile = set(mobile_numbers(sms_wanted)) if sms_wanted else set()
     wanted: dict[int, list[Delivery.Channel]] = {}
     for user in users:
         choice = choices[user.pk]
@@ -95,8 +87,5 @@ def channels_wanted(*, users: Iterable[User], event: str) -> dict[int, list[Deli
 
 
 def mobile_number_of(user_id: int) -> str:
-    """The number on the user's owner profile; officers without a profile have none."""
-    number = (
-        OwnerProfile.objects.filter(user_id=user_id).values_list("mobile_number", flat=True).first()
-    )
-    return (number or "").strip()
+    """The user's mobile number, if the app that keeps numbers has one for them."""
+    return mobile_numbers([user_id]).get(user_id, "").strip()

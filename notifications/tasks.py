@@ -7,7 +7,6 @@ from datetime import timedelta
 from celery import Task, shared_task
 from django.utils import timezone
 
-from notifications import reminders
 from notifications.live import user_group
 from notifications.models import Delivery
 from notifications.selectors import unread_counts
@@ -41,18 +40,6 @@ def redeliver_pending() -> int:
         .values_list("pk", flat=True)[:500]
     )
     return sum(delivery_send(delivery_id=pk) for pk in ids)
-
-
-@shared_task(soft_time_limit=240, time_limit=280)
-def notify_overdue_clearances() -> int:
-    """Beat job: tell admins, once, about open clearance requests past their deadline."""
-    return reminders.clearances_overdue_notify()
-
-
-@shared_task(soft_time_limit=240, time_limit=280)
-def notify_expiring_registrations() -> int:
-    """Beat job: remind owners 30, 7 and 1 days before their registration ends."""
-    return reminders.registrations_expiring_notify()
 
 
 # A push that reaches some users twice only refreshes their page twice: retrying is safe.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from chaincode.rules import OrgKind
 from kernel.auth import AnyUser
@@ -49,3 +49,19 @@ def organisation_people(organisation: Organisation) -> QuerySet[User]:
     return User.objects.filter(
         is_active=True, memberships__organisation=organisation, memberships__is_active=True
     ).distinct()
+
+
+def active_admins(where: Q) -> list[User]:
+    """The active admins of the active organisations ``where`` picks (a membership filter)."""
+    # One filter() call, so every condition applies to the same membership row.
+    return list(
+        User.objects.filter(
+            where,
+            is_active=True,
+            memberships__is_active=True,
+            memberships__role=Membership.Role.ADMIN,
+            memberships__organisation__is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )

@@ -7,7 +7,10 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from ledger import keepers
+        from notifications.addresses import register_mobile_numbers
         from registry.ledger_rows import DocumentRows, RegistrationRows
+        from registry.selectors import owner_mobile_numbers
 
         keepers.register(RegistrationRows())
         keepers.register(DocumentRows())
+        register_mobile_numbers(owner_mobile_numbers)

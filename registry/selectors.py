@@ -8,7 +8,7 @@ from django.http import Http404
 from kernel.auth import AnyUser
 from organisations.selectors import is_lto_staff, lto_staff, memberships_of
 from registry import participants
-from registry.models import RegistrationApplication, Vehicle
+from registry.models import OwnerProfile, RegistrationApplication, Vehicle
 
 
 def applications_for_user(user: AnyUser) -> QuerySet[RegistrationApplication]:
@@ -60,3 +60,12 @@ def vehicle_get_for_user(*, user: AnyUser, pk: int) -> Vehicle:
         return vehicles_of(user).get(pk=pk)
     except Vehicle.DoesNotExist:
         raise Http404("No such vehicle.") from None
+
+
+def owner_mobile_numbers(user_ids: list[int]) -> dict[int, str]:
+    """The mobile numbers on these users' owner profiles (officers have no profile)."""
+    return dict(
+        OwnerProfile.objects.filter(user_id__in=user_ids)
+        .exclude(mobile_number="")
+        .values_list("user_id", "mobile_number")
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from registry.document_services import documents_verify
+from registry.reminders import registrations_expiring_notify
 
 
 @shared_task(soft_time_limit=3000, time_limit=3300)
@@ -12,3 +13,9 @@ def verify_documents() -> str:
     """The nightly integrity sweep: every document re-read and checked against the ledger,
     so an altered file is found (and reported to the LTO) even if nobody opens it."""
     return documents_verify().summary()
+
+
+@shared_task(soft_time_limit=240, time_limit=280)
+def notify_expiring_registrations() -> int:
+    """Beat job: remind owners 30, 7 and 1 days before their registration ends."""
+    return registrations_expiring_notify()

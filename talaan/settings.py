@@ -307,7 +307,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
     },
     "notify-overdue-clearances": {
-        "task": "notifications.tasks.notify_overdue_clearances",
+        "task": "clearance.tasks.notify_overdue_clearances",
         "schedule": 300.0,
     },
     # Hourly rather than daily: a missed run is caught up within the hour.
@@ -317,7 +317,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 86400.0,
     },
     "notify-expiring-registrations": {
-        "task": "notifications.tasks.notify_expiring_registrations",
+        "task": "registry.tasks.notify_expiring_registrations",
         "schedule": 3600.0,
     },
 }

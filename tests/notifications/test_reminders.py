@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
 from clearance.models import ClearanceRequest
+from clearance.reminders import clearances_overdue_notify
 from notifications import services
 from notifications.models import Event, Notification
-from notifications.reminders import clearances_overdue_notify, registrations_expiring_notify
+from registry.reminders import registrations_expiring_notify
 from tests.conftest import claim_and_approve, sent_for_clearance
 from tests.factories import ApplicationFactory, VehicleFactory
 
