@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chaincode.rules import (
-    CLEARANCE_KINDS,
     NEW,
     VIN_PATTERN,
     NotAuthorised,
     OrgKind,
     RuleViolation,
     check_clearance_authority,
+    clearance_signers,
     msp_kinds,
 )
 from chaincode.shim import Contract, TransactionContext
@@ -136,7 +136,7 @@ class TalaanContract(Contract):
         _require(_DIGEST, actor_id, "Actor id")
         if remarks_digest:
             _require(_DIGEST, remarks_digest, "Remarks digest")
-        if kind not in CLEARANCE_KINDS:
+        if kind not in clearance_signers():
             raise RuleViolation(f"Unknown clearance kind {kind!r}.")
 
         change_key = _key("change", change_id)

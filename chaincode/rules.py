@@ -41,8 +41,25 @@ class OrgKind(StrEnum):
     EMISSION = "EMISSION"
 
 
-# The organisation kinds that clear vehicles; LTO is the registrar, not a clearer.
-CLEARANCE_KINDS: tuple[OrgKind, ...] = (OrgKind.HPG, OrgKind.INSURANCE, OrgKind.EMISSION)
+# Which organisation kind signs each clearance kind's claims and decisions (the LTO, the
+# registrar, opens and cancels every kind). Data the contract reads, not code: a new clearance
+# kind on Fabric is a chaincode upgrade with one more entry here, or a deployment's
+# TALAAN_CLEARANCE_SIGNERS environment variable (a JSON object replacing this one), read when a
+# call needs it. The app's kinds (clearance/kinds/) must say the same; its checks compare them.
+DEFAULT_CLEARANCE_SIGNERS: dict[str, str] = {
+    "HPG": OrgKind.HPG,
+    "INSURANCE": OrgKind.INSURANCE,
+    "EMISSION": OrgKind.EMISSION,
+}
+
+
+def clearance_signers() -> dict[str, str]:
+    """Return the clearance-kind-to-signing-organisation-kind map in force for this process."""
+    override = os.environ.get("TALAAN_CLEARANCE_SIGNERS")
+    if not override:
+        return DEFAULT_CLEARANCE_SIGNERS
+    parsed = json.loads(override)
+    return {str(kind): OrgKind(signer) for kind, signer in parsed.items()}
 
 
 class ClearanceStatus(StrEnum):
@@ -179,10 +196,11 @@ def clearance_actor_role(current: str, target: str) -> str:
 
 def check_clearance_authority(*, kind: str, current: str, target: str, actor_kind: str) -> None:
     """Refuse the move unless an organisation of ``actor_kind`` may make it for ``kind``."""
-    if kind not in CLEARANCE_KINDS:
+    signers = clearance_signers()
+    if kind not in signers:
         raise RuleViolation(f"Unknown clearance kind {kind!r}.")
     role = clearance_actor_role(current, target)
-    allowed = OrgKind.LTO if role == REGISTRAR else kind
+    allowed = OrgKind.LTO if role == REGISTRAR else signers[kind]
     if actor_kind != allowed:
         raise NotAuthorised(
             f"Only {allowed} may move a {kind} clearance from {_label(current) or 'new'} "

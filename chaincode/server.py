@@ -8,6 +8,8 @@ Configured from the environment as Fabric's external-builder ("ccaas") conventio
   certificate; with ``CHAINCODE_CLIENT_CA_CERT_FILE`` as well, require the peer's client
   certificate issued by that CA (mutual TLS).
 - ``TALAAN_MSP_KINDS``: which MSP signs for which organisation kind (``chaincode.rules``).
+- ``TALAAN_CLEARANCE_SIGNERS``: which organisation kind signs each clearance kind
+  (``chaincode.rules``), for kinds beyond the built-in ones.
 - ``CHAINCODE_LOG_LEVEL``: ``INFO`` unless set.
 """
 
@@ -26,7 +28,7 @@ import grpc
 from fabric_protos.peer import chaincode_shim_pb2_grpc
 
 from chaincode import fabric_shim_fixes
-from chaincode.rules import msp_kinds
+from chaincode.rules import clearance_signers, msp_kinds
 from chaincode.shim import shim_server
 
 logger = logging.getLogger("chaincode.server")
@@ -129,7 +131,10 @@ async def serve(
     on_ready: Callable[[int], None] | None = None,
 ) -> None:
     """Serve until ``stop`` is set (SIGTERM and SIGINT set it when run as the main program)."""
-    msp_kinds()  # a malformed TALAAN_MSP_KINDS fails here, not in the first transaction
+    # A malformed TALAAN_MSP_KINDS or TALAAN_CLEARANCE_SIGNERS fails here, not in the first
+    # transaction.
+    msp_kinds()
+    clearance_signers()
     stop = stop or asyncio.Event()
     server, port = build_server(config)
     await server.start()

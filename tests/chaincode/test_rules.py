@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 
 from chaincode.rules import (
     APPLICATION_TRANSITIONS,
     CLEARANCE_TRANSITIONS,
+    DEFAULT_CLEARANCE_SIGNERS,
     NEW,
     ApplicationStatus,
     ClearanceStatus,
     NotAuthorised,
+    RuleViolation,
     TransitionNotAllowed,
     check_application_transition,
     check_clearance_authority,
@@ -81,4 +84,25 @@ def test_only_the_lto_opens_and_cancels_requests():
     with pytest.raises(NotAuthorised):
         check_clearance_authority(
             kind="EMISSION", current="pending", target="cancelled", actor_kind="EMISSION"
+        )
+
+
+def test_which_organisation_signs_a_clearance_kind_is_data_a_deployment_can_extend(monkeypatch):
+    signers = {**DEFAULT_CLEARANCE_SIGNERS, "ROADWORTHY": "EMISSION"}
+    monkeypatch.setenv("TALAAN_CLEARANCE_SIGNERS", json.dumps(signers))
+
+    check_clearance_authority(
+        kind="ROADWORTHY", current="in_review", target="approved", actor_kind="EMISSION"
+    )
+    check_clearance_authority(kind="ROADWORTHY", current=NEW, target="pending", actor_kind="LTO")
+    with pytest.raises(NotAuthorised, match="Only EMISSION"):
+        check_clearance_authority(
+            kind="ROADWORTHY", current="in_review", target="approved", actor_kind="HPG"
+        )
+
+
+def test_a_clearance_kind_the_signers_do_not_name_is_refused():
+    with pytest.raises(RuleViolation, match="Unknown clearance kind"):
+        check_clearance_authority(
+            kind="ROADWORTHY", current=NEW, target="pending", actor_kind="LTO"
         )
