@@ -62,6 +62,8 @@ def filter_parameters(filterset_class: type[filters.FilterSet]) -> list[OpenApiP
     parameters = []
     for name, filter_ in filterset_class.base_filters.items():
         choices = filter_.extra.get("choices")
+        if callable(choices):  # choices read from a registry, as they stand when documented
+            choices = choices()
         parameters.append(
             OpenApiParameter(
                 name,

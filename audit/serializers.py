@@ -20,7 +20,7 @@ class ReceiptSubjectSerializer(serializers.Serializer):
     clearance = serializers.UUIDField(
         allow_null=True, help_text="The clearance request's public id (clearance changes)."
     )
-    kind = serializers.CharField(allow_null=True, help_text="HPG, INSURANCE or EMISSION.")
+    kind = serializers.CharField(allow_null=True, help_text="The clearance kind, e.g. HPG.")
     organisation = serializers.CharField(
         allow_null=True, help_text="The code of the organisation that made the change."
     )

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from clearance.details import HpgFindings
+    from clearance.kinds.hpg import HpgFindings
 
 REPO = Path(__file__).resolve().parent.parent
 # pgbench's database is created and dropped beside the app's, never inside it.

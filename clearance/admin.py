@@ -1,13 +1,10 @@
 from django.contrib import admin
 
+from clearance import kinds
 from clearance.models import (
     ClearanceRequest,
     ClearanceRequirement,
     ClearanceStatusChange,
-    EmissionClearanceDetail,
-    EmissionLimit,
-    HpgClearanceDetail,
-    InsuranceClearanceDetail,
 )
 from kernel.admin import HistoryInline, ReadOnlyAdmin
 
@@ -16,11 +13,6 @@ from kernel.admin import HistoryInline, ReadOnlyAdmin
 class ClearanceRequirementAdmin(admin.ModelAdmin):
     list_display = ["application_type", "kind"]
     list_filter = ["application_type", "kind"]
-
-
-@admin.register(EmissionLimit)
-class EmissionLimitAdmin(admin.ModelAdmin):
-    list_display = ["fuel", "max_co_percent", "max_hc_ppm", "max_opacity_percent", "validity_days"]
 
 
 class StatusChangeInline(HistoryInline):
@@ -53,19 +45,7 @@ class ClearanceStatusChangeAdmin(ReadOnlyAdmin):
     search_fields = ["request__application__reference", "ledger_tx_id", "change_id"]
 
 
-@admin.register(HpgClearanceDetail)
-class HpgClearanceDetailAdmin(ReadOnlyAdmin):
-    list_display = ["request", "macro_etching_result", "stolen_vehicle_check", "certificate_number"]
-    list_filter = ["macro_etching_result", "stolen_vehicle_check"]
-
-
-@admin.register(InsuranceClearanceDetail)
-class InsuranceClearanceDetailAdmin(ReadOnlyAdmin):
-    list_display = ["request", "insurer", "coc_number", "coverage_start", "coverage_end"]
-    search_fields = ["coc_number", "insurer"]
-
-
-@admin.register(EmissionClearanceDetail)
-class EmissionClearanceDetailAdmin(ReadOnlyAdmin):
-    list_display = ["request", "testing_centre", "test_date", "co_percent", "hc_ppm", "passed"]
-    list_filter = ["passed", "fuel"]
+# Each kind's own models (its findings, its reference data), as its module lists them.
+for kind in kinds.kinds():
+    for model, model_admin in kind.admins:
+        admin.site.register(model, model_admin)

@@ -6,6 +6,7 @@ class ClearanceConfig(AppConfig):
     verbose_name = "Clearance"
 
     def ready(self) -> None:
+        from clearance import checks  # noqa: F401  (registers the kinds' start-up check)
         from clearance.ledger_rows import ClearanceRows
         from clearance.participation import ClearanceParticipant
         from ledger import keepers

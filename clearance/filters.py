@@ -5,13 +5,14 @@ from __future__ import annotations
 from django_filters import rest_framework as filters
 
 from api.filters import UtcIsoDateTimeFilter
-from clearance.models import CLEARANCE_KIND_CHOICES, ClearanceRequest, Status
+from clearance import kinds
+from clearance.models import ClearanceRequest, Status
 
 
 class ClearanceFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=Status.choices, label="Only requests in this status.")
     kind = filters.ChoiceFilter(
-        choices=CLEARANCE_KIND_CHOICES, label="Only requests of this clearance kind."
+        choices=kinds.choices, label="Only requests of this clearance kind."
     )
     application = filters.CharFilter(
         field_name="application__reference",

@@ -11,13 +11,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus, OrgKind
+from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
+from clearance import kinds
 from kernel.db import TimestampedModel
 from ledger.models import RecordedOnLedger
-from organisations.models import Kind, Organisation
+from organisations.models import Organisation
 from registry.models import RegistrationApplication
-
-CLEARANCE_KIND_CHOICES = [(k, label) for k, label in Kind.choices if k != OrgKind.LTO]
 
 # Django's functional enum API (not modelled by django-stubs), from chaincode's statuses.
 Status: type[models.TextChoices] = cast(Any, models.TextChoices)(
@@ -30,7 +29,8 @@ class ClearanceRequirement(TimestampedModel):
     """Which clearance kinds an application type needs: data, editable in the admin."""
 
     application_type = models.CharField(max_length=20, choices=RegistrationApplication.Type.choices)
-    kind = models.CharField(max_length=12, choices=CLEARANCE_KIND_CHOICES)
+    # The registered kinds (clearance.kinds), read when asked: a new kind needs no migration.
+    kind = models.CharField(max_length=12, choices=kinds.choices)
 
     class Meta:
         ordering = ["application_type", "kind"]
@@ -64,14 +64,14 @@ class EmissionLimit(TimestampedModel):
 class ClearanceRequest(TimestampedModel):
     """One organisation's clearance of one application; its status lives on the ledger too."""
 
-    Kind = Kind
     Status = Status
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     application = models.ForeignKey(
         RegistrationApplication, on_delete=models.PROTECT, related_name="clearance_requests"
     )
-    kind = models.CharField(max_length=12, choices=CLEARANCE_KIND_CHOICES)
+    # The registered kinds (clearance.kinds), read when asked: a new kind needs no migration.
+    kind = models.CharField(max_length=12, choices=kinds.choices)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="clearance_requests"
     )

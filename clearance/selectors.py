@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from clearance.models import ClearanceRequest, ClearanceRequirement, EmissionLimit
+from clearance.models import ClearanceRequest, ClearanceRequirement
 from organisations.access import Caller
 from organisations.selectors import AnyUser, User, is_lto_staff, memberships_of
 
@@ -16,12 +16,6 @@ def required_kinds(application_type: str) -> list[str]:
         .order_by("kind")
         .values_list("kind", flat=True)
     )
-
-
-def emission_limits(fuel: str) -> EmissionLimit:
-    """The limits for this fuel, else the default row, else the built-in defaults."""
-    limits = {row.fuel: row for row in EmissionLimit.objects.filter(fuel__in=[fuel, ""])}
-    return limits.get(fuel) or limits.get("") or EmissionLimit()
 
 
 def clearance_requests_for_user(user: AnyUser) -> QuerySet[ClearanceRequest]:

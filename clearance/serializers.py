@@ -1,4 +1,4 @@
-"""Serializers shared by the clearance operations: findings per kind, requests, changes."""
+"""Serializers shared by the clearance operations: findings (each kind's own), requests, changes."""
 
 from __future__ import annotations
 
@@ -8,49 +8,19 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from api.serializers import LedgerReceiptSerializer
-from chaincode.rules import OrgKind
-from clearance.details import EmissionReadings, Findings, HpgFindings, InsuranceCover
-from clearance.models import ClearanceRequest, ClearanceStatusChange, HpgClearanceDetail
+from clearance import kinds
+from clearance.models import ClearanceRequest, ClearanceStatusChange
 
 
-class HpgFindingsSerializer(serializers.Serializer):
-    engine_number_checked = serializers.CharField(max_length=30)
-    chassis_number_checked = serializers.CharField(max_length=30)
-    macro_etching_result = serializers.ChoiceField(HpgClearanceDetail.MacroEtching.choices)
-    stolen_vehicle_check = serializers.ChoiceField(HpgClearanceDetail.StolenCheck.choices)
-    certificate_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
-
-
-class InsuranceCoverSerializer(serializers.Serializer):
-    insurer = serializers.CharField(max_length=120)
-    coc_number = serializers.CharField(max_length=40)
-    coverage_start = serializers.DateField()
-    coverage_end = serializers.DateField()
-
-
-class EmissionReadingsSerializer(serializers.Serializer):
-    testing_centre = serializers.CharField(max_length=120)
-    certificate_number = serializers.CharField(max_length=40, allow_blank=True)
-    test_date = serializers.DateField()
-    fuel = serializers.CharField(max_length=20)
-    co_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
-    hc_ppm = serializers.IntegerField(min_value=0)
-    opacity_percent = serializers.DecimalField(
-        max_digits=5, decimal_places=2, required=False, allow_null=True
-    )
-
-
-_FINDINGS = {
-    OrgKind.HPG: (HpgFindingsSerializer, HpgFindings),
-    OrgKind.INSURANCE: (InsuranceCoverSerializer, InsuranceCover),
-    OrgKind.EMISSION: (EmissionReadingsSerializer, EmissionReadings),
-}
+def _findings_serializers() -> list[type[serializers.Serializer]]:
+    # Read when the schema is first generated, once every kind is registered.
+    return [kind.serializer for kind in kinds.kinds()]
 
 
 @extend_schema_field(
     PolymorphicProxySerializer(
         component_name="Findings",
-        serializers=[HpgFindingsSerializer, InsuranceCoverSerializer, EmissionReadingsSerializer],
+        serializers=_findings_serializers,
         resource_type_field_name=None,
     )
 )
@@ -58,15 +28,15 @@ class FindingsField(serializers.DictField):
     """The findings object of the request's kind; parsed once the request's kind is known."""
 
 
-def parse_findings(kind: str, data: dict[str, Any] | None) -> Findings | None:
+def parse_findings(kind: str, data: dict[str, Any] | None) -> object | None:
     """Turn a findings object into the kind's dataclass, or a 400 naming the bad fields."""
     if data is None:
         return None
-    serializer_class, dataclass = _FINDINGS[OrgKind(kind)]
-    serializer = serializer_class(data=data)
+    clearance_kind = kinds.kind(kind)
+    serializer = clearance_kind.serializer(data=data)
     if not serializer.is_valid():
         raise serializers.ValidationError({"findings": serializer.errors})
-    return dataclass(**serializer.validated_data)
+    return clearance_kind.findings(**serializer.validated_data)
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.urls import reverse
@@ -24,8 +23,8 @@ from chaincode.rules import (
     ClearanceStatus,
     clearance_actor_role,
 )
-from clearance import access
-from clearance.details import Findings, save_findings
+from clearance import access, kinds
+from clearance.details import save_findings
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import required_kinds
 from clearance.transitions import record_clearance_change
@@ -113,8 +112,8 @@ def clearance_send_for_clearance(
     application = _lock_application(application_id)
     registry_access.require(Caller(actor), application, Action.SEND_FOR_CLEARANCE)
     lto = lto_organisation()
-    kinds = required_kinds(application.type)
-    if not kinds:
+    codes = required_kinds(application.type)
+    if not codes:
         raise Conflict(f"No clearances are configured for {application.get_type_display()}.")
     live = set(
         application.clearance_requests.exclude(status=ClearanceStatus.CANCELLED).values_list(
@@ -125,15 +124,16 @@ def clearance_send_for_clearance(
     chosen = organisation_ids or {}
     created = []
     now = timezone.now()
-    for kind in kinds:
-        if kind in live:
+    for code in codes:
+        if code in live:
             continue
-        organisation = _organisation_for(kind, chosen.get(kind))
+        kind = _installed(code)
+        organisation = _organisation_for(kind, chosen.get(code))
         request = ClearanceRequest(
             application=application,
-            kind=kind,
+            kind=code,
             organisation=organisation,
-            due_at=now + timedelta(hours=settings.CLEARANCE_SLA_HOURS[kind]),
+            due_at=now + timedelta(hours=kind.sla),
         )
         change = record_clearance_change(
             request=request, to_status=ClearanceStatus.PENDING, actor=actor, organisation=lto
@@ -154,15 +154,25 @@ def clearance_send_for_clearance(
     return created
 
 
-def _organisation_for(kind: str, organisation_id: int | None) -> Organisation:
-    organisations = Organisation.objects.filter(kind=kind, is_active=True)
+def _installed(code: str) -> kinds.ClearanceKind[Any]:
+    try:
+        return kinds.kind(code)
+    except kinds.UnknownKind as exc:
+        raise Conflict(
+            f"The application type needs a {code} clearance, which is not installed."
+        ) from exc
+
+
+def _organisation_for(kind: kinds.ClearanceKind[Any], organisation_id: int | None) -> Organisation:
+    """The chosen organisation, else the first active one, of the kind that signs it."""
+    organisations = Organisation.objects.filter(kind=kind.signed_by, is_active=True)
     organisation = (
         organisations.filter(pk=organisation_id).first()
         if organisation_id
         else organisations.first()
     )
     if organisation is None:
-        raise Conflict(f"No active {kind} organisation can take this request.")
+        raise Conflict(f"No active {kind.code} organisation can take this request.")
     return organisation
 
 
@@ -190,7 +200,7 @@ def clearance_decide(
     officer: User,
     decision: ClearanceStatus,
     remarks: str,
-    findings: Findings | None = None,
+    findings: object | None = None,
     change_id: uuid.UUID | None = None,
 ) -> ClearanceStatusChange:
     """Approve, reject or return a request under review, with the kind's findings.

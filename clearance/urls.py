@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clearance import views
+from clearance import kinds, views
 
 urlpatterns = [
     path("applications/<int:pk>/send/", views.application_send, name="application-send"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("clearances/<int:pk>/", views.clearance_detail, name="clearance-detail"),
     path("clearances/<int:pk>/claim/", views.clearance_claim, name="clearance-claim"),
     path("clearances/<int:pk>/decide/", views.clearance_decide, name="clearance-decide"),
-    path("clearances/<int:pk>/emission-check/", views.emission_check, name="emission-check"),
     path("organisation/", views.organisation, name="organisation"),
+    # Pages of a kind's own, such as emission's live limit check.
+    *(pattern for kind in kinds.kinds() for pattern in kind.urls),
 ]

@@ -17,18 +17,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
-from clearance import access, services
-from clearance.details import emission_failures
-from clearance.forms import DECISION_FORMS, DecisionForm, EmissionReadingsForm
+from clearance import access, kinds, services
+from clearance.forms import DecisionForm
 from clearance.models import ClearanceRequest, ClearanceStatusChange
-from clearance.selectors import (
-    clearance_request_get_for_user,
-    clearance_requests_for_user,
-    emission_limits,
-)
+from clearance.selectors import clearance_request_get_for_user, clearance_requests_for_user
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
 from ledger.receipts import receipt_checks
@@ -72,17 +67,8 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _decision_form(
     clearance: ClearanceRequest, data: Mapping[str, Any] | None = None
 ) -> DecisionForm:
-    form_class = DECISION_FORMS[clearance.kind]
-    initial: dict[str, Any] = {}
-    if clearance.kind == "EMISSION":
-        initial["fuel"] = clearance.application.vehicle.fuel
-        initial["test_date"] = timezone.localdate()
-        initial["testing_centre"] = clearance.organisation.name
-    elif clearance.kind == "INSURANCE":
-        initial["insurer"] = clearance.organisation.name
-        initial["coverage_start"] = clearance.application.period_start
-        initial["coverage_end"] = clearance.application.period_end
-    return form_class(data, initial=initial)
+    kind = kinds.kind(clearance.kind)
+    return kind.form(data, initial=kind.initial(clearance))
 
 
 def _context(
@@ -90,18 +76,24 @@ def _context(
 ) -> dict[str, Any]:
     changes = list(clearance.status_changes.select_related("organisation", "actor"))
     allowed = access.allowed_actions(Caller.of(request), clearance)
-    limits = emission_limits(clearance.application.vehicle.fuel)
+    kind = kinds.kind(clearance.kind)
+    # Evidence uploaded here is most likely the kind's own document.
+    document_initial: dict[str, Any] = {"clearance_request": clearance.pk}
+    if kind.evidence:
+        document_initial["doc_type"] = kind.evidence[0]
     return {
         "clearance": clearance,
+        "kind": kind,
         "application": clearance.application,
         "changes": changes,
         "checks": receipt_checks(changes),
         "documents": clearance.application.documents.select_related("uploaded_by"),
         "form": form or _decision_form(clearance),
-        "document_form": DocumentForm(initial={"clearance_request": clearance.pk}),
+        "document_form": DocumentForm(initial=document_initial),
         # Buttons are drawn from the one answer the services enforce.
         "can": {action.value: True for action in allowed},
-        "limits": limits,
+        # What the kind's fragment shows beside its fields.
+        **kind.context(clearance),
         "now": timezone.now(),
     }
 
@@ -167,29 +159,6 @@ def _refused(
     context = _context(request, clearance, form)
     context["error"] = info
     return render(request, "clearance/detail.html", context, status=info.status)
-
-
-@login_required
-@require_GET
-def emission_check(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """HTMX fragment: the readings typed so far, each against its limit."""
-    clearance = clearance_request_get_for_user(user=request.user, pk=pk)
-    if clearance.kind != "EMISSION":
-        raise Http404("Not an emission clearance.")
-    form = EmissionReadingsForm(request.GET)
-    failures: dict[str, str] = {}
-    if form.is_valid():
-        failures = emission_failures(form.readings())
-    return render(
-        request,
-        "clearance/_emission_check.html",
-        {
-            "form": form,
-            "failures": failures,
-            "limits": emission_limits(form.data.get("fuel") or clearance.application.vehicle.fuel),
-            "checked": form.is_valid(),
-        },
-    )
 
 
 @login_required

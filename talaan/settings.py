@@ -269,11 +269,16 @@ LEDGER_PSEUDONYM_KEY = env_secret("LEDGER_PSEUDONYM_KEY") or _derived_key("ledge
 LEDGER_CHANNEL = env_str("LEDGER_CHANNEL", "clearance")
 LEDGER_CHAINCODE = env_str("LEDGER_CHAINCODE", "talaan")
 
-# Service levels: hours an organisation has to decide a clearance request of each kind.
+# Service levels: hours an organisation has to decide a clearance request of each kind. Each
+# kind has its default in its module (clearance/kinds/); SLA_HOURS_<KIND> (e.g. SLA_HOURS_HPG)
+# overrides it for whichever kinds are installed; blank or 0 keeps the default.
+_SLA_KINDS = {
+    name.removeprefix("SLA_HOURS_").removesuffix("_FILE")
+    for name in os.environ
+    if name.startswith("SLA_HOURS_")
+}
 CLEARANCE_SLA_HOURS = {
-    "HPG": env_int("SLA_HOURS_HPG", 72),
-    "INSURANCE": env_int("SLA_HOURS_INSURANCE", 24),
-    "EMISSION": env_int("SLA_HOURS_EMISSION", 48),
+    kind: hours for kind in sorted(_SLA_KINDS) if (hours := env_int(f"SLA_HOURS_{kind}", 0)) > 0
 }
 
 LOGGING = {

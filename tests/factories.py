@@ -10,7 +10,9 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from clearance.details import EmissionReadings, HpgFindings, InsuranceCover
+from clearance.kinds.emission import EmissionReadings
+from clearance.kinds.hpg import HpgFindings
+from clearance.kinds.insurance import InsuranceCover
 from organisations.models import Membership, Organisation
 from registry.models import RegistrationApplication, Vehicle
 

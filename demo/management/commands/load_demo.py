@@ -6,20 +6,17 @@ again changes nothing and prints the logins once more.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus, ClearanceStatus
+from clearance import kinds
 from clearance import services as clearance_services
-from clearance.details import EmissionReadings, HpgFindings, InsuranceCover
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Organisation
 from registry import services as registry_services
@@ -28,8 +25,6 @@ from registry.models import Document, OwnerProfile, RegistrationApplication, Veh
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-    from clearance.details import Findings
 
 DEMO_PASSWORD = "talaan-demo-2026"
 
@@ -247,14 +242,14 @@ class Command(BaseCommand):
         # Juan's Vios: fully cleared and registered.
         vios = filed("juan-1", juan)
         for request in sent(vios).values():
-            self._approve(users, request, VEHICLES["juan-1"], vios)
+            self._approve(request)
         registry_services.registration_approve(application_id=vios.pk, actor=approver)
 
         # Juan's Hilux: emission approved, insurance under review, HPG pending: the request
         # the README's API walkthrough claims and decides with an HPG key.
         hilux = filed("juan-2", juan)
         requests = sent(hilux)
-        self._approve(users, requests["EMISSION"], VEHICLES["juan-2"], hilux)
+        self._approve(requests["EMISSION"])
         clearance_services.clearance_claim(
             request_id=requests["INSURANCE"].pk, officer=users["insurer.officer"]
         )
@@ -313,50 +308,25 @@ class Command(BaseCommand):
         registry_services.application_start_review(application_id=application.pk, actor=lto)
         clearance_services.clearance_send_for_clearance(application_id=application.pk, actor=lto)
 
-    def _approve(
-        self,
-        users: dict[str, User],
-        request: ClearanceRequest,
-        vehicle: VehicleFields,
-        application: RegistrationApplication,
-    ) -> None:
-        officer = {
-            "HPG": users["hpg.officer"],
-            "INSURANCE": users["insurer.officer"],
-            "EMISSION": users["emission.officer"],
-        }[request.kind]
-        findings_by_kind: dict[str, Findings] = {
-            "HPG": HpgFindings(
-                engine_number_checked=vehicle["engine_number"],
-                chassis_number_checked=vehicle["chassis_number"],
-                macro_etching_result="match",
-                stolen_vehicle_check="clear",
-                certificate_number=f"HPG-MV-{request.pk:06d}",
-            ),
-            "INSURANCE": InsuranceCover(
-                insurer="Bayanihan Mutual Insurance",
-                coc_number=f"COC-{request.pk:08d}",
-                coverage_start=application.period_start,
-                coverage_end=application.period_end + dt.timedelta(days=1),
-            ),
-            "EMISSION": EmissionReadings(
-                testing_centre="Maharlika Emission Testing Center",
-                certificate_number=f"ETC-{request.pk:06d}",
-                test_date=timezone.localdate(),
-                fuel=vehicle["fuel"],
-                co_percent=Decimal("0.8"),
-                hc_ppm=120,
-                opacity_percent=Decimal("12") if vehicle["fuel"] == "diesel" else None,
-            ),
-        }
-        findings = findings_by_kind[request.kind]
-        clearance_services.clearance_claim(request_id=request.pk, officer=officer)
+    def _approve(self, request: ClearanceRequest) -> None:
+        """The organisation's first officer approves with the kind's example findings."""
+        officer = (
+            Membership.objects.filter(
+                organisation=request.organisation, role=Membership.Role.OFFICER, is_active=True
+            )
+            .select_related("user")
+            .order_by("pk")
+            .first()
+        )
+        example = kinds.kind(request.kind).example
+        assert officer is not None and example is not None  # every demo kind has both
+        clearance_services.clearance_claim(request_id=request.pk, officer=officer.user)
         clearance_services.clearance_decide(
             request_id=request.pk,
-            officer=officer,
+            officer=officer.user,
             decision=ClearanceStatus.APPROVED,
             remarks="All checks passed.",
-            findings=findings,
+            findings=example(request),
         )
 
     def _print_logins(self) -> None:

@@ -1,0 +1,258 @@
+"""Emission clearance: a testing centre's readings, checked against the limits for the fuel
+while the officer types them and again when they are filed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from rest_framework import serializers
+
+from chaincode.rules import OrgKind
+from clearance.forms import DecisionForm
+from clearance.kinds import ClearanceKind, register
+from clearance.models import ClearanceRequest, EmissionClearanceDetail, EmissionLimit
+from clearance.selectors import clearance_request_get_for_user
+from kernel.admin import ReadOnlyAdmin
+from kernel.auth import AuthenticatedHttpRequest
+from registry.models import Vehicle
+
+CODE = "EMISSION"
+
+
+@dataclass(frozen=True)
+class EmissionReadings:
+    testing_centre: str
+    certificate_number: str
+    test_date: dt.date
+    fuel: str
+    co_percent: Decimal
+    hc_ppm: int
+    opacity_percent: Decimal | None = None
+
+
+def emission_limits(fuel: str) -> EmissionLimit:
+    """The limits for this fuel, else the default row, else the built-in defaults."""
+    limits = {row.fuel: row for row in EmissionLimit.objects.filter(fuel__in=[fuel, ""])}
+    return limits.get(fuel) or limits.get("") or EmissionLimit()
+
+
+def emission_failures(readings: EmissionReadings) -> dict[str, str]:
+    """Readings over the limits for the fuel, each with a message naming it."""
+    limits = emission_limits(readings.fuel)
+    failures: dict[str, str] = {}
+    if readings.co_percent > limits.max_co_percent:
+        failures["co_percent"] = (
+            f"CO {readings.co_percent}% exceeds the limit of {limits.max_co_percent}%."
+        )
+    if readings.hc_ppm > limits.max_hc_ppm:
+        failures["hc_ppm"] = (
+            f"HC {readings.hc_ppm} ppm exceeds the limit of {limits.max_hc_ppm} ppm."
+        )
+    if (
+        readings.opacity_percent is not None
+        and readings.opacity_percent > limits.max_opacity_percent
+    ):
+        failures["opacity_percent"] = (
+            f"Smoke opacity {readings.opacity_percent}% exceeds the limit of "
+            f"{limits.max_opacity_percent}%."
+        )
+    return failures
+
+
+def save_findings(request: ClearanceRequest, readings: EmissionReadings, approving: bool) -> None:
+    errors: dict[str, str] = {}
+    if not Decimal(0) <= readings.co_percent <= Decimal(100):
+        errors["co_percent"] = "CO must be between 0 and 100 %."
+    if readings.hc_ppm < 0 or readings.hc_ppm > 100_000:
+        errors["hc_ppm"] = "HC must be between 0 and 100,000 ppm."
+    if readings.opacity_percent is not None and not (
+        Decimal(0) <= readings.opacity_percent <= Decimal(100)
+    ):
+        errors["opacity_percent"] = "Smoke opacity must be between 0 and 100 %."
+    today = timezone.localdate()
+    if readings.test_date > today:
+        errors["test_date"] = "The test date cannot be in the future."
+    if errors:
+        raise ValidationError(errors)
+    failures = emission_failures(readings)
+    if approving:
+        limits = emission_limits(readings.fuel)
+        if (today - readings.test_date).days > limits.validity_days:
+            errors["test_date"] = (
+                f"The test of {readings.test_date:%d %b %Y} is older than "
+                f"{limits.validity_days} days."
+            )
+        if not readings.certificate_number.strip():
+            errors["certificate_number"] = "An approval needs the emission certificate number."
+        errors.update(failures)
+        if errors:
+            raise ValidationError(errors)
+    EmissionClearanceDetail.objects.update_or_create(
+        request=request,
+        defaults={
+            "testing_centre": readings.testing_centre.strip(),
+            "certificate_number": readings.certificate_number.strip(),
+            "test_date": readings.test_date,
+            "fuel": readings.fuel,
+            "co_percent": readings.co_percent,
+            "hc_ppm": readings.hc_ppm,
+            "opacity_percent": readings.opacity_percent,
+            "passed": not failures,
+        },
+    )
+
+
+# Readings carry a class the decision form listens to, to check them as the officer types.
+_READING = {"class": "reading", "inputmode": "decimal", "step": "any"}
+
+
+class EmissionReadingsForm(forms.Form):
+    """The readings alone: also used by the live limit check while the officer types."""
+
+    fuel = forms.ChoiceField(choices=Vehicle.Fuel.choices)
+    co_percent = forms.DecimalField(
+        label="CO %", max_digits=6, decimal_places=2, widget=forms.NumberInput(_READING)
+    )
+    hc_ppm = forms.IntegerField(label="HC ppm", widget=forms.NumberInput(_READING))
+    opacity_percent = forms.DecimalField(
+        label="Smoke opacity %",
+        max_digits=6,
+        decimal_places=2,
+        required=False,
+        widget=forms.NumberInput(_READING),
+    )
+
+    def readings(self, **extra: object) -> EmissionReadings:
+        data = self.cleaned_data
+        values: dict = {
+            "testing_centre": "",
+            "certificate_number": "",
+            "test_date": None,
+            "fuel": data["fuel"],
+            "co_percent": data["co_percent"],
+            "hc_ppm": data["hc_ppm"],
+            "opacity_percent": data.get("opacity_percent"),
+        }
+        return EmissionReadings(**{**values, **extra})
+
+
+class EmissionDecisionForm(DecisionForm, EmissionReadingsForm):
+    testing_centre = forms.CharField(max_length=120)
+    certificate_number = forms.CharField(
+        max_length=40, required=False, help_text="Needed to approve."
+    )
+    test_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def findings(self) -> EmissionReadings:
+        data = self.cleaned_data
+        return self.readings(
+            testing_centre=data["testing_centre"],
+            certificate_number=data["certificate_number"],
+            test_date=data["test_date"],
+        )
+
+
+def initial(request: ClearanceRequest) -> dict[str, Any]:
+    """The vehicle's fuel, a test today, at the centre asked."""
+    return {
+        "fuel": request.application.vehicle.fuel,
+        "test_date": timezone.localdate(),
+        "testing_centre": request.organisation.name,
+    }
+
+
+def context(request: ClearanceRequest) -> dict[str, Any]:
+    return {"limits": emission_limits(request.application.vehicle.fuel)}
+
+
+class EmissionReadingsSerializer(serializers.Serializer):
+    testing_centre = serializers.CharField(max_length=120)
+    certificate_number = serializers.CharField(max_length=40, allow_blank=True)
+    test_date = serializers.DateField()
+    fuel = serializers.CharField(max_length=20)
+    co_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    hc_ppm = serializers.IntegerField(min_value=0)
+    opacity_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, required=False, allow_null=True
+    )
+
+
+@login_required
+@require_GET
+def emission_check(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """HTMX fragment: the readings typed so far, each against its limit."""
+    clearance = clearance_request_get_for_user(user=request.user, pk=pk)
+    if clearance.kind != CODE:
+        raise Http404("Not an emission clearance.")
+    form = EmissionReadingsForm(request.GET)
+    failures: dict[str, str] = {}
+    if form.is_valid():
+        failures = emission_failures(form.readings())
+    return render(
+        request,
+        "clearance/kinds/_emission_check.html",
+        {
+            "form": form,
+            "failures": failures,
+            "limits": emission_limits(form.data.get("fuel") or clearance.application.vehicle.fuel),
+            "checked": form.is_valid(),
+        },
+    )
+
+
+class EmissionLimitAdmin(admin.ModelAdmin):
+    list_display = ["fuel", "max_co_percent", "max_hc_ppm", "max_opacity_percent", "validity_days"]
+
+
+class EmissionClearanceDetailAdmin(ReadOnlyAdmin):
+    list_display = ["request", "testing_centre", "test_date", "co_percent", "hc_ppm", "passed"]
+    list_filter = ["passed", "fuel"]
+
+
+def example(request: ClearanceRequest) -> EmissionReadings:
+    fuel = request.application.vehicle.fuel
+    return EmissionReadings(
+        testing_centre=request.organisation.name,
+        certificate_number=f"ETC-{request.pk:06d}",
+        test_date=timezone.localdate(),
+        fuel=fuel,
+        co_percent=Decimal("0.8"),
+        hc_ppm=120,
+        opacity_percent=Decimal("12") if fuel == Vehicle.Fuel.DIESEL else None,
+    )
+
+
+EMISSION = register(
+    ClearanceKind(
+        code=CODE,
+        label="Emission",
+        signed_by=OrgKind.EMISSION,
+        findings=EmissionReadings,
+        save_findings=save_findings,
+        form=EmissionDecisionForm,
+        serializer=EmissionReadingsSerializer,
+        template="clearance/kinds/emission.html",
+        sla_hours=48,
+        evidence=("emission_certificate",),
+        initial=initial,
+        context=context,
+        example=example,
+        admins=(
+            (EmissionClearanceDetail, EmissionClearanceDetailAdmin),
+            (EmissionLimit, EmissionLimitAdmin),
+        ),
+        urls=(path("clearances/<int:pk>/emission-check/", emission_check, name="emission-check"),),
+    )
+)
