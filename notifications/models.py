@@ -8,6 +8,26 @@ from django.db import models
 from kernel.db import TimestampedModel
 
 
+class ClaimedForSending(models.Model):
+    """A claim with a lease, taken and committed before a delivery's network call.
+
+    A sender claims the row in one short transaction, commits, sends with no transaction or
+    row lock open, then records the outcome in a second short transaction (see
+    ``notifications.claims``). While ``claimed_until`` is in the future nobody else sends the
+    row; once it has passed (the sender died or overran) the sweep sends it again, so delivery
+    is at least once. Both fields have database defaults: code from before them can still
+    insert rows.
+    """
+
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    claimed_by = models.CharField(
+        max_length=100, blank=True, default="", db_default="", editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+
 class Event(models.TextChoices):
     APPLICATION_SUBMITTED = "application_submitted", "Application submitted"
     APPLICATION_RETURNED = "application_returned", "Application returned for correction"
@@ -61,7 +81,7 @@ class Notification(TimestampedModel):
         return f"{self.title} → {self.recipient}"
 
 
-class Delivery(TimestampedModel):
+class Delivery(ClaimedForSending, TimestampedModel):
     """One attempt-tracked delivery of a notification over one channel."""
 
     class Channel(models.TextChoices):
@@ -160,7 +180,7 @@ class WebhookSubscription(TimestampedModel):
         return f"{self.url} ({self.organisation_id})"
 
 
-class WebhookDelivery(TimestampedModel):
+class WebhookDelivery(ClaimedForSending, TimestampedModel):
     """One event sent (or to be sent) to one subscription, with its latest attempt."""
 
     class Status(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from notifications import senders
+from notifications import claims, senders
 from notifications.live import announce_change
 from notifications.models import Delivery, Event, Notification, NotificationPreference
 from notifications.queueing import queue_or_log
@@ -23,6 +24,8 @@ from notifications.selectors import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
 
 # The live event every new notification (and every "mark read") pushes, so bells update.
 LIVE_EVENT = "notification"
@@ -95,37 +98,74 @@ _SENDERS: dict[str, Callable[[Notification, str], None]] = {
 
 
 def delivery_send(*, delivery_id: int) -> bool:
-    """Send one unsent delivery; record the outcome. Returns False when it must be retried."""
-    with transaction.atomic():
-        # Lock only the delivery row: the send may be slow, and locking the joined user row
-        # would block their logins; skip_locked lets a concurrent sender take another one.
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("notification__recipient")
-            .filter(pk=delivery_id, state__in=Delivery.UNSENT)
-            .first()
-        )
-        if delivery is None:
-            return True
-        address = _address(delivery)
-        if not address:
-            delivery.state = Delivery.State.SKIPPED
-            delivery.last_error = f"The recipient has no {delivery.get_channel_display()} address."
-            delivery.save(update_fields=["state", "last_error", "updated_at"])
-            return True
-        delivery.attempts += 1
-        try:
-            _SENDERS[delivery.channel](delivery.notification, address)
-        except Exception as exc:  # any transport failure is retried later, never dropped
-            delivery.state = Delivery.State.FAILED
-            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            delivery.save(update_fields=["state", "attempts", "last_error", "updated_at"])
-            return False
-        delivery.state = Delivery.State.SENT
-        delivery.sent_at = timezone.now()
-        delivery.last_error = ""
-        delivery.save(update_fields=["state", "attempts", "last_error", "sent_at", "updated_at"])
+    """Send one unsent delivery; record the outcome. Returns False when it must be retried.
+
+    Claim, commit, then send (see ``notifications.claims``): the SMTP or SMS gateway call runs
+    with no transaction open and no row locked.
+    """
+    token = claims.new_token()
+    claimed = _delivery_claim(delivery_id=delivery_id, token=token)
+    if claimed is None:
         return True
+    delivery, address = claimed
+    try:
+        _SENDERS[delivery.channel](delivery.notification, address)
+    except Exception as exc:  # any transport failure is retried later, never dropped
+        _delivery_record(delivery=delivery, token=token, error=f"{type(exc).__name__}: {exc}")
+        return False
+    _delivery_record(delivery=delivery, token=token, error=None)
+    return True
+
+
+@transaction.atomic(durable=True)
+def _delivery_claim(*, delivery_id: int, token: str) -> tuple[Delivery, str] | None:
+    """Claim an unsent, unclaimed delivery for one lease and commit; None if there is nothing
+    to send (sent, skipped, or claimed by a sender whose lease still runs)."""
+    now = timezone.now()
+    # Lock only the delivery row, and only for this short transaction: locking the joined user
+    # row would block their logins; skip_locked lets a concurrent sender take another one.
+    delivery = (
+        Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("notification__recipient")
+        .filter(claims.unclaimed(now), pk=delivery_id, state__in=Delivery.UNSENT)
+        .first()
+    )
+    if delivery is None:
+        return None
+    address = _address(delivery)
+    if not address:
+        delivery.state = Delivery.State.SKIPPED
+        delivery.last_error = f"The recipient has no {delivery.get_channel_display()} address."
+        delivery.save(update_fields=["state", "last_error", "updated_at"])
+        return None
+    delivery.attempts += 1
+    delivery.claimed_until = now + claims.lease()
+    delivery.claimed_by = token
+    delivery.save(update_fields=["attempts", "claimed_until", "claimed_by", "updated_at"])
+    return delivery, address
+
+
+@transaction.atomic(durable=True)
+def _delivery_record(*, delivery: Delivery, token: str, error: str | None) -> None:
+    """Record one send's outcome and release the claim, in a short transaction of its own."""
+    now = timezone.now()
+    released = {"claimed_until": None, "claimed_by": "", "updated_at": now}
+    if error is None:
+        # A message that went out is a fact even if this sender's lease lapsed meanwhile and
+        # another one claimed the row: marking it sent stops any further resend.
+        rows = Delivery.objects.filter(pk=delivery.pk, state__in=Delivery.UNSENT)
+        changed = rows.update(state=Delivery.State.SENT, sent_at=now, last_error="", **released)
+    else:
+        # A failure is recorded only under this sender's own claim: after a lapse, the newer
+        # claim owns the row's outcome.
+        rows = Delivery.objects.filter(pk=delivery.pk, claimed_by=token)
+        changed = rows.update(state=Delivery.State.FAILED, last_error=error[:2000], **released)
+    if not changed:
+        logger.warning(
+            "Delivery %s: the claim lapsed before its outcome was recorded; the outcome of a "
+            "later claim stands.",
+            delivery.pk,
+        )
 
 
 @transaction.atomic(durable=True)

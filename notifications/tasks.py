@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import Task, shared_task
+from django.db.models import Q
 from django.utils import timezone
 
 from notifications.live import user_group
@@ -32,10 +33,14 @@ def deliver_notifications(self: Task, notification_ids: list[int]) -> None:
 @shared_task(soft_time_limit=240, time_limit=280)
 def redeliver_pending() -> int:
     """Re-send deliveries of any channel that were never sent (a mail, SMS gateway or broker
-    outage), least recently tried first so that one that always fails cannot starve others."""
-    cutoff = timezone.now() - timedelta(minutes=2)
+    outage, or a sender that died holding its claim), least recently tried first so that one
+    that always fails cannot starve others."""
+    now = timezone.now()
+    # Left alone for two minutes after an attempt (its own task may still be retrying it), or
+    # until its claim's lease has passed (the sender died: no need to wait any longer).
+    resting = Q(claimed_until__isnull=True, updated_at__lt=now - timedelta(minutes=2))
     ids = list(
-        Delivery.objects.filter(state__in=Delivery.UNSENT, updated_at__lt=cutoff)
+        Delivery.objects.filter(resting | Q(claimed_until__lte=now), state__in=Delivery.UNSENT)
         .order_by("updated_at", "pk")
         .values_list("pk", flat=True)[:500]
     )

@@ -52,6 +52,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kernel.auth import AnyUser
+from notifications import claims
 from notifications.models import Event, WebhookDelivery, WebhookEvent, WebhookSubscription
 from notifications.queueing import queue_or_log
 from organisations.access import Action, Caller, own_organisations_allowing
@@ -372,83 +373,131 @@ def _body(delivery: WebhookDelivery) -> bytes:
 def deliver(*, delivery_id: int, now: datetime | None = None) -> bool:
     """Attempt one due delivery and record the outcome. Returns False when it failed.
 
-    ``now`` is the clock for the signature timestamp and the backoff (the sweep and tests pass
-    it; it defaults to the current time). Deliveries not yet due, already final, or of a
-    paused subscription are left alone.
+    ``now`` is the clock for the signature timestamp, the claim's lease and the backoff (the
+    sweep and tests pass it; it defaults to the current time). Deliveries not yet due, already
+    final, claimed by another sender whose lease still runs, or of a paused subscription are
+    left alone. Claim, commit, then send (``notifications.claims``): the POST runs with no
+    transaction open and no row locked.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        # Lock only the delivery row, skipping one a concurrent sender holds; the subscription
-        # row is updated with F() so deliveries of one subscription never wait on each other.
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("subscription__organisation")
-            .filter(
-                pk=delivery_id,
-                status=WebhookDelivery.Status.PENDING,
-                next_attempt_at__lte=now,
-                subscription__is_active=True,
-            )
-            .first()
+    token = claims.new_token()
+    claimed = _claim(delivery_id=delivery_id, now=now, token=token)
+    if claimed is None:
+        return True
+    delivery, body, headers = claimed
+    code: int | None = None
+    error = ""
+    try:
+        code = _post(url=delivery.subscription.url, body=body, headers=headers)
+    except urllib.error.HTTPError as exc:
+        code, error = exc.code, f"HTTP {exc.code} {exc.reason}"
+        exc.close()
+    except (OSError, ValueError) as exc:  # unreachable, refused, timed out, bad URL
+        error = f"{type(exc).__name__}: {exc}"
+    return _record(delivery=delivery, token=token, code=code, error=error, now=now)
+
+
+@transaction.atomic(durable=True)
+def _claim(
+    *, delivery_id: int, now: datetime, token: str
+) -> tuple[WebhookDelivery, bytes, dict[str, str]] | None:
+    """Claim a due delivery for one lease, count the attempt, and commit; with the request
+    to send (the same ``Talaan-Delivery`` id on every attempt)."""
+    # Lock only the delivery row, and only for this short transaction, skipping one a
+    # concurrent claimer holds; the subscription row is updated with F() so deliveries of one
+    # subscription never wait on each other.
+    delivery = (
+        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("subscription__organisation")
+        .filter(
+            claims.unclaimed(now),
+            pk=delivery_id,
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lte=now,
+            subscription__is_active=True,
         )
-        if delivery is None:
-            return True
-        subscription = delivery.subscription
-        timestamp = int(now.timestamp())
-        body = _body(delivery)
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "Talaan-Event": delivery.event,
-            "Talaan-Delivery": str(delivery.pk),
-            "Talaan-Signature": signature_header(
-                secret=subscription.secret, timestamp=timestamp, body=body
-            ),
-        }
-        delivery.attempts += 1
-        code: int | None = None
-        error = ""
-        try:
-            code = _post(url=subscription.url, body=body, headers=headers)
-        except urllib.error.HTTPError as exc:
-            code, error = exc.code, f"HTTP {exc.code} {exc.reason}"
-            exc.close()
-        except (OSError, ValueError) as exc:  # unreachable, refused, timed out, bad URL
-            error = f"{type(exc).__name__}: {exc}"
-        ok = code is not None and 200 <= code < 300
-        delivery.last_status_code = code
-        delivery.last_error = error[:2000]
-        if ok:
-            delivery.status = WebhookDelivery.Status.SENT
-            delivery.delivered_at = now
-            delivery.next_attempt_at = None
-        elif delivery.attempts >= MAX_ATTEMPTS:
-            delivery.status = WebhookDelivery.Status.FAILED
-            delivery.next_attempt_at = None
-        else:
-            delivery.next_attempt_at = now + backoff(delivery.attempts)
-        delivery.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "last_status_code",
-                "last_error",
-                "next_attempt_at",
-                "delivered_at",
-                "updated_at",
-            ]
+        .first()
+    )
+    if delivery is None:
+        return None
+    timestamp = int(now.timestamp())
+    body = _body(delivery)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Talaan-Event": delivery.event,
+        "Talaan-Delivery": str(delivery.pk),
+        "Talaan-Signature": signature_header(
+            secret=delivery.subscription.secret, timestamp=timestamp, body=body
+        ),
+    }
+    delivery.attempts += 1
+    delivery.claimed_until = now + claims.lease()
+    delivery.claimed_by = token
+    delivery.save(update_fields=["attempts", "claimed_until", "claimed_by", "updated_at"])
+    return delivery, body, headers
+
+
+@transaction.atomic(durable=True)
+def _record(
+    *, delivery: WebhookDelivery, token: str, code: int | None, error: str, now: datetime
+) -> bool:
+    """Record one attempt's outcome and release the claim, in a short transaction of its own.
+
+    Returns whether the attempt succeeded."""
+    ok = code is not None and 200 <= code < 300
+    delivery.last_status_code = code
+    delivery.last_error = error[:2000]
+    delivery.claimed_until = None
+    delivery.claimed_by = ""
+    if ok:
+        delivery.status = WebhookDelivery.Status.SENT
+        delivery.delivered_at = now
+        delivery.next_attempt_at = None
+    elif delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.next_attempt_at = None
+    else:
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+    outcome = {
+        name: getattr(delivery, name)
+        for name in (
+            "status",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "claimed_until",
+            "claimed_by",
         )
-        logger.info(
-            "Webhook delivery %s (%s) attempt %s to subscription %s: %s, status code %s.",
+    }
+    outcome["updated_at"] = timezone.now()
+    changed = WebhookDelivery.objects.filter(pk=delivery.pk, claimed_by=token).update(**outcome)
+    if not changed and ok:
+        # This sender's lease lapsed and another one claimed the row; the receiver has the
+        # event all the same, and marking it sent stops any further resend.
+        changed = WebhookDelivery.objects.filter(
+            pk=delivery.pk, status=WebhookDelivery.Status.PENDING
+        ).update(**outcome)
+    if not changed:
+        logger.warning(
+            "Webhook delivery %s: the claim lapsed before attempt %s was recorded; the outcome "
+            "of a later claim stands.",
             delivery.pk,
-            delivery.event,
             delivery.attempts,
-            subscription.pk,
-            delivery.status,
-            code,
         )
-        _record_outcome(subscription=subscription, ok=ok, now=now)
         return ok
+    logger.info(
+        "Webhook delivery %s (%s) attempt %s to subscription %s: %s, status code %s.",
+        delivery.pk,
+        delivery.event,
+        delivery.attempts,
+        delivery.subscription_id,
+        delivery.status,
+        code,
+    )
+    _record_outcome(subscription=delivery.subscription, ok=ok, now=now)
+    return ok
 
 
 def _record_outcome(*, subscription: WebhookSubscription, ok: bool, now: datetime) -> None:
@@ -494,10 +543,12 @@ def deliver_many(*, delivery_ids: Iterable[int], now: datetime | None = None) ->
 
 
 def deliver_due(*, now: datetime | None = None) -> int:
-    """The sweep: attempt every pending delivery that is due, oldest due first."""
+    """The sweep: attempt every pending delivery that is due, oldest due first; one whose
+    sender died holding its claim is due again once the claim's lease has passed."""
     now = now or timezone.now()
     ids = list(
         WebhookDelivery.objects.filter(
+            claims.unclaimed(now),
             status=WebhookDelivery.Status.PENDING,
             next_attempt_at__lte=now,
             subscription__is_active=True,

@@ -176,6 +176,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds an SMTP connection may block: a send must end well within its delivery's lease.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Talaan <no-reply@talaan.local>")
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -304,6 +306,10 @@ SMS_BACKEND = env_str(
     "notifications.sms.HttpGatewayBackend" if SMS_GATEWAY_URL else "notifications.sms.FileBackend",
 )
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+# How long a sender's claim on an e-mail, SMS or webhook delivery lasts: nobody else sends it
+# meanwhile; after it the sweep sends it again (its sender died). Longer than any one send
+# (the SMTP, SMS gateway and webhook timeouts), or a slow send is repeated.
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 300)
 
 # Periodic jobs (celery beat). Every job is idempotent, so running it late or twice is safe.
 CELERY_BEAT_SCHEDULE = {
