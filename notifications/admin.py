@@ -33,6 +33,8 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_filter = ["channel", "state"]
     list_select_related = ["notification"]
     raw_id_fields = ["notification"]
+    # Who is sending it now, and until when nobody else will (notifications.claims).
+    readonly_fields = ["claimed_until", "claimed_by"]
 
 
 @admin.register(NotificationPreference)
@@ -82,6 +84,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         "last_error",
         "next_attempt_at",
         "delivered_at",
+        "claimed_until",
+        "claimed_by",
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

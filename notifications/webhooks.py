@@ -1,9 +1,13 @@
 """Signed webhooks: organisations' systems hear about clearance and registration events.
 
 A delivery row is written by ``emit`` inside the caller's transaction and sent after commit by
-a Celery task; a failed attempt sets ``next_attempt_at`` with exponential backoff (1, 2, 4 …
-minutes, capped at an hour, at most ``MAX_ATTEMPTS`` attempts) and the periodic sweep
-(``deliver_due``) re-sends whatever is due, so a broker outage only delays a delivery.
+a Celery task. Each attempt claims the row for a lease and commits before the POST, and
+records the outcome afterwards (``notifications.claims``): no socket is opened while a row
+lock or a transaction is held, and a sender that dies mid-send leaves a claim the sweep takes
+again once its lease has passed, so delivery is at least once. A failed attempt sets
+``next_attempt_at`` with exponential backoff (1, 2, 4 … minutes, capped at an hour, at most
+``MAX_ATTEMPTS`` attempts) and the periodic sweep (``deliver_due``) re-sends whatever is due,
+so a broker outage only delays a delivery.
 Redirects are never followed, only http(s) URLs are accepted, and a subscription whose last
 ``PAUSE_AFTER_FAILURES`` attempts all failed is paused and its organisation's admins are told.
 Targets on private, loopback, link-local or otherwise non-public addresses are refused, both
@@ -20,7 +24,8 @@ Every request carries three headers::
 Receivers must recompute the HMAC over the raw body, compare it in constant time, and reject
 the request when ``|now - t| > 300`` seconds (``REPLAY_WINDOW_SECONDS``): a captured request
 cannot then be replayed later. The ``Talaan-Delivery`` id is stable across retries of one
-delivery, so receivers can also drop duplicates by it. See docs/webhooks.md.
+delivery, so receivers can also drop duplicates by it; it is signed as the body's ``id``
+(the header is a copy), so the signed string stays ``"{t}.{raw body}"``. See docs/webhooks.md.
 """
 
 from __future__ import annotations
@@ -432,7 +437,9 @@ def _claim(
         ),
     }
     delivery.attempts += 1
-    delivery.claimed_until = now + claims.lease()
+    # The lease runs from the real clock when the sweep's ``now`` has fallen behind it (a long
+    # sweep), so that a claim taken late in the sweep still keeps others away for a full lease.
+    delivery.claimed_until = max(now, timezone.now()) + claims.lease()
     delivery.claimed_by = token
     delivery.save(update_fields=["attempts", "claimed_until", "claimed_by", "updated_at"])
     return delivery, body, headers
