@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -269,6 +269,36 @@ def test_a_webhook_is_posted_with_no_transaction_open_and_no_row_locked(
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.SENT
     assert (delivery.claimed_by, delivery.claimed_until) == ("", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_taken_late_in_a_long_sweep_still_lasts_a_full_lease(
+    world, settings, sender_connection, monkeypatch
+):
+    # A sweep passes the ``now`` it started with to every delivery it sends; after many slow
+    # receivers that clock is far behind, and a lease counted from it would already be over.
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    probe = Probe(sender_connection, WebhookDelivery._meta.db_table)
+    with http_receiver() as receiver:
+        receiver.on_request = probe
+        webhooks.subscribe(
+            user=world.hpg_admin,
+            organisation_id=world.hpg.pk,
+            url=receiver.url,
+            events=[WebhookEvent.CLEARANCE_REQUESTED],
+        )
+        monkeypatch.setattr(webhooks, "enqueue", lambda ids: None)
+        with transaction.atomic():
+            [delivery] = webhooks.emit(
+                event=WebhookEvent.CLEARANCE_REQUESTED, organisation_ids=[world.hpg.pk], payload={}
+            )
+        sweep_started = timezone.now() - timedelta(hours=1)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=sweep_started)
+        probe.row_id = delivery.pk
+
+        assert webhooks.deliver(delivery_id=delivery.pk, now=sweep_started) is True
+
+    assert_sent_with_nothing_held(probe)  # "leased": the claim runs past the real now
 
 
 @pytest.mark.django_db(transaction=True)
