@@ -425,7 +425,10 @@ def _claim(
     )
     if delivery is None:
         return None
-    timestamp = int(now.timestamp())
+    # Signed with the time it is sent: a sweep's ``now`` falls behind while it works through
+    # slow receivers, and a receiver refuses a timestamp more than 300 s old.
+    sent_at = max(now, timezone.now())
+    timestamp = int(sent_at.timestamp())
     body = _body(delivery)
     headers = {
         "Content-Type": "application/json",
@@ -439,7 +442,7 @@ def _claim(
     delivery.attempts += 1
     # The lease runs from the real clock when the sweep's ``now`` has fallen behind it (a long
     # sweep), so that a claim taken late in the sweep still keeps others away for a full lease.
-    delivery.claimed_until = max(now, timezone.now()) + claims.lease()
+    delivery.claimed_until = sent_at + claims.lease()
     delivery.claimed_by = token
     delivery.save(update_fields=["attempts", "claimed_until", "claimed_by", "updated_at"])
     return delivery, body, headers

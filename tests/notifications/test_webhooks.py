@@ -385,3 +385,22 @@ def test_the_admin_lists_subscriptions_and_deliveries_without_showing_secrets(
     )
     assert change.status_code == 200
     assert "whsec_x" not in change.content.decode()
+
+
+def test_a_delivery_sent_late_in_a_long_sweep_is_signed_with_the_time_it_is_sent(
+    world, receiver, django_capture_on_commit_callbacks
+):
+    # A sweep that started ten minutes ago (slow receivers before this one) passes its start
+    # time as ``now``; a receiver refuses a signature more than 300 s old.
+    _, secret = subscribe(world, receiver)
+    with django_capture_on_commit_callbacks(execute=False):
+        [delivery] = webhooks.emit(
+            event=WebhookEvent.CLEARANCE_REQUESTED, organisation_ids=[world.hpg.pk], payload={}
+        )
+    sweep_started = timezone.now() - timedelta(minutes=10)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=sweep_started)
+
+    webhooks.deliver_due(now=sweep_started)
+
+    [request] = receiver.requests
+    verify_as_a_receiver_would(secret, request["headers"], request["body"])
