@@ -15,7 +15,6 @@ from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from chaincode.contract import CLEARANCE_EVENT
 from chaincode.rules import (
     CLEARANCE_DECISIONS,
     CLEARANCE_OPEN,
@@ -382,11 +381,10 @@ def _notify_cancelled(
 
 def clearance_change_confirm(*, event: LedgerEvent) -> Outcome:
     """The ledger's event for a clearance change was committed in ``event.block``: confirm the
-    history row's receipt and tell the people concerned. Called by the ledger listener inside
-    the transaction that moves its checkpoint."""
+    history row's receipt and tell the people concerned. The listener hands it only
+    UpdateClearanceStatus's event (``ledger.keepers.confirm``), inside the transaction that
+    moves its checkpoint."""
     block, tx_id = event.block, event.tx_id
-    if event.name != CLEARANCE_EVENT:
-        return Outcome(block, tx_id, "", False, f"ignored event {event.name}")
     change_id = str(event.data().get("change_id", ""))
     change = (
         ClearanceStatusChange.objects.select_for_update(of=("self",))

@@ -81,4 +81,9 @@ def confirm(*, event: LedgerEvent) -> Outcome:
     for keeper in keepers():
         if keeper.function.event and keeper.function.event == event.name:
             return keeper.confirm(event=event)
+    return ignored(event)
+
+
+def ignored(event: LedgerEvent) -> Outcome:
+    """The outcome for an event no declared function emits: nothing to confirm."""
     return Outcome(event.block, event.tx_id, "", False, f"ignored event {event.name}")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ledger.base import FUNCTIONS, DocumentAnchor, LedgerFunction, VehicleRegistration
 from ledger.events import LedgerEvent, Outcome
-from ledger.keepers import LedgerChange, mismatches
+from ledger.keepers import LedgerChange, ignored, mismatches
 from ledger.verify import Problem
 from registry.document_services import anchor_of
 from registry.models import ApplicationStatusChange, Document
@@ -17,16 +17,12 @@ def _declared(record_type: type) -> LedgerFunction:
     return next(f for f in FUNCTIONS if f.record_type is record_type)
 
 
-def _unconfirmed(event: LedgerEvent) -> Outcome:
-    # These functions emit no event; nothing of theirs is confirmed from the stream.
-    return Outcome(event.block, event.tx_id, "", False, f"ignored event {event.name}")
-
-
 class RegistrationRows:
     function = _declared(VehicleRegistration)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        return _unconfirmed(event)
+        # RegisterVehicle and RecordDocument emit no event: nothing is confirmed from the stream.
+        return ignored(event)
 
     def problems(
         self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
@@ -45,7 +41,8 @@ class DocumentRows:
     function = _declared(DocumentAnchor)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        return _unconfirmed(event)
+        # RegisterVehicle and RecordDocument emit no event: nothing is confirmed from the stream.
+        return ignored(event)
 
     def problems(
         self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
