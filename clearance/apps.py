@@ -6,7 +6,10 @@ class ClearanceConfig(AppConfig):
     verbose_name = "Clearance"
 
     def ready(self) -> None:
-        from clearance import checks  # noqa: F401  (registers the kinds' start-up check)
+        from clearance import (
+            checks,  # noqa: F401  (registers the kinds' start-up check)
+            notification_events,  # noqa: F401  (registers its events)
+        )
         from clearance.ledger_rows import ClearanceRows
         from clearance.participation import ClearanceParticipant
         from ledger import keepers

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from chaincode.rules import ClearanceStatus, OrgKind
 from clearance.models import ClearanceRequest
-from notifications.models import Event
+from clearance.notification_events import CLEARANCE_OVERDUE
 from notifications.reminders import not_yet_sent, notify_once
 from organisations.selectors import active_admins
 
@@ -45,7 +45,7 @@ def clearances_overdue_notify(*, now: datetime | None = None) -> int:
         written += notify_once(
             dedupe_key=key,
             recipients=[*lto_admins, *org_admins[request.organisation_id]],
-            event=Event.CLEARANCE_OVERDUE,
+            event=CLEARANCE_OVERDUE,
             title=f"{request.kind} clearance for {request.application.reference} is overdue",
             body=(
                 f"{request.organisation} was due to decide by {due:%d %b %Y %H:%M}; "

@@ -25,12 +25,19 @@ from chaincode.rules import (
 from clearance import access, kinds
 from clearance.details import save_findings
 from clearance.models import ClearanceRequest, ClearanceStatusChange
+from clearance.notification_events import (
+    CLEARANCE_APPROVED,
+    CLEARANCE_CANCELLED,
+    CLEARANCE_REJECTED,
+    CLEARANCE_REQUESTED,
+    CLEARANCE_RETURNED,
+)
 from clearance.selectors import required_kinds
 from clearance.transitions import record_clearance_change
 from kernel.errors import Conflict
 from ledger.events import LedgerEvent, Outcome
 from notifications.live import announce_change
-from notifications.models import Event, WebhookEvent
+from notifications.models import WebhookEvent
 from notifications.services import notify
 from notifications.webhooks import emit
 from organisations.access import Action, Caller
@@ -53,9 +60,9 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 _DECISION_EVENTS = {
-    ClearanceStatus.APPROVED: Event.CLEARANCE_APPROVED,
-    ClearanceStatus.REJECTED: Event.CLEARANCE_REJECTED,
-    ClearanceStatus.RETURNED: Event.CLEARANCE_RETURNED,
+    ClearanceStatus.APPROVED: CLEARANCE_APPROVED,
+    ClearanceStatus.REJECTED: CLEARANCE_REJECTED,
+    ClearanceStatus.RETURNED: CLEARANCE_RETURNED,
 }
 
 
@@ -144,7 +151,7 @@ def clearance_send_for_clearance(
         )
         notify(
             recipients=organisation_people(organisation),
-            event=Event.CLEARANCE_REQUESTED,
+            event=CLEARANCE_REQUESTED,
             title=f"{request.get_kind_display()} clearance requested for {application.reference}",
             body=f"Please clear {application.vehicle} by {request.due_at:%d %b %Y %H:%M}.",
             link=_link(application),
@@ -316,7 +323,7 @@ def reopen_returned(
         )
         notify(
             recipients=organisation_people(request.organisation),
-            event=Event.CLEARANCE_REQUESTED,
+            event=CLEARANCE_REQUESTED,
             title=f"{request.get_kind_display()} clearance resubmitted for {application.reference}",
             body="The owner corrected the application; please review it again.",
             link=_link(application),
@@ -372,7 +379,7 @@ def _notify_cancelled(
 ) -> None:
     notify(
         recipients=organisation_people(request.organisation),
-        event=Event.CLEARANCE_CANCELLED,
+        event=CLEARANCE_CANCELLED,
         title=f"{request.get_kind_display()} clearance for {application.reference} cancelled",
         body=reason,
         link=_link(application),

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 
-from notifications.models import Event, WebhookEvent
+from notifications import events
+from notifications.models import WebhookEvent
 from notifications.selectors import ChannelChoice
 from notifications.webhooks import validate_target_url
 
@@ -16,18 +17,22 @@ if TYPE_CHECKING:
 
     from organisations.models import Organisation
 
-_EVENT_LABELS = dict(Event.choices)
-
 
 class PreferenceForm(forms.Form):
     """One event's row: in-app is always on; email and SMS are the person's choice."""
 
-    event = forms.ChoiceField(choices=Event.choices, widget=forms.HiddenInput)
+    event = forms.ChoiceField(widget=forms.HiddenInput)
     email = forms.BooleanField(required=False, label="Email")
     sms = forms.BooleanField(required=False, label="SMS")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, receivable: list[events.NotificationEvent], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        # Only the events this person may receive can be chosen (the rest are refused).
+        field = self.fields["event"]
+        assert isinstance(field, forms.ChoiceField)  # declared above
+        field.choices = [(event.name, event.label) for event in receivable]
         # The checkboxes sit under column headers; name each one for screen readers.
         for name, channel in (("email", "Email"), ("sms", "SMS")):
             self.fields[name].widget.attrs["aria-label"] = f"{channel}: {self.event_label}"
@@ -35,7 +40,7 @@ class PreferenceForm(forms.Form):
     @property
     def event_label(self) -> str:
         value = self["event"].value()
-        return _EVENT_LABELS.get(value, str(value or ""))
+        return events.label_of(str(value or ""))
 
 
 class BasePreferenceFormSet(forms.BaseFormSet):
@@ -55,18 +60,23 @@ class BasePreferenceFormSet(forms.BaseFormSet):
         }
 
 
-# formset_factory makes a subclass of the formset it is given.
-PreferenceFormSet = cast(
-    "type[BasePreferenceFormSet]",
-    forms.formset_factory(
-        PreferenceForm,
-        formset=BasePreferenceFormSet,
-        extra=0,
-        max_num=len(Event),
-        absolute_max=len(Event),
-        validate_max=True,
-    ),
-)
+def preference_formset(
+    receivable: list[events.NotificationEvent], data: Any = None, initial: Any = None
+) -> BasePreferenceFormSet:
+    """One row per event this person may receive; more rows than that are refused."""
+    # formset_factory makes a subclass of the formset it is given.
+    formset_class = cast(
+        "type[BasePreferenceFormSet]",
+        forms.formset_factory(
+            PreferenceForm,
+            formset=BasePreferenceFormSet,
+            extra=0,
+            max_num=len(receivable),
+            absolute_max=len(receivable),
+            validate_max=True,
+        ),
+    )
+    return formset_class(data, initial=initial, form_kwargs={"receivable": receivable})
 
 
 class PageForm(forms.Form):

@@ -35,7 +35,7 @@ def announce_change(
 
 
 def _enqueue_push(user_ids: list[int], payload: dict) -> None:
-    from notifications.tasks import push_live
-
     # A broker outage delays live updates; the pages still show the truth on reload.
-    queue_or_log(push_live, user_ids, payload, failure="Could not queue a live update")
+    queue_or_log(
+        "notifications.tasks.push_live", user_ids, payload, failure="Could not queue a live update"
+    )

@@ -28,28 +28,13 @@ class ClaimedForSending(models.Model):
         abstract = True
 
 
-class Event(models.TextChoices):
-    APPLICATION_SUBMITTED = "application_submitted", "Application submitted"
-    APPLICATION_RETURNED = "application_returned", "Application returned for correction"
-    CLEARANCE_REQUESTED = "clearance_requested", "Clearance requested"
-    CLEARANCE_APPROVED = "clearance_approved", "Clearance approved"
-    CLEARANCE_REJECTED = "clearance_rejected", "Clearance rejected"
-    CLEARANCE_RETURNED = "clearance_returned", "Clearance returned"
-    CLEARANCE_CANCELLED = "clearance_cancelled", "Clearance cancelled"
-    CLEARANCE_OVERDUE = "clearance_overdue", "Clearance past its deadline"
-    APPLICATION_CLEARED = "application_cleared", "All clearances approved"
-    REGISTRATION_APPROVED = "registration_approved", "Registration approved"
-    REGISTRATION_REJECTED = "registration_rejected", "Registration rejected"
-    REGISTRATION_EXPIRING = "registration_expiring", "Registration expiring soon"
-    WEBHOOK_PAUSED = "webhook_paused", "Webhook subscription paused"
-    DOCUMENT_INTEGRITY_FAILED = "document_integrity_failed", "Document failed its integrity check"
-
-
 class Notification(TimestampedModel):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    event = models.CharField(max_length=40, choices=Event.choices)
+    # The name of a registered notifications.events.NotificationEvent; no choices here, so
+    # that an app's new event needs no notifications migration.
+    event = models.CharField(max_length=40)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     link = models.CharField(max_length=300, blank=True)
@@ -122,18 +107,15 @@ class Delivery(ClaimedForSending, TimestampedModel):
 class NotificationPreference(TimestampedModel):
     """Which channels one person wants for one event; in-app is always on.
 
-    No row means the default: email on, SMS off.
+    No row means the event's default channels (see notifications.events).
     """
-
-    DEFAULT_EMAIL = True
-    DEFAULT_SMS = False
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
     )
-    event = models.CharField(max_length=40, choices=Event.choices)
-    email = models.BooleanField(default=DEFAULT_EMAIL)
-    sms = models.BooleanField("SMS", default=DEFAULT_SMS)
+    event = models.CharField(max_length=40)  # a registered event's name, as on Notification
+    email = models.BooleanField(default=True)
+    sms = models.BooleanField("SMS", default=False)
 
     class Meta:
         constraints = [

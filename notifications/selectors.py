@@ -9,8 +9,10 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from kernel.auth import AnyUser
+from notifications import events
 from notifications.addresses import mobile_numbers
-from notifications.models import Delivery, Event, Notification, NotificationPreference
+from notifications.models import Delivery, Notification, NotificationPreference
+from organisations.roles import roles_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -19,8 +21,14 @@ if TYPE_CHECKING:
 class ChannelChoice(NamedTuple):
     """The channels one person wants for one event, besides in-app (always on)."""
 
-    email: bool = NotificationPreference.DEFAULT_EMAIL
-    sms: bool = NotificationPreference.DEFAULT_SMS
+    email: bool
+    sms: bool
+
+    @classmethod
+    def default_for(cls, event: str) -> ChannelChoice:
+        """What the app that registered the event chose for people who never chose."""
+        declared = events.get(event)
+        return cls(email=declared.email, sms=declared.sms)
 
 
 def notifications_for_user(user: AnyUser) -> QuerySet[Notification]:
@@ -52,13 +60,22 @@ def unread_counts(user_ids: Iterable[int]) -> dict[int, int]:
     )
 
 
+def events_for(user: AnyUser) -> list[events.NotificationEvent]:
+    """The events this person may receive, given what they are (owner, LTO, officer, admin)."""
+    return events.receivable_by(roles_of(user))
+
+
 def preferences_for(user: User) -> dict[str, ChannelChoice]:
-    """Every event with the user's choice, or the default where they never chose."""
+    """Each event the user may receive, with their choice, or the event's default where they
+    never chose."""
     saved = {
         row.event: ChannelChoice(email=row.email, sms=row.sms)
         for row in NotificationPreference.objects.filter(user=user)
     }
-    return {event: saved.get(event, ChannelChoice()) for event in Event.values}
+    return {
+        event.name: saved.get(event.name, ChannelChoice(email=event.email, sms=event.sms))
+        for event in events_for(user)
+    }
 
 
 def channels_wanted(*, users: Iterable[User], event: str) -> dict[int, list[Delivery.Channel]]:
@@ -71,7 +88,8 @@ def channels_wanted(*, users: Iterable[User], event: str) -> dict[int, list[Deli
             user_id__in=[user.pk for user in users], event=event
         )
     }
-    choices = {user.pk: saved.get(user.pk, ChannelChoice()) for user in users}
+    default = ChannelChoice.default_for(event)
+    choices = {user.pk: saved.get(user.pk, default) for user in users}
     sms_wanted = [pk for pk, choice in choices.items() if choice.sms]
     with_mobile = set(mobile_numbers(sms_wanted)) if sms_wanted else set()
     wanted: dict[int, list[Delivery.Channel]] = {}

@@ -20,6 +20,9 @@ class WebhookEventField(serializers.ChoiceField):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    event = serializers.CharField(
+        help_text="The event's name, e.g. clearance_approved (each app registers its own)."
+    )
     link = serializers.CharField(help_text="A path on this site, e.g. /applications/12/.")
 
     class Meta:

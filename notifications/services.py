@@ -11,13 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from notifications import claims, senders
+from notifications import claims, events, senders
 from notifications.live import announce_change
-from notifications.models import Delivery, Event, Notification, NotificationPreference
+from notifications.models import Delivery, Notification, NotificationPreference
 from notifications.queueing import queue_or_log
 from notifications.selectors import (
     ChannelChoice,
     channels_wanted,
+    events_for,
     mobile_number_of,
     notification_get_for_user,
 )
@@ -34,7 +35,7 @@ LIVE_EVENT = "notification"
 def notify(
     *,
     recipients: Iterable[User],
-    event: Event | str,
+    event: str,
     title: str,
     body: str,
     link: str,
@@ -44,8 +45,10 @@ def notify(
 
     Deliveries are created only for the channels each recipient wants. With ``dedupe_key``,
     recipients who already have a notification with that key are skipped; the unique
-    constraint on (recipient, dedupe_key) stops a concurrent writer.
+    constraint on (recipient, dedupe_key) stops a concurrent writer. ``event`` is a
+    registered event (see notifications.events).
     """
+    event = events.get(event).name  # a LookupError for an event no app registers
     unique = {user.pk: user for user in recipients}
     if dedupe_key is not None and unique:
         told = Notification.objects.filter(recipient_id__in=unique, dedupe_key=dedupe_key)
@@ -74,10 +77,8 @@ def notify(
 
 def _enqueue_delivery(notification_ids: list[int]) -> None:
     """Hand the delivery to Celery; if the broker is down, the periodic sweep sends it later."""
-    from notifications.tasks import deliver_notifications
-
     queue_or_log(
-        deliver_notifications,
+        "notifications.tasks.deliver_notifications",
         notification_ids,
         failure=f"Could not queue delivery of notifications {notification_ids}; "
         "the sweep will resend them.",
@@ -193,8 +194,9 @@ def notifications_mark_all_read(*, user: User) -> int:
 
 @transaction.atomic(durable=True)
 def preferences_update(*, user: User, choices: Mapping[str, ChannelChoice]) -> None:
-    """Save the user's channel choice for each given event (unknown events are refused)."""
-    unknown = set(choices) - set(Event.values)
+    """Save the user's channel choice for each given event; an event the user cannot receive
+    (or that no app registers) is refused and nothing is saved."""
+    unknown = set(choices) - {event.name for event in events_for(user)}
     if unknown:
         raise ValidationError(f"Unknown events: {', '.join(sorted(unknown))}")
     NotificationPreference.objects.bulk_create(

@@ -8,6 +8,7 @@ from celery import Task, shared_task
 from django.db.models import Q
 from django.utils import timezone
 
+from notifications import webhooks
 from notifications.live import user_group
 from notifications.models import Delivery
 from notifications.selectors import unread_counts
@@ -76,14 +77,10 @@ def push_live(user_ids: list[int], payload: dict) -> None:
 @shared_task(soft_time_limit=120, time_limit=150)
 def deliver_webhooks(delivery_ids: list[int]) -> int:
     """Send these webhook deliveries now; failures wait for the sweep, which honours backoff."""
-    from notifications import webhooks
-
     return webhooks.deliver_many(delivery_ids=delivery_ids)
 
 
 @shared_task(soft_time_limit=240, time_limit=280)
 def deliver_due_webhooks() -> int:
     """Beat job: re-send webhook deliveries whose next attempt is due (also after an outage)."""
-    from notifications import webhooks
-
     return webhooks.deliver_due()

@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kernel.auth import AuthenticatedHttpRequest
 from notifications import webhooks
 from notifications.context_processors import BELL_LATEST
-from notifications.forms import PageForm, PreferenceFormSet, WebhookSubscriptionForm
+from notifications.forms import PageForm, WebhookSubscriptionForm, preference_formset
 from notifications.selectors import (
+    events_for,
     mobile_number_of,
     notifications_for_user,
     preferences_for,
@@ -78,12 +79,15 @@ def bell(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Every event with two checkboxes (email, SMS); in-app notifications are always on."""
+    """Each event the user may receive, with two checkboxes (email, SMS); in-app
+    notifications are always on."""
     initial = [
         {"event": event, "email": choice.email, "sms": choice.sms}
         for event, choice in preferences_for(request.user).items()
     ]
-    formset = PreferenceFormSet(request.POST or None, initial=initial)
+    formset = preference_formset(
+        events_for(request.user), data=request.POST or None, initial=initial
+    )
     if request.method == "POST" and formset.is_valid():
         preferences_update(user=request.user, choices=formset.choices())
         messages.success(request, "Your notification preferences are saved.")

@@ -58,10 +58,13 @@ from django.utils import timezone
 
 from kernel.auth import AnyUser
 from notifications import claims
-from notifications.models import Event, WebhookDelivery, WebhookEvent, WebhookSubscription
+from notifications.events import NotificationEvent, register
+from notifications.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from notifications.queueing import queue_or_log
+from notifications.services import notify
 from organisations.access import Action, Caller, own_organisations_allowing
 from organisations.models import Membership, Organisation
+from organisations.roles import Role
 
 if TYPE_CHECKING:
     import ssl
@@ -69,6 +72,10 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
+
+WEBHOOK_PAUSED = register(
+    NotificationEvent("webhook_paused", label="Webhook subscription paused", audience={Role.ADMIN})
+)
 
 REPLAY_WINDOW_SECONDS = 300
 MAX_ATTEMPTS = 8
@@ -336,10 +343,8 @@ def emit(
 
 def enqueue(delivery_ids: list[int]) -> None:
     """Hand deliveries to Celery; if the broker is down, the periodic sweep sends them."""
-    from notifications.tasks import deliver_webhooks
-
     queue_or_log(
-        deliver_webhooks,
+        "notifications.tasks.deliver_webhooks",
         delivery_ids,
         failure=f"Could not queue webhook deliveries {delivery_ids}; the sweep will send them.",
     )
@@ -525,8 +530,6 @@ def _record_outcome(*, subscription: WebhookSubscription, ok: bool, now: datetim
 
 
 def _tell_admins_paused(subscription: WebhookSubscription) -> None:
-    from notifications.services import notify
-
     admins = get_user_model().objects.filter(
         is_active=True,
         memberships__organisation_id=subscription.organisation_id,
@@ -536,7 +539,7 @@ def _tell_admins_paused(subscription: WebhookSubscription) -> None:
     logger.warning("Webhook subscription %s paused after repeated failures.", subscription.pk)
     notify(
         recipients=admins,
-        event=Event.WEBHOOK_PAUSED,
+        event=WEBHOOK_PAUSED,
         title="Webhook subscription paused",
         body=(
             f"Deliveries to {subscription.url} failed {PAUSE_AFTER_FAILURES} times in a row, "

@@ -28,9 +28,12 @@ from django.utils import timezone
 from kernel.errors import PermissionDenied
 from ledger import get_ledger
 from ledger.base import DocumentAnchor
+from notifications.services import notify
 from organisations.access import Action, Caller
+from organisations.selectors import lto_staff
 from registry import access
 from registry.models import Document, RegistrationApplication
+from registry.notification_events import DOCUMENT_INTEGRITY_FAILED
 from registry.storage import document_storage, encrypts_before_storing
 
 if TYPE_CHECKING:
@@ -348,10 +351,6 @@ def _record(document: Document, check: IntegrityCheck) -> None:
 
 def _report_failure(document: Document, check: IntegrityCheck) -> None:
     """Tell the LTO's staff, once per failing document: an altered file is an incident."""
-    from notifications.models import Event
-    from notifications.services import notify
-    from organisations.selectors import lto_staff
-
     logger.error(
         "Document %s (%s of %s) failed its integrity check: %s",
         document.public_id,
@@ -362,7 +361,7 @@ def _report_failure(document: Document, check: IntegrityCheck) -> None:
     with transaction.atomic():
         notify(
             recipients=lto_staff(),
-            event=Event.DOCUMENT_INTEGRITY_FAILED,
+            event=DOCUMENT_INTEGRITY_FAILED,
             title=f"A document of {document.application.reference} failed its integrity check",
             body=f"{document.get_doc_type_display()} ({document.original_name}): {check.detail}",
             link=reverse("document-detail", args=[document.application_id, document.pk]),

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
-from notifications.models import Event
 from notifications.reminders import not_yet_sent, notify_once
 from registry.models import RegistrationApplication
+from registry.notification_events import REGISTRATION_EXPIRING
 
 # Days before the end of a registration period at which the owner is reminded.
 EXPIRY_REMINDER_DAYS = (30, 7, 1)
@@ -53,7 +53,7 @@ def registrations_expiring_notify(*, today: date | None = None) -> int:
         written += notify_once(
             dedupe_key=key,
             recipients=[application.applicant],
-            event=Event.REGISTRATION_EXPIRING,
+            event=REGISTRATION_EXPIRING,
             title=(
                 f"Registration of {vehicle.plate_number or vehicle.vin} expires in "
                 f"{days} day{'' if days == 1 else 's'}"

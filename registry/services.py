@@ -22,7 +22,7 @@ from chaincode.rules import (
 from kernel.errors import Conflict
 from ledger import get_ledger
 from ledger.base import VehicleRegistration, actor_pseudonym, sha256_hex
-from notifications.models import Event, WebhookEvent
+from notifications.models import WebhookEvent
 from notifications.services import notify
 from notifications.webhooks import emit
 from organisations.access import Action, Caller
@@ -33,6 +33,13 @@ from registry.models import (
     ApplicationStatusChange,
     RegistrationApplication,
     Vehicle,
+)
+from registry.notification_events import (
+    APPLICATION_CLEARED,
+    APPLICATION_RETURNED,
+    APPLICATION_SUBMITTED,
+    REGISTRATION_APPROVED,
+    REGISTRATION_REJECTED,
 )
 from registry.participants import participants
 from registry.transitions import record_application_change
@@ -176,7 +183,7 @@ def application_submit(*, application_id: int, actor: User) -> ApplicationStatus
     )
     notify(
         recipients=lto_staff(),
-        event=Event.APPLICATION_SUBMITTED,
+        event=APPLICATION_SUBMITTED,
         title=f"New application {application.reference}",
         body=f"{application.get_type_display()} for {application.vehicle}.",
         link=_link(application),
@@ -209,7 +216,7 @@ def application_return(*, application_id: int, actor: User, reason: str) -> Appl
     )
     notify(
         recipients=[application.applicant],
-        event=Event.APPLICATION_RETURNED,
+        event=APPLICATION_RETURNED,
         title=f"{application.reference} needs corrections",
         body=reason.strip(),
         link=_link(application),
@@ -238,7 +245,7 @@ def application_resubmit(
     if not working:
         notify(
             recipients=lto_staff(),
-            event=Event.APPLICATION_SUBMITTED,
+            event=APPLICATION_SUBMITTED,
             title=f"{application.reference} resubmitted",
             body=note.strip(),
             link=_link(application),
@@ -332,7 +339,7 @@ def registration_approve(
     _emit_registration_decided(application, change)
     notify(
         recipients=[application.applicant],
-        event=Event.REGISTRATION_APPROVED,
+        event=REGISTRATION_APPROVED,
         title=f"Registration approved: plate {vehicle.plate_number}",
         body=f"MV file number {vehicle.mv_file_number}. Your certificate is ready.",
         link=_link(application),
@@ -358,7 +365,7 @@ def registration_reject(
     _emit_registration_decided(application, change)
     notify(
         recipients=[application.applicant],
-        event=Event.REGISTRATION_REJECTED,
+        event=REGISTRATION_REJECTED,
         title=f"Registration {application.reference} rejected",
         body=reason.strip(),
         link=_link(application),
@@ -405,7 +412,7 @@ def application_clear(*, application: RegistrationApplication) -> ApplicationSta
     )
     notify(
         recipients=[*lto_staff(), application.applicant],
-        event=Event.APPLICATION_CLEARED,
+        event=APPLICATION_CLEARED,
         title=f"{application.reference} is cleared",
         body="Every required clearance is approved; the LTO will now decide the registration.",
         link=_link(application),

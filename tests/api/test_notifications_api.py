@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from notifications.models import Event, Notification
+from clearance.notification_events import CLEARANCE_APPROVED
+from notifications.models import Notification
 from notifications.services import notify
 from tests.api.conftest import client_for
 from tests.api.test_problems import assert_problem
@@ -12,7 +13,7 @@ def _tell(user, n: int = 1, title: str = "Clearance approved") -> list[Notificat
     return [
         notify(
             recipients=[user],
-            event=Event.CLEARANCE_APPROVED,
+            event=CLEARANCE_APPROVED,
             title=f"{title} {i}",
             body="",
             link="/",

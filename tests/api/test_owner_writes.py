@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 
 from chaincode.rules import ApplicationStatus
-from notifications.models import Event, Notification
+from notifications.models import Notification
 from registry import services as registry_services
 from registry.models import ApplicationStatusChange, RegistrationApplication, Vehicle
+from registry.notification_events import APPLICATION_SUBMITTED
 from tests.api.conftest import client_for
 from tests.api.test_problems import assert_problem
 from tests.factories import VehicleFactory
@@ -146,7 +147,7 @@ def test_submitting_a_draft_files_it_records_history_and_tells_the_lto(office):
     assert (change.from_status, change.actor) == ("draft", office.world.owner)
     assert Notification.objects.filter(
         recipient=office.world.lto_admin,
-        event=Event.APPLICATION_SUBMITTED,
+        event=APPLICATION_SUBMITTED,
         link__contains=str(draft.pk),
     ).exists()
 

@@ -9,9 +9,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from clearance import services as clearance_services
-from notifications.models import Event, WebhookSubscription
+from notifications.models import WebhookSubscription
 from notifications.services import notify
 from registry import services as registry_services
+from registry.notification_events import APPLICATION_RETURNED
 from tests.api.conftest import Office, client_for
 from tests.factories import VehicleFactory, hpg_findings
 
@@ -160,7 +161,7 @@ def _notifications(client: APIClient, office: Office):
 def _notification_read(client: APIClient, office: Office):
     [notification] = notify(
         recipients=[office.world.owner],
-        event=Event.APPLICATION_RETURNED,
+        event=APPLICATION_RETURNED,
         title="Please correct",
         body="",
         link="/",

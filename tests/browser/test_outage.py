@@ -16,8 +16,9 @@ from playwright.sync_api import expect
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
+from clearance.notification_events import CLEARANCE_APPROVED
 from ledger import get_ledger
-from notifications.models import Delivery, Event, Notification
+from notifications.models import Delivery, Notification
 from notifications.tasks import redeliver_pending
 from tests.browser.conftest import wait_until
 from tests.conftest import sent_for_clearance
@@ -72,7 +73,7 @@ def test_a_decision_made_while_redis_is_down_commits_and_its_emails_follow(
             .verify_receipt(tx_id=change.ledger_tx_id, change_id=str(change.change_id))
             .ok
         )
-        told = Notification.objects.filter(event=Event.CLEARANCE_APPROVED, title=title)
+        told = Notification.objects.filter(event=CLEARANCE_APPROVED, title=title)
         assert set(told.values_list("recipient__username", flat=True)) == {
             "owner.juan",
             "lto.admin",

@@ -10,7 +10,8 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from notifications.models import Delivery, Event, Notification
+from clearance.notification_events import CLEARANCE_APPROVED
+from notifications.models import Delivery, Notification
 from notifications.tasks import deliver_notifications
 from tests.browser.conftest import enable_browser_login, screenshot, wait_until
 from tests.conftest import filed_application
@@ -55,7 +56,7 @@ def test_the_worker_delivers_a_queued_email(celery_worker, live_env):
     owner = UserFactory(username="owner.juan")
     title = f"Clearance approved {uuid.uuid4().hex[:8]}"
     notification = Notification.objects.create(
-        recipient=owner, event=Event.CLEARANCE_APPROVED, title=title, body="HPG approved it."
+        recipient=owner, event=CLEARANCE_APPROVED, title=title, body="HPG approved it."
     )
     delivery = Delivery.objects.create(notification=notification, channel=Delivery.Channel.EMAIL)
 

@@ -36,10 +36,11 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from notifications import services, webhooks
-from notifications.models import Delivery, Event, WebhookDelivery, WebhookEvent
+from notifications.models import Delivery, WebhookDelivery, WebhookEvent
 from notifications.selectors import ChannelChoice
 from notifications.tasks import deliver_due_webhooks, redeliver_pending
 from registry.models import OwnerProfile
+from registry.notification_events import REGISTRATION_APPROVED
 from talaan.celery import app as celery_app
 from tests.live import log_tail
 
@@ -218,7 +219,7 @@ def owner_wanting(world, *, email: bool, sms: bool) -> None:
     OwnerProfile.objects.create(user=world.owner, mobile_number="09171234567")
     services.preferences_update(
         user=world.owner,
-        choices={Event.REGISTRATION_APPROVED: ChannelChoice(email=email, sms=sms)},
+        choices={REGISTRATION_APPROVED: ChannelChoice(email=email, sms=sms)},
     )
 
 
@@ -226,7 +227,7 @@ def notify_owner(world) -> Delivery:
     with transaction.atomic():
         services.notify(
             recipients=[world.owner],
-            event=Event.REGISTRATION_APPROVED,
+            event=REGISTRATION_APPROVED,
             title="Registration approved",
             body="",
             link="/applications/1/",

@@ -14,7 +14,7 @@ from django.test import Client
 
 from notifications import services
 from notifications.live import announce_change
-from notifications.models import Event
+from registry.notification_events import REGISTRATION_APPROVED
 from tests.conftest import build_world
 from tests.notifications.websocket import WebsocketCommunicator
 
@@ -112,7 +112,7 @@ def test_a_new_notification_updates_the_bell_live_with_the_unread_count(world_co
         with transaction.atomic():
             services.notify(
                 recipients=[world.owner],
-                event=Event.REGISTRATION_APPROVED,
+                event=REGISTRATION_APPROVED,
                 title="Registration approved",
                 body="",
                 link="/applications/1/",

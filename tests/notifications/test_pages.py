@@ -8,14 +8,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from clearance.notification_events import CLEARANCE_APPROVED
 from notifications import services
 from notifications.context_processors import bell
-from notifications.models import Event, Notification
+from notifications.models import Notification
 
 
 def notify(user, title="Clearance approved", link="/applications/1/"):
     [notification] = services.notify(
-        recipients=[user], event=Event.CLEARANCE_APPROVED, title=title, body="", link=link
+        recipients=[user], event=CLEARANCE_APPROVED, title=title, body="", link=link
     )
     return notification
 

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 
+from clearance.notification_events import (
+    CLEARANCE_APPROVED,
+    CLEARANCE_OVERDUE,
+    CLEARANCE_REQUESTED,
+)
 from notifications import services
-from notifications.models import Delivery, Event, Notification, NotificationPreference
+from notifications.models import Delivery, Notification, NotificationPreference
 from notifications.selectors import ChannelChoice, preferences_for
 from registry.models import OwnerProfile
+from registry.notification_events import (
+    APPLICATION_SUBMITTED,
+    REGISTRATION_APPROVED,
+    REGISTRATION_EXPIRING,
+)
 from tests.notifications.conftest import sent_sms
 
 
-def notify_owner(world, event=Event.REGISTRATION_APPROVED):
+def notify_owner(world, event=REGISTRATION_APPROVED):
     return services.notify(
         recipients=[world.owner],
         event=event,
@@ -37,7 +48,7 @@ def test_without_a_choice_email_is_on_and_sms_off(world):
 def test_email_turned_off_creates_no_email_delivery(world):
     services.preferences_update(
         user=world.owner,
-        choices={Event.REGISTRATION_APPROVED: ChannelChoice(email=False, sms=False)},
+        choices={REGISTRATION_APPROVED: ChannelChoice(email=False, sms=False)},
     )
 
     [notification] = notify_owner(world)
@@ -49,10 +60,10 @@ def test_email_turned_off_creates_no_email_delivery(world):
 def test_email_off_for_one_event_leaves_other_events_alone(world):
     services.preferences_update(
         user=world.owner,
-        choices={Event.REGISTRATION_APPROVED: ChannelChoice(email=False, sms=False)},
+        choices={REGISTRATION_APPROVED: ChannelChoice(email=False, sms=False)},
     )
 
-    [notification] = notify_owner(world, event=Event.CLEARANCE_APPROVED)
+    [notification] = notify_owner(world, event=CLEARANCE_APPROVED)
 
     assert channels_of(notification) == {Delivery.Channel.EMAIL}
 
@@ -63,7 +74,7 @@ def test_sms_on_with_a_mobile_number_is_sent_through_the_file_backend(
     OwnerProfile.objects.create(user=world.owner, mobile_number="0917 123 4567")
     services.preferences_update(
         user=world.owner,
-        choices={Event.REGISTRATION_APPROVED: ChannelChoice(email=False, sms=True)},
+        choices={REGISTRATION_APPROVED: ChannelChoice(email=False, sms=True)},
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -82,12 +93,12 @@ def test_sms_on_without_a_profile_sends_no_sms(world):
     # An officer has no owner profile, so there is no number to text.
     services.preferences_update(
         user=world.lto_admin,
-        choices={Event.APPLICATION_SUBMITTED: ChannelChoice(email=True, sms=True)},
+        choices={APPLICATION_SUBMITTED: ChannelChoice(email=True, sms=True)},
     )
 
     [notification] = services.notify(
         recipients=[world.lto_admin],
-        event=Event.APPLICATION_SUBMITTED,
+        event=APPLICATION_SUBMITTED,
         title="New application",
         body="",
         link="",
@@ -102,7 +113,7 @@ def test_an_sms_whose_number_was_removed_is_skipped_not_retried(
     profile = OwnerProfile.objects.create(user=world.owner, mobile_number="09171234567")
     services.preferences_update(
         user=world.owner,
-        choices={Event.REGISTRATION_APPROVED: ChannelChoice(email=False, sms=True)},
+        choices={REGISTRATION_APPROVED: ChannelChoice(email=False, sms=True)},
     )
     [notification] = notify_owner(world)
 
@@ -132,10 +143,22 @@ def test_the_email_has_a_text_and_an_html_part_with_an_absolute_link(
     assert "https://talaan.example.ph/notifications/preferences/" in html
 
 
-def test_the_preferences_page_lists_every_event_with_the_current_choice(world, client):
+OWNER_EVENTS = [
+    "application_returned",
+    "application_cleared",
+    "registration_approved",
+    "registration_rejected",
+    "registration_expiring",
+    "clearance_approved",
+    "clearance_rejected",
+    "clearance_returned",
+]
+
+
+def test_an_owner_s_preferences_page_lists_only_the_events_an_owner_receives(world, client):
     services.preferences_update(
         user=world.owner,
-        choices={Event.REGISTRATION_EXPIRING: ChannelChoice(email=False, sms=True)},
+        choices={REGISTRATION_EXPIRING: ChannelChoice(email=False, sms=True)},
     )
     client.force_login(world.owner)
 
@@ -143,19 +166,41 @@ def test_the_preferences_page_lists_every_event_with_the_current_choice(world, c
 
     assert response.status_code == 200
     formset = response.context["formset"]
-    assert [form.initial["event"] for form in formset] == list(Event.values)
-    expiring = next(f for f in formset if f.initial["event"] == Event.REGISTRATION_EXPIRING)
+    assert sorted(form.initial["event"] for form in formset) == sorted(OWNER_EVENTS)
+    expiring = next(f for f in formset if f.initial["event"] == REGISTRATION_EXPIRING)
     assert expiring.initial["email"] is False and expiring.initial["sms"] is True
-    assert Event.CLEARANCE_OVERDUE.label in response.content.decode()
+    page = response.content.decode()
+    assert REGISTRATION_EXPIRING.label in page
+    # Overdue clearances are told to admins, new requests to organisations' officers.
+    assert CLEARANCE_OVERDUE.label not in page
+    assert CLEARANCE_REQUESTED.label not in page
+
+
+def test_each_role_sees_the_events_it_can_receive(world, client):
+    def events_on_page(user):
+        client.force_login(user)
+        return {
+            form.initial["event"]
+            for form in client.get("/notifications/preferences/").context["formset"]
+        }
+
+    hpg_officer = events_on_page(world.hpg_officer)
+    hpg_admin = events_on_page(world.hpg_admin)
+    lto_admin = events_on_page(world.lto_admin)
+
+    assert hpg_officer == {"clearance_requested", "clearance_cancelled"}
+    assert hpg_admin == hpg_officer | {"clearance_overdue", "webhook_paused"}
+    assert {"application_submitted", "clearance_approved", "clearance_overdue"} <= lto_admin
+    assert not {"clearance_requested", "registration_expiring"} & lto_admin
 
 
 def test_saving_the_preferences_page_stores_each_choice(world, client):
     client.force_login(world.owner)
-    data = {"form-TOTAL_FORMS": len(Event), "form-INITIAL_FORMS": len(Event)}
-    for index, event in enumerate(Event.values):
+    data = {"form-TOTAL_FORMS": len(OWNER_EVENTS), "form-INITIAL_FORMS": len(OWNER_EVENTS)}
+    for index, event in enumerate(OWNER_EVENTS):
         data[f"form-{index}-event"] = event
         data[f"form-{index}-email"] = "on"  # an unchecked box is simply absent
-    sms_index = Event.values.index(Event.REGISTRATION_APPROVED)
+    sms_index = OWNER_EVENTS.index(REGISTRATION_APPROVED)
     data[f"form-{sms_index}-sms"] = "on"
     del data[f"form-{sms_index}-email"]
 
@@ -163,10 +208,31 @@ def test_saving_the_preferences_page_stores_each_choice(world, client):
 
     assert response.status_code == 302
     choices = preferences_for(world.owner)
-    assert choices[Event.REGISTRATION_APPROVED] == ChannelChoice(email=False, sms=True)
-    assert choices[Event.CLEARANCE_APPROVED] == ChannelChoice(email=True, sms=False)
-    assert NotificationPreference.objects.filter(user=world.owner).count() == len(Event)
+    assert choices[REGISTRATION_APPROVED] == ChannelChoice(email=False, sms=True)
+    assert choices[CLEARANCE_APPROVED] == ChannelChoice(email=True, sms=False)
+    assert NotificationPreference.objects.filter(user=world.owner).count() == len(OWNER_EVENTS)
     assert not NotificationPreference.objects.exclude(user=world.owner).exists()
+
+
+def test_an_event_the_person_cannot_receive_is_refused_and_nothing_saved(world, client):
+    client.force_login(world.owner)
+    data = {
+        "form-TOTAL_FORMS": 2,
+        "form-INITIAL_FORMS": 2,
+        "form-0-event": REGISTRATION_APPROVED,
+        "form-0-sms": "on",
+        "form-1-event": CLEARANCE_REQUESTED,  # an organisation's event, not an owner's
+    }
+
+    response = client.post("/notifications/preferences/", data)
+
+    assert response.status_code == 200  # the form again, with an error
+    assert not NotificationPreference.objects.exists()
+    with pytest.raises(ValidationError, match="clearance_requested"):
+        services.preferences_update(
+            user=world.owner, choices={CLEARANCE_REQUESTED: ChannelChoice(email=True, sms=True)}
+        )
+    assert not NotificationPreference.objects.exists()
 
 
 def test_the_preferences_page_refuses_an_unknown_or_repeated_event(world, client):
@@ -174,8 +240,8 @@ def test_the_preferences_page_refuses_an_unknown_or_repeated_event(world, client
     data = {
         "form-TOTAL_FORMS": 2,
         "form-INITIAL_FORMS": 2,
-        "form-0-event": Event.CLEARANCE_APPROVED,
-        "form-1-event": Event.CLEARANCE_APPROVED,
+        "form-0-event": CLEARANCE_APPROVED,
+        "form-1-event": CLEARANCE_APPROVED,
     }
 
     repeated = client.post("/notifications/preferences/", data)

@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
 from clearance.models import ClearanceRequest
+from clearance.notification_events import CLEARANCE_OVERDUE
 from clearance.reminders import clearances_overdue_notify
 from notifications import services
-from notifications.models import Event, Notification
+from notifications.models import Notification
+from registry.notification_events import REGISTRATION_EXPIRING
 from registry.reminders import registrations_expiring_notify
 from tests.conftest import claim_and_approve, sent_for_clearance
 from tests.factories import ApplicationFactory, VehicleFactory
@@ -39,8 +41,8 @@ def test_an_overdue_request_notifies_lto_admins_and_the_organisations_admins(wor
 
     assert written == 2
     # Officers are not escalated to; other organisations' requests are not yet due.
-    assert recipients_of(Event.CLEARANCE_OVERDUE) == ["hpg.admin", "lto.admin"]
-    notification = Notification.objects.filter(event=Event.CLEARANCE_OVERDUE).first()
+    assert recipients_of(CLEARANCE_OVERDUE) == ["hpg.admin", "lto.admin"]
+    notification = Notification.objects.filter(event=CLEARANCE_OVERDUE).first()
     assert "HPG clearance" in notification.title and "overdue" in notification.title
     assert notification.link == f"/applications/{hpg_overdue['HPG'].application_id}/"
 
@@ -50,7 +52,7 @@ def test_the_overdue_job_notifies_only_once_however_often_it_runs(world, hpg_ove
 
     assert clearances_overdue_notify() == 0
     assert clearances_overdue_notify() == 0
-    assert recipients_of(Event.CLEARANCE_OVERDUE) == ["hpg.admin", "lto.admin"]
+    assert recipients_of(CLEARANCE_OVERDUE) == ["hpg.admin", "lto.admin"]
 
 
 def test_a_request_under_review_past_its_deadline_is_overdue_too(world, hpg_overdue):
@@ -76,7 +78,7 @@ def test_a_new_deadline_that_is_missed_again_is_reported_again(world, hpg_overdu
     )
 
     assert clearances_overdue_notify() == 2
-    assert recipients_of(Event.CLEARANCE_OVERDUE) == [
+    assert recipients_of(CLEARANCE_OVERDUE) == [
         "hpg.admin",
         "hpg.admin",
         "lto.admin",
@@ -87,7 +89,7 @@ def test_a_new_deadline_that_is_missed_again_is_reported_again(world, hpg_overdu
 def test_the_dedupe_key_is_unique_per_recipient_in_the_database(world):
     services.notify(
         recipients=[world.owner],
-        event=Event.CLEARANCE_OVERDUE,
+        event=CLEARANCE_OVERDUE,
         title="t",
         body="",
         link="",
@@ -98,7 +100,7 @@ def test_the_dedupe_key_is_unique_per_recipient_in_the_database(world):
     assert (
         services.notify(
             recipients=[world.owner],
-            event=Event.CLEARANCE_OVERDUE,
+            event=CLEARANCE_OVERDUE,
             title="t",
             body="",
             link="",
@@ -109,7 +111,7 @@ def test_the_dedupe_key_is_unique_per_recipient_in_the_database(world):
     # ... and the constraint stops a concurrent writer that did not see the first row.
     with pytest.raises(IntegrityError), transaction.atomic():
         Notification.objects.create(
-            recipient=world.owner, event=Event.CLEARANCE_OVERDUE, title="t", dedupe_key="k"
+            recipient=world.owner, event=CLEARANCE_OVERDUE, title="t", dedupe_key="k"
         )
 
 
@@ -137,7 +139,7 @@ def test_owners_are_reminded_30_7_and_1_days_before_expiry_once_each(world):
             registrations_expiring_notify(today=today + dt.timedelta(days=day))
 
     titles = list(
-        Notification.objects.filter(event=Event.REGISTRATION_EXPIRING)
+        Notification.objects.filter(event=REGISTRATION_EXPIRING)
         .order_by("id")
         .values_list("title", flat=True)
     )
@@ -147,7 +149,7 @@ def test_owners_are_reminded_30_7_and_1_days_before_expiry_once_each(world):
         f"Registration of {plate} expires in 7 days",
         f"Registration of {plate} expires in 1 day",
     ]
-    assert recipients_of(Event.REGISTRATION_EXPIRING) == ["owner.juan"] * 3
+    assert recipients_of(REGISTRATION_EXPIRING) == ["owner.juan"] * 3
 
 
 @pytest.mark.parametrize("days_left", [30, 7, 1])

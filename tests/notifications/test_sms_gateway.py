@@ -10,11 +10,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from notifications import services
-from notifications.models import Delivery, Event
+from notifications.models import Delivery
 from notifications.selectors import ChannelChoice
 from notifications.sms import HttpGatewayBackend, SmsError
 from notifications.tasks import redeliver_pending
 from registry.models import OwnerProfile
+from registry.notification_events import REGISTRATION_APPROVED
 
 
 class FakeGateway(HTTPServer):
@@ -104,14 +105,14 @@ def test_a_failed_sms_is_recorded_and_the_sweep_sends_it_once_the_gateway_is_bac
     OwnerProfile.objects.create(user=world.owner, mobile_number="09171234567")
     services.preferences_update(
         user=world.owner,
-        choices={Event.REGISTRATION_APPROVED: ChannelChoice(email=False, sms=True)},
+        choices={REGISTRATION_APPROVED: ChannelChoice(email=False, sms=True)},
     )
     gateway.status = 503
 
     with django_capture_on_commit_callbacks(execute=True):
         services.notify(
             recipients=[world.owner],
-            event=Event.REGISTRATION_APPROVED,
+            event=REGISTRATION_APPROVED,
             title="Registration approved",
             body="",
             link="/applications/1/",

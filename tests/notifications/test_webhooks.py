@@ -23,12 +23,12 @@ from django.utils import timezone
 
 from notifications import webhooks
 from notifications.models import (
-    Event,
     Notification,
     WebhookDelivery,
     WebhookEvent,
     WebhookSubscription,
 )
+from notifications.webhooks import WEBHOOK_PAUSED
 
 PAYLOAD = {
     "clearance_request_id": 7,
@@ -244,7 +244,7 @@ def test_a_subscription_that_keeps_failing_is_paused_and_its_admins_told(world, 
     assert len(receiver.requests) == webhooks.PAUSE_AFTER_FAILURES
     subscription.refresh_from_db()
     assert subscription.paused_at is not None
-    told = Notification.objects.filter(event=Event.WEBHOOK_PAUSED)
+    told = Notification.objects.filter(event=WEBHOOK_PAUSED)
     assert [n.recipient for n in told] == [world.hpg_admin]
     assert told[0].link == f"/notifications/webhooks/{subscription.pk}/"
     # Paused: the sweep sends nothing more; resumed, the pending deliveries go out again.

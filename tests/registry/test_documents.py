@@ -15,9 +15,10 @@ from django.urls import reverse
 from ledger import get_ledger
 from ledger.exceptions import LedgerUnavailable
 from ledger.models import LedgerHead
-from notifications.models import Event, Notification
+from notifications.models import Notification
 from registry.document_services import document_check, document_upload
 from registry.models import Document
+from registry.notification_events import DOCUMENT_INTEGRITY_FAILED
 from registry.tasks import verify_documents
 from tests.conftest import filed_application, sent_for_clearance
 
@@ -137,7 +138,7 @@ def test_a_file_altered_on_disk_is_withheld_and_reported_once(client, world, doc
 
     document.refresh_from_db()
     assert document.check_ok is False
-    told = Notification.objects.filter(event=Event.DOCUMENT_INTEGRITY_FAILED)
+    told = Notification.objects.filter(event=DOCUMENT_INTEGRITY_FAILED)
     assert list(told.values_list("recipient", flat=True)) == [world.lto_admin.pk]
     assert "failed its integrity check" in caplog.text
     page = client.get(reverse("application-detail", args=[application.pk])).content
@@ -312,4 +313,4 @@ def test_the_nightly_sweep_finds_an_altered_file_nobody_opened(world, document_r
 
     altered.refresh_from_db()
     assert altered.check_ok is False
-    assert Notification.objects.filter(event=Event.DOCUMENT_INTEGRITY_FAILED).count() == 1
+    assert Notification.objects.filter(event=DOCUMENT_INTEGRITY_FAILED).count() == 1

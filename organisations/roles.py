@@ -1,0 +1,33 @@
+"""What a person is to Talaan, read from their memberships: the roles other apps address.
+
+A person with no active membership is a vehicle owner. A member of the LTO is LTO staff; a
+member of any other organisation is one of its officers; an organisation's admin is also
+``ADMIN`` (so the LTO's admins are both ``LTO`` and ``ADMIN``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from chaincode.rules import OrgKind
+from kernel.auth import AnyUser
+from organisations.models import Membership
+from organisations.selectors import memberships_of
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    LTO = "lto"
+    OFFICER = "officer"
+    ADMIN = "admin"
+
+
+def roles_of(user: AnyUser) -> frozenset[Role]:
+    if not user.is_authenticated:
+        return frozenset()
+    roles: set[Role] = set()
+    for kind, role in memberships_of(user).values_list("organisation__kind", "role"):
+        roles.add(Role.LTO if kind == OrgKind.LTO else Role.OFFICER)
+        if role == Membership.Role.ADMIN:
+            roles.add(Role.ADMIN)
+    return frozenset(roles or {Role.OWNER})

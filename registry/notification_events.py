@@ -1,0 +1,40 @@
+"""The notifications registry raises: about applications, registrations and documents."""
+
+from __future__ import annotations
+
+from notifications.events import NotificationEvent, register
+from organisations.roles import Role
+
+APPLICATION_SUBMITTED = register(
+    NotificationEvent("application_submitted", label="Application submitted", audience={Role.LTO})
+)
+APPLICATION_RETURNED = register(
+    NotificationEvent(
+        "application_returned",
+        label="Application returned for correction",
+        audience={Role.OWNER},
+    )
+)
+APPLICATION_CLEARED = register(
+    NotificationEvent(
+        "application_cleared", label="All clearances approved", audience={Role.LTO, Role.OWNER}
+    )
+)
+REGISTRATION_APPROVED = register(
+    NotificationEvent("registration_approved", label="Registration approved", audience={Role.OWNER})
+)
+REGISTRATION_REJECTED = register(
+    NotificationEvent("registration_rejected", label="Registration rejected", audience={Role.OWNER})
+)
+REGISTRATION_EXPIRING = register(
+    NotificationEvent(
+        "registration_expiring", label="Registration expiring soon", audience={Role.OWNER}
+    )
+)
+DOCUMENT_INTEGRITY_FAILED = register(
+    NotificationEvent(
+        "document_integrity_failed",
+        label="Document failed its integrity check",
+        audience={Role.LTO},
+    )
+)
