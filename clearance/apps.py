@@ -8,7 +8,7 @@ class ClearanceConfig(AppConfig):
     def ready(self) -> None:
         from clearance import (
             checks,  # noqa: F401  (registers the kinds' start-up check)
-            notification_events,  # noqa: F401  (registers its events)
+            events,  # noqa: F401  (registers its events)
         )
         from clearance.ledger_rows import ClearanceRows
         from clearance.participation import ClearanceParticipant

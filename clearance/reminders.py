@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chaincode.rules import ClearanceStatus, OrgKind
+from clearance.events import CLEARANCE_OVERDUE
 from clearance.models import ClearanceRequest
-from clearance.notification_events import CLEARANCE_OVERDUE
 from notifications.reminders import not_yet_sent, notify_once
 from organisations.selectors import active_admins
 

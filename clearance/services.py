@@ -24,14 +24,14 @@ from chaincode.rules import (
 )
 from clearance import access, kinds
 from clearance.details import save_findings
-from clearance.models import ClearanceRequest, ClearanceStatusChange
-from clearance.notification_events import (
+from clearance.events import (
     CLEARANCE_APPROVED,
     CLEARANCE_CANCELLED,
     CLEARANCE_REJECTED,
     CLEARANCE_REQUESTED,
     CLEARANCE_RETURNED,
 )
+from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import required_kinds
 from clearance.transitions import record_clearance_change
 from kernel.errors import Conflict

@@ -32,8 +32,8 @@ from notifications.services import notify
 from organisations.access import Action, Caller
 from organisations.selectors import lto_staff
 from registry import access
+from registry.events import DOCUMENT_INTEGRITY_FAILED
 from registry.models import Document, RegistrationApplication
-from registry.notification_events import DOCUMENT_INTEGRITY_FAILED
 from registry.storage import document_storage, encrypts_before_storing
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
 from notifications.reminders import not_yet_sent, notify_once
+from registry.events import REGISTRATION_EXPIRING
 from registry.models import RegistrationApplication
-from registry.notification_events import REGISTRATION_EXPIRING
 
 # Days before the end of a registration period at which the owner is reminded.
 EXPIRY_REMINDER_DAYS = (30, 7, 1)

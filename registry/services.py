@@ -28,18 +28,18 @@ from notifications.webhooks import emit
 from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation, lto_staff
 from registry import access
-from registry.models import (
-    VEHICLE_DETAIL_FIELDS,
-    ApplicationStatusChange,
-    RegistrationApplication,
-    Vehicle,
-)
-from registry.notification_events import (
+from registry.events import (
     APPLICATION_CLEARED,
     APPLICATION_RETURNED,
     APPLICATION_SUBMITTED,
     REGISTRATION_APPROVED,
     REGISTRATION_REJECTED,
+)
+from registry.models import (
+    VEHICLE_DETAIL_FIELDS,
+    ApplicationStatusChange,
+    RegistrationApplication,
+    Vehicle,
 )
 from registry.participants import participants
 from registry.transitions import record_application_change

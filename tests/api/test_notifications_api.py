@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clearance.notification_events import CLEARANCE_APPROVED
+from clearance.events import CLEARANCE_APPROVED
 from notifications.models import Notification
 from notifications.services import notify
 from tests.api.conftest import client_for

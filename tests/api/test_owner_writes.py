@@ -8,8 +8,8 @@ import uuid
 from chaincode.rules import ApplicationStatus
 from notifications.models import Notification
 from registry import services as registry_services
+from registry.events import APPLICATION_SUBMITTED
 from registry.models import ApplicationStatusChange, RegistrationApplication, Vehicle
-from registry.notification_events import APPLICATION_SUBMITTED
 from tests.api.conftest import client_for
 from tests.api.test_problems import assert_problem
 from tests.factories import VehicleFactory

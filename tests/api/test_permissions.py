@@ -12,7 +12,7 @@ from clearance import services as clearance_services
 from notifications.models import WebhookSubscription
 from notifications.services import notify
 from registry import services as registry_services
-from registry.notification_events import APPLICATION_RETURNED
+from registry.events import APPLICATION_RETURNED
 from tests.api.conftest import Office, client_for
 from tests.factories import VehicleFactory, hpg_findings
 

@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
+from clearance.events import CLEARANCE_APPROVED
 from clearance.models import ClearanceRequest
-from clearance.notification_events import CLEARANCE_APPROVED
 from ledger import get_ledger
 from notifications.models import Delivery, Notification
 from notifications.tasks import redeliver_pending

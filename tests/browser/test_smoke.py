@@ -10,7 +10,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from clearance.notification_events import CLEARANCE_APPROVED
+from clearance.events import CLEARANCE_APPROVED
 from notifications.models import Delivery, Notification
 from notifications.tasks import deliver_notifications
 from tests.browser.conftest import enable_browser_login, screenshot, wait_until

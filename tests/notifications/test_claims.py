@@ -39,8 +39,8 @@ from notifications import services, webhooks
 from notifications.models import Delivery, WebhookDelivery, WebhookEvent
 from notifications.selectors import ChannelChoice
 from notifications.tasks import deliver_due_webhooks, redeliver_pending
+from registry.events import REGISTRATION_APPROVED
 from registry.models import OwnerProfile
-from registry.notification_events import REGISTRATION_APPROVED
 from talaan.celery import app as celery_app
 from tests.live import log_tail
 

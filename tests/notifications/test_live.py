@@ -14,7 +14,7 @@ from django.test import Client
 
 from notifications import services
 from notifications.live import announce_change
-from registry.notification_events import REGISTRATION_APPROVED
+from registry.events import REGISTRATION_APPROVED
 from tests.conftest import build_world
 from tests.notifications.websocket import WebsocketCommunicator
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from clearance.notification_events import CLEARANCE_APPROVED
+from clearance.events import CLEARANCE_APPROVED
 from notifications import services
 from notifications.context_processors import bell
 from notifications.models import Notification

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from clearance.notification_events import (
+from clearance.events import (
     CLEARANCE_APPROVED,
     CLEARANCE_OVERDUE,
     CLEARANCE_REQUESTED,
@@ -14,12 +14,12 @@ from clearance.notification_events import (
 from notifications import services
 from notifications.models import Delivery, Notification, NotificationPreference
 from notifications.selectors import ChannelChoice, preferences_for
-from registry.models import OwnerProfile
-from registry.notification_events import (
+from registry.events import (
     APPLICATION_SUBMITTED,
     REGISTRATION_APPROVED,
     REGISTRATION_EXPIRING,
 )
+from registry.models import OwnerProfile
 from tests.notifications.conftest import sent_sms
 
 

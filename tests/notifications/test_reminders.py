@@ -10,12 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
+from clearance.events import CLEARANCE_OVERDUE
 from clearance.models import ClearanceRequest
-from clearance.notification_events import CLEARANCE_OVERDUE
 from clearance.reminders import clearances_overdue_notify
 from notifications import services
 from notifications.models import Notification
-from registry.notification_events import REGISTRATION_EXPIRING
+from registry.events import REGISTRATION_EXPIRING
 from registry.reminders import registrations_expiring_notify
 from tests.conftest import claim_and_approve, sent_for_clearance
 from tests.factories import ApplicationFactory, VehicleFactory

@@ -14,8 +14,8 @@ from notifications.models import Delivery
 from notifications.selectors import ChannelChoice
 from notifications.sms import HttpGatewayBackend, SmsError
 from notifications.tasks import redeliver_pending
+from registry.events import REGISTRATION_APPROVED
 from registry.models import OwnerProfile
-from registry.notification_events import REGISTRATION_APPROVED
 
 
 class FakeGateway(HTTPServer):

@@ -17,8 +17,8 @@ from ledger.exceptions import LedgerUnavailable
 from ledger.models import LedgerHead
 from notifications.models import Notification
 from registry.document_services import document_check, document_upload
+from registry.events import DOCUMENT_INTEGRITY_FAILED
 from registry.models import Document
-from registry.notification_events import DOCUMENT_INTEGRITY_FAILED
 from registry.tasks import verify_documents
 from tests.conftest import filed_application, sent_for_clearance
 
