@@ -306,13 +306,20 @@ class ClientIdentity(transaction_context.ClientIdentity):
 
 # (e) ---------------------------------------------------------------------------------------
 
-_LIBRARY_DIR = str(Path(shim_handler.__file__).resolve().parent.parent)
+# As imported and as resolved: a record's pathname is the path the module was imported by,
+# which differs from the resolved one when the virtualenv is reached through a symlink.
+_LIBRARY_DIRS = tuple(
+    {
+        str(Path(shim_handler.__file__).parent.parent),
+        str(Path(shim_handler.__file__).resolve().parent.parent),
+    }
+)
 
 
 def _not_library_chatter(record: logging.LogRecord) -> bool:
     # The library logs each message ("-->> Look out!" at WARNING), each proposal with the
     # creator's certificate, and each written value; keep only its errors.
-    return record.levelno >= logging.ERROR or not record.pathname.startswith(_LIBRARY_DIR)
+    return record.levelno >= logging.ERROR or not record.pathname.startswith(_LIBRARY_DIRS)
 
 
 def quiet_library_logging() -> None:
