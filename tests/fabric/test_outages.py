@@ -126,3 +126,18 @@ def test_with_the_chaincode_server_down_decisions_and_reads_are_unavailable_not_
     with pytest.raises(LedgerUnavailable):
         get_ledger().get_change("00000000-0000-0000-0000-000000000000")
     assert not get_ledger().health().ok
+
+
+def test_no_retry_starts_after_the_retry_window(world, claimed, fabric, settings):
+    from ledger import adapter
+
+    settings.FABRIC_RETRIES = 5
+    settings.FABRIC_RETRY_SECONDS = 0  # the window closes at once: one attempt, then 503
+    adapter._build.cache_clear()
+    fabric.fail_next("Endorse", NO_ENDORSEMENT_PLAN, times=10)
+    calls_before = len(fabric.calls)
+
+    response = decide_over_http(world, claimed)
+
+    assert response.status_code == 503, response.content
+    assert fabric.calls[calls_before:] == ["Endorse"]
