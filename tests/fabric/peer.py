@@ -17,13 +17,14 @@ tested against this server instead. It speaks the real Gateway gRPC service with
 - orders each transaction into its own numbered block, answers CommitStatus with the block
   number and validation code, and streams the chaincode events per block from a start block.
 
+It has outages as a Fabric 2.5 gateway words them: ``fail_next`` with a ``PeerFault`` below
+(the gRPC code, message and per-peer details a real gateway sends), organisations' peers down
+(``offline``: endorsements come from the others, too few is "connection refused"), and the
+chaincode server out of reach (``chaincode_reachable``). It answers qscc GetTransactionByID
+with the committed envelope, as a peer's query system chaincode does.
+
 It can also be made to misbehave: stopped (unreachable), slow (``delay_seconds``), failing a
-call with a gRPC code or with one of the outages below as a Fabric 2.5 gateway words it
-(``fail_next``), with organisations' peers down (``offline``: endorsements come from the
-others, and too few is the gateway's "connection refused"), with the chaincode server out of
-reach (``chaincode_reachable``), or invalidating the next commit with an MVCC conflict. It
-answers qscc GetTransactionByID with the committed envelope, as a peer's query system
-chaincode does.
+call with a gRPC code (``fail_next``), or invalidating the next commit with an MVCC conflict.
 """
 
 from __future__ import annotations
@@ -550,12 +551,14 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         self.chaincode = chaincode
         self.ledger = Ledger()
         self.chaincode_connection = ChaincodeConnection(chaincode_address)
-        self.delay_seconds = 0.0
-        self.conflict_next_commits = 0
-        self._failures: dict[str, list[grpc.StatusCode | PeerFault]] = {}
         # Organisations whose peers are down: the gateway gathers endorsements from the rest.
         self.offline: set[str] = set()
         self.chaincode_reachable = True
+        self._faults: dict[str, list[PeerFault]] = {}
+
+        self.delay_seconds = 0.0
+        self.conflict_next_commits = 0
+        self._failures: dict[str, list[grpc.StatusCode]] = {}
         self.calls: list[str] = []
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
         gateway_pb2_grpc.add_GatewayServicer_to_server(self, self._server)
@@ -577,7 +580,10 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
     # What tests arrange and inspect.
 
     def fail_next(self, method: str, failure: grpc.StatusCode | PeerFault, times: int = 1) -> None:
-        self._failures.setdefault(method, []).extend([failure] * times)
+        if isinstance(failure, PeerFault):
+            self._faults.setdefault(method, []).extend([failure] * times)
+        else:
+            self._failures.setdefault(method, []).extend([failure] * times)
 
     def committed(self) -> list[CommittedTx]:
         with self.ledger.condition:
@@ -591,12 +597,16 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
 
     def _enter(self, method: str, context: grpc.ServicerContext, tx_id: str = "") -> None:
         self.calls.append(method)
+        faults = self._faults.get(method)
+        if faults:
+            self._fail(context, faults.pop(0), tx_id)
         pending = self._failures.get(method)
         if pending:
-            failure = pending.pop(0)
-            if isinstance(failure, PeerFault):
-                self._fail(context, failure, tx_id)
-            context.abort(failure, f"injected {failure.name} for {method}")
+            code = pending.pop(0)
+            context.abort(code, f"injected {code.name} for {method}")
+
+    def _deny(self, context: grpc.ServicerContext, error: Exception) -> None:
+        context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
 
     def _fail(self, context: grpc.ServicerContext, fault: PeerFault, tx_id: str = "") -> None:
         """Abort the call the way the gateway does: the code, and each peer's error detail."""
@@ -615,9 +625,6 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
             )
         )
         context.abort(fault.code, fault.message)
-
-    def _deny(self, context: grpc.ServicerContext, error: Exception) -> None:
-        context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
 
     def _check_proposal(
         self, signed: proposal_pb2.SignedProposal, tx_id: str, context: grpc.ServicerContext
@@ -757,14 +764,6 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         self._enter("Endorse", context, request.transaction_id)
         signed = request.proposed_transaction
         checked = self._check_proposal(signed, request.transaction_id, context)
-        if checked.chaincode != self.chaincode:
-            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "system chaincodes are not endorsed")
-        online = [msp for msp in ORGANISATIONS if msp not in self.offline]
-        if len(online) < MAJORITY:
-            down = tuple((msp, _dial_refused(msp)) for msp in ORGANISATIONS if msp in self.offline)
-            self._fail(
-                context, PeerFault(ENDORSERS_UNREACHABLE.code, ENDORSERS_UNREACHABLE.message, down)
-            )
         simulation = self._simulate(signed, checked, context)
         response = simulation.response
         if response.status >= 400:
@@ -773,6 +772,13 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
                 grpc.StatusCode.ABORTED,
                 "failed to endorse transaction, see attached details for more info",
                 f"chaincode response {response.status}, {response.message}",
+            )
+        # The gateway's own peer has endorsed; the others of a majority must answer too.
+        online = [msp for msp in ORGANISATIONS if msp not in self.offline]
+        if len(online) < MAJORITY:
+            down = tuple((msp, _dial_refused(msp)) for msp in ORGANISATIONS if msp in self.offline)
+            self._fail(
+                context, PeerFault(ENDORSERS_UNREACHABLE.code, ENDORSERS_UNREACHABLE.message, down)
             )
         action = proposal_pb2.ChaincodeAction(
             results=simulation.rwset(),
