@@ -141,3 +141,28 @@ def test_no_retry_starts_after_the_retry_window(world, claimed, fabric, settings
 
     assert response.status_code == 503, response.content
     assert fabric.calls[calls_before:] == ["Endorse"]
+
+
+def test_a_chaincode_refusal_among_unreachable_peers_is_still_a_refusal(world, claimed, fabric):
+    # The gateway's first choice could not be dialled; the next peer ran the chaincode, which
+    # refused: the detail that says "chaincode response" decides, whatever else is there.
+    refusal = f"Clearance {claimed.public_id} is rejected on the ledger, not in_review."
+    fabric.fail_next(
+        "Endorse",
+        PeerFault(
+            ENDORSERS_UNREACHABLE.code,
+            "failed to endorse transaction, see attached details for more info",
+            (
+                ENDORSERS_UNREACHABLE.details[0],
+                ("HPGMSP", f"chaincode response 500, {refusal}"),
+            ),
+        ),
+    )
+    calls_before = len(fabric.calls)
+
+    response = decide_over_http(world, claimed)
+
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert (body["code"], body["retryable"], body["detail"]) == ("ledger_rejected", False, refusal)
+    assert fabric.calls[calls_before:] == ["Endorse"]  # a refusal is not retried
