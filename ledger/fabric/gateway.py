@@ -220,7 +220,10 @@ class GatewayClient:
         except LedgerRejected as exc:
             # qscc, not our chaincode, answered: the transaction is not (yet) on this peer.
             raise Transient(f"GetTransactionByID {tx_id}: {exc}") from exc
-        return protocol.read_processed(payload)
+        committed = protocol.read_processed(payload)
+        if committed.tx_id != tx_id:
+            raise Transient(f"GetTransactionByID {tx_id} answered with {committed.tx_id}")
+        return committed
 
     def endorse(self, proposal: protocol.Proposal) -> common_pb2.Envelope:
         request = gateway_pb2.EndorseRequest(
