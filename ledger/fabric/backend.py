@@ -29,12 +29,7 @@ from ledger.base import (
 )
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
 from ledger.fabric import protocol
-from ledger.fabric.gateway import (
-    TRANSIENT_VALIDATION,
-    GatewayClient,
-    GatewaySettings,
-    Transient,
-)
+from ledger.fabric.gateway import GatewayClient, GatewaySettings, Transient
 
 _ABSENT = "is not on the ledger"
 _HEALTH_PROBE = "readiness-probe"
@@ -51,6 +46,7 @@ def gateway_settings() -> GatewaySettings:
         identities_dir=Path(settings.FABRIC_IDENTITIES_DIR),
         deadline_seconds=float(settings.FABRIC_DEADLINE_SECONDS),
         retries=settings.FABRIC_RETRIES,
+        retry_seconds=float(settings.FABRIC_RETRY_SECONDS),
         channel=settings.LEDGER_CHANNEL,
         chaincode=settings.LEDGER_CHAINCODE,
         query_msp=settings.FABRIC_QUERY_MSP,
@@ -90,13 +86,16 @@ class FabricLedger(Ledger):
         prepared = gateway.endorse(proposal)
         endorsed = protocol.read_prepared(prepared)
         if endorsed.tx_id != proposal.tx_id:
-            raise LedgerRejected("The peer prepared a different transaction than proposed.")
+            # A fault of the peer, not a refusal of the change: another attempt may do better.
+            raise Transient("The peer prepared a different transaction than proposed.")
         if endorsed.status >= 400:
             raise LedgerRejected(endorsed.message or f"{function} was refused.")
         record = json.loads(endorsed.payload or b"{}")
         if record.get("replayed"):
-            # Recorded by an earlier attempt: point at that transaction, submit nothing.
+            # Recorded by an earlier attempt: point at that transaction, submit nothing. Its
+            # proof is the original's; this proposal's endorsers endorsed only the lookup.
             original = gateway.commit_status(msp_id, record["tx_id"])
+            committed = gateway.committed_transaction(msp_id, record["tx_id"])
             return Receipt(
                 backend=self.name,
                 tx_id=record["tx_id"],
@@ -104,19 +103,17 @@ class FabricLedger(Ledger):
                 timestamp=_parse_time(record["timestamp"]),
                 proof={
                     "validation_code": original.code_name,
-                    "endorsers": endorsed.endorsers,
+                    "endorsers": committed.endorsers,
                     "channel": gateway.config.channel,
                 },
                 replayed=True,
             )
         gateway.submit(msp_id, proposal.tx_id, prepared)
         status = gateway.commit_status(msp_id, proposal.tx_id)
-        if status.code in TRANSIENT_VALIDATION:
-            raise Transient(f"{proposal.tx_id} was invalidated by {status.code_name}")
         if not status.valid:
-            raise LedgerRejected(
-                f"The ledger did not accept {function}: validation code {status.code_name}."
-            )
+            # An invalidated transaction changed nothing (an MVCC conflict, endorsements that
+            # disagree or fell short): endorse anew; the change id keeps it to one record.
+            raise Transient(f"{proposal.tx_id} was invalidated by {status.code_name}")
         return Receipt(
             backend=self.name,
             tx_id=proposal.tx_id,

@@ -1,9 +1,17 @@
 """A client of a Fabric peer's Gateway service (Fabric 2.4 and later), over gRPC.
 
 One client per process holds one gRPC channel and one signing identity per organisation.
-Every unary call carries a deadline. Transient failures are retried with backoff by
-``with_retries``; what is left is turned into ``LedgerUnavailable`` (retry later) or
-``LedgerRejected`` (the chaincode or the peer refused, with the chaincode's own message).
+Every unary call carries a deadline. Only the chaincode refusing the change is
+``LedgerRejected`` (with the chaincode's own message); every other failure is ``Transient``,
+retried with backoff by ``with_retries`` and, when the retries run out, ``LedgerUnavailable``.
+
+A Fabric 2.5 gateway reports a chaincode's error response as "chaincode response N, message"
+in the detail of each endorsing peer that ran it (Endorse: ABORTED; Evaluate: UNKNOWN, in the
+message too). ABORTED also carries outages with no such detail: endorsing peers that cannot be
+dialled ("dial tcp ...: connect: connection refused") or a chaincode server that cannot be
+reached ("could not launch chaincode ... cannot create connection"); FAILED_PRECONDITION "no
+combination of peers can be derived which satisfy the endorsement policy" comes for seconds
+after a peer restarts, until gossip finds it again. So the detail decides, never the code.
 """
 
 from __future__ import annotations
@@ -31,22 +39,10 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Worth another attempt: the peer is down or busy, or did not answer in time.
-TRANSIENT_CODES = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-    }
-)
-# A read/write conflict with a transaction committed meanwhile: endorse again, anew.
-TRANSIENT_VALIDATION = frozenset(
-    {
-        transaction_pb2.TxValidationCode.MVCC_READ_CONFLICT,
-        transaction_pb2.TxValidationCode.PHANTOM_READ_CONFLICT,
-    }
-)
 _CHAINCODE_RESPONSE = re.compile(r"chaincode response \d+, (?P<message>.*)$", re.DOTALL)
+# The longest pause between two attempts: a restarted peer is found again within seconds.
+MAX_BACKOFF_SECONDS = 2.0
+QSCC = "qscc"
 
 
 class Transient(Exception):
@@ -66,6 +62,8 @@ class GatewaySettings:
     chaincode: str
     query_msp: str
     backoff_seconds: float = 0.25
+    # No retry starts once this long has passed since a call's first attempt.
+    retry_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -82,25 +80,34 @@ class CommitStatus:
         return self.code == transaction_pb2.TxValidationCode.VALID
 
 
-def chaincode_message(error: grpc.RpcError) -> str:
-    """The most useful text of a failed call: the chaincode's message when a peer sent one."""
+def _peer_details(error: grpc.RpcError) -> list[gateway_pb2.ErrorDetail]:
     trailer = dict(error.trailing_metadata() or ()).get(protocol.STATUS_DETAILS_KEY)
-    for detail in protocol.error_details(trailer):
-        match = _CHAINCODE_RESPONSE.search(detail.message)
+    return protocol.error_details(trailer)
+
+
+def chaincode_refusal(error: grpc.RpcError) -> str | None:
+    """The chaincode's message if the call failed because the chaincode refused, else None."""
+    texts = [detail.message for detail in _peer_details(error)] + [error.details() or ""]
+    for text in texts:
+        match = _CHAINCODE_RESPONSE.search(text)
         if match:
             return match.group("message").strip()
-    details = protocol.error_details(trailer)
-    if details:
-        return details[0].message
-    return error.details() or error.code().name
+    return None
+
+
+def describe_failure(error: grpc.RpcError) -> str:
+    """The code, the message and what each peer said, for the logs."""
+    peers = "; ".join(f"{d.msp_id} {d.address}: {d.message}" for d in _peer_details(error))
+    text = f"{error.code().name} {error.details() or ''}".strip()
+    return f"{text} ({peers})" if peers else text
 
 
 def raise_for(error: grpc.RpcError, what: str) -> None:
-    """Re-raise a failed call as Transient (worth retrying) or LedgerRejected."""
-    code = error.code()
-    if code in TRANSIENT_CODES:
-        raise Transient(f"{what}: {code.name} {error.details()}") from error
-    raise LedgerRejected(chaincode_message(error)) from error
+    """Re-raise a failed call as LedgerRejected if the chaincode refused, else as Transient."""
+    refusal = chaincode_refusal(error)
+    if refusal is not None:
+        raise LedgerRejected(refusal) from error
+    raise Transient(f"{what}: {describe_failure(error)}") from error
 
 
 class GatewayClient:
@@ -152,34 +159,41 @@ class GatewayClient:
 
     def with_retries(self, attempt: Callable[[], T], what: str) -> T:
         """Run ``attempt``; on Transient, back off and run it again, up to the configured
-        number of retries, then raise LedgerUnavailable."""
+        number of retries and while ``retry_seconds`` have not passed, then raise
+        LedgerUnavailable."""
         tries = max(self.config.retries, 0) + 1
+        give_up_at = time.monotonic() + self.config.retry_seconds
         for number in range(1, tries + 1):
             try:
                 return attempt()
             except Transient as exc:
                 logger.warning("%s: attempt %d of %d failed: %s", what, number, tries, exc)
-                if number == tries:
+                delay = min(self.config.backoff_seconds * 2 ** (number - 1), MAX_BACKOFF_SECONDS)
+                delay *= random.uniform(1.0, 1.5)
+                if number == tries or time.monotonic() + delay > give_up_at:
                     raise LedgerUnavailable() from exc
-                delay = self.config.backoff_seconds * 2 ** (number - 1)
-                time.sleep(delay * random.uniform(1.0, 1.5))
+                time.sleep(delay)
         raise AssertionError("unreachable")
 
     # Calls (one attempt each).
 
-    def proposal(self, msp_id: str, function: str, args: list[str]) -> protocol.Proposal:
+    def proposal(
+        self, msp_id: str, function: str, args: list[str], chaincode: str = ""
+    ) -> protocol.Proposal:
         identity = self.identity(msp_id)
         return protocol.build_proposal(
             creator=identity.creator,
             sign=identity.sign,
             channel=self.config.channel,
-            chaincode=self.config.chaincode,
+            chaincode=chaincode or self.config.chaincode,
             function=function,
             args=args,
         )
 
-    def evaluate_once(self, msp_id: str, function: str, args: list[str]) -> bytes:
-        proposal = self.proposal(msp_id, function, args)
+    def evaluate_once(
+        self, msp_id: str, function: str, args: list[str], chaincode: str = ""
+    ) -> bytes:
+        proposal = self.proposal(msp_id, function, args, chaincode)
         request = gateway_pb2.EvaluateRequest(
             transaction_id=proposal.tx_id,
             channel_id=self.config.channel,
@@ -196,6 +210,20 @@ class GatewayClient:
     def evaluate(self, function: str, args: list[str], msp_id: str | None = None) -> bytes:
         msp = msp_id or self.config.query_msp
         return self.with_retries(lambda: self.evaluate_once(msp, function, args), function)
+
+    def committed_transaction(self, msp_id: str, tx_id: str) -> protocol.Endorsed:
+        """A committed transaction as the ledger holds it (the peer's query system chaincode)."""
+        try:
+            payload = self.evaluate_once(
+                msp_id, "GetTransactionByID", [self.config.channel, tx_id], QSCC
+            )
+        except LedgerRejected as exc:
+            # qscc, not our chaincode, answered: the transaction is not (yet) on this peer.
+            raise Transient(f"GetTransactionByID {tx_id}: {exc}") from exc
+        committed = protocol.read_processed(payload)
+        if committed.tx_id != tx_id:
+            raise Transient(f"GetTransactionByID {tx_id} answered with {committed.tx_id}")
+        return committed
 
     def endorse(self, proposal: protocol.Proposal) -> common_pb2.Envelope:
         request = gateway_pb2.EndorseRequest(

@@ -134,6 +134,12 @@ def read_prepared(envelope: common_pb2.Envelope) -> Endorsed:
     )
 
 
+def read_processed(payload: bytes) -> Endorsed:
+    """Read a committed transaction, as qscc GetTransactionByID returns it."""
+    processed = transaction_pb2.ProcessedTransaction.FromString(payload)
+    return read_prepared(processed.transactionEnvelope)
+
+
 def commit_status_request(
     *, identity: bytes, sign: Signer, channel: str, tx_id: str
 ) -> gateway_pb2.SignedCommitStatusRequest:

@@ -17,6 +17,12 @@ tested against this server instead. It speaks the real Gateway gRPC service with
 - orders each transaction into its own numbered block, answers CommitStatus with the block
   number and validation code, and streams the chaincode events per block from a start block.
 
+It has outages as a Fabric 2.5 gateway words them: ``fail_next`` with a ``PeerFault`` below
+(the gRPC code, message and per-peer details a real gateway sends), organisations' peers down
+(``offline``: endorsements come from the others, too few is "connection refused"), and the
+chaincode server out of reach (``chaincode_reachable``). It answers qscc GetTransactionByID
+with the committed envelope, as a peer's query system chaincode does.
+
 It can also be made to misbehave: stopped (unreachable), slow (``delay_seconds``), failing a
 call with a gRPC code (``fail_next``), or invalidating the next commit with an MVCC conflict.
 """
@@ -64,6 +70,64 @@ Code = transaction_pb2.TxValidationCode
 ORGANISATIONS = ["LTOMSP", "HPGMSP", "InsuranceMSP", "EmissionMSP"]
 # The chaincode's endorsement policy: a majority of the organisations.
 MAJORITY = len(ORGANISATIONS) // 2 + 1
+# Where each organisation's peer listens in fabric-network/ (for the gateway's error details).
+PEER_ADDRESSES = {
+    "LTOMSP": ("peer0.lto.talaan.example:7051", "172.18.0.7:7051"),
+    "HPGMSP": ("peer0.hpg.talaan.example:8051", "172.18.0.8:8051"),
+    "InsuranceMSP": ("peer0.insurance.talaan.example:9051", "172.18.0.9:9051"),
+    "EmissionMSP": ("peer0.emission.talaan.example:10051", "172.18.0.10:10051"),
+}
+CHAINCODE_PACKAGE = "talaan_1.0:8b1f6e2ac3d94e0b7f25a1c6d0e4b93f7a2c5d8e1f4b7a0c3d6e9f2a5b8c1d4e"
+
+
+@dataclass(frozen=True)
+class PeerFault:
+    """A failure as a Fabric 2.5 gateway reports it: a gRPC code, its message and, in the
+    status details, what each endorsing peer said (``{tx_id}`` is the proposal's)."""
+
+    code: grpc.StatusCode
+    message: str
+    details: tuple[tuple[str, str], ...] = ()
+
+
+def _dial_refused(msp_id: str) -> str:
+    # What a peer's gRPC client says when the endorsing peer's host refuses the connection.
+    return (
+        'rpc error: code = Unavailable desc = connection error: desc = "transport: Error while '
+        f'dialing: dial tcp {PEER_ADDRESSES[msp_id][1]}: connect: connection refused"'
+    )
+
+
+def _chaincode_unreachable() -> str:
+    # core/endorser -> core/chaincode (Launch) -> core/chaincode/extcc (Stream, createConnection).
+    return (
+        "error in simulation: failed to execute transaction {tx_id}: could not launch chaincode "
+        f"{CHAINCODE_PACKAGE}: error cannot create connection for {CHAINCODE_PACKAGE}: error "
+        "creating grpc connection to chaincode:9999: context deadline exceeded"
+    )
+
+
+# For a few seconds after a peer restarts, before gossip has found it again.
+NO_ENDORSEMENT_PLAN = PeerFault(
+    grpc.StatusCode.FAILED_PRECONDITION,
+    "no combination of peers can be derived which satisfy the endorsement policy: "
+    "no peer combination can satisfy the endorsement policy",
+)
+# Two organisations' peers down while discovery still lists them.
+ENDORSERS_UNREACHABLE = PeerFault(
+    grpc.StatusCode.ABORTED,
+    "failed to collect enough transaction endorsements, see attached details for more info",
+    (
+        ("InsuranceMSP", _dial_refused("InsuranceMSP")),
+        ("EmissionMSP", _dial_refused("EmissionMSP")),
+    ),
+)
+# The chaincode-as-a-service server down.
+CHAINCODE_UNREACHABLE = PeerFault(
+    grpc.StatusCode.ABORTED,
+    "failed to endorse transaction, see attached details for more info",
+    (("LTOMSP", _chaincode_unreachable()),),
+)
 
 
 # A test PKI: one CA, and for each organisation a client identity and a peer identity.
@@ -330,6 +394,7 @@ class CommittedTx:
     creator_msp: str
     writes: dict[str, bytes | None]
     event: chaincode_event_pb2.ChaincodeEvent | None
+    envelope: common_pb2.Envelope | None = None
 
 
 @dataclass
@@ -363,6 +428,7 @@ class Ledger:
         writes: list[kv_rwset_pb2.KVWrite],
         event: chaincode_event_pb2.ChaincodeEvent | None,
         force_code: int | None = None,
+        envelope: common_pb2.Envelope | None = None,
     ) -> CommittedTx:
         """Validate and commit one transaction in a block of its own."""
         with self.condition:
@@ -375,6 +441,7 @@ class Ledger:
                 creator_msp=creator_msp,
                 writes={w.key: None if w.is_delete else w.value for w in writes},
                 event=event if code == Code.VALID else None,
+                envelope=envelope,
             )
             if code == Code.VALID:
                 for write in writes:
@@ -462,6 +529,7 @@ class CheckedProposal:
     signature_header: common_pb2.SignatureHeader
     creator_msp: str
     chaincode_input: chaincode_pb2.ChaincodeInput
+    chaincode: str
 
 
 class TestPeer(gateway_pb2_grpc.GatewayServicer):
@@ -483,6 +551,11 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         self.chaincode = chaincode
         self.ledger = Ledger()
         self.chaincode_connection = ChaincodeConnection(chaincode_address)
+        # Organisations whose peers are down: the gateway gathers endorsements from the rest.
+        self.offline: set[str] = set()
+        self.chaincode_reachable = True
+        self._faults: dict[str, list[PeerFault]] = {}
+
         self.delay_seconds = 0.0
         self.conflict_next_commits = 0
         self._failures: dict[str, list[grpc.StatusCode]] = {}
@@ -506,8 +579,11 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
 
     # What tests arrange and inspect.
 
-    def fail_next(self, method: str, code: grpc.StatusCode, times: int = 1) -> None:
-        self._failures.setdefault(method, []).extend([code] * times)
+    def fail_next(self, method: str, failure: grpc.StatusCode | PeerFault, times: int = 1) -> None:
+        if isinstance(failure, PeerFault):
+            self._faults.setdefault(method, []).extend([failure] * times)
+        else:
+            self._failures.setdefault(method, []).extend([failure] * times)
 
     def committed(self) -> list[CommittedTx]:
         with self.ledger.condition:
@@ -519,8 +595,11 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
 
     # Checks every request goes through.
 
-    def _enter(self, method: str, context: grpc.ServicerContext) -> None:
+    def _enter(self, method: str, context: grpc.ServicerContext, tx_id: str = "") -> None:
         self.calls.append(method)
+        faults = self._faults.get(method)
+        if faults:
+            self._fail(context, faults.pop(0), tx_id)
         pending = self._failures.get(method)
         if pending:
             code = pending.pop(0)
@@ -528,6 +607,24 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
 
     def _deny(self, context: grpc.ServicerContext, error: Exception) -> None:
         context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
+
+    def _fail(self, context: grpc.ServicerContext, fault: PeerFault, tx_id: str = "") -> None:
+        """Abort the call the way the gateway does: the code, and each peer's error detail."""
+        details = [
+            gateway_pb2.ErrorDetail(
+                address=PEER_ADDRESSES[msp][0], msp_id=msp, message=text.format(tx_id=tx_id)
+            )
+            for msp, text in fault.details
+        ]
+        context.set_trailing_metadata(
+            (
+                (
+                    protocol.STATUS_DETAILS_KEY,
+                    protocol.encode_status(fault.code.value[0], fault.message, details),
+                ),
+            )
+        )
+        context.abort(fault.code, fault.message)
 
     def _check_proposal(
         self, signed: proposal_pb2.SignedProposal, tx_id: str, context: grpc.ServicerContext
@@ -553,8 +650,9 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         invocation = chaincode_pb2.ChaincodeInvocationSpec.FromString(
             proposal_pb2.ChaincodeProposalPayload.FromString(proposal.payload).input
         )
-        if extension.chaincode_id.name != self.chaincode or (
-            invocation.chaincode_spec.chaincode_id.name != self.chaincode
+        chaincode = extension.chaincode_id.name
+        if chaincode not in (self.chaincode, "qscc") or (
+            invocation.chaincode_spec.chaincode_id.name != chaincode
         ):
             context.abort(grpc.StatusCode.NOT_FOUND, "chaincode not deployed on this channel")
         return CheckedProposal(
@@ -563,6 +661,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
             signature_header=signature_header,
             creator_msp=creator_msp,
             chaincode_input=invocation.chaincode_spec.input,
+            chaincode=chaincode,
         )
 
     def _simulate(
@@ -570,6 +669,9 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
     ) -> Simulation:  # type: ignore[no-untyped-def]
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
+        tx_id = checked.channel_header.tx_id
+        if not self.chaincode_reachable:
+            self._fail(context, CHAINCODE_UNREACHABLE, tx_id)
         simulation = Simulation(self.ledger, self.chaincode)
         try:
             self.chaincode_connection.execute(
@@ -580,7 +682,20 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
                 simulation=simulation,
             )
         except ChaincodeFailed as exc:
-            context.abort(grpc.StatusCode.UNAVAILABLE, f"chaincode unavailable: {exc}")
+            # A peer answers 500 with no payload; the gateway makes that ABORTED, not a refusal.
+            self._fail(
+                context,
+                PeerFault(
+                    grpc.StatusCode.ABORTED,
+                    "failed to endorse transaction, see attached details for more info",
+                    (
+                        (
+                            "LTOMSP",
+                            f"error in simulation: failed to execute transaction {tx_id}: {exc}",
+                        ),
+                    ),
+                ),
+            )
         assert simulation.response is not None
         return simulation
 
@@ -603,10 +718,36 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
 
     # Gateway methods.
 
+    def _query_system_chaincode(self, checked: CheckedProposal, context):  # type: ignore[no-untyped-def]
+        """qscc GetTransactionByID: the committed envelope and its validation code."""
+        function, *args = [arg.decode() for arg in checked.chaincode_input.args]
+        found = None
+        if function == "GetTransactionByID" and len(args) == 2 and args[0] == self.channel:
+            found = next((tx for tx in self.committed() if tx.tx_id == args[1]), None)
+        if found is None or found.envelope is None:
+            # qscc's own error response, which the gateway reports as a chaincode response.
+            wanted = args[-1] if args else ""
+            detail = f"chaincode response 500, Failed to get transaction with id {wanted}"
+            self._abort_with_details(
+                context,
+                grpc.StatusCode.UNKNOWN,
+                f"evaluate call to endorser returned error: {detail}",
+                detail,
+            )
+        assert found is not None and found.envelope is not None
+        processed = transaction_pb2.ProcessedTransaction(
+            transactionEnvelope=found.envelope, validationCode=found.code
+        )
+        return gateway_pb2.EvaluateResponse(
+            result=Response(status=200, payload=processed.SerializeToString())
+        )
+
     def Evaluate(self, request, context):  # type: ignore[no-untyped-def]
-        self._enter("Evaluate", context)
+        self._enter("Evaluate", context, request.transaction_id)
         signed = request.proposed_transaction
         checked = self._check_proposal(signed, request.transaction_id, context)
+        if checked.chaincode == "qscc":
+            return self._query_system_chaincode(checked, context)
         simulation = self._simulate(signed, checked, context)
         response = simulation.response
         if response.status >= 400:
@@ -620,7 +761,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         return gateway_pb2.EvaluateResponse(result=response)
 
     def Endorse(self, request, context):  # type: ignore[no-untyped-def]
-        self._enter("Endorse", context)
+        self._enter("Endorse", context, request.transaction_id)
         signed = request.proposed_transaction
         checked = self._check_proposal(signed, request.transaction_id, context)
         simulation = self._simulate(signed, checked, context)
@@ -631,6 +772,13 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
                 grpc.StatusCode.ABORTED,
                 "failed to endorse transaction, see attached details for more info",
                 f"chaincode response {response.status}, {response.message}",
+            )
+        # The gateway's own peer has endorsed; the others of a majority must answer too.
+        online = [msp for msp in ORGANISATIONS if msp not in self.offline]
+        if len(online) < MAJORITY:
+            down = tuple((msp, _dial_refused(msp)) for msp in ORGANISATIONS if msp in self.offline)
+            self._fail(
+                context, PeerFault(ENDORSERS_UNREACHABLE.code, ENDORSERS_UNREACHABLE.message, down)
             )
         action = proposal_pb2.ChaincodeAction(
             results=simulation.rwset(),
@@ -648,7 +796,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
             proposal_response_pb2.Endorsement(
                 endorser=peer.creator, signature=peer.sign(response_payload + peer.creator)
             )
-            for peer in list(self.pki.peers.values())[:MAJORITY]
+            for peer in [self.pki.peers[msp] for msp in online][:MAJORITY]
         ]
         transaction = transaction_pb2.Transaction(
             actions=[
@@ -732,6 +880,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
             writes=writes,
             event=event,
             force_code=force_code,
+            envelope=envelope,
         )
         return gateway_pb2.SubmitResponse()
 

@@ -151,13 +151,15 @@ def test_a_lost_commit_status_is_retried_and_the_change_recorded_once(world, cla
         tx for tx in fabric.committed() if f"change:{change_id}" in tx.writes and tx.code == 0
     ]
     assert len(writes_of_change) == 1
-    # The retry endorsed anew, was told "replayed", and submitted nothing.
+    # The retry endorsed anew, was told "replayed", submitted nothing, and read the original
+    # transaction for its proof (qscc through Evaluate).
     assert fabric.calls[calls_before:] == [
         "Endorse",
         "Submit",
         "CommitStatus",
         "Endorse",
         "CommitStatus",
+        "Evaluate",
     ]
     assert change.ledger_tx_id == writes_of_change[0].tx_id
     assert change.ledger_block == writes_of_change[0].number
