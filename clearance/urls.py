@@ -9,6 +9,7 @@ urlpatterns = [
         views.application_clearance_cancel,
         name="application-clearance-cancel",
     ),
+    path("verify/", views.verify_search, name="verify-search"),
     path("verify/<str:reference>", views.verify, name="verify"),
     path("queue/", views.queue, name="clearance-queue"),
     path("clearances/<int:pk>/", views.clearance_detail, name="clearance-detail"),

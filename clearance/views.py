@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
 from clearance import access, kinds, services
@@ -35,6 +35,7 @@ from organisations.selectors import memberships_of
 from organisations.services import membership_invite
 from registry.certificate import registration_change
 from registry.forms import DocumentForm, ReasonForm
+from registry.lookup import public_record
 from registry.models import RegistrationApplication
 from registry.views import application_action
 
@@ -231,37 +232,57 @@ def application_clearance_cancel(
     )
 
 
+@require_GET
+def verify_search(request: HttpRequest) -> HttpResponse:
+    """Public: a box for a reference, a CR number or a plate; the answer in plain words."""
+    query = request.GET.get("q", "").strip()[:40]
+    if not query:
+        return render(request, "registry/verify.html", {"query": ""})
+    return _verify_answer(request, query)
+
+
+@require_GET
 def verify(request: HttpRequest, reference: str) -> HttpResponse:
-    """Public: a registration's status, its clearances and their ledger checks, without
-    personal data."""
-    application = (
-        RegistrationApplication.objects.select_related("vehicle")
-        .filter(reference=reference.strip().upper())
-        .first()
+    """Public: what the certificate's QR code opens (an application's reference)."""
+    return _verify_answer(request, reference[:40])
+
+
+def _verify_answer(request: HttpRequest, query: str) -> HttpResponse:
+    """What the records say about ``query`` and what checking their ledger receipts found,
+    without personal data."""
+    record = public_record(query)
+    if record is None:
+        return render(
+            request, "registry/verify.html", {"query": query, "not_found": True}, status=404
+        )
+    changes: list[Any] = []
+    clearances: list[ClearanceStatusChange] = []
+    registration = None
+    application = record.application or (
+        record.certificate.application if record.certificate else None
     )
-    if application is None:
-        return render(request, "registry/verify.html", {"reference": reference}, status=404)
-    registration = registration_change(application)
-    clearances = [
-        change
-        for change in ClearanceStatusChange.objects.filter(request__application=application)
-        .select_related("request")
-        .order_by("request__kind", "created_at")
-    ]
-    latest = {}
-    for change in clearances:
-        latest[change.request.kind] = change
-    changes = [*latest.values(), *([registration] if registration else [])]
+    if application is not None:
+        registration = registration_change(application)
+        latest: dict[str, ClearanceStatusChange] = {}
+        for change in (
+            ClearanceStatusChange.objects.filter(request__application=application)
+            .select_related("request")
+            .order_by("request__kind", "created_at")
+        ):
+            latest[change.request.kind] = change
+        clearances = list(latest.values())
+        changes = [*clearances, *([registration] if registration else [])]
     checks = receipt_checks(changes)
     return render(
         request,
         "registry/verify.html",
         {
-            "reference": application.reference,
+            "query": query,
+            "record": record,
             "application": application,
             "registration": registration,
-            "clearances": list(latest.values()),
+            "clearances": clearances,
             "checks": checks,
-            "all_verified": bool(changes) and all(check.ok for check in checks.values()),
+            "ledger_ok": bool(changes) and all(check.ok for check in checks.values()),
         },
     )

@@ -3,9 +3,12 @@ from django.contrib import admin
 from kernel.admin import HistoryInline, ReadOnlyAdmin
 from registry.models import (
     ApplicationStatusChange,
+    Certificate,
     Document,
     OwnerProfile,
+    OwnershipPeriod,
     RegistrationApplication,
+    RegistrationPeriod,
     Vehicle,
 )
 
@@ -69,3 +72,24 @@ class DocumentAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["check_ok", "storage_backend", "doc_type"]
     search_fields = ["application__reference", "public_id", "sha256", "location", "ledger_tx_id"]
+
+
+# Written only by approvals (registry.records): read-only here like the ledger's history.
+@admin.register(Certificate)
+class CertificateAdmin(ReadOnlyAdmin):
+    list_display = ["number", "vehicle", "owner", "status", "issued_at", "ended_at"]
+    list_filter = ["status"]
+    search_fields = ["number", "vehicle__plate_number", "vehicle__vin"]
+
+
+@admin.register(OwnershipPeriod)
+class OwnershipPeriodAdmin(ReadOnlyAdmin):
+    list_display = ["vehicle", "owner", "started_on", "ended_on", "acquired"]
+    list_filter = ["acquired"]
+    search_fields = ["vehicle__plate_number", "vehicle__vin", "owner__username"]
+
+
+@admin.register(RegistrationPeriod)
+class RegistrationPeriodAdmin(ReadOnlyAdmin):
+    list_display = ["vehicle", "valid_from", "valid_to", "application"]
+    search_fields = ["vehicle__plate_number", "application__reference"]

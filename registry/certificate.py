@@ -52,6 +52,9 @@ def render_certificate(application: RegistrationApplication, verify_url: str) ->
     vehicle = application.vehicle
     owner = application.applicant
     change = registration_change(application)
+    # The CR this application issued; a renewal's certificate is the vehicle's valid CR.
+    cr = application.certificates.first() or vehicle.certificates.filter(status="valid").first()
+    period = getattr(application, "registration_period", None)
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
     pdf.setTitle(f"Certificate of registration {application.reference}")
@@ -61,6 +64,7 @@ def render_certificate(application: RegistrationApplication, verify_url: str) ->
     pdf.setFont("Helvetica", 10)
     pdf.drawString(20 * mm, height - 37 * mm, "Land Transportation Office · issued through Talaan")
     rows = [
+        ("CR number", cr.number if cr else ""),
         ("Reference", application.reference),
         ("MV file number", vehicle.mv_file_number or ""),
         ("Plate number", vehicle.plate_number or ""),
@@ -71,7 +75,12 @@ def render_certificate(application: RegistrationApplication, verify_url: str) ->
         ("Engine number", vehicle.engine_number),
         ("Chassis number", vehicle.chassis_number),
         ("Classification", vehicle.get_classification_display()),
-        ("Valid", f"{application.period_start:%d %B %Y} to {application.period_end:%d %B %Y}"),
+        (
+            "Registration period",
+            f"{period.valid_from:%d %B %Y} to {period.valid_to:%d %B %Y}"
+            if period
+            else f"{application.period_start:%d %B %Y} to {application.period_end:%d %B %Y}",
+        ),
         ("Ledger transaction", change.ledger_tx_id if change else ""),
     ]
     y = height - 55 * mm

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import date
 from typing import Any, cast
 
 from django.conf import settings
@@ -288,3 +289,158 @@ class Document(TimestampedModel, RecordedOnLedger):
     @property
     def is_viewable_inline(self) -> bool:
         return self.media_type in {"application/pdf", "image/png", "image/jpeg"}
+
+
+def new_certificate_number() -> str:
+    """A Certificate of Registration number: "CR-" and ten digits, random so that numbers
+    reveal nothing about how many were issued or when."""
+    return "CR-" + "".join(secrets.choice("0123456789") for _ in range(10))
+
+
+class OwnershipPeriod(TimestampedModel):
+    """Who owned a vehicle, from when to when, and how they came to own it.
+
+    The vehicle's owner is the owner of its one open period (``ended_on`` empty).
+    """
+
+    class Acquired(models.TextChoices):
+        FIRST_REGISTRATION = "first_registration", "First registration"
+        TRANSFER = "transfer", "Transfer of ownership"
+        ORIGIN = "origin", "Origin record"
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="ownership_periods")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ownership_periods"
+    )
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    acquired = models.CharField(max_length=20, choices=Acquired.choices)
+    application = models.ForeignKey(
+        RegistrationApplication,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The application whose approval began this period.",
+    )
+
+    class Meta:
+        ordering = ["vehicle_id", "started_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle"],
+                condition=Q(ended_on__isnull=True),
+                name="one_open_ownership_per_vehicle",
+                violation_error_message="This vehicle already has a current owner.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="ownership_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle} owned by {self.owner} from {self.started_on}"
+
+
+class Certificate(TimestampedModel):
+    """A Certificate of Registration (CR): the numbered ownership document.
+
+    Issued at first registration and reissued to each new owner. It is never "expired" (a
+    registration period expires, see ``RegistrationPeriod``): it stays valid until a newer
+    certificate supersedes it or the LTO revokes it.
+    """
+
+    class Status(models.TextChoices):
+        VALID = "valid", "Valid"
+        SUPERSEDED = "superseded", "Superseded"
+        REVOKED = "revoked", "Revoked"
+
+    number = models.CharField(
+        "CR number", max_length=16, unique=True, default=new_certificate_number
+    )
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="certificates")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certificates"
+    )
+    application = models.ForeignKey(
+        RegistrationApplication,
+        on_delete=models.PROTECT,
+        related_name="certificates",
+        help_text="The application whose approval issued it.",
+    )
+    issued_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.VALID, db_index=True
+    )
+    superseded_by = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supersedes",
+    )
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it was superseded or revoked."
+    )
+    revoked_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle"],
+                condition=Q(status="valid"),
+                name="one_valid_certificate_per_vehicle",
+                violation_error_message="This vehicle already has a valid certificate.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="valid", ended_at__isnull=True)
+                | (~Q(status="valid") & Q(ended_at__isnull=False)),
+                name="certificate_ended_unless_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="revoked") | ~Q(revoked_reason=""),
+                name="certificate_revoked_with_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.status})"
+
+
+class RegistrationPeriod(TimestampedModel):
+    """The validity an owner renews: the vehicle may be driven from ``valid_from`` to
+    ``valid_to`` (inclusive). It is ``current`` until that day has passed, then ``expired``."""
+
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, related_name="registration_periods"
+    )
+    application = models.OneToOneField(
+        RegistrationApplication,
+        on_delete=models.PROTECT,
+        related_name="registration_period",
+        help_text="The approved application (registration or renewal) that granted it.",
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+
+    class Meta:
+        ordering = ["vehicle_id", "-valid_to"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_to__gt=models.F("valid_from")),
+                name="registration_period_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vehicle}: {self.valid_from} to {self.valid_to}"
+
+    def is_current(self, today: date) -> bool:
+        return self.valid_from <= today <= self.valid_to
+
+    def status_on(self, today: date) -> str:
+        if today > self.valid_to:
+            return "expired"
+        return "current" if today >= self.valid_from else "not yet started"

@@ -42,6 +42,7 @@ from registry.models import (
     Vehicle,
 )
 from registry.participants import participants
+from registry.records import records_grant
 from registry.transitions import record_application_change
 
 if TYPE_CHECKING:
@@ -336,12 +337,17 @@ def registration_approve(
         receipt=receipt,
         change_id=change_id,
     )
+    application.vehicle = vehicle
+    granted = records_grant(application=application)
     _emit_registration_decided(application, change)
     notify(
         recipients=[application.applicant],
         event=REGISTRATION_APPROVED,
         title=f"Registration approved: plate {vehicle.plate_number}",
-        body=f"MV file number {vehicle.mv_file_number}. Your certificate is ready.",
+        body=(
+            f"MV file number {vehicle.mv_file_number}. Certificate of Registration "
+            f"{granted.certificate.number} is ready."
+        ),
         link=_link(application),
     )
     return change

@@ -356,3 +356,33 @@ def test_permissions_keep_their_ids_codenames_and_content_types(migrated):
 def test_group_and_user_permissions_and_the_admin_log_are_unchanged(migrated, table):
     """Permission links and admin log entries (content_type_id, object_id) stay as they were."""
     assert migrated.after.rows[table] == migrated.before.rows[table]
+
+
+def test_applications_approved_before_certificates_existed_get_their_records(
+    migrated, scratch_database
+):
+    """Each approved application grants its registration period; each registered vehicle has
+    one valid Certificate of Registration and one open ownership period, its applicant's."""
+    conninfo, _ = scratch_database
+    with psycopg.connect(conninfo) as connection:
+        (approved,) = connection.execute(
+            "SELECT count(*) FROM registry_registrationapplication WHERE status = 'approved'"
+        ).fetchone()
+        missing_period = connection.execute(
+            "SELECT a.reference FROM registry_registrationapplication a"
+            " LEFT JOIN registry_registrationperiod p ON p.application_id = a.id"
+            " WHERE a.status = 'approved' AND p.id IS NULL"
+        ).fetchall()
+        holders = connection.execute(
+            "SELECT c.vehicle_id, c.owner_id, o.owner_id FROM registry_certificate c"
+            " JOIN registry_ownershipperiod o ON o.vehicle_id = c.vehicle_id"
+            " AND o.ended_on IS NULL WHERE c.status = 'valid'"
+        ).fetchall()
+        (registered,) = connection.execute(
+            "SELECT count(DISTINCT vehicle_id) FROM registry_registrationapplication"
+            " WHERE status = 'approved'"
+        ).fetchone()
+    assert approved > 0  # the fixture has approved applications: this test is not vacuous
+    assert missing_period == []
+    assert len(holders) == registered
+    assert all(cr_owner == period_owner for _, cr_owner, period_owner in holders)

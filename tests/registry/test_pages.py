@@ -115,7 +115,9 @@ def test_the_lto_sends_approves_and_the_owner_downloads_a_certificate_with_qr(cl
 
     client.logout()
     public = client.get(reverse("verify", args=[application.reference])).content.decode()
-    assert "The records below match the ledger." in public
+    certificate = application.certificates.get()
+    assert f"Registered: certificate {certificate.number} is valid" in public
+    assert "These records match the ledger." in public
     assert world.owner.last_name not in public and application.vehicle.vin not in public
 
 

@@ -1,0 +1,100 @@
+"""What an approved application leaves behind: the registration period it grants, and for a
+first registration or a transfer, the ownership period and Certificate of Registration (CR).
+
+Called inside the approving service's transaction, after its ledger record: either all of it
+is saved with the status change, or none of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from registry.models import (
+    Certificate,
+    OwnershipPeriod,
+    RegistrationApplication,
+    RegistrationPeriod,
+    Vehicle,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+@dataclass(frozen=True)
+class Granted:
+    period: RegistrationPeriod
+    certificate: Certificate  # the vehicle's valid CR after the approval
+
+
+def current_owner(vehicle: Vehicle) -> User | None:
+    period = vehicle.ownership_periods.filter(ended_on__isnull=True).select_related("owner").first()
+    return period.owner if period is not None else None
+
+
+def valid_certificate(vehicle: Vehicle) -> Certificate | None:
+    return vehicle.certificates.filter(status=Certificate.Status.VALID).first()
+
+
+def records_grant(*, application: RegistrationApplication, at: datetime | None = None) -> Granted:
+    """Write the records an approval grants (the vehicle row is locked by the caller)."""
+    at = at or timezone.now()
+    vehicle = application.vehicle
+    period = RegistrationPeriod.objects.create(
+        vehicle=vehicle,
+        application=application,
+        valid_from=application.period_start,
+        valid_to=application.period_end,
+    )
+    holder = application.applicant
+    certificate = valid_certificate(vehicle)
+    if current_owner(vehicle) != holder:
+        _ownership_change(vehicle=vehicle, application=application, new_owner=holder, at=at)
+    if certificate is None or certificate.owner_id != holder.pk:
+        certificate = _certificate_issue(vehicle=vehicle, application=application, at=at)
+    return Granted(period=period, certificate=certificate)
+
+
+def _ownership_change(
+    *, vehicle: Vehicle, application: RegistrationApplication, new_owner: User, at: datetime
+) -> OwnershipPeriod:
+    today = timezone.localdate(at)
+    closed = vehicle.ownership_periods.filter(ended_on__isnull=True).update(
+        ended_on=today, updated_at=at
+    )
+    acquired = (
+        OwnershipPeriod.Acquired.TRANSFER if closed else OwnershipPeriod.Acquired.FIRST_REGISTRATION
+    )
+    if vehicle.owner_id != new_owner.pk:
+        vehicle.owner = new_owner
+        vehicle.save(update_fields=["owner", "updated_at"])
+    return OwnershipPeriod.objects.create(
+        vehicle=vehicle,
+        owner=new_owner,
+        started_on=today,
+        acquired=acquired,
+        application=application,
+    )
+
+
+def _certificate_issue(
+    *, vehicle: Vehicle, application: RegistrationApplication, at: datetime
+) -> Certificate:
+    """Issue the holder's CR; the one it replaces (if any) is superseded by it."""
+    previous = valid_certificate(vehicle)
+    if previous is not None:
+        # Ended first: at most one valid CR per vehicle, which the database also enforces.
+        previous.status = Certificate.Status.SUPERSEDED
+        previous.ended_at = at
+        previous.save(update_fields=["status", "ended_at", "updated_at"])
+    issued = Certificate.objects.create(
+        vehicle=vehicle, owner=application.applicant, application=application, issued_at=at
+    )
+    if previous is not None:
+        previous.superseded_by = issued
+        previous.save(update_fields=["superseded_by", "updated_at"])
+    return issued
