@@ -331,7 +331,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.tasks.notify_expiring_registrations",
         "schedule": 3600.0,
     },
+    "sweep-sales": {
+        "task": "registry.tasks.sweep_sales",
+        "schedule": 600.0,
+    },
 }
+# How long a buyer's link to a sale works (days); the sale expires then and the seller is told.
+SALE_INVITATION_DAYS = env_int("SALE_INVITATION_DAYS", 14)
 
 # Fabric gateway backend.
 # Used when LEDGER_BACKEND=fabric: the peer's Gateway endpoint (host:port), TLS with the
