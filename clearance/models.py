@@ -188,7 +188,6 @@ class ClearanceStatusChange(RecordedOnLedger):
     remarks_digest = models.CharField(max_length=64, blank=True)
     # Every clearance change is on the ledger: its receipt's time is never missing.
     ledger_timestamp = models.DateTimeField()
-    ledger_confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
-from clearance import access, kinds, services
-from clearance.forms import DecisionForm
+from clearance import access, kinds, repairs, services
+from clearance.forms import DecisionForm, RemarksReentryForm
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import clearance_request_get_for_user, clearance_requests_for_user
 from kernel.auth import AuthenticatedHttpRequest
@@ -264,4 +264,34 @@ def verify(request: HttpRequest, reference: str) -> HttpResponse:
             "checks": checks,
             "all_verified": bool(changes) and all(check.ok for check in checks.values()),
         },
+    )
+
+
+@login_required
+def remarks_reenter(request: AuthenticatedHttpRequest, change_id: str) -> HttpResponse:
+    """The organisation enters again the remarks of a change restored from the ledger."""
+    row = get_object_or_404(
+        ClearanceStatusChange.objects.select_related("request", "organisation"),
+        change_id=change_id,
+    )
+    if not Caller(request.user).acts_for(row.organisation_id):
+        raise Http404("No such change.")
+    form = RemarksReentryForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            repairs.remarks_reenter(
+                change_id=change_id, officer=request.user, remarks=form.cleaned_data["remarks"]
+            )
+        except ValidationError as exc:
+            messages_ = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+            for field, errors in messages_.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "Remarks restored: they match the ledger's digest.")
+            return redirect("clearance-detail", row.request_id)
+    if form.errors:
+        status = 422
+    return render(
+        request, "clearance/remarks_reenter.html", {"change": row, "form": form}, status=status
     )

@@ -15,6 +15,11 @@ class RecordedOnLedger(models.Model):
     ledger_tx_id = models.CharField(max_length=128, blank=True, db_index=True)
     ledger_block = models.BigIntegerField(null=True, blank=True)
     ledger_timestamp = models.DateTimeField(null=True, blank=True)
+    # When the ledger's event for the write was seen committed (ledger_listen).
+    ledger_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the row was written from what the ledger recorded, after the database
+    # transaction that made the change had failed (reconcile_ledger --repair).
+    repaired_from_ledger_at = models.DateTimeField(null=True, blank=True)
 
     RECEIPT_FIELDS = ("ledger_backend", "ledger_tx_id", "ledger_block", "ledger_timestamp")
 
