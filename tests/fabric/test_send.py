@@ -56,9 +56,7 @@ def test_the_three_writes_of_a_send_are_in_flight_at_once(world, fabric):
     assert len(clearance_writes(fabric)) == 3
 
 
-def test_a_send_with_one_failed_write_saves_nothing_and_its_retry_records_the_rest(
-    world, fabric
-):
+def test_a_send_with_one_failed_write_saves_nothing_and_its_retry_records_the_rest(world, fabric):
     application = reviewed(world)
     fabric.unavailable_for = {"EMISSION"}
 
