@@ -32,7 +32,12 @@ def _where(row: ClearanceStatusChange) -> str:
 def awaits_remarks(row: ClearanceStatusChange) -> bool:
     """A row repaired from the ledger whose remarks its organisation has yet to re-enter:
     the ledger kept only their digest."""
-    return row.repaired_from_ledger_at is not None and bool(row.remarks_digest) and not row.remarks
+    return (
+        row.repaired_from_ledger_at is not None
+        and row.reentered_at is None
+        and bool(row.remarks_digest)
+        and not row.remarks
+    )
 
 
 class ClearanceRows:

@@ -3,7 +3,7 @@
 Fabric cannot roll a commit back, so the database follows the ledger: the request takes the
 ledger's status and the history row its receipt, marked as repaired. The ledger holds only
 the remarks' digest, so the organisation is asked to enter them again (``remarks_reenter``
-checks them against it).
+checks them against it), with a decision's findings, which the ledger does not hold at all.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chaincode.rules import CLEARANCE_DECISIONS, ClearanceStatus
+from clearance.details import save_findings
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.services import clear_if_complete
 from ledger.base import actor_pseudonym, sha256_hex
@@ -142,11 +143,21 @@ def clearance_change_repair(*, change: dict[str, Any], backend: str) -> str:
     )
 
 
+def awaits_reentry(row: ClearanceStatusChange) -> bool:
+    """A change repaired from the ledger whose remarks (the ledger kept their digest) or, for
+    a decision, findings its organisation has yet to enter again."""
+    return (
+        row.repaired_from_ledger_at is not None
+        and row.reentered_at is None
+        and (bool(row.remarks_digest) or row.to_status in CLEARANCE_DECISIONS)
+    )
+
+
 def _tell(
     row: ClearanceStatusChange, request: ClearanceRequest, application: RegistrationApplication
 ) -> None:
     """One notice to the organisation that made the change (and the owner, of a decision)."""
-    asks = " Please enter its remarks again." if row.remarks_digest else ""
+    asks = " Please enter its remarks and findings again." if awaits_reentry(row) else ""
     recipients = list(organisation_people(row.organisation))
     if row.to_status in CLEARANCE_DECISIONS:
         recipients.append(application.applicant)
@@ -159,16 +170,20 @@ def _tell(
         ),
         body="The ledger recorded this change but the database lost it; it has been "
         f"written back from the ledger.{asks}",
-        link=reverse("clearance-remarks-reenter", args=[row.change_id])
-        if row.remarks_digest
+        link=reverse("clearance-change-reenter", args=[row.change_id])
+        if awaits_reentry(row)
         else reverse("application-detail", args=[application.pk]),
     )
 
 
 @transaction.atomic(durable=True)
-def remarks_reenter(*, change_id: str, officer: User, remarks: str) -> ClearanceStatusChange:
-    """The organisation enters again the remarks of a change repaired from the ledger; they
-    are kept only if they are the text whose digest the ledger recorded."""
+def change_reenter(
+    *, change_id: str, officer: User, remarks: str, findings: object | None = None
+) -> ClearanceStatusChange:
+    """The organisation enters again the remarks (and a decision's findings) of a change
+    repaired from the ledger. The remarks are kept only if they are the text whose digest
+    the ledger recorded; the findings are checked as at the decision (the ledger holds no
+    digest of them)."""
     row = (
         ClearanceStatusChange.objects.select_for_update(of=("self",))
         .select_related("request", "organisation")
@@ -176,8 +191,8 @@ def remarks_reenter(*, change_id: str, officer: User, remarks: str) -> Clearance
     )
     if not Caller(officer).acts_for(row.organisation_id):
         raise PermissionDenied("Only the organisation that made this change can enter its remarks.")
-    if row.repaired_from_ledger_at is None or row.remarks or not row.remarks_digest:
-        raise ValidationError("This change's remarks are not waiting to be entered again.")
+    if not awaits_reentry(row):
+        raise ValidationError("This change's remarks and findings are not waiting to be entered.")
     text = remarks.strip()
     if sha256_hex(text) != row.remarks_digest:
         raise ValidationError(
@@ -186,11 +201,16 @@ def remarks_reenter(*, change_id: str, officer: User, remarks: str) -> Clearance
                 "differs). Enter them exactly as they were written."
             }
         )
-    row.remarks = text
-    row.save(update_fields=["remarks"])
-    request = row.request
+    request = ClearanceRequest.objects.select_for_update(of=("self",)).get(pk=row.request_id)
     latest = request.status_changes.order_by("-created_at", "-pk").first()
-    if latest is not None and latest.pk == row.pk and row.to_status in CLEARANCE_DECISIONS:
+    is_latest = latest is not None and latest.pk == row.pk
+    if is_latest and row.to_status in CLEARANCE_DECISIONS:
+        # Later changes superseded this decision's findings and remarks otherwise.
+        save_findings(request=request, decision=row.to_status, findings=findings)
         request.remarks = text
         request.save(update_fields=["remarks", "updated_at"])
+    row.remarks = text
+    row.reentered_at = timezone.now()
+    row.save(update_fields=["remarks", "reentered_at"])
+    logger.info("remarks of repaired clearance change %s entered again", change_id)
     return row

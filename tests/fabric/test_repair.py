@@ -8,6 +8,7 @@ taken. reconcile also compares current statuses and finds receipts left unconfir
 
 from __future__ import annotations
 
+import dataclasses
 from io import StringIO
 from unittest import mock
 
@@ -19,7 +20,7 @@ from django.urls import reverse
 
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
-from clearance.models import ClearanceStatusChange
+from clearance.models import ClearanceStatusChange, HpgClearanceDetail
 from ledger import get_ledger
 from ledger.base import sha256_hex
 from notifications.models import Notification
@@ -85,32 +86,45 @@ def test_repair_writes_back_a_decision_the_database_lost(world, fabric):
     assert row.actor == world.hpg_officer
     told = Notification.objects.filter(recipient=world.hpg_officer, title__contains="restored")
     assert told.count() == 1
-    assert told.get().link == reverse("clearance-remarks-reenter", args=[row.change_id])
+    assert told.get().link == reverse("clearance-change-reenter", args=[row.change_id])
 
 
 def test_the_repaired_remarks_are_taken_only_if_they_match_the_ledgers_digest(
     world, fabric, client
 ):
     _, requests = sent_for_clearance(world)
-    change_id = decision_lost_after_the_ledger_committed(world, requests["HPG"])
+    request = requests["HPG"]
+    change_id = decision_lost_after_the_ledger_committed(world, request)
     reconcile("--repair")
-    page = reverse("clearance-remarks-reenter", args=[change_id])
+    page = reverse("clearance-change-reenter", args=[change_id])
+    findings = dataclasses.asdict(findings_for(request))
     client.force_login(world.hpg_officer)
 
-    wrong = client.post(page, {"remarks": "Numbers match."})
+    wrong = client.post(page, {**findings, "remarks": "Numbers match."})
 
     assert wrong.status_code == 422
     assert "not the remarks the ledger recorded" in wrong.content.decode()
     assert ClearanceStatusChange.objects.get(change_id=change_id).remarks == ""
 
-    right = client.post(page, {"remarks": REMARKS})
+    no_findings = client.post(page, {"remarks": REMARKS})
+
+    assert no_findings.status_code == 422
+    assert not HpgClearanceDetail.objects.filter(request=request).exists()
+
+    right = client.post(page, {**findings, "remarks": REMARKS})
 
     assert right.status_code == 302
     row = ClearanceStatusChange.objects.get(change_id=change_id)
-    assert row.remarks == REMARKS
+    assert row.remarks == REMARKS and row.reentered_at is not None
     assert row.request.remarks == REMARKS
+    detail = HpgClearanceDetail.objects.get(request=request)
+    assert detail.certificate_number == findings["certificate_number"]
     output, error = reconcile()
     assert error is None, output
+    again = client.post(page, {**findings, "remarks": REMARKS})
+    assert (
+        again.status_code == 409 and "Nothing of this change is waiting" in again.content.decode()
+    )
 
 
 def test_another_organisation_cannot_see_the_reentry_page(world, fabric, client):
@@ -120,7 +134,7 @@ def test_another_organisation_cannot_see_the_reentry_page(world, fabric, client)
     client.force_login(world.emission_officer)
 
     response = client.post(
-        reverse("clearance-remarks-reenter", args=[change_id]), {"remarks": REMARKS}
+        reverse("clearance-change-reenter", args=[change_id]), {"remarks": REMARKS}
     )
 
     assert response.status_code == 404
