@@ -4,6 +4,7 @@ receipt columns every row the ledger recorded carries."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from ledger.base import Receipt
 
@@ -32,6 +33,11 @@ class RecordedOnLedger(models.Model):
         self.ledger_tx_id = receipt.tx_id
         self.ledger_block = receipt.block
         self.ledger_timestamp = receipt.timestamp
+        if receipt.replayed and receipt.block is not None:
+            # A replay points at an earlier transaction whose commit it has just looked up. The
+            # listener may have passed that transaction's event while no row had it (the first
+            # attempt rolled back), so it would never confirm this row.
+            self.ledger_confirmed_at = timezone.now()
 
 
 class WorldState(models.Model):

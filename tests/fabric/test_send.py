@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import threading
+from io import StringIO
+from unittest import mock
 
 import pytest
+from django.core.management import call_command
 
 from audit.verification import history_problems, state_problems
 from chaincode.rules import ApplicationStatus
@@ -33,6 +36,13 @@ def send(world, application):
     return clearance_services.clearance_send_for_clearance(
         application_id=application.pk, actor=world.lto_admin
     )
+
+
+def listen() -> str:
+    out = StringIO()
+    with mock.patch("notifications.live._enqueue_push"):
+        call_command("ledger_listen", "--idle-seconds", "0.5", stdout=out)
+    return out.getvalue()
 
 
 def clearance_writes(fabric) -> dict[str, str]:
@@ -69,6 +79,9 @@ def test_a_send_with_one_failed_write_saves_nothing_and_its_retry_records_the_re
     first_round = clearance_writes(fabric)
     assert len(first_round) == 2  # HPG and insurance committed; Fabric cannot take them back
 
+    # The listener sees the two committed writes while no row has them: ledger-only, so far.
+    assert "ledger-only change" in listen()
+
     fabric.unavailable_for = set()
     requests = send(world, application)
 
@@ -79,6 +92,8 @@ def test_a_send_with_one_failed_write_saves_nothing_and_its_retry_records_the_re
     assert {str(row.change_id): row.ledger_tx_id for row in rows} == second_round
     for change_id, tx_id in first_round.items():
         assert rows.get(change_id=change_id).ledger_tx_id == tx_id  # the replay's receipt
+    listen()
+    assert all(row.ledger_confirmed_at is not None for row in rows.all())
     ledger = get_ledger()
     assert history_problems(backend="fabric", ledger_change=ledger.get_change) == []
     assert state_problems(ledger) == []
