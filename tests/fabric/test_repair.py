@@ -8,23 +8,29 @@ taken. reconcile also compares current statuses and finds receipts left unconfir
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from io import StringIO
 from unittest import mock
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 
-from chaincode.rules import ClearanceStatus
+from chaincode.rules import ApplicationStatus, ClearanceStatus
 from clearance import services as clearance_services
 from clearance.models import ClearanceStatusChange, HpgClearanceDetail
 from ledger import get_ledger
 from ledger.base import sha256_hex
 from notifications.models import Notification
-from tests.conftest import findings_for, sent_for_clearance
+from registry import services as registry_services
+from registry.document_services import document_upload
+from registry.models import ApplicationStatusChange, RegistrationApplication, Vehicle
+from tests.conftest import claim_and_approve, filed_application, findings_for, sent_for_clearance
 
 REMARKS = "Engine and chassis numbers match the stencil."
 
@@ -38,9 +44,10 @@ def reconcile(*options: str) -> tuple[str, CommandError | None]:
     return out.getvalue(), None
 
 
-def decision_lost_after_the_ledger_committed(world, request) -> str:
-    """Approve the request; the database fails once the ledger has committed the approval."""
-    clearance_services.clearance_claim(request_id=request.pk, officer=world.hpg_officer)
+@contextlib.contextmanager
+def database_fails_after_the_ledger_commits() -> Iterator[list[str]]:
+    """The next ledger write commits; then the database transaction that asked for it fails.
+    Yields the change ids the ledger committed."""
     ledger = get_ledger()
     committed: list[str] = []
     real_record = ledger.record
@@ -51,6 +58,13 @@ def decision_lost_after_the_ledger_committed(world, request) -> str:
         raise RuntimeError("the database connection dropped")
 
     with mock.patch.object(ledger, "record", record_then_fail), pytest.raises(RuntimeError):
+        yield committed
+
+
+def decision_lost_after_the_ledger_committed(world, request) -> str:
+    """Approve the request; the database fails once the ledger has committed the approval."""
+    clearance_services.clearance_claim(request_id=request.pk, officer=world.hpg_officer)
+    with database_fails_after_the_ledger_commits() as committed:
         clearance_services.clearance_decide(
             request_id=request.pk,
             officer=world.hpg_officer,
@@ -59,6 +73,70 @@ def decision_lost_after_the_ledger_committed(world, request) -> str:
             findings=findings_for(request),
         )
     return committed[0]
+
+
+def cleared(world, *, plate: str = "") -> RegistrationApplication:
+    application = filed_application(world)
+    if plate:
+        # A vehicle that has its numbers already: approving it changes neither.
+        Vehicle.objects.filter(pk=application.vehicle_id).update(
+            plate_number=plate, mv_file_number=f"1300-{application.vehicle_id:011d}"
+        )
+    _, requests = sent_for_clearance(world, application)
+    for request in requests.values():
+        claim_and_approve(world, request)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.CLEARED
+    return application
+
+
+def test_repair_approves_a_registration_the_database_lost(world, fabric):
+    application = cleared(world, plate="NAB 1234")
+    with database_fails_after_the_ledger_commits() as committed:
+        registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
+
+    output, error = reconcile("--repair")
+
+    assert error is None, output
+    assert f"REPAIRED: ledger change {committed[0]}: application {application.reference}" in output
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    row = ApplicationStatusChange.objects.get(change_id=committed[0])
+    assert row.repaired_from_ledger_at is not None and row.ledger_backend == "fabric"
+    assert Notification.objects.filter(
+        recipient=world.owner, title="Registration approved: plate NAB 1234"
+    ).exists()
+
+
+def test_a_registration_whose_plate_was_lost_is_listed_as_not_repaired(world, fabric):
+    application = cleared(world)
+    with database_fails_after_the_ledger_commits() as committed:
+        registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
+
+    output, error = reconcile("--repair")
+
+    assert error is not None
+    assert f"NOT REPAIRED: ledger change {committed[0]}: vehicle" in output
+    assert f"ledger change {committed[0]}: has no history row" in output
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.CLEARED
+
+
+def test_a_document_anchor_without_its_file_is_listed_as_not_repaired(world, fabric):
+    application = filed_application(world)
+    with database_fails_after_the_ledger_commits() as committed:
+        document_upload(
+            application_id=application.pk,
+            uploader=world.owner,
+            doc_type="sales_invoice",
+            upload=SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 an invoice"),
+        )
+
+    output, error = reconcile("--repair")
+
+    assert error is not None
+    assert f"NOT REPAIRED: ledger change {committed[0]}: document" in output
+    assert "must be uploaded again" in output
 
 
 def test_repair_writes_back_a_decision_the_database_lost(world, fabric):
