@@ -78,7 +78,13 @@ def plan_clearance_change(
     check_clearance_authority(
         kind=request.kind, current=from_status, target=to_status, actor_kind=organisation.kind
     )
-    change_id = change_id or uuid.uuid4()
+    change_id = change_id or _derived_change_id(
+        request=request,
+        to_status=to_status,
+        actor=actor,
+        organisation=organisation,
+        remarks=remarks,
+    )
     if not request._state.adding:
         # Announced (after commit) before the ledger write, so no query follows that write.
         announce_change(
@@ -97,6 +103,30 @@ def plan_clearance_change(
         organisation=organisation,
     )
     return PlannedChange(request, record, change_id, from_status, actor, organisation, remarks)
+
+
+# The namespace of change ids derived from what a change is (see _derived_change_id).
+_CHANGE_IDS = uuid.UUID("0f6c3a52-5d0e-4c1b-8a8e-3f2d9b7c4e10")
+
+
+def _derived_change_id(
+    *,
+    request: ClearanceRequest,
+    to_status: str,
+    actor: User,
+    organisation: Organisation,
+    remarks: str,
+) -> uuid.UUID:
+    """The same change of the same request version gets the same id: when the database failed
+    after the ledger committed, the user's retry is answered from what the ledger recorded
+    (the chaincode is idempotent by change id) instead of being refused as a stale move. Any
+    difference (another decision, other remarks) is another change."""
+    if request._state.adding:
+        return uuid.uuid4()
+    version = request.updated_at.isoformat() if request.updated_at else ""
+    parts = (request.public_id, version, request.status, to_status, actor.pk, organisation.msp_id)
+    what = ":".join([*map(str, parts), sha256_hex(remarks)])
+    return uuid.uuid5(_CHANGE_IDS, what)
 
 
 def save_clearance_change(planned: PlannedChange, receipt: Receipt) -> ClearanceStatusChange:

@@ -2,8 +2,9 @@
 
 ``ledger.base.FUNCTIONS`` declares what the ledger is written with; the app whose rows a
 function's changes belong to registers a ``RowKeeper`` for it (``AppConfig.ready``). The
-listener hands the keeper the events of its function to confirm, and the audit trail's verify
-and reconcile ask every keeper to compare its rows with the ledger.
+listener hands the keeper the events of its function to confirm (``confirm`` here waits for a
+writer still open), and the audit trail's verify and reconcile ask every keeper to compare its
+rows and current statuses with the ledger, and to write back a change only the ledger has.
 """
 
 from __future__ import annotations

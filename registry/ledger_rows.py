@@ -106,8 +106,8 @@ class DocumentRows:
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
         change_id = str(event.data().get("change_id", ""))
-        row = Document.objects.select_for_update().filter(ledger_change_id=change_id or None)
-        return receipt_confirmed(row.first(), event, change_id)
+        row = Document.objects.select_for_update().filter(ledger_change_id=change_id)
+        return receipt_confirmed(row.first() if change_id else None, event, change_id)
 
     def problems(
         self, *, backend: str, ledger_change: LedgerChange, seen: set[str]

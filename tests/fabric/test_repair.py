@@ -250,3 +250,18 @@ def test_reconcile_reports_receipts_the_listener_never_confirmed(world, fabric, 
     output, error = reconcile()
 
     assert error is None, output
+
+
+def test_retrying_a_change_the_database_lost_records_what_the_ledger_holds(world, fabric):
+    _, requests = sent_for_clearance(world)
+    request = requests["HPG"]
+    with database_fails_after_the_ledger_commits() as committed:
+        clearance_services.clearance_claim(request_id=request.pk, officer=world.hpg_officer)
+
+    claim = clearance_services.clearance_claim(request_id=request.pk, officer=world.hpg_officer)
+
+    # The same claim of the same request: the ledger answers it from its first commit.
+    assert str(claim.change_id) == committed[0]
+    assert claim.ledger_tx_id == get_ledger().get_change(committed[0])["tx_id"]
+    output, error = reconcile()
+    assert error is None, output
