@@ -295,7 +295,7 @@ def _new_plate() -> str:
     raise Conflict("Could not find a free plate number; try again.")
 
 
-def _vehicle_digest(vehicle: Vehicle) -> str:
+def vehicle_digest(vehicle: Vehicle) -> str:
     # Only a digest goes on the ledger: the record itself names an owner.
     record = {
         "vin": vehicle.vin,
@@ -339,7 +339,7 @@ def registration_approve(
     receipt = get_ledger().register_vehicle(
         VehicleRegistration(
             vin=vehicle.vin,
-            record_digest=_vehicle_digest(vehicle),
+            record_digest=vehicle_digest(vehicle),
             change_id=str(change_id),
             signer_msp=lto_organisation().msp_id,
         )

@@ -270,6 +270,8 @@ LEDGER_SIGNING_KEY = env_secret("LEDGER_SIGNING_KEY") or _derived_key("ledger-si
 LEDGER_PSEUDONYM_KEY = env_secret("LEDGER_PSEUDONYM_KEY") or _derived_key("ledger-pseudonym")
 LEDGER_CHANNEL = env_str("LEDGER_CHANNEL", "clearance")
 LEDGER_CHAINCODE = env_str("LEDGER_CHAINCODE", "talaan")
+# reconcile_ledger reports a receipt whose ledger event has not been seen this long after it.
+LEDGER_UNCONFIRMED_AFTER_SECONDS = env_int("LEDGER_UNCONFIRMED_AFTER_SECONDS", 300)
 
 # Service levels: hours an organisation has to decide a clearance request of each kind. Each
 # kind has its default in its module (clearance/kinds/); SLA_HOURS_<KIND> (e.g. SLA_HOURS_HPG)
