@@ -212,6 +212,16 @@ def without_world(db) -> None:
     ).delete()
 
 
+@pytest.fixture
+def eager_celery():
+    """Run tasks in-process, as the embedded shape does, so their effects can be asserted."""
+    from talaan.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
 def filed_application(
     world: World, *, owner: AbstractBaseUser | None = None, type: str = "new"
 ) -> RegistrationApplication:

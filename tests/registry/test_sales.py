@@ -68,9 +68,8 @@ def upload(application, uploader, doc_type, name="paper.pdf"):
 
 
 def test_the_buyer_is_e_mailed_a_link_that_opens_the_offer(
-    world, client, settings, django_capture_on_commit_callbacks
+    world, client, eager_celery, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     vehicle = registered(world)
     mail.outbox.clear()
     client.force_login(world.owner)
