@@ -22,6 +22,7 @@ from registry import services as registry_services
 from registry.document_services import document_upload
 from registry.models import (
     Certificate,
+    Document,
     OwnershipPeriod,
     RegistrationApplication,
     RegistrationPeriod,
@@ -342,3 +343,23 @@ def test_an_owner_can_no_longer_file_a_transfer_alone(world):
         )
 
     assert rows() == before
+
+
+def test_the_sale_page_shows_a_refusal_with_its_status_and_changes_nothing(world, client):
+    sale = offered(world)
+    client.force_login(world.owner)
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+
+    future = client.post(reverse("sale-notice", args=[sale.pk]), {"handed_over_on": tomorrow})
+    early_deed = client.post(
+        reverse("sale-deed", args=[sale.pk]), {"file": SimpleUploadedFile("deed.pdf", PDF)}
+    )
+    client.force_login(world.other_owner)
+    not_theirs = client.get(reverse("sale-detail", args=[sale.pk]))
+
+    assert future.status_code == 422 and "cannot be in the future" in future.content.decode()
+    assert early_deed.status_code == 409
+    assert "once the buyer has accepted" in early_deed.content.decode()
+    assert not_theirs.status_code == 404
+    sale.refresh_from_db()
+    assert sale.notice_filed_at is None and not Document.objects.exists()
