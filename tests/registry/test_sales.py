@@ -363,3 +363,18 @@ def test_the_sale_page_shows_a_refusal_with_its_status_and_changes_nothing(world
     assert not_theirs.status_code == 404
     sale.refresh_from_db()
     assert sale.notice_filed_at is None and not Document.objects.exists()
+
+
+def test_the_lto_sees_the_seller_and_the_notice_of_sale_on_the_transfer_application(world, client):
+    sale = offered(world)
+    sale = sales.sale_accept(buyer=world.other_owner, token=sales.sale_token(sale))
+    sales.notice_of_sale_file(
+        seller=world.owner, sale_id=sale.pk, handed_over_on=timezone.localdate()
+    )
+    client.force_login(world.lto_admin)
+
+    page = client.get(reverse("application-detail", args=[sale.application_id])).content.decode()
+
+    assert world.owner.get_full_name() in page
+    assert f"handed over on {timezone.localdate():%d %b %Y}" in page
+    assert "Still missing: Deed of sale, Government ID, Insurance certificate of cover" in page
