@@ -135,8 +135,10 @@ def transfer_repair(*, change: dict[str, Any], backend: str) -> str:
     when the approved transfer application's seller and buyer are the ledger's."""
     change_id = uuid.UUID(str(change["change_id"]))
     vin = str(change["vin"])
-    if OwnershipPeriod.objects.filter(ledger_change_id=change_id).exists():
-        raise Unrepairable("its ownership period is in the database already.")
+    kept = OwnershipPeriod.objects.filter(ledger_change_id=change_id).first()
+    if kept is not None:
+        # Written back a moment ago with the vehicle's registration (registration_repair).
+        return f"transfer of vehicle {vin} is on ownership period {kept.pk} already"
     vehicle = Vehicle.objects.select_for_update().filter(vin=vin, is_active=True).first()
     transfers = RegistrationApplication.objects.filter(
         vehicle=vehicle,
@@ -147,8 +149,9 @@ def transfer_repair(*, change: dict[str, Any], backend: str) -> str:
     if vehicle is None or application is None:
         raise Unrepairable(
             f"no approved transfer of vehicle {vin} in the database made it: its approval was "
-            "lost too, and comes back with the vehicle's registration change, if the ledger "
-            "holds it."
+            "lost too. It comes back with the vehicle's registration change if the ledger "
+            "holds one, else when the LTO approves the transfer again (answered from this "
+            "change)."
         )
     period = OwnershipPeriod.objects.filter(vehicle=vehicle, application=application).first()
     if period is None:
