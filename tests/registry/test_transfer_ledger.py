@@ -111,3 +111,14 @@ def test_the_ledger_refuses_a_transfer_from_the_owner_before_the_last(world):
     assert get_ledger().world_state("GetVehicle", vin)["owner"] == owner_pseudonym(
         vin, world.other_owner.pk
     )
+
+
+def test_reconcile_names_a_vehicle_whose_owner_was_changed_behind_the_ledger_s_back(world):
+    application = transferred(world)
+    vehicle = Vehicle.objects.get(pk=application.vehicle_id)
+    Vehicle.objects.filter(pk=vehicle.pk).update(owner=world.owner)
+
+    output, error = reconcile()
+
+    assert error is not None
+    assert f"vehicle {vehicle.vin}: has another owner in the database than on the ledger" in output
