@@ -1,7 +1,7 @@
 """``Idempotency-Key`` for API POSTs: a retried request replays the first response.
 
 The key is scoped to the caller (API key id, else user id) and bound to a SHA-256 of the
-method, path and body. The record is claimed before the operation runs and completed after
+method, path and body in a canonical form (JSON as parsed, query parameters sorted). The record is claimed before the operation runs and completed after
 it, each in its own short transaction, so the service keeps its own (durable) transaction.
 Only responses that a retry would get again are stored: 2xx, and 4xx problems that are not
 retryable. A 5xx (a ledger outage, a bug) or a retryable 409 releases the key, so a retry
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from functools import wraps
 from typing import Any
@@ -62,18 +62,60 @@ def _caller(request: Request) -> str:
     return f"key:{key.pk}" if key is not None else f"user:{request.user.pk}"
 
 
-def _fingerprint(request: Request) -> str:
+def _canonical_body(request: Request) -> bytes:
+    """The body as the operation will read it, so that equal requests compare equal.
+
+    A JSON body (the only kind the API parses) is compared as parsed: key order, spacing and
+    escapes do not make it another request. Anything else, including JSON that does not
+    parse (it will be refused as such), is compared byte for byte.
+    """
     try:
         body = request.body
     except RawPostDataException:
         # Something already consumed the stream; the parsed data names the same request.
-        body = json.dumps(request.data, sort_keys=True, default=str).encode()
-    assert request.method is not None  # set on every request a view is handed
+        return json.dumps(request.data, sort_keys=True, default=str).encode()
+    media_type = (request.content_type or "").split(";")[0].strip().lower()
+    if not body or not (media_type == "application/json" or media_type.endswith("+json")):
+        return body
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body
+    canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return b"json:" + canonical.encode()
+
+
+def _canonical_path(request: Request) -> bytes:
+    """The path with its query parameters in sorted order (their order means nothing)."""
+    query = sorted(request.GET.lists())
+    return (request.path + "?" + json.dumps(query, ensure_ascii=False)).encode()
+
+
+def _digest(*parts: bytes) -> str:
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.get_full_path().encode(), body):
+    for part in parts:
         digest.update(part)
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def _fingerprint(request: Request) -> str:
+    assert request.method is not None  # set on every request a view is handed
+    return _digest(request.method.encode(), _canonical_path(request), _canonical_body(request))
+
+
+def _raw_fingerprint(request: Request) -> str:
+    """What records claimed before bodies were compared canonically hold (raw path and body).
+
+    Accepted as well for as long as such a record can live (24 hours after the upgrade), so
+    a retry that spans the upgrade still replays. Remove with the next release.
+    """
+    assert request.method is not None
+    try:
+        body = request.body
+    except RawPostDataException:
+        body = json.dumps(request.data, sort_keys=True, default=str).encode()
+    return _digest(request.method.encode(), request.get_full_path().encode(), body)
 
 
 def _validated_key(raw: str) -> str:
@@ -85,10 +127,13 @@ def _validated_key(raw: str) -> str:
     return key
 
 
-def idempotency_claim(*, caller: str, key: str, request_sha256: str) -> IdempotencyRecord:
+def idempotency_claim(
+    *, caller: str, key: str, request_sha256: str, also_matches: Collection[str] = ()
+) -> IdempotencyRecord:
     """The caller's record for this key, claimed as pending if it is new (or expired).
 
-    Raises 422 when the key was used with another body, 409 while that request is running.
+    Raises 422 when the key was used with another body (a stored fingerprint that is neither
+    ``request_sha256`` nor one of ``also_matches``), 409 while that request is running.
     """
     with transaction.atomic():
         IdempotencyRecord.objects.filter(
@@ -99,7 +144,7 @@ def idempotency_claim(*, caller: str, key: str, request_sha256: str) -> Idempote
         )
     if created:
         return record
-    if record.request_sha256 != request_sha256:
+    if record.request_sha256 != request_sha256 and record.request_sha256 not in also_matches:
         raise IdempotencyKeyReused()
     if record.state == IdempotencyRecord.State.PENDING:
         raise Conflict("A request with this Idempotency-Key is still being processed; retry soon.")
@@ -160,7 +205,10 @@ def idempotent(handler: Callable[..., Response]) -> Handler:
         if raw is None:
             return handler(view, request, *args, **kwargs)
         record = idempotency_claim(
-            caller=_caller(request), key=_validated_key(raw), request_sha256=_fingerprint(request)
+            caller=_caller(request),
+            key=_validated_key(raw),
+            request_sha256=_fingerprint(request),
+            also_matches=[_raw_fingerprint(request)],
         )
         if record.state == IdempotencyRecord.State.DONE:
             return _replay(record)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import asdict
 
@@ -94,6 +95,30 @@ def test_the_same_key_with_another_body_is_refused_with_422(office):
     body = assert_problem(response, 422, "idempotency_key_reused")
     assert body["retryable"] is False
     assert ClearanceStatusChange.objects.filter(request=request, to_status="rejected").count() == 0
+
+
+def test_the_same_json_with_keys_in_another_order_and_spacing_is_the_same_request(office):
+    request = office.requests["HPG"]
+    client = client_for(office, "hpg_decide_key")
+    _claim(office, "hpg_decide_key", "claim-1")
+    path = f"/api/v1/clearances/{request.pk}/decide/"
+    approval = _approval(request)
+    reordered = {key: approval[key] for key in reversed(list(approval))}
+    reordered["findings"] = dict(reversed(list(approval["findings"].items())))
+    assert json.dumps(reordered) != json.dumps(approval)
+
+    first = _post(client, path, approval, "decide-1")
+    second = client.post(
+        path,
+        json.dumps(reordered, indent=2).encode(),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="decide-1",
+    )
+
+    assert first.status_code == 200, first.content
+    assert second.status_code == 200, second.content
+    assert second["Idempotent-Replayed"] == "true"
+    assert ClearanceStatusChange.objects.filter(request=request, to_status="approved").count() == 1
 
 
 def test_the_same_key_on_another_path_is_refused_with_422(office):
