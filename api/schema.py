@@ -41,6 +41,14 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
         "required": True,
         "schema": {"type": "integer", "minimum": 0, "example": 12},
     },
+    "RetryAfterInFlight": {
+        "description": (
+            "With 409 `conflict` for a request whose `Idempotency-Key` is still being "
+            "processed: seconds to wait before retrying. Absent on other conflicts."
+        ),
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0, "example": 2},
+    },
     "WWWAuthenticate": {
         "description": "How to authenticate: an API key as a bearer token.",
         "required": True,
@@ -52,6 +60,7 @@ _HEADER_NAMES = {
     "CacheControl": "Cache-Control",
     "IdempotentReplayed": "Idempotent-Replayed",
     "RetryAfter": "Retry-After",
+    "RetryAfterInFlight": "Retry-After",
     "WWWAuthenticate": "WWW-Authenticate",
 }
 
@@ -68,9 +77,18 @@ def _headers_for(method: str, status: str, operation: dict[str, Any]) -> list[st
         names.append("IdempotentReplayed")
     if status in ("429", "503"):
         names.append("RetryAfter")
+    if method == "post" and status == "409" and _is_idempotent(operation):
+        names.append("RetryAfterInFlight")
     if status == "401":
         names.append("WWWAuthenticate")
     return names
+
+
+def _is_idempotent(operation: dict[str, Any]) -> bool:
+    return any(
+        p.get("in") == "header" and p.get("name") == "Idempotency-Key"
+        for p in operation.get("parameters", [])
+    )
 
 
 def _problem_entry(status: int) -> dict[str, Any]:
