@@ -11,7 +11,8 @@ from tests.api.test_problems import assert_problem
 LISTS = ["/api/v1/clearances/", "/api/v1/applications/", "/api/v1/notifications/"]
 
 
-@pytest.mark.parametrize("value", ["abc", "-3", "null", "0", "201", "", "1.5", "\uff11"]  # a full-width one)
+# The last is a full-width one: a digit to str.isdigit, not to the API.
+@pytest.mark.parametrize("value", ["abc", "-3", "null", "0", "201", "", "1.5", "\uff11"])
 @pytest.mark.parametrize("path", LISTS)
 def test_a_page_size_out_of_bounds_is_a_400_naming_it(office, path, value):
     response = client_for(office, "hpg_officer").get(path, {"page_size": value})
