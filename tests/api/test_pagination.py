@@ -43,3 +43,11 @@ def test_every_paged_list_declares_the_bounds_of_page_size(db):
     assert len(declared) >= len(LISTS)
     for form in declared:
         assert (form["type"], form["minimum"], form["maximum"]) == ("integer", 1, 200)
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_cursor_the_list_did_not_give_out_is_a_400_naming_it(office, path):
+    response = client_for(office, "hpg_officer").get(path, {"cursor": "not a cursor!"})
+
+    body = assert_problem(response, 400, "invalid")
+    assert list(body["errors"]) == ["cursor"]
