@@ -399,10 +399,12 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "registry.models.RegistrationApplication.Status",
         "ClearanceStatusEnum": "clearance.models.Status",
     },
-    # The enum hook is drf-spectacular's default; ours declares every response's headers.
+    # The enum hook is drf-spectacular's default; ours declare every response's headers and
+    # the text every input accepts.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.declare_response_headers",
+        "api.schema.declare_text_inputs",
     ],
 }
 
