@@ -73,3 +73,16 @@ def test_text_with_nul_is_a_400_as_the_schema_says(office):
     )
 
     assert set(assert_problem(response, 400, "invalid")["errors"]) == {"application"}
+
+
+def test_a_list_that_may_not_be_empty_says_so(schema):
+    events = schema["components"]["schemas"]["WebhookSubscriptionInputRequest"]["properties"]
+    assert events["events"]["minItems"] == 1
+
+
+def test_an_empty_list_of_events_is_a_400_as_the_schema_says(office):
+    response = client_for(office, "hpg_decide_key").post(
+        "/api/v1/webhooks/", {"url": "https://hooks.example.ph/t", "events": []}, format="json"
+    )
+
+    assert set(assert_problem(response, 400, "invalid")["errors"]) == {"events"}
