@@ -1,10 +1,13 @@
-"""Schemathesis against the live schema of a real server: no 5xx, every answer as documented.
+"""Schemathesis against the live schema of a real server, with every check it has.
 
 A uvicorn server (tests.api.live_server) runs on loopback over the test database; the schema
 is fetched from it (/api/schema/) as an integrator would, and each operation gets a bounded
-number of generated requests, valid and invalid, checked for: no server error, a documented
-status code, content type, body and headers. Path ids, references and VINs are drawn half the
-time from rows that exist, so the 200 answers are exercised too, not only the 404s.
+number of generated requests, valid and invalid, checked with all of schemathesis's checks
+(`--checks all`): no server error; a documented status code, content type, body and headers;
+invalid requests refused and valid ones accepted; credentials that are missing or wrong
+refused. No operation is excluded. Path ids, references and VINs are drawn half the time from
+rows that exist, so the 200 answers are exercised too, not only the 404s; cursors and the
+vehicles an owner applies for always are (no other value of them can be valid).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 
-from clearance.models import ClearanceRequest
+from clearance.models import ClearanceRequest, ClearanceStatusChange
 from organisations.services import api_key_create
 from tests.api.live_server import server_environment, uvicorn_server
 from tests.conftest import sent_for_clearance
@@ -164,6 +164,11 @@ def test_with_redis_down_the_api_serves_and_each_process_keeps_its_share_of_the_
             during = [_call(clearances, reader) for _ in range(3)]
             claim = _call(f"{clearances}{requests['HPG'].pk}/claim/", writer, method="POST")
             own = _call(f"{server.url}/api/v1/applications/{application.pk}/", owner)
+            # Checked against the ledger, with the receipt cache (Redis) away.
+            tx_id = ClearanceStatusChange.objects.get(
+                request=requests["HPG"], to_status="in_review"
+            ).ledger_tx_id
+            receipt = _call(f"{server.url}/api/v1/ledger/receipts/{tx_id}/", writer)
 
             start_redis()  # empty, as after a crash
             # Past the limiter's pause (REDIS_RETRY_SECONDS) before it asks a failed Redis again.
@@ -176,10 +181,11 @@ def test_with_redis_down_the_api_serves_and_each_process_keeps_its_share_of_the_
     assert [a.status for a in during] == [200, 429, 429], [a.body for a in during]
     assert during[1].body["code"] == "throttled"
     assert int(during[1].headers["Retry-After"]) >= 1
-    # Writes and sessions work too; only notifications wait for Redis.
+    # Writes, sessions and ledger checks work too; only notifications wait for Redis.
     assert claim.status == 200, claim.body
     assert ClearanceRequest.objects.get(pk=requests["HPG"].pk).status == "in_review"
     assert own.status == 200, own.body
+    assert (receipt.status, receipt.body["verified"]) == (200, True), receipt.body
     assert server_log.count(FALLBACK_LOGGED) == 1, server_log
     # Redis came back empty and was handed the 3 this process allowed: 3 more of the 6.
     assert after == [200, 200, 200, 429]
