@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -330,7 +331,9 @@ class InclusionProofApi(APIView):
                 tx_id=change.ledger_tx_id, tree_size=query.validated_data.get("tree_size")
             )
         except LedgerRejected as exc:
-            raise serializers.ValidationError({"tree_size": [exc.message]}) from None
+            # A well-formed size the ledger cannot answer for (a tree too small to hold the
+            # entry, or bigger than the ledger): refused by a rule, not by the schema.
+            raise ValidationError({"tree_size": [exc.message]}) from None
         if proof is None:
             raise Http404("The ledger holds no entry for this receipt.")
         data = {**proof, "tx_id": change.ledger_tx_id}

@@ -6,6 +6,7 @@ errors propagate to ``api.problems.problem_exception_handler``.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -269,7 +270,8 @@ class WebhookListApi(WebhookApi):
         if code is not None:
             organisation = organisations.filter(code=code).first()
             if organisation is None:
-                raise serializers.ValidationError(
+                # Well-formed, refused by who the caller is: a 422 naming the field.
+                raise ValidationError(
                     {"organisation": ["You do not manage an organisation with this code."]}
                 )
         else:

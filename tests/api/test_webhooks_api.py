@@ -50,7 +50,8 @@ def test_a_key_subscribes_for_its_own_organisation(office):
 def test_an_admin_cannot_subscribe_for_an_organisation_they_do_not_manage(office):
     response = _create(client_for(office, "hpg_admin"), organisation="insurer")
 
-    body = assert_problem(response, 400, "invalid")
+    # Well-formed, refused by who the caller is: 422 (the schema cannot say who manages what).
+    body = assert_problem(response, 422, "invalid")
     assert set(body["errors"]) == {"organisation"}
     assert not WebhookSubscription.objects.exists()
 
