@@ -6,6 +6,8 @@ import importlib
 from dataclasses import dataclass
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -43,6 +45,23 @@ def document_root(settings, tmp_path):
         },
     }
     return root
+
+
+# One throwaway credential signing key for the whole run (DEBUG is off in tests, so there is
+# no generated development key); tests that start a server pass it in its environment.
+CREDENTIAL_SIGNING_KEY_PEM = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    .decode()
+)
+
+
+@pytest.fixture(autouse=True)
+def credential_signing_key(settings):
+    settings.CREDENTIAL_SIGNING_KEY = CREDENTIAL_SIGNING_KEY_PEM
+    return CREDENTIAL_SIGNING_KEY_PEM
 
 
 @dataclass
