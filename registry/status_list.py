@@ -72,11 +72,12 @@ def index_of(certificate: Certificate, *, draw: Callable[[int], int] = secrets.r
 def revoked_bits(list_number: int) -> Iterable[int]:
     """The bits set in a list: certificates there that are no longer valid, read now."""
     start = list_number * LIST_SIZE
-    return (
+    indexes = (
         Certificate.objects.filter(status_index__gte=start, status_index__lt=start + LIST_SIZE)
         .exclude(status=Certificate.Status.VALID)
         .values_list("status_index", flat=True)
     )
+    return (index for index in indexes if index is not None)
 
 
 def encoded_list(set_bits: Iterable[int]) -> str:

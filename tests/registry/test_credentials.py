@@ -7,6 +7,8 @@ import base64
 import datetime as dt
 import gzip
 import json
+import threading
+import time
 
 import jwt
 import pytest
@@ -14,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -293,3 +295,53 @@ def test_the_issuer_metadata_points_at_the_jwks(client, db):
     metadata = client.get(reverse("jwt-vc-issuer")).json()
 
     assert metadata == {"issuer": ISSUER, "jwks_uri": f"{ISSUER}/.well-known/jwks.json"}
+
+
+@pytest.mark.slow
+def test_two_issuers_drawing_the_same_index_at_once_get_different_ones(transactional_db, world):
+    """PostgreSQL: the second writer waits on the unique index for the first to commit, then
+    loses and draws again; no index is ever shared."""
+    first = Certificate.objects.get(application=approved(world, filed_application(world)))
+    second = Certificate.objects.get(application=approved(world, filed_application(world)))
+    rival: dict = {}
+    draws = iter([41, 99])
+
+    def draw_in_another_session() -> None:
+        try:
+            connection.ensure_connection()
+            rival["pid"] = connection.connection.info.backend_pid
+            rival["index"] = status_list.index_of(second, draw=lambda _: next(draws))
+        except Exception as exc:  # shown by the assertion below, not lost in the thread
+            rival["error"] = repr(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=draw_in_another_session)
+    with transaction.atomic():
+        assert status_list.index_of(first, draw=lambda _: 41) == 41
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not _waits_on_a_lock(rival.get("pid")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _waits_on_a_lock(rival.get("pid")), rival
+    thread.join(timeout=30)
+
+    assert rival == {"pid": rival["pid"], "index": 99}
+    assert list(
+        Certificate.objects.filter(pk__in=[first.pk, second.pk])
+        .order_by("pk")
+        .values_list("status_index", flat=True)
+    ) == [41, 99]
+
+
+def _waits_on_a_lock(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            row = cursor.fetchone()
+    finally:
+        other.close()
+    return row is not None and row[0] == "Lock"
