@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from chaincode.rules import ApplicationStatus
 from kernel.auth import AuthenticatedHttpRequest
@@ -67,7 +67,7 @@ def credential_download(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     return credential_response(certificate)
 
 
-@require_GET
+@require_safe
 def status_list_credential(request: HttpRequest, list_number: int) -> HttpResponse:
     """Public: a revocation status list, signed, built from the certificates as they are now."""
     if not status_list.is_listed(list_number):
@@ -79,7 +79,7 @@ def status_list_credential(request: HttpRequest, list_number: int) -> HttpRespon
     return response
 
 
-@require_GET
+@require_safe
 def jwks(request: HttpRequest) -> JsonResponse:
     """Public: the LTO's credential keys, the current one and those rotated out."""
     response = JsonResponse(published_jwks(), content_type="application/jwk-set+json")
@@ -87,7 +87,7 @@ def jwks(request: HttpRequest) -> JsonResponse:
     return response
 
 
-@require_GET
+@require_safe
 def issuer_metadata(request: HttpRequest) -> JsonResponse:
     """Public: where the issuer's keys are, as VC-JOSE-COSE's well-known URI describes."""
     response = JsonResponse(credentials.issuer_metadata())

@@ -14,6 +14,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import connection, connections, transaction
@@ -345,3 +346,29 @@ def _waits_on_a_lock(pid: int | None) -> bool:
     finally:
         other.close()
     return row is not None and row[0] == "Lock"
+
+
+def test_the_api_says_503_problem_without_a_signing_key(client, world, settings):
+    settings.CREDENTIAL_SIGNING_KEY = ""
+    certificate = Certificate.objects.get(application=approved(world, filed_application(world)))
+    client.force_login(world.owner)
+
+    response = client.get(reverse("api:certificate-credential", args=[certificate.number]))
+
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "credential_signing_unavailable"
+    assert "CREDENTIAL_SIGNING_KEY" in response.json()["detail"]
+
+
+def test_revoking_needs_a_reason_and_a_valid_cr(world):
+    certificate = Certificate.objects.get(application=approved(world, filed_application(world)))
+
+    with pytest.raises(ValidationError, match="Say why"):
+        certificate_revoke(certificate=certificate, reason="  ")
+    certificate_revoke(certificate=certificate, reason="Issued in error.")
+    with pytest.raises(ValidationError, match="Only a valid certificate"):
+        certificate_revoke(certificate=certificate, reason="Again.")
+
+    certificate.refresh_from_db()
+    assert (certificate.status, certificate.revoked_reason) == ("revoked", "Issued in error.")
