@@ -28,6 +28,9 @@ from chaincode.rules import (
 from chaincode.shim import Contract, TransactionContext
 
 CLEARANCE_EVENT = "ClearanceStatusUpdated"
+# Every write emits an event, so that a listener can confirm each receipt's block.
+VEHICLE_EVENT = "VehicleRegistered"
+DOCUMENT_EVENT = "DocumentRecorded"
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -110,6 +113,8 @@ class TalaanContract(Contract):
         }
         await _put_json(stub, _key("vehicle", vin), record)
         await _put_json(stub, change_key, {**record, "type": "vehicle"})
+        event = {"vin": vin, "change_id": change_id, "timestamp": record["timestamp"]}
+        stub.set_event(VEHICLE_EVENT, _dump(event).encode())
         return _dump(record)
 
     async def UpdateClearanceStatus(
@@ -230,6 +235,13 @@ class TalaanContract(Contract):
         }
         await _put_json(stub, document_key, record)
         await _put_json(stub, change_key, {**record, "type": "document"})
+        event = {
+            "document_id": document_id,
+            "vin": vin,
+            "change_id": change_id,
+            "timestamp": record["timestamp"],
+        }
+        stub.set_event(DOCUMENT_EVENT, _dump(event).encode())
         return _dump(record)
 
     async def GetVehicle(self, ctx: TransactionContext, vin: str) -> str:

@@ -53,3 +53,13 @@ class DecisionForm(forms.Form):
     def findings(self) -> object | None:
         """The kind's findings from the cleaned fields; a kind without fields files none."""
         return None
+
+
+class RemarksReentryForm(forms.Form):
+    """The remarks of a change restored from the ledger, entered again by its organisation."""
+
+    remarks = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Exactly as they were written: they are checked against the ledger's digest.",
+    )

@@ -188,7 +188,9 @@ class ClearanceStatusChange(RecordedOnLedger):
     remarks_digest = models.CharField(max_length=64, blank=True)
     # Every clearance change is on the ledger: its receipt's time is never missing.
     ledger_timestamp = models.DateTimeField()
-    ledger_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # A change repaired from the ledger lacks its remarks (the ledger keeps their digest) and
+    # a decision its findings: when its organisation entered them again.
+    reentered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -33,9 +33,14 @@ from clearance.events import (
 )
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import required_kinds
-from clearance.transitions import record_clearance_change
+from clearance.transitions import (
+    plan_clearance_change,
+    record_clearance_change,
+    record_clearance_changes,
+)
 from kernel.errors import Conflict
 from ledger.events import LedgerEvent, Outcome
+from ledger.keepers import receipt_confirmed
 from notifications.live import announce_change
 from notifications.models import WebhookEvent
 from notifications.services import notify
@@ -126,9 +131,10 @@ def clearance_send_for_clearance(
             "kind", flat=True
         )
     )
+    action = _send_action(application)
     application_await_clearances(application=application, actor=actor)
     chosen = organisation_ids or {}
-    created = []
+    planned = []
     now = timezone.now()
     for code in codes:
         if code in live:
@@ -136,14 +142,25 @@ def clearance_send_for_clearance(
         kind = _installed(code)
         organisation = _organisation_for(kind, chosen.get(code))
         request = ClearanceRequest(
+            public_id=_derived_id(action, code, "request"),
             application=application,
             kind=code,
             organisation=organisation,
             due_at=now + timedelta(hours=kind.sla),
         )
-        change = record_clearance_change(
-            request=request, to_status=ClearanceStatus.PENDING, actor=actor, organisation=lto
+        planned.append(
+            plan_clearance_change(
+                request=request,
+                to_status=ClearanceStatus.PENDING,
+                actor=actor,
+                organisation=lto,
+                change_id=_derived_id(action, code, "open"),
+            )
         )
+    # The requests' ledger writes are independent keys: written together, one round trip.
+    changes = record_clearance_changes(planned)
+    for change in changes:
+        request, organisation = change.request, change.request.organisation
         emit(
             event=WebhookEvent.CLEARANCE_REQUESTED,
             organisation_ids=[organisation.pk],
@@ -156,8 +173,26 @@ def clearance_send_for_clearance(
             body=f"Please clear {application.vehicle} by {request.due_at:%d %b %Y %H:%M}.",
             link=_link(application),
         )
-        created.append(request)
-    return created
+    return [change.request for change in changes]
+
+
+# The namespace of the ids derived from a user's action (see _derived_id).
+_ACTION_IDS = uuid.UUID("6d1f0f3e-8f0b-4c55-9a43-1c7e2b0f5a21")
+
+
+def _send_action(application: RegistrationApplication) -> str:
+    """What identifies one send of this (locked) application: the same on a retry of a send
+    that saved nothing, different once a send has been saved (the application changed and
+    has more requests)."""
+    count = application.clearance_requests.count()
+    return f"send:{application.pk}:{application.updated_at.isoformat()}:{count}"
+
+
+def _derived_id(action: str, kind: str, what: str) -> uuid.UUID:
+    """The id of what ``action`` makes for ``kind``: a retry of the action reuses it, so the
+    ledger answers the writes that committed before from what it recorded (the chaincode is
+    idempotent by change id) and records the rest."""
+    return uuid.uuid5(_ACTION_IDS, f"{action}:{kind}:{what}")
 
 
 def _installed(code: str) -> kinds.ClearanceKind[Any]:
@@ -249,7 +284,7 @@ def clearance_decide(
             reason=f"{request.get_kind_display()}: {remarks.strip()}",
         )
     elif decision == ClearanceStatus.APPROVED:
-        _clear_if_complete(application, approving=request.kind)
+        clear_if_complete(application, approving=request.kind)
     # The ledger write comes last: from it until the commit, every other decision in the
     # office waits on the embedded ledger's head lock, so nothing else should happen there.
     change = record_clearance_change(
@@ -284,7 +319,7 @@ def _webhook_payload(
     }
 
 
-def _clear_if_complete(application: RegistrationApplication, *, approving: str) -> None:
+def clear_if_complete(application: RegistrationApplication, *, approving: str) -> None:
     """Move the application to cleared once every required kind is approved, counting the
     kind being approved in this transaction."""
     if application.status != ApplicationStatus.AWAITING_CLEARANCES:
@@ -391,7 +426,6 @@ def clearance_change_confirm(*, event: LedgerEvent) -> Outcome:
     history row's receipt and tell the people concerned. The listener hands it only
     UpdateClearanceStatus's event (``ledger.keepers.confirm``), inside the transaction that
     moves its checkpoint."""
-    block, tx_id = event.block, event.tx_id
     change_id = str(event.data().get("change_id", ""))
     change = (
         ClearanceStatusChange.objects.select_for_update(of=("self",))
@@ -399,21 +433,12 @@ def clearance_change_confirm(*, event: LedgerEvent) -> Outcome:
         .filter(change_id=change_id)
         .first()
     )
-    if change is None:
-        return Outcome(block, tx_id, change_id, False, "no history row (see reconcile)")
-    if change.ledger_tx_id != tx_id:
-        return Outcome(block, tx_id, change_id, False, "recorded in another transaction")
-    if change.ledger_block is not None and change.ledger_block != block:
-        return Outcome(block, tx_id, change_id, False, f"receipt says block {change.ledger_block}")
-    if change.ledger_confirmed_at is not None:
-        return Outcome(block, tx_id, change_id, False, "already confirmed")
-    change.ledger_block = block
-    change.ledger_confirmed_at = timezone.now()
-    change.save(update_fields=["ledger_block", "ledger_confirmed_at"])
-    announce_change(
-        user_ids=people_concerned(change.request.application_id),
-        event="ledger_confirmed",
-        application_id=change.request.application_id,
-        request_id=change.request_id,
-    )
-    return Outcome(block, tx_id, change_id, True, "confirmed")
+    outcome = receipt_confirmed(change, event, change_id)
+    if outcome.confirmed and change is not None:
+        announce_change(
+            user_ids=people_concerned(change.request.application_id),
+            event="ledger_confirmed",
+            application_id=change.request.application_id,
+            request_id=change.request_id,
+        )
+    return outcome

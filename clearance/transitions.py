@@ -1,12 +1,14 @@
 """The one way a clearance request's status changes: rules, ledger, history, together.
 
 Callers hold the request's row lock inside a transaction. The ledger write happens here,
-before the row is saved, so a ledger failure leaves nothing behind.
+before the row is saved, so a ledger failure leaves nothing behind. Changes of several
+requests in one action are planned first and written to the ledger together.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -14,7 +16,7 @@ from django.utils import timezone
 from chaincode.rules import CLEARANCE_DECISIONS, check_clearance_authority
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from ledger import get_ledger
-from ledger.base import ClearanceChange, actor_pseudonym, sha256_hex
+from ledger.base import ClearanceChange, Receipt, actor_pseudonym, sha256_hex
 from notifications.live import announce_change
 from organisations.models import Organisation
 from registry.selectors import people_concerned
@@ -48,7 +50,20 @@ def ledger_record(
     )
 
 
-def record_clearance_change(
+@dataclass
+class PlannedChange:
+    """A clearance change checked and ready for the ledger, not yet saved."""
+
+    request: ClearanceRequest
+    record: ClearanceChange
+    change_id: uuid.UUID
+    from_status: str
+    actor: User
+    organisation: Organisation
+    remarks: str
+
+
+def plan_clearance_change(
     *,
     request: ClearanceRequest,
     to_status: str,
@@ -56,13 +71,20 @@ def record_clearance_change(
     organisation: Organisation,
     remarks: str = "",
     change_id: uuid.UUID | None = None,
-) -> ClearanceStatusChange:
-    """Move a locked request to ``to_status``, on the ledger and in the database."""
+) -> PlannedChange:
+    """Check that ``organisation`` may move the (locked) request to ``to_status``, and build
+    what the ledger records of it."""
     from_status = "" if request._state.adding else request.status
     check_clearance_authority(
         kind=request.kind, current=from_status, target=to_status, actor_kind=organisation.kind
     )
-    change_id = change_id or uuid.uuid4()
+    change_id = change_id or _derived_change_id(
+        request=request,
+        to_status=to_status,
+        actor=actor,
+        organisation=organisation,
+        remarks=remarks,
+    )
     if not request._state.adding:
         # Announced (after commit) before the ledger write, so no query follows that write.
         announce_change(
@@ -80,11 +102,40 @@ def record_clearance_change(
         remarks=remarks,
         organisation=organisation,
     )
-    receipt = get_ledger().update_clearance_status(record)
+    return PlannedChange(request, record, change_id, from_status, actor, organisation, remarks)
+
+
+# The namespace of change ids derived from what a change is (see _derived_change_id).
+_CHANGE_IDS = uuid.UUID("0f6c3a52-5d0e-4c1b-8a8e-3f2d9b7c4e10")
+
+
+def _derived_change_id(
+    *,
+    request: ClearanceRequest,
+    to_status: str,
+    actor: User,
+    organisation: Organisation,
+    remarks: str,
+) -> uuid.UUID:
+    """The same change of the same request version gets the same id: when the database failed
+    after the ledger committed, the user's retry is answered from what the ledger recorded
+    (the chaincode is idempotent by change id) instead of being refused as a stale move. Any
+    difference (another decision, other remarks) is another change."""
+    if request._state.adding:
+        return uuid.uuid4()
+    version = request.updated_at.isoformat() if request.updated_at else ""
+    parts = (request.public_id, version, request.status, to_status, actor.pk, organisation.msp_id)
+    what = ":".join([*map(str, parts), sha256_hex(remarks)])
+    return uuid.uuid5(_CHANGE_IDS, what)
+
+
+def save_clearance_change(planned: PlannedChange, receipt: Receipt) -> ClearanceStatusChange:
+    """The ledger recorded the planned change: save the request and its history row."""
+    request, to_status = planned.request, planned.record.to_status
     request.status = to_status
     if to_status in CLEARANCE_DECISIONS:
         request.decided_at = timezone.now()
-        request.remarks = remarks
+        request.remarks = planned.remarks
     if request._state.adding:
         request.save(force_insert=True)
         announce_change(
@@ -97,15 +148,46 @@ def record_clearance_change(
         request.save(update_fields=["status", "decided_at", "remarks", "assigned_to", "updated_at"])
     change = ClearanceStatusChange(
         request=request,
-        change_id=change_id,
-        from_status=from_status,
+        change_id=planned.change_id,
+        from_status=planned.from_status,
         to_status=to_status,
-        actor=actor,
-        actor_pseudonym=record.actor_id,
-        organisation=organisation,
-        remarks=remarks,
-        remarks_digest=record.remarks_digest,
+        actor=planned.actor,
+        actor_pseudonym=planned.record.actor_id,
+        organisation=planned.organisation,
+        remarks=planned.remarks,
+        remarks_digest=planned.record.remarks_digest,
     )
     change.record_receipt(receipt)
     change.save(force_insert=True)
     return change
+
+
+def record_clearance_change(
+    *,
+    request: ClearanceRequest,
+    to_status: str,
+    actor: User,
+    organisation: Organisation,
+    remarks: str = "",
+    change_id: uuid.UUID | None = None,
+) -> ClearanceStatusChange:
+    """Move a locked request to ``to_status``, on the ledger and in the database."""
+    planned = plan_clearance_change(
+        request=request,
+        to_status=to_status,
+        actor=actor,
+        organisation=organisation,
+        remarks=remarks,
+        change_id=change_id,
+    )
+    return save_clearance_change(planned, get_ledger().record(planned.record))
+
+
+def record_clearance_changes(planned: list[PlannedChange]) -> list[ClearanceStatusChange]:
+    """Record changes of different requests together: the ledger writes go out at once (one
+    round trip, not one each), and nothing is saved unless every one of them committed."""
+    receipts = get_ledger().record_all([change.record for change in planned])
+    return [
+        save_clearance_change(change, receipt)
+        for change, receipt in zip(planned, receipts, strict=True)
+    ]

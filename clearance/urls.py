@@ -15,6 +15,11 @@ urlpatterns = [
     path("clearances/<int:pk>/", views.clearance_detail, name="clearance-detail"),
     path("clearances/<int:pk>/claim/", views.clearance_claim, name="clearance-claim"),
     path("clearances/<int:pk>/decide/", views.clearance_decide, name="clearance-decide"),
+    path(
+        "clearance-changes/<uuid:change_id>/reenter/",
+        views.change_reenter,
+        name="clearance-change-reenter",
+    ),
     path("organisation/", views.organisation, name="organisation"),
     # Pages of a kind's own, such as emission's live limit check.
     *(pattern for kind in kinds.kinds() for pattern in kind.urls),

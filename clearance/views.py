@@ -19,9 +19,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
-from clearance import access, kinds, services
-from clearance.forms import DecisionForm
+from chaincode.rules import CLEARANCE_DECISIONS, CLEARANCE_OPEN, ClearanceStatus
+from clearance import access, kinds, repairs, services
+from clearance.forms import DecisionForm, RemarksReentryForm
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import clearance_request_get_for_user, clearance_requests_for_user
 from kernel.auth import AuthenticatedHttpRequest
@@ -285,4 +285,60 @@ def _verify_answer(request: HttpRequest, query: str) -> HttpResponse:
             "checks": checks,
             "ledger_ok": bool(changes) and all(check.ok for check in checks.values()),
         },
+    )
+
+
+@login_required
+def change_reenter(request: AuthenticatedHttpRequest, change_id: str) -> HttpResponse:
+    """The organisation enters again the remarks (and a decision's findings) of a change
+    restored from the ledger."""
+    row = get_object_or_404(
+        ClearanceStatusChange.objects.select_related("request__application__vehicle"),
+        change_id=change_id,
+    )
+    if not Caller(request.user).acts_for(row.organisation_id):
+        raise Http404("No such change.")
+    clearance = row.request
+    kind = kinds.kind(clearance.kind)
+    is_decision = row.to_status in CLEARANCE_DECISIONS
+    awaiting = repairs.awaits_reentry(row)
+    data = None
+    if request.method == "POST" and awaiting:
+        # The decision is the ledger's; only its remarks and findings are entered.
+        data = request.POST.copy()
+        data["decision"] = row.to_status
+    form: DecisionForm | RemarksReentryForm = (
+        kind.form(data, initial=kind.initial(clearance))
+        if is_decision
+        else RemarksReentryForm(data)
+    )
+    if data is not None and form.is_valid():
+        findings = form.decision_findings() if isinstance(form, DecisionForm) else None
+        try:
+            repairs.change_reenter(
+                change_id=change_id,
+                officer=request.user,
+                remarks=form.cleaned_data["remarks"],
+                findings=findings,
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+            for field, messages_ in errors.items():
+                form.add_error(field if field in form.fields else None, messages_)
+        else:
+            messages.success(request, "Remarks and findings restored.")
+            return redirect("clearance-detail", clearance.pk)
+    return render(
+        request,
+        "clearance/change_reenter.html",
+        {
+            "change": row,
+            "clearance": clearance,
+            "form": form,
+            "kind": kind,
+            "is_decision": is_decision,
+            "awaiting": awaiting,
+            **kind.context(clearance),
+        },
+        status=422 if form.errors else 409 if request.method == "POST" and not awaiting else 200,
     )

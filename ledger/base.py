@@ -5,14 +5,17 @@ from __future__ import annotations
 import abc
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.conf import settings
 
-from chaincode.contract import CLEARANCE_EVENT
+from chaincode.contract import CLEARANCE_EVENT, DOCUMENT_EVENT, VEHICLE_EVENT
+from ledger.exceptions import LedgerRejected, LedgerUnavailable
+from ledger.locks import hold_change
 
 if TYPE_CHECKING:
     from fabric_protos.gateway.gateway_pb2 import ChaincodeEventsResponse
@@ -159,6 +162,7 @@ FUNCTIONS: tuple[LedgerFunction, ...] = (
         record_type=VehicleRegistration,
         signed_by="the LTO",
         subject="vehicle",
+        event=VEHICLE_EVENT,
     ),
     LedgerFunction(
         chaincode_name="RecordDocument",
@@ -166,6 +170,7 @@ FUNCTIONS: tuple[LedgerFunction, ...] = (
         signed_by="the uploader's organisation: the clearing organisation for its evidence, "
         "else the LTO",
         subject="document",
+        event=DOCUMENT_EVENT,
     ),
 )
 
@@ -212,9 +217,42 @@ class Ledger(abc.ABC):
     lists_changes: ClassVar[bool] = False
     #: The ledger streams the chaincode's events for a listener to follow (``events``).
     streams_events: ClassVar[bool] = False
+    #: Writes may be submitted from several threads at once (they do not go through the
+    #: caller's database connection), so independent records are submitted together.
+    concurrent_writes: ClassVar[bool] = False
 
     def record(self, record: LedgerRecord) -> Receipt:
-        """Submit a declared record with its chaincode function, signed as it says."""
+        """Submit a declared record with its chaincode function, signed as it says.
+
+        The calling transaction holds the change's advisory lock until it ends, so a listener
+        that sees the change committed can tell an unfinished writer from a rolled-back one.
+        """
+        hold_change(record.change_id)
+        return self._submit_record(record)
+
+    def record_all(self, records: Sequence[LedgerRecord]) -> list[Receipt]:
+        """Submit independent records (of different keys) together, so that they cost one
+        round trip to the ledger rather than one each; the receipts come in record order.
+
+        Every record is tried. If any fails, the most telling failure is raised once all have
+        finished: a refusal before an outage, since retrying cannot help it. What did commit
+        stays on the ledger, and a retry with the same change ids is answered from it.
+        """
+        for record in records:
+            hold_change(record.change_id)
+        if not self.concurrent_writes or len(records) < 2:
+            return [self._submit_record(record) for record in records]
+        with ThreadPoolExecutor(max_workers=len(records), thread_name_prefix="ledger") as pool:
+            running = [pool.submit(self._submit_record, record) for record in records]
+            wait(running)
+        failures = [future.exception() for future in running if future.exception()]
+        for kind in (LedgerRejected, LedgerUnavailable, BaseException):
+            for failure in failures:
+                if isinstance(failure, kind):
+                    raise failure
+        return [future.result() for future in running]
+
+    def _submit_record(self, record: LedgerRecord) -> Receipt:
         return self._submit(function_for(record).chaincode_name, record.args(), record.signer_msp)
 
     def _submit(self, function: str, args: list[str], msp_id: str) -> Receipt:
@@ -233,6 +271,20 @@ class Ledger(abc.ABC):
     def record_document(self, anchor: DocumentAnchor) -> Receipt:
         """Anchor a document's digest (chaincode RecordDocument)."""
         return self.record(anchor)
+
+    def world_state(self, function: str, identifier: str) -> dict[str, Any] | None:
+        """The current ledger record a read function (GetClearance, GetVehicle) answers for
+        ``identifier``, or None when the ledger has none."""
+        try:
+            return self._evaluate(function, [identifier])
+        except LedgerRejected as exc:
+            if "is not on the ledger" in str(exc):
+                return None
+            raise
+
+    def _evaluate(self, function: str, args: list[str]) -> dict[str, Any]:
+        """Run a read function of the chaincode: the one read a backend implements."""
+        raise NotImplementedError(f"The {self.name} ledger cannot evaluate {function}.")
 
     @abc.abstractmethod
     def history(self, vin: str) -> list[dict[str, Any]]:

@@ -24,11 +24,20 @@ class LedgerEvent:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a handler did with an event.
+
+    ``row_missing``: the change's row is not in the database (yet, or ever). ``pending``: the
+    transaction writing it is still open, so the event must be handled again later and the
+    listener's checkpoint must not move past it.
+    """
+
     block: int
     tx_id: str
     change_id: str
     confirmed: bool
     note: str
+    row_missing: bool = False
+    pending: bool = False
 
 
 class EventHandler(Protocol):

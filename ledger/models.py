@@ -4,6 +4,7 @@ receipt columns every row the ledger recorded carries."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from ledger.base import Receipt
 
@@ -15,6 +16,11 @@ class RecordedOnLedger(models.Model):
     ledger_tx_id = models.CharField(max_length=128, blank=True, db_index=True)
     ledger_block = models.BigIntegerField(null=True, blank=True)
     ledger_timestamp = models.DateTimeField(null=True, blank=True)
+    # When the ledger's event for the write was seen committed (ledger_listen).
+    ledger_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the row was written from what the ledger recorded, after the database
+    # transaction that made the change had failed (reconcile_ledger --repair).
+    repaired_from_ledger_at = models.DateTimeField(null=True, blank=True)
 
     RECEIPT_FIELDS = ("ledger_backend", "ledger_tx_id", "ledger_block", "ledger_timestamp")
 
@@ -27,6 +33,11 @@ class RecordedOnLedger(models.Model):
         self.ledger_tx_id = receipt.tx_id
         self.ledger_block = receipt.block
         self.ledger_timestamp = receipt.timestamp
+        if receipt.replayed and receipt.block is not None:
+            # A replay points at an earlier transaction whose commit it has just looked up. The
+            # listener may have passed that transaction's event while no row had it (the first
+            # attempt rolled back), so it would never confirm this row.
+            self.ledger_confirmed_at = timezone.now()
 
 
 class WorldState(models.Model):

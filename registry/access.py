@@ -54,11 +54,25 @@ OWNER_MAY_UPLOAD = frozenset(
 )
 
 
+def is_seller(caller: Caller, application: RegistrationApplication) -> bool:
+    """Whether the caller sells the vehicle of this (transfer) application, while it is open.
+
+    The seller never sees the buyer's application; they add the papers a seller files (the
+    deed of sale) from their sale's page.
+    """
+    if caller.api_key is not None or application.type != RegistrationApplication.Type.TRANSFER:
+        return False
+    sale = getattr(application, "sale", None)
+    return sale is not None and sale.status == "accepted" and sale.seller_id == caller.user_id
+
+
 def permitted_actions(caller: Caller, application: RegistrationApplication) -> set[Action]:
     """What the caller's role lets them do to this application, whatever its status."""
     actions: set[Action] = set()
     if caller.api_key is None and caller.user_id == application.applicant_id:
         actions |= OWNER_ACTIONS
+    elif is_seller(caller, application):
+        actions.add(Action.UPLOAD_DOCUMENT)
     if caller.is_lto_staff:
         actions |= LTO_ACTIONS
     return caller.scoped(actions)

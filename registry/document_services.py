@@ -33,7 +33,7 @@ from organisations.access import Action, Caller
 from organisations.selectors import lto_staff
 from registry import access
 from registry.events import DOCUMENT_INTEGRITY_FAILED
-from registry.models import Document, RegistrationApplication
+from registry.models import Document, DocumentRequirement, RegistrationApplication
 from registry.storage import document_storage, encrypts_before_storing
 
 if TYPE_CHECKING:
@@ -174,6 +174,25 @@ def anchor_of(document: Document, *, vin: str = "", signer_msp: str = "") -> Doc
     )
 
 
+def seller_documents(application_type: str) -> set[str]:
+    """The document types the seller files for an application type (the deed of sale)."""
+    return set(
+        DocumentRequirement.objects.filter(
+            application_type=application_type, filed_by_seller=True
+        ).values_list("doc_type", flat=True)
+    )
+
+
+def missing_documents(application: RegistrationApplication) -> list[str]:
+    """The labels of the papers the application's type needs that it does not have yet."""
+    filed = set(application.documents.values_list("doc_type", flat=True))
+    return [
+        requirement.get_doc_type_display()
+        for requirement in DocumentRequirement.objects.filter(application_type=application.type)
+        if requirement.doc_type not in filed
+    ]
+
+
 @transaction.atomic(durable=True)
 def document_upload(
     *,
@@ -216,6 +235,10 @@ def document_upload(
             raise ValidationError(
                 f"Documents cannot be added to a {application.status} application."
             )
+        if access.is_seller(caller, application) and doc_type not in seller_documents(
+            application.type
+        ):
+            raise PermissionDenied("As the seller you file only the deed of sale here.")
     name, media_type, content = _checked_content(doc_type, upload)
 
     public_id = uuid.uuid4()

@@ -38,3 +38,18 @@ DOCUMENT_INTEGRITY_FAILED = register(
         audience={Role.LTO},
     )
 )
+SALE_ANSWERED = register(
+    NotificationEvent(
+        "sale_answered", label="Your buyer accepted or declined the sale", audience={Role.OWNER}
+    )
+)
+SALE_EXPIRED = register(
+    NotificationEvent(
+        "sale_expired", label="A sale expired without the buyer's answer", audience={Role.OWNER}
+    )
+)
+TRANSFER_COMPLETED = register(
+    NotificationEvent(
+        "transfer_completed", label="Transfer of ownership completed", audience={Role.OWNER}
+    )
+)

@@ -24,7 +24,14 @@ class VehicleForm(forms.ModelForm):
 
 class ApplicationForm(forms.Form):
     vehicle = forms.ModelChoiceField(queryset=Vehicle.objects.none())
-    type = forms.ChoiceField(choices=RegistrationApplication.Type.choices)
+    # A transfer is filed by the buyer's acceptance of a sale, never from this form.
+    type = forms.ChoiceField(
+        choices=[
+            choice
+            for choice in RegistrationApplication.Type.choices
+            if choice[0] != RegistrationApplication.Type.TRANSFER
+        ]
+    )
 
     def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,3 +111,29 @@ class VehicleCorrectionForm(VehicleForm):
 
     def validate_unique(self) -> None:
         return None
+
+
+class SaleStartForm(forms.Form):
+    buyer_email = forms.EmailField(
+        label="Buyer's e-mail address",
+        help_text="The buyer gets a link there; it works only for the account of this address.",
+    )
+    buyer_mobile = forms.CharField(
+        label="Buyer's mobile number (optional)", max_length=20, required=False
+    )
+
+
+class NoticeOfSaleForm(forms.Form):
+    handed_over_on = forms.DateField(
+        label="Handed over on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The notice of sale releases you from liability for the vehicle from this day.",
+    )
+
+
+class DeedOfSaleForm(forms.Form):
+    file = forms.FileField(
+        label="Deed of sale (notarised)",
+        help_text="PDF, PNG or JPEG, at most 10 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+    )

@@ -1,28 +1,50 @@
 """Registry keeps the rows of RegisterVehicle (the application's approval in its history) and
-RecordDocument (the document's anchor), and holds them against what the ledger recorded."""
+RecordDocument (the document's anchor): it confirms their receipts from the ledger's events,
+holds them (and the current registrations) against what the ledger recorded, and writes back
+what the ledger committed and the database lost, where it can be."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
 
-from ledger.base import FUNCTIONS, DocumentAnchor, LedgerFunction, VehicleRegistration
+from chaincode.rules import ApplicationStatus
+from ledger.base import FUNCTIONS, DocumentAnchor, Ledger, LedgerFunction, VehicleRegistration
 from ledger.events import LedgerEvent, Outcome
-from ledger.keepers import LedgerChange, ignored, mismatches
+from ledger.keepers import (
+    LedgerChange,
+    Unrepairable,
+    mismatches,
+    receipt_confirmed,
+    unconfirmed_rows,
+)
 from ledger.verify import Problem
 from registry.document_services import anchor_of
-from registry.models import ApplicationStatusChange, Document
+from registry.models import ApplicationStatusChange, Document, RegistrationApplication
+from registry.repairs import registration_repair
+from registry.services import vehicle_digest
 
 
 def _declared(record_type: type) -> LedgerFunction:
     return next(f for f in FUNCTIONS if f.record_type is record_type)
 
 
+def _where_approval(change: ApplicationStatusChange) -> str:
+    return f"application history row {change.pk} (change {change.change_id})"
+
+
+def _where_document(document: Document) -> str:
+    return f"document {document.public_id} (change {document.ledger_change_id})"
+
+
 class RegistrationRows:
     function = _declared(VehicleRegistration)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        # RegisterVehicle and RecordDocument emit no event: nothing is confirmed from the stream.
-        return ignored(event)
+        change_id = str(event.data().get("change_id", ""))
+        row = ApplicationStatusChange.objects.select_for_update().filter(change_id=change_id)
+        return receipt_confirmed(row.first(), event, change_id)
 
     def problems(
         self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
@@ -32,17 +54,60 @@ class RegistrationRows:
             ledger_change=ledger_change,
             seen=seen,
             change_id=lambda change: str(change.change_id),
-            where=lambda change: f"application history row {change.pk} (change {change.change_id})",
+            where=_where_approval,
             expected=lambda change: {"tx_id": change.ledger_tx_id},
         )
+
+    def state_problems(self, *, ledger: Ledger) -> Iterator[Problem]:
+        approvals = (
+            ApplicationStatusChange.objects.filter(
+                ledger_backend=ledger.name, to_status=ApplicationStatus.APPROVED
+            )
+            .select_related("application__vehicle")
+            .order_by("pk")
+        )
+        registered = set()
+        for approval in approvals.iterator(chunk_size=500):
+            application, vehicle = approval.application, approval.application.vehicle
+            registered.add(application.pk)
+            if application.status != ApplicationStatus.APPROVED:
+                yield Problem(
+                    f"application {application.reference}",
+                    f"is {application.status} in the database but registered on the ledger",
+                )
+            recorded = ledger.world_state("GetVehicle", vehicle.vin)
+            if recorded is None:
+                yield Problem(f"vehicle {vehicle.vin}", "is not registered on the ledger")
+            elif recorded.get("change_id") == str(approval.change_id) and recorded.get(
+                "record_digest"
+            ) != vehicle_digest(vehicle):
+                yield Problem(f"vehicle {vehicle.vin}", "differs from its ledger record")
+        unregistered = RegistrationApplication.objects.filter(
+            status=ApplicationStatus.APPROVED
+        ).exclude(pk__in=registered)
+        for application in unregistered.order_by("pk"):
+            yield Problem(
+                f"application {application.reference}",
+                f"is approved in the database but not registered on the {ledger.name} ledger",
+            )
+
+    def unconfirmed(self, *, backend: str, before: datetime) -> Iterator[Problem]:
+        rows = ApplicationStatusChange.objects.filter(
+            ledger_backend=backend, ledger_confirmed_at__isnull=True, ledger_timestamp__lt=before
+        ).order_by("pk")
+        return unconfirmed_rows(rows, where=_where_approval)
+
+    def repair(self, *, change: dict[str, Any], backend: str) -> str:
+        return registration_repair(change=change, backend=backend)
 
 
 class DocumentRows:
     function = _declared(DocumentAnchor)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        # RegisterVehicle and RecordDocument emit no event: nothing is confirmed from the stream.
-        return ignored(event)
+        change_id = str(event.data().get("change_id", ""))
+        row = Document.objects.select_for_update().filter(ledger_change_id=change_id)
+        return receipt_confirmed(row.first() if change_id else None, event, change_id)
 
     def problems(
         self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
@@ -52,13 +117,28 @@ class DocumentRows:
             ledger_change=ledger_change,
             seen=seen,
             change_id=lambda document: str(document.ledger_change_id),
-            where=lambda document: (
-                f"document {document.public_id} (change {document.ledger_change_id})"
-            ),
+            where=_where_document,
             expected=lambda document: {
                 **anchor_of(document).recorded(),
                 "tx_id": document.ledger_tx_id,
             },
             missing="has no anchor on the ledger",
             differs="differs from its ledger anchor in",
+        )
+
+    def state_problems(self, *, ledger: Ledger) -> Iterator[Problem]:
+        # A document has no status: its anchor's world state is what problems() compares.
+        return iter(())
+
+    def unconfirmed(self, *, backend: str, before: datetime) -> Iterator[Problem]:
+        rows = Document.objects.filter(
+            ledger_backend=backend, ledger_confirmed_at__isnull=True, ledger_timestamp__lt=before
+        ).order_by("pk")
+        return unconfirmed_rows(rows, where=_where_document)
+
+    def repair(self, *, change: dict[str, Any], backend: str) -> str:
+        # The stored file is deleted when its transaction fails: only its digest survives.
+        raise Unrepairable(
+            f"document {change.get('document_id')}'s file was discarded with its transaction; "
+            "the ledger keeps only its digest, so it must be uploaded again."
         )

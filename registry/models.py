@@ -452,3 +452,97 @@ class RegistrationPeriod(TimestampedModel):
         if today > self.valid_to:
             return "expired"
         return "current" if today >= self.valid_from else "not yet started"
+
+
+class Sale(TimestampedModel):
+    """A seller's offer of a registered vehicle to one buyer, before any application exists.
+
+    The buyer is named by e-mail and answers through a signed link; accepting files the
+    transfer application with the buyer as applicant, and the LTO's approval of it moves the
+    ownership (registry.records). The seller may file the notice of sale (release of
+    liability) at handover, whether or not the buyer has answered.
+    """
+
+    class Status(models.TextChoices):
+        AWAITING_BUYER = "awaiting_buyer", "Awaiting the buyer"
+        ACCEPTED = "accepted", "Accepted: transfer application filed"
+        DECLINED = "declined", "Declined by the buyer"
+        WITHDRAWN = "withdrawn", "Withdrawn by the seller"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled by the LTO"
+        COMPLETED = "completed", "Completed: ownership transferred"
+
+    OPEN = (Status.AWAITING_BUYER, Status.ACCEPTED)
+
+    public_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="sales")
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales_as_seller"
+    )
+    buyer_email = models.EmailField()
+    buyer_mobile = models.CharField(max_length=20, blank=True)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sales_as_buyer",
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.AWAITING_BUYER, db_index=True
+    )
+    expires_at = models.DateTimeField(help_text="The buyer's link stops working then.")
+    # Set once the invitation e-mail went out; a sweep re-sends those still unset.
+    invitation_sent_at = models.DateTimeField(null=True, blank=True)
+    application = models.OneToOneField(
+        RegistrationApplication,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sale",
+        help_text="The transfer application the buyer's acceptance filed.",
+    )
+    notice_of_sale_on = models.DateField(
+        null=True, blank=True, help_text="The handover date the seller's notice of sale gives."
+    )
+    notice_filed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle"],
+                condition=Q(status__in=["awaiting_buyer", "accepted"]),
+                name="one_open_sale_per_vehicle",
+                violation_error_message="This vehicle already has a sale open.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Sale of {self.vehicle} to {self.buyer_email} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class DocumentRequirement(TimestampedModel):
+    """Which papers an application type needs before it can be filed: data, in the admin."""
+
+    application_type = models.CharField(max_length=20, choices=RegistrationApplication.Type.choices)
+    doc_type = models.CharField(max_length=30, choices=Document.Type.choices)
+    # Who files it: the applicant, or (for a transfer) the seller.
+    filed_by_seller = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["application_type", "doc_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application_type", "doc_type"], name="document_requirement_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_application_type_display()} needs {self.get_doc_type_display()}"

@@ -28,6 +28,7 @@ from notifications.webhooks import emit
 from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation, lto_staff
 from registry import access
+from registry.document_services import missing_documents
 from registry.events import (
     APPLICATION_CLEARED,
     APPLICATION_RETURNED,
@@ -42,7 +43,8 @@ from registry.models import (
     Vehicle,
 )
 from registry.participants import participants
-from registry.records import records_grant
+from registry.records import current_owner, records_grant
+from registry.sales import sale_complete
 from registry.transitions import record_application_change
 
 if TYPE_CHECKING:
@@ -160,6 +162,13 @@ def application_create(
         raise ValidationError({"vehicle": "Choose one of your own active vehicles."})
     if type not in RegistrationApplication.Type.values:
         raise ValidationError({"type": "Choose new registration, renewal or transfer."})
+    if type == RegistrationApplication.Type.TRANSFER:
+        raise ValidationError(
+            {
+                "type": "A transfer of ownership starts with the seller: the registered owner "
+                "opens a sale from the vehicle's page, and the buyer's acceptance files it."
+            }
+        )
     if vehicle.applications.exclude(status__in=_FINISHED).exists():
         raise Conflict(f"{vehicle} already has an application in progress.")
     start = period_start or timezone.localdate()
@@ -177,8 +186,13 @@ def application_create(
 
 @transaction.atomic(durable=True)
 def application_submit(*, application_id: int, actor: User) -> ApplicationStatusChange:
-    """The owner files a draft with the LTO."""
+    """The owner files a draft with the LTO, once it has the papers its type needs."""
     application = _lock_for(application_id, actor, Action.SUBMIT)
+    missing = missing_documents(application)
+    if missing:
+        raise ValidationError(
+            f"Add {' and '.join(missing)} before filing this application; nothing was filed."
+        )
     change = record_application_change(
         application=application, to_status=ApplicationStatus.SUBMITTED, actor=actor
     )
@@ -281,7 +295,7 @@ def _new_plate() -> str:
     raise Conflict("Could not find a free plate number; try again.")
 
 
-def _vehicle_digest(vehicle: Vehicle) -> str:
+def vehicle_digest(vehicle: Vehicle) -> str:
     # Only a digest goes on the ledger: the record itself names an owner.
     record = {
         "vin": vehicle.vin,
@@ -325,7 +339,7 @@ def registration_approve(
     receipt = get_ledger().register_vehicle(
         VehicleRegistration(
             vin=vehicle.vin,
-            record_digest=_vehicle_digest(vehicle),
+            record_digest=vehicle_digest(vehicle),
             change_id=str(change_id),
             signer_msp=lto_organisation().msp_id,
         )
@@ -338,7 +352,10 @@ def registration_approve(
         change_id=change_id,
     )
     application.vehicle = vehicle
+    seller = current_owner(vehicle)
     granted = records_grant(application=application)
+    if seller is not None and seller != application.applicant:
+        sale_complete(application=application, seller=seller)
     _emit_registration_decided(application, change)
     notify(
         recipients=[application.applicant],

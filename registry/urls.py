@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry import account_views, certificate, credential_views, views
+from registry import account_views, certificate, credential_views, sale_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,14 @@ urlpatterns = [
         name="verify-email",
     ),
     path("vehicles/new/", views.vehicle_new, name="vehicle-new"),
+    path("vehicles/<int:pk>/sell/", sale_views.sale_start, name="sale-start"),
+    path("vehicles/<int:pk>/ownership/", sale_views.vehicle_ownership, name="vehicle-ownership"),
+    path("sales/<int:pk>/", sale_views.sale_detail, name="sale-detail"),
+    path("sales/<int:pk>/notice/", sale_views.sale_notice, name="sale-notice"),
+    path("sales/<int:pk>/deed/", sale_views.sale_deed, name="sale-deed"),
+    path("sales/<int:pk>/withdraw/", sale_views.sale_withdraw, name="sale-withdraw"),
+    path("sales/<int:pk>/cancel/", sale_views.sale_cancel, name="sale-cancel"),
+    path("sales/answer/<str:token>/", sale_views.sale_answer, name="sale-answer"),
     path("applications/new/", views.application_new, name="application-new"),
     path("applications/<int:pk>/", views.application_detail, name="application-detail"),
     path("applications/<int:pk>/live/", views.application_live, name="application-live"),

@@ -72,6 +72,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "page": page,
             "vehicles": vehicles_of(request.user)[:20],
+            "sales": request.user.sales_as_seller.select_related("vehicle")[:10],
             "checks": receipt_checks(latest),
         },
     )

@@ -270,6 +270,8 @@ LEDGER_SIGNING_KEY = env_secret("LEDGER_SIGNING_KEY") or _derived_key("ledger-si
 LEDGER_PSEUDONYM_KEY = env_secret("LEDGER_PSEUDONYM_KEY") or _derived_key("ledger-pseudonym")
 LEDGER_CHANNEL = env_str("LEDGER_CHANNEL", "clearance")
 LEDGER_CHAINCODE = env_str("LEDGER_CHAINCODE", "talaan")
+# reconcile_ledger reports a receipt whose ledger event has not been seen this long after it.
+LEDGER_UNCONFIRMED_AFTER_SECONDS = env_int("LEDGER_UNCONFIRMED_AFTER_SECONDS", 300)
 
 # Service levels: hours an organisation has to decide a clearance request of each kind. Each
 # kind has its default in its module (clearance/kinds/); SLA_HOURS_<KIND> (e.g. SLA_HOURS_HPG)
@@ -344,7 +346,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registry.tasks.notify_expiring_registrations",
         "schedule": 3600.0,
     },
+    "sweep-sales": {
+        "task": "registry.tasks.sweep_sales",
+        "schedule": 600.0,
+    },
 }
+# How long a buyer's link to a sale works (days); the sale expires then and the seller is told.
+SALE_INVITATION_DAYS = env_int("SALE_INVITATION_DAYS", 14)
 
 # Fabric gateway backend.
 # Used when LEDGER_BACKEND=fabric: the peer's Gateway endpoint (host:port), TLS with the

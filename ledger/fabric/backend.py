@@ -60,6 +60,7 @@ def _parse_time(value: str) -> datetime:
 class FabricLedger(Ledger):
     lists_changes = True
     streams_events = True
+    concurrent_writes = True
     name = "fabric"
 
     def __init__(self, gateway: GatewayClient | None = None) -> None:
@@ -169,8 +170,7 @@ class FabricLedger(Ledger):
         """The change ids of every event a declared ledger function emits on the channel.
 
         The Gateway streams events but cannot say where the chain ends, so the listing is
-        taken as complete once the stream has been quiet for ``idle_seconds``. Vehicle
-        registrations emit no event and are not listed.
+        taken as complete once the stream has been quiet for ``idle_seconds``.
         """
         found: set[str] = set()
         try:

@@ -4,11 +4,16 @@ The callback (a service of the app that owns the rows the event confirms) runs i
 transaction that moves the checkpoint: block number, index of the event in its block, and its
 transaction id. A restart resumes exactly after the last event handled: nothing is handled
 twice or skipped.
+
+An event can arrive before the database transaction that wrote its row has committed. The
+handler then answers ``pending``: the checkpoint stays before the event, and the listener asks
+again until the row is there or the writer has ended without it (``ledger.keepers.confirm``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 
 from django.db import transaction
@@ -24,6 +29,8 @@ from ledger.models import ListenerCheckpoint
 logger = logging.getLogger(__name__)
 
 DEFAULT_LISTENER = "clearance-events"
+# How long to wait before asking again about an event whose writer is still open.
+RETRY_SECONDS = 0.2
 
 
 def _ledger_event(block: int, event: ChaincodeEvent) -> LedgerEvent:
@@ -39,9 +46,12 @@ def _checkpoint(name: str) -> ListenerCheckpoint:
 def confirm_event(
     *, name: str, block: int, index: int, event: ChaincodeEvent, handle: EventHandler
 ) -> Outcome:
-    """Hand the event to its handler, and move the checkpoint past the event."""
+    """Hand the event to its handler, and move the checkpoint past the event, unless the
+    handler must see it again (``pending``)."""
     checkpoint = ListenerCheckpoint.objects.select_for_update().get(name=name)
     outcome = handle(event=_ledger_event(block, event))
+    if outcome.pending:
+        return outcome
     checkpoint.block_number = block
     checkpoint.tx_index = index
     checkpoint.tx_id = event.tx_id
@@ -63,8 +73,12 @@ def follow(
     handle: EventHandler,
     name: str = DEFAULT_LISTENER,
     idle_seconds: float | None = None,
+    retry_seconds: float = RETRY_SECONDS,
 ) -> Iterator[Outcome]:
     """Handle events from the checkpoint on; with ``idle_seconds``, stop once that quiet.
+
+    An event still ``pending`` is yielded once, then asked about every ``retry_seconds``
+    until it is settled; the events after it wait.
 
     Raises LedgerUnavailable when the stream breaks; the caller reconnects, and the next call
     resumes from the checkpoint.
@@ -83,6 +97,20 @@ def follow(
                 outcome = confirm_event(
                     name=name, block=response.block_number, index=index, event=event, handle=handle
                 )
+                if outcome.pending:
+                    logger.info(
+                        "tx %s change %s: %s", event.tx_id[:16], outcome.change_id, outcome.note
+                    )
+                    yield outcome
+                while outcome.pending:
+                    time.sleep(retry_seconds)
+                    outcome = confirm_event(
+                        name=name,
+                        block=response.block_number,
+                        index=index,
+                        event=event,
+                        handle=handle,
+                    )
                 logger.info(
                     "block %s tx %s change %s: %s",
                     outcome.block,

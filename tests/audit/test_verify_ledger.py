@@ -125,3 +125,27 @@ def test_a_document_anchor_without_its_row_is_named(world):
     report = verify()
     assert f"ledger change {document.ledger_change_id}" in report
     assert "has no history row" in report
+
+
+def test_a_zeroed_remarks_digest_is_named(busy_ledger):
+    row = ClearanceStatusChange.objects.filter(
+        request=busy_ledger["HPG"], to_status="approved"
+    ).get()
+    sql(
+        "UPDATE clearance_clearancestatuschange SET remarks_digest = %s WHERE id = %s",
+        ["0" * 64, row.pk],
+    )
+    report = verify()
+    assert report.startswith(f"FIRST MISMATCH: clearance history row {row.pk}")
+    assert "remarks_digest that is not the digest of its remarks" in report
+
+
+def test_a_rewritten_actor_pseudonym_is_named(busy_ledger):
+    row = ClearanceStatusChange.objects.filter(request=busy_ledger["HPG"]).last()
+    sql(
+        "UPDATE clearance_clearancestatuschange SET actor_pseudonym = %s WHERE id = %s",
+        ["f" * 64, row.pk],
+    )
+    report = verify()
+    assert f"clearance history row {row.pk}" in report
+    assert "actor_pseudonym that is not its actor's" in report

@@ -10,7 +10,7 @@ import sys
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from chaincode.contract import CLEARANCE_EVENT, new_chaincode
+from chaincode.contract import CLEARANCE_EVENT, DOCUMENT_EVENT, VEHICLE_EVENT, new_chaincode
 from ledger.embedded import drive
 
 VIN = "JTDBR32E720012345"
@@ -182,6 +182,24 @@ def test_documents_are_anchored_once_by_digest(ledger):
     assert ledger.call("LTOMSP", *args)[0].status == 200
     again, _ = ledger.call("LTOMSP", *args[:-1], "d2")
     assert again.status == 500 and "already anchored" in again.message
+
+
+def test_registrations_and_anchors_emit_an_event_naming_their_change(ledger):
+    _, registered = ledger.call("LTOMSP", "RegisterVehicle", VIN, "b" * 64, "r1")
+    _, anchored = ledger.call(
+        "LTOMSP", "RecordDocument", "doc1", VIN, "sales_invoice", "c" * 64, "", "d1"
+    )
+    replay, replayed = ledger.call("LTOMSP", "RegisterVehicle", VIN, "b" * 64, "r1")
+
+    assert registered.events[0][0] == VEHICLE_EVENT
+    assert json.loads(registered.events[0][1]) == {
+        "vin": VIN,
+        "change_id": "r1",
+        "timestamp": "2026-09-21T14:13:20Z",
+    }
+    assert anchored.events[0][0] == DOCUMENT_EVENT
+    assert json.loads(anchored.events[0][1])["change_id"] == "d1"
+    assert replay.status == 200 and replayed.events == []  # a replay commits nothing new
 
 
 def test_nothing_personal_is_written(ledger):

@@ -32,6 +32,9 @@ class FailingLedger(Ledger):
     def __init__(self, error: Exception) -> None:
         self.error = error
 
+    def _submit(self, function, args, msp_id):
+        raise self.error
+
     def update_clearance_status(self, change):
         raise self.error
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from demo.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
-from registry.models import RegistrationApplication
+from registry import sales
+from registry.models import Certificate, RegistrationApplication, Sale
 
 # The demo is what `make run` loads into a new database, where no world is.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_world")]
@@ -29,4 +32,20 @@ def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(c
     assert verified.getvalue().startswith("OK: ")
 
     call_command("load_demo", stdout=StringIO())
-    assert RegistrationApplication.objects.count() == 5
+    assert RegistrationApplication.objects.count() == 7
+
+
+def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+
+    waiting = Sale.objects.get(status=Sale.Status.AWAITING_BUYER)
+    assert waiting.buyer_email == "owner.pedro@example.ph"
+    [token] = re.findall(r"/sales/answer/([^/\s]+)/", out.getvalue())
+    pedro = get_user_model().objects.get(username="owner.pedro")
+    assert sales.sale_for_buyer(user=pedro, token=token) == waiting  # the printed link works
+    done = Sale.objects.get(status=Sale.Status.COMPLETED)
+    superseded = Certificate.objects.get(vehicle=done.vehicle, status="superseded")
+    valid = Certificate.objects.get(vehicle=done.vehicle, status="valid")
+    assert superseded.owner == done.seller and valid.owner == done.buyer
+    assert superseded.superseded_by == valid and done.vehicle.owner == done.buyer

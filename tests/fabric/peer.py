@@ -24,7 +24,9 @@ chaincode server out of reach (``chaincode_reachable``). It answers qscc GetTran
 with the committed envelope, as a peer's query system chaincode does.
 
 It can also be made to misbehave: stopped (unreachable), slow (``delay_seconds``), failing a
-call with a gRPC code (``fail_next``), or invalidating the next commit with an MVCC conflict.
+call with a gRPC code (``fail_next``), invalidating the next commit with an MVCC conflict,
+failing every endorsement that names an argument (``unavailable_for``), or holding each
+endorsement until several are in flight at once (``endorse_barrier``).
 """
 
 from __future__ import annotations
@@ -559,6 +561,11 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         self.delay_seconds = 0.0
         self.conflict_next_commits = 0
         self._failures: dict[str, list[grpc.StatusCode]] = {}
+        # Endorse answers UNAVAILABLE, every time, for a proposal with any of these arguments.
+        self.unavailable_for: set[str] = set()
+        # When set, each Endorse waits until the barrier's number of endorsements are in
+        # flight: writes submitted one after another never get through.
+        self.endorse_barrier: threading.Barrier | None = None
         self.calls: list[str] = []
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
         gateway_pb2_grpc.add_GatewayServicer_to_server(self, self._server)
@@ -604,6 +611,16 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         if pending:
             code = pending.pop(0)
             context.abort(code, f"injected {code.name} for {method}")
+
+    def _hold_or_refuse(self, checked: CheckedProposal, context: grpc.ServicerContext) -> None:
+        args = {arg.decode(errors="replace") for arg in checked.chaincode_input.args}
+        if args & self.unavailable_for:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "failed to connect to all addresses")
+        if self.endorse_barrier is not None:
+            try:
+                self.endorse_barrier.wait()
+            except threading.BrokenBarrierError:
+                context.abort(grpc.StatusCode.UNAVAILABLE, "endorsements were not concurrent")
 
     def _deny(self, context: grpc.ServicerContext, error: Exception) -> None:
         context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
@@ -764,6 +781,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         self._enter("Endorse", context, request.transaction_id)
         signed = request.proposed_transaction
         checked = self._check_proposal(signed, request.transaction_id, context)
+        self._hold_or_refuse(checked, context)
         simulation = self._simulate(signed, checked, context)
         response = simulation.response
         if response.status >= 400:

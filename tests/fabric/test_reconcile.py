@@ -63,7 +63,8 @@ def test_reconcile_lists_a_row_the_ledger_lacks_and_a_change_the_database_lacks(
 
     assert error is not None and error.returncode == 1
     differences = [line for line in output.splitlines() if line.startswith("DIFFERENCE")]
-    assert len(differences) == 3, output
+    # The change behind the back also left the request's status behind the ledger's.
+    assert len(differences) == 4, output
     assert any(
         f"change {planted_id}" in line and "has no change on the ledger" in line
         for line in differences
@@ -74,6 +75,11 @@ def test_reconcile_lists_a_row_the_ledger_lacks_and_a_change_the_database_lacks(
     )
     assert any(
         f"ledger change {behind_the_back}" in line and "no history row" in line
+        for line in differences
+    )
+    assert any(
+        f"clearance request {emission.pk}" in line
+        and "is pending in the database but in_review on the ledger" in line
         for line in differences
     )
 

@@ -152,6 +152,9 @@ OWNER_EVENTS = [
     "clearance_approved",
     "clearance_rejected",
     "clearance_returned",
+    "sale_answered",
+    "sale_expired",
+    "transfer_completed",
 ]
 
 

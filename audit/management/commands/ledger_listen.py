@@ -1,4 +1,4 @@
-"""Follow the Fabric ledger's clearance events and confirm each receipt's block."""
+"""Follow the Fabric ledger's events and confirm each receipt's block."""
 
 from __future__ import annotations
 
@@ -18,9 +18,12 @@ _MAX_BACKOFF_SECONDS = 30.0
 
 class Command(BaseCommand):
     help = (
-        "Follow ClearanceStatusUpdated events from the checkpoint stored in the database, "
-        "mark each history row's ledger confirmation and push it to the people concerned. "
-        "Resumes where it stopped after a restart."
+        "Follow the events of every ledger write (clearance changes, registrations, document "
+        "anchors) from the checkpoint stored in the database and mark each row's ledger "
+        "confirmation. An event whose row is not committed yet is waited for while its "
+        "writer's transaction is open, and reported as a ledger-only change (for "
+        "reconcile_ledger --repair) once that transaction has ended without it. Resumes "
+        "where it stopped after a restart."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:

@@ -1,23 +1,32 @@
-"""Compare the ledger with the database and list every difference."""
+"""Compare the ledger with the database, list every difference, and repair what it can."""
 
 from __future__ import annotations
 
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.verification import history_problems
+from audit.verification import (
+    compare_history,
+    repair_ledger_only,
+    state_problems,
+    unconfirmed_problems,
+)
 from ledger import get_ledger
 from ledger.exceptions import LedgerError
 
 
 class Command(BaseCommand):
     help = (
-        "Compare every clearance and application history row recorded on the configured "
-        "ledger with the change the ledger holds for its change id, and list the ledger's "
-        "clearance changes that have no history row. Exit status 1 when there is any "
-        "difference, 2 when the ledger cannot be read."
+        "Compare every row recorded on the configured ledger (clearance and application "
+        "history, document anchors) with the change the ledger holds for its change id; list "
+        "the ledger's changes that have no row; compare the current statuses of requests, "
+        "applications and vehicles with the ledger's world state; and list receipts whose "
+        "ledger event was not seen within LEDGER_UNCONFIRMED_AFTER_SECONDS. With --repair, "
+        "write each ledger-only change back into the database first. Exit status 1 when "
+        "any difference remains, 2 when the ledger cannot be read."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -28,6 +37,13 @@ class Command(BaseCommand):
             help="How long the ledger's event stream must be quiet before its listing of "
             "changes is taken as complete (default 3).",
         )
+        parser.add_argument(
+            "--repair",
+            action="store_true",
+            help="Bring the database in line with each change the ledger committed and the "
+            "database lacks (history row with its receipt, status, notifications), marked "
+            "as repaired from the ledger.",
+        )
 
     def handle(self, *args: object, **options: Any) -> None:
         ledger = get_ledger()
@@ -37,13 +53,32 @@ class Command(BaseCommand):
                 if ledger.lists_changes
                 else None
             )
-            problems = history_problems(
+            comparison = compare_history(
                 backend=ledger.name, ledger_change=ledger.get_change, ledger_change_ids=change_ids
             )
+            if options["repair"] and comparison.ledger_only:
+                for repair in repair_ledger_only(
+                    ledger_only=comparison.ledger_only, backend=ledger.name
+                ):
+                    verdict = "REPAIRED" if repair.repaired else "NOT REPAIRED"
+                    self.stdout.write(
+                        f"{verdict}: ledger change {repair.change_id}: {repair.detail}"
+                    )
+                comparison = compare_history(
+                    backend=ledger.name,
+                    ledger_change=ledger.get_change,
+                    ledger_change_ids=change_ids,
+                )
+            problems = [*comparison.problems, *state_problems(ledger)]
         except LedgerError as exc:
             raise CommandError(
                 f"Could not read the {ledger.name} ledger: {exc}", returncode=2
             ) from exc
+        if ledger.streams_events:
+            problems += unconfirmed_problems(
+                backend=ledger.name,
+                older_than_seconds=float(settings.LEDGER_UNCONFIRMED_AFTER_SECONDS),
+            )
         for problem in problems:
             self.stdout.write(f"DIFFERENCE: {problem}")
         if problems:

@@ -13,15 +13,17 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus, ClearanceStatus
 from clearance import kinds
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Organisation
+from registry import sales
 from registry import services as registry_services
 from registry.document_services import document_upload
-from registry.models import Document, OwnerProfile, RegistrationApplication, Vehicle
+from registry.models import Document, OwnerProfile, RegistrationApplication, Sale, Vehicle
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -29,16 +31,16 @@ if TYPE_CHECKING:
 DEMO_PASSWORD = "talaan-demo-2026"
 
 
-def demo_invoice(vehicle: Vehicle) -> bytes:
-    """A one-page PDF standing in for a dealer's sales invoice."""
+def demo_invoice(vehicle: Vehicle, title: str = "SALES INVOICE") -> bytes:
+    """A one-page PDF standing in for a dealer's sales invoice (or another paper)."""
     from reportlab.lib.pagesizes import A5
     from reportlab.pdfgen.canvas import Canvas
 
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A5)
-    canvas.setTitle("Sales invoice (demo)")
+    canvas.setTitle(f"{title.capitalize()} (demo)")
     lines = [
-        "SALES INVOICE (demo data)",
+        f"{title} (demo data)",
         f"{vehicle.year} {vehicle.make} {vehicle.model}",
         f"VIN {vehicle.vin}",
         f"Engine {vehicle.engine_number}",
@@ -81,6 +83,8 @@ PEOPLE = [
     ),
     ("owner.juan", "Juan dela Cruz", None, None, "Vehicle owner"),
     ("owner.maria", "Maria Clara Ibarra", None, None, "Vehicle owner"),
+    # The buyer Juan's open sale of his Vios waits for (the link is printed below).
+    ("owner.pedro", "Pedro Penduko", None, None, "Vehicle buyer"),
 ]
 
 
@@ -143,6 +147,17 @@ VEHICLES: dict[str, VehicleFields] = {
         colour="Blue",
         fuel="gasoline",
     ),
+    "juan-3": VehicleFields(
+        vin="ML32A3HJ5NH012345",
+        engine_number="3A92UAB1234",
+        chassis_number="A03A0012345",
+        make="Mitsubishi",
+        model="Mirage",
+        year=2024,
+        body_type="hatchback",
+        colour="Orange",
+        fuel="gasoline",
+    ),
     "maria-3": VehicleFields(
         vin="LVVDB11B8PD123456",
         engine_number="SQRE4T15C123",
@@ -166,6 +181,7 @@ class Command(BaseCommand):
             self._applications(users)
         self._pending_hpg_request(users)
         self._print_logins()
+        self._print_open_sales()
 
     def _people(self) -> dict[str, User]:
         User = get_user_model()
@@ -269,6 +285,17 @@ class Command(BaseCommand):
             remarks="Smoke test sheet is unsigned; please have the test repeated.",
         )
 
+        # Juan's Mirage: registered, sold to Maria, the transfer approved: Maria owns it now and
+        # Juan's certificate is superseded by hers.
+        mirage = filed("juan-3", juan)
+        for request in sent(mirage).values():
+            self._approve(request)
+        registry_services.registration_approve(application_id=mirage.pk, actor=approver)
+        self._sell(vehicles["juan-3"], seller=juan, buyer=maria, complete=True, users=users)
+
+        # Juan's Vios: on sale to Pedro, who has not answered yet.
+        self._sell(vehicles["juan-1"], seller=juan, buyer=users["owner.pedro"], users=users)
+
         # Maria's Tiggo: still a draft.
         registry_services.application_create(
             applicant=maria, vehicle_id=vehicles["maria-3"].pk, type="new"
@@ -307,6 +334,58 @@ class Command(BaseCommand):
         registry_services.application_submit(application_id=application.pk, actor=juan)
         registry_services.application_start_review(application_id=application.pk, actor=lto)
         clearance_services.clearance_send_for_clearance(application_id=application.pk, actor=lto)
+
+    def _sell(
+        self,
+        vehicle: Vehicle,
+        *,
+        seller: User,
+        buyer: User,
+        users: dict[str, User],
+        complete: bool = False,
+    ) -> None:
+        """Open a sale of ``vehicle`` to ``buyer``; with ``complete``, carry the transfer through
+        to the LTO's approval (the buyer accepts, both file their papers, clearances pass)."""
+        sale = sales.sale_start(seller=seller, vehicle_id=vehicle.pk, buyer_email=buyer.email)
+        if not complete:
+            return
+        sale = sales.sale_accept(buyer=buyer, token=sales.sale_token(sale))
+        assert sale.application is not None  # an accepted sale has filed its transfer
+        application = sale.application
+        papers = [
+            (seller, Document.Type.DEED_OF_SALE, "DEED OF SALE"),
+            (buyer, Document.Type.GOVERNMENT_ID, "GOVERNMENT ID"),
+            (buyer, Document.Type.INSURANCE_COC, "CERTIFICATE OF COVER"),
+        ]
+        for uploader, doc_type, title in papers:
+            document_upload(
+                application_id=application.pk,
+                uploader=uploader,
+                doc_type=doc_type,
+                upload=SimpleUploadedFile(
+                    f"{doc_type}-{vehicle.pk}.pdf", demo_invoice(vehicle, title), "application/pdf"
+                ),
+            )
+        sales.notice_of_sale_file(
+            seller=seller, sale_id=sale.pk, handed_over_on=timezone.localdate()
+        )
+        registry_services.application_submit(application_id=application.pk, actor=buyer)
+        reviewer, approver = users["lto.reviewer"], users["lto.approver"]
+        registry_services.application_start_review(application_id=application.pk, actor=reviewer)
+        for request in clearance_services.clearance_send_for_clearance(
+            application_id=application.pk, actor=reviewer
+        ):
+            self._approve(request)
+        registry_services.registration_approve(application_id=application.pk, actor=approver)
+
+    def _print_open_sales(self) -> None:
+        for sale in Sale.objects.filter(status=Sale.Status.AWAITING_BUYER).select_related(
+            "vehicle"
+        ):
+            self.stdout.write(
+                f"Open sale of {sale.vehicle} to {sale.buyer_email}; the buyer's link "
+                f"(sign in as that buyer):\n  {sales.sale_link(sale)}"
+            )
 
     def _approve(self, request: ClearanceRequest) -> None:
         """The organisation's first officer approves with the kind's example findings."""

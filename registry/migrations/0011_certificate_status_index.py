@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0007_records_of_approved_applications'),
+        ('registry', '0010_ledger_confirmations_and_repairs'),
     ]
 
     operations = [

@@ -1,0 +1,231 @@
+"""The pages of a sale: the seller starts it and files the notice and the deed, the buyer
+answers from the e-mailed link, the LTO can cancel; and a vehicle's ownership history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kernel.auth import AuthenticatedHttpRequest
+from kernel.errors import USER_ERRORS, describe
+from organisations.selectors import is_lto_staff
+from registry import sales
+from registry.document_services import document_upload
+from registry.forms import DeedOfSaleForm, NoticeOfSaleForm, ReasonForm, SaleStartForm
+from registry.models import Document, OwnershipPeriod, Sale, Vehicle
+from registry.records import current_owner, valid_certificate
+from registry.selectors import vehicle_get_for_user
+
+
+def _add_errors(form: Any, exc: Exception) -> int:
+    info = describe(exc)
+    assert info is not None  # only user errors are caught
+    if not info.fields:
+        form.add_error(None, info.message)
+    for field, errors in (info.fields or {}).items():
+        form.add_error(field if field in form.fields else None, errors)
+    return info.status
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sale_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    vehicle = vehicle_get_for_user(user=request.user, pk=pk)
+    form = SaleStartForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            sale = sales.sale_start(seller=request.user, vehicle_id=vehicle.pk, **form.cleaned_data)
+        except USER_ERRORS as exc:
+            status = _add_errors(form, exc)
+        else:
+            messages.success(request, f"The buyer gets a link at {sale.buyer_email}.")
+            return redirect("sale-detail", sale.pk)
+    elif request.method == "POST":
+        status = 422
+    return render(
+        request, "registry/sale_start.html", {"vehicle": vehicle, "form": form}, status=status
+    )
+
+
+def _sale_for(request: AuthenticatedHttpRequest, pk: int) -> Sale:
+    """The seller's own sale, or any sale for LTO staff; 404 for anyone else."""
+    sale = get_object_or_404(Sale.objects.select_related("vehicle", "seller", "buyer"), pk=pk)
+    if sale.seller_id != request.user.pk and not is_lto_staff(request.user):
+        raise Http404("No such sale.")
+    return sale
+
+
+def _detail(
+    request: AuthenticatedHttpRequest, sale: Sale, status: int = 200, **forms: Any
+) -> HttpResponse:
+    is_seller = sale.seller_id == request.user.pk
+    deeds = (
+        Document.objects.filter(application=sale.application, uploaded_by=sale.seller)
+        if sale.application_id
+        else Document.objects.none()
+    )
+    return render(
+        request,
+        "registry/sale_detail.html",
+        {
+            "sale": sale,
+            "is_seller": is_seller,
+            "is_lto": is_lto_staff(request.user),
+            "deeds": deeds,
+            "notice_form": forms.get("notice_form") or NoticeOfSaleForm(),
+            "deed_form": forms.get("deed_form") or DeedOfSaleForm(),
+            "reason_form": forms.get("reason_form") or ReasonForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def sale_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _sale_for(request, pk))
+
+
+@login_required
+@require_POST
+def sale_notice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    sale = _sale_for(request, pk)
+    form = NoticeOfSaleForm(request.POST)
+    if form.is_valid():
+        try:
+            sales.notice_of_sale_file(
+                seller=request.user,
+                sale_id=sale.pk,
+                handed_over_on=form.cleaned_data["handed_over_on"],
+            )
+        except USER_ERRORS as exc:
+            return _detail(request, sale, _add_errors(form, exc), notice_form=form)
+        messages.success(request, "Your notice of sale is filed with the LTO.")
+        return redirect("sale-detail", sale.pk)
+    return _detail(request, sale, 422, notice_form=form)
+
+
+@login_required
+@require_POST
+def sale_deed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    sale = _sale_for(request, pk)
+    form = DeedOfSaleForm(request.POST, request.FILES)
+    if form.is_valid():
+        if sale.application_id is None or sale.seller_id != request.user.pk:
+            form.add_error(None, "The deed of sale is added once the buyer has accepted.")
+            return _detail(request, sale, 409, deed_form=form)
+        try:
+            document_upload(
+                application_id=sale.application_id,
+                uploader=request.user,
+                doc_type=Document.Type.DEED_OF_SALE,
+                upload=form.cleaned_data["file"],
+            )
+        except USER_ERRORS as exc:
+            return _detail(request, sale, _add_errors(form, exc), deed_form=form)
+        messages.success(request, "The deed of sale is added to the buyer's transfer application.")
+        return redirect("sale-detail", sale.pk)
+    return _detail(request, sale, 422, deed_form=form)
+
+
+@login_required
+@require_POST
+def sale_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    sale = _sale_for(request, pk)
+    sales.sale_withdraw(seller=request.user, sale_id=sale.pk)
+    messages.success(request, "The sale is withdrawn; the buyer's link no longer works.")
+    return redirect("sale-detail", sale.pk)
+
+
+@login_required
+@require_POST
+def sale_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    sale = _sale_for(request, pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            sales.sale_cancel(
+                actor=request.user, sale_id=sale.pk, reason=form.cleaned_data["reason"]
+            )
+        except USER_ERRORS as exc:
+            return _detail(request, sale, _add_errors(form, exc), reason_form=form)
+        messages.success(request, "The sale is cancelled.")
+        return redirect("sale-detail", sale.pk)
+    return _detail(request, sale, 422, reason_form=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sale_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
+    """The buyer's page from the e-mailed link: the vehicle, the seller's name, two buttons."""
+    try:
+        sale = sales.sale_for_buyer(user=request.user, token=token)
+    except USER_ERRORS as exc:
+        info = describe(exc)
+        return render(
+            request, "registry/sale_answer.html", {"refusal": info.message}, status=info.status
+        )
+    if request.method == "POST":
+        answer = request.POST.get("answer")
+        try:
+            if answer == "accept":
+                sale = sales.sale_accept(buyer=request.user, token=token)
+            elif answer == "decline":
+                sale = sales.sale_decline(buyer=request.user, token=token)
+            else:
+                return render(
+                    request,
+                    "registry/sale_answer.html",
+                    {"sale": sale, "token": token, "refusal": "Choose accept or decline."},
+                    status=422,
+                )
+        except USER_ERRORS as exc:
+            info = describe(exc)
+            return render(
+                request, "registry/sale_answer.html", {"refusal": info.message}, status=info.status
+            )
+        if sale.application_id:
+            messages.success(
+                request,
+                "You accepted. Add your government ID and certificate of cover, then file the "
+                "transfer application.",
+            )
+            return redirect("application-detail", sale.application_id)
+        messages.success(request, "You declined the sale; the seller is told.")
+        return redirect("home")
+    return render(request, "registry/sale_answer.html", {"sale": sale, "token": token})
+
+
+@login_required
+def vehicle_ownership(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Who owned the vehicle when: an owner sees the periods while they owned it; LTO all."""
+    lto = is_lto_staff(request.user)
+    if lto:
+        vehicle = get_object_or_404(Vehicle, pk=pk)
+        periods = vehicle.ownership_periods.select_related("owner")
+    else:
+        periods = OwnershipPeriod.objects.filter(vehicle_id=pk, owner=request.user).select_related(
+            "owner", "vehicle"
+        )
+        if not periods:
+            raise Http404("You have not owned this vehicle.")
+        vehicle = periods[0].vehicle
+    return render(
+        request,
+        "registry/vehicle_ownership.html",
+        {
+            "vehicle": vehicle,
+            "periods": periods,
+            "is_lto": lto,
+            "certificates": vehicle.certificates.filter(owner=request.user)
+            if not lto
+            else vehicle.certificates.all(),
+            "sellable": current_owner(vehicle) == request.user
+            and valid_certificate(vehicle) is not None,
+        },
+    )

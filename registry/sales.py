@@ -1,0 +1,366 @@
+"""Transfer of ownership, from the seller's side first: a sale, the buyer's answer, the
+notice of sale, and what the LTO's approval of the transfer completes.
+
+The rule for an expired registration (the LTO's): the seller renews first. A transfer is
+filed with the Certificate of Registration and the latest official receipt of registration
+(LTO Memorandum Circular MC-91-137; the LTO's transfer checklist), so a vehicle whose
+registration has expired cannot be offered for sale until it is renewed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from functools import partial
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from chaincode.rules import ApplicationStatus
+from kernel.errors import Conflict, PermissionDenied
+from notifications.queueing import queue_or_log
+from notifications.services import notify
+from organisations.selectors import is_lto_staff
+from registry import participants
+from registry.events import SALE_ANSWERED, SALE_EXPIRED, TRANSFER_COMPLETED
+from registry.models import RegistrationApplication, Sale, Vehicle
+from registry.records import current_owner, valid_certificate
+from registry.transitions import record_application_change
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+
+_SALT = "talaan.registry.sale-invitation"
+_EXPIRED = "This invitation has expired; ask the seller for a new one."
+_IN_PROGRESS_EXCLUDED = (
+    ApplicationStatus.APPROVED,
+    ApplicationStatus.REJECTED,
+    ApplicationStatus.CANCELLED,
+)
+
+
+def invitation_days() -> int:
+    return int(getattr(settings, "SALE_INVITATION_DAYS", 14))
+
+
+def sale_token(sale: Sale) -> str:
+    """The buyer's link token: signed, naming the sale; it expires with the invitation."""
+    return signing.dumps(str(sale.public_id), salt=_SALT)
+
+
+def sale_link(sale: Sale) -> str:
+    return settings.NOTIFICATIONS_SITE_URL.rstrip("/") + reverse(
+        "sale-answer", args=[sale_token(sale)]
+    )
+
+
+def _sale_of_token(token: str, *, lock: bool) -> Sale:
+    try:
+        public_id = signing.loads(token, salt=_SALT, max_age=dt.timedelta(days=invitation_days()))
+    except signing.SignatureExpired:
+        raise ValidationError(
+            "This invitation has expired; ask the seller for a new one."
+        ) from None
+    except signing.BadSignature:
+        raise ValidationError("This invitation link is not valid.") from None
+    sales = Sale.objects.select_related("vehicle", "seller")
+    if lock:
+        sales = sales.select_for_update(of=("self",))
+    sale = sales.filter(public_id=public_id).first()
+    if sale is None:
+        raise ValidationError("This invitation link is not valid.")
+    return sale
+
+
+def _require_invited_buyer(sale: Sale, user: User) -> None:
+    if sale.status != Sale.Status.AWAITING_BUYER:
+        raise Conflict(f"This sale was already answered or closed ({sale.get_status_display()}).")
+    if timezone.now() >= sale.expires_at:
+        raise ValidationError(_EXPIRED)
+    if user.pk == sale.seller_id:
+        raise PermissionDenied("You are the seller; the buyer answers this invitation.")
+    if not user.is_active or user.email.strip().lower() != sale.buyer_email.lower():
+        raise PermissionDenied(
+            "This invitation was sent to another e-mail address: sign in with the account "
+            "whose confirmed e-mail address it was sent to."
+        )
+
+
+def sale_for_buyer(*, user: User, token: str) -> Sale:
+    """The sale a link offers, if ``user`` is the invited buyer and it still waits for them."""
+    sale = _sale_of_token(token, lock=False)
+    _require_invited_buyer(sale, user)
+    return sale
+
+
+def _in_progress(vehicle: Vehicle) -> bool:
+    return vehicle.applications.exclude(status__in=_IN_PROGRESS_EXCLUDED).exists()
+
+
+@transaction.atomic(durable=True)
+def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile: str = "") -> Sale:
+    """The registered owner offers a registered, currently registered vehicle to one buyer."""
+    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id, is_active=True).first()
+    if vehicle is None or current_owner(vehicle) != seller or valid_certificate(vehicle) is None:
+        raise ValidationError(
+            {"vehicle": "Only the registered owner of a registered vehicle can sell it."}
+        )
+    email = buyer_email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"buyer_email": "Enter the buyer's e-mail address."}) from None
+    if email == seller.email.strip().lower():
+        raise ValidationError({"buyer_email": "You cannot sell a vehicle to yourself."})
+    today = timezone.localdate()
+    period = vehicle.registration_periods.order_by("-valid_to").first()
+    if period is None or period.valid_to < today:
+        ended = f" on {period.valid_to:%d %B %Y}" if period else ""
+        raise Conflict(
+            f"The registration expired{ended}: renew it before selling. A transfer is filed "
+            "with the current registration's official receipt."
+        )
+    if _in_progress(vehicle):
+        raise Conflict(f"{vehicle} has an application in progress; it can be sold once it ends.")
+    if vehicle.sales.filter(status__in=Sale.OPEN).exists():
+        raise Conflict(f"{vehicle} already has a sale open.")
+    sale = Sale.objects.create(
+        vehicle=vehicle,
+        seller=seller,
+        buyer_email=email,
+        buyer_mobile=buyer_mobile.strip(),
+        expires_at=timezone.now() + dt.timedelta(days=invitation_days()),
+    )
+    transaction.on_commit(partial(_queue_invitation, sale.pk))
+    return sale
+
+
+def _queue_invitation(sale_id: int) -> None:
+    queue_or_log(
+        "registry.tasks.send_sale_invitation",
+        sale_id,
+        failure=f"Could not queue the invitation of sale {sale_id}; the sweep will send it.",
+    )
+
+
+def sale_invitation_send(*, sale_id: int) -> bool:
+    """E-mail the buyer their link, once; True when it went out (or needs not)."""
+    sale = Sale.objects.select_related("vehicle", "seller").filter(pk=sale_id).first()
+    if (
+        sale is None
+        or sale.invitation_sent_at is not None
+        or sale.status != sale.Status.AWAITING_BUYER
+    ):
+        return True
+    seller = sale.seller.get_full_name() or sale.seller.get_username()
+    try:
+        send_mail(
+            subject=f"{seller} is selling you a vehicle",
+            message=(
+                f"{seller} has started the sale of a {sale.vehicle.year} {sale.vehicle.make} "
+                f"{sale.vehicle.model} (plate {sale.vehicle.plate_number}) to you on Talaan.\n\n"
+                "Open this link, signed in with the account of this e-mail address (or create "
+                f"one), to accept or decline it before {sale.expires_at:%d %B %Y}:\n\n"
+                f"{sale_link(sale)}\n"
+            ),
+            from_email=None,
+            recipient_list=[sale.buyer_email],
+        )
+    except Exception:  # the sweep tries again; the sale stays as it is
+        logger.warning("The invitation of sale %s could not be sent.", sale.pk, exc_info=True)
+        return False
+    Sale.objects.filter(pk=sale.pk, invitation_sent_at__isnull=True).update(
+        invitation_sent_at=timezone.now()
+    )
+    return True
+
+
+def sale_invitations_resend() -> int:
+    """Beat job: send every open sale's invitation that has not gone out yet."""
+    unsent = Sale.objects.filter(
+        status=Sale.Status.AWAITING_BUYER,
+        invitation_sent_at__isnull=True,
+        created_at__lt=timezone.now() - dt.timedelta(minutes=2),
+    ).values_list("pk", flat=True)
+    return sum(sale_invitation_send(sale_id=pk) for pk in unsent[:200])
+
+
+@transaction.atomic(durable=True)
+def sale_accept(*, buyer: User, token: str) -> Sale:
+    """The invited buyer accepts: the transfer application is filed in their name."""
+    sale = _sale_of_token(token, lock=True)
+    _require_invited_buyer(sale, buyer)
+    vehicle = Vehicle.objects.select_for_update().get(pk=sale.vehicle_id)
+    if _in_progress(vehicle):
+        raise Conflict(f"{vehicle} has an application in progress; the sale cannot go on now.")
+    period = vehicle.registration_periods.order_by("-valid_to").first()
+    today = timezone.localdate()
+    if period is None or period.valid_to <= today:
+        raise Conflict("The vehicle's registration has expired: the seller must renew it first.")
+    application = RegistrationApplication(
+        applicant=buyer,
+        vehicle=vehicle,
+        type=RegistrationApplication.Type.TRANSFER,
+        period_start=today,
+        period_end=period.valid_to,  # a transfer carries the registration over, not renews it
+    )
+    application.full_clean()
+    application.save(force_insert=True)
+    sale.status, sale.buyer, sale.application = Sale.Status.ACCEPTED, buyer, application
+    sale.save(update_fields=["status", "buyer", "application", "updated_at"])
+    _tell_seller(
+        sale, f"The buyer accepted the sale of {vehicle}", "They will now file the papers."
+    )
+    return sale
+
+
+@transaction.atomic(durable=True)
+def sale_decline(*, buyer: User, token: str) -> Sale:
+    sale = _sale_of_token(token, lock=True)
+    _require_invited_buyer(sale, buyer)
+    _end(sale, Sale.Status.DECLINED, "Declined by the buyer.")
+    _tell_seller(sale, f"The buyer declined the sale of {sale.vehicle}", "")
+    return sale
+
+
+def _lock_own_sale(seller: User, sale_id: int) -> Sale:
+    sale = Sale.objects.select_for_update().select_related("vehicle").filter(pk=sale_id).first()
+    if sale is None or sale.seller_id != seller.pk:
+        raise PermissionDenied("Only the seller can do this.")
+    return sale
+
+
+@transaction.atomic(durable=True)
+def sale_withdraw(*, seller: User, sale_id: int) -> Sale:
+    """The seller takes the offer back, only before the buyer has accepted."""
+    sale = _lock_own_sale(seller, sale_id)
+    if sale.status == Sale.Status.ACCEPTED:
+        raise Conflict(
+            "The buyer has accepted and filed the transfer: only the LTO can cancel it now."
+        )
+    if sale.status != Sale.Status.AWAITING_BUYER:
+        raise Conflict(f"This sale is already closed ({sale.get_status_display()}).")
+    _end(sale, Sale.Status.WITHDRAWN, "Withdrawn by the seller.")
+    return sale
+
+
+@transaction.atomic(durable=True)
+def notice_of_sale_file(*, seller: User, sale_id: int, handed_over_on: dt.date) -> Sale:
+    """The seller's notice of sale (release of liability): the date the vehicle was handed
+    over, recorded once and shown to the LTO, whether or not the buyer has answered yet."""
+    sale = _lock_own_sale(seller, sale_id)
+    if sale.notice_filed_at is not None:
+        raise Conflict(f"The notice of sale was already filed ({sale.notice_of_sale_on:%d %B %Y}).")
+    if sale.status not in (*Sale.OPEN, Sale.Status.COMPLETED):
+        raise Conflict(f"This sale is closed ({sale.get_status_display()}).")
+    today = timezone.localdate()
+    if handed_over_on > today:
+        raise ValidationError({"handed_over_on": "The handover date cannot be in the future."})
+    started = sale.vehicle.ownership_periods.filter(owner=seller).order_by("-started_on").first()
+    if started is not None and handed_over_on < started.started_on:
+        raise ValidationError(
+            {"handed_over_on": "The handover cannot be before you owned the vehicle."}
+        )
+    sale.notice_of_sale_on, sale.notice_filed_at = handed_over_on, timezone.now()
+    sale.save(update_fields=["notice_of_sale_on", "notice_filed_at", "updated_at"])
+    return sale
+
+
+@transaction.atomic(durable=True)
+def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
+    """The LTO cancels an open sale (the transfer application, if filed, is cancelled too)."""
+    if not is_lto_staff(actor):
+        raise PermissionDenied("Only LTO staff can cancel a sale.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the sale is cancelled."})
+    sale = Sale.objects.select_for_update().select_related("vehicle").filter(pk=sale_id).first()
+    if sale is None:
+        raise ValidationError("No such sale.")
+    if not sale.is_open:
+        raise Conflict(f"This sale is already closed ({sale.get_status_display()}).")
+    if sale.application_id is not None:
+        application = RegistrationApplication.objects.select_for_update().get(
+            pk=sale.application_id
+        )
+        if application.status not in _IN_PROGRESS_EXCLUDED:
+            record_application_change(
+                application=application,
+                to_status=ApplicationStatus.CANCELLED,
+                actor=actor,
+                reason=f"The LTO cancelled the sale: {reason.strip()}",
+            )
+            for participant in participants.participants():
+                participant.application_closed(
+                    application=application, actor=actor, reason="The LTO cancelled the sale."
+                )
+    _end(sale, Sale.Status.CANCELLED, reason.strip())
+    _tell_seller(sale, f"The LTO cancelled the sale of {sale.vehicle}", reason.strip())
+    return sale
+
+
+def sale_complete(*, application: RegistrationApplication, seller: User | None) -> None:
+    """After the approval of a transfer moved the ownership: close the sale, tell both."""
+    sale = Sale.objects.select_for_update().filter(application=application).first()
+    if sale is None:
+        return
+    _end(sale, Sale.Status.COMPLETED, "")
+    vehicle = application.vehicle
+    notify(
+        recipients=[user for user in (seller, application.applicant) if user is not None],
+        event=TRANSFER_COMPLETED,
+        title=f"Ownership of {vehicle.plate_number} transferred",
+        body=f"{application.applicant.get_full_name()} is now the registered owner.",
+        link=reverse("vehicle-ownership", args=[vehicle.pk]),
+    )
+
+
+def sales_expire(*, now: dt.datetime | None = None) -> int:
+    """Beat job: sales the buyer never answered expire, and their sellers are told."""
+    now = now or timezone.now()
+    expired = 0
+    for pk in Sale.objects.filter(
+        status=Sale.Status.AWAITING_BUYER, expires_at__lte=now
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            sale = (
+                Sale.objects.select_for_update(skip_locked=True)
+                .select_related("vehicle")
+                .filter(pk=pk, status=Sale.Status.AWAITING_BUYER)
+                .first()
+            )
+            if sale is None:
+                continue
+            _end(sale, Sale.Status.EXPIRED, "The buyer did not answer in time.")
+            notify(
+                recipients=[sale.seller],
+                event=SALE_EXPIRED,
+                title=f"The sale of {sale.vehicle} expired",
+                body=f"{sale.buyer_email} did not answer by {sale.expires_at:%d %B %Y}.",
+                link=reverse("sale-detail", args=[sale.pk]),
+            )
+            expired += 1
+    return expired
+
+
+def _end(sale: Sale, status: str, reason: str) -> None:
+    sale.status, sale.ended_at, sale.end_reason = status, timezone.now(), reason
+    sale.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
+
+
+def _tell_seller(sale: Sale, title: str, body: str) -> None:
+    notify(
+        recipients=[sale.seller],
+        event=SALE_ANSWERED,
+        title=title,
+        body=body,
+        link=reverse("sale-detail", args=[sale.pk]),
+    )
