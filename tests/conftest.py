@@ -124,6 +124,13 @@ def seed_reference_data() -> None:
 
     seeds = importlib.import_module("clearance.migrations.0002_default_requirements")
     seeds.seed(django_apps, None)
+    # The papers a transfer needs (who files which), seeded by registry's 0009.
+    transfers = importlib.import_module("registry.migrations.0009_transfers_start_with_a_sale")
+    requirement = django_apps.get_model("registry", "DocumentRequirement")
+    for doc_type, by_seller in transfers.TRANSFER_NEEDS:
+        requirement.objects.get_or_create(
+            application_type="transfer", doc_type=doc_type, defaults={"filed_by_seller": by_seller}
+        )
 
 
 def build_world() -> World:

@@ -19,15 +19,14 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import connection, connections, transaction
 from django.urls import reverse
-from django.utils import timezone
 
+from registry import sales, status_list
 from registry import services as registry_services
-from registry import status_list
 from registry.credential_keys import thumbprint_uri
 from registry.models import Certificate
-from registry.records import certificate_revoke, records_grant
+from registry.records import certificate_revoke
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
-from tests.factories import ApplicationFactory
+from tests.registry.test_sales import offered, upload
 
 ISSUER = "https://talaan.example"
 
@@ -47,17 +46,17 @@ def approved(world, application=None):
 
 
 def transferred(world, certificate):
-    """The vehicle approved for another owner: ``certificate`` is superseded."""
-    transfer = ApplicationFactory(
-        applicant=world.other_owner,
-        vehicle=certificate.vehicle,
-        type="transfer",
-        status="approved",
-        period_start=timezone.localdate(),
-        period_end=timezone.localdate() + dt.timedelta(days=364),
-    )
-    with transaction.atomic():
-        return records_grant(application=transfer).certificate
+    """The vehicle sold to world.other_owner through the whole transfer (sale, papers,
+    clearances, the LTO's approval): ``certificate`` is superseded; the buyer's CR returned."""
+    sale = offered(world, certificate.vehicle)
+    sale = sales.sale_accept(buyer=world.other_owner, token=sales.sale_token(sale))
+    application = sale.application
+    upload(application, world.owner, "deed_of_sale")
+    upload(application, world.other_owner, "government_id")
+    upload(application, world.other_owner, "insurance_coc")
+    registry_services.application_submit(application_id=application.pk, actor=world.other_owner)
+    approved(world, application)
+    return Certificate.objects.get(vehicle=certificate.vehicle, status=Certificate.Status.VALID)
 
 
 def download(client, user, application):
