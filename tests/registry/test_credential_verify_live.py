@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,28 +24,18 @@ from registry.records import certificate_revoke
 from tests.api.live_server import live_uvicorn, server_environment
 from tests.conftest import CREDENTIAL_SIGNING_KEY_PEM, filed_application
 from tests.live import free_port
+from tests.registry import vc_verifier
 from tests.registry.test_credentials import approved, transferred
 
 pytestmark = pytest.mark.slow
 
-VERIFIER_DIR = Path(__file__).resolve().parent / "vc"
-NPM_TIMEOUT = 300
-NODE_TIMEOUT = 60
-
 
 @pytest.fixture(scope="module")
-def verifier() -> Path:
-    """verify.mjs with its locked `jose` installed (npm ci, once, when it is missing)."""
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is needed to verify credentials with npm's jose (Node 20+).")
-    if not (VERIFIER_DIR / "node_modules" / "jose" / "package.json").exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(VERIFIER_DIR)],
-            check=True,
-            timeout=NPM_TIMEOUT,
-        )
-    return VERIFIER_DIR / "verify.mjs"
+def verifier() -> None:
+    try:
+        vc_verifier.installed()
+    except vc_verifier.VerifierMissing as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -90,17 +78,8 @@ def downloaded(issuer: str, certificate: Certificate, tmp_path: Path) -> Path:
     return path
 
 
-def verify(verifier: Path, issuer: str, credential: Path) -> dict:
-    run = subprocess.run(
-        ["node", str(verifier), issuer, str(credential)],
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT,
-    )
-    assert run.returncode in (0, 1), run.stderr
-    result = json.loads(run.stdout)
-    assert result["ok"] == (run.returncode == 0)
-    return result
+def verify(verifier: None, issuer: str, credential: Path) -> dict:
+    return vc_verifier.verify(issuer, credential)
 
 
 def test_a_valid_cr_verifies_and_fails_once_a_sale_supersedes_it(
