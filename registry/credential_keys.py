@@ -158,6 +158,7 @@ def retired_public_keys() -> list[dict[str, Any]]:
 
 def published_jwks() -> dict[str, list[dict[str, Any]]]:
     """The JWK set: the current key first, then the retired ones (by kid, no duplicates)."""
-    keys = [signing_key().public_jwk, *retired_public_keys()]
-    unique = {jwk["kid"]: jwk for jwk in reversed(keys)}
-    return {"keys": [unique[kid] for kid in dict.fromkeys(jwk["kid"] for jwk in keys)]}
+    published: dict[str, dict[str, Any]] = {}
+    for jwk in [signing_key().public_jwk, *retired_public_keys()]:
+        published.setdefault(jwk["kid"], jwk)
+    return {"keys": list(published.values())}
