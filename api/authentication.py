@@ -38,14 +38,25 @@ def api_key_authenticate(raw: str) -> ApiKey:
 
 
 class ApiKeyAuthentication(BaseAuthentication):
-    """``Authorization: Bearer tln_...`` or ``X-Api-Key: tln_...``."""
+    """``Authorization: Bearer tln_...`` or ``X-Api-Key: tln_...``.
+
+    An ``Authorization`` header in any other scheme, or blank, is refused (401), not
+    ignored: a client that believes it authenticates with it must not be served as whoever
+    its session cookie names instead.
+    """
 
     def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
         raw = request.headers.get("X-Api-Key", "").strip()
         if not raw:
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "bearer":
+            authorization = request.headers.get("Authorization")
+            if authorization is None:
                 return None
+            scheme, _, token = authorization.strip().partition(" ")
+            if scheme.lower() != "bearer":
+                raise exceptions.AuthenticationFailed(
+                    "Only API keys authenticate here: send `Authorization: Bearer "
+                    "tln_<prefix>_<secret>`, or no Authorization header with a session."
+                )
             raw = token.strip()
         if not raw:
             raise exceptions.AuthenticationFailed("Empty API key.")

@@ -18,7 +18,20 @@ from rest_framework.request import Request
 def filtered(
     filterset_class: type[filters.FilterSet], request: Request, queryset: QuerySet
 ) -> QuerySet:
-    """The queryset narrowed by the request's filters; a 400 naming each bad parameter."""
+    """The queryset narrowed by the request's filters; a 400 naming each bad parameter.
+
+    A parameter sent empty is refused unless it is free text: django-filter would ignore
+    ``?status=``, serving everything for a value the schema does not allow.
+    """
+    empty = {
+        name: ["Give a value, or leave the parameter out."]
+        for name, filter_ in filterset_class.base_filters.items()
+        if name in request.query_params
+        and request.query_params[name] == ""
+        and not _is_free_text(filter_)
+    }
+    if empty:
+        raise serializers.ValidationError(empty)
     filterset = filterset_class(request.query_params, queryset=queryset, request=request)
     if not filterset.is_valid():
         raise serializers.ValidationError(filterset.errors)
@@ -57,17 +70,25 @@ def _type(filter_: filters.Filter) -> OpenApiTypes:
     return OpenApiTypes.STR
 
 
+def _is_free_text(filter_: filters.Filter) -> bool:
+    return _type(filter_) == OpenApiTypes.STR and not filter_.extra.get("choices")
+
+
 def filter_parameters(filterset_class: type[filters.FilterSet]) -> list[OpenApiParameter]:
-    """The FilterSet's filters as documented query parameters, choices as enums."""
+    """The FilterSet's filters as documented query parameters, choices as enums, text with
+    its longest length."""
     parameters = []
     for name, filter_ in filterset_class.base_filters.items():
         choices = filter_.extra.get("choices")
         if callable(choices):  # choices read from a registry, as they stand when documented
             choices = choices()
+        openapi_type: OpenApiTypes | dict[str, Any] = _type(filter_)
+        if _is_free_text(filter_) and filter_.extra.get("max_length"):
+            openapi_type = {"type": "string", "maxLength": filter_.extra["max_length"]}
         parameters.append(
             OpenApiParameter(
                 name,
-                _type(filter_),
+                openapi_type,
                 OpenApiParameter.QUERY,
                 required=False,
                 description=str(filter_.label or ""),

@@ -12,12 +12,28 @@ class Cursor(CursorPagination):
     """Stable pages however rows are added meanwhile; 50 a page unless ?page_size= says less.
 
     A cursor we did not give out is a bad request (400 ``invalid``, naming ``cursor``), not
-    DRF's 404: the list exists, the parameter is wrong.
+    DRF's 404: the list exists, the parameter is wrong. So is a ``page_size`` that is not a
+    whole number from 1 to 200 (DRF quietly served the default page for ``abc`` or ``-3``).
     """
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"A whole number from 1 to {self.max_page_size}; "
+                        f"leave it out for {self.page_size}."
+                    ]
+                }
+            )
+        return int(raw)
 
     def decode_cursor(self, request: Request) -> pagination.Cursor | None:
         try:
@@ -43,5 +59,9 @@ def page_of(output: type[serializers.Serializer], name: str) -> type[serializers
 
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="The `next`/`previous` page cursor."),
-    OpenApiParameter("page_size", int, description="At most 200; 50 by default."),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": Cursor.max_page_size, "default": 50},
+        description="Rows a page, 1 to 200; 50 by default. Anything else is 400 `invalid`.",
+    ),
 ]

@@ -74,7 +74,7 @@ def _drf_problem(exc: exceptions.APIException, status: int) -> dict[str, Any]:
         status=status,
         code=str(exc.default_code),
         detail=str(exc.detail),
-        retryable=isinstance(exc, exceptions.Throttled),
+        retryable=getattr(exc, "retryable", isinstance(exc, exceptions.Throttled)),
     )
 
 

@@ -41,6 +41,14 @@ RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
         "required": True,
         "schema": {"type": "integer", "minimum": 0, "example": 12},
     },
+    "RetryAfterInFlight": {
+        "description": (
+            "With 409 `conflict` for a request whose `Idempotency-Key` is still being "
+            "processed: seconds to wait before retrying. Absent on other conflicts."
+        ),
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0, "example": 2},
+    },
     "WWWAuthenticate": {
         "description": "How to authenticate: an API key as a bearer token.",
         "required": True,
@@ -52,6 +60,7 @@ _HEADER_NAMES = {
     "CacheControl": "Cache-Control",
     "IdempotentReplayed": "Idempotent-Replayed",
     "RetryAfter": "Retry-After",
+    "RetryAfterInFlight": "Retry-After",
     "WWWAuthenticate": "WWW-Authenticate",
 }
 
@@ -68,9 +77,18 @@ def _headers_for(method: str, status: str, operation: dict[str, Any]) -> list[st
         names.append("IdempotentReplayed")
     if status in ("429", "503"):
         names.append("RetryAfter")
+    if method == "post" and status == "409" and _is_idempotent(operation):
+        names.append("RetryAfterInFlight")
     if status == "401":
         names.append("WWWAuthenticate")
     return names
+
+
+def _is_idempotent(operation: dict[str, Any]) -> bool:
+    return any(
+        p.get("in") == "header" and p.get("name") == "Idempotency-Key"
+        for p in operation.get("parameters", [])
+    )
 
 
 def _problem_entry(status: int) -> dict[str, Any]:
@@ -124,4 +142,46 @@ def declare_response_headers(
             **components.get("headers", {}),
             **{name: RESPONSE_HEADERS[name] for name in sorted(used)},
         }
+    return result
+
+
+# What Django's text fields refuse in any input, said in the schema so that every value it
+# allows is accepted: NUL (PostgreSQL cannot hold it), and only spaces where a value must
+# not be blank (the field trims them first).
+ANY_TEXT = r"^[^\x00]*$"
+NON_BLANK_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
+
+
+def _declare_text(schema: dict[str, Any]) -> None:
+    """Give every free text in ``schema`` (nested objects and lists too) its pattern."""
+    if schema.get("type") == "string":
+        if not any(key in schema for key in ("format", "enum", "pattern")):
+            schema["pattern"] = NON_BLANK_TEXT if schema.get("minLength", 0) >= 1 else ANY_TEXT
+        return
+    for nested in schema.get("properties", {}).values():
+        _declare_text(nested)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            _declare_text(schema[key])
+    for key in ("oneOf", "anyOf", "allOf"):
+        for option in schema.get(key, []):
+            _declare_text(option)
+
+
+def declare_text_inputs(
+    result: dict[str, Any], generator: object, request: object, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: the text that request bodies (their ``*Request``
+    components, COMPONENT_SPLIT_REQUEST) and query parameters accept."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _declare_text(component)
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and "schema" in parameter:
+                    _declare_text(parameter["schema"])
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                if "$ref" not in content.get("schema", {}):
+                    _declare_text(content.get("schema", {}))
     return result

@@ -1,8 +1,8 @@
 """The Talaan clearance contract.
 
-Only identifiers, statuses, organisation MSP ids, pseudonymous actor ids and SHA-256 digests
-are written: the ledger cannot forget, so personal data (names, addresses, ID numbers, free
-text) stays in the application's database (Philippine Data Privacy Act).
+Only identifiers, statuses, organisation MSP ids, pseudonymous actor and owner ids and SHA-256
+digests are written: the ledger cannot forget, so personal data (names, addresses, ID numbers,
+free text) stays in the application's database (Philippine Data Privacy Act).
 
 Authority comes from the transaction creator's MSP id, never from an argument, so one
 organisation cannot sign another's decision.
@@ -31,6 +31,7 @@ CLEARANCE_EVENT = "ClearanceStatusUpdated"
 # Every write emits an event, so that a listener can confirm each receipt's block.
 VEHICLE_EVENT = "VehicleRegistered"
 DOCUMENT_EVENT = "DocumentRecorded"
+TRANSFER_EVENT = "OwnershipTransferred"
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -89,13 +90,15 @@ class TalaanContract(Contract):
         return ["GetVehicle", "GetVehicleHistory", "GetClearance", "GetChange"]
 
     async def RegisterVehicle(
-        self, ctx: TransactionContext, vin: str, record_digest: str, change_id: str
+        self, ctx: TransactionContext, vin: str, record_digest: str, change_id: str, owner: str
     ) -> str:
-        """Record (or re-record) a registered vehicle; only the LTO may do this."""
+        """Record (or re-record) a registered vehicle and its owner's pseudonym; only the LTO
+        may do this. Once the ledger names an owner, only TransferOwnership changes it."""
         stub = ctx.get_stub()
         _require(VIN_PATTERN, vin, "VIN")
         _require(_DIGEST, record_digest, "Record digest")
         _require(_IDENTIFIER, change_id, "Change id")
+        _require(_DIGEST, owner, "Owner pseudonym")
         msp_id, kind = _caller(ctx)
         if kind != OrgKind.LTO:
             raise NotAuthorised(f"Only the LTO registers vehicles; {msp_id} cannot.")
@@ -103,18 +106,72 @@ class TalaanContract(Contract):
         earlier = await _get_json(stub, change_key)
         if earlier is not None:
             return _dump({**earlier, "replayed": True})
+        vehicle_key = _key("vehicle", vin)
+        current = await _get_json(stub, vehicle_key)
+        # A vehicle registered before the ledger named owners has none: its next
+        # registration names it.
+        if current is not None and current.get("owner") and current["owner"] != owner:
+            raise RuleViolation(
+                f"Vehicle {vin} has another owner on the ledger; a change of owner is "
+                "recorded with TransferOwnership."
+            )
         record = {
             "vin": vin,
             "record_digest": record_digest,
+            "owner": owner,
             "registered_by": msp_id,
             "change_id": change_id,
             "tx_id": stub.get_txid(),
             "timestamp": _tx_time(stub),
         }
-        await _put_json(stub, _key("vehicle", vin), record)
+        await _put_json(stub, vehicle_key, record)
         await _put_json(stub, change_key, {**record, "type": "vehicle"})
         event = {"vin": vin, "change_id": change_id, "timestamp": record["timestamp"]}
         stub.set_event(VEHICLE_EVENT, _dump(event).encode())
+        return _dump(record)
+
+    async def TransferOwnership(
+        self, ctx: TransactionContext, vin: str, from_owner: str, to_owner: str, change_id: str
+    ) -> str:
+        """Move a registered vehicle from its owner's pseudonym to the buyer's, once per change
+        id; only the LTO may do this, and only from the owner the ledger names."""
+        stub = ctx.get_stub()
+        _require(VIN_PATTERN, vin, "VIN")
+        _require(_DIGEST, from_owner, "Seller's pseudonym")
+        _require(_DIGEST, to_owner, "Buyer's pseudonym")
+        _require(_IDENTIFIER, change_id, "Change id")
+        msp_id, kind = _caller(ctx)
+        if kind != OrgKind.LTO:
+            raise NotAuthorised(f"Only the LTO records a change of owner; {msp_id} cannot.")
+        change_key = _key("change", change_id)
+        earlier = await _get_json(stub, change_key)
+        if earlier is not None:
+            return _dump({**earlier, "replayed": True})
+        if from_owner == to_owner:
+            raise RuleViolation(f"A transfer of vehicle {vin} needs a new owner.")
+        vehicle_key = _key("vehicle", vin)
+        vehicle = await _get_json(stub, vehicle_key)
+        if vehicle is None:
+            raise RuleViolation(f"Vehicle {vin} is not registered on the ledger.")
+        # A vehicle registered before the ledger named owners takes the seller the LTO names.
+        if vehicle.get("owner") and vehicle["owner"] != from_owner:
+            raise RuleViolation(
+                f"Vehicle {vin}'s owner on the ledger is not the seller of this transfer."
+            )
+        timestamp = _tx_time(stub)
+        record = {
+            "vin": vin,
+            "from_owner": from_owner,
+            "to_owner": to_owner,
+            "msp_id": msp_id,
+            "change_id": change_id,
+            "tx_id": stub.get_txid(),
+            "timestamp": timestamp,
+        }
+        await _put_json(stub, vehicle_key, {**vehicle, "owner": to_owner})
+        await _put_json(stub, change_key, {**record, "type": "transfer"})
+        event = {"vin": vin, "change_id": change_id, "timestamp": timestamp}
+        stub.set_event(TRANSFER_EVENT, _dump(event).encode())
         return _dump(record)
 
     async def UpdateClearanceStatus(

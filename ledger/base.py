@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.conf import settings
 
-from chaincode.contract import CLEARANCE_EVENT, DOCUMENT_EVENT, VEHICLE_EVENT
+from chaincode.contract import CLEARANCE_EVENT, DOCUMENT_EVENT, TRANSFER_EVENT, VEHICLE_EVENT
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
 from ledger.locks import hold_change
 
@@ -77,15 +77,36 @@ class ClearanceChange:
 
 @dataclass(frozen=True)
 class VehicleRegistration:
-    """A registered vehicle, as the chaincode's RegisterVehicle takes it."""
+    """A registered vehicle, as the chaincode's RegisterVehicle takes it, with its owner's
+    pseudonym for this vehicle (``owner_pseudonym``)."""
 
     vin: str
     record_digest: str
     change_id: str
+    owner: str
     signer_msp: str
 
     def args(self) -> list[str]:
-        return [self.vin, self.record_digest, self.change_id]
+        return [self.vin, self.record_digest, self.change_id, self.owner]
+
+
+@dataclass(frozen=True)
+class OwnershipTransfer:
+    """A change of a vehicle's owner, as the chaincode's TransferOwnership takes it: the
+    seller's and the buyer's pseudonyms for this vehicle, nothing that says who they are."""
+
+    vin: str
+    from_owner: str
+    to_owner: str
+    change_id: str
+    signer_msp: str
+
+    def args(self) -> list[str]:
+        return [self.vin, self.from_owner, self.to_owner, self.change_id]
+
+    def recorded(self) -> dict[str, str]:
+        """What the chaincode keeps of the transfer (GetChange answers it), to check against."""
+        return {"vin": self.vin, "from_owner": self.from_owner, "to_owner": self.to_owner}
 
 
 @dataclass(frozen=True)
@@ -171,6 +192,13 @@ FUNCTIONS: tuple[LedgerFunction, ...] = (
         "else the LTO",
         subject="document",
         event=DOCUMENT_EVENT,
+    ),
+    LedgerFunction(
+        chaincode_name="TransferOwnership",
+        record_type=OwnershipTransfer,
+        signed_by="the LTO",
+        subject="transfer",
+        event=TRANSFER_EVENT,
     ),
 )
 
@@ -268,6 +296,10 @@ class Ledger(abc.ABC):
         """Record a registered vehicle (chaincode RegisterVehicle)."""
         return self.record(registration)
 
+    def transfer_ownership(self, transfer: OwnershipTransfer) -> Receipt:
+        """Record a vehicle's change of owner (chaincode TransferOwnership)."""
+        return self.record(transfer)
+
     def record_document(self, anchor: DocumentAnchor) -> Receipt:
         """Anchor a document's digest (chaincode RecordDocument)."""
         return self.record(anchor)
@@ -333,3 +365,11 @@ def actor_pseudonym(user_id: int) -> str:
     """A stable pseudonymous id for a user: the ledger must never carry who they are."""
     key = settings.LEDGER_PSEUDONYM_KEY.encode()
     return hmac.new(key, f"user:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def owner_pseudonym(vin: str, user_id: int) -> str:
+    """The ledger's name for a vehicle's owner: one per vehicle and owner, not per person, so
+    that the ledger cannot link one person's vehicles (a keyed hash, like ``actor_pseudonym``,
+    under its own label)."""
+    key = settings.LEDGER_PSEUDONYM_KEY.encode()
+    return hmac.new(key, f"owner:{vin}:{user_id}".encode(), hashlib.sha256).hexdigest()

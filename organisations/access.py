@@ -150,6 +150,25 @@ def allowed_actions(caller: Caller, organisation: Organisation) -> set[Action]:
     return actions
 
 
+def unworkable_scopes(issuer: Caller, organisation_id: int) -> dict[str, str]:
+    """The scopes a key from ``issuer`` for the organisation could never use, and why.
+
+    A key acts as the person who issues it, so ``decide`` (claims, decisions, webhooks) only
+    works when the issuer acts for the organisation; LTO staff may issue any organisation's
+    keys, but a decide key from them for another organisation would answer 403 to every write.
+    """
+    if issuer.acts_for(organisation_id):
+        return {}
+    return {
+        ApiKey.Scope.DECIDE: (
+            "A key acts as the person who issues it, and you do not act for this "
+            "organisation: a decide key from you could never claim, decide or manage "
+            "webhooks. Issue a read key, or ask one of the organisation's admins to issue "
+            "the decide key."
+        )
+    }
+
+
 def own_organisations_allowing(caller: Caller, action: Action) -> list[int]:
     """The ids of the caller's own organisations on which they may take the action."""
     return [

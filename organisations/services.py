@@ -66,6 +66,10 @@ def api_key_create(
         errors["name"] = "Name the key after the system that will use it."
     if not scopes or not set(scopes) <= set(ApiKey.Scope.values):
         errors["scopes"] = "Choose read, decide or both."
+    else:
+        unworkable = access.unworkable_scopes(Caller(admin), organisation_id)
+        if reasons := [unworkable[scope] for scope in scopes if scope in unworkable]:
+            errors["scopes"] = " ".join(reasons)
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = "The expiry must be in the future."
     if errors:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -26,6 +26,7 @@ from api.idempotency import idempotent
 from api.pagination import PAGE_PARAMETERS, Cursor, page_of
 from api.permissions import SessionOnly
 from api.problems import problem_responses
+from api.schema import NON_BLANK_TEXT
 from organisations.access import Caller
 from organisations.selectors import memberships_of
 from registry import participants, services
@@ -390,6 +391,30 @@ class VehicleDetailApi(APIView):
         return conditional_response(request, VehicleDetailSerializer(vehicle).data)
 
 
+def _one_lookup(name: str, max_length: int) -> dict:
+    # Something besides spaces, and no NUL (which PostgreSQL cannot compare).
+    value = {"type": "string", "maxLength": max_length, "pattern": NON_BLANK_TEXT}
+    return {
+        "type": "object",
+        "properties": {name: value},
+        "required": [name],
+        "additionalProperties": False,
+    }
+
+
+# "Exactly one of" three query parameters, which separate parameters cannot say: one
+# parameter whose value is one of three objects, each sent as its single `name=value`.
+STATUS_LOOKUP_PARAMETER = OpenApiParameter(
+    "lookup",
+    {"oneOf": [_one_lookup("reference", 16), _one_lookup("vin", 17), _one_lookup("plate", 10)]},
+    OpenApiParameter.QUERY,
+    required=True,
+    style="form",
+    explode=True,
+    description="Exactly one of `reference=`, `vin=` or `plate=` (anything else is 400).",
+)
+
+
 class StatusLookupApi(APIView):
     class FilterSerializer(serializers.Serializer):
         reference = serializers.CharField(required=False, max_length=16)
@@ -420,7 +445,7 @@ class StatusLookupApi(APIView):
             "applications sent to its organisation and only that organisation's clearances. "
             "Answers with an `ETag`; send it back in `If-None-Match` to get 304."
         ),
-        parameters=[FilterSerializer, IF_NONE_MATCH_PARAMETER],
+        parameters=[STATUS_LOOKUP_PARAMETER, IF_NONE_MATCH_PARAMETER],
         responses=conditional_responses(OutputSerializer, (400, 401, 403, 404, 429)),
         examples=[
             OpenApiExample(

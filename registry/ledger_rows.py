@@ -1,7 +1,8 @@
-"""Registry keeps the rows of RegisterVehicle (the application's approval in its history) and
-RecordDocument (the document's anchor): it confirms their receipts from the ledger's events,
-holds them (and the current registrations) against what the ledger recorded, and writes back
-what the ledger committed and the database lost, where it can be."""
+"""Registry keeps the rows of RegisterVehicle (the application's approval in its history),
+RecordDocument (the document's anchor) and TransferOwnership (the buyer's ownership period): it
+confirms their receipts from the ledger's events, holds them (and the current registrations and
+owners) against what the ledger recorded, and writes back what the ledger committed and the
+database lost, where it can be."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from chaincode.rules import ApplicationStatus
-from ledger.base import FUNCTIONS, DocumentAnchor, Ledger, LedgerFunction, VehicleRegistration
+from ledger.base import (
+    FUNCTIONS,
+    DocumentAnchor,
+    Ledger,
+    LedgerFunction,
+    OwnershipTransfer,
+    VehicleRegistration,
+    owner_pseudonym,
+)
 from ledger.events import LedgerEvent, Outcome
 from ledger.keepers import (
     LedgerChange,
@@ -21,9 +30,16 @@ from ledger.keepers import (
 )
 from ledger.verify import Problem
 from registry.document_services import anchor_of
-from registry.models import ApplicationStatusChange, Document, RegistrationApplication
-from registry.repairs import registration_repair
+from registry.models import (
+    ApplicationStatusChange,
+    Document,
+    OwnershipPeriod,
+    RegistrationApplication,
+    Vehicle,
+)
+from registry.repairs import registration_repair, transfer_repair
 from registry.services import vehicle_digest
+from registry.transfers import transfer_of
 
 
 def _declared(record_type: type) -> LedgerFunction:
@@ -32,6 +48,10 @@ def _declared(record_type: type) -> LedgerFunction:
 
 def _where_approval(change: ApplicationStatusChange) -> str:
     return f"application history row {change.pk} (change {change.change_id})"
+
+
+def _where_transfer(period: OwnershipPeriod) -> str:
+    return f"ownership period {period.pk} (change {period.ledger_change_id})"
 
 
 def _where_document(document: Document) -> str:
@@ -142,3 +162,52 @@ class DocumentRows:
             f"document {change.get('document_id')}'s file was discarded with its transaction; "
             "the ledger keeps only its digest, so it must be uploaded again."
         )
+
+
+class TransferRows:
+    function = _declared(OwnershipTransfer)
+
+    def confirm(self, *, event: LedgerEvent) -> Outcome:
+        change_id = str(event.data().get("change_id", ""))
+        row = OwnershipPeriod.objects.select_for_update().filter(ledger_change_id=change_id)
+        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+
+    def problems(
+        self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
+    ) -> Iterator[Problem]:
+        return mismatches(
+            OwnershipPeriod.objects.filter(ledger_backend=backend)
+            .select_related("vehicle")
+            .order_by("pk"),
+            ledger_change=ledger_change,
+            seen=seen,
+            change_id=lambda period: str(period.ledger_change_id),
+            where=_where_transfer,
+            expected=lambda period: {
+                **transfer_of(period).recorded(),
+                "tx_id": period.ledger_tx_id,
+            },
+            missing="has no transfer on the ledger",
+            differs="differs from its ledger transfer in",
+        )
+
+    def state_problems(self, *, ledger: Ledger) -> Iterator[Problem]:
+        # The owner the ledger holds for each vehicle a transfer recorded must be its owner's.
+        vehicles = Vehicle.objects.filter(
+            pk__in=OwnershipPeriod.objects.filter(ledger_backend=ledger.name).values("vehicle")
+        ).order_by("pk")
+        for vehicle in vehicles.iterator(chunk_size=500):
+            recorded = ledger.world_state("GetVehicle", vehicle.vin) or {}
+            if recorded.get("owner") != owner_pseudonym(vehicle.vin, vehicle.owner_id):
+                yield Problem(
+                    f"vehicle {vehicle.vin}", "has another owner in the database than on the ledger"
+                )
+
+    def unconfirmed(self, *, backend: str, before: datetime) -> Iterator[Problem]:
+        rows = OwnershipPeriod.objects.filter(
+            ledger_backend=backend, ledger_confirmed_at__isnull=True, ledger_timestamp__lt=before
+        ).order_by("pk")
+        return unconfirmed_rows(rows, where=_where_transfer)
+
+    def repair(self, *, change: dict[str, Any], backend: str) -> str:
+        return transfer_repair(change=change, backend=backend)

@@ -297,10 +297,11 @@ def new_certificate_number() -> str:
     return "CR-" + "".join(secrets.choice("0123456789") for _ in range(10))
 
 
-class OwnershipPeriod(TimestampedModel):
+class OwnershipPeriod(TimestampedModel, RecordedOnLedger):
     """Who owned a vehicle, from when to when, and how they came to own it.
 
-    The vehicle's owner is the owner of its one open period (``ended_on`` empty).
+    The vehicle's owner is the owner of its one open period (``ended_on`` empty). A period a
+    transfer began carries the receipt of the ledger's TransferOwnership change.
     """
 
     class Acquired(models.TextChoices):
@@ -322,6 +323,9 @@ class OwnershipPeriod(TimestampedModel):
         blank=True,
         related_name="+",
         help_text="The application whose approval began this period.",
+    )
+    ledger_change_id = models.UUIDField(
+        null=True, blank=True, unique=True, help_text="The transfer's change on the ledger."
     )
 
     class Meta:

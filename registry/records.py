@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 class Granted:
     period: RegistrationPeriod
     certificate: Certificate  # the vehicle's valid CR after the approval
+    ownership: OwnershipPeriod | None = None  # the period the approval opened, if any
 
 
 def current_owner(vehicle: Vehicle) -> User | None:
@@ -53,11 +54,14 @@ def records_grant(*, application: RegistrationApplication, at: datetime | None =
     )
     holder = application.applicant
     certificate = valid_certificate(vehicle)
+    ownership = None
     if current_owner(vehicle) != holder:
-        _ownership_change(vehicle=vehicle, application=application, new_owner=holder, at=at)
+        ownership = _ownership_change(
+            vehicle=vehicle, application=application, new_owner=holder, at=at
+        )
     if certificate is None or certificate.owner_id != holder.pk:
         certificate = _certificate_issue(vehicle=vehicle, application=application, at=at)
-    return Granted(period=period, certificate=certificate)
+    return Granted(period=period, certificate=certificate, ownership=ownership)
 
 
 def _ownership_change(

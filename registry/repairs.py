@@ -1,8 +1,11 @@
-"""Write back a registration the ledger committed while its database transaction failed.
+"""Write back a registration or a change of owner the ledger committed while its database
+transaction failed.
 
 Fabric cannot roll a commit back, so the database follows the ledger. The ledger holds the
 vehicle record's digest, not the record: the approval is written back only when the vehicle's
-numbers, given the file number the approval assigns, are the ones the digest covers.
+numbers, given the file number the approval assigns, are the ones the digest covers. It holds
+the owners' pseudonyms, not who they are: a transfer is written back only onto the approved
+transfer application whose seller and buyer have those pseudonyms.
 """
 
 from __future__ import annotations
@@ -17,14 +20,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
+from ledger import get_ledger
 from ledger.base import Receipt
 from ledger.keepers import Unrepairable
 from notifications.services import notify
 from registry.events import REGISTRATION_APPROVED
-from registry.models import ApplicationStatusChange, RegistrationApplication, Vehicle
+from registry.models import (
+    ApplicationStatusChange,
+    OwnershipPeriod,
+    RegistrationApplication,
+    Vehicle,
+)
 from registry.records import current_owner, records_grant
 from registry.sales import sale_complete
 from registry.services import vehicle_digest
+from registry.transfers import previous_period, transfer_change_id, transfer_of
 from registry.transitions import record_application_change
 
 logger = logging.getLogger(__name__)
@@ -48,19 +58,14 @@ def registration_repair(*, change: dict[str, Any], backend: str) -> str:
         raise Unrepairable(f"no cleared application of vehicle {change['vin']} awaits approval.")
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
     vehicle.mv_file_number = vehicle.mv_file_number or f"1300-{vehicle.pk:011d}"
-    if vehicle_digest(vehicle) != change["record_digest"]:
+    if vehicle_digest(vehicle, owner_id=application.applicant_id) != change["record_digest"]:
         # The plate drawn in the lost transaction is covered by the digest, not recoverable.
         raise Unrepairable(
             f"vehicle {vehicle.vin}'s record does not match the ledger's digest (its plate "
             "number was lost with the transaction): approve it again by hand."
         )
     vehicle.save(update_fields=["mv_file_number", "updated_at"])
-    receipt = Receipt(
-        backend=backend,
-        tx_id=change["tx_id"],
-        block=None,
-        timestamp=datetime.fromisoformat(change["timestamp"].replace("Z", "+00:00")),
-    )
+    receipt = _receipt(change, backend)
     row = record_application_change(
         application=application,
         to_status=ApplicationStatus.APPROVED,
@@ -75,9 +80,14 @@ def registration_repair(*, change: dict[str, Any], backend: str) -> str:
     # What an approval grants (period, ownership, certificate) follows it, as in the service.
     application.vehicle = vehicle
     seller = current_owner(vehicle)
-    records_grant(application=application, at=receipt.timestamp)
+    granted = records_grant(application=application, at=receipt.timestamp)
     if seller is not None and seller != application.applicant:
         sale_complete(application=application, seller=seller)
+        if granted.ownership is not None:
+            # The change of owner committed before the registration: its receipt comes back too.
+            transfer = get_ledger().get_change(str(transfer_change_id(application)))
+            if transfer is not None:
+                _transfer_receipt_keep(granted.ownership, transfer, backend)
     notify(
         recipients=[application.applicant],
         event=REGISTRATION_APPROVED,
@@ -92,3 +102,102 @@ def registration_repair(*, change: dict[str, Any], backend: str) -> str:
         change["tx_id"][:16],
     )
     return f"application {application.reference} approved, as the ledger recorded"
+
+
+def _receipt(change: dict[str, Any], backend: str) -> Receipt:
+    return Receipt(
+        backend=backend,
+        tx_id=change["tx_id"],
+        block=None,
+        timestamp=datetime.fromisoformat(change["timestamp"].replace("Z", "+00:00")),
+    )
+
+
+def _transfer_receipt_keep(period: OwnershipPeriod, change: dict[str, Any], backend: str) -> None:
+    period.ledger_change_id = uuid.UUID(str(change["change_id"]))
+    period.record_receipt(_receipt(change, backend))
+    period.ledger_confirmed_at = period.repaired_from_ledger_at = timezone.now()
+    period.save(
+        update_fields=[
+            "ledger_change_id",
+            *OwnershipPeriod.RECEIPT_FIELDS,
+            "ledger_confirmed_at",
+            "repaired_from_ledger_at",
+            "updated_at",
+        ]
+    )
+
+
+@transaction.atomic(durable=True)
+def transfer_repair(*, change: dict[str, Any], backend: str) -> str:
+    """Keep the receipt of the transfer ``change`` (GetChange's answer on the ``backend``
+    ledger) on the buyer's ownership period, opening that period again if its row was lost,
+    when the approved transfer application's seller and buyer are the ledger's."""
+    change_id = uuid.UUID(str(change["change_id"]))
+    vin = str(change["vin"])
+    kept = OwnershipPeriod.objects.filter(ledger_change_id=change_id).first()
+    if kept is not None:
+        # Written back a moment ago with the vehicle's registration (registration_repair).
+        return f"transfer of vehicle {vin} is on ownership period {kept.pk} already"
+    vehicle = Vehicle.objects.select_for_update().filter(vin=vin, is_active=True).first()
+    transfers = RegistrationApplication.objects.filter(
+        vehicle=vehicle,
+        type=RegistrationApplication.Type.TRANSFER,
+        status=ApplicationStatus.APPROVED,
+    ).select_related("applicant")
+    application = next((a for a in transfers if transfer_change_id(a) == change_id), None)
+    if vehicle is None or application is None:
+        raise Unrepairable(
+            f"no approved transfer of vehicle {vin} in the database made it: its approval was "
+            "lost too. It comes back with the vehicle's registration change if the ledger "
+            "holds one, else when the LTO approves the transfer again (answered from this "
+            "change)."
+        )
+    period = OwnershipPeriod.objects.filter(vehicle=vehicle, application=application).first()
+    if period is None:
+        # The buyer's period was lost: open it again where the seller's ended.
+        previous = (
+            OwnershipPeriod.objects.filter(vehicle=vehicle, ended_on__isnull=False)
+            .order_by("-ended_on", "-id")
+            .first()
+        )
+        ended_on = previous.ended_on if previous is not None else None
+        if (
+            ended_on is None
+            or vehicle.ownership_periods.filter(ended_on__isnull=True).exists()
+            or vehicle.owner_id != application.applicant_id
+        ):
+            raise Unrepairable(
+                f"vehicle {vin}'s ownership periods do not end with the seller's, and its owner "
+                "is not the buyer of the approved transfer: correct them by hand."
+            )
+        period = OwnershipPeriod.objects.create(
+            vehicle=vehicle,
+            owner=application.applicant,
+            started_on=ended_on,
+            acquired=OwnershipPeriod.Acquired.TRANSFER,
+            application=application,
+        )
+    period.ledger_change_id = change_id
+    differing = sorted(
+        field
+        for field, value in transfer_of(period).recorded().items()
+        if change.get(field) != value
+    )
+    if differing:
+        raise Unrepairable(
+            f"vehicle {vin}'s ownership periods differ from the ledger's transfer in "
+            + ", ".join(differing)
+            + ": correct them by hand."
+        )
+    _transfer_receipt_keep(period, change, backend)
+    seller = previous_period(period)
+    logger.warning(
+        "repaired transfer %s from the ledger: vehicle %s from period %s to period %s (tx %s)",
+        change_id,
+        vin,
+        seller.pk if seller is not None else "-",
+        period.pk,
+        str(change["tx_id"])[:16],
+    )
+    return f"transfer of vehicle {vin} ({application.reference}) kept, as the ledger recorded"

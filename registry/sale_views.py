@@ -3,6 +3,7 @@ answers from the e-mailed link, the LTO can cancel; and a vehicle's ownership hi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -12,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
-from kernel.errors import USER_ERRORS, describe
+from kernel.errors import USER_ERRORS, Conflict, describe
 from organisations.selectors import is_lto_staff
 from registry import sales
 from registry.document_services import document_upload
@@ -81,6 +82,8 @@ def _detail(
             "notice_form": forms.get("notice_form") or NoticeOfSaleForm(),
             "deed_form": forms.get("deed_form") or DeedOfSaleForm(),
             "reason_form": forms.get("reason_form") or ReasonForm(),
+            # A refusal not tied to a field, shown at the top: its form may not be on the page.
+            "refusals": [error for form in forms.values() for error in form.non_field_errors()],
         },
         status=status,
     )
@@ -91,46 +94,65 @@ def sale_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _sale_for(request, pk))
 
 
+def _act(
+    request: AuthenticatedHttpRequest,
+    sale: Sale,
+    form: Any,
+    form_key: str,
+    action: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """Run ``action`` with the form's data; the sale's page again with the errors (and the
+    status they mean) if the form or the service refuses, else back to it with ``done``."""
+    if not form.is_valid():
+        return _detail(request, sale, 422, **{form_key: form})
+    try:
+        action(form.cleaned_data)
+    except USER_ERRORS as exc:
+        return _detail(request, sale, _add_errors(form, exc), **{form_key: form})
+    messages.success(request, done)
+    return redirect("sale-detail", sale.pk)
+
+
 @login_required
 @require_POST
 def sale_notice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sale = _sale_for(request, pk)
-    form = NoticeOfSaleForm(request.POST)
-    if form.is_valid():
-        try:
-            sales.notice_of_sale_file(
-                seller=request.user,
-                sale_id=sale.pk,
-                handed_over_on=form.cleaned_data["handed_over_on"],
-            )
-        except USER_ERRORS as exc:
-            return _detail(request, sale, _add_errors(form, exc), notice_form=form)
-        messages.success(request, "Your notice of sale is filed with the LTO.")
-        return redirect("sale-detail", sale.pk)
-    return _detail(request, sale, 422, notice_form=form)
+    return _act(
+        request,
+        sale,
+        NoticeOfSaleForm(request.POST),
+        "notice_form",
+        lambda data: sales.notice_of_sale_file(
+            seller=request.user, sale_id=sale.pk, handed_over_on=data["handed_over_on"]
+        ),
+        "Your notice of sale is filed with the LTO.",
+    )
 
 
 @login_required
 @require_POST
 def sale_deed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sale = _sale_for(request, pk)
-    form = DeedOfSaleForm(request.POST, request.FILES)
-    if form.is_valid():
+
+    def add_deed(data: dict[str, Any]) -> object:
         if sale.application_id is None or sale.seller_id != request.user.pk:
-            form.add_error(None, "The deed of sale is added once the buyer has accepted.")
-            return _detail(request, sale, 409, deed_form=form)
-        try:
-            document_upload(
-                application_id=sale.application_id,
-                uploader=request.user,
-                doc_type=Document.Type.DEED_OF_SALE,
-                upload=form.cleaned_data["file"],
-            )
-        except USER_ERRORS as exc:
-            return _detail(request, sale, _add_errors(form, exc), deed_form=form)
-        messages.success(request, "The deed of sale is added to the buyer's transfer application.")
-        return redirect("sale-detail", sale.pk)
-    return _detail(request, sale, 422, deed_form=form)
+            raise Conflict("The deed of sale is added once the buyer has accepted.")
+        return document_upload(
+            application_id=sale.application_id,
+            uploader=request.user,
+            doc_type=Document.Type.DEED_OF_SALE,
+            upload=data["file"],
+        )
+
+    return _act(
+        request,
+        sale,
+        DeedOfSaleForm(request.POST, request.FILES),
+        "deed_form",
+        add_deed,
+        "The deed of sale is added to the buyer's transfer application.",
+    )
 
 
 @login_required
@@ -146,17 +168,14 @@ def sale_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def sale_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sale = _sale_for(request, pk)
-    form = ReasonForm(request.POST)
-    if form.is_valid():
-        try:
-            sales.sale_cancel(
-                actor=request.user, sale_id=sale.pk, reason=form.cleaned_data["reason"]
-            )
-        except USER_ERRORS as exc:
-            return _detail(request, sale, _add_errors(form, exc), reason_form=form)
-        messages.success(request, "The sale is cancelled.")
-        return redirect("sale-detail", sale.pk)
-    return _detail(request, sale, 422, reason_form=form)
+    return _act(
+        request,
+        sale,
+        ReasonForm(request.POST),
+        "reason_form",
+        lambda data: sales.sale_cancel(actor=request.user, sale_id=sale.pk, reason=data["reason"]),
+        "The sale is cancelled.",
+    )
 
 
 @login_required

@@ -21,7 +21,7 @@ from chaincode.rules import (
 )
 from kernel.errors import Conflict
 from ledger import get_ledger
-from ledger.base import VehicleRegistration, actor_pseudonym, sha256_hex
+from ledger.base import VehicleRegistration, actor_pseudonym, owner_pseudonym, sha256_hex
 from notifications.models import WebhookEvent
 from notifications.services import notify
 from notifications.webhooks import emit
@@ -45,6 +45,7 @@ from registry.models import (
 from registry.participants import participants
 from registry.records import current_owner, records_grant
 from registry.sales import sale_complete
+from registry.transfers import transfer_keep, transfer_write
 from registry.transitions import record_application_change
 
 if TYPE_CHECKING:
@@ -295,7 +296,9 @@ def _new_plate() -> str:
     raise Conflict("Could not find a free plate number; try again.")
 
 
-def vehicle_digest(vehicle: Vehicle) -> str:
+def vehicle_digest(vehicle: Vehicle, *, owner_id: int | None = None) -> str:
+    """The digest of the vehicle's record, owned by ``owner_id`` (its owner by default): an
+    approval registers the vehicle in the applicant's name before the row says so."""
     # Only a digest goes on the ledger: the record itself names an owner.
     record = {
         "vin": vehicle.vin,
@@ -306,7 +309,7 @@ def vehicle_digest(vehicle: Vehicle) -> str:
         "year": vehicle.year,
         "plate_number": vehicle.plate_number,
         "mv_file_number": vehicle.mv_file_number,
-        "owner": actor_pseudonym(vehicle.owner_id),
+        "owner": actor_pseudonym(owner_id if owner_id is not None else vehicle.owner_id),
     }
     return sha256_hex(json.dumps(record, sort_keys=True))
 
@@ -335,12 +338,20 @@ def registration_approve(
         fields.append("plate_number")
     if fields:
         vehicle.save(update_fields=[*fields, "updated_at"])
+    application.vehicle = vehicle
+    seller = current_owner(vehicle)
+    buyer = application.applicant
+    transfer = None
+    if seller is not None and seller != buyer:
+        # The change of owner goes on the ledger first: the registration below names the buyer.
+        transfer = transfer_write(application=application, seller=seller)
     change_id = uuid.uuid4()
     receipt = get_ledger().register_vehicle(
         VehicleRegistration(
             vin=vehicle.vin,
-            record_digest=vehicle_digest(vehicle),
+            record_digest=vehicle_digest(vehicle, owner_id=buyer.pk),
             change_id=str(change_id),
+            owner=owner_pseudonym(vehicle.vin, buyer.pk),
             signer_msp=lto_organisation().msp_id,
         )
     )
@@ -351,10 +362,10 @@ def registration_approve(
         receipt=receipt,
         change_id=change_id,
     )
-    application.vehicle = vehicle
-    seller = current_owner(vehicle)
     granted = records_grant(application=application)
-    if seller is not None and seller != application.applicant:
+    if transfer is not None and granted.ownership is not None:
+        transfer_keep(period=granted.ownership, record=transfer[0], receipt=transfer[1])
+    if seller is not None and seller != buyer:
         sale_complete(application=application, seller=seller)
     _emit_registration_decided(application, change)
     notify(

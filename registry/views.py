@@ -29,7 +29,7 @@ from ledger.receipts import receipt_checks
 from organisations.access import Caller
 from organisations.selectors import is_lto_staff, memberships_of
 from registry import access, participants, services
-from registry.document_services import document_check, document_upload
+from registry.document_services import document_check, document_upload, missing_documents
 from registry.forms import (
     ApplicationForm,
     ApplicationSearchForm,
@@ -152,6 +152,9 @@ def application_context(
         "note_form": NoteForm(),
         "approve_form": ApproveRegistrationForm(),
         "vehicle_form": VehicleCorrectionForm(instance=application.vehicle),
+        # A transfer's sale: its seller and notice of sale, shown to the buyer and the LTO.
+        "sale": getattr(application, "sale", None),
+        "missing_documents": missing_documents(application),
     }
 
 

@@ -389,11 +389,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
-    # Per API key or per user, counted in the default cache (Redis when REDIS_URL is set).
+    # Per API key or per user, in a sliding window counted in Redis (in-process without it).
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.CallerRateThrottle"],
 }
 API_THROTTLE_USER = env_str("API_THROTTLE_USER", "600/min")
 API_THROTTLE_KEY = env_str("API_THROTTLE_KEY", "600/min")
+# While Redis is down each web process allows this share of a rate (api.throttling): the
+# number of web processes serving the API, all hosts together.
+API_THROTTLE_PROCESSES = env_int("API_THROTTLE_PROCESSES", env_int("WEB_CONCURRENCY", 1))
 # Webhook targets on private, loopback, link-local or otherwise internal addresses are refused
 # (when subscribing and on every delivery) unless this is on: for development and for tests
 # whose receiver listens on loopback. Never in production: it lets a subscriber reach inside.
@@ -422,10 +425,12 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "registry.models.RegistrationApplication.Status",
         "ClearanceStatusEnum": "clearance.models.Status",
     },
-    # The enum hook is drf-spectacular's default; ours declares every response's headers.
+    # The enum hook is drf-spectacular's default; ours declare every response's headers and
+    # the text every input accepts.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.declare_response_headers",
+        "api.schema.declare_text_inputs",
     ],
 }
 

@@ -7,7 +7,7 @@ from audit import api as audit_api
 from clearance import api as clearance_api
 from notifications import api as notifications_api
 from registry import api as registry_api
-from registry import credential_api
+from registry import credential_api, sale_api
 from talaan import health
 
 handler404 = "api.problems.api_aware_404"
@@ -50,6 +50,12 @@ api_v1 = [
     ),
     path("vehicles/", registry_api.VehicleListApi.as_view(), name="vehicles"),
     path("vehicles/<int:pk>/", registry_api.VehicleDetailApi.as_view(), name="vehicle"),
+    path("sales/", sale_api.SaleListApi.as_view(), name="sales"),
+    path("sales/answer/", sale_api.SaleAnswerApi.as_view(), name="sale-answer"),
+    path("sales/<int:pk>/", sale_api.SaleDetailApi.as_view(), name="sale"),
+    path("sales/<int:pk>/withdraw/", sale_api.SaleWithdrawApi.as_view(), name="sale-withdraw"),
+    path("sales/<int:pk>/notice/", sale_api.SaleNoticeApi.as_view(), name="sale-notice"),
+    path("sales/<int:pk>/cancel/", sale_api.SaleCancelApi.as_view(), name="sale-cancel"),
     path(
         "ledger/receipts/<str:tx_id>/",
         audit_api.ReceiptApi.as_view(),

@@ -11,9 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
-from rest_framework.throttling import SimpleRateThrottle
 
+from api.throttling import request_counts_forget
 from chaincode.rules import ClearanceStatus
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
@@ -214,14 +213,11 @@ def four_eyes(world: World) -> World:
 def forget_request_counts(world: World) -> None:
     """Start the world's people with no API requests counted against their rate.
 
-    The counts live in the cache (Redis), which no rollback undoes, and the people keep their
-    ids from test to test: one test's requests would throttle the next test's. The key is the
-    one the API's throttle (scope "user") inherits from DRF's SimpleRateThrottle.
+    The counts live in Redis (and in this process), which no rollback undoes, and the people
+    keep their ids from test to test: one test's requests would throttle the next test's.
     """
     people = [value for value in vars(world).values() if not isinstance(value, Organisation)]
-    cache.delete_many(
-        [SimpleRateThrottle.cache_format % {"scope": "user", "ident": user.pk} for user in people]
-    )
+    request_counts_forget(scope="user", idents=[user.pk for user in people])
 
 
 @pytest.fixture
@@ -236,6 +232,16 @@ def without_world(db) -> None:
     Organisation.objects.filter(
         code__in=[code for _, code, _, _ in WORLD_ORGANISATIONS.values()]
     ).delete()
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks in-process, as the embedded shape does, so their effects can be asserted."""
+    from talaan.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
 
 
 def filed_application(

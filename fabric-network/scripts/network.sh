@@ -7,7 +7,9 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 export FABRIC_CFG_PATH="$PWD"  # configtx.yaml; the peer CLI finds its core.yaml in config/
 CHANNEL=clearance
 CC_NAME=talaan
-CC_VERSION=${CC_VERSION:-1.0}
+# 1.1: TransferOwnership, and RegisterVehicle names the vehicle's owner pseudonym (issue 13). A
+# channel that runs an earlier definition upgrades with the next sequence (see the README).
+CC_VERSION=${CC_VERSION:-1.1}
 CC_SEQUENCE=${CC_SEQUENCE:-1}
 ORGS=(lto hpg insurance emission)
 declare -A MSP=([lto]=LTOMSP [hpg]=HPGMSP [insurance]=InsuranceMSP [emission]=EmissionMSP)

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,6 +55,12 @@ class ServerFailed(RuntimeError):
     pass
 
 
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen
+
+
 @contextmanager
 def live_uvicorn(
     env: dict[str, str],
@@ -67,6 +74,19 @@ def live_uvicorn(
 
     Ready when ``/healthz`` answers 200; stopped with SIGTERM (then SIGKILL) afterwards.
     """
+    with uvicorn_server(env, log_path, app=app, port=port) as server:
+        yield server.url
+
+
+@contextmanager
+def uvicorn_server(
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    app: str = "talaan.asgi:application",
+    port: int | None = None,
+) -> Iterator[LiveServer]:
+    """``live_uvicorn``, yielding the process too, for tests that kill it themselves."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
@@ -86,7 +106,7 @@ def live_uvicorn(
             if time.monotonic() > deadline:
                 raise ServerFailed(f"uvicorn was not ready after {STARTUP_TIMEOUT:g} s")
             time.sleep(0.1)
-        yield url
+        yield LiveServer(url, process)
     finally:
         process.terminate()
         try:

@@ -135,14 +135,20 @@ def test_findings_of_the_wrong_shape_are_400_naming_the_nested_field(office):
     assert set(errors["findings"]) == {"macro_etching_result"}
 
 
-def test_findings_of_another_kind_are_400(office):
+def test_findings_of_another_kind_are_422_naming_what_this_kind_lacks(office):
+    # The schema accepts any kind's findings (it cannot know the request's kind): such a
+    # request is well formed, and refused by the request's kind, so 422 rather than 400.
     request = _claimed(office)
     cover = asdict(insurance_cover(request.application))
     payload = {"decision": "approved", "remarks": "", "findings": cover}
 
     response = _decide(client_for(office, "hpg_officer"), request, payload)
 
-    assert "findings" in assert_problem(response, 400, "invalid")["errors"]
+    [message] = assert_problem(response, 422, "invalid")["errors"]["findings"]
+    assert message.startswith("These are not HPG findings:")
+    assert "macro_etching_result" in message
+    request.refresh_from_db()
+    assert request.status == "in_review"
 
 
 def test_findings_that_break_the_rules_are_422_naming_the_field(office):

@@ -64,6 +64,13 @@ def test_filters_narrow_only_what_the_caller_may_see(office):
         ("/api/v1/applications/", "status", "lost"),
         ("/api/v1/applications/", "type", "lease"),
         ("/api/v1/applications/", "created_after", "2026-13-45"),
+        # Sent empty: not a status or a time, whatever django-filter would make of it.
+        ("/api/v1/clearances/", "status", ""),
+        ("/api/v1/clearances/", "due_before", ""),
+        ("/api/v1/applications/", "type", ""),
+        # Longer than any VIN or reference, as the schema says.
+        ("/api/v1/applications/", "vin", "V" * 18),
+        ("/api/v1/clearances/", "application", "TLN-" + "X" * 13),
     ],
 )
 def test_an_invalid_filter_value_is_a_400_naming_the_parameter(office, path, parameter, value):
@@ -115,6 +122,18 @@ def test_the_filters_are_documented_query_parameters(db, path, parameters):
     assert parameters <= set(documented)
     assert documented["status"]["schema"]["enum"]
     assert all(documented[name]["description"] for name in parameters)
+    text = {"application": 16, "vin": 17}
+    for name in parameters & set(text):
+        assert documented[name]["schema"]["maxLength"] == text[name]
+
+
+def test_free_text_sent_empty_filters_nothing(office):
+    everything = client_for(office, "lto_admin").get("/api/v1/applications/")
+
+    response = client_for(office, "lto_admin").get("/api/v1/applications/", {"vin": ""})
+
+    assert response.status_code == 200
+    assert response.json()["results"] == everything.json()["results"]
 
 
 def test_a_time_with_an_offset_postgresql_refuses_is_compared_in_utc(office):

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 
+import pytest
+from django.db import connection
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
-from api.idempotency import idempotency_keys_purge
+from api.holds import held
+from api.idempotency import hold_name, idempotency_keys_purge
 from api.models import IdempotencyRecord
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from ledger.models import LedgerEntry
@@ -96,6 +104,30 @@ def test_the_same_key_with_another_body_is_refused_with_422(office):
     assert ClearanceStatusChange.objects.filter(request=request, to_status="rejected").count() == 0
 
 
+def test_the_same_json_with_keys_in_another_order_and_spacing_is_the_same_request(office):
+    request = office.requests["HPG"]
+    client = client_for(office, "hpg_decide_key")
+    _claim(office, "hpg_decide_key", "claim-1")
+    path = f"/api/v1/clearances/{request.pk}/decide/"
+    approval = _approval(request)
+    reordered = {key: approval[key] for key in reversed(list(approval))}
+    reordered["findings"] = dict(reversed(list(approval["findings"].items())))
+    assert json.dumps(reordered) != json.dumps(approval)
+
+    first = _post(client, path, approval, "decide-1")
+    second = client.post(
+        path,
+        json.dumps(reordered, indent=2).encode(),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="decide-1",
+    )
+
+    assert first.status_code == 200, first.content
+    assert second.status_code == 200, second.content
+    assert second["Idempotent-Replayed"] == "true"
+    assert ClearanceStatusChange.objects.filter(request=request, to_status="approved").count() == 1
+
+
 def test_the_same_key_on_another_path_is_refused_with_422(office):
     _claim(office, "hpg_decide_key", "shared")
     other = office.other_requests["HPG"]
@@ -108,18 +140,65 @@ def test_the_same_key_on_another_path_is_refused_with_422(office):
     assert other.status == "pending"
 
 
-def test_a_retry_while_the_first_request_is_in_flight_is_409(office):
+@contextmanager
+def _held_elsewhere(name: str) -> Iterator[None]:
+    """Hold ``name`` from another thread, on its own database connection, as a request
+    running in another process does, until the block ends."""
+    taken, done = threading.Event(), threading.Event()
+    outcome: list[bool] = []
+
+    def hold() -> None:
+        try:
+            with held(name) as got:
+                outcome.append(got)
+                taken.set()
+                done.wait(30)
+        finally:
+            connection.close()
+            taken.set()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert taken.wait(30) and outcome == [True]
+        yield
+    finally:
+        done.set()
+        thread.join(30)
+
+
+def test_a_retry_while_the_first_request_is_in_flight_is_409_with_retry_after(office):
     request = office.requests["HPG"]
     key = ApiKey.objects.get(prefix=office.keys["hpg_decide_key"].split("_")[1])
-    _claim(office, "hpg_decide_key", "in-flight")
-    record = IdempotencyRecord.objects.get(caller=f"key:{key.pk}", key="in-flight")
-    IdempotencyRecord.objects.filter(pk=record.pk).update(state=IdempotencyRecord.State.PENDING)
 
-    response = _claim(office, "hpg_decide_key", "in-flight")
+    with _held_elsewhere(hold_name(caller=f"key:{key.pk}", key="in-flight")):
+        response = _claim(office, "hpg_decide_key", "in-flight")
 
     body = assert_problem(response, 409, "conflict")
     assert body["retryable"] is True
-    assert ClearanceStatusChange.objects.filter(request=request, to_status="in_review").count() == 1
+    assert "still being processed" in body["detail"]
+    assert 1 <= int(response["Retry-After"]) <= 10
+    request.refresh_from_db()
+    assert request.status == "pending"
+    # Once the first request lets go, the retry runs.
+    assert _claim(office, "hpg_decide_key", "in-flight").status_code == 200
+
+
+def test_a_pending_key_left_by_a_request_that_died_is_taken_over_by_the_retry(office):
+    # The record of a request whose process died after its claim committed: pending, and
+    # nobody holds the key. (tests/api/test_idempotency_live.py kills a real server.)
+    _claim(office, "hpg_decide_key", "orphan")
+    IdempotencyRecord.objects.filter(key="orphan").update(
+        state=IdempotencyRecord.State.PENDING, status_code=None, body=b""
+    )
+
+    response = _claim(office, "hpg_decide_key", "orphan")
+
+    # The claim runs again and finds it already made, rather than waiting 24 hours.
+    body = assert_problem(response, 409, "conflict")
+    assert "still being processed" not in body["detail"]
+    assert "Retry-After" not in response
+    assert ClearanceStatusChange.objects.filter(to_status="in_review").count() == 1
 
 
 def test_keys_belong_to_their_caller(office):
@@ -152,11 +231,28 @@ def test_a_ledger_outage_is_not_stored_so_a_retry_runs_again(office, monkeypatch
     assert office.requests["HPG"].status == "in_review"
 
 
-def test_a_malformed_key_is_400(office):
-    response = _claim(office, "hpg_decide_key", "x" * 256)
+@pytest.mark.parametrize("malformed", ["x" * 256, "two words", "clé-1", "tab\tinside"])
+def test_a_malformed_key_is_400_naming_the_header_and_changes_nothing(office, malformed):
+    response = _claim(office, "hpg_decide_key", malformed)
 
     body = assert_problem(response, 400, "invalid")
     assert set(body["errors"]) == {"Idempotency-Key"}
+    assert not IdempotencyRecord.objects.exists()
+    office.requests["HPG"].refresh_from_db()
+    assert office.requests["HPG"].status == "pending"
+
+
+def test_the_schema_declares_the_keys_accepted_form_and_the_in_flight_retry_after(db):
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    claim = schema["paths"]["/api/v1/clearances/{id}/claim/"]["post"]
+
+    [header] = [p for p in claim["parameters"] if p["name"] == "Idempotency-Key"]
+    form = header["schema"]
+    assert (form["type"], form["minLength"], form["maxLength"]) == ("string", 1, 255)
+    assert re.fullmatch(form["pattern"].strip("^$"), str(uuid.uuid4()))
+    assert not re.fullmatch(form["pattern"].strip("^$"), "two words")
+    in_flight = claim["responses"]["409"]["headers"]["Retry-After"]
+    assert schema["components"]["headers"][in_flight["$ref"].rsplit("/", 1)[1]]["required"] is False
 
 
 def test_keys_expire_after_24_hours(office):

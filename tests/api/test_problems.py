@@ -44,6 +44,24 @@ def test_an_unknown_or_malformed_key_is_401(db, api_client, key, detail):
 
 
 @pytest.mark.parametrize(
+    "authorization", ["Basic b3duZXI6c2VjcmV0", "Token abc", "tln_x_y", " ", "''"]
+)
+def test_credentials_in_another_scheme_are_refused_not_ignored_for_the_session(
+    office, authorization
+):
+    # The owner is signed in: a client that sent these credentials must not be served as
+    # the owner regardless.
+    client = client_for(office, "owner")
+    client.credentials(HTTP_AUTHORIZATION=authorization)
+
+    response = client.get("/api/v1/applications/")
+
+    body = assert_problem(response, 401, "authentication_failed")
+    assert "Bearer" in body["detail"]
+    assert response["WWW-Authenticate"] == 'Bearer realm="talaan"'
+
+
+@pytest.mark.parametrize(
     ("caller", "detail"),
     [("revoked_key", "This API key was revoked."), ("expired_key", "This API key has expired.")],
 )

@@ -10,11 +10,18 @@ import sys
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from chaincode.contract import CLEARANCE_EVENT, DOCUMENT_EVENT, VEHICLE_EVENT, new_chaincode
+from chaincode.contract import (
+    CLEARANCE_EVENT,
+    DOCUMENT_EVENT,
+    TRANSFER_EVENT,
+    VEHICLE_EVENT,
+    new_chaincode,
+)
 from ledger.embedded import drive
 
 VIN = "JTDBR32E720012345"
 ACTOR = "a" * 64
+OWNER = "e" * 64
 
 
 class MemoryStub:
@@ -169,9 +176,9 @@ def test_malformed_arguments_are_refused(ledger):
 
 
 def test_only_the_lto_registers_vehicles_and_history_comes_from_key_history(ledger):
-    refused, _ = ledger.call("HPGMSP", "RegisterVehicle", VIN, "b" * 64, "r1")
+    refused, _ = ledger.call("HPGMSP", "RegisterVehicle", VIN, "b" * 64, "r1", OWNER)
     assert refused.status == 500 and "Only the LTO registers vehicles" in refused.message
-    registered, _ = ledger.call("LTOMSP", "RegisterVehicle", VIN, "b" * 64, "r1")
+    registered, _ = ledger.call("LTOMSP", "RegisterVehicle", VIN, "b" * 64, "r1", OWNER)
     assert registered.status == 200
     vehicle = json.loads(ledger.call("LTOMSP", "GetVehicle", VIN)[0].payload)
     assert vehicle["record_digest"] == "b" * 64 and vehicle["registered_by"] == "LTOMSP"
@@ -185,11 +192,11 @@ def test_documents_are_anchored_once_by_digest(ledger):
 
 
 def test_registrations_and_anchors_emit_an_event_naming_their_change(ledger):
-    _, registered = ledger.call("LTOMSP", "RegisterVehicle", VIN, "b" * 64, "r1")
+    _, registered = ledger.call("LTOMSP", "RegisterVehicle", VIN, "b" * 64, "r1", OWNER)
     _, anchored = ledger.call(
         "LTOMSP", "RecordDocument", "doc1", VIN, "sales_invoice", "c" * 64, "", "d1"
     )
-    replay, replayed = ledger.call("LTOMSP", "RegisterVehicle", VIN, "b" * 64, "r1")
+    replay, replayed = ledger.call("LTOMSP", "RegisterVehicle", VIN, "b" * 64, "r1", OWNER)
 
     assert registered.events[0][0] == VEHICLE_EVENT
     assert json.loads(registered.events[0][1]) == {
@@ -200,6 +207,26 @@ def test_registrations_and_anchors_emit_an_event_naming_their_change(ledger):
     assert anchored.events[0][0] == DOCUMENT_EVENT
     assert json.loads(anchored.events[0][1])["change_id"] == "d1"
     assert replay.status == 200 and replayed.events == []  # a replay commits nothing new
+
+
+def test_only_the_lto_transfers_and_a_registration_cannot_change_the_owner(ledger):
+    buyer = "f" * 64
+    ledger.call("LTOMSP", "RegisterVehicle", VIN, "b" * 64, "r1", OWNER)
+
+    forged, _ = ledger.call("HPGMSP", "TransferOwnership", VIN, OWNER, buyer, "t1")
+    by_registration, _ = ledger.call("LTOMSP", "RegisterVehicle", VIN, "c" * 64, "r2", buyer)
+    transferred, stub = ledger.call("LTOMSP", "TransferOwnership", VIN, OWNER, buyer, "t1")
+    registered, _ = ledger.call("LTOMSP", "RegisterVehicle", VIN, "c" * 64, "r2", buyer)
+
+    assert forged.status == 500 and "Only the LTO records a change of owner" in forged.message
+    assert by_registration.status == 500 and "TransferOwnership" in by_registration.message
+    assert transferred.status == 200 and registered.status == 200
+    assert stub.events[0][0] == TRANSFER_EVENT
+    assert json.loads(stub.events[0][1])["change_id"] == "t1"
+    change = json.loads(ledger.state["change:t1"])
+    assert change["type"] == "transfer" and change["msp_id"] == "LTOMSP"
+    assert (change["from_owner"], change["to_owner"]) == (OWNER, buyer)
+    assert json.loads(ledger.state[f"vehicle:{VIN}"])["owner"] == buyer
 
 
 def test_nothing_personal_is_written(ledger):

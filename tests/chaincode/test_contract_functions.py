@@ -14,6 +14,7 @@ from tests.chaincode.shim_peer import ScriptedPeer, start_server
 VIN = "JTDBR32E720012345"
 OTHER_VIN = "1HGCM82633A004352"
 ACTOR = "a" * 64
+OWNER = "e" * 64
 
 
 def run_calls(*calls: tuple[str, tuple[str, ...]]) -> list[Any]:
@@ -34,7 +35,7 @@ def move(clearance: str, kind: str, current: str, target: str, change: str, vin:
     return ("UpdateClearanceStatus", clearance, vin, kind, current, target, change, ACTOR, "")
 
 
-REGISTER = ("LTOMSP", ("RegisterVehicle", VIN, "b" * 64, "r1"))
+REGISTER = ("LTOMSP", ("RegisterVehicle", VIN, "b" * 64, "r1", OWNER))
 
 
 def test_get_vehicle_history_comes_from_the_peers_key_history():
@@ -115,11 +116,15 @@ def test_the_full_insurance_path_and_a_return_and_resubmission():
         ("LTOMSP", ("RecordDocument", "doc1", VIN, "OR CR", "c" * 64, "", "d1"), "Document type"),
         ("LTOMSP", ("RecordDocument", "doc1", VIN, "or_cr", "not-hex", "", "d1"), "SHA-256"),
         ("LTOMSP", ("RecordDocument", "doc1", VIN, "or_cr", "c" * 64, "Qm/x", "d1"), "Content id"),
-        ("LTOMSP", ("RegisterVehicle", VIN, "short", "r1"), "Record digest"),
-        ("LTOMSP", ("RegisterVehicle", "SHORTVIN", "b" * 64, "r1"), "VIN"),
+        ("LTOMSP", ("RegisterVehicle", VIN, "short", "r1", OWNER), "Record digest"),
+        ("LTOMSP", ("RegisterVehicle", "SHORTVIN", "b" * 64, "r1", OWNER), "VIN"),
         ("LTOMSP", ("GetVehicleHistory", "SHORTVIN"), "VIN"),
         ("LTOMSP", ("NoSuchFunction",), "not found"),
         ("LTOMSP", ("RegisterVehicle", VIN), "incorrect number of params"),
+        ("LTOMSP", ("RegisterVehicle", VIN, "b" * 64, "r1", "Juan"), "Owner pseudonym"),
+        ("LTOMSP", ("TransferOwnership", VIN, OWNER, "Juan", "t1"), "Buyer's pseudonym"),
+        ("LTOMSP", ("TransferOwnership", VIN, OWNER, "f" * 64, "t1"), "is not registered"),
+        ("InsuranceMSP", ("TransferOwnership", VIN, OWNER, "f" * 64, "t1"), "Only the LTO"),
     ],
 )
 def test_malformed_or_unauthorised_calls_are_refused_with_a_reason(msp, args, message):
@@ -133,3 +138,19 @@ def test_every_organisation_may_anchor_a_document_and_it_records_who_did():
     )
     record = json.loads(anchored.payload)
     assert record["msp_id"] == "HPGMSP" and record["cid"] == "bafy1"
+
+
+def test_a_transfer_moves_the_owner_the_ledger_holds_once_and_only_from_it():
+    buyer, stranger = "f" * 64, "9" * 64
+    transfer = ("LTOMSP", ("TransferOwnership", VIN, OWNER, buyer, "t1"))
+    moved, again, from_stranger, vehicle = run_calls(
+        REGISTER,
+        transfer,
+        transfer,
+        ("LTOMSP", ("TransferOwnership", VIN, OWNER, stranger, "t2")),
+        ("LTOMSP", ("GetVehicle", VIN)),
+    )[1:]
+    assert moved.status == 200 and json.loads(moved.payload)["msp_id"] == "LTOMSP"
+    assert json.loads(again.payload)["replayed"] is True
+    assert from_stranger.status == 500 and "not the seller" in from_stranger.message
+    assert json.loads(vehicle.payload)["owner"] == buyer

@@ -288,7 +288,7 @@ def test_a_transaction_through_the_shim_sees_the_creators_certificate():
 
     async def test(peer):
         return await peer.invoke(
-            "RegisterVehicle", VIN, "b" * 64, "r1", msp_id="LTOMSP", certificate=pem
+            "RegisterVehicle", VIN, "b" * 64, "r1", "e" * 64, msp_id="LTOMSP", certificate=pem
         )
 
     response, _ = run(with_peer(test))

@@ -94,7 +94,11 @@ def test_vehicle_history_is_read_from_the_key_history():
     for n, digest in enumerate(["b" * 64, "c" * 64]):
         ledger.register_vehicle(
             VehicleRegistration(
-                vin=VIN, record_digest=digest, change_id=f"reg{n}", signer_msp="LTOMSP"
+                vin=VIN,
+                record_digest=digest,
+                change_id=f"reg{n}",
+                owner="e" * 64,
+                signer_msp="LTOMSP",
             )
         )
     history = ledger.history(VIN)

@@ -12,7 +12,7 @@ from clearance.ledger_rows import ClearanceRows
 from ledger import keepers
 from ledger.base import FUNCTIONS, ClearanceChange, Ledger, VehicleRegistration, function_for
 from ledger.events import LedgerEvent
-from registry.ledger_rows import DocumentRows, RegistrationRows
+from registry.ledger_rows import DocumentRows, RegistrationRows, TransferRows
 
 
 class RecordingLedger(Ledger):
@@ -42,7 +42,11 @@ class RecordingLedger(Ledger):
 def test_a_record_is_submitted_with_its_declared_function_and_signer():
     ledger = RecordingLedger()
     registration = VehicleRegistration(
-        vin="MR2B29F30K1234567", record_digest="ab" * 32, change_id="c-1", signer_msp="LTOMSP"
+        vin="MR2B29F30K1234567",
+        record_digest="ab" * 32,
+        change_id="c-1",
+        owner="cd" * 32,
+        signer_msp="LTOMSP",
     )
 
     ledger.register_vehicle(registration)
@@ -68,6 +72,7 @@ def test_every_declared_function_has_the_keeper_of_its_rows():
         ClearanceRows,
         RegistrationRows,
         DocumentRows,
+        TransferRows,
     ]
     assert [keeper.function for keeper in keepers.keepers()] == list(FUNCTIONS)
     assert function_for(ClearanceChange(*["x"] * 9)).event == CLEARANCE_EVENT

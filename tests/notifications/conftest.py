@@ -4,16 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from talaan.celery import app as celery_app
-
-
-@pytest.fixture
-def eager_celery():
-    """Run tasks in-process, as the embedded shape does, so their effects can be asserted."""
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
-
 
 @pytest.fixture
 def sms_outbox(settings, tmp_path):

@@ -106,6 +106,20 @@ def test_lto_admin_issues_a_key_for_any_organisation(client, world):
     assert claim.status_code == 403
 
 
+def test_lto_staff_are_refused_a_decide_key_for_another_organisation_with_a_reason(client, world):
+    # Such a key acts as its LTO issuer, who does not act for the insurer: every claim and
+    # decision with it would be 403, so it is not issued.
+    client.force_login(world.lto_admin)
+
+    response = _issue(client, world.insurer, scopes=["read", "decide"])
+
+    assert response.status_code == 422
+    [message] = response.context["form"].errors["scopes"]
+    assert "you do not act for this organisation" in message
+    assert message.encode() in response.content.replace(b"&#x27;", b"'")
+    assert not ApiKey.objects.exists()
+
+
 def test_another_organisations_admin_gets_404_for_its_keys_and_changes_nothing(
     client, world, insurer_admin
 ):

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from kernel.errors import PermissionDenied
 from organisations.models import ApiKey
 from organisations.services import api_key_create, api_key_revoke
+from tests.conftest import sent_for_clearance
 
 
 def test_a_new_key_is_shown_once_and_only_its_hash_is_kept(world):
@@ -34,6 +35,34 @@ def test_lto_staff_may_issue_a_key_for_any_organisation(world):
         organisation_id=world.insurer.pk, admin=world.lto_admin, name="COC feed", scopes=["read"]
     )
     assert key.organisation == world.insurer
+
+
+def test_a_decide_key_is_issued_only_by_someone_who_acts_for_the_organisation(world):
+    # A key acts as its issuer: an LTO-issued decide key for the insurer could never decide.
+    with pytest.raises(ValidationError) as error:
+        api_key_create(
+            organisation_id=world.insurer.pk,
+            admin=world.lto_admin,
+            name="COC feed",
+            scopes=["read", "decide"],
+        )
+
+    assert list(error.value.message_dict) == ["scopes"]
+    assert "you do not act for this organisation" in error.value.message_dict["scopes"][0]
+    assert not ApiKey.objects.exists()
+
+
+def test_a_decide_key_from_the_organisations_admin_claims(world):
+    _, requests = sent_for_clearance(world)
+    _, plaintext = api_key_create(
+        organisation_id=world.hpg.pk, admin=world.hpg_admin, name="MVIS", scopes=["decide"]
+    )
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+
+    response = api.post(f"/api/v1/clearances/{requests['HPG'].pk}/claim/")
+
+    assert response.status_code == 200, response.content
 
 
 @pytest.mark.parametrize("who", ["hpg_officer", "insurer_officer", "owner"])

@@ -22,6 +22,7 @@ from registry import services as registry_services
 from registry.document_services import document_upload
 from registry.models import (
     Certificate,
+    Document,
     OwnershipPeriod,
     RegistrationApplication,
     RegistrationPeriod,
@@ -68,9 +69,8 @@ def upload(application, uploader, doc_type, name="paper.pdf"):
 
 
 def test_the_buyer_is_e_mailed_a_link_that_opens_the_offer(
-    world, client, settings, django_capture_on_commit_callbacks
+    world, client, eager_celery, django_capture_on_commit_callbacks
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     vehicle = registered(world)
     mail.outbox.clear()
     client.force_login(world.owner)
@@ -343,3 +343,38 @@ def test_an_owner_can_no_longer_file_a_transfer_alone(world):
         )
 
     assert rows() == before
+
+
+def test_the_sale_page_shows_a_refusal_with_its_status_and_changes_nothing(world, client):
+    sale = offered(world)
+    client.force_login(world.owner)
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+
+    future = client.post(reverse("sale-notice", args=[sale.pk]), {"handed_over_on": tomorrow})
+    early_deed = client.post(
+        reverse("sale-deed", args=[sale.pk]), {"file": SimpleUploadedFile("deed.pdf", PDF)}
+    )
+    client.force_login(world.other_owner)
+    not_theirs = client.get(reverse("sale-detail", args=[sale.pk]))
+
+    assert future.status_code == 422 and "cannot be in the future" in future.content.decode()
+    assert early_deed.status_code == 409
+    assert "once the buyer has accepted" in early_deed.content.decode()
+    assert not_theirs.status_code == 404
+    sale.refresh_from_db()
+    assert sale.notice_filed_at is None and not Document.objects.exists()
+
+
+def test_the_lto_sees_the_seller_and_the_notice_of_sale_on_the_transfer_application(world, client):
+    sale = offered(world)
+    sale = sales.sale_accept(buyer=world.other_owner, token=sales.sale_token(sale))
+    sales.notice_of_sale_file(
+        seller=world.owner, sale_id=sale.pk, handed_over_on=timezone.localdate()
+    )
+    client.force_login(world.lto_admin)
+
+    page = client.get(reverse("application-detail", args=[sale.application_id])).content.decode()
+
+    assert world.owner.get_full_name() in page
+    assert f"handed over on {timezone.localdate():%d %b %Y}" in page
+    assert "Still missing: Deed of sale, Government ID, Insurance certificate of cover" in page

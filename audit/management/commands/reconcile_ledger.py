@@ -21,12 +21,13 @@ from ledger.exceptions import LedgerError
 class Command(BaseCommand):
     help = (
         "Compare every row recorded on the configured ledger (clearance and application "
-        "history, document anchors) with the change the ledger holds for its change id; list "
-        "the ledger's changes that have no row; compare the current statuses of requests, "
-        "applications and vehicles with the ledger's world state; and list receipts whose "
-        "ledger event was not seen within LEDGER_UNCONFIRMED_AFTER_SECONDS. With --repair, "
-        "write each ledger-only change back into the database first. Exit status 1 when "
-        "any difference remains, 2 when the ledger cannot be read."
+        "history, document anchors, ownership transfers) with the change the ledger holds "
+        "for its change id; list the ledger's changes that have no row; compare the current "
+        "statuses of requests, applications and vehicles (and their owners) with the "
+        "ledger's world state; and list receipts whose ledger event was not seen within "
+        "LEDGER_UNCONFIRMED_AFTER_SECONDS. With --repair, write each ledger-only change back "
+        "into the database first. Exit status 1 when any difference remains, 2 when the "
+        "ledger cannot be read."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
