@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0010_ledger_confirmations_and_repairs'),
+        ('registry', '0011_ownership_transfers_on_the_ledger'),
     ]
 
     operations = [
