@@ -8,7 +8,7 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from ledger import keepers
         from notifications.addresses import register_mobile_numbers
-        from registry import events  # noqa: F401  (registers its events)
+        from registry import checks, events  # noqa: F401  (register their checks and events)
         from registry.ledger_rows import DocumentRows, RegistrationRows, TransferRows
         from registry.selectors import owner_mobile_numbers
 

@@ -388,6 +388,14 @@ class Certificate(TimestampedModel):
         null=True, blank=True, help_text="When it was superseded or revoked."
     )
     revoked_reason = models.TextField(blank=True)
+    status_index = models.BigIntegerField(
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text="Its bit in the public revocation status lists (registry.status_list), "
+        "drawn when its credential is first issued.",
+    )
 
     class Meta:
         ordering = ["-issued_at", "-id"]

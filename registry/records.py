@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from registry.models import (
@@ -102,3 +103,22 @@ def _certificate_issue(
         previous.superseded_by = issued
         previous.save(update_fields=["superseded_by", "updated_at"])
     return issued
+
+
+def certificate_revoke(
+    *, certificate: Certificate, reason: str, at: datetime | None = None
+) -> None:
+    """Revoke a valid CR with the reason the verify page shows; its status bit is set from now
+    on (registry.status_list reads the status). Never undone: a new CR is issued instead."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the certificate is revoked."]})
+    updated = Certificate.objects.filter(pk=certificate.pk, status=Certificate.Status.VALID).update(
+        status=Certificate.Status.REVOKED,
+        ended_at=at or timezone.now(),
+        revoked_reason=reason,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise ValidationError("Only a valid certificate can be revoked.")
+    certificate.refresh_from_db()

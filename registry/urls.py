@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry import account_views, certificate, sale_views, views
+from registry import account_views, certificate, credential_views, sale_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -44,5 +44,17 @@ urlpatterns = [
         name="document-download",
     ),
     path("applications/<int:pk>/certificate.pdf", certificate.download, name="certificate"),
+    path(
+        "applications/<int:pk>/credential.jwt",
+        credential_views.credential_download,
+        name="certificate-credential",
+    ),
+    path(
+        "credentials/status/<int:list_number>",
+        credential_views.status_list_credential,
+        name="credential-status-list",
+    ),
+    path(".well-known/jwks.json", credential_views.jwks, name="credential-jwks"),
+    path(".well-known/jwt-vc-issuer", credential_views.issuer_metadata, name="jwt-vc-issuer"),
     path("lto/applications/", views.lto_queue, name="lto-queue"),
 ]

@@ -296,6 +296,19 @@ LOGGING = {
 # Notifications.
 # Links in emails and text messages are absolute; stored links are paths on this site.
 NOTIFICATIONS_SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# The Certificate of Registration as a W3C Verifiable Credential (registry.credentials): signed
+# as application/vc+jwt by CREDENTIAL_SIGNING_KEY, a PEM private key (EC P-256 for ES256, or
+# Ed25519 for EdDSA; or CREDENTIAL_SIGNING_KEY_FILE). With DEBUG on and no key, one is generated
+# once into var/credential-signing-key.pem; with DEBUG off, a missing key makes credential
+# downloads answer 503 and `manage.py check --deploy` fail. After a rotation, the retired public
+# keys stay in the published JWK set: CREDENTIAL_RETIRED_JWKS, a JSON JWK set ({"keys": [...]}).
+# The issuer's identifier (and the base of every URL in a credential) is CREDENTIAL_ISSUER_URL.
+CREDENTIAL_ISSUER_URL = env_str("CREDENTIAL_ISSUER_URL", NOTIFICATIONS_SITE_URL).rstrip("/")
+CREDENTIAL_ISSUER_NAME = env_str("CREDENTIAL_ISSUER_NAME", "Land Transportation Office")
+CREDENTIAL_SIGNING_KEY = env_secret("CREDENTIAL_SIGNING_KEY") or ""
+CREDENTIAL_DEV_KEY_FILE = VAR_DIR / "credential-signing-key.pem" if DEBUG else None
+CREDENTIAL_RETIRED_JWKS = env_secret("CREDENTIAL_RETIRED_JWKS") or ""
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("notifications.context_processors.bell")
 
 # SMS: the HTTP gateway when one is configured, else one JSON-lines file per day in var/sms.

@@ -7,7 +7,7 @@ from audit import api as audit_api
 from clearance import api as clearance_api
 from notifications import api as notifications_api
 from registry import api as registry_api
-from registry import sale_api
+from registry import credential_api, sale_api
 from talaan import health
 
 handler404 = "api.problems.api_aware_404"
@@ -42,6 +42,11 @@ api_v1 = [
         "applications/<int:pk>/resubmit/",
         registry_api.ApplicationResubmitApi.as_view(),
         name="application-resubmit",
+    ),
+    path(
+        "certificates/<str:number>/credential/",
+        credential_api.CertificateCredentialApi.as_view(),
+        name="certificate-credential",
     ),
     path("vehicles/", registry_api.VehicleListApi.as_view(), name="vehicles"),
     path("vehicles/<int:pk>/", registry_api.VehicleDetailApi.as_view(), name="vehicle"),

@@ -6,6 +6,8 @@ import importlib
 from dataclasses import dataclass
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -42,6 +44,23 @@ def document_root(settings, tmp_path):
         },
     }
     return root
+
+
+# One throwaway credential signing key for the whole run (DEBUG is off in tests, so there is
+# no generated development key); tests that start a server pass it in its environment.
+CREDENTIAL_SIGNING_KEY_PEM = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    .decode()
+)
+
+
+@pytest.fixture(autouse=True)
+def credential_signing_key(settings):
+    settings.CREDENTIAL_SIGNING_KEY = CREDENTIAL_SIGNING_KEY_PEM
+    return CREDENTIAL_SIGNING_KEY_PEM
 
 
 @dataclass
@@ -104,6 +123,13 @@ def seed_reference_data() -> None:
 
     seeds = importlib.import_module("clearance.migrations.0002_default_requirements")
     seeds.seed(django_apps, None)
+    # The papers a transfer needs (who files which), seeded by registry's 0009.
+    transfers = importlib.import_module("registry.migrations.0009_transfers_start_with_a_sale")
+    requirement = django_apps.get_model("registry", "DocumentRequirement")
+    for doc_type, by_seller in transfers.TRANSFER_NEEDS:
+        requirement.objects.get_or_create(
+            application_type="transfer", doc_type=doc_type, defaults={"filed_by_seller": by_seller}
+        )
 
 
 def build_world() -> World:

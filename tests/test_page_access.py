@@ -86,6 +86,11 @@ GET_CASES = [
         ["owner", "lto_admin"],
         ["other_owner", "hpg_officer"],
     ),
+    (
+        lambda s: reverse("certificate-credential", args=[s.approved.pk]),
+        ["owner", "lto_admin"],
+        ["other_owner", "hpg_officer"],
+    ),
     (lambda s: reverse("ledger"), ["lto_admin"], ["owner", "hpg_officer", "hpg_admin"]),
     (lambda s: reverse("organisation"), ["hpg_admin"], ["hpg_officer", "owner", "insurer_officer"]),
     (

@@ -63,22 +63,31 @@ class LiveServer:
 
 @contextmanager
 def live_uvicorn(
-    env: dict[str, str], log_path: Path, *, app: str = "talaan.asgi:application"
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    app: str = "talaan.asgi:application",
+    port: int | None = None,
 ) -> Iterator[str]:
-    """Run ``uvicorn app`` on a free loopback port until the block ends; yields its base URL.
+    """Run ``uvicorn app`` on a loopback port (free, or ``port`` for a server that must know
+    its own URL beforehand) until the block ends; yields its base URL.
 
     Ready when ``/healthz`` answers 200; stopped with SIGTERM (then SIGKILL) afterwards.
     """
-    with uvicorn_server(env, log_path, app=app) as server:
+    with uvicorn_server(env, log_path, app=app, port=port) as server:
         yield server.url
 
 
 @contextmanager
 def uvicorn_server(
-    env: dict[str, str], log_path: Path, *, app: str = "talaan.asgi:application"
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    app: str = "talaan.asgi:application",
+    port: int | None = None,
 ) -> Iterator[LiveServer]:
     """``live_uvicorn``, yielding the process too, for tests that kill it themselves."""
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--log-level", "warning"]

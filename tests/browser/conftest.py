@@ -45,6 +45,7 @@ from playwright.sync_api import Error as PlaywrightError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from talaan.celery import app as celery_app
+from tests.conftest import CREDENTIAL_SIGNING_KEY_PEM
 from tests.live import answers_ok, free_port, log_tail
 
 REPO = Path(__file__).resolve().parents[2]
@@ -263,7 +264,13 @@ def _live_server_process(live_env: LiveEnv) -> Iterator[LiveServer]:
     with _running(
         "live server (uvicorn)",
         command,
-        env={**live_env.environ, "CSRF_TRUSTED_ORIGINS": url},
+        env={
+            **live_env.environ,
+            "CSRF_TRUSTED_ORIGINS": url,
+            # The CR credentials name this server as their issuer, signed with the tests' key.
+            "CREDENTIAL_ISSUER_URL": url,
+            "CREDENTIAL_SIGNING_KEY": CREDENTIAL_SIGNING_KEY_PEM,
+        },
         log_path=log_path,
         ready=lambda: answers_ok(f"{url}/healthz"),
     ) as process:

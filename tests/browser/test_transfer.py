@@ -10,6 +10,7 @@ the vehicle's first registration are set up directly.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,6 +22,7 @@ from registry.models import Certificate, Sale
 from tests.browser.conftest import screenshot, wait_until
 from tests.browser.test_journey import claim, open_request, post, record_decision, tiny_pdf
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
+from tests.registry import vc_verifier
 
 
 def registered_vehicle(world):
@@ -128,3 +130,16 @@ def test_a_seller_and_a_buyer_transfer_a_vehicle_and_the_old_certificate_is_supe
     )
     seller.goto(sale_path)
     expect(seller.get_by_test_id("sale-status")).to_have_text("Completed: ownership transferred")
+
+    # The buyer's CR downloads as a verifiable credential that npm's jose verifies; the
+    # seller's, from the first registration's page, now fails on its status bit.
+    buyer.goto(f"/applications/{Sale.objects.get().application_id}/")
+    with buyer.expect_download() as download:
+        buyer.get_by_role("link", name="Download credential (VC)").click()
+    buyers = vc_verifier.verify(live_server.url, Path(download.value.path()))
+    assert buyers["ok"] and buyers["subject"]["certificateNumber"] == buyer_cr.number, buyers
+    seller.goto(f"/applications/{seller_cr.application_id}/")
+    with seller.expect_download() as download:
+        seller.get_by_role("link", name="Download credential (VC)").click()
+    sellers = vc_verifier.verify(live_server.url, Path(download.value.path()))
+    assert not sellers["ok"] and sellers["step"] == "status", sellers
