@@ -161,6 +161,8 @@ class RegistrationApplication(TimestampedModel):
     )
     period_start = models.DateField(help_text="First day of the registration period applied for.")
     period_end = models.DateField(help_text="Last day of the registration period applied for.")
+    # A renewal filed after the plate's due week (registry.schedule); the fees charge it.
+    filed_late = models.BooleanField(default=False)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -27,7 +27,7 @@ from notifications.services import notify
 from notifications.webhooks import emit
 from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation, lto_staff
-from registry import access
+from registry import access, schedule
 from registry.document_services import missing_documents
 from registry.events import (
     APPLICATION_CLEARED,
@@ -43,7 +43,7 @@ from registry.models import (
     Vehicle,
 )
 from registry.participants import participants
-from registry.records import current_owner, records_grant
+from registry.records import current_owner, records_grant, valid_certificate
 from registry.sales import sale_complete
 from registry.transfers import transfer_keep, transfer_write
 from registry.transitions import record_application_change
@@ -52,11 +52,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 # How long a registration runs, by application type.
-_PERIOD = {
-    RegistrationApplication.Type.NEW: relativedelta(years=3),
-    RegistrationApplication.Type.RENEWAL: relativedelta(years=1),
-    RegistrationApplication.Type.TRANSFER: relativedelta(years=1),
-}
 _FINISHED = {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED}
 
 
@@ -125,6 +120,38 @@ def vehicle_correct(*, application_id: int, actor: User, **fields: object) -> Ve
     return vehicle
 
 
+def _renewal_period(
+    applicant: User, vehicle: Vehicle, today: dt.date
+) -> tuple[dt.date, dt.date, bool]:
+    """The renewal's period and whether it is filed late, or why it cannot be filed now."""
+    latest = vehicle.registration_periods.order_by("-valid_to").first()
+    if (
+        latest is None
+        or not vehicle.plate_number
+        or current_owner(vehicle) != applicant
+        or valid_certificate(vehicle) is None
+    ):
+        raise ValidationError(
+            {"vehicle": "Only the registered owner of a registered vehicle renews it."}
+        )
+    motorcycle = vehicle.body_type == Vehicle.BodyType.MOTORCYCLE
+    due = schedule.slot_in(vehicle.plate_number, latest.valid_to.year, motorcycle=motorcycle)
+    opens = schedule.renewal_opens(due)
+    if today < opens:
+        raise Conflict(
+            f"Renewal of plate {vehicle.plate_number} opens on {opens:%d %B %Y}; it is due "
+            f"{due.first:%d} to {due.last:%d %B %Y}."
+        )
+    late = today > due.last
+    # A late renewal runs from the day it is filed to the plate's next slot; an on-time one
+    # continues the registration to the same slot a year on.
+    start = today if late else latest.valid_to + dt.timedelta(days=1)
+    end = schedule.next_slot_after(
+        vehicle.plate_number, max(latest.valid_to, today), motorcycle=motorcycle
+    ).last
+    return start, end, late
+
+
 def _lock(application_id: int) -> RegistrationApplication:
     return (
         RegistrationApplication.objects.select_for_update(of=("self",))
@@ -155,9 +182,10 @@ def application_create(
     applicant: User,
     vehicle_id: int,
     type: str,
-    period_start: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> RegistrationApplication:
-    """Start a draft application for one of the applicant's vehicles."""
+    """Start a draft application for one of the applicant's vehicles: a first registration
+    for a vehicle never registered, a renewal on the LTO's schedule for a registered one."""
     vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id, is_active=True).first()
     if vehicle is None or vehicle.owner_id != applicant.pk:
         raise ValidationError({"vehicle": "Choose one of your own active vehicles."})
@@ -172,13 +200,26 @@ def application_create(
         )
     if vehicle.applications.exclude(status__in=_FINISHED).exists():
         raise Conflict(f"{vehicle} already has an application in progress.")
-    start = period_start or timezone.localdate()
+    today = today or timezone.localdate()
+    if type == RegistrationApplication.Type.NEW:
+        if vehicle.plate_number or vehicle.certificates.exists():
+            raise ValidationError(
+                {
+                    "type": f"{vehicle} is already registered (plate {vehicle.plate_number}): "
+                    "renew its registration, or sell it through a transfer."
+                }
+            )
+        # Provisional until the plate is issued: approval sets the period from the plate.
+        start, end, late = today, today + relativedelta(years=3) - dt.timedelta(days=1), False
+    else:
+        start, end, late = _renewal_period(applicant, vehicle, today)
     application = RegistrationApplication(
         applicant=applicant,
         vehicle=vehicle,
         type=type,
         period_start=start,
-        period_end=start + _PERIOD[RegistrationApplication.Type(type)] - dt.timedelta(days=1),
+        period_end=end,
+        filed_late=late,
     )
     application.full_clean()
     application.save(force_insert=True)
@@ -285,6 +326,18 @@ def application_cancel(
     return change
 
 
+def _first_period_set(application: RegistrationApplication, vehicle: Vehicle) -> None:
+    """A first registration runs from its approval to the issued plate's slot in the third
+    year (registry.schedule); the period shown while waiting for the plate was provisional."""
+    assert vehicle.plate_number  # issued just before
+    start = timezone.localdate()
+    application.period_start = start
+    application.period_end = schedule.first_period_end(
+        vehicle.plate_number, start, motorcycle=vehicle.body_type == Vehicle.BodyType.MOTORCYCLE
+    )
+    application.save(update_fields=["period_start", "period_end", "updated_at"])
+
+
 def _new_plate() -> str:
     letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
     for _ in range(20):
@@ -338,6 +391,8 @@ def registration_approve(
         fields.append("plate_number")
     if fields:
         vehicle.save(update_fields=[*fields, "updated_at"])
+    if application.type == RegistrationApplication.Type.NEW:
+        _first_period_set(application, vehicle)
     application.vehicle = vehicle
     seller = current_owner(vehicle)
     buyer = application.applicant

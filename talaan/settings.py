@@ -353,6 +353,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How long a buyer's link to a sale works (days); the sale expires then and the seller is told.
 SALE_INVITATION_DAYS = env_int("SALE_INVITATION_DAYS", 14)
+# Renewal opens this many days before the plate's due week (registry.schedule).
+RENEWAL_OPENS_DAYS_BEFORE = env_int("RENEWAL_OPENS_DAYS_BEFORE", 60)
+# Which digit of a motorcycle plate, from the end, gives the due week (2 is the second-last,
+# as for cars); unconfirmed for motorcycles, hence a setting.
+RENEWAL_WEEK_DIGIT_MOTORCYCLE = env_int("RENEWAL_WEEK_DIGIT_MOTORCYCLE", 2)
 
 # Fabric gateway backend.
 # Used when LEDGER_BACKEND=fabric: the peer's Gateway endpoint (host:port), TLS with the

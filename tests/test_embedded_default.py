@@ -38,9 +38,9 @@ def test_the_demo_loads_and_verifies_on_the_embedded_default(tmp_path):
 
     manage("migrate", "--noinput", "-v0")
     assert "owner.juan" in manage("load_demo")
-    # 34 clearance changes, 3 registrations, 1 transfer of ownership, and 8 documents anchored
+    # 35 clearance changes, 3 registrations, 1 transfer of ownership, and 8 documents anchored
     # by RecordDocument (5 sales invoices; the transfer's deed of sale, ID and cover).
-    assert manage("verify_ledger").startswith("OK: 46 entries")
+    assert manage("verify_ledger").startswith("OK: 47 entries")
     assert (tmp_path / "talaan.sqlite3").exists()
     # Uploads are stored on disk (the filesystem store) and verify against the ledger.
     assert "8 documents checked, 0 failed." in manage("verify_documents")

@@ -96,7 +96,7 @@ def test_an_owner_starts_a_draft_for_their_vehicle(office):
     vehicle = VehicleFactory(owner=office.world.owner)
 
     response = client_for(office, "owner").post(
-        "/api/v1/applications/", {"vehicle": vehicle.pk, "type": "renewal"}, format="json"
+        "/api/v1/applications/", {"vehicle": vehicle.pk, "type": "new"}, format="json"
     )
 
     assert response.status_code == 201, response.content
@@ -104,7 +104,7 @@ def test_an_owner_starts_a_draft_for_their_vehicle(office):
     assert (application.applicant, application.vehicle, application.type) == (
         office.world.owner,
         vehicle,
-        "renewal",
+        "new",
     )
     assert response.json()["status"] == application.status == ApplicationStatus.DRAFT
     assert response.json()["reference"] == application.reference

@@ -3,6 +3,7 @@ announced to the right people."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -38,7 +39,19 @@ def test_sending_for_clearance_opens_one_request_per_required_kind_on_the_ledger
 
 
 def test_a_renewal_needs_only_insurance_and_emission(world):
-    _, requests = sent_for_clearance(world, filed_application(world, type="renewal"))
+    first, first_requests = sent_for_clearance(world)
+    for request in first_requests.values():
+        claim_and_approve(world, request)
+    registry_services.registration_approve(application_id=first.pk, actor=world.lto_admin)
+    first.refresh_from_db()
+    renewal = registry_services.application_create(
+        applicant=world.owner,
+        vehicle_id=first.vehicle_id,
+        type="renewal",
+        today=first.period_end - dt.timedelta(days=10),
+    )
+    registry_services.application_submit(application_id=renewal.pk, actor=world.owner)
+    _, requests = sent_for_clearance(world, renewal)
     assert sorted(requests) == ["EMISSION", "INSURANCE"]
 
 

@@ -50,7 +50,7 @@ def test_a_renewal_grants_a_new_period_and_keeps_the_owner_s_cr(world):
         applicant=world.owner,
         vehicle_id=first.vehicle_id,
         type="renewal",
-        period_start=first.period_end + dt.timedelta(days=1),
+        today=first.period_end - dt.timedelta(days=10),  # in the plate's renewal window
     )
     registry_services.application_submit(application_id=renewal.pk, actor=world.owner)
 

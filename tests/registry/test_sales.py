@@ -220,7 +220,7 @@ def test_a_second_sale_or_a_sale_during_an_application_is_refused(world):
         applicant=world.owner,
         vehicle_id=other.pk,
         type="renewal",
-        period_start=timezone.localdate() + dt.timedelta(days=1000),
+        today=other.registration_periods.get().valid_to - dt.timedelta(days=10),
     )
     before = rows()
     with pytest.raises(Conflict, match="application in progress"):

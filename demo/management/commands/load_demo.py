@@ -273,8 +273,8 @@ class Command(BaseCommand):
         # Maria's Accent: submitted, waiting for the LTO.
         filed("maria-1", maria)
 
-        # Maria's City renewal: emission returned it for a re-test.
-        city = filed("maria-2", maria, "renewal")
+        # Maria's City: emission returned it for a re-test.
+        city = filed("maria-2", maria)
         requests = sent(city)
         officer = users["emission.officer"]
         clearance_services.clearance_claim(request_id=requests["EMISSION"].pk, officer=officer)
