@@ -122,6 +122,7 @@ _APPLICATION_EXAMPLE = {
     },
     "period_start": "2026-11-22",
     "period_end": "2029-11-21",
+    "filed_late": False,
     "submitted_at": "2026-11-22T01:02:03Z",
     "decided_at": None,
     "created_at": "2026-11-22T01:00:00Z",
@@ -180,7 +181,11 @@ class ApplicationListApi(APIView):
         description=(
             "Owners only, signed in. The draft is filed with the LTO by `submit`. A vehicle "
             "that is not yours is a 422 naming `vehicle`; one with an application in "
-            "progress is a 409."
+            "progress is a 409. A `new` registration of a vehicle already registered is a 422 "
+            "naming `type`; a `renewal` runs on the LTO's schedule (the plate's last digit "
+            "gives the month, the second-last the week): before its window opens it is a 409 "
+            "saying when it opens, after its due week it is filed with `filed_late` true. A "
+            "`transfer` is filed by the buyer's acceptance of a sale (`/sales/`), never here."
         ),
         request=InputSerializer,
         responses={

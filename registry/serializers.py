@@ -65,6 +65,7 @@ class ApplicationSummarySerializer(serializers.ModelSerializer):
             "vehicle",
             "period_start",
             "period_end",
+            "filed_late",
             "submitted_at",
             "decided_at",
             "created_at",

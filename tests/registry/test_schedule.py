@@ -143,3 +143,15 @@ def test_a_second_first_registration_is_refused_pointing_to_renewal_or_transfer(
         )
 
     assert RegistrationApplication.objects.count() == before
+
+
+def test_a_late_renewal_says_so_on_its_page_and_in_the_api(world, client):
+    first = registered(world, "NBC 1234")
+    late = renew(world, first.vehicle, first.period_end + dt.timedelta(days=3))
+    client.force_login(world.owner)
+
+    page = client.get(f"/applications/{late.pk}/").content.decode()
+    answer = client.get(f"/api/v1/applications/{late.pk}/").json()
+
+    assert 'data-testid="filed-late">Filed late' in page
+    assert answer["filed_late"] is True
