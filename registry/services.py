@@ -74,7 +74,23 @@ def vehicle_register(
     fuel: str,
     classification: str = Vehicle.Classification.PRIVATE,
 ) -> Vehicle:
-    """Record an owner's vehicle; numbers are normalised and must be unique among active ones."""
+    """Record an owner's vehicle by hand; numbers are normalised, and none may belong to a
+    vehicle already known, active or not: a retired vehicle's numbers never become free (so
+    nobody can take over another vehicle's VIN, engine or chassis number)."""
+    numbers = {
+        "vin": _upper(vin),
+        "engine_number": _upper(engine_number),
+        "chassis_number": _upper(chassis_number),
+    }
+    labels = {"vin": "VIN", "engine_number": "engine number", "chassis_number": "chassis number"}
+    taken = {
+        field: f"A vehicle with this {labels[field]} is already known to the LTO; it cannot "
+        "be recorded again. If it is yours, ask the LTO."
+        for field, value in numbers.items()
+        if Vehicle.objects.filter(is_active=False, **{field: value}).exists()
+    }
+    if taken:
+        raise ValidationError(taken)
     vehicle = Vehicle(
         owner=owner,
         vin=_upper(vin),

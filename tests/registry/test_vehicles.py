@@ -71,14 +71,19 @@ def test_a_duplicate_engine_number_among_active_vehicles_is_refused():
     assert Vehicle.objects.count() == 1
 
 
-def test_an_inactive_vehicle_frees_its_numbers():
+def test_a_retired_vehicle_s_numbers_never_become_free_again():
+    # Issue 14: a deactivated vehicle used to free its VIN for anyone to take.
     VehicleFactory(
         engine_number="2NZ1234567",
         chassis_number="NCP92-0012345",
         vin="JTDBR32E720012345",
         is_active=False,
     )
-    assert register().is_active
+    with pytest.raises(ValidationError) as refused:
+        register()
+    assert set(refused.value.message_dict) == {"vin", "engine_number", "chassis_number"}
+    assert "already known to the LTO" in refused.value.message_dict["vin"][0]
+    assert Vehicle.objects.count() == 1
 
 
 def test_a_duplicate_chassis_number_is_refused():
