@@ -73,7 +73,9 @@ def preferences_for(user: User) -> dict[str, ChannelChoice]:
         for row in NotificationPreference.objects.filter(user=user)
     }
     return {
-        event.name: saved.get(event.name, ChannelChoice(email=event.email, sms=event.sms))
+        event.name: saved[event.name]
+        if event.name in saved
+        else ChannelChoice.default_for(event.name)
         for event in events_for(user)
     }
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
 from registry.models import Certificate, RegistrationApplication, RegistrationPeriod, Vehicle
+from registry.records import latest_period
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,6 @@ def _last_certificate(vehicle: Vehicle) -> Certificate | None:
     return vehicle.certificates.order_by("-issued_at", "-id").first()
 
 
-def _latest_period(vehicle: Vehicle) -> RegistrationPeriod | None:
-    return vehicle.registration_periods.order_by("-valid_to", "-id").first()
-
-
 def _about_application(application: RegistrationApplication, today: date) -> PublicRecord:
     if application.status != ApplicationStatus.APPROVED:
         return PublicRecord(
@@ -97,7 +94,7 @@ def _about_application(application: RegistrationApplication, today: date) -> Pub
 
 
 def _about_vehicle(vehicle: Vehicle, certificate: Certificate | None, today: date) -> PublicRecord:
-    period = _latest_period(vehicle)
+    period = latest_period(vehicle)
     if certificate is None or period is None:
         verdict = "not_registered"
     elif certificate.status == Certificate.Status.SUPERSEDED:

@@ -150,6 +150,11 @@ class RegistrationApplication(TimestampedModel):
         ],
     )
 
+    # Decided: nothing moves it any more (an application in progress is in none of these).
+    FINISHED = frozenset(
+        {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED}
+    )
+
     reference = models.CharField(max_length=16, unique=True, default=new_reference)
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"

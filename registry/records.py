@@ -38,6 +38,15 @@ def current_owner(vehicle: Vehicle) -> User | None:
     return period.owner if period is not None else None
 
 
+def latest_period(vehicle: Vehicle) -> RegistrationPeriod | None:
+    """The vehicle's registration period that ends last (current or expired)."""
+    return vehicle.registration_periods.order_by("-valid_to", "-id").first()
+
+
+def has_application_in_progress(vehicle: Vehicle) -> bool:
+    return vehicle.applications.exclude(status__in=RegistrationApplication.FINISHED).exists()
+
+
 def valid_certificate(vehicle: Vehicle) -> Certificate | None:
     return vehicle.certificates.filter(status=Certificate.Status.VALID).first()
 

@@ -21,16 +21,7 @@ from registry.forms import DeedOfSaleForm, NoticeOfSaleForm, ReasonForm, SaleSta
 from registry.models import Document, OwnershipPeriod, Sale, Vehicle
 from registry.records import current_owner, valid_certificate
 from registry.selectors import vehicle_get_for_user
-
-
-def _add_errors(form: Any, exc: Exception) -> int:
-    info = describe(exc)
-    assert info is not None  # only user errors are caught
-    if not info.fields:
-        form.add_error(None, info.message)
-    for field, errors in (info.fields or {}).items():
-        form.add_error(field if field in form.fields else None, errors)
-    return info.status
+from registry.views import add_form_errors
 
 
 @login_required
@@ -43,7 +34,7 @@ def sale_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         try:
             sale = sales.sale_start(seller=request.user, vehicle_id=vehicle.pk, **form.cleaned_data)
         except USER_ERRORS as exc:
-            status = _add_errors(form, exc)
+            status = add_form_errors(form, exc)
         else:
             messages.success(request, f"The buyer gets a link at {sale.buyer_email}.")
             return redirect("sale-detail", sale.pk)
@@ -109,7 +100,7 @@ def _act(
     try:
         action(form.cleaned_data)
     except USER_ERRORS as exc:
-        return _detail(request, sale, _add_errors(form, exc), **{form_key: form})
+        return _detail(request, sale, add_form_errors(form, exc), **{form_key: form})
     messages.success(request, done)
     return redirect("sale-detail", sale.pk)
 

@@ -31,7 +31,12 @@ from organisations.selectors import is_lto_staff
 from registry import participants
 from registry.events import SALE_ANSWERED, SALE_EXPIRED, TRANSFER_COMPLETED
 from registry.models import RegistrationApplication, Sale, Vehicle
-from registry.records import current_owner, valid_certificate
+from registry.records import (
+    current_owner,
+    has_application_in_progress,
+    latest_period,
+    valid_certificate,
+)
 from registry.transitions import record_application_change
 
 if TYPE_CHECKING:
@@ -41,11 +46,6 @@ logger = logging.getLogger(__name__)
 
 _SALT = "talaan.registry.sale-invitation"
 _EXPIRED = "This invitation has expired; ask the seller for a new one."
-_IN_PROGRESS_EXCLUDED = (
-    ApplicationStatus.APPROVED,
-    ApplicationStatus.REJECTED,
-    ApplicationStatus.CANCELLED,
-)
 
 
 def invitation_days() -> int:
@@ -102,10 +102,6 @@ def sale_for_buyer(*, user: User, token: str) -> Sale:
     return sale
 
 
-def _in_progress(vehicle: Vehicle) -> bool:
-    return vehicle.applications.exclude(status__in=_IN_PROGRESS_EXCLUDED).exists()
-
-
 @transaction.atomic(durable=True)
 def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile: str = "") -> Sale:
     """The registered owner offers a registered, currently registered vehicle to one buyer."""
@@ -122,14 +118,14 @@ def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile:
     if email == seller.email.strip().lower():
         raise ValidationError({"buyer_email": "You cannot sell a vehicle to yourself."})
     today = timezone.localdate()
-    period = vehicle.registration_periods.order_by("-valid_to").first()
+    period = latest_period(vehicle)
     if period is None or period.valid_to < today:
         ended = f" on {period.valid_to:%d %B %Y}" if period else ""
         raise Conflict(
             f"The registration expired{ended}: renew it before selling. A transfer is filed "
             "with the current registration's official receipt."
         )
-    if _in_progress(vehicle):
+    if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} has an application in progress; it can be sold once it ends.")
     if vehicle.sales.filter(status__in=Sale.OPEN).exists():
         raise Conflict(f"{vehicle} already has a sale open.")
@@ -200,9 +196,9 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     sale = _sale_of_token(token, lock=True)
     _require_invited_buyer(sale, buyer)
     vehicle = Vehicle.objects.select_for_update().get(pk=sale.vehicle_id)
-    if _in_progress(vehicle):
+    if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} has an application in progress; the sale cannot go on now.")
-    period = vehicle.registration_periods.order_by("-valid_to").first()
+    period = latest_period(vehicle)
     today = timezone.localdate()
     if period is None or period.valid_to <= today:
         raise Conflict("The vehicle's registration has expired: the seller must renew it first.")
@@ -291,7 +287,7 @@ def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
         application = RegistrationApplication.objects.select_for_update().get(
             pk=sale.application_id
         )
-        if application.status not in _IN_PROGRESS_EXCLUDED:
+        if application.status not in RegistrationApplication.FINISHED:
             record_application_change(
                 application=application,
                 to_status=ApplicationStatus.CANCELLED,

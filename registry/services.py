@@ -43,7 +43,13 @@ from registry.models import (
     Vehicle,
 )
 from registry.participants import participants
-from registry.records import current_owner, records_grant, valid_certificate
+from registry.records import (
+    current_owner,
+    has_application_in_progress,
+    latest_period,
+    records_grant,
+    valid_certificate,
+)
 from registry.sales import sale_complete
 from registry.transfers import transfer_keep, transfer_write
 from registry.transitions import record_application_change
@@ -52,7 +58,6 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 # How long a registration runs, by application type.
-_FINISHED = {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED}
 
 
 def _upper(value: str) -> str:
@@ -140,7 +145,7 @@ def _renewal_period(
     applicant: User, vehicle: Vehicle, today: dt.date
 ) -> tuple[dt.date, dt.date, bool]:
     """The renewal's period and whether it is filed late, or why it cannot be filed now."""
-    latest = vehicle.registration_periods.order_by("-valid_to").first()
+    latest = latest_period(vehicle)
     if (
         latest is None
         or not vehicle.plate_number
@@ -214,7 +219,7 @@ def application_create(
                 "opens a sale from the vehicle's page, and the buyer's acceptance files it."
             }
         )
-    if vehicle.applications.exclude(status__in=_FINISHED).exists():
+    if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} already has an application in progress.")
     today = today or timezone.localdate()
     if type == RegistrationApplication.Type.NEW:

@@ -16,8 +16,6 @@ from registry.selectors import people_concerned
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-_DECIDED = {ApplicationStatus.APPROVED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED}
-
 
 def record_application_change(
     *,
@@ -37,7 +35,7 @@ def record_application_change(
     if to_status == ApplicationStatus.SUBMITTED:
         application.submitted_at = now
         fields.append("submitted_at")
-    if to_status in _DECIDED:
+    if to_status in RegistrationApplication.FINISHED:
         application.decided_at = now
         fields.append("decided_at")
     if reason and to_status in {ApplicationStatus.RETURNED, ApplicationStatus.REJECTED}:

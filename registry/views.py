@@ -27,7 +27,8 @@ from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
 from ledger.receipts import receipt_checks
 from organisations.access import Caller
-from organisations.selectors import is_lto_staff, memberships_of
+from organisations.roles import Role, roles_of
+from organisations.selectors import is_lto_staff
 from registry import access, participants, services
 from registry.document_services import document_check, document_upload, missing_documents
 from registry.forms import (
@@ -45,12 +46,13 @@ from registry.selectors import application_get_for_user, applications_for_user, 
 
 
 def _role(user: Any) -> str:
-    if is_lto_staff(user):
+    """The home page a person starts on, from what they are (organisations.roles)."""
+    roles = roles_of(user)
+    if Role.LTO in roles:
         return "lto"
-    membership = memberships_of(user).first()
-    if membership is not None:
-        return "org_admin" if membership.role == "admin" else "officer"
-    return "owner"
+    if Role.ADMIN in roles:
+        return "org_admin"
+    return "officer" if Role.OFFICER in roles else "owner"
 
 
 @login_required
@@ -86,7 +88,7 @@ def vehicle_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             vehicle = services.vehicle_register(owner=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
             status = 422
         else:
             messages.success(request, f"{vehicle} is registered to you.")
@@ -108,7 +110,7 @@ def application_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 type=form.cleaned_data["type"],
             )
         except USER_ERRORS as exc:
-            _add_errors(form, exc)
+            add_form_errors(form, exc)
             status = describe(exc).status
         else:
             messages.success(
@@ -121,12 +123,15 @@ def application_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "registry/application_form.html", {"form": form}, status=status)
 
 
-def _add_errors(form: Any, exc: UserError) -> None:
+def add_form_errors(form: Any, exc: UserError) -> int:
+    """Put a service's refusal on the form (each field's message under it, the rest above)
+    and return the status it means."""
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, describe(exc).message)
+    return describe(exc).status
 
 
 def application_context(
