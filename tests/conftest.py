@@ -271,6 +271,21 @@ def sent_for_clearance(
     return application, {request.kind: request for request in requests}
 
 
+def registered_application(
+    world: World, application: RegistrationApplication | None = None, *, plate: str = ""
+) -> RegistrationApplication:
+    """A filed application (a new one of the owner's by default) taken through every clearance
+    to the LTO's approval, with ``plate`` issued if given; refreshed."""
+    application, requests = sent_for_clearance(world, application)
+    for request in requests.values():
+        claim_and_approve(world, request)
+    registry_services.registration_approve(
+        application_id=application.pk, actor=world.lto_admin, plate_number=plate
+    )
+    application.refresh_from_db()
+    return application
+
+
 def findings_for(request: ClearanceRequest):
     application = request.application
     return {

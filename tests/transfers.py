@@ -9,18 +9,20 @@ from registry import sales
 from registry import services as registry_services
 from registry.document_services import document_upload
 from registry.models import RegistrationApplication, Vehicle
-from tests.conftest import World, claim_and_approve, filed_application, sent_for_clearance
+from tests.conftest import (
+    World,
+    claim_and_approve,
+    filed_application,
+    registered_application,
+    sent_for_clearance,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def registered(world: World, owner=None) -> Vehicle:  # type: ignore[no-untyped-def]
     """A vehicle of ``owner``'s (the world's owner by default), registered with its CR."""
-    application, requests = sent_for_clearance(world, filed_application(world, owner=owner))
-    for request in requests.values():
-        claim_and_approve(world, request)
-    registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
-    return application.vehicle
+    return registered_application(world, filed_application(world, owner=owner)).vehicle
 
 
 def cleared_transfer(world: World, vehicle: Vehicle) -> RegistrationApplication:

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from registry import sales
 from registry.models import Sale
 from tests.api.test_problems import assert_problem
-from tests.registry.test_sales import registered
+from tests.transfers import registered
 
 
 def signed_in(user) -> APIClient:

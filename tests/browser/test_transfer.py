@@ -17,27 +17,18 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from registry import services as registry_services
 from registry.models import Certificate, Sale
 from tests.browser.conftest import screenshot, wait_until
 from tests.browser.test_journey import claim, open_request, post, record_decision, tiny_pdf
-from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
 from tests.registry import vc_verifier
-
-
-def registered_vehicle(world):
-    application, requests = sent_for_clearance(world, filed_application(world))
-    for request in requests.values():
-        claim_and_approve(world, request)
-    registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
-    return application.vehicle
+from tests.transfers import registered
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_seller_and_a_buyer_transfer_a_vehicle_and_the_old_certificate_is_superseded(
     world, new_page, celery_worker, live_server, live_env, tmp_path
 ):
-    vehicle = registered_vehicle(world)
+    vehicle = registered(world)
     seller_cr = Certificate.objects.get(vehicle=vehicle)
     papers = {}
     for name in ("deed", "id", "coc"):

@@ -17,7 +17,13 @@ from ledger.models import LedgerEntry, WorldState
 from notifications.models import Notification
 from registry import services as registry_services
 from registry.models import ApplicationStatusChange
-from tests.conftest import claim_and_approve, filed_application, findings_for, sent_for_clearance
+from tests.conftest import (
+    claim_and_approve,
+    filed_application,
+    findings_for,
+    registered_application,
+    sent_for_clearance,
+)
 
 
 def test_sending_for_clearance_opens_one_request_per_required_kind_on_the_ledger(world):
@@ -39,11 +45,7 @@ def test_sending_for_clearance_opens_one_request_per_required_kind_on_the_ledger
 
 
 def test_a_renewal_needs_only_insurance_and_emission(world):
-    first, first_requests = sent_for_clearance(world)
-    for request in first_requests.values():
-        claim_and_approve(world, request)
-    registry_services.registration_approve(application_id=first.pk, actor=world.lto_admin)
-    first.refresh_from_db()
+    first = registered_application(world)
     renewal = registry_services.application_create(
         applicant=world.owner,
         vehicle_id=first.vehicle_id,

@@ -13,21 +13,15 @@ from django.utils import timezone
 from registry import services as registry_services
 from registry.models import Certificate, OwnershipPeriod, RegistrationPeriod
 from registry.records import records_grant
-from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
+from tests.conftest import (
+    filed_application,
+    registered_application,
+)
 from tests.factories import ApplicationFactory
 
 
-def approved(world, application=None):
-    application, requests = sent_for_clearance(world, application)
-    for request in requests.values():
-        claim_and_approve(world, request)
-    registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
-    application.refresh_from_db()
-    return application
-
-
 def test_a_first_registration_issues_a_valid_cr_and_opens_the_owner_s_periods(world):
-    application = approved(world, filed_application(world))
+    application = registered_application(world, filed_application(world))
 
     certificate = Certificate.objects.get(vehicle=application.vehicle)
     assert certificate.status == Certificate.Status.VALID
@@ -44,7 +38,7 @@ def test_a_first_registration_issues_a_valid_cr_and_opens_the_owner_s_periods(wo
 
 
 def test_a_renewal_grants_a_new_period_and_keeps_the_owner_s_cr(world):
-    first = approved(world, filed_application(world))
+    first = registered_application(world, filed_application(world))
     cr = Certificate.objects.get(vehicle=first.vehicle)
     renewal = registry_services.application_create(
         applicant=world.owner,
@@ -54,7 +48,7 @@ def test_a_renewal_grants_a_new_period_and_keeps_the_owner_s_cr(world):
     )
     registry_services.application_submit(application_id=renewal.pk, actor=world.owner)
 
-    approved(world, renewal)
+    registered_application(world, renewal)
 
     assert list(Certificate.objects.filter(vehicle=first.vehicle)) == [cr]
     cr.refresh_from_db()
@@ -64,7 +58,7 @@ def test_a_renewal_grants_a_new_period_and_keeps_the_owner_s_cr(world):
 
 
 def test_a_new_owner_s_approval_supersedes_the_seller_s_cr_and_moves_the_ownership(world):
-    first = approved(world, filed_application(world))
+    first = registered_application(world, filed_application(world))
     seller_cr = Certificate.objects.get(vehicle=first.vehicle)
     vehicle = first.vehicle
     transfer = ApplicationFactory(
@@ -94,7 +88,7 @@ def test_a_new_owner_s_approval_supersedes_the_seller_s_cr_and_moves_the_ownersh
 
 
 def test_the_database_refuses_a_second_valid_cr_for_one_vehicle(world):
-    application = approved(world, filed_application(world))
+    application = registered_application(world, filed_application(world))
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Certificate.objects.create(
@@ -114,7 +108,7 @@ def verify(client, query):
 
 
 def test_verify_by_cr_number_or_plate_says_registered_with_the_period(world, client):
-    application = approved(world, filed_application(world))
+    application = registered_application(world, filed_application(world))
     cr = Certificate.objects.get(vehicle=application.vehicle)
     plate = application.vehicle.plate_number
 
@@ -137,7 +131,7 @@ def test_verify_says_an_unapproved_application_is_not_registered(world, client):
 
 
 def test_verify_says_a_superseded_cr_was_replaced(world, client):
-    first = approved(world, filed_application(world))
+    first = registered_application(world, filed_application(world))
     seller_cr = Certificate.objects.get(vehicle=first.vehicle)
     transfer = ApplicationFactory(
         applicant=world.other_owner,
@@ -157,7 +151,7 @@ def test_verify_says_a_superseded_cr_was_replaced(world, client):
 
 
 def test_verify_says_an_expired_registration_has_expired(world, client):
-    application = approved(world, filed_application(world))
+    application = registered_application(world, filed_application(world))
     RegistrationPeriod.objects.filter(application=application).update(
         valid_from=dt.date(2020, 1, 1), valid_to=dt.date(2022, 12, 31)
     )
@@ -169,7 +163,7 @@ def test_verify_says_an_expired_registration_has_expired(world, client):
 
 
 def test_verify_says_a_revoked_cr_was_revoked_and_why(world, client):
-    application = approved(world, filed_application(world))
+    application = registered_application(world, filed_application(world))
     cr = Certificate.objects.get(vehicle=application.vehicle)
     Certificate.objects.filter(pk=cr.pk).update(
         status=Certificate.Status.REVOKED,

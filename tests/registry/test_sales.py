@@ -30,17 +30,7 @@ from registry.models import (
 )
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
 from tests.factories import UserFactory
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def registered(world):
-    """A vehicle of world.owner's, registered and approved, with its CR."""
-    application, requests = sent_for_clearance(world, filed_application(world))
-    for request in requests.values():
-        claim_and_approve(world, request)
-    registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
-    return application.vehicle
+from tests.transfers import PDF, registered
 
 
 def offered(world, vehicle=None, buyer=None):

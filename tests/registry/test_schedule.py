@@ -13,7 +13,10 @@ from kernel.errors import Conflict
 from registry import schedule
 from registry import services as registry_services
 from registry.models import RegistrationApplication, RegistrationPeriod
-from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
+from tests.conftest import (
+    filed_application,
+    registered_application,
+)
 
 
 @pytest.mark.parametrize(
@@ -69,19 +72,8 @@ def test_a_plate_without_two_digits_has_no_schedule():
         schedule.slot_in("ABC", 2027)
 
 
-def registered(world, plate):
-    application, requests = sent_for_clearance(world, filed_application(world))
-    for request in requests.values():
-        claim_and_approve(world, request)
-    registry_services.registration_approve(
-        application_id=application.pk, actor=world.lto_admin, plate_number=plate
-    )
-    application.refresh_from_db()
-    return application
-
-
 def test_approval_sets_the_first_period_from_the_issued_plate(world):
-    application = registered(world, "NBC 1234")
+    application = registered_application(world, plate="NBC 1234")
 
     start = application.period_start
     assert application.period_end == schedule.first_period_end("NBC 1234", start)
@@ -98,7 +90,7 @@ def renew(world, vehicle, today):
 
 def test_a_renewal_filed_early_on_time_or_late(world, settings):
     settings.RENEWAL_OPENS_DAYS_BEFORE = 60
-    first = registered(world, "NBC 1234")
+    first = registered_application(world, plate="NBC 1234")
     vehicle, due_end = first.vehicle, first.period_end  # 7 April of the third year
     due_start = due_end.replace(day=1)
 
@@ -134,7 +126,7 @@ def test_only_the_registered_owner_of_a_registered_vehicle_renews(world):
 
 
 def test_a_second_first_registration_is_refused_pointing_to_renewal_or_transfer(world):
-    vehicle = registered(world, "NBC 1234").vehicle
+    vehicle = registered_application(world, plate="NBC 1234").vehicle
     before = RegistrationApplication.objects.count()
 
     with pytest.raises(ValidationError, match=r"already registered .*renew .* transfer"):
@@ -146,7 +138,7 @@ def test_a_second_first_registration_is_refused_pointing_to_renewal_or_transfer(
 
 
 def test_a_late_renewal_says_so_on_its_page_and_in_the_api(world, client):
-    first = registered(world, "NBC 1234")
+    first = registered_application(world, plate="NBC 1234")
     late = renew(world, first.vehicle, first.period_end + dt.timedelta(days=3))
     client.force_login(world.owner)
 
