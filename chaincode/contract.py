@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chaincode.rules import (
+    DEALER_ATTRIBUTE,
+    DEALER_CODE_PATTERN,
     NEW,
     VIN_PATTERN,
     NotAuthorised,
@@ -32,6 +34,7 @@ CLEARANCE_EVENT = "ClearanceStatusUpdated"
 VEHICLE_EVENT = "VehicleRegistered"
 DOCUMENT_EVENT = "DocumentRecorded"
 TRANSFER_EVENT = "OwnershipTransferred"
+ORIGIN_EVENT = "OriginRecorded"
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -66,6 +69,22 @@ def _caller(ctx: Any) -> tuple[str, str]:
     return msp_id, msp_kinds().get(msp_id, "")
 
 
+def _dealer(ctx: Any) -> tuple[str, str]:
+    """Return the creator's MSP id and the dealer its certificate names, or refuse: a dealer's
+    identity is an attribute the dealers' CA enrolled into the certificate, never an argument."""
+    msp_id, kind = _caller(ctx)
+    if kind != OrgKind.DEALER:
+        raise NotAuthorised(
+            f"Only an accredited dealer records a vehicle's origin; {msp_id} cannot."
+        )
+    dealer = ctx.get_client_identity().get_attribute(DEALER_ATTRIBUTE) or ""
+    if not DEALER_CODE_PATTERN.match(dealer):
+        raise NotAuthorised(
+            f"The {msp_id} certificate names no dealer (attribute {DEALER_ATTRIBUTE})."
+        )
+    return msp_id, dealer
+
+
 def _dump(record: dict[str, Any]) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"))
 
@@ -87,7 +106,45 @@ class TalaanContract(Contract):
     Name = "talaan"
 
     def get_evaluate_transactions(self) -> list[str]:
-        return ["GetVehicle", "GetVehicleHistory", "GetClearance", "GetChange"]
+        return ["GetVehicle", "GetVehicleHistory", "GetClearance", "GetChange", "GetOrigin"]
+
+    async def RecordOrigin(
+        self, ctx: TransactionContext, vin: str, record_digest: str, change_id: str
+    ) -> str:
+        """Record where a new vehicle comes from (the dealer's or importer's origin record),
+        before any owner exists: once per VIN, signed by the dealer its certificate names."""
+        stub = ctx.get_stub()
+        _require(VIN_PATTERN, vin, "VIN")
+        _require(_DIGEST, record_digest, "Record digest")
+        _require(_IDENTIFIER, change_id, "Change id")
+        msp_id, dealer = _dealer(ctx)
+        change_key = _key("change", change_id)
+        earlier = await _get_json(stub, change_key)
+        if earlier is not None:
+            return _dump({**earlier, "replayed": True})
+        origin_key = _key("origin", vin)
+        existing = await _get_json(stub, origin_key)
+        if existing is not None:
+            raise RuleViolation(f"Vehicle {vin} already has an origin record.")
+        if await _get_json(stub, _key("vehicle", vin)) is not None:
+            raise RuleViolation(
+                f"Vehicle {vin} is already on the ledger; an origin is recorded before its "
+                "first registration."
+            )
+        record = {
+            "vin": vin,
+            "record_digest": record_digest,
+            "dealer": dealer,
+            "msp_id": msp_id,
+            "change_id": change_id,
+            "tx_id": stub.get_txid(),
+            "timestamp": _tx_time(stub),
+        }
+        await _put_json(stub, origin_key, record)
+        await _put_json(stub, change_key, {**record, "type": "origin"})
+        event = {"vin": vin, "change_id": change_id, "timestamp": record["timestamp"]}
+        stub.set_event(ORIGIN_EVENT, _dump(event).encode())
+        return _dump(record)
 
     async def RegisterVehicle(
         self, ctx: TransactionContext, vin: str, record_digest: str, change_id: str, owner: str
@@ -333,6 +390,13 @@ class TalaanContract(Contract):
             raise RuleViolation(f"Clearance {clearance_id} is not on the ledger.")
         return _dump(record)
 
+    async def GetOrigin(self, ctx: TransactionContext, vin: str) -> str:
+        """Return the vehicle's origin record."""
+        record = await _get_json(ctx.get_stub(), _key("origin", _require(VIN_PATTERN, vin, "VIN")))
+        if record is None:
+            raise RuleViolation(f"The origin of vehicle {vin} is not on the ledger.")
+        return _dump(record)
+
     async def GetChange(self, ctx: TransactionContext, change_id: str) -> str:
         """Return what was recorded for a change id, so a caller can check a receipt."""
         key = _key("change", _require(_IDENTIFIER, change_id, "Change id"))
@@ -344,6 +408,9 @@ class TalaanContract(Contract):
 
 def new_chaincode() -> Any:
     """Build the dispatching chaincode around the contract."""
+    from chaincode import fabric_shim_fixes
     from chaincode.shim import ContractChaincode
 
+    # The fixed ClientIdentity reads a certificate's attributes (a dealer's), in every backend.
+    fabric_shim_fixes.apply()
     return ContractChaincode.new_chaincode(TalaanContract())

@@ -39,6 +39,16 @@ class OrgKind(StrEnum):
     HPG = "HPG"
     INSURANCE = "INSURANCE"
     EMISSION = "EMISSION"
+    # Accredited dealers and importers: one MSP for the kind, each dealer named by an
+    # attribute of its certificate (DEALER_ATTRIBUTE), so that hundreds of dealers do not need
+    # hundreds of organisations on the channel.
+    DEALER = "DEALER"
+
+
+# The Fabric CA attribute (``fabric-ca-client register --id.attrs talaan.dealer=<code>:ecert``)
+# that names which dealer a DEALER identity signs for: Fabric attribute-based access control.
+DEALER_ATTRIBUTE = "talaan.dealer"
+DEALER_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 # Which organisation kind signs each clearance kind's claims and decisions (the LTO, the
@@ -220,6 +230,7 @@ DEFAULT_MSP_KINDS: dict[str, str] = {
     "HPGMSP": OrgKind.HPG,
     "InsuranceMSP": OrgKind.INSURANCE,
     "EmissionMSP": OrgKind.EMISSION,
+    "DealerMSP": OrgKind.DEALER,
 }
 
 

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.conf import settings
 
-from chaincode.contract import CLEARANCE_EVENT, DOCUMENT_EVENT, TRANSFER_EVENT, VEHICLE_EVENT
+from chaincode.contract import (
+    CLEARANCE_EVENT,
+    DOCUMENT_EVENT,
+    ORIGIN_EVENT,
+    TRANSFER_EVENT,
+    VEHICLE_EVENT,
+)
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
 from ledger.locks import hold_change
 
@@ -110,6 +116,34 @@ class OwnershipTransfer:
 
 
 @dataclass(frozen=True)
+class VehicleOrigin:
+    """A new vehicle's origin record, as the chaincode's RecordOrigin takes it: the digest of
+    what the dealer declared (numbers, make, model, CSR, invoice), signed by that dealer.
+
+    ``signer_identity`` is the dealer's code: which of the dealers' MSP's identities signs,
+    the one whose certificate carries it as its ``talaan.dealer`` attribute.
+    """
+
+    vin: str
+    record_digest: str
+    change_id: str
+    signer_msp: str
+    signer_identity: str
+
+    def args(self) -> list[str]:
+        return [self.vin, self.record_digest, self.change_id]
+
+    def recorded(self) -> dict[str, str]:
+        """What the chaincode keeps of the origin (GetChange answers it), to check against."""
+        return {
+            "vin": self.vin,
+            "record_digest": self.record_digest,
+            "dealer": self.signer_identity,
+            "msp_id": self.signer_msp,
+        }
+
+
+@dataclass(frozen=True)
 class DocumentAnchor:
     """A document's digest (and IPFS content id), as the chaincode's RecordDocument takes it."""
 
@@ -200,6 +234,13 @@ FUNCTIONS: tuple[LedgerFunction, ...] = (
         subject="transfer",
         event=TRANSFER_EVENT,
     ),
+    LedgerFunction(
+        chaincode_name="RecordOrigin",
+        record_type=VehicleOrigin,
+        signed_by="the dealer (the dealers' MSP, the dealer named by its certificate)",
+        subject="origin",
+        event=ORIGIN_EVENT,
+    ),
 )
 
 
@@ -281,11 +322,15 @@ class Ledger(abc.ABC):
         return [future.result() for future in running]
 
     def _submit_record(self, record: LedgerRecord) -> Receipt:
-        return self._submit(function_for(record).chaincode_name, record.args(), record.signer_msp)
+        # Most records are signed by their MSP's one identity; a dealer's by its own.
+        identity = getattr(record, "signer_identity", "")
+        return self._submit(
+            function_for(record).chaincode_name, record.args(), record.signer_msp, identity
+        )
 
-    def _submit(self, function: str, args: list[str], msp_id: str) -> Receipt:
-        """Submit one transaction of ``function``, signed by ``msp_id``: the one write a
-        backend implements."""
+    def _submit(self, function: str, args: list[str], msp_id: str, identity: str = "") -> Receipt:
+        """Submit one transaction of ``function``, signed by ``msp_id`` (by its identity named
+        ``identity`` when the MSP has several): the one write a backend implements."""
         raise NotImplementedError(f"The {self.name} ledger cannot submit {function}.")
 
     def update_clearance_status(self, change: ClearanceChange) -> Receipt:
@@ -299,6 +344,10 @@ class Ledger(abc.ABC):
     def transfer_ownership(self, transfer: OwnershipTransfer) -> Receipt:
         """Record a vehicle's change of owner (chaincode TransferOwnership)."""
         return self.record(transfer)
+
+    def record_origin(self, origin: VehicleOrigin) -> Receipt:
+        """Record a new vehicle's origin, signed by its dealer (chaincode RecordOrigin)."""
+        return self.record(origin)
 
     def record_document(self, anchor: DocumentAnchor) -> Receipt:
         """Anchor a document's digest (chaincode RecordDocument)."""

@@ -33,6 +33,7 @@ from ledger.base import (
     Receipt,
     ReceiptCheck,
 )
+from ledger.enrolment import dealer_certificate
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
 from ledger.models import KeyModification, LedgerEntry, LedgerHead, WorldState
 
@@ -80,11 +81,20 @@ class EmbeddedStub:
     """
 
     def __init__(
-        self, *, function: str, args: list[str], msp_id: str, tx_id: str, timestamp: datetime
+        self,
+        *,
+        function: str,
+        args: list[str],
+        msp_id: str,
+        tx_id: str,
+        timestamp: datetime,
+        identity: str = "",
     ) -> None:
         self._function = function
         self._args = args
         self._msp_id = msp_id
+        # An MSP's own writes carry no certificate here; a dealer's carries its attribute.
+        self._certificate = dealer_certificate(msp_id, identity) if identity else b""
         self._tx_id = tx_id
         self._timestamp = Timestamp()
         self._timestamp.FromDatetime(timestamp)
@@ -103,7 +113,7 @@ class EmbeddedStub:
         return settings.LEDGER_CHANNEL
 
     def get_creator(self) -> dict[str, Any]:
-        return {"mspid": self._msp_id, "idBytes": b""}
+        return {"mspid": self._msp_id, "idBytes": self._certificate}
 
     def get_tx_timestamp(self) -> Timestamp:
         return self._timestamp
@@ -236,10 +246,21 @@ class EmbeddedLedger(Ledger):
         return LedgerEntry.objects.order_by("seq").iterator(chunk_size=2000)
 
     def _invoke(
-        self, function: str, args: list[str], msp_id: str, tx_id: str, timestamp: datetime
+        self,
+        function: str,
+        args: list[str],
+        msp_id: str,
+        tx_id: str,
+        timestamp: datetime,
+        identity: str = "",
     ) -> tuple[EmbeddedStub, dict[str, Any]]:
         stub = EmbeddedStub(
-            function=function, args=args, msp_id=msp_id, tx_id=tx_id, timestamp=timestamp
+            function=function,
+            args=args,
+            msp_id=msp_id,
+            tx_id=tx_id,
+            timestamp=timestamp,
+            identity=identity,
         )
         response = drive(self._chaincode.invoke(stub))
         if stub.failure is not None:
@@ -252,13 +273,13 @@ class EmbeddedLedger(Ledger):
         _, payload = self._invoke(function, args, "", secrets.token_hex(32), timezone.now())
         return payload
 
-    def _submit(self, function: str, args: list[str], msp_id: str) -> Receipt:
+    def _submit(self, function: str, args: list[str], msp_id: str, identity: str = "") -> Receipt:
         # A savepoint: if anything below fails, the caller's transaction is left as it was.
         with transaction.atomic():
             head = self._lock_head()
             tx_id = hashlib.sha256(secrets.token_bytes(24) + msp_id.encode()).hexdigest()
             now = timezone.now()
-            stub, payload = self._invoke(function, args, msp_id, tx_id, now)
+            stub, payload = self._invoke(function, args, msp_id, tx_id, now, identity)
             if payload.get("replayed"):
                 original = LedgerEntry.objects.get(tx_id=payload["tx_id"])
                 return self._receipt(original, replayed=True)

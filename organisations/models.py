@@ -15,6 +15,7 @@ _KIND_LABELS = {
     OrgKind.HPG: "HPG",
     OrgKind.INSURANCE: "Insurance",
     OrgKind.EMISSION: "Emission",
+    OrgKind.DEALER: "Dealer",
 }
 # Built with Django's functional enum API (which django-stubs does not model) from chaincode's
 # kinds, so the two cannot drift apart.
@@ -24,7 +25,8 @@ Kind: type[models.TextChoices] = cast(Any, models.TextChoices)(
 
 
 class Organisation(TimestampedModel):
-    """The LTO or an external organisation that clears vehicles (HPG, insurer, emission)."""
+    """The LTO, an external organisation that clears vehicles (HPG, insurer, emission), or an
+    accredited dealer or importer that records vehicles' origins."""
 
     kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
     code = models.SlugField(max_length=30, unique=True)

@@ -76,7 +76,10 @@ class FabricLedger(Ledger):
 
     # Writes.
 
-    def _submit(self, function: str, args: list[str], msp_id: str) -> Receipt:
+    def _submit(self, function: str, args: list[str], msp_id: str, identity: str = "") -> Receipt:
+        if identity:
+            # TODO(dealer-fabric): sign with the dealer's enrolled identity.
+            raise LedgerUnavailable(f"No Fabric identity is configured for {identity} of {msp_id}.")
         return self.gateway.with_retries(
             lambda: self._submit_once(function, args, msp_id), f"Submit {function}"
         )

@@ -32,7 +32,7 @@ class FailingLedger(Ledger):
     def __init__(self, error: Exception) -> None:
         self.error = error
 
-    def _submit(self, function, args, msp_id):
+    def _submit(self, function, args, msp_id, identity=""):
         raise self.error
 
     def update_clearance_status(self, change):

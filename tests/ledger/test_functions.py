@@ -23,7 +23,7 @@ class RecordingLedger(Ledger):
     def __init__(self) -> None:
         self.submitted: list[tuple[str, list[str], str]] = []
 
-    def _submit(self, function, args, msp_id):
+    def _submit(self, function, args, msp_id, identity=""):
         self.submitted.append((function, args, msp_id))
 
     def history(self, vin):
