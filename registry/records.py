@@ -7,13 +7,15 @@ is saved with the status change, or none of it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from registry import schedule
 from registry.models import (
     Certificate,
     OwnershipPeriod,
@@ -41,6 +43,48 @@ def current_owner(vehicle: Vehicle) -> User | None:
 def latest_period(vehicle: Vehicle) -> RegistrationPeriod | None:
     """The vehicle's registration period that ends last (current or expired)."""
     return vehicle.registration_periods.order_by("-valid_to", "-id").first()
+
+
+@dataclass(frozen=True)
+class RenewalOutlook:
+    """When a registered vehicle's registration falls due and its renewal may be filed."""
+
+    valid_to: date
+    due: schedule.Slot
+    opens: date
+
+    def state(self, today: date) -> str:
+        """ "not_yet" before the window opens, "open" until the slot's last day, then "late"."""
+        if today < self.opens:
+            return "not_yet"
+        return "open" if today <= self.due.last else "late"
+
+
+def renewal_outlook(vehicle: Vehicle, period: RegistrationPeriod) -> RenewalOutlook | None:
+    """The renewal of the registration ``period`` ends: due at the plate's slot in the year
+    the period ends, open ``RENEWAL_OPENS_DAYS_BEFORE`` days before it. None without a plate
+    (its schedule is read from the plate)."""
+    if not vehicle.plate_number:
+        return None
+    motorcycle = vehicle.body_type == Vehicle.BodyType.MOTORCYCLE
+    due = schedule.slot_in(vehicle.plate_number, period.valid_to.year, motorcycle=motorcycle)
+    return RenewalOutlook(valid_to=period.valid_to, due=due, opens=schedule.renewal_opens(due))
+
+
+def renewal_outlooks(vehicles: Iterable[Vehicle]) -> dict[int, RenewalOutlook]:
+    """Each registered vehicle's renewal outlook, from its latest period, in one query."""
+    by_id = {vehicle.pk: vehicle for vehicle in vehicles if vehicle.plate_number}
+    latest: dict[int, RegistrationPeriod] = {}
+    for period in RegistrationPeriod.objects.filter(vehicle_id__in=by_id).order_by(
+        "vehicle_id", "valid_to", "id"
+    ):
+        latest[period.vehicle_id] = period
+    outlooks = {}
+    for vehicle_id, period in latest.items():
+        outlook = renewal_outlook(by_id[vehicle_id], period)
+        if outlook is not None:
+            outlooks[vehicle_id] = outlook
+    return outlooks
 
 
 def has_application_in_progress(vehicle: Vehicle) -> bool:

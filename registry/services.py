@@ -48,6 +48,7 @@ from registry.records import (
     has_application_in_progress,
     latest_period,
     records_grant,
+    renewal_outlook,
     valid_certificate,
 )
 from registry.sales import sale_complete
@@ -156,8 +157,9 @@ def _renewal_period(
             {"vehicle": "Only the registered owner of a registered vehicle renews it."}
         )
     motorcycle = vehicle.body_type == Vehicle.BodyType.MOTORCYCLE
-    due = schedule.slot_in(vehicle.plate_number, latest.valid_to.year, motorcycle=motorcycle)
-    opens = schedule.renewal_opens(due)
+    outlook = renewal_outlook(vehicle, latest)
+    assert outlook is not None  # the vehicle has a plate (checked above)
+    due, opens = outlook.due, outlook.opens
     if today < opens:
         raise Conflict(
             f"Renewal of plate {vehicle.plate_number} opens on {opens:%d %B %Y}; it is due "

@@ -29,7 +29,7 @@ from ledger.receipts import receipt_checks
 from organisations.access import Caller
 from organisations.roles import Role, roles_of
 from organisations.selectors import is_lto_staff
-from registry import access, participants, services
+from registry import access, participants, records, services
 from registry.document_services import document_check, document_upload, missing_documents
 from registry.forms import (
     ApplicationForm,
@@ -68,12 +68,16 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     page = Paginator(applications, 20).get_page(request.GET.get("page"))
     latest = participants.latest_changes(page)
+    vehicles = list(vehicles_of(request.user)[:20])
+    outlooks = records.renewal_outlooks(vehicles)
+    vehicle_rows = [(vehicle, outlooks.get(vehicle.pk)) for vehicle in vehicles]
     return render(
         request,
         "registry/home.html",
         {
             "page": page,
-            "vehicles": vehicles_of(request.user)[:20],
+            "vehicles": vehicle_rows,
+            "today": timezone.localdate(),
             "sales": request.user.sales_as_seller.select_related("vehicle")[:10],
             "checks": receipt_checks(latest),
         },
@@ -100,7 +104,9 @@ def vehicle_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def application_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = ApplicationForm(request.POST or None, owner=request.user)
+    # "Renew" links on the owner's vehicles pre-select the vehicle and the type.
+    initial = {key: request.GET[key] for key in ("vehicle", "type") if key in request.GET}
+    form = ApplicationForm(request.POST or None, owner=request.user, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:

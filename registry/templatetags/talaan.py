@@ -18,3 +18,9 @@ def lookup(mapping: dict, key: Any) -> Any:
 @register.filter
 def status_label(status: str) -> str:
     return (status or "new").replace("_", " ")
+
+
+@register.filter
+def renewal_state(outlook: Any, today: Any) -> str:
+    """``{{ outlook|renewal_state:today }}``: "not_yet", "open" or "late"."""
+    return str(outlook.state(today))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from demo.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
 from registry import sales
-from registry.models import Certificate, RegistrationApplication, Sale
+from registry import services as registry_services
+from registry.models import Certificate, RegistrationApplication, Sale, Vehicle
 
 # The demo is what `make run` loads into a new database, where no world is.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_world")]
@@ -32,7 +35,7 @@ def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(c
     assert verified.getvalue().startswith("OK: ")
 
     call_command("load_demo", stdout=StringIO())
-    assert RegistrationApplication.objects.count() == 7
+    assert RegistrationApplication.objects.count() == 8
 
 
 def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer():
@@ -49,3 +52,18 @@ def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer():
     valid = Certificate.objects.get(vehicle=done.vehicle, status="valid")
     assert superseded.owner == done.seller and valid.owner == done.buyer
     assert superseded.superseded_by == valid and done.vehicle.owner == done.buyer
+
+
+def test_the_demo_has_a_registration_whose_renewal_is_open_today():
+    call_command("load_demo", stdout=StringIO())
+    pedro = get_user_model().objects.get(username="owner.pedro")
+    avanza = Vehicle.objects.get(owner=pedro, model="Avanza")
+    period = avanza.registration_periods.get()
+    today = timezone.localdate()
+    assert period.valid_from < today - datetime.timedelta(days=365 * 2) < period.valid_to
+
+    renewal = registry_services.application_create(
+        applicant=pedro, vehicle_id=avanza.pk, type="renewal"
+    )
+
+    assert not renewal.filed_late and renewal.period_start > today

@@ -6,9 +6,11 @@ again changes nothing and prints the logins once more.
 
 from __future__ import annotations
 
+import datetime
 import io
 from typing import TYPE_CHECKING, TypedDict
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
@@ -20,10 +22,17 @@ from clearance import kinds
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Organisation
-from registry import sales
+from registry import sales, schedule
 from registry import services as registry_services
 from registry.document_services import document_upload
-from registry.models import Document, OwnerProfile, RegistrationApplication, Sale, Vehicle
+from registry.models import (
+    Document,
+    OwnerProfile,
+    RegistrationApplication,
+    RegistrationPeriod,
+    Sale,
+    Vehicle,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -86,6 +95,19 @@ PEOPLE = [
     # The buyer Juan's open sale of his Vios waits for (the link is printed below).
     ("owner.pedro", "Pedro Penduko", None, None, "Vehicle buyer"),
 ]
+
+
+def renewal_due_plate(today: datetime.date) -> tuple[str, schedule.Slot]:
+    """A plate whose renewal falls due at the next slot still to come, so its window is open:
+    this month when a plate falls due in it, else the next month that has plates due (none
+    fall due in November or December)."""
+    candidates = []
+    for week_digit in (1, 4, 7, 9):
+        for month_digit in range(10):
+            plate = f"PDR 10{week_digit}{month_digit}"
+            candidates.append((schedule.next_slot_after(plate, today), plate))
+    slot, plate = min(candidates, key=lambda candidate: candidate[0].first)
+    return plate, slot
 
 
 class VehicleFields(TypedDict):
@@ -169,6 +191,17 @@ VEHICLES: dict[str, VehicleFields] = {
         colour="Black",
         fuel="gasoline",
     ),
+    "pedro-1": VehicleFields(
+        vin="MHKA6GJ6JKJ012345",
+        engine_number="1NRVE012345",
+        chassis_number="MHKA6GJ6JKJ0123",
+        make="Toyota",
+        model="Avanza",
+        year=2023,
+        body_type="van",
+        colour="Silver",
+        fuel="gasoline",
+    ),
 }
 
 
@@ -226,8 +259,9 @@ class Command(BaseCommand):
         juan, maria = users["owner.juan"], users["owner.maria"]
         reviewer, approver = users["lto.reviewer"], users["lto.approver"]
         vehicles = {}
+        owners = {"juan": juan, "maria": maria, "pedro": users["owner.pedro"]}
         for key, fields in VEHICLES.items():
-            owner = juan if key.startswith("juan") else maria
+            owner = owners[key.split("-")[0]]
             vehicles[key] = registry_services.vehicle_register(owner=owner, **fields)
 
         def filed(key: str, owner: User, kind: str = "new") -> RegistrationApplication:
@@ -296,9 +330,32 @@ class Command(BaseCommand):
         # Juan's Vios: on sale to Pedro, who has not answered yet.
         self._sell(vehicles["juan-1"], seller=juan, buyer=users["owner.pedro"], users=users)
 
+        # Pedro's Avanza: registered three years ago, its renewal open and due at its slot.
+        avanza = filed("pedro-1", users["owner.pedro"])
+        for request in sent(avanza).values():
+            self._approve(request)
+        plate, slot = renewal_due_plate(timezone.localdate())
+        registry_services.registration_approve(
+            application_id=avanza.pk, actor=approver, plate_number=plate
+        )
+        self._backdate_first_registration(avanza, ends=slot.last)
+
         # Maria's Tiggo: still a draft.
         registry_services.application_create(
             applicant=maria, vehicle_id=vehicles["maria-3"].pk, type="new"
+        )
+
+    def _backdate_first_registration(
+        self, application: RegistrationApplication, *, ends: datetime.date
+    ) -> None:
+        """Demo history: the registration was granted three years before ``ends``, so that
+        the renewal window is open today (the ledger record does not name the dates)."""
+        starts = ends - relativedelta(years=3) + datetime.timedelta(days=1)
+        RegistrationApplication.objects.filter(pk=application.pk).update(
+            period_start=starts, period_end=ends
+        )
+        RegistrationPeriod.objects.filter(application=application).update(
+            valid_from=starts, valid_to=ends
         )
 
     def _pending_hpg_request(self, users: dict[str, User]) -> None:
