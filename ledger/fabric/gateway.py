@@ -117,7 +117,8 @@ class GatewayClient:
         self.config = config
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
-        self._identities: dict[str, Identity] = {}
+        # Keyed by (MSP id, identity name): "" is the organisation's one identity.
+        self._identities: dict[tuple[str, str], Identity] = {}
 
     # Connection and identities.
 
@@ -145,15 +146,20 @@ class GatewayClient:
                 self._channel.close()
                 self._channel = None
 
-    def identity(self, msp_id: str) -> Identity:
+    def identity(self, msp_id: str, name: str = "") -> Identity:
+        """The MSP's identity, or with ``name`` that one of the MSP's several (a dealer's).
+        A missing one is never stood in for by another: the signer is the authority."""
+        key = (msp_id, name)
         with self._lock:
-            if msp_id not in self._identities:
+            if key not in self._identities:
                 try:
-                    self._identities[msp_id] = load_identity(self.config.identities_dir, msp_id)
+                    self._identities[key] = load_identity(
+                        self.config.identities_dir, msp_id, name
+                    )
                 except IdentityMissing as exc:
                     # A configuration fault, not a refusal of the change: say so plainly.
                     raise LedgerUnavailable(str(exc)) from exc
-            return self._identities[msp_id]
+            return self._identities[key]
 
     # Retries.
 
@@ -178,9 +184,14 @@ class GatewayClient:
     # Calls (one attempt each).
 
     def proposal(
-        self, msp_id: str, function: str, args: list[str], chaincode: str = ""
+        self,
+        msp_id: str,
+        function: str,
+        args: list[str],
+        chaincode: str = "",
+        identity_name: str = "",
     ) -> protocol.Proposal:
-        identity = self.identity(msp_id)
+        identity = self.identity(msp_id, identity_name)
         return protocol.build_proposal(
             creator=identity.creator,
             sign=identity.sign,
@@ -191,9 +202,14 @@ class GatewayClient:
         )
 
     def evaluate_once(
-        self, msp_id: str, function: str, args: list[str], chaincode: str = ""
+        self,
+        msp_id: str,
+        function: str,
+        args: list[str],
+        chaincode: str = "",
+        identity_name: str = "",
     ) -> bytes:
-        proposal = self.proposal(msp_id, function, args, chaincode)
+        proposal = self.proposal(msp_id, function, args, chaincode, identity_name)
         request = gateway_pb2.EvaluateRequest(
             transaction_id=proposal.tx_id,
             channel_id=self.config.channel,
@@ -211,11 +227,13 @@ class GatewayClient:
         msp = msp_id or self.config.query_msp
         return self.with_retries(lambda: self.evaluate_once(msp, function, args), function)
 
-    def committed_transaction(self, msp_id: str, tx_id: str) -> protocol.Endorsed:
+    def committed_transaction(
+        self, msp_id: str, tx_id: str, identity_name: str = ""
+    ) -> protocol.Endorsed:
         """A committed transaction as the ledger holds it (the peer's query system chaincode)."""
         try:
             payload = self.evaluate_once(
-                msp_id, "GetTransactionByID", [self.config.channel, tx_id], QSCC
+                msp_id, "GetTransactionByID", [self.config.channel, tx_id], QSCC, identity_name
             )
         except LedgerRejected as exc:
             # qscc, not our chaincode, answered: the transaction is not (yet) on this peer.
@@ -237,10 +255,13 @@ class GatewayClient:
             raise_for(exc, "Endorse")
         return response.prepared_transaction
 
-    def submit(self, msp_id: str, tx_id: str, prepared: common_pb2.Envelope) -> None:
+    def submit(
+        self, msp_id: str, tx_id: str, prepared: common_pb2.Envelope, identity_name: str = ""
+    ) -> None:
         """Sign the prepared transaction with the proposal's identity and send it to order."""
+        signer = self.identity(msp_id, identity_name)
         envelope = common_pb2.Envelope(
-            payload=prepared.payload, signature=self.identity(msp_id).sign(prepared.payload)
+            payload=prepared.payload, signature=signer.sign(prepared.payload)
         )
         request = gateway_pb2.SubmitRequest(
             transaction_id=tx_id, channel_id=self.config.channel, prepared_transaction=envelope
@@ -250,9 +271,9 @@ class GatewayClient:
         except grpc.RpcError as exc:
             raise_for(exc, "Submit")
 
-    def commit_status(self, msp_id: str, tx_id: str) -> CommitStatus:
+    def commit_status(self, msp_id: str, tx_id: str, identity_name: str = "") -> CommitStatus:
         """Wait for the transaction's validation code and block number."""
-        identity = self.identity(msp_id)
+        identity = self.identity(msp_id, identity_name)
         request = protocol.commit_status_request(
             identity=identity.creator, sign=identity.sign, channel=self.config.channel, tx_id=tx_id
         )
