@@ -366,8 +366,8 @@ RENEWAL_WEEK_DIGIT_MOTORCYCLE = env_int("RENEWAL_WEEK_DIGIT_MOTORCYCLE", 2)
 # identities (DealerMSP: one per dealer, its code in the certificate's talaan.dealer attribute)
 # has one folder each, FABRIC_IDENTITIES_DIR/<MSP id>/<dealer code>/{cert.pem,key.pem}, and a
 # dealer without one cannot write (503 naming the missing file; no other identity stands in).
-# Reads are signed by FABRIC_QUERY_MSP. With a 1 s orderer batch timeout a submit takes about 1 s; after a
-# restart the peers need up to 30 s to find each other, hence retries with backoff.
+# Reads are signed by FABRIC_QUERY_MSP. With a 1 s orderer batch timeout a submit takes about
+# 1 s; after a restart the peers need up to 30 s to find each other, hence retries with backoff.
 FABRIC_GATEWAY_ENDPOINT = env_str("FABRIC_GATEWAY_ENDPOINT", "")
 FABRIC_TLS_CA_FILE = env_str("FABRIC_TLS_CA_FILE", "")
 FABRIC_TLS_SERVER_NAME = env_str("FABRIC_TLS_SERVER_NAME", "")

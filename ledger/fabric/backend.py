@@ -88,9 +88,7 @@ class FabricLedger(Ledger):
         self, function: str, args: list[str], msp_id: str, identity: str = ""
     ) -> Receipt:
         gateway = self.gateway
-        proposal = gateway.proposal(
-            msp_id, self._function(function), args, identity_name=identity
-        )
+        proposal = gateway.proposal(msp_id, self._function(function), args, identity_name=identity)
         prepared = gateway.endorse(proposal)
         endorsed = protocol.read_prepared(prepared)
         if endorsed.tx_id != proposal.tx_id:

@@ -2,8 +2,10 @@
 
 One client per process holds one gRPC channel and one signing identity per organisation.
 Every unary call carries a deadline. Only the chaincode refusing the change is
-``LedgerRejected`` (with the chaincode's own message); every other failure is ``Transient``,
-retried with backoff by ``with_retries`` and, when the retries run out, ``LedgerUnavailable``.
+``LedgerRejected`` (with the chaincode's own message); a peer refusing the signer ("access
+denied") is ``LedgerUnavailable`` at once, a configuration fault; every other failure is
+``Transient``, retried with backoff by ``with_retries`` and, when the retries run out,
+``LedgerUnavailable``.
 
 A Fabric 2.5 gateway reports a chaincode's error response as "chaincode response N, message"
 in the detail of each endorsing peer that ran it (Endorse: ABORTED; Evaluate: UNKNOWN, in the
@@ -40,6 +42,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _CHAINCODE_RESPONSE = re.compile(r"chaincode response \d+, (?P<message>.*)$", re.DOTALL)
+# How a peer words a refused creator (core/endorser/msgvalidation.go, Fabric 2.5).
+_ACCESS_DENIED = "access denied: channel ["
 # The longest pause between two attempts: a restarted peer is found again within seconds.
 MAX_BACKOFF_SECONDS = 2.0
 QSCC = "qscc"
@@ -102,11 +106,25 @@ def describe_failure(error: grpc.RpcError) -> str:
     return f"{text} ({peers})" if peers else text
 
 
+def signer_refused(error: grpc.RpcError) -> bool:
+    """Whether a peer refused the signing identity itself ("access denied": a certificate its
+    MSP's CA did not issue, an MSP not on the channel, a signature that does not verify)."""
+    texts = [detail.message for detail in _peer_details(error)] + [error.details() or ""]
+    return any(_ACCESS_DENIED in text for text in texts)
+
+
 def raise_for(error: grpc.RpcError, what: str) -> None:
-    """Re-raise a failed call as LedgerRejected if the chaincode refused, else as Transient."""
+    """Re-raise a failed call as LedgerRejected if the chaincode refused, as LedgerUnavailable
+    if the peer refused the signer (no retry can help: the identity is misconfigured), else as
+    Transient."""
     refusal = chaincode_refusal(error)
     if refusal is not None:
         raise LedgerRejected(refusal) from error
+    if signer_refused(error):
+        raise LedgerUnavailable(
+            f"{what}: the peer refused the signing identity; check its certificate in "
+            f"FABRIC_IDENTITIES_DIR ({describe_failure(error)})"
+        ) from error
     raise Transient(f"{what}: {describe_failure(error)}") from error
 
 
@@ -153,9 +171,7 @@ class GatewayClient:
         with self._lock:
             if key not in self._identities:
                 try:
-                    self._identities[key] = load_identity(
-                        self.config.identities_dir, msp_id, name
-                    )
+                    self._identities[key] = load_identity(self.config.identities_dir, msp_id, name)
                 except IdentityMissing as exc:
                     # A configuration fault, not a refusal of the change: say so plainly.
                     raise LedgerUnavailable(str(exc)) from exc

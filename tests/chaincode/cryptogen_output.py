@@ -3,9 +3,9 @@
 ``tests/fixtures/fabric/cryptogen-2.5.16-output.txt`` is the output of a real cryptogen
 2.5.16 run (every folder and file, then each node's TLS names), with a note of what changed
 when the orderer's spec was given a ``CommonName``; ``cryptogen-2.5.16-output-dealer.txt`` is
-another run, on the crypto-config.yaml with the dealers' organisation (``crypto-config-dealer.yaml``). Nothing here predicts cryptogen: a
-crypto-config.yaml that was not run is refused, so the test asks for a new recording instead
-of trusting a guess.
+another run, on the crypto-config.yaml with the dealers' organisation
+(``crypto-config-dealer.yaml``). Nothing here predicts cryptogen: a crypto-config.yaml that
+was not run is refused, so the test asks for a new recording instead of trusting a guess.
 """
 
 from __future__ import annotations
