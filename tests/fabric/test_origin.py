@@ -166,3 +166,11 @@ def test_the_origin_event_is_streamed_with_its_change_id_and_the_listener_moves_
     assert [o.tx_id for o in outcomes] == [receipt.tx_id]
     assert not outcomes[0].pending
     assert ListenerCheckpoint.objects.get().block_number == receipt.block + 1
+
+
+@pytest.mark.parametrize("code", ["../LTOMSP", "..", "a/b"])
+def test_a_dealer_code_cannot_reach_another_identity_folder(fabric, pki, identities, code):
+    with pytest.raises(LedgerUnavailable, match="cannot name a client identity of DealerMSP"):
+        get_ledger().record_origin(origin(dealer=code))
+
+    assert fabric.calls == []
