@@ -386,7 +386,9 @@ def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         if data["overdue"]:
             applications = applications.filter(has_overdue=True)
         if data["flagged"]:
-            applications = applications.filter(vehicle__origin_flag__cleared_at__isnull=True)
+            applications = applications.filter(
+                vehicle__origin_flag__isnull=False, vehicle__origin_flag__cleared_at__isnull=True
+            )
     page = Paginator(applications, 25).get_page(request.GET.get("page"))
     template = "registry/_lto_rows.html" if request.htmx else "registry/lto_queue.html"
     query = request.GET.copy()

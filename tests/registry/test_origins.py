@@ -14,6 +14,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.verification import repair_ledger_only
@@ -135,9 +136,7 @@ def test_only_an_active_officer_of_the_dealer_records_its_origins(world, dealer)
 
 
 @pytest.mark.parametrize("field", ["vin", "engine_number", "chassis_number"])
-def test_numbers_on_an_origin_or_of_any_known_vehicle_are_refused_with_nothing_saved(
-    dealer, field
-):
+def test_numbers_on_an_origin_or_of_any_known_vehicle_are_refused_with_nothing_saved(dealer, field):
     organisation, officer = dealer
     first = record(organisation, officer)
     retired = VehicleFactory(is_active=False)
@@ -337,7 +336,10 @@ def test_the_keeper_confirms_an_origin_from_its_event_and_verify_names_a_changed
     # The event as the listener hands it over (the embedded ledger keeps it on its entry).
     outcome = keepers.confirm(
         event=LedgerEvent(
-            block=entry.seq, tx_id=entry.tx_id, name=event["name"], payload=event["payload"].encode()
+            block=entry.seq,
+            tx_id=entry.tx_id,
+            name=event["name"],
+            payload=event["payload"].encode(),
         )
     )
     assert outcome.confirmed and json.loads(event["payload"])["vin"] == origin.vin
@@ -394,3 +396,144 @@ def test_a_lost_origin_is_not_repaired_and_the_dealer_s_new_entry_is_answered_fr
 def test_an_invoice_dated_in_the_future_is_refused(dealer):
     with pytest.raises(ValidationError, match="cannot be in the future"):
         record(*dealer, invoice_date=timezone.localdate() + dt.timedelta(days=1))
+
+
+# The pages.
+
+
+def test_the_dealer_s_pages_record_a_vehicle_and_invite_its_buyer(client, world, dealer):
+    organisation, officer = dealer
+    client.force_login(officer)
+    assert client.get("/").url == reverse("dealer-origins", args=[organisation.code])
+    facts = declaration()
+    facts["invoice_date"] = facts["invoice_date"].isoformat()
+
+    recorded = client.post(reverse("dealer-origin-new", args=[organisation.code]), facts)
+
+    origin = OriginRecord.objects.get(vin=facts["vin"])
+    assert recorded.status_code == 302 and origin.recorded_by == officer
+    again = client.post(reverse("dealer-origin-new", args=[organisation.code]), facts)
+    assert again.status_code == 422 and "already on Manila Bay Motors" in again.content.decode()
+    listed = client.get(reverse("dealer-origins", args=[organisation.code])).content.decode()
+    assert origin.vin in listed and "unsold" in listed
+    invited = client.post(
+        reverse("dealer-origin-sell", args=[organisation.code, origin.pk]),
+        {"buyer_email": world.other_owner.email},
+    )
+    assert invited.status_code == 302
+    page = client.get(reverse("dealer-origin", args=[organisation.code, origin.pk]))
+    assert "invitation sent" in page.content.decode()
+
+
+def test_only_the_dealer_s_own_people_see_its_pages(client, world, dealer):
+    organisation, officer = dealer
+    origin = record(organisation, officer)
+    _, stranger = dealer_with_officer("cebu-honda", "Cebu Honda")
+    pages = [
+        reverse("dealer-origins", args=[organisation.code]),
+        reverse("dealer-origin-new", args=[organisation.code]),
+        reverse("dealer-origin", args=[organisation.code, origin.pk]),
+    ]
+    for person in (stranger, world.owner, world.hpg_officer, world.lto_admin):
+        client.force_login(person)
+        for page in pages:
+            assert client.get(page).status_code == 404, (person, page)
+        sold = client.post(
+            reverse("dealer-origin-sell", args=[organisation.code, origin.pk]),
+            {"buyer_email": "x@example.ph"},
+        )
+        assert sold.status_code == 404
+    # Nor can another dealer reach this one's record through its own address.
+    client.force_login(stranger)
+    assert client.get(reverse("dealer-origin", args=["cebu-honda", origin.pk])).status_code == 404
+    assert not Sale.objects.exists()
+
+
+def test_the_buyer_registers_from_the_link_without_typing_numbers(client, world, dealer):
+    organisation, officer = dealer
+    origin = record(organisation, officer)
+    sale = sales.origin_sale_start(
+        officer=officer, origin_id=origin.pk, buyer_email=world.other_owner.email
+    )
+    client.force_login(world.other_owner)
+    link = reverse("sale-answer", args=[sales.sale_token(sale)])
+    offer = client.get(link).content.decode()
+    assert "Manila Bay Motors is selling you a new vehicle" in offer and origin.vin in offer
+
+    accepted = client.post(link, {"answer": "accept"})
+
+    sale.refresh_from_db()
+    assert accepted.url == reverse("application-detail", args=[sale.application_id])
+    page = client.get(accepted.url).content.decode()
+    assert "Dealer Manila Bay Motors: CSR CSR-2026-000123" in page
+    # The correction form shows the dealer's numbers read-only.
+    assert re.search(r'name="vin"[^>]*disabled', page) or re.search(
+        r'disabled[^>]*name="vin"', page
+    )
+    corrected = client.post(
+        reverse("vehicle-correct", args=[sale.application_id]),
+        {"vin": random_vin(), "colour": "Black", "classification": "private"},
+    )
+    assert corrected.status_code == 302
+    vehicle = Vehicle.objects.get(pk=sale.application.vehicle_id)
+    assert vehicle.vin == origin.vin and vehicle.colour == origin.colour
+
+
+def test_the_lto_sees_which_way_each_vehicle_came_and_filters_the_flagged(client, world, dealer):
+    origin = record(*dealer)
+    dealer_application = accepted_sale(world, dealer).application
+    flagged_vehicle = registry_services.vehicle_register(
+        **hand_entry(world.owner, chassis_number=origin.chassis_number), flag_reason="Re-stamped."
+    )
+    flagged = registry_services.application_create(
+        applicant=world.owner, vehicle_id=flagged_vehicle.pk, type="new"
+    )
+    by_hand = registry_services.application_create(
+        applicant=world.owner,
+        vehicle_id=registry_services.vehicle_register(**hand_entry(world.owner)).pk,
+        type="new",
+    )
+    client.force_login(world.lto_admin)
+
+    def shown(application) -> str:
+        page = client.get(reverse("application-detail", args=[application.pk])).content.decode()
+        return re.search(r'data-testid="vehicle-origin">(.*?)</dd>', page, re.S).group(1)
+
+    assert "Dealer Manila Bay Motors" in shown(dealer_application)
+    assert "Entered by hand" in shown(by_hand) and "Flagged" not in shown(by_hand)
+    assert "Flagged to the LTO" in shown(flagged) and "Re-stamped." in shown(flagged)
+    queue = client.get(reverse("lto-queue"), {"flagged": "on"}).content.decode()
+    assert flagged.reference in queue
+    assert by_hand.reference not in queue and dealer_application.reference not in queue
+    cleared = client.post(
+        reverse("origin-flag-clear", args=[flagged.pk]), {"note": "Stencil checked."}
+    )
+    assert cleared.status_code == 302
+    assert "Flag cleared by the LTO" in shown(flagged)
+    assert (
+        flagged.reference
+        not in client.get(reverse("lto-queue"), {"flagged": "on"}).content.decode()
+    )
+
+
+def test_the_hand_entry_page_offers_the_flag_and_files_it(client, world, dealer):
+    origin = record(*dealer)
+    entry = {
+        **hand_entry(world.owner, engine_number=origin.engine_number),
+        "classification": "private",
+    }
+    del entry["owner"]
+    client.force_login(world.owner)
+
+    refused = client.post(reverse("vehicle-new"), entry)
+    assert refused.status_code == 422 and "flag it to the LTO" in refused.content.decode()
+    squatting = client.post(
+        reverse("vehicle-new"), {**entry, "vin": origin.vin, "flag_reason": "x"}
+    )
+    assert squatting.status_code == 422
+    assert "ask them for the sale invitation" in squatting.content.decode()
+
+    filed = client.post(reverse("vehicle-new"), {**entry, "flag_reason": "New engine."})
+
+    assert filed.status_code == 302
+    assert OriginFlag.objects.get(vehicle__vin=entry["vin"]).owner_reason == "New engine."
