@@ -25,7 +25,7 @@ class Role(StrEnum):
     DEALER = "dealer"
 
 
-_KIND_ROLES = {OrgKind.LTO: Role.LTO, OrgKind.DEALER: Role.DEALER}
+_KIND_ROLES: dict[str, Role] = {OrgKind.LTO: Role.LTO, OrgKind.DEALER: Role.DEALER}
 
 
 def roles_of(user: AnyUser) -> frozenset[Role]:

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
+
 from chaincode.rules import ApplicationStatus
 from ledger.base import (
     FUNCTIONS,
@@ -229,7 +231,7 @@ class OriginRows:
         row = OriginRecord.objects.select_for_update().filter(ledger_change_id=change_id)
         return receipt_confirmed(row.first() if change_id else None, event, change_id)
 
-    def _origins(self, backend: str):  # type: ignore[no-untyped-def]
+    def _origins(self, backend: str) -> QuerySet[OriginRecord]:
         return OriginRecord.objects.filter(ledger_backend=backend).select_related("dealer")
 
     def problems(

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -202,7 +203,7 @@ def origin_status(origin: OriginRecord) -> str:
     return "unsold"
 
 
-def origins_of_dealer(dealer: Organisation):  # type: ignore[no-untyped-def]
+def origins_of_dealer(dealer: Organisation) -> QuerySet[OriginRecord]:
     """A dealer's origin records, newest first, with what their status needs."""
     return (
         OriginRecord.objects.filter(dealer=dealer)

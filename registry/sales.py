@@ -251,6 +251,7 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     _require_invited_buyer(sale, buyer)
     if sale.origin_id is not None:
         return _origin_sale_accept(sale, buyer)
+    assert sale.vehicle_id is not None  # a sale without an origin is of a vehicle
     vehicle = Vehicle.objects.select_for_update().get(pk=sale.vehicle_id)
     if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} has an application in progress; the sale cannot go on now.")
@@ -278,6 +279,7 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
 def _origin_sale_accept(sale: Sale, buyer: User) -> Sale:
     """The buyer of a dealer's new vehicle accepts: the vehicle is made from the origin record
     in their name and its first registration filed as a draft, for its papers."""
+    assert sale.origin_id is not None  # the caller's branch
     origin = OriginRecord.objects.select_for_update().get(pk=sale.origin_id)
     vehicle = origins.vehicle_from_origin(origin, owner=buyer)
     today = timezone.localdate()

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from audit.verification import repair_ledger_only
 from kernel.errors import Conflict, PermissionDenied
@@ -24,6 +25,7 @@ from ledger.events import LedgerEvent
 from ledger.models import LedgerEntry
 from notifications.models import Notification
 from organisations.models import Membership, Organisation
+from organisations.services import api_key_create
 from registry import origins, sales
 from registry import services as registry_services
 from registry.document_services import missing_documents
@@ -537,3 +539,111 @@ def test_the_hand_entry_page_offers_the_flag_and_files_it(client, world, dealer)
 
     assert filed.status_code == 302
     assert OriginFlag.objects.get(vehicle__vin=entry["vin"]).owner_reason == "New engine."
+
+
+# The API.
+
+
+def api_as(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def api_declaration(**overrides: object) -> dict[str, object]:
+    facts = declaration(**overrides)
+    return {**facts, "invoice_date": facts["invoice_date"].isoformat()}
+
+
+def test_a_dealer_records_through_the_api_with_an_idempotency_key(dealer):
+    _, officer = dealer
+    client, facts = api_as(officer), api_declaration()
+    headers = {"HTTP_IDEMPOTENCY_KEY": "origin-0001"}
+
+    first = client.post("/api/v1/origins/", facts, format="json", **headers)
+    again = client.post("/api/v1/origins/", facts, format="json", **headers)
+
+    assert first.status_code == again.status_code == 201, first.content
+    assert first.json() == again.json() and OriginRecord.objects.count() == 1
+    body = first.json()
+    assert body["dealer"] == "manila-bay-motors" and body["status"] == "unsold"
+    assert body["ledger"]["backend"] == "embedded" and body["vin"] == facts["vin"]
+    assert [row["id"] for row in client.get("/api/v1/origins/").json()] == [body["id"]]
+    duplicate = client.post("/api/v1/origins/", facts, format="json")
+    assert duplicate.status_code == 422
+    assert "already on Manila Bay Motors" in duplicate.json()["errors"]["vin"][0]
+
+
+def test_a_dealer_s_key_records_and_invites_and_others_are_refused(world, dealer):
+    organisation, officer = dealer
+    Membership.objects.filter(user=officer).update(role=Membership.Role.ADMIN)
+    _, read_key = api_key_create(
+        organisation_id=organisation.pk, admin=officer, name="read", scopes=["read"]
+    )
+    _, write_key = api_key_create(
+        organisation_id=organisation.pk, admin=officer, name="dms", scopes=["read", "decide"]
+    )
+    keyed = APIClient()
+
+    keyed.credentials(HTTP_AUTHORIZATION=f"Bearer {read_key}")
+    assert keyed.post("/api/v1/origins/", api_declaration(), format="json").status_code == 403
+    keyed.credentials(HTTP_AUTHORIZATION=f"Bearer {write_key}")
+    made = keyed.post("/api/v1/origins/", api_declaration(), format="json")
+    assert made.status_code == 201, made.content
+    invited = keyed.post(
+        f"/api/v1/origins/{made.json()['id']}/sales/",
+        {"buyer_email": world.other_owner.email},
+        format="json",
+    )
+    assert invited.status_code == 201 and invited.json()["origin"] == made.json()["id"]
+    assert invited.json()["vehicle"] is None
+
+    for person in (world.owner, world.hpg_officer):
+        refused = api_as(person).post("/api/v1/origins/", api_declaration(), format="json")
+        assert refused.status_code == 403, refused.content
+        assert api_as(person).get(f"/api/v1/origins/{made.json()['id']}/").status_code == 404
+
+
+def test_the_buyer_accepts_through_the_api_and_the_resources_show_the_origin(world, dealer):
+    organisation, officer = dealer
+    origin = record(organisation, officer)
+    sale = sales.origin_sale_start(
+        officer=officer, origin_id=origin.pk, buyer_email=world.other_owner.email
+    )
+    buyer = api_as(world.other_owner)
+
+    answered = buyer.post(
+        "/api/v1/sales/answer/",
+        {"token": sales.sale_token(sale), "answer": "accept"},
+        format="json",
+    )
+
+    assert answered.status_code == 200, answered.content
+    application = RegistrationApplication.objects.get(reference=answered.json()["application"])
+    detail = buyer.get(f"/api/v1/applications/{application.pk}/").json()
+    assert detail["type"] == "new" and detail["vehicle"]["vin"] == origin.vin
+    assert detail["origin"]["dealer"] == "manila-bay-motors"
+    assert detail["origin"]["csr_number"] == origin.csr_number and detail["origin_flag"] is None
+    vehicle = buyer.get(f"/api/v1/vehicles/{application.vehicle_id}/").json()
+    assert vehicle["came_from"] == "origin" and vehicle["engine_number"] == origin.engine_number
+    lto = api_as(world.lto_admin).get(f"/api/v1/applications/{application.pk}/").json()
+    assert lto["origin"]["invoice_number"] == origin.invoice_number
+
+
+def test_a_hand_entered_vehicle_through_the_api_is_flagged_only_with_a_reason(world, dealer):
+    origin = record(*dealer)
+    entry = {k: v for k, v in hand_entry(world.owner).items() if k != "owner"}
+    entry["engine_number"] = origin.engine_number
+    owner = api_as(world.owner)
+
+    refused = owner.post("/api/v1/vehicles/", entry, format="json")
+    flagged = owner.post(
+        "/api/v1/vehicles/", {**entry, "flag_reason": "Engine replaced."}, format="json"
+    )
+
+    assert refused.status_code == 422
+    assert "flag it to the LTO" in refused.json()["errors"]["engine_number"][0]
+    assert flagged.status_code == 201, flagged.content
+    assert flagged.json()["came_from"] == "hand"
+    assert flagged.json()["origin_flag"]["matched"] == "engine number"
+    assert flagged.json()["origin_flag"]["is_open"] is True
