@@ -27,7 +27,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -177,6 +177,15 @@ def origin_record(
         raise ValidationError({"invoice_date": "The invoice date cannot be in the future."})
     origin.record_digest = origin_digest(origin)
     origin.full_clean()
+    try:
+        # Saved before the ledger is written: a concurrent record of the same numbers waits on
+        # the unique indexes here and is refused, before anything reaches the ledger.
+        with transaction.atomic():
+            origin.save(force_insert=True)
+    except IntegrityError:
+        raise Conflict(
+            "A vehicle with these numbers was recorded a moment ago; nothing was saved."
+        ) from None
     ledger = get_ledger()
     receipt = ledger.record_origin(origin_ledger_record(origin))
     if receipt.replayed:
@@ -189,7 +198,7 @@ def origin_record(
                 "exactly what was declared, or ask the LTO. Nothing was saved."
             )
     origin.record_receipt(receipt)
-    origin.save(force_insert=True)
+    origin.save(update_fields=[*OriginRecord.RECEIPT_FIELDS, "ledger_confirmed_at", "updated_at"])
     return origin
 
 
