@@ -32,6 +32,7 @@ from registry.models import (
     RegistrationApplication,
     Vehicle,
 )
+from registry.origins import origin_registered
 from registry.records import current_owner, records_grant
 from registry.sales import sale_complete
 from registry.services import vehicle_digest
@@ -82,6 +83,7 @@ def registration_repair(*, change: dict[str, Any], backend: str) -> str:
     application.vehicle = vehicle
     seller = current_owner(vehicle)
     granted = records_grant(application=application, at=receipt.timestamp)
+    origin_registered(application=application)
     if seller is not None and seller != application.applicant:
         sale_complete(application=application, seller=seller)
         if granted.ownership is not None:

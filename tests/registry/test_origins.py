@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import uuid
 from io import StringIO
 
 import pytest
@@ -21,6 +22,7 @@ from rest_framework.test import APIClient
 from audit.verification import repair_ledger_only
 from kernel.errors import Conflict, PermissionDenied
 from ledger import get_ledger, keepers
+from ledger.base import VehicleRegistration, owner_pseudonym
 from ledger.events import LedgerEvent
 from ledger.models import LedgerEntry
 from notifications.models import Notification
@@ -37,7 +39,7 @@ from registry.models import (
     Sale,
     Vehicle,
 )
-from tests.conftest import registered_application
+from tests.conftest import claim_and_approve, registered_application, sent_for_clearance
 from tests.factories import OrganisationFactory, UserFactory, VehicleFactory, random_vin
 
 DEALER_MSP = "DealerMSP"
@@ -647,3 +649,35 @@ def test_a_hand_entered_vehicle_through_the_api_is_flagged_only_with_a_reason(wo
     assert flagged.json()["came_from"] == "hand"
     assert flagged.json()["origin_flag"]["matched"] == "engine number"
     assert flagged.json()["origin_flag"]["is_open"] is True
+
+
+def test_a_registration_restored_from_the_ledger_completes_the_dealer_s_sale(world, dealer):
+    application = accepted_sale(world, dealer).application
+    registry_services.application_submit(application_id=application.pk, actor=world.other_owner)
+    application, requests = sent_for_clearance(world, application)
+    for request in requests.values():
+        claim_and_approve(world, request)
+    # The approval's ledger write committed and its database transaction was lost; the plate
+    # was issued beforehand, so the vehicle's record is the one the ledger's digest covers.
+    Vehicle.objects.filter(pk=application.vehicle_id).update(plate_number="NBC 1234")
+    vehicle = Vehicle.objects.get(pk=application.vehicle_id)
+    vehicle.mv_file_number = f"1300-{vehicle.pk:011d}"
+    change_id = str(uuid.uuid4())
+    get_ledger().register_vehicle(
+        VehicleRegistration(
+            vin=vehicle.vin,
+            record_digest=registry_services.vehicle_digest(vehicle, owner_id=world.other_owner.pk),
+            change_id=change_id,
+            owner=owner_pseudonym(vehicle.vin, world.other_owner.pk),
+            signer_msp="LTOMSP",
+        )
+    )
+
+    [repair] = repair_ledger_only(
+        ledger_only={change_id: get_ledger().get_change(change_id)}, backend="embedded"
+    )
+
+    assert repair.repaired, repair.detail
+    origin = OriginRecord.objects.get(vehicle=vehicle)
+    assert Sale.objects.get(origin=origin).status == Sale.Status.COMPLETED
+    assert Notification.objects.filter(recipient=dealer[1], event="origin_registered").exists()
