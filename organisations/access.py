@@ -39,6 +39,8 @@ class Action(enum.StrEnum):
     CLAIM = "claim"
     DECIDE = "decide"
     CANCEL_CLEARANCE = "cancel_clearance"
+    # A dealer's origin records and their sale invitations, by its officers.
+    RECORD_ORIGIN = "record_origin"
     # An organisation, by its admins (or LTO staff).
     MANAGE_OFFICERS = "manage_officers"
     MANAGE_API_KEYS = "manage_api_keys"
@@ -48,9 +50,10 @@ class Action(enum.StrEnum):
 # What each API key scope lets a key do; a person in a session is not limited by scopes.
 SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
     ApiKey.Scope.READ: frozenset({Action.VIEW}),
-    # The keys' write scope: claims and decisions, and the organisation's webhooks.
+    # The keys' write scope: claims and decisions, a dealer's origin records and their sale
+    # invitations, and the organisation's webhooks.
     ApiKey.Scope.DECIDE: frozenset(
-        {Action.VIEW, Action.CLAIM, Action.DECIDE, Action.MANAGE_WEBHOOKS}
+        {Action.VIEW, Action.CLAIM, Action.DECIDE, Action.RECORD_ORIGIN, Action.MANAGE_WEBHOOKS}
     ),
 }
 

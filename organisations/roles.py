@@ -2,7 +2,9 @@
 
 A person with no active membership is a vehicle owner. A member of the LTO is LTO staff; a
 member of any other organisation is one of its officers; an organisation's admin is also
-``ADMIN`` (so the LTO's admins are both ``LTO`` and ``ADMIN``).
+``ADMIN`` (so the LTO's admins are both ``LTO`` and ``ADMIN``). A member of a dealer (an
+accredited dealer or importer, which records vehicles' origins and clears nothing) is
+``DEALER``, not ``OFFICER``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ class Role(StrEnum):
     LTO = "lto"
     OFFICER = "officer"
     ADMIN = "admin"
+    DEALER = "dealer"
+
+
+_KIND_ROLES: dict[str, Role] = {OrgKind.LTO: Role.LTO, OrgKind.DEALER: Role.DEALER}
 
 
 def roles_of(user: AnyUser) -> frozenset[Role]:
@@ -27,7 +33,7 @@ def roles_of(user: AnyUser) -> frozenset[Role]:
         return frozenset()
     roles: set[Role] = set()
     for kind, role in memberships_of(user).values_list("organisation__kind", "role"):
-        roles.add(Role.LTO if kind == OrgKind.LTO else Role.OFFICER)
+        roles.add(_KIND_ROLES.get(kind, Role.OFFICER))
         if role == Membership.Role.ADMIN:
             roles.add(Role.ADMIN)
     return frozenset(roles or {Role.OWNER})

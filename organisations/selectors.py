@@ -29,6 +29,15 @@ def is_lto_staff(user: AnyUser) -> bool:
     return memberships_of(user).filter(organisation__kind=OrgKind.LTO).exists()
 
 
+def dealers_of(user: AnyUser) -> QuerySet[Organisation]:
+    """The active dealers (organisations of kind DEALER) the user is an active member of."""
+    return Organisation.objects.filter(
+        pk__in=memberships_of(user)
+        .filter(organisation__kind=OrgKind.DEALER)
+        .values("organisation_id")
+    ).order_by("name")
+
+
 def lto_organisation() -> Organisation:
     organisation = Organisation.objects.filter(kind=OrgKind.LTO, is_active=True).first()
     if organisation is None:

@@ -5,6 +5,8 @@ from registry.models import (
     ApplicationStatusChange,
     Certificate,
     Document,
+    OriginFlag,
+    OriginRecord,
     OwnerProfile,
     OwnershipPeriod,
     RegistrationApplication,
@@ -93,3 +95,18 @@ class OwnershipPeriodAdmin(ReadOnlyAdmin):
 class RegistrationPeriodAdmin(ReadOnlyAdmin):
     list_display = ["vehicle", "valid_from", "valid_to", "application"]
     search_fields = ["vehicle__plate_number", "application__reference"]
+
+
+@admin.register(OriginRecord)
+class OriginRecordAdmin(ReadOnlyAdmin):
+    # Signed on the ledger by its dealer: never edited here.
+    list_display = ["vin", "dealer", "make", "model", "year", "csr_number", "vehicle"]
+    list_filter = ["dealer"]
+    search_fields = ["vin", "engine_number", "chassis_number", "csr_number", "invoice_number"]
+
+
+@admin.register(OriginFlag)
+class OriginFlagAdmin(ReadOnlyAdmin):
+    # Decided on the application's page, with a note (registry.origins.origin_flag_clear).
+    list_display = ["vehicle", "origin", "matched", "cleared_at"]
+    search_fields = ["vehicle__vin", "origin__vin"]

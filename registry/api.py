@@ -41,8 +41,10 @@ from registry.selectors import (
 from registry.serializers import (
     ApplicationSummarySerializer,
     ClearanceStatusSerializer,
+    OriginFlagSerializer,
     VehicleDetailSerializer,
     VehicleInputSerializer,
+    VehicleOriginSerializer,
 )
 
 if TYPE_CHECKING:
@@ -88,9 +90,21 @@ def applications_for_caller(request: Request) -> QuerySet[RegistrationApplicatio
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
     remarks = serializers.CharField()
     clearances = ClearanceStatusSerializer(many=True)
+    # Which way the vehicle came: a dealer's origin record, or its owner's own entry (flagged
+    # to the LTO when its numbers match an origin record).
+    origin = VehicleOriginSerializer(source="vehicle.origin", allow_null=True, read_only=True)
+    origin_flag = OriginFlagSerializer(
+        source="vehicle.origin_flag", allow_null=True, read_only=True
+    )
 
     class Meta(ApplicationSummarySerializer.Meta):
-        fields = [*ApplicationSummarySerializer.Meta.fields, "remarks", "clearances"]
+        fields = [
+            *ApplicationSummarySerializer.Meta.fields,
+            "remarks",
+            "clearances",
+            "origin",
+            "origin_flag",
+        ]
         ref_name = "ApplicationDetail"
 
 
@@ -129,6 +143,8 @@ _APPLICATION_EXAMPLE = {
     "updated_at": "2026-11-22T01:02:03Z",
     "remarks": "",
     "clearances": [],
+    "origin": None,
+    "origin_flag": None,
 }
 
 
@@ -366,6 +382,9 @@ class VehicleListApi(APIView):
                     **_VEHICLE_EXAMPLE,
                     "plate_number": None,
                     "mv_file_number": None,
+                    "came_from": "hand",
+                    "origin": None,
+                    "origin_flag": None,
                     "created_at": "2026-11-22T01:00:00Z",
                     "updated_at": "2026-11-22T01:00:00Z",
                 },

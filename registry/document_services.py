@@ -34,6 +34,7 @@ from organisations.selectors import lto_staff
 from registry import access
 from registry.events import DOCUMENT_INTEGRITY_FAILED
 from registry.models import Document, DocumentRequirement, RegistrationApplication
+from registry.origins import documents_supplied_by_origin
 from registry.storage import document_storage, encrypts_before_storing
 
 if TYPE_CHECKING:
@@ -186,6 +187,7 @@ def seller_documents(application_type: str) -> set[str]:
 def missing_documents(application: RegistrationApplication) -> list[str]:
     """The labels of the papers the application's type needs that it does not have yet."""
     filed = set(application.documents.values_list("doc_type", flat=True))
+    filed |= documents_supplied_by_origin(application)
     return [
         requirement.get_doc_type_display()
         for requirement in DocumentRequirement.objects.filter(application_type=application.type)

@@ -40,16 +40,27 @@ DOCUMENT_INTEGRITY_FAILED = register(
 )
 SALE_ANSWERED = register(
     NotificationEvent(
-        "sale_answered", label="Your buyer accepted or declined the sale", audience={Role.OWNER}
+        "sale_answered",
+        label="Your buyer accepted or declined the sale",
+        audience={Role.OWNER, Role.DEALER},
     )
 )
 SALE_EXPIRED = register(
     NotificationEvent(
-        "sale_expired", label="A sale expired without the buyer's answer", audience={Role.OWNER}
+        "sale_expired",
+        label="A sale expired without the buyer's answer",
+        audience={Role.OWNER, Role.DEALER},
     )
 )
 TRANSFER_COMPLETED = register(
     NotificationEvent(
         "transfer_completed", label="Transfer of ownership completed", audience={Role.OWNER}
+    )
+)
+ORIGIN_REGISTERED = register(
+    NotificationEvent(
+        "origin_registered",
+        label="A vehicle your dealership recorded is registered to its buyer",
+        audience={Role.DEALER},
     )
 )

@@ -9,7 +9,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from chaincode.rules import ApplicationStatus
-from registry.models import VEHICLE_DETAIL_FIELDS, Document, RegistrationApplication, Vehicle
+from registry.models import (
+    ORIGIN_VEHICLE_FIELDS,
+    VEHICLE_DETAIL_FIELDS,
+    Document,
+    OriginRecord,
+    RegistrationApplication,
+    Vehicle,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -20,6 +27,52 @@ class VehicleForm(forms.ModelForm):
         model = Vehicle
         fields = list(VEHICLE_DETAIL_FIELDS)
         help_texts = {"vin": "17 characters, as stamped on the chassis plate."}
+
+
+class HandEntryForm(VehicleForm):
+    """An owner's own entry of a vehicle (an import, an older vehicle), with the reason to flag
+    a match with a dealer's origin record to the LTO (registry.origins: the squatting rule)."""
+
+    flag_reason = forms.CharField(
+        label="Flag to the LTO: why these numbers are your vehicle's",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only if an engine or chassis number is refused as on a dealer's origin "
+        "record of another VIN: the vehicle is then recorded flagged, and the LTO decides.",
+    )
+
+
+class OriginForm(forms.ModelForm):
+    """What a dealer's officer declares of a new vehicle; the service checks the numbers."""
+
+    class Meta:
+        model = OriginRecord
+        fields = [*ORIGIN_VEHICLE_FIELDS, "csr_number", "invoice_number", "invoice_date"]
+        widgets = {"invoice_date": forms.DateInput(attrs={"type": "date"})}
+
+    def validate_unique(self) -> None:
+        # The service refuses a known number, naming what holds it.
+        return None
+
+
+class OriginSaleForm(forms.Form):
+    buyer_email = forms.EmailField(
+        label="Buyer's e-mail address",
+        help_text="The buyer gets a link there; accepting files their first registration of "
+        "this vehicle with the numbers you recorded.",
+    )
+    buyer_mobile = forms.CharField(
+        label="Buyer's mobile number (optional)", max_length=20, required=False
+    )
+
+
+class FlagClearForm(forms.Form):
+    note = forms.CharField(
+        label="Why the vehicle's numbers are accepted",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
 
 
 class ApplicationForm(forms.Form):
@@ -80,6 +133,7 @@ class ApplicationSearchForm(forms.Form):
         required=False, choices=[("", "Any type"), *RegistrationApplication.Type.choices]
     )
     overdue = forms.BooleanField(label="Overdue clearances only", required=False)
+    flagged = forms.BooleanField(label="Flagged vehicles only", required=False)
     page = forms.IntegerField(required=False, min_value=1)
 
 
@@ -108,6 +162,15 @@ OPEN_FOR_OWNER_EDITS = {ApplicationStatus.DRAFT, ApplicationStatus.RETURNED}
 class VehicleCorrectionForm(VehicleForm):
     """The same fields, checked for shape only: the service validates uniqueness against the
     vehicle being corrected (an unbound instance would collide with itself)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        vehicle = self.instance
+        if vehicle.pk and OriginRecord.objects.filter(vehicle=vehicle).exists():
+            # What the dealer declared is shown, never retyped (registry.origins).
+            for name in ORIGIN_VEHICLE_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "As the dealer's origin record declares."
 
     def validate_unique(self) -> None:
         return None

@@ -1,5 +1,6 @@
 """Registry keeps the rows of RegisterVehicle (the application's approval in its history),
-RecordDocument (the document's anchor) and TransferOwnership (the buyer's ownership period): it
+RecordDocument (the document's anchor), TransferOwnership (the buyer's ownership period) and
+RecordOrigin (the dealer's origin record): it
 confirms their receipts from the ledger's events, holds them (and the current registrations and
 owners) against what the ledger recorded, and writes back what the ledger committed and the
 database lost, where it can be."""
@@ -10,6 +11,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
+
 from chaincode.rules import ApplicationStatus
 from ledger.base import (
     FUNCTIONS,
@@ -17,6 +20,7 @@ from ledger.base import (
     Ledger,
     LedgerFunction,
     OwnershipTransfer,
+    VehicleOrigin,
     VehicleRegistration,
     owner_pseudonym,
 )
@@ -33,11 +37,13 @@ from registry.document_services import anchor_of
 from registry.models import (
     ApplicationStatusChange,
     Document,
+    OriginRecord,
     OwnershipPeriod,
     RegistrationApplication,
     Vehicle,
 )
-from registry.repairs import registration_repair, transfer_repair
+from registry.origins import origin_digest, origin_ledger_record
+from registry.repairs import origin_repair, registration_repair, transfer_repair
 from registry.services import vehicle_digest
 from registry.transfers import transfer_of
 
@@ -52,6 +58,10 @@ def _where_approval(change: ApplicationStatusChange) -> str:
 
 def _where_transfer(period: OwnershipPeriod) -> str:
     return f"ownership period {period.pk} (change {period.ledger_change_id})"
+
+
+def _where_origin(origin: OriginRecord) -> str:
+    return f"origin record {origin.vin} (change {origin.ledger_change_id})"
 
 
 def _where_document(document: Document) -> str:
@@ -211,3 +221,60 @@ class TransferRows:
 
     def repair(self, *, change: dict[str, Any], backend: str) -> str:
         return transfer_repair(change=change, backend=backend)
+
+
+class OriginRows:
+    function = _declared(VehicleOrigin)
+
+    def confirm(self, *, event: LedgerEvent) -> Outcome:
+        change_id = str(event.data().get("change_id", ""))
+        row = OriginRecord.objects.select_for_update().filter(ledger_change_id=change_id)
+        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+
+    def _origins(self, backend: str) -> QuerySet[OriginRecord]:
+        return OriginRecord.objects.filter(ledger_backend=backend).select_related("dealer")
+
+    def problems(
+        self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
+    ) -> Iterator[Problem]:
+        # The stored digest must be the declaration's, and the ledger's record the row's.
+        for origin in self._origins(backend).order_by("pk").iterator(chunk_size=500):
+            if origin.record_digest != origin_digest(origin):
+                yield Problem(_where_origin(origin), "differs from the declaration it digests")
+        yield from mismatches(
+            self._origins(backend).order_by("pk"),
+            ledger_change=ledger_change,
+            seen=seen,
+            change_id=lambda origin: str(origin.ledger_change_id),
+            where=_where_origin,
+            expected=lambda origin: {
+                **origin_ledger_record(origin).recorded(),
+                "tx_id": origin.ledger_tx_id,
+            },
+            missing="has no origin on the ledger",
+            differs="differs from its ledger origin in",
+        )
+
+    def state_problems(self, *, ledger: Ledger) -> Iterator[Problem]:
+        # GetOrigin's world state holds each VIN's one origin: it must be the row's.
+        for origin in self._origins(ledger.name).order_by("pk").iterator(chunk_size=500):
+            recorded = ledger.world_state("GetOrigin", origin.vin)
+            if recorded is None:
+                yield Problem(_where_origin(origin), f"is not on the {ledger.name} ledger")
+                continue
+            expected = origin_ledger_record(origin).recorded()
+            differing = sorted(f for f, v in expected.items() if recorded.get(f) != v)
+            if differing:
+                yield Problem(
+                    _where_origin(origin),
+                    "differs from the ledger's origin of its VIN in " + ", ".join(differing),
+                )
+
+    def unconfirmed(self, *, backend: str, before: datetime) -> Iterator[Problem]:
+        rows = OriginRecord.objects.filter(
+            ledger_backend=backend, ledger_confirmed_at__isnull=True, ledger_timestamp__lt=before
+        ).order_by("pk")
+        return unconfirmed_rows(rows, where=_where_origin)
+
+    def repair(self, *, change: dict[str, Any], backend: str) -> str:
+        return origin_repair(change=change, backend=backend)

@@ -472,6 +472,11 @@ class Sale(TimestampedModel):
     transfer application with the buyer as applicant, and the LTO's approval of it moves the
     ownership (registry.records). The seller may file the notice of sale (release of
     liability) at handover, whether or not the buyer has answered.
+
+    A dealer's sale of a new vehicle is the same offer with ``origin`` set instead of
+    ``vehicle``: the seller is the dealer's officer who sent it, the vehicle does not exist
+    until the buyer accepts, and accepting files the buyer's new registration of a vehicle made
+    from the origin record (``vehicle`` is set then).
     """
 
     class Status(models.TextChoices):
@@ -486,7 +491,17 @@ class Sale(TimestampedModel):
     OPEN = (Status.AWAITING_BUYER, Status.ACCEPTED)
 
     public_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="sales")
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, related_name="sales", null=True, blank=True
+    )
+    origin = models.ForeignKey(
+        "OriginRecord",
+        on_delete=models.PROTECT,
+        related_name="sales",
+        null=True,
+        blank=True,
+        help_text="The dealer's origin record sold (a new vehicle's first sale).",
+    )
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales_as_seller"
     )
@@ -528,15 +543,126 @@ class Sale(TimestampedModel):
                 condition=Q(status__in=["awaiting_buyer", "accepted"]),
                 name="one_open_sale_per_vehicle",
                 violation_error_message="This vehicle already has a sale open.",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["origin"],
+                condition=Q(status__in=["awaiting_buyer", "accepted"]),
+                name="one_open_sale_per_origin",
+                violation_error_message="This vehicle already has a sale open.",
+            ),
+            models.CheckConstraint(
+                condition=Q(vehicle__isnull=False) | Q(origin__isnull=False),
+                name="sale_of_a_vehicle_or_an_origin",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"Sale of {self.vehicle} to {self.buyer_email} ({self.status})"
+        return f"Sale of {self.subject} to {self.buyer_email} ({self.status})"
 
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def subject(self) -> Vehicle | OriginRecord:
+        """What is sold: the vehicle, or (a dealer's sale before acceptance) its origin."""
+        if self.vehicle is not None:
+            return self.vehicle
+        assert self.origin is not None  # one of the two, which the database checks
+        return self.origin
+
+
+class OriginRecord(TimestampedModel, RecordedOnLedger):
+    """A new vehicle's birth record, by the accredited dealer or importer that sells it.
+
+    Recorded once per VIN, for ever, before any owner exists, and signed on the ledger by the
+    dealer (chaincode RecordOrigin; only the digest of these fields goes there). The buyer's
+    first registration makes its vehicle from these numbers (``vehicle``), so the owner never
+    types them.
+    """
+
+    dealer = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="origin_records",
+        limit_choices_to={"kind": "DEALER"},
+    )
+    vin = models.CharField("VIN", max_length=17, unique=True, validators=[vin_validator])
+    engine_number = models.CharField(max_length=30, unique=True)
+    chassis_number = models.CharField(max_length=30, unique=True)
+    make = models.CharField(max_length=60)
+    model = models.CharField(max_length=60)
+    year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    body_type = models.CharField(max_length=20, choices=Vehicle.BodyType.choices)
+    colour = models.CharField(max_length=40)
+    fuel = models.CharField(max_length=20, choices=Vehicle.Fuel.choices)
+    csr_number = models.CharField(
+        "CSR number", max_length=40, help_text="The certificate of stock reported."
+    )
+    invoice_number = models.CharField("sales invoice number", max_length=40)
+    invoice_date = models.DateField("sales invoice date")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    record_digest = models.CharField(max_length=64, help_text="SHA-256 of the declared fields.")
+    ledger_change_id = models.UUIDField(unique=True)
+    vehicle = models.OneToOneField(
+        Vehicle,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="origin",
+        help_text="The vehicle it became, when its buyer accepted the dealer's sale.",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.make} {self.model} ({self.vin}) from {self.dealer}"
+
+
+# What a dealer declares of a vehicle and its buyer's vehicle is made from, unchanged.
+ORIGIN_VEHICLE_FIELDS = (
+    "vin",
+    "engine_number",
+    "chassis_number",
+    "make",
+    "model",
+    "year",
+    "body_type",
+    "colour",
+    "fuel",
+)
+
+
+class OriginFlag(TimestampedModel):
+    """An owner's hand-entered vehicle whose numbers match a dealer's origin record, filed
+    for the LTO to decide instead of refused (registry.origins, the squatting rule).
+
+    Until LTO staff clear it with a note, its registration cannot be approved; the LTO may
+    reject the application instead.
+    """
+
+    vehicle = models.OneToOneField(Vehicle, on_delete=models.PROTECT, related_name="origin_flag")
+    origin = models.ForeignKey(OriginRecord, on_delete=models.PROTECT, related_name="flags")
+    matched = models.CharField(max_length=80, help_text="Which numbers match the origin record.")
+    owner_reason = models.TextField(help_text="Why the owner says the vehicle is theirs.")
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    clear_note = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        state = "cleared" if self.cleared_at else "open"
+        return f"{self.vehicle}: {self.matched} match {self.origin} ({state})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
 
 
 class DocumentRequirement(TimestampedModel):

@@ -27,10 +27,12 @@ from notifications.services import notify
 from registry.events import REGISTRATION_APPROVED
 from registry.models import (
     ApplicationStatusChange,
+    OriginRecord,
     OwnershipPeriod,
     RegistrationApplication,
     Vehicle,
 )
+from registry.origins import origin_registered
 from registry.records import current_owner, records_grant
 from registry.sales import sale_complete
 from registry.services import vehicle_digest
@@ -81,6 +83,7 @@ def registration_repair(*, change: dict[str, Any], backend: str) -> str:
     application.vehicle = vehicle
     seller = current_owner(vehicle)
     granted = records_grant(application=application, at=receipt.timestamp)
+    origin_registered(application=application)
     if seller is not None and seller != application.applicant:
         sale_complete(application=application, seller=seller)
         if granted.ownership is not None:
@@ -201,3 +204,20 @@ def transfer_repair(*, change: dict[str, Any], backend: str) -> str:
         str(change["tx_id"])[:16],
     )
     return f"transfer of vehicle {vin} ({application.reference}) kept, as the ledger recorded"
+
+
+def origin_repair(*, change: dict[str, Any], backend: str) -> str:
+    """An origin the ledger holds and the database lost is not written back: the ledger keeps
+    only the digest of what the dealer declared (numbers, CSR, invoice), which cannot be
+    turned back into the declaration. The dealer's officer records it again: its change id is
+    derived from the dealer and the VIN (registry.origins), so the ledger answers that from
+    this change, and the row is kept only if it digests the same."""
+    vin = str(change.get("vin", ""))
+    kept = OriginRecord.objects.filter(ledger_change_id=str(change.get("change_id", ""))).first()
+    if kept is not None:
+        return f"origin record of vehicle {vin} is in the database already"
+    raise Unrepairable(
+        f"the origin of vehicle {vin} by dealer {change.get('dealer')} was lost with its "
+        "transaction and the ledger keeps only its digest: the dealer's officer records it "
+        "again with the same details, which the ledger answers from this change."
+    )

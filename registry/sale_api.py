@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -21,7 +21,7 @@ from api.authentication import AuthenticatedRequest
 from api.idempotency import idempotent
 from api.permissions import SessionOnly
 from api.problems import problem_responses
-from organisations.selectors import is_lto_staff
+from organisations.selectors import dealers_of, is_lto_staff
 from registry import sales
 from registry.models import Sale
 
@@ -29,8 +29,19 @@ TAGS = ["sales"]
 PEOPLE = [IsAuthenticated, SessionOnly]
 
 
+class SaleVehicleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    plate_number = serializers.CharField(allow_null=True)
+    description = serializers.CharField()
+
+
 class SaleSerializer(serializers.ModelSerializer):
     vehicle = serializers.SerializerMethodField()
+    origin = serializers.IntegerField(
+        source="origin_id",
+        allow_null=True,
+        help_text="A dealer's sale of a new vehicle: the origin record sold.",
+    )
     application = serializers.SerializerMethodField()
 
     class Meta:
@@ -39,6 +50,7 @@ class SaleSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "vehicle",
+            "origin",
             "status",
             "buyer_email",
             "expires_at",
@@ -50,8 +62,12 @@ class SaleSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def get_vehicle(self, sale: Sale) -> dict:
+    @extend_schema_field(SaleVehicleSerializer(allow_null=True))
+    def get_vehicle(self, sale: Sale) -> dict | None:
+        """The vehicle sold (a dealer's: once the buyer accepted and it was made)."""
         vehicle = sale.vehicle
+        if vehicle is None:
+            return None
         return {
             "id": vehicle.pk,
             "plate_number": vehicle.plate_number,
@@ -59,7 +75,8 @@ class SaleSerializer(serializers.ModelSerializer):
         }
 
     def get_application(self, sale: Sale) -> str | None:
-        """The transfer application's reference, once the buyer has accepted."""
+        """The application's reference (a transfer, or the first registration of a dealer's
+        new vehicle), once the buyer has accepted."""
         return sale.application.reference if sale.application else None
 
 
@@ -68,7 +85,11 @@ def _sales_for(request: Request) -> QuerySet[Sale]:
     base = Sale.objects.select_related("vehicle", "application")
     if is_lto_staff(request.user):
         return base
-    return base.filter(Q(seller=request.user) | Q(buyer=request.user))
+    return base.filter(
+        Q(seller=request.user)
+        | Q(buyer=request.user)
+        | Q(origin__dealer__in=dealers_of(request.user))
+    )
 
 
 def _sale_for(request: Request, pk: int) -> Sale:

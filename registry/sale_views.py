@@ -14,11 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, Conflict, describe
-from organisations.selectors import is_lto_staff
-from registry import sales
+from organisations.selectors import dealers_of, is_lto_staff
+from registry import origins, sales
 from registry.document_services import document_upload
 from registry.forms import DeedOfSaleForm, NoticeOfSaleForm, ReasonForm, SaleStartForm
-from registry.models import Document, OwnershipPeriod, Sale, Vehicle
+from registry.models import Document, OriginFlag, OwnershipPeriod, Sale, Vehicle
 from registry.records import current_owner, valid_certificate
 from registry.selectors import vehicle_get_for_user
 from registry.views import add_form_errors
@@ -46,9 +46,17 @@ def sale_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 def _sale_for(request: AuthenticatedHttpRequest, pk: int) -> Sale:
-    """The seller's own sale, or any sale for LTO staff; 404 for anyone else."""
-    sale = get_object_or_404(Sale.objects.select_related("vehicle", "seller", "buyer"), pk=pk)
-    if sale.seller_id != request.user.pk and not is_lto_staff(request.user):
+    """The seller's own sale (a dealer's: its people's), or any sale for LTO staff; 404 for
+    anyone else."""
+    sale = get_object_or_404(
+        Sale.objects.select_related("vehicle", "seller", "buyer", "origin__dealer"), pk=pk
+    )
+    sellers = (
+        dealers_of(request.user).filter(pk=sale.origin.dealer_id).exists()
+        if sale.origin is not None
+        else sale.seller_id == request.user.pk
+    )
+    if not sellers and not is_lto_staff(request.user):
         raise Http404("No such sale.")
     return sale
 
@@ -56,7 +64,10 @@ def _sale_for(request: AuthenticatedHttpRequest, pk: int) -> Sale:
 def _detail(
     request: AuthenticatedHttpRequest, sale: Sale, status: int = 200, **forms: Any
 ) -> HttpResponse:
-    is_seller = sale.seller_id == request.user.pk
+    is_seller = sale.seller_id == request.user.pk or (
+        sale.origin is not None
+        and dealers_of(request.user).filter(pk=sale.origin.dealer_id).exists()
+    )
     deeds = (
         Document.objects.filter(application=sale.application, uploaded_by=sale.seller)
         if sale.application_id
@@ -199,6 +210,13 @@ def sale_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
             return render(
                 request, "registry/sale_answer.html", {"refusal": info.message}, status=info.status
             )
+        if sale.application_id and sale.origin_id:
+            messages.success(
+                request,
+                "You accepted. Your vehicle's registration is filed with the dealer's numbers: "
+                "add the papers still missing, then submit it.",
+            )
+            return redirect("application-detail", sale.application_id)
         if sale.application_id:
             messages.success(
                 request,
@@ -230,6 +248,10 @@ def vehicle_ownership(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         "registry/vehicle_ownership.html",
         {
             "vehicle": vehicle,
+            "origin": origins.origin_of(vehicle),
+            "origin_flag": OriginFlag.objects.filter(vehicle=vehicle)
+            .select_related("origin__dealer")
+            .first(),
             "periods": periods,
             "is_lto": lto,
             "certificates": vehicle.certificates.filter(owner=request.user)

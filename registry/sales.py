@@ -28,9 +28,9 @@ from kernel.errors import Conflict, PermissionDenied
 from notifications.queueing import queue_or_log
 from notifications.services import notify
 from organisations.selectors import is_lto_staff
-from registry import participants
+from registry import origins, participants
 from registry.events import SALE_ANSWERED, SALE_EXPIRED, TRANSFER_COMPLETED
-from registry.models import RegistrationApplication, Sale, Vehicle
+from registry.models import OriginRecord, RegistrationApplication, Sale, Vehicle
 from registry.records import (
     current_owner,
     has_application_in_progress,
@@ -72,7 +72,7 @@ def _sale_of_token(token: str, *, lock: bool) -> Sale:
         ) from None
     except signing.BadSignature:
         raise ValidationError("This invitation link is not valid.") from None
-    sales = Sale.objects.select_related("vehicle", "seller")
+    sales = Sale.objects.select_related("vehicle", "seller", "origin__dealer")
     if lock:
         sales = sales.select_for_update(of=("self",))
     sale = sales.filter(public_id=public_id).first()
@@ -110,13 +110,7 @@ def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile:
         raise ValidationError(
             {"vehicle": "Only the registered owner of a registered vehicle can sell it."}
         )
-    email = buyer_email.strip().lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ValidationError({"buyer_email": "Enter the buyer's e-mail address."}) from None
-    if email == seller.email.strip().lower():
-        raise ValidationError({"buyer_email": "You cannot sell a vehicle to yourself."})
+    email = _buyer_email(buyer_email, seller)
     today = timezone.localdate()
     period = latest_period(vehicle)
     if period is None or period.valid_to < today:
@@ -140,6 +134,48 @@ def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile:
     return sale
 
 
+def _buyer_email(email: str, seller: User) -> str:
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"buyer_email": "Enter the buyer's e-mail address."}) from None
+    if email == seller.email.strip().lower():
+        raise ValidationError({"buyer_email": "You cannot sell a vehicle to yourself."})
+    return email
+
+
+@transaction.atomic(durable=True)
+def origin_sale_start(
+    *, officer: User, origin_id: int, buyer_email: str, buyer_mobile: str = ""
+) -> Sale:
+    """A dealer's officer invites the buyer of a vehicle the dealer recorded: the buyer's
+    acceptance files their new registration of it (the same signed link as a transfer's)."""
+    origin = (
+        OriginRecord.objects.select_for_update(of=("self",))
+        .select_related("dealer")
+        .filter(pk=origin_id)
+        .first()
+    )
+    if origin is None:
+        raise ValidationError({"origin": "No such origin record."})
+    origins.dealer_for_officer(officer, origin.dealer_id)
+    email = _buyer_email(buyer_email, officer)
+    if origin.vehicle_id is not None:
+        raise Conflict(f"{origin} is sold already: its buyer's vehicle is recorded.")
+    if origin.sales.filter(status__in=Sale.OPEN).exists():
+        raise Conflict(f"{origin} already has a sale invitation open; withdraw it first.")
+    sale = Sale.objects.create(
+        origin=origin,
+        seller=officer,
+        buyer_email=email,
+        buyer_mobile=buyer_mobile.strip(),
+        expires_at=timezone.now() + dt.timedelta(days=invitation_days()),
+    )
+    transaction.on_commit(partial(_queue_invitation, sale.pk))
+    return sale
+
+
 def _queue_invitation(sale_id: int) -> None:
     queue_or_log(
         "registry.tasks.send_sale_invitation",
@@ -150,7 +186,11 @@ def _queue_invitation(sale_id: int) -> None:
 
 def sale_invitation_send(*, sale_id: int) -> bool:
     """E-mail the buyer their link, once; True when it went out (or needs not)."""
-    sale = Sale.objects.select_related("vehicle", "seller").filter(pk=sale_id).first()
+    sale = (
+        Sale.objects.select_related("vehicle", "seller", "origin__dealer")
+        .filter(pk=sale_id)
+        .first()
+    )
     if (
         sale is None
         or sale.invitation_sent_at is not None
@@ -158,12 +198,26 @@ def sale_invitation_send(*, sale_id: int) -> bool:
     ):
         return True
     seller = sale.seller.get_full_name() or sale.seller.get_username()
+    if sale.origin is not None:
+        seller, what = (
+            sale.origin.dealer.name,
+            (
+                f"the new {sale.origin.year} {sale.origin.make} {sale.origin.model} "
+                f"(VIN {sale.origin.vin}) you bought; accepting files its first registration in "
+                "your name, with the numbers the dealer recorded"
+            ),
+        )
+    else:
+        assert sale.vehicle is not None  # a sale is of a vehicle or of an origin record
+        what = (
+            f"a {sale.vehicle.year} {sale.vehicle.make} {sale.vehicle.model} "
+            f"(plate {sale.vehicle.plate_number})"
+        )
     try:
         send_mail(
             subject=f"{seller} is selling you a vehicle",
             message=(
-                f"{seller} has started the sale of a {sale.vehicle.year} {sale.vehicle.make} "
-                f"{sale.vehicle.model} (plate {sale.vehicle.plate_number}) to you on Talaan.\n\n"
+                f"{seller} has started the sale of {what} to you on Talaan.\n\n"
                 "Open this link, signed in with the account of this e-mail address (or create "
                 f"one), to accept or decline it before {sale.expires_at:%d %B %Y}:\n\n"
                 f"{sale_link(sale)}\n"
@@ -195,6 +249,9 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     """The invited buyer accepts: the transfer application is filed in their name."""
     sale = _sale_of_token(token, lock=True)
     _require_invited_buyer(sale, buyer)
+    if sale.origin_id is not None:
+        return _origin_sale_accept(sale, buyer)
+    assert sale.vehicle_id is not None  # a sale without an origin is of a vehicle
     vehicle = Vehicle.objects.select_for_update().get(pk=sale.vehicle_id)
     if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} has an application in progress; the sale cannot go on now.")
@@ -219,18 +276,57 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     return sale
 
 
+def _origin_sale_accept(sale: Sale, buyer: User) -> Sale:
+    """The buyer of a dealer's new vehicle accepts: the vehicle is made from the origin record
+    in their name and its first registration filed as a draft, for its papers."""
+    assert sale.origin_id is not None  # the caller's branch
+    origin = OriginRecord.objects.select_for_update().get(pk=sale.origin_id)
+    vehicle = origins.vehicle_from_origin(origin, owner=buyer)
+    today = timezone.localdate()
+    application = RegistrationApplication(
+        applicant=buyer,
+        vehicle=vehicle,
+        type=RegistrationApplication.Type.NEW,
+        period_start=today,
+        # Provisional until the plate is issued, as for any first registration.
+        period_end=today + dt.timedelta(days=3 * 365 - 1),
+    )
+    application.full_clean()
+    application.save(force_insert=True)
+    sale.status, sale.buyer, sale.application = Sale.Status.ACCEPTED, buyer, application
+    sale.vehicle = vehicle
+    sale.save(update_fields=["status", "buyer", "application", "vehicle", "updated_at"])
+    _tell_seller(
+        sale,
+        f"The buyer accepted the sale of {origin}",
+        "Their first registration is filed from your origin record.",
+    )
+    return sale
+
+
 @transaction.atomic(durable=True)
 def sale_decline(*, buyer: User, token: str) -> Sale:
     sale = _sale_of_token(token, lock=True)
     _require_invited_buyer(sale, buyer)
     _end(sale, Sale.Status.DECLINED, "Declined by the buyer.")
-    _tell_seller(sale, f"The buyer declined the sale of {sale.vehicle}", "")
+    _tell_seller(sale, f"The buyer declined the sale of {sale.subject}", "")
     return sale
 
 
 def _lock_own_sale(seller: User, sale_id: int) -> Sale:
-    sale = Sale.objects.select_for_update().select_related("vehicle").filter(pk=sale_id).first()
-    if sale is None or sale.seller_id != seller.pk:
+    """The sale, locked, if ``seller`` sells it: its seller, or for a dealer's sale any
+    active officer of the dealer."""
+    sale = (
+        Sale.objects.select_for_update(of=("self",))
+        .select_related("vehicle", "origin")
+        .filter(pk=sale_id)
+        .first()
+    )
+    if sale is None:
+        raise PermissionDenied("Only the seller can do this.")
+    if sale.origin is not None:
+        origins.dealer_for_officer(seller, sale.origin.dealer_id)
+    elif sale.seller_id != seller.pk:
         raise PermissionDenied("Only the seller can do this.")
     return sale
 
@@ -254,6 +350,8 @@ def notice_of_sale_file(*, seller: User, sale_id: int, handed_over_on: dt.date) 
     """The seller's notice of sale (release of liability): the date the vehicle was handed
     over, recorded once and shown to the LTO, whether or not the buyer has answered yet."""
     sale = _lock_own_sale(seller, sale_id)
+    if sale.origin_id is not None:
+        raise Conflict("A dealer's sale of a new vehicle has no notice of sale: it had no owner.")
     if sale.notice_filed_at is not None:
         raise Conflict(f"The notice of sale was already filed ({sale.notice_of_sale_on:%d %B %Y}).")
     if sale.status not in (*Sale.OPEN, Sale.Status.COMPLETED):
@@ -261,6 +359,7 @@ def notice_of_sale_file(*, seller: User, sale_id: int, handed_over_on: dt.date) 
     today = timezone.localdate()
     if handed_over_on > today:
         raise ValidationError({"handed_over_on": "The handover date cannot be in the future."})
+    assert sale.vehicle is not None  # a sale without an origin is of a vehicle
     started = sale.vehicle.ownership_periods.filter(owner=seller).order_by("-started_on").first()
     if started is not None and handed_over_on < started.started_on:
         raise ValidationError(
@@ -278,11 +377,21 @@ def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
         raise PermissionDenied("Only LTO staff can cancel a sale.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the sale is cancelled."})
-    sale = Sale.objects.select_for_update().select_related("vehicle").filter(pk=sale_id).first()
+    sale = (
+        Sale.objects.select_for_update(of=("self",))
+        .select_related("vehicle", "origin")
+        .filter(pk=sale_id)
+        .first()
+    )
     if sale is None:
         raise ValidationError("No such sale.")
     if not sale.is_open:
         raise Conflict(f"This sale is already closed ({sale.get_status_display()}).")
+    if sale.origin_id is not None and sale.status == Sale.Status.ACCEPTED:
+        raise Conflict(
+            "The buyer's vehicle is made from the dealer's origin record and registration "
+            "filed: reject that application instead."
+        )
     if sale.application_id is not None:
         application = RegistrationApplication.objects.select_for_update().get(
             pk=sale.application_id
@@ -299,7 +408,7 @@ def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
                     application=application, actor=actor, reason="The LTO cancelled the sale."
                 )
     _end(sale, Sale.Status.CANCELLED, reason.strip())
-    _tell_seller(sale, f"The LTO cancelled the sale of {sale.vehicle}", reason.strip())
+    _tell_seller(sale, f"The LTO cancelled the sale of {sale.subject}", reason.strip())
     return sale
 
 
@@ -328,8 +437,8 @@ def sales_expire(*, now: dt.datetime | None = None) -> int:
     ).values_list("pk", flat=True):
         with transaction.atomic():
             sale = (
-                Sale.objects.select_for_update(skip_locked=True)
-                .select_related("vehicle")
+                Sale.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("vehicle", "origin")
                 .filter(pk=pk, status=Sale.Status.AWAITING_BUYER)
                 .first()
             )
@@ -339,7 +448,7 @@ def sales_expire(*, now: dt.datetime | None = None) -> int:
             notify(
                 recipients=[sale.seller],
                 event=SALE_EXPIRED,
-                title=f"The sale of {sale.vehicle} expired",
+                title=f"The sale of {sale.subject} expired",
                 body=f"{sale.buyer_email} did not answer by {sale.expires_at:%d %B %Y}.",
                 link=reverse("sale-detail", args=[sale.pk]),
             )

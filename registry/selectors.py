@@ -51,7 +51,11 @@ def application_get_for_user(*, user: AnyUser, pk: int) -> RegistrationApplicati
 def vehicles_of(user: AnyUser) -> QuerySet[Vehicle]:
     if not user.is_authenticated:
         return Vehicle.objects.none()
-    return Vehicle.objects.filter(owner=user, is_active=True).order_by("-created_at")
+    return (
+        Vehicle.objects.filter(owner=user, is_active=True)
+        .select_related("origin__dealer", "origin_flag__origin__dealer")
+        .order_by("-created_at")
+    )
 
 
 def vehicle_get_for_user(*, user: AnyUser, pk: int) -> Vehicle:

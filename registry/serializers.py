@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from rest_framework import serializers
 
 from api.serializers import LedgerReceiptSerializer
@@ -14,8 +16,46 @@ class VehicleSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "vin", "make", "model", "year", "body_type", "fuel", "plate_number"]
 
 
+class VehicleOriginSerializer(serializers.Serializer):
+    """The dealer's origin record a vehicle was made from."""
+
+    class Meta:
+        ref_name = "VehicleOrigin"
+
+    dealer = serializers.CharField(source="dealer.code", help_text="The dealer's code.")
+    dealer_name = serializers.CharField(source="dealer.name")
+    csr_number = serializers.CharField()
+    invoice_number = serializers.CharField()
+    invoice_date = serializers.DateField()
+    ledger_tx_id = serializers.CharField(
+        help_text="RecordOrigin's transaction, signed by the dealer."
+    )
+
+
+class OriginFlagSerializer(serializers.Serializer):
+    """A hand-entered vehicle whose numbers match a dealer's origin record, for the LTO."""
+
+    class Meta:
+        ref_name = "OriginFlag"
+
+    matched = serializers.CharField(help_text="Which numbers match the origin record.")
+    origin_vin = serializers.CharField(source="origin.vin")
+    origin_dealer = serializers.CharField(source="origin.dealer.code")
+    owner_reason = serializers.CharField()
+    is_open = serializers.BooleanField(help_text="Until the LTO clears it, no approval.")
+    cleared_at = serializers.DateTimeField(allow_null=True)
+    clear_note = serializers.CharField()
+
+
 class VehicleDetailSerializer(serializers.ModelSerializer):
-    """An owner's vehicle as they entered it, with what the LTO issued once registered."""
+    """An owner's vehicle as they entered it (or its dealer's origin record declared), with
+    what the LTO issued once registered."""
+
+    came_from = serializers.SerializerMethodField(
+        help_text="origin: made from a dealer's origin record; hand: entered by its owner."
+    )
+    origin = VehicleOriginSerializer(allow_null=True, read_only=True)
+    origin_flag = OriginFlagSerializer(allow_null=True, read_only=True)
 
     class Meta:
         model = Vehicle
@@ -24,10 +64,16 @@ class VehicleDetailSerializer(serializers.ModelSerializer):
             *VEHICLE_DETAIL_FIELDS,
             "plate_number",
             "mv_file_number",
+            "came_from",
+            "origin",
+            "origin_flag",
             "created_at",
             "updated_at",
         ]
         ref_name = "Vehicle"
+
+    def get_came_from(self, vehicle: Vehicle) -> Literal["origin", "hand"]:
+        return "origin" if getattr(vehicle, "origin", None) is not None else "hand"
 
 
 class VehicleInputSerializer(serializers.Serializer):
@@ -49,6 +95,14 @@ class VehicleInputSerializer(serializers.Serializer):
     fuel = serializers.ChoiceField(Vehicle.Fuel.choices)
     classification = serializers.ChoiceField(
         Vehicle.Classification.choices, required=False, default=Vehicle.Classification.PRIVATE
+    )
+    flag_reason = serializers.CharField(
+        max_length=2000,
+        required=False,
+        default="",
+        help_text="Only if an engine or chassis number is refused as on a dealer's origin "
+        "record of another VIN: why these numbers are your vehicle's. The vehicle is then "
+        "recorded flagged to the LTO, which decides (registry.origins: the squatting rule).",
     )
 
 

@@ -27,7 +27,7 @@ from notifications.services import notify
 from notifications.webhooks import emit
 from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation, lto_staff
-from registry import access, schedule
+from registry import access, origins, schedule
 from registry.document_services import missing_documents
 from registry.events import (
     APPLICATION_CLEARED,
@@ -37,8 +37,11 @@ from registry.events import (
     REGISTRATION_REJECTED,
 )
 from registry.models import (
+    ORIGIN_VEHICLE_FIELDS,
     VEHICLE_DETAIL_FIELDS,
     ApplicationStatusChange,
+    OriginFlag,
+    OriginRecord,
     RegistrationApplication,
     Vehicle,
 )
@@ -65,6 +68,30 @@ def _upper(value: str) -> str:
     return "".join(value.split()).upper()
 
 
+_TAKEN = (
+    "A vehicle with this {label} is already known to the LTO; it cannot be recorded again. "
+    "If it is yours, ask the LTO."
+)
+
+
+def _hand_entry_refusals(
+    numbers: dict[str, str], *, exclude_pk: int | None = None
+) -> tuple[dict[str, str], list[tuple[str, OriginRecord]]]:
+    """The squatting rule (registry.origins) for hand-typed numbers: what is refused outright
+    (a retired vehicle's number; a VIN on a dealer's origin record), and the matches with an
+    origin record of another VIN an owner may flag to the LTO."""
+    retired = Vehicle.objects.filter(is_active=False)
+    if exclude_pk is not None:
+        retired = retired.exclude(pk=exclude_pk)
+    refused = {
+        field: _TAKEN.format(label=origins.NUMBER_LABELS[field])
+        for field, value in numbers.items()
+        if retired.filter(**{field: value}).exists()
+    }
+    on_origin, flaggable = origins.hand_entry_conflicts(numbers)
+    return {**on_origin, **refused}, [(f, o) for f, o in flaggable if f not in refused]
+
+
 @transaction.atomic(durable=True)
 def vehicle_register(
     *,
@@ -79,29 +106,26 @@ def vehicle_register(
     colour: str,
     fuel: str,
     classification: str = Vehicle.Classification.PRIVATE,
+    flag_reason: str = "",
 ) -> Vehicle:
     """Record an owner's vehicle by hand; numbers are normalised, and none may belong to a
     vehicle already known, active or not: a retired vehicle's numbers never become free (so
-    nobody can take over another vehicle's VIN, engine or chassis number)."""
+    nobody can take over another vehicle's VIN, engine or chassis number). A dealer's origin
+    record holds its numbers too: the squatting rule of ``registry.origins`` applies, and
+    ``flag_reason`` files a flaggable match for the LTO to decide instead of refusing it."""
     numbers = {
         "vin": _upper(vin),
         "engine_number": _upper(engine_number),
         "chassis_number": _upper(chassis_number),
     }
-    labels = {"vin": "VIN", "engine_number": "engine number", "chassis_number": "chassis number"}
-    taken = {
-        field: f"A vehicle with this {labels[field]} is already known to the LTO; it cannot "
-        "be recorded again. If it is yours, ask the LTO."
-        for field, value in numbers.items()
-        if Vehicle.objects.filter(is_active=False, **{field: value}).exists()
-    }
-    if taken:
-        raise ValidationError(taken)
+    refused, flaggable = _hand_entry_refusals(numbers)
+    if refused:
+        raise ValidationError(refused)
+    if flaggable and not flag_reason.strip():
+        raise ValidationError(origins.flaggable_messages(flaggable))
     vehicle = Vehicle(
         owner=owner,
-        vin=_upper(vin),
-        engine_number=_upper(engine_number),
-        chassis_number=_upper(chassis_number),
+        **numbers,
         make=make.strip(),
         model=model.strip(),
         year=year,
@@ -112,13 +136,16 @@ def vehicle_register(
     )
     vehicle.full_clean()
     vehicle.save(force_insert=True)
+    if flaggable:
+        origins.origin_flag_raise(vehicle=vehicle, flaggable=flaggable, reason=flag_reason)
     return vehicle
 
 
 @transaction.atomic(durable=True)
 def vehicle_correct(*, application_id: int, actor: User, **fields: object) -> Vehicle:
     """The owner corrects their vehicle's details while its application is a draft or was
-    returned to them; a registered vehicle (one with a plate) cannot be edited here."""
+    returned to them; a registered vehicle (one with a plate) cannot be edited here, nor what
+    a dealer's origin record declared of a vehicle made from it."""
     application = _lock_for(application_id, actor, Action.CORRECT_VEHICLE)
     if not access.is_open(Action.CORRECT_VEHICLE, application):
         raise Conflict(
@@ -131,15 +158,37 @@ def vehicle_correct(*, application_id: int, actor: User, **fields: object) -> Ve
     unknown = set(fields) - set(VEHICLE_DETAIL_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    origin = origins.origin_of(vehicle)
+    if origin is not None:
+        declared = sorted(
+            name
+            for name in set(fields) & set(ORIGIN_VEHICLE_FIELDS)
+            if _declared_value(name, fields[name]) != getattr(vehicle, name)
+        )
+        if declared:
+            raise ValidationError(
+                f"{', '.join(declared)}: as {origin.dealer.name}'s origin record declares; "
+                "only the dealer's record says otherwise, through the LTO."
+            )
     for name, value in fields.items():
-        if name in {"vin", "engine_number", "chassis_number"}:
-            value = _upper(str(value))
-        elif isinstance(value, str):
-            value = value.strip()
-        setattr(vehicle, name, value)
+        setattr(vehicle, name, _declared_value(name, value))
+    numbers = {name: getattr(vehicle, name) for name in origins.NUMBER_FIELDS}
+    if origin is None:
+        refused, flaggable = _hand_entry_refusals(numbers, exclude_pk=vehicle.pk)
+        # A correction raises no flag: beyond one the LTO already has, no origin may match.
+        if not OriginFlag.objects.filter(vehicle=vehicle).exists():
+            refused = {**origins.flaggable_messages(flaggable), **refused}
+        if refused:
+            raise ValidationError(refused)
     vehicle.full_clean()
     vehicle.save(update_fields=[*fields, "updated_at"])
     return vehicle
+
+
+def _declared_value(name: str, value: object) -> object:
+    if name in origins.NUMBER_FIELDS:
+        return _upper(str(value))
+    return value.strip() if isinstance(value, str) else value
 
 
 def _renewal_period(
@@ -398,6 +447,12 @@ def registration_approve(
     application = _lock_for(application_id, actor, Action.APPROVE_REGISTRATION)
     # Checked before numbers are assigned, so a refusal leaves the vehicle untouched.
     check_application_transition(application.status, ApplicationStatus.APPROVED)
+    flag = origins.open_flag(application.vehicle)
+    if flag is not None:
+        raise Conflict(
+            f"The vehicle's {flag.matched} match {flag.origin.dealer.name}'s origin record of "
+            f"VIN {flag.origin.vin}: clear the flag with a note, or reject the application."
+        )
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
     fields = []
     if not vehicle.mv_file_number:
@@ -445,6 +500,7 @@ def registration_approve(
         transfer_keep(period=granted.ownership, record=transfer[0], receipt=transfer[1])
     if seller is not None and seller != buyer:
         sale_complete(application=application, seller=seller)
+    origins.origin_registered(application=application)
     _emit_registration_decided(application, change)
     notify(
         recipients=[application.applicant],

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from registry import account_views, certificate, credential_views, sale_views, views
+from registry import (
+    account_views,
+    certificate,
+    credential_views,
+    origin_views,
+    sale_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -57,4 +64,17 @@ urlpatterns = [
     path(".well-known/jwks.json", credential_views.jwks, name="credential-jwks"),
     path(".well-known/jwt-vc-issuer", credential_views.issuer_metadata, name="jwt-vc-issuer"),
     path("lto/applications/", views.lto_queue, name="lto-queue"),
+    path("applications/<int:pk>/flag/clear/", views.origin_flag_clear, name="origin-flag-clear"),
+    path("dealers/<slug:code>/origins/", origin_views.dealer_origins, name="dealer-origins"),
+    path(
+        "dealers/<slug:code>/origins/new/",
+        origin_views.dealer_origin_new,
+        name="dealer-origin-new",
+    ),
+    path("dealers/<slug:code>/origins/<int:pk>/", origin_views.dealer_origin, name="dealer-origin"),
+    path(
+        "dealers/<slug:code>/origins/<int:pk>/sell/",
+        origin_views.dealer_origin_sell,
+        name="dealer-origin-sell",
+    ),
 ]

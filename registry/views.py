@@ -28,20 +28,21 @@ from kernel.errors import USER_ERRORS, UserError, describe
 from ledger.receipts import receipt_checks
 from organisations.access import Caller
 from organisations.roles import Role, roles_of
-from organisations.selectors import is_lto_staff
-from registry import access, participants, records, services
+from organisations.selectors import dealers_of, is_lto_staff
+from registry import access, origins, participants, records, services
 from registry.document_services import document_check, document_upload, missing_documents
 from registry.forms import (
     ApplicationForm,
     ApplicationSearchForm,
     ApproveRegistrationForm,
     DocumentForm,
+    FlagClearForm,
+    HandEntryForm,
     NoteForm,
     ReasonForm,
     VehicleCorrectionForm,
-    VehicleForm,
 )
-from registry.models import Document, RegistrationApplication
+from registry.models import Document, OriginFlag, RegistrationApplication
 from registry.selectors import application_get_for_user, applications_for_user, vehicles_of
 
 
@@ -50,6 +51,8 @@ def _role(user: Any) -> str:
     roles = roles_of(user)
     if Role.LTO in roles:
         return "lto"
+    if Role.DEALER in roles:
+        return "dealer"
     if Role.ADMIN in roles:
         return "org_admin"
     return "officer" if Role.OFFICER in roles else "owner"
@@ -61,6 +64,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     role = _role(request.user)
     if role == "lto":
         return redirect("lto-queue")
+    if role == "dealer":
+        dealer = dealers_of(request.user).first()
+        if dealer is not None:
+            return redirect("dealer-origins", dealer.code)
     if role in {"officer", "org_admin"}:
         return redirect("clearance-queue")
     applications = applications_for_user(request.user).prefetch_related(
@@ -86,7 +93,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def vehicle_new(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = VehicleForm(request.POST or None)
+    form = HandEntryForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -95,7 +102,9 @@ def vehicle_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             add_form_errors(form, exc)
             status = 422
         else:
-            messages.success(request, f"{vehicle} is registered to you.")
+            flagged = OriginFlag.objects.filter(vehicle=vehicle).exists()
+            note = " It is flagged to the LTO, which decides." if flagged else ""
+            messages.success(request, f"{vehicle} is registered to you.{note}")
             return redirect("home")
     elif request.method == "POST":
         status = 422
@@ -163,6 +172,13 @@ def application_context(
         "note_form": NoteForm(),
         "approve_form": ApproveRegistrationForm(),
         "vehicle_form": VehicleCorrectionForm(instance=application.vehicle),
+        # Which way the vehicle came: a dealer's origin record, or the owner's own entry
+        # (flagged to the LTO when its numbers match an origin record).
+        "origin": origins.origin_of(application.vehicle),
+        "origin_flag": OriginFlag.objects.filter(vehicle_id=application.vehicle_id)
+        .select_related("origin__dealer", "cleared_by")
+        .first(),
+        "flag_form": FlagClearForm(),
         # A transfer's sale: its seller and notice of sale, shown to the buyer and the LTO.
         "sale": getattr(application, "sale", None),
         "missing_documents": missing_documents(application),
@@ -304,11 +320,28 @@ def registration_reject(
     )
 
 
-@application_action("Vehicle details corrected.", VehicleCorrectionForm)
-def vehicle_correct(
+@login_required
+@require_POST
+def vehicle_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    def correct(application: RegistrationApplication) -> object:
+        # Bound to the vehicle: what a dealer's origin record declared is not taken from input.
+        form = VehicleCorrectionForm(request.POST, instance=application.vehicle)
+        if not form.is_valid():
+            raise ValidationError(dict(form.errors.items()))
+        return services.vehicle_correct(
+            application_id=application.pk, actor=request.user, **form.cleaned_data
+        )
+
+    return act_on_application(request, pk, correct, "Vehicle details corrected.")
+
+
+@application_action("The flag is cleared; the registration can be decided.", FlagClearForm)
+def origin_flag_clear(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
-    return services.vehicle_correct(application_id=application.pk, actor=request.user, **data)
+    return origins.origin_flag_clear(
+        actor=request.user, application_id=application.pk, note=data["note"]
+    )
 
 
 @login_required
@@ -336,7 +369,11 @@ def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not is_lto_staff(request.user):
         return redirect("home")
     form = ApplicationSearchForm(request.GET or None)
-    applications = applications_for_user(request.user).order_by("-created_at", "-id")
+    applications = (
+        applications_for_user(request.user)
+        .select_related("vehicle__origin_flag")
+        .order_by("-created_at", "-id")
+    )
     applications = applications.annotate(has_overdue=participants.overdue(timezone.now()))
     if form.is_valid():
         data = form.cleaned_data
@@ -354,6 +391,10 @@ def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             applications = applications.filter(type=data["type"])
         if data["overdue"]:
             applications = applications.filter(has_overdue=True)
+        if data["flagged"]:
+            applications = applications.filter(
+                vehicle__origin_flag__isnull=False, vehicle__origin_flag__cleared_at__isnull=True
+            )
     page = Paginator(applications, 25).get_page(request.GET.get("page"))
     template = "registry/_lto_rows.html" if request.htmx else "registry/lto_queue.html"
     query = request.GET.copy()

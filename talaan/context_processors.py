@@ -13,12 +13,21 @@ def navigation(request: HttpRequest) -> dict:
 
     memberships = list(memberships_of(user))
     kinds = {m.organisation.kind for m in memberships}
+    dealer = next((m.organisation for m in memberships if m.organisation.kind == "DEALER"), None)
     if "LTO" in kinds:
         role = "lto"
+    elif dealer is not None:
+        # An accredited dealer's people record origins and clear nothing: no clearance queue.
+        role = "dealer"
     elif any(m.role == "admin" for m in memberships):
         role = "org_admin"
     elif memberships:
         role = "officer"
     else:
         role = "owner"
-    return {"nav_role": role, "nav_memberships": memberships}
+    return {
+        "nav_role": role,
+        "nav_memberships": memberships,
+        "nav_dealer": dealer,
+        "nav_admin": any(m.role == "admin" for m in memberships),
+    }

@@ -7,7 +7,7 @@ from audit import api as audit_api
 from clearance import api as clearance_api
 from notifications import api as notifications_api
 from registry import api as registry_api
-from registry import credential_api, sale_api
+from registry import credential_api, origin_api, sale_api
 from talaan import health
 
 handler404 = "api.problems.api_aware_404"
@@ -50,6 +50,9 @@ api_v1 = [
     ),
     path("vehicles/", registry_api.VehicleListApi.as_view(), name="vehicles"),
     path("vehicles/<int:pk>/", registry_api.VehicleDetailApi.as_view(), name="vehicle"),
+    path("origins/", origin_api.OriginListApi.as_view(), name="origins"),
+    path("origins/<int:pk>/", origin_api.OriginDetailApi.as_view(), name="origin"),
+    path("origins/<int:pk>/sales/", origin_api.OriginSaleApi.as_view(), name="origin-sell"),
     path("sales/", sale_api.SaleListApi.as_view(), name="sales"),
     path("sales/answer/", sale_api.SaleAnswerApi.as_view(), name="sale-answer"),
     path("sales/<int:pk>/", sale_api.SaleDetailApi.as_view(), name="sale"),

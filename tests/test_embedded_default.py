@@ -38,9 +38,11 @@ def test_the_demo_loads_and_verifies_on_the_embedded_default(tmp_path):
 
     manage("migrate", "--noinput", "-v0")
     assert "owner.juan" in manage("load_demo")
-    # 44 clearance changes, 4 registrations, 1 transfer of ownership, and 9 documents anchored
-    # by RecordDocument (6 sales invoices; the transfer's deed of sale, ID and cover).
-    assert manage("verify_ledger").startswith("OK: 58 entries")
+    # 53 clearance changes, 5 registrations, 1 transfer of ownership, 2 dealer's origin records
+    # (RecordOrigin), and 9 documents anchored by RecordDocument (6 sales invoices; the
+    # transfer's deed of sale, ID and cover; the dealer-sold vehicle's invoice and CSR are on
+    # its origin record).
+    assert manage("verify_ledger").startswith("OK: 70 entries")
     assert (tmp_path / "talaan.sqlite3").exists()
     # Uploads are stored on disk (the filesystem store) and verify against the ledger.
     assert "9 documents checked, 0 failed." in manage("verify_documents")

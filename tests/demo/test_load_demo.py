@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from demo.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
-from registry import sales
+from registry import origins, sales
 from registry import services as registry_services
-from registry.models import Certificate, RegistrationApplication, Sale, Vehicle
+from registry.models import Certificate, OriginRecord, RegistrationApplication, Sale, Vehicle
 
 # The demo is what `make run` loads into a new database, where no world is.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_world")]
@@ -35,19 +35,23 @@ def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(c
     assert verified.getvalue().startswith("OK: ")
 
     call_command("load_demo", stdout=StringIO())
-    assert RegistrationApplication.objects.count() == 8
+    assert RegistrationApplication.objects.count() == 9
 
 
 def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer():
     out = StringIO()
     call_command("load_demo", stdout=out)
 
-    waiting = Sale.objects.get(status=Sale.Status.AWAITING_BUYER)
+    waiting = Sale.objects.get(status=Sale.Status.AWAITING_BUYER, origin__isnull=True)
     assert waiting.buyer_email == "owner.pedro@example.ph"
-    [token] = re.findall(r"/sales/answer/([^/\s]+)/", out.getvalue())
     pedro = get_user_model().objects.get(username="owner.pedro")
-    assert sales.sale_for_buyer(user=pedro, token=token) == waiting  # the printed link works
-    done = Sale.objects.get(status=Sale.Status.COMPLETED)
+    # The printed links work (the Vios's, and the dealer's open invitation's).
+    answered = {
+        sales.sale_for_buyer(user=pedro, token=token)
+        for token in re.findall(r"/sales/answer/([^/\s]+)/", out.getvalue())
+    }
+    assert answered == set(Sale.objects.filter(status=Sale.Status.AWAITING_BUYER))
+    done = Sale.objects.get(status=Sale.Status.COMPLETED, origin__isnull=True)
     superseded = Certificate.objects.get(vehicle=done.vehicle, status="superseded")
     valid = Certificate.objects.get(vehicle=done.vehicle, status="valid")
     assert superseded.owner == done.seller and valid.owner == done.buyer
@@ -67,3 +71,20 @@ def test_the_demo_has_a_registration_whose_renewal_is_open_today():
     )
 
     assert not renewal.filed_late and renewal.period_start > today
+
+
+def test_the_demo_has_a_dealer_recorded_vehicle_registered_and_an_open_dealer_invitation(client):
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+
+    raize = OriginRecord.objects.get(vin="MHKA4DE30RJ012345")
+    assert raize.dealer.code == "manila-bay-motors" and raize.vehicle is not None
+    assert raize.vehicle.plate_number and raize.vehicle.owner.username == "owner.maria"
+    assert origins.origin_status(raize) == "registered"
+    ertiga = OriginRecord.objects.get(vin="MHKB3BA1JRK054321")
+    assert origins.origin_status(ertiga) == "invitation sent"
+    assert "dealer.officer" in out.getvalue()
+    assert client.login(username="dealer.officer", password=DEMO_PASSWORD)
+    page = client.get("/", follow=True).content.decode()
+    assert "Manila Bay Motors: origin records" in page
+    assert raize.vin in page and ertiga.vin in page

@@ -30,13 +30,18 @@ def test_a_read_key_may_view_but_not_claim_or_decide(world):
     assert not caller.permits(Action.DECIDE)
 
 
-def test_a_decide_key_may_claim_decide_and_change_webhooks_but_nothing_else(world):
+def test_a_decide_key_may_claim_decide_record_origins_and_change_webhooks_but_nothing_else(
+    world,
+):
+    # The write scope of every kind's key: a dealer's records origins with it (the service
+    # refuses anyone but the dealer's officers; an HPG key's creator is not one).
     caller = Caller(world.hpg_admin, _key(world, scopes=["decide"]))
 
     assert caller.scoped(set(Action)) == {
         Action.VIEW,
         Action.CLAIM,
         Action.DECIDE,
+        Action.RECORD_ORIGIN,
         Action.MANAGE_WEBHOOKS,
     }
 

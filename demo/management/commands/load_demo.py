@@ -22,7 +22,7 @@ from clearance import kinds
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Organisation
-from registry import sales, schedule
+from registry import origins, sales, schedule
 from registry import services as registry_services
 from registry.document_services import document_upload
 from registry.models import (
@@ -66,6 +66,9 @@ ORGANISATIONS = [
     ("HPG", "pnp-hpg", "PNP Highway Patrol Group", "HPGMSP"),
     ("INSURANCE", "bayanihan-mutual", "Bayanihan Mutual Insurance", "InsuranceMSP"),
     ("EMISSION", "maharlika-etc", "Maharlika Emission Testing Center", "EmissionMSP"),
+    # An accredited dealer: it signs as DealerMSP, named by its code (the talaan.dealer
+    # attribute of its certificate).
+    ("DEALER", "manila-bay-motors", "Manila Bay Motors", "DealerMSP"),
 ]
 
 # username, full name, organisation code or None for an owner, role
@@ -89,6 +92,13 @@ PEOPLE = [
         "maharlika-etc",
         Membership.Role.OFFICER,
         "Emission officer",
+    ),
+    (
+        "dealer.officer",
+        "Jojo Manalo",
+        "manila-bay-motors",
+        Membership.Role.OFFICER,
+        "Dealer officer",
     ),
     ("owner.juan", "Juan dela Cruz", None, None, "Vehicle owner"),
     ("owner.maria", "Maria Clara Ibarra", None, None, "Vehicle owner"),
@@ -202,6 +212,38 @@ VEHICLES: dict[str, VehicleFields] = {
         colour="Silver",
         fuel="gasoline",
     ),
+}
+
+
+# New vehicles Manila Bay Motors recorded: the first sold to Maria and registered from the
+# origin record, the second unsold with its invitation to Pedro open.
+ORIGINS: dict[str, dict[str, object]] = {
+    "sold": {
+        "vin": "MHKA4DE30RJ012345",
+        "engine_number": "1NRX7654321",
+        "chassis_number": "MHKA4DE30RJ012345C",
+        "make": "Toyota",
+        "model": "Raize",
+        "year": 2026,
+        "body_type": "suv",
+        "colour": "Turquoise",
+        "fuel": "gasoline",
+        "csr_number": "CSR-2026-004411",
+        "invoice_number": "MBM-SI-10021",
+    },
+    "unsold": {
+        "vin": "MHKB3BA1JRK054321",
+        "engine_number": "K15BX123987",
+        "chassis_number": "MHKB3BA1JRK054321C",
+        "make": "Suzuki",
+        "model": "Ertiga",
+        "year": 2026,
+        "body_type": "van",
+        "colour": "Silver",
+        "fuel": "gasoline",
+        "csr_number": "CSR-2026-004412",
+        "invoice_number": "MBM-SI-10022",
+    },
 }
 
 
@@ -340,6 +382,8 @@ class Command(BaseCommand):
         )
         self._backdate_first_registration(avanza, ends=slot.last)
 
+        self._dealer_origins(users)
+
         # Maria's Tiggo: still a draft.
         registry_services.application_create(
             applicant=maria, vehicle_id=vehicles["maria-3"].pk, type="new"
@@ -356,6 +400,38 @@ class Command(BaseCommand):
         )
         RegistrationPeriod.objects.filter(application=application).update(
             valid_from=starts, valid_to=ends
+        )
+
+    def _dealer_origins(self, users: dict[str, User]) -> None:
+        """Manila Bay Motors records two new vehicles: Maria buys the Raize, whose first
+        registration is filed from its origin record and approved; the Ertiga's invitation to
+        Pedro is open."""
+        officer, maria = users["dealer.officer"], users["owner.maria"]
+        dealer = Organisation.objects.get(code="manila-bay-motors")
+        recorded = {
+            key: origins.origin_record(
+                officer=officer,
+                dealer_id=dealer.pk,
+                invoice_date=timezone.localdate(),
+                **fields,  # type: ignore[arg-type]
+            )
+            for key, fields in ORIGINS.items()
+        }
+        sale = sales.origin_sale_start(
+            officer=officer, origin_id=recorded["sold"].pk, buyer_email=maria.email
+        )
+        application = sales.sale_accept(buyer=maria, token=sales.sale_token(sale)).application
+        assert application is not None  # an accepted dealer's sale files the registration
+        registry_services.application_submit(application_id=application.pk, actor=maria)
+        reviewer, approver = users["lto.reviewer"], users["lto.approver"]
+        registry_services.application_start_review(application_id=application.pk, actor=reviewer)
+        for request in clearance_services.clearance_send_for_clearance(
+            application_id=application.pk, actor=reviewer
+        ):
+            self._approve(request)
+        registry_services.registration_approve(application_id=application.pk, actor=approver)
+        sales.origin_sale_start(
+            officer=officer, origin_id=recorded["unsold"].pk, buyer_email=users["owner.pedro"].email
         )
 
     def _pending_hpg_request(self, users: dict[str, User]) -> None:
@@ -437,10 +513,10 @@ class Command(BaseCommand):
 
     def _print_open_sales(self) -> None:
         for sale in Sale.objects.filter(status=Sale.Status.AWAITING_BUYER).select_related(
-            "vehicle"
+            "vehicle", "origin"
         ):
             self.stdout.write(
-                f"Open sale of {sale.vehicle} to {sale.buyer_email}; the buyer's link "
+                f"Open sale of {sale.subject} to {sale.buyer_email}; the buyer's link "
                 f"(sign in as that buyer):\n  {sales.sale_link(sale)}"
             )
 
