@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from django.conf import settings
 
-from chaincode.contract import CLEARANCE_EVENT, DOCUMENT_EVENT, TRANSFER_EVENT, VEHICLE_EVENT
+from chaincode.contract import (
+    CLEARANCE_EVENT,
+    DOCUMENT_EVENT,
+    TRANSFER_EVENT,
+    VEHICLE_DEREGISTERED_EVENT,
+    VEHICLE_EVENT,
+)
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
 from ledger.locks import hold_change
 
@@ -110,6 +116,26 @@ class OwnershipTransfer:
 
 
 @dataclass(frozen=True)
+class VehicleDeregistration:
+    """A vehicle taken off the register for good, as the chaincode's DeregisterVehicle takes
+    it: the reason's code and the evidence's SHA-256, nothing that says who owned it."""
+
+    vin: str
+    reason: str
+    evidence_digest: str
+    change_id: str
+    signer_msp: str
+
+    def args(self) -> list[str]:
+        return [self.vin, self.reason, self.evidence_digest, self.change_id]
+
+    def recorded(self) -> dict[str, str]:
+        """What the chaincode keeps of the deregistration (GetChange answers it), to check
+        against."""
+        return {"vin": self.vin, "reason": self.reason, "evidence_digest": self.evidence_digest}
+
+
+@dataclass(frozen=True)
 class DocumentAnchor:
     """A document's digest (and IPFS content id), as the chaincode's RecordDocument takes it."""
 
@@ -199,6 +225,13 @@ FUNCTIONS: tuple[LedgerFunction, ...] = (
         signed_by="the LTO",
         subject="transfer",
         event=TRANSFER_EVENT,
+    ),
+    LedgerFunction(
+        chaincode_name="DeregisterVehicle",
+        record_type=VehicleDeregistration,
+        signed_by="the LTO",
+        subject="deregistration",
+        event=VEHICLE_DEREGISTERED_EVENT,
     ),
 )
 
@@ -299,6 +332,10 @@ class Ledger(abc.ABC):
     def transfer_ownership(self, transfer: OwnershipTransfer) -> Receipt:
         """Record a vehicle's change of owner (chaincode TransferOwnership)."""
         return self.record(transfer)
+
+    def deregister_vehicle(self, deregistration: VehicleDeregistration) -> Receipt:
+        """Record that a vehicle is off the register for good (chaincode DeregisterVehicle)."""
+        return self.record(deregistration)
 
     def record_document(self, anchor: DocumentAnchor) -> Receipt:
         """Anchor a document's digest (chaincode RecordDocument)."""
