@@ -15,6 +15,7 @@ periods end, the vehicle is retired (its numbers are never recorded again:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from typing import TYPE_CHECKING
@@ -133,6 +134,26 @@ def _checked(vehicle: Vehicle, *, reason: str, note: str) -> None:
         )
 
 
+def _check_against_the_ledger(vehicle: Vehicle, *, reason: str, evidence: UploadedFile) -> None:
+    """If the ledger deregistered the VIN already (the database lost it with its transaction),
+    the retry is answered from that change: only the same reason and evidence file may be
+    kept with it. Checked before anything is stored or anchored."""
+    recorded = get_ledger().get_change(str(deregistration_change_id(vehicle.vin)))
+    if recorded is None:
+        return
+    evidence.seek(0)
+    digest = hashlib.sha256(evidence.read()).hexdigest()
+    evidence.seek(0)
+    wanted = {"reason": reason, "evidence_digest": digest}
+    differing = sorted(field for field, value in wanted.items() if recorded.get(field) != value)
+    if differing:
+        raise ValidationError(
+            f"The ledger recorded {vehicle}'s deregistration already, with another "
+            f"{' and '.join(field.replace('_', ' ') for field in differing)}: deregister it "
+            "with the same reason and evidence file. Nothing was changed."
+        )
+
+
 @transaction.atomic(durable=True)
 def vehicle_deregister(
     *,
@@ -149,6 +170,7 @@ def vehicle_deregister(
     if vehicle is None:
         raise ValidationError({"vehicle": "No such vehicle."})
     _checked(vehicle, reason=reason, note=note)
+    _check_against_the_ledger(vehicle, reason=reason, evidence=evidence)
     certificate = valid_certificate(vehicle)
     assert certificate is not None  # checked above
     # The evidence joins the application whose approval issued the CR it ends.
@@ -179,19 +201,7 @@ def _deregister(
         change_id=change_id,
         signer_msp=lto_organisation().msp_id,
     )
-    ledger = get_ledger()
-    receipt: Receipt = ledger.deregister_vehicle(record)
-    if receipt.replayed:
-        # The ledger deregistered the VIN before and the database lost it: keep that change
-        # only if this is the same deregistration, with the same evidence.
-        recorded = ledger.get_change(record.change_id) or {}
-        differing = sorted(k for k, v in record.recorded().items() if recorded.get(k) != v)
-        if differing:
-            raise ValidationError(
-                f"The ledger recorded {vehicle}'s deregistration already, with another "
-                f"{' and '.join(d.replace('_', ' ') for d in differing)}: deregister it "
-                "with the same reason and evidence file. Nothing was changed."
-            )
+    receipt: Receipt = get_ledger().deregister_vehicle(record)
     now = timezone.now()
     today = timezone.localdate(now)
     label = Deregistration.Reason(reason).label.lower()
