@@ -22,8 +22,16 @@ from clearance.models import ClearanceRequest
 from organisations.models import Membership, Organisation
 from registry import sales
 from registry import services as registry_services
+from registry.deregistration import vehicle_deregister
 from registry.document_services import document_upload
-from registry.models import Document, OwnerProfile, RegistrationApplication, Sale, Vehicle
+from registry.models import (
+    Deregistration,
+    Document,
+    OwnerProfile,
+    RegistrationApplication,
+    Sale,
+    Vehicle,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -169,6 +177,18 @@ VEHICLES: dict[str, VehicleFields] = {
         colour="Black",
         fuel="gasoline",
     ),
+    # An old car, registered, then scrapped: the LTO deregisters it.
+    "maria-4": VehicleFields(
+        vin="JTDBT923771012345",
+        engine_number="1NZ7654321",
+        chassis_number="NCP930765432",
+        make="Toyota",
+        model="Corolla Altis",
+        year=2007,
+        body_type="sedan",
+        colour="Silver",
+        fuel="gasoline",
+    ),
 }
 
 
@@ -292,6 +312,23 @@ class Command(BaseCommand):
             self._approve(request)
         registry_services.registration_approve(application_id=mirage.pk, actor=approver)
         self._sell(vehicles["juan-3"], seller=juan, buyer=maria, complete=True, users=users)
+
+        # Maria's old Corolla: registered, then scrapped and deregistered by the LTO.
+        corolla = filed("maria-4", maria)
+        for request in sent(corolla).values():
+            self._approve(request)
+        registry_services.registration_approve(application_id=corolla.pk, actor=approver)
+        vehicle_deregister(
+            vehicle_id=vehicles["maria-4"].pk,
+            actor=users["lto.admin"],
+            reason=Deregistration.Reason.SCRAPPED,
+            evidence=SimpleUploadedFile(
+                "certificate-of-scrapping.pdf",
+                demo_invoice(vehicles["maria-4"], "CERTIFICATE OF SCRAPPING"),
+                "application/pdf",
+            ),
+            note="Certificate of scrapping from the accredited yard, presented by the owner.",
+        )
 
         # Juan's Vios: on sale to Pedro, who has not answered yet.
         self._sell(vehicles["juan-1"], seller=juan, buyer=users["owner.pedro"], users=users)
