@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from chaincode.rules import ApplicationStatus, ClearanceStatus
+from chaincode.rules import ApplicationStatus, ClearanceStatus, DeregistrationReason
 from clearance import kinds
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
@@ -25,7 +25,6 @@ from registry import services as registry_services
 from registry.deregistration import vehicle_deregister
 from registry.document_services import document_upload
 from registry.models import (
-    Deregistration,
     Document,
     OwnerProfile,
     RegistrationApplication,
@@ -321,7 +320,7 @@ class Command(BaseCommand):
         vehicle_deregister(
             vehicle_id=vehicles["maria-4"].pk,
             actor=users["lto.admin"],
-            reason=Deregistration.Reason.SCRAPPED,
+            reason=DeregistrationReason.SCRAPPED,
             evidence=SimpleUploadedFile(
                 "certificate-of-scrapping.pdf",
                 demo_invoice(vehicles["maria-4"], "CERTIFICATE OF SCRAPPING"),
