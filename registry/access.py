@@ -128,7 +128,8 @@ def vehicle_allowed_actions(caller: Caller, vehicle: Vehicle) -> set[Action]:
     valid CR) not yet deregistered can be deregistered."""
     actions = vehicle_permitted_actions(caller)
     deregistered = Vehicle.objects.filter(pk=vehicle.pk, deregistration__isnull=False).exists()
-    if deregistered or not vehicle.is_active or not vehicle.certificates.filter(status="valid"):
+    registered = vehicle.certificates.filter(status="valid").exists()
+    if deregistered or not vehicle.is_active or not registered:
         actions.discard(Action.DEREGISTER)
     return actions
 

@@ -112,9 +112,12 @@ def _checked(vehicle: Vehicle, *, reason: str, note: str) -> None:
         errors["note"] = "Say what the evidence shows and who presented it."
     if errors:
         raise ValidationError(errors)
-    refusal = deregistration_refusal(vehicle)
-    if refusal is not None:
-        raise Conflict(refusal.replace("it can never", "it is deregistered already and can never"))
+    earlier = Deregistration.objects.filter(vehicle_id=vehicle.pk).first()
+    if earlier is not None:
+        raise Conflict(
+            f"{vehicle} is deregistered already (on {earlier.deregistered_on:%d %B %Y}, "
+            f"{earlier.get_reason_display().lower()}): deregistration is final and happens once."
+        )
     if not vehicle.is_active or valid_certificate(vehicle) is None:
         raise ValidationError(
             {

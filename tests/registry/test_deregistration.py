@@ -6,6 +6,7 @@ rows as they were."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 
 import pytest
@@ -33,6 +34,7 @@ from registry.models import (
     Sale,
     Vehicle,
 )
+from registry.reminders import registrations_expiring_notify
 from tests.api.test_problems import assert_problem
 from tests.conftest import filed_application
 from tests.factories import VehicleFactory
@@ -219,6 +221,16 @@ def test_a_deregistered_vehicle_is_never_registered_renewed_or_sold_again(world)
         )
 
     assert (rows(), Sale.objects.count(), vehicle.applications.count()) == before
+
+
+def test_the_owner_of_a_deregistered_vehicle_is_not_reminded_to_renew_it(world):
+    vehicle = registered(world)
+    ends = RegistrationPeriod.objects.get(vehicle=vehicle).valid_to
+    deregister(world, vehicle)
+
+    registrations_expiring_notify(today=ends - dt.timedelta(days=5))
+
+    assert not Notification.objects.filter(event="registration_expiring").exists()
 
 
 def test_a_deregistered_vehicle_s_numbers_never_become_free(world):
