@@ -37,7 +37,7 @@ from registry.models import (
 from registry.reminders import registrations_expiring_notify
 from tests.api.test_problems import assert_problem
 from tests.conftest import filed_application
-from tests.factories import VehicleFactory
+from tests.factories import UserFactory, VehicleFactory
 from tests.transfers import PDF, registered
 
 GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
@@ -499,3 +499,17 @@ def test_a_vehicle_of_another_owner_still_registers(world):
     application = filed_application(world)
 
     assert application.status == "submitted"
+
+
+def test_the_admin_cannot_bring_a_deregistered_vehicle_back(world, client):
+    vehicle = registered(world)
+    deregister(world, vehicle)
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    url = reverse("admin:registry_vehicle_change", args=[vehicle.pk])
+
+    form = client.get(url)
+    client.post(url, {"is_active": "on", "vin": "JTDBR32E720099999", "owner": world.owner.pk})
+
+    assert form.status_code == 200 and 'name="is_active"' not in form.content.decode()
+    fresh = Vehicle.objects.get(pk=vehicle.pk)
+    assert not fresh.is_active and fresh.vin == vehicle.vin
