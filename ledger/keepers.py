@@ -9,6 +9,8 @@ rows and current statuses with the ledger, and to write back a change only the l
 
 from __future__ import annotations
 
+import uuid
+
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -121,6 +123,13 @@ def confirm(*, event: LedgerEvent) -> Outcome:
     keeper = next((k for k in keepers() if k.function.event == event.name), None)
     if keeper is None:
         return ignored(event)
+    change_id = str(event.data().get("change_id", ""))
+    if not _is_uuid(change_id):
+        # Written by another client of the channel: no row of ours can have it.
+        return replace(
+            missing(event, change_id),
+            note="ledger-only change: its change id is not one this app writes",
+        )
     outcome = keeper.confirm(event=event)
     if not outcome.row_missing:
         return outcome
@@ -133,6 +142,14 @@ def confirm(*, event: LedgerEvent) -> Outcome:
             outcome, note="ledger-only change: no row was committed (reconcile_ledger --repair)"
         )
     return outcome
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def missing(event: LedgerEvent, change_id: str) -> Outcome:

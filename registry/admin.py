@@ -1,9 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 
 from kernel.admin import HistoryInline, ReadOnlyAdmin
 from registry.models import (
     ApplicationStatusChange,
     Certificate,
+    Deregistration,
     Document,
     OriginFlag,
     OriginRecord,
@@ -28,6 +31,12 @@ class VehicleAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "fuel", "classification", "body_type"]
     search_fields = ["vin", "plate_number", "engine_number", "chassis_number", "mv_file_number"]
     raw_id_fields = ["owner"]
+
+    def get_readonly_fields(self, request: Any, obj: Vehicle | None = None) -> Any:
+        # Deregistration is final: no admin edit brings the vehicle or its numbers back.
+        if obj is not None and Deregistration.objects.filter(vehicle=obj).exists():
+            return [field.name for field in Vehicle._meta.fields]
+        return super().get_readonly_fields(request, obj)
 
 
 class ApplicationStatusChangeInline(HistoryInline):
@@ -89,6 +98,13 @@ class OwnershipPeriodAdmin(ReadOnlyAdmin):
     list_display = ["vehicle", "owner", "started_on", "ended_on", "acquired"]
     list_filter = ["acquired"]
     search_fields = ["vehicle__plate_number", "vehicle__vin", "owner__username"]
+
+
+@admin.register(Deregistration)
+class DeregistrationAdmin(ReadOnlyAdmin):
+    list_display = ["vehicle", "reason", "deregistered_on", "decided_by", "ledger_confirmed_at"]
+    list_filter = ["reason"]
+    search_fields = ["vehicle__plate_number", "vehicle__vin"]
 
 
 @admin.register(RegistrationPeriod)

@@ -10,6 +10,7 @@ class RegistryConfig(AppConfig):
         from notifications.addresses import register_mobile_numbers
         from registry import checks, events  # noqa: F401  (register their checks and events)
         from registry.ledger_rows import (
+            DeregistrationRows,
             DocumentRows,
             OriginRows,
             RegistrationRows,
@@ -21,4 +22,5 @@ class RegistryConfig(AppConfig):
         keepers.register(DocumentRows())
         keepers.register(TransferRows())
         keepers.register(OriginRows())
+        keepers.register(DeregistrationRows())
         register_mobile_numbers(owner_mobile_numbers)

@@ -64,3 +64,10 @@ ORIGIN_REGISTERED = register(
         audience={Role.DEALER},
     )
 )
+VEHICLE_DEREGISTERED = register(
+    NotificationEvent(
+        "vehicle_deregistered",
+        label="Your vehicle was deregistered by the LTO",
+        audience={Role.OWNER},
+    )
+)

@@ -28,6 +28,7 @@ from notifications.webhooks import emit
 from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation, lto_staff
 from registry import access, origins, schedule
+from registry.deregistration import refuse_if_deregistered
 from registry.document_services import missing_documents
 from registry.events import (
     APPLICATION_CLEARED,
@@ -72,6 +73,10 @@ _TAKEN = (
     "A vehicle with this {label} is already known to the LTO; it cannot be recorded again. "
     "If it is yours, ask the LTO."
 )
+_DEREGISTERED = (
+    "A vehicle with this {label} was deregistered by the LTO; a deregistered vehicle's "
+    "numbers are never recorded again."
+)
 
 
 def _hand_entry_refusals(
@@ -83,11 +88,13 @@ def _hand_entry_refusals(
     retired = Vehicle.objects.filter(is_active=False)
     if exclude_pk is not None:
         retired = retired.exclude(pk=exclude_pk)
-    refused = {
-        field: _TAKEN.format(label=origins.NUMBER_LABELS[field])
-        for field, value in numbers.items()
-        if retired.filter(**{field: value}).exists()
-    }
+    refused = {}
+    for field, value in numbers.items():
+        matches = retired.filter(**{field: value})
+        if matches.filter(deregistration__isnull=False).exists():
+            refused[field] = _DEREGISTERED.format(label=origins.NUMBER_LABELS[field])
+        elif matches.exists():
+            refused[field] = _TAKEN.format(label=origins.NUMBER_LABELS[field])
     on_origin, flaggable = origins.hand_entry_conflicts(numbers)
     return {**on_origin, **refused}, [(f, o) for f, o in flaggable if f not in refused]
 
@@ -258,8 +265,10 @@ def application_create(
 ) -> RegistrationApplication:
     """Start a draft application for one of the applicant's vehicles: a first registration
     for a vehicle never registered, a renewal on the LTO's schedule for a registered one."""
-    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id, is_active=True).first()
-    if vehicle is None or vehicle.owner_id != applicant.pk:
+    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
+    if vehicle is not None and vehicle.owner_id == applicant.pk:
+        refuse_if_deregistered(vehicle)
+    if vehicle is None or not vehicle.is_active or vehicle.owner_id != applicant.pk:
         raise ValidationError({"vehicle": "Choose one of your own active vehicles."})
     if type not in RegistrationApplication.Type.values:
         raise ValidationError({"type": "Choose new registration, renewal or transfer."})
@@ -454,6 +463,7 @@ def registration_approve(
             f"VIN {flag.origin.vin}: clear the flag with a note, or reject the application."
         )
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
+    refuse_if_deregistered(vehicle)
     fields = []
     if not vehicle.mv_file_number:
         vehicle.mv_file_number = f"1300-{vehicle.pk:011d}"

@@ -53,6 +53,11 @@ api_v1 = [
     path("origins/", origin_api.OriginListApi.as_view(), name="origins"),
     path("origins/<int:pk>/", origin_api.OriginDetailApi.as_view(), name="origin"),
     path("origins/<int:pk>/sales/", origin_api.OriginSaleApi.as_view(), name="origin-sell"),
+    path(
+        "vehicles/<int:pk>/deregister/",
+        registry_api.VehicleDeregisterApi.as_view(),
+        name="vehicle-deregister",
+    ),
     path("sales/", sale_api.SaleListApi.as_view(), name="sales"),
     path("sales/answer/", sale_api.SaleAnswerApi.as_view(), name="sale-answer"),
     path("sales/<int:pk>/", sale_api.SaleDetailApi.as_view(), name="sale"),

@@ -104,6 +104,11 @@ GET_CASES = [
         ["owner", "insurer_officer", "emission_officer"],
     ),
     (lambda s: reverse("api-key-index"), ["lto_admin"], ["owner"]),
+    (
+        lambda s: reverse("vehicle-deregister", args=[s.approved.vehicle_id]),
+        ["lto_admin"],
+        ["owner", "other_owner", "hpg_officer", "hpg_admin"],
+    ),
 ]
 
 
@@ -133,6 +138,8 @@ POST_CASES = [
     ("api-keys", lambda s: [s.hpg_key.organisation_id], "insurer_officer"),
     ("api-key-revoke", lambda s: [s.hpg_key.organisation_id, s.hpg_key.pk], "insurer_officer"),
     ("api-key-revoke", lambda s: [s.requests["INSURANCE"].organisation_id, s.hpg_key.pk], "owner"),
+    ("vehicle-deregister", lambda s: [s.approved.vehicle_id], "owner"),
+    ("vehicle-deregister", lambda s: [s.approved.vehicle_id], "hpg_admin"),
 ]
 
 

@@ -20,6 +20,7 @@ OPERATIONS = {
     ("/api/v1/vehicles/", "get"),
     ("/api/v1/vehicles/", "post"),
     ("/api/v1/vehicles/{id}/", "get"),
+    ("/api/v1/vehicles/{id}/deregister/", "post"),
     ("/api/v1/certificates/{number}/credential/", "get"),
     ("/api/v1/origins/", "get"),
     ("/api/v1/origins/", "post"),

@@ -14,7 +14,14 @@ from django.utils import timezone
 from demo.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
 from registry import origins, sales
 from registry import services as registry_services
-from registry.models import Certificate, OriginRecord, RegistrationApplication, Sale, Vehicle
+from registry.models import (
+    Certificate,
+    Deregistration,
+    OriginRecord,
+    RegistrationApplication,
+    Sale,
+    Vehicle,
+)
 
 # The demo is what `make run` loads into a new database, where no world is.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_world")]
@@ -35,7 +42,18 @@ def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(c
     assert verified.getvalue().startswith("OK: ")
 
     call_command("load_demo", stdout=StringIO())
-    assert RegistrationApplication.objects.count() == 9
+    assert RegistrationApplication.objects.count() == 10
+
+
+def test_the_demo_has_a_deregistered_vehicle_its_owner_sees():
+    call_command("load_demo", stdout=StringIO())
+
+    deregistration = Deregistration.objects.select_related("vehicle__owner").get()
+
+    assert deregistration.reason == "scrapped" and not deregistration.vehicle.is_active
+    assert deregistration.vehicle.owner.username == "owner.maria"
+    assert deregistration.vehicle.certificates.get().status == "revoked"
+    assert deregistration.evidence.doc_type == "deregistration_evidence"
 
 
 def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer():

@@ -150,22 +150,38 @@ def test_a_dealer_without_an_identity_directory_sends_nothing(fabric, pki, ident
     assert fabric.calls == [] and fabric.committed() == []
 
 
-def test_the_origin_event_is_streamed_with_its_change_id_and_the_listener_moves_past_it(
+def test_an_origin_recorded_by_the_dealers_officer_is_confirmed_by_the_listener(
+    fabric, pki, identities, world
+):
+    from tests.registry.test_origins import dealer_with_officer, record
+
+    dealer, officer = dealer_with_officer(code=DEALER)
+    install(pki.enrol_dealer(DEALER))
+    row = record(dealer, officer)
+
+    (tx,) = [tx for tx in fabric.committed() if tx.tx_id == row.ledger_tx_id]
+    assert tx.event is not None and tx.event.event_name == ORIGIN_EVENT
+    assert json.loads(tx.event.payload)["change_id"] == str(row.ledger_change_id)
+    assert str(row.ledger_change_id) in get_ledger().change_ids(idle_seconds=0.5)
+    outcomes = list(follow(get_ledger(), handle=keepers.confirm, idle_seconds=0.5))
+    assert [(o.tx_id, o.confirmed) for o in outcomes] == [(row.ledger_tx_id, True)]
+    row.refresh_from_db()
+    assert row.ledger_confirmed_at is not None
+    assert ListenerCheckpoint.objects.get().block_number == row.ledger_block + 1
+
+
+def test_an_origin_another_client_wrote_is_reported_ledger_only_not_a_crash(
     fabric, pki, identities
 ):
     install(pki.enrol_dealer(DEALER))
+    # A change id this app never writes (ours are UUIDs): no row can hold it.
     receipt = get_ledger().record_origin(origin(change_id="origin-7"))
 
-    (tx,) = [tx for tx in fabric.committed() if tx.tx_id == receipt.tx_id]
-    assert tx.event is not None and tx.event.event_name == ORIGIN_EVENT
-    assert json.loads(tx.event.payload)["change_id"] == "origin-7"
-    assert "origin-7" in get_ledger().change_ids(idle_seconds=0.5)
-    # No app keeps origin rows yet (the keeper comes with the dealers' pages): the listener
-    # hands the event on and its checkpoint moves past the block, nothing left pending.
     outcomes = list(follow(get_ledger(), handle=keepers.confirm, idle_seconds=0.5))
+
     assert [o.tx_id for o in outcomes] == [receipt.tx_id]
-    assert not outcomes[0].pending
-    assert ListenerCheckpoint.objects.get().block_number == receipt.block + 1
+    assert outcomes[0].row_missing and not outcomes[0].pending
+    assert "not one this app writes" in outcomes[0].note
 
 
 @pytest.mark.parametrize("code", ["../LTOMSP", "..", "a/b"])

@@ -12,7 +12,13 @@ from clearance.ledger_rows import ClearanceRows
 from ledger import keepers
 from ledger.base import FUNCTIONS, ClearanceChange, Ledger, VehicleRegistration, function_for
 from ledger.events import LedgerEvent
-from registry.ledger_rows import DocumentRows, OriginRows, RegistrationRows, TransferRows
+from registry.ledger_rows import (
+    DeregistrationRows,
+    DocumentRows,
+    OriginRows,
+    RegistrationRows,
+    TransferRows,
+)
 
 
 class RecordingLedger(Ledger):
@@ -74,6 +80,7 @@ def test_every_declared_function_has_the_keeper_of_its_rows():
         DocumentRows,
         TransferRows,
         OriginRows,
+        DeregistrationRows,
     ]
     assert [keeper.function for keeper in keepers.keepers()] == list(FUNCTIONS)
     assert function_for(ClearanceChange(*["x"] * 9)).event == CLEARANCE_EVENT

@@ -155,6 +155,7 @@ OWNER_EVENTS = [
     "sale_answered",
     "sale_expired",
     "transfer_completed",
+    "vehicle_deregistered",
 ]
 
 

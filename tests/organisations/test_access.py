@@ -30,17 +30,19 @@ def test_a_read_key_may_view_but_not_claim_or_decide(world):
     assert not caller.permits(Action.DECIDE)
 
 
-def test_a_decide_key_may_claim_decide_record_origins_and_change_webhooks_but_nothing_else(
+def test_a_decide_key_may_claim_decide_deregister_record_origins_and_change_webhooks_only(
     world,
 ):
-    # The write scope of every kind's key: a dealer's records origins with it (the service
-    # refuses anyone but the dealer's officers; an HPG key's creator is not one).
+    # The write scope of every kind's key: a dealer's records origins with it and an LTO key
+    # deregisters (the services refuse anyone else; an HPG key's creator is neither).
     caller = Caller(world.hpg_admin, _key(world, scopes=["decide"]))
 
+    # Deregistering is the scope's only for an LTO key (registry.access); HPG's key is refused.
     assert caller.scoped(set(Action)) == {
         Action.VIEW,
         Action.CLAIM,
         Action.DECIDE,
+        Action.DEREGISTER,
         Action.RECORD_ORIGIN,
         Action.MANAGE_WEBHOOKS,
     }

@@ -17,13 +17,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from chaincode.rules import ApplicationStatus, ClearanceStatus
+from chaincode.rules import ApplicationStatus, ClearanceStatus, DeregistrationReason
 from clearance import kinds
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Organisation
 from registry import origins, sales, schedule
 from registry import services as registry_services
+from registry.deregistration import vehicle_deregister
 from registry.document_services import document_upload
 from registry.models import (
     Document,
@@ -212,6 +213,18 @@ VEHICLES: dict[str, VehicleFields] = {
         colour="Silver",
         fuel="gasoline",
     ),
+    # An old car, registered, then scrapped: the LTO deregisters it.
+    "maria-4": VehicleFields(
+        vin="JTDBT923771012345",
+        engine_number="1NZ7654321",
+        chassis_number="NCP930765432",
+        make="Toyota",
+        model="Corolla Altis",
+        year=2007,
+        body_type="sedan",
+        colour="Silver",
+        fuel="gasoline",
+    ),
 }
 
 
@@ -368,6 +381,23 @@ class Command(BaseCommand):
             self._approve(request)
         registry_services.registration_approve(application_id=mirage.pk, actor=approver)
         self._sell(vehicles["juan-3"], seller=juan, buyer=maria, complete=True, users=users)
+
+        # Maria's old Corolla: registered, then scrapped and deregistered by the LTO.
+        corolla = filed("maria-4", maria)
+        for request in sent(corolla).values():
+            self._approve(request)
+        registry_services.registration_approve(application_id=corolla.pk, actor=approver)
+        vehicle_deregister(
+            vehicle_id=vehicles["maria-4"].pk,
+            actor=users["lto.admin"],
+            reason=DeregistrationReason.SCRAPPED,
+            evidence=SimpleUploadedFile(
+                "certificate-of-scrapping.pdf",
+                demo_invoice(vehicles["maria-4"], "CERTIFICATE OF SCRAPPING"),
+                "application/pdf",
+            ),
+            note="Certificate of scrapping from the accredited yard, presented by the owner.",
+        )
 
         # Juan's Vios: on sale to Pedro, who has not answered yet.
         self._sell(vehicles["juan-1"], seller=juan, buyer=users["owner.pedro"], users=users)

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('organisations', '0002_dealer_kind'),
-        ('registry', '0013_renewal_filed_late'),
+        ('registry', '0014_deregistration'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
