@@ -10,7 +10,6 @@ rows and current statuses with the ledger, and to write back a change only the l
 from __future__ import annotations
 
 import uuid
-
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
