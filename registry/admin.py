@@ -5,6 +5,7 @@ from registry.models import (
     ApplicationStatusChange,
     Certificate,
     Document,
+    DocumentRequirement,
     OwnerProfile,
     OwnershipPeriod,
     RegistrationApplication,
@@ -93,3 +94,15 @@ class OwnershipPeriodAdmin(ReadOnlyAdmin):
 class RegistrationPeriodAdmin(ReadOnlyAdmin):
     list_display = ["vehicle", "valid_from", "valid_to", "application"]
     search_fields = ["vehicle__plate_number", "application__reference"]
+
+
+@admin.register(DocumentRequirement)
+class DocumentRequirementAdmin(admin.ModelAdmin):
+    """Which papers each application type needs: a change applies to the next filing. Retire
+    one by taking it out of force rather than deleting it, so its history stays readable."""
+
+    list_display = ["application_type", "doc_type", "filed_by", "is_active", "updated_at"]
+    list_filter = ["application_type", "filed_by", "is_active", "doc_type"]
+    list_editable = ["is_active"]
+    search_fields = ["doc_type", "description"]
+    fields = ["application_type", "doc_type", "filed_by", "description", "is_active"]

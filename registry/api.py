@@ -30,6 +30,7 @@ from api.schema import NON_BLANK_TEXT
 from organisations.access import Caller
 from organisations.selectors import memberships_of
 from registry import participants, services
+from registry.document_services import document_checklist
 from registry.filters import ApplicationFilter
 from registry.models import RegistrationApplication
 from registry.selectors import (
@@ -41,6 +42,7 @@ from registry.selectors import (
 from registry.serializers import (
     ApplicationSummarySerializer,
     ClearanceStatusSerializer,
+    RequiredDocumentSerializer,
     VehicleDetailSerializer,
     VehicleInputSerializer,
 )
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
 
 class _Clearances(TypedDict):
     clearances: list[Any]  # participants.statuses(), set for the detail and lookup serializers
+    required_documents: list[Any]  # document_checklist(), set for the detail serializer
 
 
 ApplicationWithClearances: TypeAlias = "WithAnnotations[RegistrationApplication, _Clearances]"
@@ -88,9 +91,19 @@ def applications_for_caller(request: Request) -> QuerySet[RegistrationApplicatio
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
     remarks = serializers.CharField()
     clearances = ClearanceStatusSerializer(many=True)
+    required_documents = RequiredDocumentSerializer(
+        many=True,
+        help_text="The papers the application's type needs, each uploaded or missing, and who "
+        "uploads it: the same checklist the application's page shows.",
+    )
 
     class Meta(ApplicationSummarySerializer.Meta):
-        fields = [*ApplicationSummarySerializer.Meta.fields, "remarks", "clearances"]
+        fields = [
+            *ApplicationSummarySerializer.Meta.fields,
+            "remarks",
+            "clearances",
+            "required_documents",
+        ]
         ref_name = "ApplicationDetail"
 
 
@@ -102,9 +115,24 @@ def _application_detail(request: Request, pk: int) -> dict:
     application.clearances = participants.statuses(
         caller=Caller.of(request), application=application
     )
+    application.required_documents = document_checklist(application)
     return ApplicationDetailSerializer(application).data
 
 
+_REQUIRED_DOCUMENTS_EXAMPLE = [
+    {
+        "doc_type": doc_type,
+        "label": label,
+        "description": "",
+        "filed_by": "applicant",
+        "status": "uploaded",
+    }
+    for doc_type, label in [
+        ("csr", "Certificate of stock reported"),
+        ("insurance_coc", "Insurance certificate of cover"),
+        ("sales_invoice", "Sales invoice"),
+    ]
+]
 _APPLICATION_EXAMPLE = {
     "id": 12,
     "reference": "TLN-7KQ2M9XA",
@@ -129,6 +157,7 @@ _APPLICATION_EXAMPLE = {
     "updated_at": "2026-11-22T01:02:03Z",
     "remarks": "",
     "clearances": [],
+    "required_documents": _REQUIRED_DOCUMENTS_EXAMPLE,
 }
 
 
@@ -200,7 +229,14 @@ class ApplicationListApi(APIView):
                 "Draft created",
                 response_only=True,
                 status_codes=["201"],
-                value={**_APPLICATION_EXAMPLE, "status": "draft", "submitted_at": None},
+                value={
+                    **_APPLICATION_EXAMPLE,
+                    "status": "draft",
+                    "submitted_at": None,
+                    "required_documents": [
+                        {**item, "status": "missing"} for item in _REQUIRED_DOCUMENTS_EXAMPLE
+                    ],
+                },
             ),
         ],
     )
@@ -244,7 +280,10 @@ class ApplicationSubmitApi(APIView):
         description=(
             "The applicant only. Moves the application from `draft` to `submitted`, records "
             "the change in its history and tells LTO staff. From any other status the answer "
-            "is 409 `transition_not_allowed` and nothing changes."
+            "is 409 `transition_not_allowed` and nothing changes. While a document in "
+            "`required_documents` is `missing` the answer is 422 `documents_missing`, naming "
+            "each in `detail` and listing their `doc_type`s in `errors.missing_documents`; "
+            "nothing changes."
         ),
         request=None,
         responses={

@@ -19,7 +19,7 @@ from kernel.errors import Conflict, PermissionDenied
 from notifications.models import Notification
 from registry import sales
 from registry import services as registry_services
-from registry.document_services import document_upload
+from registry.document_services import DocumentsMissing, document_upload
 from registry.models import (
     Certificate,
     Document,
@@ -162,7 +162,10 @@ def test_a_transfer_without_its_papers_cannot_be_filed(world):
     ).application
     upload(application, world.other_owner, "government_id")
 
-    with pytest.raises(ValidationError, match="Deed of sale and Insurance certificate of cover"):
+    with pytest.raises(
+        DocumentsMissing,
+        match=r"Deed of sale \(the seller uploads it\) and Insurance certificate of cover",
+    ):
         registry_services.application_submit(application_id=application.pk, actor=world.other_owner)
 
     application.refresh_from_db()

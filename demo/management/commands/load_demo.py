@@ -22,7 +22,7 @@ from clearance.models import ClearanceRequest
 from organisations.models import Membership, Organisation
 from registry import sales
 from registry import services as registry_services
-from registry.document_services import document_upload
+from registry.document_services import document_checklist, document_upload, missing_documents
 from registry.models import Document, OwnerProfile, RegistrationApplication, Sale, Vehicle
 
 if TYPE_CHECKING:
@@ -234,15 +234,7 @@ class Command(BaseCommand):
             application = registry_services.application_create(
                 applicant=owner, vehicle_id=vehicles[key].pk, type=kind
             )
-            # Each filed application carries its sales invoice, anchored on the ledger.
-            document_upload(
-                application_id=application.pk,
-                uploader=owner,
-                doc_type=Document.Type.SALES_INVOICE,
-                upload=SimpleUploadedFile(
-                    f"sales-invoice-{key}.pdf", demo_invoice(vehicles[key]), "application/pdf"
-                ),
-            )
+            self._papers(application, owner)
             registry_services.application_submit(application_id=application.pk, actor=owner)
             return application
 
@@ -331,9 +323,27 @@ class Command(BaseCommand):
         application = registry_services.application_create(
             applicant=juan, vehicle_id=vehicle.pk, type="new"
         )
+        self._papers(application, juan)
         registry_services.application_submit(application_id=application.pk, actor=juan)
         registry_services.application_start_review(application_id=application.pk, actor=lto)
         clearance_services.clearance_send_for_clearance(application_id=application.pk, actor=lto)
+
+    def _papers(self, application: RegistrationApplication, owner: User) -> None:
+        """Upload a demo PDF for each document the application's type needs (the data in
+        DocumentRequirement: a new registration's sales invoice, CSR and certificate of
+        cover), each anchored on the ledger."""
+        vehicle = application.vehicle
+        for item in missing_documents(document_checklist(application)):
+            document_upload(
+                application_id=application.pk,
+                uploader=owner,
+                doc_type=item.doc_type,
+                upload=SimpleUploadedFile(
+                    f"{item.doc_type}-{vehicle.pk}.pdf",
+                    demo_invoice(vehicle, item.label.upper()),
+                    "application/pdf",
+                ),
+            )
 
     def _sell(
         self,
