@@ -40,6 +40,11 @@ def stored_files(root):
     return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
 
 
+def documents_kept(root) -> tuple[int, list]:
+    """The document rows and stored files there are (those an application was filed with)."""
+    return Document.objects.count(), stored_files(root)
+
+
 def ledger_size() -> int:
     head = LedgerHead.objects.filter(pk=1).first()
     return head.size if head else 0
@@ -246,7 +251,7 @@ def test_a_bad_upload_is_refused_with_its_reason_and_nothing_is_kept(
     world, document_root, doc_type, name, content, message
 ):
     application = filed_application(world)
-    before = ledger_size()
+    before, kept = ledger_size(), documents_kept(document_root)
     with pytest.raises(ValidationError) as refused:
         document_upload(
             application_id=application.pk,
@@ -255,13 +260,13 @@ def test_a_bad_upload_is_refused_with_its_reason_and_nothing_is_kept(
             upload=NamedUpload(name, content),
         )
     assert message in " ".join(refused.value.messages)
-    assert not Document.objects.exists()
-    assert stored_files(document_root) == []
+    assert documents_kept(document_root) == kept
     assert ledger_size() == before
 
 
 def test_a_refused_upload_in_the_browser_shows_the_reason(client, world, document_root):
     application = filed_application(world)
+    kept = documents_kept(document_root)
     client.force_login(world.owner)
     fake = SimpleUploadedFile("photo.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
     response = client.post(
@@ -269,7 +274,7 @@ def test_a_refused_upload_in_the_browser_shows_the_reason(client, world, documen
     )
     assert response.status_code == 422
     assert b"This file is a Windows program, whatever its name says." in response.content
-    assert not Document.objects.exists() and stored_files(document_root) == []
+    assert documents_kept(document_root) == kept
 
 
 def test_when_the_ledger_is_down_the_upload_leaves_nothing_behind(
@@ -279,11 +284,11 @@ def test_when_the_ledger_is_down_the_upload_leaves_nothing_behind(
     from tests.clearance.test_ledger_failures import FailingLedger
 
     application = filed_application(world)
+    kept = documents_kept(document_root)
     monkeypatch.setattr(adapter, "configured_ledger", lambda: FailingLedger(LedgerUnavailable()))
     with pytest.raises(LedgerUnavailable):
         upload(world, application)
-    assert not Document.objects.exists()
-    assert stored_files(document_root) == []
+    assert documents_kept(document_root) == kept
 
 
 def test_nobody_else_can_open_a_document(client, world):
@@ -309,7 +314,8 @@ def test_the_nightly_sweep_finds_an_altered_file_nobody_opened(world, document_r
     altered = upload(world, application, content=PDF + b"%2")
     (document_root / altered.location).write_bytes(b"%PDF-1.4 swapped")
 
-    assert verify_documents.apply().get() == "2 documents checked, 1 failed."
+    # The three papers it was filed with, and these two.
+    assert verify_documents.apply().get() == "5 documents checked, 1 failed."
 
     altered.refresh_from_db()
     assert altered.check_ok is False

@@ -355,7 +355,9 @@ def test_the_sale_page_shows_a_refusal_with_its_status_and_changes_nothing(world
     assert "once the buyer has accepted" in early_deed.content.decode()
     assert not_theirs.status_code == 404
     sale.refresh_from_db()
-    assert sale.notice_filed_at is None and not Document.objects.exists()
+    # (The vehicle keeps the papers of its first registration.)
+    assert sale.notice_filed_at is None
+    assert not Document.objects.filter(doc_type="deed_of_sale").exists()
 
 
 def test_the_lto_sees_the_seller_and_the_notice_of_sale_on_the_transfer_application(world, client):
