@@ -268,6 +268,15 @@ def with_required_documents(application: RegistrationApplication) -> Registratio
     return application
 
 
+def draft_application(
+    world: World, *, owner: AbstractBaseUser | None = None
+) -> RegistrationApplication:
+    """A draft new registration for a new vehicle of the owner's, with no documents yet."""
+    owner = owner or world.owner
+    vehicle = VehicleFactory(owner=owner)
+    return registry_services.application_create(applicant=owner, vehicle_id=vehicle.pk, type="new")
+
+
 def filed_application(
     world: World, *, owner: AbstractBaseUser | None = None, type: str = "new"
 ) -> RegistrationApplication:

@@ -38,11 +38,12 @@ def test_the_demo_loads_and_verifies_on_the_embedded_default(tmp_path):
 
     manage("migrate", "--noinput", "-v0")
     assert "owner.juan" in manage("load_demo")
-    # 35 clearance changes, 3 registrations, 1 transfer of ownership, and 8 documents anchored
-    # by RecordDocument (5 sales invoices; the transfer's deed of sale, ID and cover).
-    assert manage("verify_ledger").startswith("OK: 47 entries")
+    # 35 clearance changes, 3 registrations, 1 transfer of ownership, and 18 documents anchored
+    # by RecordDocument (the sales invoice, CSR and certificate of cover each of the 5 new
+    # registrations is filed with; the transfer's deed of sale, ID and cover).
+    assert manage("verify_ledger").startswith("OK: 57 entries")
     assert (tmp_path / "talaan.sqlite3").exists()
     # Uploads are stored on disk (the filesystem store) and verify against the ledger.
-    assert "8 documents checked, 0 failed." in manage("verify_documents")
+    assert "18 documents checked, 0 failed." in manage("verify_documents")
     stored = list((tmp_path / "media" / "documents").iterdir())
-    assert len(stored) == 8 and all(path.read_bytes().startswith(b"%PDF") for path in stored)
+    assert len(stored) == 18 and all(path.read_bytes().startswith(b"%PDF") for path in stored)

@@ -20,7 +20,7 @@ from registry.document_services import document_check, document_upload
 from registry.events import DOCUMENT_INTEGRITY_FAILED
 from registry.models import Document
 from registry.tasks import verify_documents
-from tests.conftest import filed_application, sent_for_clearance
+from tests.conftest import draft_application, sent_for_clearance
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -40,18 +40,13 @@ def stored_files(root):
     return sorted(path for path in root.rglob("*") if path.is_file()) if root.exists() else []
 
 
-def documents_kept(root) -> tuple[int, list]:
-    """The document rows and stored files there are (those an application was filed with)."""
-    return Document.objects.count(), stored_files(root)
-
-
 def ledger_size() -> int:
     head = LedgerHead.objects.filter(pk=1).first()
     return head.size if head else 0
 
 
 def test_an_upload_is_stored_and_its_digest_anchored_on_the_ledger(world, document_root):
-    application = filed_application(world)
+    application = draft_application(world)
     before = ledger_size()
 
     document = upload(world, application, name="dela-cruz-invoice.pdf")
@@ -85,7 +80,7 @@ def test_an_officers_evidence_is_anchored_by_their_organisation(world):
 
 
 def test_the_viewer_shows_integrity_verified_and_serves_the_same_bytes(client, world):
-    application = filed_application(world)
+    application = draft_application(world)
     client.force_login(world.owner)
     response = client.post(
         reverse("document-add", args=[application.pk]),
@@ -115,7 +110,7 @@ def test_the_viewer_shows_integrity_verified_and_serves_the_same_bytes(client, w
 
 
 def test_an_image_is_shown_as_an_image(client, world):
-    application = filed_application(world)
+    application = draft_application(world)
     document = upload(world, application, content=PNG, name="stencil.png", doc_type="stencil_photo")
     client.force_login(world.owner)
     html = client.get(reverse("document-detail", args=[application.pk, document.pk])).content
@@ -126,7 +121,7 @@ def test_an_image_is_shown_as_an_image(client, world):
 
 
 def test_a_file_altered_on_disk_is_withheld_and_reported_once(client, world, document_root, caplog):
-    application = filed_application(world)
+    application = draft_application(world)
     document = upload(world, application)
     (document_root / document.location).write_bytes(PDF + b"% appended by someone")
     client.force_login(world.owner)
@@ -153,7 +148,7 @@ def test_a_file_altered_on_disk_is_withheld_and_reported_once(client, world, doc
 def test_a_file_and_row_rewritten_together_are_caught_by_the_ledger(client, world, document_root):
     """Someone with the database and the disk swaps the file and its digest: only the
     ledger's anchor still knows the original."""
-    application = filed_application(world)
+    application = draft_application(world)
     document = upload(world, application)
     forged = PDF.replace(b"1 0 obj", b"2 0 obj")
     (document_root / document.location).write_bytes(forged)
@@ -167,14 +162,14 @@ def test_a_file_and_row_rewritten_together_are_caught_by_the_ledger(client, worl
 
 
 def test_a_missing_file_is_reported(world, document_root):
-    application = filed_application(world)
+    application = draft_application(world)
     document = upload(world, application)
     (document_root / document.location).unlink()
     assert document_check(document).check.detail == "The stored file is missing."
 
 
 def test_verify_documents_names_each_failure_and_exits_non_zero(world, document_root):
-    application = filed_application(world)
+    application = draft_application(world)
     good = upload(world, application)
     bad = upload(world, application, content=PDF + b"%second")
     (document_root / bad.location).write_bytes(b"%PDF-1.4 replaced")
@@ -191,7 +186,7 @@ def test_verify_documents_names_each_failure_and_exits_non_zero(world, document_
 
 
 def test_verify_documents_passes_when_all_is_well(world):
-    application = filed_application(world)
+    application = draft_application(world)
     upload(world, application)
     out = io.StringIO()
     call_command("verify_documents", stdout=out)
@@ -250,8 +245,8 @@ BIG_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * (6 * 1024 * 1024)
 def test_a_bad_upload_is_refused_with_its_reason_and_nothing_is_kept(
     world, document_root, doc_type, name, content, message
 ):
-    application = filed_application(world)
-    before, kept = ledger_size(), documents_kept(document_root)
+    application = draft_application(world)
+    before = ledger_size()
     with pytest.raises(ValidationError) as refused:
         document_upload(
             application_id=application.pk,
@@ -260,13 +255,13 @@ def test_a_bad_upload_is_refused_with_its_reason_and_nothing_is_kept(
             upload=NamedUpload(name, content),
         )
     assert message in " ".join(refused.value.messages)
-    assert documents_kept(document_root) == kept
+    assert not Document.objects.exists()
+    assert stored_files(document_root) == []
     assert ledger_size() == before
 
 
 def test_a_refused_upload_in_the_browser_shows_the_reason(client, world, document_root):
-    application = filed_application(world)
-    kept = documents_kept(document_root)
+    application = draft_application(world)
     client.force_login(world.owner)
     fake = SimpleUploadedFile("photo.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
     response = client.post(
@@ -274,7 +269,7 @@ def test_a_refused_upload_in_the_browser_shows_the_reason(client, world, documen
     )
     assert response.status_code == 422
     assert b"This file is a Windows program, whatever its name says." in response.content
-    assert documents_kept(document_root) == kept
+    assert not Document.objects.exists() and stored_files(document_root) == []
 
 
 def test_when_the_ledger_is_down_the_upload_leaves_nothing_behind(
@@ -283,16 +278,16 @@ def test_when_the_ledger_is_down_the_upload_leaves_nothing_behind(
     from ledger import adapter
     from tests.clearance.test_ledger_failures import FailingLedger
 
-    application = filed_application(world)
-    kept = documents_kept(document_root)
+    application = draft_application(world)
     monkeypatch.setattr(adapter, "configured_ledger", lambda: FailingLedger(LedgerUnavailable()))
     with pytest.raises(LedgerUnavailable):
         upload(world, application)
-    assert documents_kept(document_root) == kept
+    assert not Document.objects.exists()
+    assert stored_files(document_root) == []
 
 
 def test_nobody_else_can_open_a_document(client, world):
-    application = filed_application(world)
+    application = draft_application(world)
     document = upload(world, application)
     for outsider in (world.other_owner, world.hpg_officer):
         client.force_login(outsider)
@@ -309,13 +304,12 @@ def test_nobody_else_can_open_a_document(client, world):
 
 
 def test_the_nightly_sweep_finds_an_altered_file_nobody_opened(world, document_root):
-    application = filed_application(world)
+    application = draft_application(world)
     upload(world, application)
     altered = upload(world, application, content=PDF + b"%2")
     (document_root / altered.location).write_bytes(b"%PDF-1.4 swapped")
 
-    # The three papers it was filed with, and these two.
-    assert verify_documents.apply().get() == "5 documents checked, 1 failed."
+    assert verify_documents.apply().get() == "2 documents checked, 1 failed."
 
     altered.refresh_from_db()
     assert altered.check_ok is False

@@ -20,19 +20,17 @@ from registry.models import DocumentRequirement, RegistrationApplication
 from tests.api.test_problems import assert_problem
 from tests.conftest import (
     STAND_IN_PDF,
+    draft_application,
     filed_application,
     registered_application,
     sent_for_clearance,
 )
-from tests.factories import UserFactory, VehicleFactory
+from tests.factories import UserFactory
 
 
 def draft(world, *papers: str) -> RegistrationApplication:
     """A new registration of a new vehicle of the owner's, with these papers uploaded."""
-    vehicle = VehicleFactory(owner=world.owner)
-    application = registry_services.application_create(
-        applicant=world.owner, vehicle_id=vehicle.pk, type="new"
-    )
+    application = draft_application(world)
     for doc_type in papers:
         upload(application, doc_type)
     return application

@@ -19,13 +19,12 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from ledger import get_ledger
-from registry import services as registry_services
 from registry.document_services import document_check, document_upload
 from registry.models import Document
 from registry.storage import document_storage
 from registry.storage.errors import StorageUnavailable
 from registry.storage.sealing import seal
-from tests.factories import VehicleFactory
+from tests.conftest import draft_application
 
 PDF = b"%PDF-1.4\n% a sales invoice for a red Vios\n1 0 obj<<>>endobj\n%%EOF\n"
 
@@ -56,17 +55,9 @@ def on_oci(settings, oci_standin):
     return oci_standin
 
 
-def draft(world):
-    """A new draft application: no papers of its own yet, so a test's upload is its only one."""
-    vehicle = VehicleFactory(owner=world.owner)
-    return registry_services.application_create(
-        applicant=world.owner, vehicle_id=vehicle.pk, type="new"
-    )
-
-
 def upload(world, content=PDF):
     return document_upload(
-        application_id=draft(world).pk,
+        application_id=draft_application(world).pk,
         uploader=world.owner,
         doc_type="sales_invoice",
         upload=SimpleUploadedFile("invoice.pdf", content),
@@ -183,7 +174,7 @@ def test_an_upload_page_says_when_the_store_is_down(world, settings, client):
         },
     }
     settings.DOCUMENT_STORAGE = "ipfs"
-    application = draft(world)
+    application = draft_application(world)
     client.force_login(world.owner)
     response = client.post(
         reverse("document-add", args=[application.pk]),
