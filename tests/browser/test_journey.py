@@ -203,11 +203,8 @@ def test_a_new_registration_goes_live_from_owner_to_verified_certificate(
     with owner.expect_response(lambda response: response.request.method == "POST") as refused:
         owner.get_by_role("button", name="Submit to the LTO").click()
     assert refused.value.status == 422
-    expect(
-        owner.get_by_role("alert").filter(
-            has_text="Still missing: Certificate of stock reported and Insurance certificate of cover"
-        )
-    ).to_be_visible()
+    refusal = "Still missing: Certificate of stock reported and Insurance certificate of cover"
+    expect(owner.get_by_role("alert").filter(has_text=refusal)).to_be_visible()
     expect(owner.get_by_test_id("application-status")).to_have_text("Draft")
     for doc_type, title in (("csr", "Certificate of stock reported"), ("insurance_coc", "CTPL")):
         paper = tmp_path / f"{doc_type}.pdf"
