@@ -34,6 +34,7 @@ from organisations.models import Membership
 from organisations.selectors import memberships_of
 from organisations.services import membership_invite
 from registry.certificate import registration_change
+from registry.document_services import document_checklist
 from registry.forms import DocumentForm, ReasonForm
 from registry.lookup import public_record
 from registry.models import RegistrationApplication
@@ -89,6 +90,8 @@ def _context(
         "changes": changes,
         "checks": receipt_checks(changes),
         "documents": clearance.application.documents.select_related("uploaded_by"),
+        # The same list of required papers the owner and the LTO see.
+        "checklist": document_checklist(clearance.application),
         "form": form or _decision_form(clearance),
         "document_form": DocumentForm(initial=document_initial),
         # Buttons are drawn from the one answer the services enforce.

@@ -24,6 +24,8 @@ class DomainError(Exception):
     http_status = 400
     retryable = False
     default_message = "The request could not be completed."
+    # What the error names field by field, when it does (shown as a problem's ``errors``).
+    fields: dict[str, list[str]] | None = None
 
     def __init__(self, message: str | None = None) -> None:
         self.message = message or self.default_message
@@ -68,7 +70,7 @@ def describe(exc: Exception) -> ErrorInfo | None: ...
 def describe(exc: Exception) -> ErrorInfo | None:
     """Map a domain error to what the user is told; None for errors that are bugs."""
     if isinstance(exc, DomainError):
-        return ErrorInfo(exc.http_status, exc.code, exc.message, exc.retryable)
+        return ErrorInfo(exc.http_status, exc.code, exc.message, exc.retryable, exc.fields)
     if isinstance(exc, TransitionNotAllowed):
         return ErrorInfo(409, exc.code, str(exc), False)
     if isinstance(exc, NotAuthorised):

@@ -8,6 +8,7 @@ from registry.models import (
     Certificate,
     Deregistration,
     Document,
+    DocumentRequirement,
     OriginFlag,
     OriginRecord,
     OwnerProfile,
@@ -126,3 +127,15 @@ class OriginFlagAdmin(ReadOnlyAdmin):
     # Decided on the application's page, with a note (registry.origins.origin_flag_clear).
     list_display = ["vehicle", "origin", "matched", "cleared_at"]
     search_fields = ["vehicle__vin", "origin__vin"]
+
+
+@admin.register(DocumentRequirement)
+class DocumentRequirementAdmin(admin.ModelAdmin):
+    """Which papers each application type needs: a change applies to the next filing. Retire
+    one by taking it out of force rather than deleting it, so its history stays readable."""
+
+    list_display = ["application_type", "doc_type", "filed_by", "is_active", "updated_at"]
+    list_filter = ["application_type", "filed_by", "is_active", "doc_type"]
+    list_editable = ["is_active"]
+    search_fields = ["doc_type", "description"]
+    fields = ["application_type", "doc_type", "filed_by", "description", "is_active"]

@@ -35,6 +35,7 @@ from organisations.access import Action, Caller
 from organisations.selectors import memberships_of
 from registry import access, participants, services
 from registry.deregistration import vehicle_deregister
+from registry.document_services import document_checklist
 from registry.filters import ApplicationFilter
 from registry.models import Deregistration, RegistrationApplication, Vehicle
 from registry.selectors import (
@@ -47,6 +48,7 @@ from registry.serializers import (
     ApplicationSummarySerializer,
     ClearanceStatusSerializer,
     OriginFlagSerializer,
+    RequiredDocumentSerializer,
     VehicleDetailSerializer,
     VehicleInputSerializer,
     VehicleOriginSerializer,
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
 
 class _Clearances(TypedDict):
     clearances: list[Any]  # participants.statuses(), set for the detail and lookup serializers
+    required_documents: list[Any]  # document_checklist(), set for the detail serializer
 
 
 ApplicationWithClearances: TypeAlias = "WithAnnotations[RegistrationApplication, _Clearances]"
@@ -101,6 +104,11 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
     origin_flag = OriginFlagSerializer(
         source="vehicle.origin_flag", allow_null=True, read_only=True
     )
+    required_documents = RequiredDocumentSerializer(
+        many=True,
+        help_text="The papers the application's type needs, each uploaded or missing, and who "
+        "uploads it: the same checklist the application's page shows.",
+    )
 
     class Meta(ApplicationSummarySerializer.Meta):
         fields = [
@@ -109,6 +117,7 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer):
             "clearances",
             "origin",
             "origin_flag",
+            "required_documents",
         ]
         ref_name = "ApplicationDetail"
 
@@ -121,9 +130,24 @@ def _application_detail(request: Request, pk: int) -> dict:
     application.clearances = participants.statuses(
         caller=Caller.of(request), application=application
     )
+    application.required_documents = document_checklist(application)
     return ApplicationDetailSerializer(application).data
 
 
+_REQUIRED_DOCUMENTS_EXAMPLE = [
+    {
+        "doc_type": doc_type,
+        "label": label,
+        "description": "",
+        "filed_by": "applicant",
+        "status": "uploaded",
+    }
+    for doc_type, label in [
+        ("csr", "Certificate of stock reported"),
+        ("insurance_coc", "Insurance certificate of cover"),
+        ("sales_invoice", "Sales invoice"),
+    ]
+]
 _APPLICATION_EXAMPLE = {
     "id": 12,
     "reference": "TLN-7KQ2M9XA",
@@ -150,6 +174,7 @@ _APPLICATION_EXAMPLE = {
     "clearances": [],
     "origin": None,
     "origin_flag": None,
+    "required_documents": _REQUIRED_DOCUMENTS_EXAMPLE,
 }
 
 
@@ -221,7 +246,14 @@ class ApplicationListApi(APIView):
                 "Draft created",
                 response_only=True,
                 status_codes=["201"],
-                value={**_APPLICATION_EXAMPLE, "status": "draft", "submitted_at": None},
+                value={
+                    **_APPLICATION_EXAMPLE,
+                    "status": "draft",
+                    "submitted_at": None,
+                    "required_documents": [
+                        {**item, "status": "missing"} for item in _REQUIRED_DOCUMENTS_EXAMPLE
+                    ],
+                },
             ),
         ],
     )
@@ -265,7 +297,10 @@ class ApplicationSubmitApi(APIView):
         description=(
             "The applicant only. Moves the application from `draft` to `submitted`, records "
             "the change in its history and tells LTO staff. From any other status the answer "
-            "is 409 `transition_not_allowed` and nothing changes."
+            "is 409 `transition_not_allowed` and nothing changes. While a document in "
+            "`required_documents` is `missing` the answer is 422 `documents_missing`, naming "
+            "each in `detail` and listing their `doc_type`s in `errors.missing_documents`; "
+            "nothing changes."
         ),
         request=None,
         responses={

@@ -25,7 +25,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
-from kernel.errors import PermissionDenied
+from kernel.errors import DomainError, PermissionDenied
 from ledger import get_ledger
 from ledger.base import DocumentAnchor
 from notifications.services import notify
@@ -34,7 +34,7 @@ from organisations.selectors import lto_staff
 from registry import access
 from registry.events import DOCUMENT_INTEGRITY_FAILED
 from registry.models import Document, DocumentRequirement, RegistrationApplication
-from registry.origins import documents_supplied_by_origin
+from registry.origins import ORIGIN_SUPPLIED_DOCUMENTS, supplied_by_origin
 from registry.storage import document_storage, encrypts_before_storing
 
 if TYPE_CHECKING:
@@ -179,20 +179,85 @@ def seller_documents(application_type: str) -> set[str]:
     """The document types the seller files for an application type (the deed of sale)."""
     return set(
         DocumentRequirement.objects.filter(
-            application_type=application_type, filed_by_seller=True
+            application_type=application_type,
+            filed_by=DocumentRequirement.FiledBy.SELLER,
+            is_active=True,
         ).values_list("doc_type", flat=True)
     )
 
 
-def missing_documents(application: RegistrationApplication) -> list[str]:
-    """The labels of the papers the application's type needs that it does not have yet."""
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One paper an application needs: what it is, who uploads it, and whether it is there."""
+
+    doc_type: str
+    label: str
+    description: str
+    filed_by: str
+    filed_by_label: str
+    uploaded: bool
+
+    @property
+    def status(self) -> str:
+        return "uploaded" if self.uploaded else "missing"
+
+
+def document_checklist(application: RegistrationApplication) -> list[ChecklistItem]:
+    """The papers the application's type needs (requirements in force), each uploaded or
+    missing: two queries, whoever looks."""
     filed = set(application.documents.values_list("doc_type", flat=True))
-    filed |= documents_supplied_by_origin(application)
+    requirements = DocumentRequirement.objects.filter(
+        application_type=application.type, is_active=True
+    )
+    from_origin = supplied_by_origin(application)
+    if from_origin is not None:
+        requirements = requirements.annotate(from_origin=from_origin)
     return [
-        requirement.get_doc_type_display()
-        for requirement in DocumentRequirement.objects.filter(application_type=application.type)
-        if requirement.doc_type not in filed
+        ChecklistItem(
+            doc_type=requirement.doc_type,
+            label=requirement.get_doc_type_display(),
+            description=requirement.description,
+            filed_by=requirement.filed_by,
+            filed_by_label=requirement.get_filed_by_display(),
+            uploaded=requirement.doc_type in filed
+            or (
+                getattr(requirement, "from_origin", False)
+                and requirement.doc_type in ORIGIN_SUPPLIED_DOCUMENTS
+            ),
+        )
+        for requirement in requirements
     ]
+
+
+def missing_documents(checklist: list[ChecklistItem]) -> list[ChecklistItem]:
+    return [item for item in checklist if not item.uploaded]
+
+
+class DocumentsMissing(DomainError):
+    """A filing refused because required papers are missing; uploading them lets it through."""
+
+    code = "documents_missing"
+    http_status = 422
+
+    def __init__(self, missing: list[ChecklistItem]) -> None:
+        names = [
+            item.label + (" (the seller uploads it)" if item.filed_by == "seller" else "")
+            for item in missing
+        ]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        super().__init__(
+            f"Still missing: {listed}. Upload {'it' if len(names) == 1 else 'them'}, then file "
+            "the application; nothing was filed."
+        )
+        self.missing = missing
+        self.fields = {"missing_documents": [item.doc_type for item in missing]}
+
+
+def require_documents(application: RegistrationApplication) -> None:
+    """Refuse, naming each missing paper, unless the application has every one it needs."""
+    missing = missing_documents(document_checklist(application))
+    if missing:
+        raise DocumentsMissing(missing)
 
 
 @transaction.atomic(durable=True)

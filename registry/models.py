@@ -724,18 +724,44 @@ class Deregistration(TimestampedModel, RecordedOnLedger):
 
 
 class DocumentRequirement(TimestampedModel):
-    """Which papers an application type needs before it can be filed: data, in the admin."""
+    """A paper an application type needs before it can be filed, and who uploads it.
+
+    Data, edited in the admin: a new requirement takes effect at the next filing, and a
+    retired one (``is_active`` off) stops blocking filings while applications already filed
+    keep their documents.
+    """
+
+    class FiledBy(models.TextChoices):
+        APPLICANT = "applicant", "The applicant"
+        SELLER = "seller", "The seller (transfers)"
 
     application_type = models.CharField(max_length=20, choices=RegistrationApplication.Type.choices)
-    doc_type = models.CharField(max_length=30, choices=Document.Type.choices)
-    # Who files it: the applicant, or (for a transfer) the seller.
-    filed_by_seller = models.BooleanField(default=False)
+    doc_type = models.CharField("document type", max_length=30, choices=Document.Type.choices)
+    filed_by = models.CharField(
+        "uploaded by",
+        max_length=20,
+        choices=FiledBy.choices,
+        default=FiledBy.APPLICANT,
+        help_text="Who uploads it: the applicant, or the seller of a transferred vehicle.",
+    )
+    description = models.CharField(
+        max_length=300, blank=True, help_text="Shown to the owner beside the item."
+    )
+    is_active = models.BooleanField(
+        "in force",
+        default=True,
+        help_text="Untick to retire the requirement without deleting it: it no longer blocks "
+        "a filing.",
+    )
 
     class Meta:
         ordering = ["application_type", "doc_type"]
         constraints = [
             models.UniqueConstraint(
-                fields=["application_type", "doc_type"], name="document_requirement_unique"
+                fields=["application_type", "doc_type"],
+                name="document_requirement_unique",
+                violation_error_message="This application type already needs this document; "
+                "edit that requirement (or put it back in force) instead.",
             )
         ]
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -245,14 +245,14 @@ def vehicle_from_origin(origin: OriginRecord, *, owner: User) -> Vehicle:
     return vehicle
 
 
-def documents_supplied_by_origin(application: RegistrationApplication) -> frozenset[str]:
-    """The one place an origin record counts for papers: the document types a new
-    registration of a vehicle made from an origin record has through it."""
+def supplied_by_origin(application: RegistrationApplication) -> Exists | None:
+    """The one place an origin record counts for papers: an expression, true when the vehicle
+    of a new registration was made from an origin record, that a query of requirements can
+    annotate (so the checklist stays at two queries); None for the other types. The papers
+    it stands for are ORIGIN_SUPPLIED_DOCUMENTS."""
     if application.type != RegistrationApplication.Type.NEW:
-        return frozenset()
-    if not OriginRecord.objects.filter(vehicle_id=application.vehicle_id).exists():
-        return frozenset()
-    return ORIGIN_SUPPLIED_DOCUMENTS
+        return None
+    return Exists(OriginRecord.objects.filter(vehicle_id=application.vehicle_id))
 
 
 def origin_of(vehicle: Vehicle) -> OriginRecord | None:

@@ -7,7 +7,13 @@ from typing import Literal
 from rest_framework import serializers
 
 from api.serializers import LedgerReceiptSerializer
-from registry.models import VEHICLE_DETAIL_FIELDS, RegistrationApplication, Vehicle
+from registry.models import (
+    VEHICLE_DETAIL_FIELDS,
+    Document,
+    DocumentRequirement,
+    RegistrationApplication,
+    Vehicle,
+)
 
 
 class VehicleSummarySerializer(serializers.ModelSerializer):
@@ -135,3 +141,21 @@ class ClearanceStatusSerializer(serializers.Serializer):
     status = serializers.CharField()
     decided_at = serializers.DateTimeField(allow_null=True)
     ledger = LedgerReceiptSerializer(source="latest_change", allow_null=True)
+
+
+class RequiredDocumentSerializer(serializers.Serializer):
+    """One paper the application's type needs (registry.document_services.ChecklistItem)."""
+
+    class Meta:
+        ref_name = "RequiredDocument"
+
+    doc_type = serializers.ChoiceField(Document.Type.choices)
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not .label
+    description = serializers.CharField(allow_blank=True)
+    filed_by = serializers.ChoiceField(
+        DocumentRequirement.FiledBy.choices, help_text="Who uploads it."
+    )
+    status = serializers.ChoiceField(
+        [("uploaded", "Uploaded"), ("missing", "Missing")],
+        help_text="`missing` ones make `submit` a 422 `documents_missing`.",
+    )

@@ -29,7 +29,7 @@ from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation, lto_staff
 from registry import access, origins, schedule
 from registry.deregistration import refuse_if_deregistered
-from registry.document_services import missing_documents
+from registry.document_services import require_documents
 from registry.events import (
     APPLICATION_CLEARED,
     APPLICATION_RETURNED,
@@ -311,11 +311,9 @@ def application_create(
 def application_submit(*, application_id: int, actor: User) -> ApplicationStatusChange:
     """The owner files a draft with the LTO, once it has the papers its type needs."""
     application = _lock_for(application_id, actor, Action.SUBMIT)
-    missing = missing_documents(application)
-    if missing:
-        raise ValidationError(
-            f"Add {' and '.join(missing)} before filing this application; nothing was filed."
-        )
+    # An application already filed is a 409 whatever its papers; a draft needs them all.
+    check_application_transition(application.status, ApplicationStatus.SUBMITTED)
+    require_documents(application)
     change = record_application_change(
         application=application, to_status=ApplicationStatus.SUBMITTED, actor=actor
     )

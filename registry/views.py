@@ -30,7 +30,12 @@ from organisations.access import Caller
 from organisations.roles import Role, roles_of
 from organisations.selectors import dealers_of, is_lto_staff
 from registry import access, origins, participants, records, services
-from registry.document_services import document_check, document_upload, missing_documents
+from registry.document_services import (
+    document_check,
+    document_checklist,
+    document_upload,
+    missing_documents,
+)
 from registry.forms import (
     ApplicationForm,
     ApplicationSearchForm,
@@ -156,6 +161,9 @@ def application_context(
     caller = Caller.of(request)
     part = participants.application_page(caller=caller, application=application)
     history = list(application.status_changes.select_related("actor"))
+    # The papers the type needs, each uploaded or missing (two queries), for everyone who
+    # sees the page: the owner before filing, LTO staff and the clearing officers after.
+    checklist = document_checklist(application)
     return {
         "application": application,
         **part.context,
@@ -181,7 +189,8 @@ def application_context(
         "flag_form": FlagClearForm(),
         # A transfer's sale: its seller and notice of sale, shown to the buyer and the LTO.
         "sale": getattr(application, "sale", None),
-        "missing_documents": missing_documents(application),
+        "checklist": checklist,
+        "missing_documents": [item.label for item in missing_documents(checklist)],
     }
 
 

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from api.throttling import request_counts_forget
 from chaincode.rules import ClearanceStatus
@@ -18,7 +19,8 @@ from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Organisation
 from registry import services as registry_services
-from registry.models import RegistrationApplication
+from registry.document_services import document_checklist, document_upload, missing_documents
+from registry.models import DocumentRequirement, RegistrationApplication
 from tests.factories import (
     OrganisationFactory,
     UserFactory,
@@ -27,6 +29,9 @@ from tests.factories import (
     hpg_findings,
     insurance_cover,
 )
+
+# The smallest file a document type accepts as a PDF (its bytes are what is checked).
+STAND_IN_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Deliberately weak hashing: tests create many users and never face an attacker.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -123,13 +128,17 @@ def seed_reference_data() -> None:
 
     seeds = importlib.import_module("clearance.migrations.0002_default_requirements")
     seeds.seed(django_apps, None)
-    # The papers a transfer needs (who files which), seeded by registry's 0009.
+    # The papers a transfer needs (who files which), seeded by registry's 0009, and those of
+    # a new registration and a renewal, with each one's description, by its 0015.
     transfers = importlib.import_module("registry.migrations.0009_transfers_start_with_a_sale")
     requirement = django_apps.get_model("registry", "DocumentRequirement")
     for doc_type, by_seller in transfers.TRANSFER_NEEDS:
         requirement.objects.get_or_create(
-            application_type="transfer", doc_type=doc_type, defaults={"filed_by_seller": by_seller}
+            application_type="transfer",
+            doc_type=doc_type,
+            defaults={"filed_by": "seller" if by_seller else "applicant"},
         )
+    importlib.import_module("registry.migrations.0016_required_documents").seed(django_apps, None)
 
 
 def build_world() -> World:
@@ -244,15 +253,41 @@ def eager_celery():
     celery_app.conf.task_always_eager = False
 
 
+def with_required_documents(application: RegistrationApplication) -> RegistrationApplication:
+    """Upload a stand-in PDF for each document the application still needs, each by the
+    person who files it (the applicant; the seller for a transfer's seller papers), so that
+    it can be submitted."""
+    for item in missing_documents(document_checklist(application)):
+        seller = item.filed_by == DocumentRequirement.FiledBy.SELLER
+        document_upload(
+            application_id=application.pk,
+            uploader=application.sale.seller if seller else application.applicant,
+            doc_type=item.doc_type,
+            upload=SimpleUploadedFile(f"{item.doc_type}.pdf", STAND_IN_PDF),
+        )
+    return application
+
+
+def draft_application(
+    world: World, *, owner: AbstractBaseUser | None = None
+) -> RegistrationApplication:
+    """A draft new registration for a new vehicle of the owner's, with no documents yet."""
+    owner = owner or world.owner
+    vehicle = VehicleFactory(owner=owner)
+    return registry_services.application_create(applicant=owner, vehicle_id=vehicle.pk, type="new")
+
+
 def filed_application(
     world: World, *, owner: AbstractBaseUser | None = None, type: str = "new"
 ) -> RegistrationApplication:
-    """A submitted application for a new vehicle of the owner's."""
+    """A submitted application, with its required documents, for a new vehicle of the
+    owner's."""
     owner = owner or world.owner
     vehicle = VehicleFactory(owner=owner)
     application = registry_services.application_create(
         applicant=owner, vehicle_id=vehicle.pk, type=type
     )
+    with_required_documents(application)
     registry_services.application_submit(application_id=application.pk, actor=owner)
     application.refresh_from_db()
     return application

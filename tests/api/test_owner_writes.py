@@ -12,6 +12,7 @@ from registry.events import APPLICATION_SUBMITTED
 from registry.models import ApplicationStatusChange, RegistrationApplication, Vehicle
 from tests.api.conftest import client_for
 from tests.api.test_problems import assert_problem
+from tests.conftest import with_required_documents
 from tests.factories import VehicleFactory
 
 VEHICLE = {
@@ -28,9 +29,12 @@ VEHICLE = {
 
 
 def _draft(world, owner=None) -> RegistrationApplication:
+    """A draft with the documents its type needs, ready to submit."""
     owner = owner or world.owner
     vehicle = VehicleFactory(owner=owner)
-    return registry_services.application_create(applicant=owner, vehicle_id=vehicle.pk, type="new")
+    return with_required_documents(
+        registry_services.application_create(applicant=owner, vehicle_id=vehicle.pk, type="new")
+    )
 
 
 def test_a_recorded_vehicle_is_the_owners_with_normalised_numbers(office):

@@ -14,6 +14,7 @@ from notifications.services import notify
 from registry import services as registry_services
 from registry.events import APPLICATION_RETURNED
 from tests.api.conftest import Office, client_for
+from tests.conftest import with_required_documents
 from tests.factories import VehicleFactory, hpg_findings
 
 CALLERS = [
@@ -120,6 +121,7 @@ def _application_submit(client: APIClient, office: Office):
     owner = office.world.owner
     vehicle = VehicleFactory(owner=owner)
     draft = registry_services.application_create(applicant=owner, vehicle_id=vehicle.pk, type="new")
+    with_required_documents(draft)
     return client.post(f"/api/v1/applications/{draft.pk}/submit/")
 
 
@@ -129,6 +131,7 @@ def _application_resubmit(client: APIClient, office: Office):
     application = registry_services.application_create(
         applicant=world.owner, vehicle_id=vehicle.pk, type="new"
     )
+    with_required_documents(application)
     registry_services.application_submit(application_id=application.pk, actor=world.owner)
     registry_services.application_start_review(application_id=application.pk, actor=world.lto_admin)
     registry_services.application_return(

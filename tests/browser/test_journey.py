@@ -197,6 +197,23 @@ def test_a_new_registration_goes_live_from_owner_to_verified_certificate(
     screenshot(owner, "document-viewer")
     owner.goto(application_path)
 
+    # The checklist says what is still missing, and a submit without it is refused, naming it.
+    checklist = owner.get_by_test_id("checklist")
+    expect(checklist.locator("[data-status=missing]")).to_have_count(2)
+    with owner.expect_response(lambda response: response.request.method == "POST") as refused:
+        owner.get_by_role("button", name="Submit to the LTO").click()
+    assert refused.value.status == 422
+    refusal = "Still missing: Certificate of stock reported and Insurance certificate of cover"
+    expect(owner.get_by_role("alert").filter(has_text=refusal)).to_be_visible()
+    expect(owner.get_by_test_id("application-status")).to_have_text("Draft")
+    for doc_type, title in (("csr", "Certificate of stock reported"), ("insurance_coc", "CTPL")):
+        paper = tmp_path / f"{doc_type}.pdf"
+        paper.write_bytes(tiny_pdf(title))
+        owner.locator("#id_doc_type").select_option(doc_type)
+        owner.locator("#id_file").set_input_files(paper)
+        post(owner, owner.get_by_role("button", name="Upload document"))
+    expect(checklist.locator("[data-status=missing]")).to_have_count(0)
+
     post(owner, owner.get_by_role("button", name="Submit to the LTO"))
     status = owner.get_by_test_id("application-status")
     expect(status).to_have_text("Submitted")
@@ -253,7 +270,7 @@ def test_a_new_registration_goes_live_from_owner_to_verified_certificate(
     owner.locator("#id_doc_type").select_option("sales_invoice")
     owner.locator("#id_file").set_input_files(corrected)
     post(owner, owner.get_by_role("button", name="Upload document"))
-    expect(owner.locator(".documents li")).to_have_count(2)
+    expect(owner.locator(".documents li")).to_have_count(4)
     expect(owner.get_by_text("The application was returned for corrections")).to_contain_text(
         "unreadable"
     )

@@ -73,7 +73,9 @@ def test_a_seller_and_a_buyer_transfer_a_vehicle_and_the_old_certificate_is_supe
 
     # Without the seller's deed the buyer cannot file yet; the seller adds it.
     buyer.get_by_role("button", name="Submit to the LTO").click()
-    expect(buyer.get_by_role("main")).to_contain_text("Add Deed of sale before filing")
+    expect(buyer.get_by_role("main")).to_contain_text(
+        "Still missing: Deed of sale (the seller uploads it)"
+    )
     seller.goto(sale_path)
     seller.get_by_label("Deed of sale (notarised)").set_input_files(papers["deed"])
     post(seller, seller.get_by_role("button", name="Add the deed of sale"))

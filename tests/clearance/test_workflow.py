@@ -23,6 +23,7 @@ from tests.conftest import (
     findings_for,
     registered_application,
     sent_for_clearance,
+    with_required_documents,
 )
 
 
@@ -52,6 +53,7 @@ def test_a_renewal_needs_only_insurance_and_emission(world):
         type="renewal",
         today=first.period_end - dt.timedelta(days=10),
     )
+    with_required_documents(renewal)
     registry_services.application_submit(application_id=renewal.pk, actor=world.owner)
     _, requests = sent_for_clearance(world, renewal)
     assert sorted(requests) == ["EMISSION", "INSURANCE"]

@@ -246,7 +246,8 @@ def test_reconcile_reports_receipts_the_listener_never_confirmed(world, fabric, 
 
     assert error is not None
     unconfirmed = [line for line in output.splitlines() if "never confirmed" in line]
-    assert len(unconfirmed) == 3, output
+    # The three clearance requests opened, and the three papers the application was filed with.
+    assert len(unconfirmed) == 6, output
 
     with mock.patch("notifications.live._enqueue_push"):
         call_command("ledger_listen", "--idle-seconds", "0.5", stdout=StringIO())

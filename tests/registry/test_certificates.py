@@ -16,6 +16,7 @@ from registry.records import records_grant
 from tests.conftest import (
     filed_application,
     registered_application,
+    with_required_documents,
 )
 from tests.factories import ApplicationFactory
 
@@ -46,6 +47,7 @@ def test_a_renewal_grants_a_new_period_and_keeps_the_owner_s_cr(world):
         type="renewal",
         today=first.period_end - dt.timedelta(days=10),  # in the plate's renewal window
     )
+    with_required_documents(renewal)
     registry_services.application_submit(application_id=renewal.pk, actor=world.owner)
 
     registered_application(world, renewal)

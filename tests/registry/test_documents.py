@@ -20,7 +20,7 @@ from registry.document_services import document_check, document_upload
 from registry.events import DOCUMENT_INTEGRITY_FAILED
 from registry.models import Document
 from registry.tasks import verify_documents
-from tests.conftest import filed_application, sent_for_clearance
+from tests.conftest import draft_application, sent_for_clearance
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -46,7 +46,7 @@ def ledger_size() -> int:
 
 
 def test_an_upload_is_stored_and_its_digest_anchored_on_the_ledger(world, document_root):
-    application = filed_application(world)
+    application = draft_application(world)
     before = ledger_size()
 
     document = upload(world, application, name="dela-cruz-invoice.pdf")
@@ -80,7 +80,7 @@ def test_an_officers_evidence_is_anchored_by_their_organisation(world):
 
 
 def test_the_viewer_shows_integrity_verified_and_serves_the_same_bytes(client, world):
-    application = filed_application(world)
+    application = draft_application(world)
     client.force_login(world.owner)
     response = client.post(
         reverse("document-add", args=[application.pk]),
@@ -110,7 +110,7 @@ def test_the_viewer_shows_integrity_verified_and_serves_the_same_bytes(client, w
 
 
 def test_an_image_is_shown_as_an_image(client, world):
-    application = filed_application(world)
+    application = draft_application(world)
     document = upload(world, application, content=PNG, name="stencil.png", doc_type="stencil_photo")
     client.force_login(world.owner)
     html = client.get(reverse("document-detail", args=[application.pk, document.pk])).content
@@ -121,7 +121,7 @@ def test_an_image_is_shown_as_an_image(client, world):
 
 
 def test_a_file_altered_on_disk_is_withheld_and_reported_once(client, world, document_root, caplog):
-    application = filed_application(world)
+    application = draft_application(world)
     document = upload(world, application)
     (document_root / document.location).write_bytes(PDF + b"% appended by someone")
     client.force_login(world.owner)
@@ -148,7 +148,7 @@ def test_a_file_altered_on_disk_is_withheld_and_reported_once(client, world, doc
 def test_a_file_and_row_rewritten_together_are_caught_by_the_ledger(client, world, document_root):
     """Someone with the database and the disk swaps the file and its digest: only the
     ledger's anchor still knows the original."""
-    application = filed_application(world)
+    application = draft_application(world)
     document = upload(world, application)
     forged = PDF.replace(b"1 0 obj", b"2 0 obj")
     (document_root / document.location).write_bytes(forged)
@@ -162,14 +162,14 @@ def test_a_file_and_row_rewritten_together_are_caught_by_the_ledger(client, worl
 
 
 def test_a_missing_file_is_reported(world, document_root):
-    application = filed_application(world)
+    application = draft_application(world)
     document = upload(world, application)
     (document_root / document.location).unlink()
     assert document_check(document).check.detail == "The stored file is missing."
 
 
 def test_verify_documents_names_each_failure_and_exits_non_zero(world, document_root):
-    application = filed_application(world)
+    application = draft_application(world)
     good = upload(world, application)
     bad = upload(world, application, content=PDF + b"%second")
     (document_root / bad.location).write_bytes(b"%PDF-1.4 replaced")
@@ -186,7 +186,7 @@ def test_verify_documents_names_each_failure_and_exits_non_zero(world, document_
 
 
 def test_verify_documents_passes_when_all_is_well(world):
-    application = filed_application(world)
+    application = draft_application(world)
     upload(world, application)
     out = io.StringIO()
     call_command("verify_documents", stdout=out)
@@ -245,7 +245,7 @@ BIG_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * (6 * 1024 * 1024)
 def test_a_bad_upload_is_refused_with_its_reason_and_nothing_is_kept(
     world, document_root, doc_type, name, content, message
 ):
-    application = filed_application(world)
+    application = draft_application(world)
     before = ledger_size()
     with pytest.raises(ValidationError) as refused:
         document_upload(
@@ -261,7 +261,7 @@ def test_a_bad_upload_is_refused_with_its_reason_and_nothing_is_kept(
 
 
 def test_a_refused_upload_in_the_browser_shows_the_reason(client, world, document_root):
-    application = filed_application(world)
+    application = draft_application(world)
     client.force_login(world.owner)
     fake = SimpleUploadedFile("photo.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
     response = client.post(
@@ -278,7 +278,7 @@ def test_when_the_ledger_is_down_the_upload_leaves_nothing_behind(
     from ledger import adapter
     from tests.clearance.test_ledger_failures import FailingLedger
 
-    application = filed_application(world)
+    application = draft_application(world)
     monkeypatch.setattr(adapter, "configured_ledger", lambda: FailingLedger(LedgerUnavailable()))
     with pytest.raises(LedgerUnavailable):
         upload(world, application)
@@ -287,7 +287,7 @@ def test_when_the_ledger_is_down_the_upload_leaves_nothing_behind(
 
 
 def test_nobody_else_can_open_a_document(client, world):
-    application = filed_application(world)
+    application = draft_application(world)
     document = upload(world, application)
     for outsider in (world.other_owner, world.hpg_officer):
         client.force_login(outsider)
@@ -304,7 +304,7 @@ def test_nobody_else_can_open_a_document(client, world):
 
 
 def test_the_nightly_sweep_finds_an_altered_file_nobody_opened(world, document_root):
-    application = filed_application(world)
+    application = draft_application(world)
     upload(world, application)
     altered = upload(world, application, content=PDF + b"%2")
     (document_root / altered.location).write_bytes(b"%PDF-1.4 swapped")

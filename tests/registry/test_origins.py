@@ -30,7 +30,7 @@ from organisations.models import Membership, Organisation
 from organisations.services import api_key_create
 from registry import origins, sales
 from registry import services as registry_services
-from registry.document_services import missing_documents
+from registry.document_services import document_checklist, missing_documents
 from registry.models import (
     DocumentRequirement,
     OriginFlag,
@@ -39,7 +39,12 @@ from registry.models import (
     Sale,
     Vehicle,
 )
-from tests.conftest import claim_and_approve, registered_application, sent_for_clearance
+from tests.conftest import (
+    claim_and_approve,
+    registered_application,
+    sent_for_clearance,
+    with_required_documents,
+)
 from tests.factories import OrganisationFactory, UserFactory, VehicleFactory, random_vin
 
 DEALER_MSP = "DealerMSP"
@@ -209,8 +214,11 @@ def test_the_origin_stands_for_the_invoice_and_csr_of_its_buyer_s_registration(w
 
     application = accepted_sale(world, dealer).application
 
-    assert missing_documents(application) == ["Insurance certificate of cover"]
-    assert "Sales invoice" in missing_documents(by_hand)
+    def missing(application):
+        return [item.label for item in missing_documents(document_checklist(application))]
+
+    assert missing(application) == ["Insurance certificate of cover"]
+    assert "Sales invoice" in missing(by_hand)
 
 
 def test_the_buyer_cannot_retype_what_the_dealer_declared(world, dealer):
@@ -228,6 +236,7 @@ def test_the_buyer_cannot_retype_what_the_dealer_declared(world, dealer):
 
 def test_the_dealer_is_told_when_its_vehicle_is_registered(world, dealer):
     application = accepted_sale(world, dealer).application
+    with_required_documents(application)
     registry_services.application_submit(application_id=application.pk, actor=world.other_owner)
 
     registered_application(world, application)
@@ -304,6 +313,7 @@ def test_a_hand_entered_engine_number_on_an_origin_is_refused_unless_flagged_to_
     application = registry_services.application_create(
         applicant=world.owner, vehicle_id=vehicle.pk, type="new"
     )
+    with_required_documents(application)
     registry_services.application_submit(application_id=application.pk, actor=world.owner)
     with pytest.raises(Conflict, match="clear the flag with a note, or reject"):
         registered_application(world, application)
@@ -653,6 +663,7 @@ def test_a_hand_entered_vehicle_through_the_api_is_flagged_only_with_a_reason(wo
 
 def test_a_registration_restored_from_the_ledger_completes_the_dealer_s_sale(world, dealer):
     application = accepted_sale(world, dealer).application
+    with_required_documents(application)
     registry_services.application_submit(application_id=application.pk, actor=world.other_owner)
     application, requests = sent_for_clearance(world, application)
     for request in requests.values():

@@ -38,15 +38,16 @@ def test_an_owner_registers_a_vehicle_and_files_an_application(client, world):
     application = RegistrationApplication.objects.get(vehicle=vehicle)
     assert response["Location"] == reverse("application-detail", args=[application.pk])
 
-    upload = SimpleUploadedFile("invoice.pdf", PDF, content_type="application/pdf")
-    client.post(
-        reverse("document-add", args=[application.pk]),
-        {"doc_type": "sales_invoice", "file": upload},
-    )
+    for doc_type in ("sales_invoice", "csr", "insurance_coc"):  # what a new one needs
+        upload = SimpleUploadedFile(f"{doc_type}.pdf", PDF, content_type="application/pdf")
+        client.post(
+            reverse("document-add", args=[application.pk]), {"doc_type": doc_type, "file": upload}
+        )
     client.post(reverse("application-submit", args=[application.pk]))
     application.refresh_from_db()
     assert application.status == "submitted"
-    assert Document.objects.get(application=application).media_type == "application/pdf"
+    documents = Document.objects.filter(application=application)
+    assert {document.media_type for document in documents} == {"application/pdf"}
 
 
 def test_a_bad_vin_is_shown_on_the_form_and_nothing_is_saved(client, world):

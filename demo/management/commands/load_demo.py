@@ -25,7 +25,7 @@ from organisations.models import Membership, Organisation
 from registry import origins, sales, schedule
 from registry import services as registry_services
 from registry.deregistration import vehicle_deregister
-from registry.document_services import document_upload
+from registry.document_services import document_checklist, document_upload, missing_documents
 from registry.models import (
     Document,
     OwnerProfile,
@@ -323,15 +323,7 @@ class Command(BaseCommand):
             application = registry_services.application_create(
                 applicant=owner, vehicle_id=vehicles[key].pk, type=kind
             )
-            # Each filed application carries its sales invoice, anchored on the ledger.
-            document_upload(
-                application_id=application.pk,
-                uploader=owner,
-                doc_type=Document.Type.SALES_INVOICE,
-                upload=SimpleUploadedFile(
-                    f"sales-invoice-{key}.pdf", demo_invoice(vehicles[key]), "application/pdf"
-                ),
-            )
+            self._papers(application, owner)
             registry_services.application_submit(application_id=application.pk, actor=owner)
             return application
 
@@ -452,6 +444,7 @@ class Command(BaseCommand):
         )
         application = sales.sale_accept(buyer=maria, token=sales.sale_token(sale)).application
         assert application is not None  # an accepted dealer's sale files the registration
+        self._papers(application, maria)  # her certificate of cover; the rest is the origin's
         registry_services.application_submit(application_id=application.pk, actor=maria)
         reviewer, approver = users["lto.reviewer"], users["lto.approver"]
         registry_services.application_start_review(application_id=application.pk, actor=reviewer)
@@ -494,9 +487,27 @@ class Command(BaseCommand):
         application = registry_services.application_create(
             applicant=juan, vehicle_id=vehicle.pk, type="new"
         )
+        self._papers(application, juan)
         registry_services.application_submit(application_id=application.pk, actor=juan)
         registry_services.application_start_review(application_id=application.pk, actor=lto)
         clearance_services.clearance_send_for_clearance(application_id=application.pk, actor=lto)
+
+    def _papers(self, application: RegistrationApplication, owner: User) -> None:
+        """Upload a demo PDF for each document the application's type needs (the data in
+        DocumentRequirement: a new registration's sales invoice, CSR and certificate of
+        cover), each anchored on the ledger."""
+        vehicle = application.vehicle
+        for item in missing_documents(document_checklist(application)):
+            document_upload(
+                application_id=application.pk,
+                uploader=owner,
+                doc_type=item.doc_type,
+                upload=SimpleUploadedFile(
+                    f"{item.doc_type}-{vehicle.pk}.pdf",
+                    demo_invoice(vehicle, item.label.upper()),
+                    "application/pdf",
+                ),
+            )
 
     def _sell(
         self,

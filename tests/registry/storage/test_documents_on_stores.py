@@ -24,7 +24,7 @@ from registry.models import Document
 from registry.storage import document_storage
 from registry.storage.errors import StorageUnavailable
 from registry.storage.sealing import seal
-from tests.conftest import filed_application
+from tests.conftest import draft_application
 
 PDF = b"%PDF-1.4\n% a sales invoice for a red Vios\n1 0 obj<<>>endobj\n%%EOF\n"
 
@@ -57,7 +57,7 @@ def on_oci(settings, oci_standin):
 
 def upload(world, content=PDF):
     return document_upload(
-        application_id=filed_application(world).pk,
+        application_id=draft_application(world).pk,
         uploader=world.owner,
         doc_type="sales_invoice",
         upload=SimpleUploadedFile("invoice.pdf", content),
@@ -174,7 +174,7 @@ def test_an_upload_page_says_when_the_store_is_down(world, settings, client):
         },
     }
     settings.DOCUMENT_STORAGE = "ipfs"
-    application = filed_application(world)
+    application = draft_application(world)
     client.force_login(world.owner)
     response = client.post(
         reverse("document-add", args=[application.pk]),
