@@ -7,7 +7,11 @@
  *   hx-trigger="talaan:changed[detail.application_id==42] from:body"
  *
  * The server closes with 4401 (not signed in) or 4403 (forbidden); a page that gets either
- * stops reconnecting. Any other close reconnects with exponential backoff (at most ~10 s).
+ * stops reconnecting. Any other close (a server restart's 1012, a Redis outage, a lost
+ * network) reconnects with exponential backoff (at most ~10 s). Events pushed while the socket
+ * was away are not replayed, so when a socket opens again after one that had been open, the
+ * body receives "talaan:resync" and every live fragment fetches itself afresh:
+ *   hx-trigger="talaan:changed[...] from:body, talaan:resync from:body"
  */
 (function () {
   "use strict";
@@ -24,6 +28,8 @@
   var timer = null;
   var socket = null;
   var paused = false;
+  // Whether a socket of this page has been open: the next one to open may have missed events.
+  var wasOpen = false;
 
   function url() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
@@ -77,6 +83,10 @@
     }
     socket.addEventListener("open", function () {
       delay = MIN_DELAY;
+      if (wasOpen) {
+        body.dispatchEvent(new CustomEvent("talaan:resync"));
+      }
+      wasOpen = true;
     });
     socket.addEventListener("message", onMessage);
     socket.addEventListener("close", function (event) {
