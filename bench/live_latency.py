@@ -109,6 +109,9 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "DATABASE_CONN_MAX_AGE": "60",
+        # No mail server here: SMTP (the DEBUG=0 default) fails, and each decision's e-mails
+        # would be retried eight times by the same four worker threads the pushes wait for.
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
     server = start(
         [
