@@ -22,6 +22,8 @@ from tests.conftest import findings_for, sent_for_clearance
 # live.js waits at most ~10 s between attempts; the fragment's fetch follows the reopen.
 CATCH_UP_MS = 30_000
 
+SOCKET_STATES = """() => (window.__talaanSockets || []).map(
+  s => ["connecting", "open", "closing", "closed"][s.readyState])"""
 SOCKET_CLOSED = "() => !(window.__talaanSockets || []).some(s => s.readyState === WebSocket.OPEN)"
 
 
@@ -54,5 +56,9 @@ def test_an_open_page_shows_a_change_made_while_its_live_stream_was_away(
         )
         expect(status).to_have_text("In review")
 
-    expect(status).to_have_text("Approved", timeout=CATCH_UP_MS)
+    try:
+        expect(status).to_have_text("Approved", timeout=CATCH_UP_MS)
+    except AssertionError as stale:
+        states = owner.evaluate(SOCKET_STATES)
+        raise AssertionError(f"{stale}\nThe page's live sockets (oldest first): {states}") from None
     assert owner.evaluate("window.__watched === true"), "the page was reloaded, not updated"
