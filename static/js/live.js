@@ -7,11 +7,11 @@
  *   hx-trigger="talaan:changed[detail.application_id==42] from:body"
  *
  * The server closes with 4401 (not signed in) or 4403 (forbidden); a page that gets either
- * stops reconnecting. Any other close (a server restart's 1012, a Redis outage, a lost
+ * stops reconnecting. Any other close (a server restart's 1012, a Redis outage's 1013, a lost
  * network, or a handshake not answered within 10 s) reconnects with exponential backoff (at
- * most ~10 s). Events pushed while the socket
- * was away are not replayed, so when a socket opens again after one that had been open, the
- * body receives "talaan:resync" and every live fragment fetches itself afresh:
+ * most ~10 s). Events pushed while the socket was away are not replayed, so when a socket
+ * opens again after one that had been open, the body receives "talaan:resync" and every live
+ * fragment fetches itself afresh:
  *   hx-trigger="talaan:changed[...] from:body, talaan:resync from:body"
  */
 (function () {

@@ -3,7 +3,8 @@
 Events pushed while a page's socket is away (a server restart closes it with 1012, a Redis
 outage drops it) are not replayed. static/js/live.js reconnects on its own; once the new socket
 opens it tells every live fragment to fetch itself afresh (``talaan:resync``), so the page shows
-what changed meanwhile instead of staying stale until a reload.
+what changed meanwhile instead of staying stale until a reload. A reconnect whose handshake the
+server does not answer (seen after the Redis restart here) is given up after 10 s and retried.
 
 Real parts: Chromium, the live uvicorn server, and the test Redis (scripts/with-services),
 stopped and started again empty by `redis_outage`.
