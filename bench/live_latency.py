@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import socket
@@ -27,6 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "talaan.settings")
+
+
+def clock() -> str:
+    """Wall-clock time (UTC, ms) to line the bench's own events up with the servers' logs."""
+    return dt.datetime.now(dt.UTC).strftime("%H:%M:%S.%f")[:-3] + " UTC"
 
 
 def free_port() -> int:
@@ -88,6 +94,14 @@ def main() -> None:
     session["_auth_user_hash"] = world.owner.get_session_auth_hash()
     session.create()
 
+    # The setup queued a push (and e-mail) task for each of its own changes while no worker
+    # ran: thousands of them at the default size. Left in the queue, the worker drains them
+    # first, so each decision's push waits behind them, and an event of the setup for the same
+    # request could be timed in its place. No page listens to them: drop them.
+    from talaan.celery import app as celery_app
+
+    celery_app.control.purge()
+
     port = free_port()
     logs = Path(tempfile.mkdtemp(prefix="talaan-bench-"))
     env = {
@@ -95,6 +109,9 @@ def main() -> None:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "DATABASE_CONN_MAX_AGE": "60",
+        # No mail server here: SMTP (the DEBUG=0 default) fails, and each decision's e-mails
+        # would be retried eight times by the same four worker threads the pushes wait for.
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
     server = start(
         [
@@ -187,6 +204,7 @@ def measure(world, claimed, port: int, session_key: str, findings_for) -> list[f
     arrived = threading.Condition()
     ready = threading.Event()
     stop = threading.Event()
+    lost: list[str] = []  # how the owner's socket ended, if it ended before `stop`
 
     async def listen() -> None:
         async with websockets.connect(
@@ -202,34 +220,90 @@ def measure(world, claimed, port: int, session_key: str, findings_for) -> list[f
                     raw = await asyncio.wait_for(socket_.recv(), timeout=0.5)
                 except TimeoutError:
                     continue
+                except websockets.ConnectionClosed as closed:
+                    with arrived:
+                        lost.append(describe_close(closed))
+                        arrived.notify_all()
+                    return
                 message = json.loads(raw)
                 if message.get("event") == "clearance_changed" and message.get("request_id"):
                     with arrived:
                         arrivals.setdefault(message["request_id"], time.perf_counter())
                         arrived.notify_all()
 
-    listener = threading.Thread(target=lambda: asyncio.run(listen()), daemon=True)
+    def run_listener() -> None:
+        try:
+            asyncio.run(listen())
+        except Exception as error:  # could not connect, or failed otherwise: say so, once
+            with arrived:
+                lost.append(f"the owner's websocket failed at {clock()}: {error!r}")
+                arrived.notify_all()
+
+    listener = threading.Thread(target=run_listener, daemon=True)
     listener.start()
     if not ready.wait(15):
-        raise SystemExit("The owner's websocket did not connect.")
+        raise SystemExit(f"The owner's websocket did not connect. {' '.join(lost)}")
 
     latencies = []
-    for request in claimed:
-        clearance_services.clearance_decide(
-            request_id=request.pk,
-            officer=world.hpg_officer,
-            decision=ClearanceStatus.APPROVED,
-            remarks="Numbers match.",
-            findings=findings_for(request),
-        )
-        with arrived:
-            if not arrived.wait_for(lambda r=request: r.pk in arrivals, timeout=10):
-                raise SystemExit(f"No live event for request {request.pk} within 10 s.")
-            latencies.append(arrivals[request.pk] - committed_at[request.pk])
-    live._enqueue_push = original_enqueue
-    stop.set()
-    listener.join(timeout=5)
+    try:
+        for request in claimed:
+            clearance_services.clearance_decide(
+                request_id=request.pk,
+                officer=world.hpg_officer,
+                decision=ClearanceStatus.APPROVED,
+                remarks="Numbers match.",
+                findings=findings_for(request),
+            )
+            decided = clock()
+            with arrived:
+                arrived.wait_for(lambda r=request: r.pk in arrivals or lost, timeout=10)
+                if request.pk not in arrivals:
+                    raise SystemExit(
+                        f"No live event for request {request.pk} (decided at {decided}): "
+                        + (lost[0] if lost else f"none within 10 s, {waiting_tasks()}.")
+                    )
+                latencies.append(arrivals[request.pk] - committed_at[request.pk])
+    finally:
+        live._enqueue_push = original_enqueue
+        # Close the socket from this side before the servers stop: their shutdown would
+        # close it with 1012, which is the end of the run, not a failure of the push.
+        stop.set()
+        listener.join(timeout=5)
     return latencies
+
+
+def describe_close(closed) -> str:  # type: ignore[no-untyped-def]
+    """Which side closed the owner's socket, with what code and reason, and when."""
+    if closed.rcvd is None:
+        return (
+            f"the owner's websocket was lost at {clock()} without a close frame from the server "
+            "(code 1006: the server's process or its consumer ended, or the connection was reset)"
+        )
+    first = "the server closed" if closed.rcvd_then_sent is not False else "this side closed"
+    return (
+        f"{first} the owner's websocket at {clock()} with code {closed.rcvd.code} "
+        f"({closed.rcvd.reason or describe_code(closed.rcvd.code)})"
+    )
+
+
+def describe_code(code: int) -> str:
+    from websockets.frames import CloseCode
+
+    try:
+        return CloseCode(code).name.lower().replace("_", " ")
+    except ValueError:
+        return "no reason given"
+
+
+def waiting_tasks() -> str:
+    """How many tasks wait in the Celery queue: a backlog delays every push behind it."""
+    import redis
+
+    try:
+        count = redis.Redis.from_url(os.environ["REDIS_URL"]).llen("celery")
+    except redis.RedisError as error:
+        return f"Redis did not answer ({error})"
+    return f"the owner's websocket still open, {count} tasks waiting in the Celery queue"
 
 
 if __name__ == "__main__":

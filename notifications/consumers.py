@@ -8,14 +8,21 @@ user and nothing else; asking for any other group closes it.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from redis.exceptions import RedisError
 
 from notifications.live import user_group
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+# The channel layer (Redis) failed: "try again later", and live.js does, with backoff.
+CLOSE_TRY_AGAIN_LATER = 1013
+LAYER_LOST_REASON = "live updates interrupted, reconnect"
+
+logger = logging.getLogger(__name__)
 
 # The only keys a live event carries to the browser: ids and a count, never content.
 LIVE_FIELDS = ("event", "application_id", "request_id", "unread")
@@ -23,6 +30,29 @@ LIVE_FIELDS = ("event", "application_id", "request_id", "unread")
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    accepted = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except RedisError as error:
+            # A socket that outlived its channel layer would never hear of a change again:
+            # close it with a code the page answers by reconnecting (and refetching what it
+            # missed), instead of dropping the connection with a traceback for every page.
+            logger.warning("Live socket closed, the channel layer failed: %s", error)
+            if not self.accepted:
+                await send({"type": "websocket.accept"})
+            await send(
+                {
+                    "type": "websocket.close",
+                    "code": CLOSE_TRY_AGAIN_LATER,
+                    "reason": LAYER_LOST_REASON,
+                }
+            )
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.accepted = True
 
     async def connect(self) -> None:
         user = self.scope.get("user")

@@ -7,7 +7,12 @@
  *   hx-trigger="talaan:changed[detail.application_id==42] from:body"
  *
  * The server closes with 4401 (not signed in) or 4403 (forbidden); a page that gets either
- * stops reconnecting. Any other close reconnects with exponential backoff (at most ~10 s).
+ * stops reconnecting. Any other close (a server restart's 1012, a Redis outage's 1013, a lost
+ * network, or a handshake not answered within 10 s) reconnects with exponential backoff (at
+ * most ~10 s). Events pushed while the socket was away are not replayed, so when a socket
+ * opens again after one that had been open, the body receives "talaan:resync" and every live
+ * fragment fetches itself afresh:
+ *   hx-trigger="talaan:changed[...] from:body, talaan:resync from:body"
  */
 (function () {
   "use strict";
@@ -19,11 +24,14 @@
 
   var MIN_DELAY = 500;
   var MAX_DELAY = 10000;
+  var CONNECT_TIMEOUT = 10000;
   var FINAL_CODES = [4401, 4403];
   var delay = MIN_DELAY;
   var timer = null;
   var socket = null;
   var paused = false;
+  // Whether a socket of this page has been open: the next one to open may have missed events.
+  var wasOpen = false;
 
   function url() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
@@ -69,18 +77,35 @@
   }
 
   function connect() {
+    var opening;
     try {
       socket = new WebSocket(url());
     } catch (err) {
       schedule();
       return;
     }
-    socket.addEventListener("open", function () {
+    var current = socket;
+    // A handshake the server never answers (seen while Redis restarts) would leave the page
+    // connecting, and deaf, for good: give up on it and try again.
+    opening = window.setTimeout(function () {
+      if (current.readyState === WebSocket.CONNECTING) {
+        current.close();
+      }
+    }, CONNECT_TIMEOUT);
+    current.addEventListener("open", function () {
+      window.clearTimeout(opening);
       delay = MIN_DELAY;
+      if (wasOpen) {
+        body.dispatchEvent(new CustomEvent("talaan:resync"));
+      }
+      wasOpen = true;
     });
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", function (event) {
-      socket = null;
+    current.addEventListener("message", onMessage);
+    current.addEventListener("close", function (event) {
+      window.clearTimeout(opening);
+      if (socket === current) {
+        socket = null;
+      }
       if (!paused && FINAL_CODES.indexOf(event.code) === -1) {
         schedule();
       }

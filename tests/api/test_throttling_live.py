@@ -9,17 +9,12 @@ threads here making HTTP requests.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
@@ -29,7 +24,7 @@ from clearance.models import ClearanceRequest, ClearanceStatusChange
 from organisations.services import api_key_create
 from tests.api.live_server import server_environment, uvicorn_server
 from tests.conftest import sent_for_clearance
-from tests.live import free_port, log_tail
+from tests.live import own_redis
 
 _direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 FALLBACK_LOGGED = "Rate limits are counted in each process until Redis answers again"
@@ -94,42 +89,6 @@ def test_twenty_concurrent_clients_on_one_key_get_no_more_than_its_limit(world, 
     assert statuses[200] == limit, statuses  # and nobody was refused below the limit
 
 
-@contextmanager
-def _own_redis(directory: Path) -> Iterator[tuple[int, Callable[[], None], Callable[[], None]]]:
-    """A redis-server on a free port; yields (port, kill, start_again)."""
-    if not shutil.which("redis-server"):
-        pytest.fail("This test needs redis-server on PATH.", pytrace=False)
-    port = free_port()
-    log = directory / "redis.log"
-    processes: list[subprocess.Popen] = []
-
-    def start() -> None:
-        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
-        command += ["--appendonly", "no", "--dir", str(directory), "--logfile", str(log)]
-        processes.append(subprocess.Popen(command, stdin=subprocess.DEVNULL))
-        deadline = time.monotonic() + 15
-        while (
-            subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout
-            != b"PONG\n"
-        ):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"redis-server did not answer:\n{log_tail(log)}")
-            time.sleep(0.05)
-
-    def kill() -> None:
-        processes[-1].kill()
-        processes[-1].wait(15)
-
-    start()
-    try:
-        yield port, kill, start
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait(15)
-
-
 def _owner_session(world) -> dict[str, str]:
     session = SessionStore()
     session["_auth_user_id"] = str(world.owner.pk)
@@ -147,7 +106,7 @@ def test_with_redis_down_the_api_serves_and_each_process_keeps_its_share_of_the_
     reader, writer = _bearer(_key(world, "read")), _bearer(_key(world, "decide"))
     owner = _owner_session(world)
     log = tmp_path / "uvicorn.log"
-    with _own_redis(tmp_path) as (port, kill_redis, start_redis):
+    with own_redis(tmp_path) as (port, kill_redis, start_redis):
         env = server_environment(
             connection.settings_dict["NAME"],
             REDIS_URL=f"redis://127.0.0.1:{port}/0",

@@ -123,7 +123,7 @@ def test_the_bell_shows_my_unread_count_and_latest_five(world, owner_client):
     html = response.content.decode()
     assert "data-bell-count>6</span>" in html
     assert 'hx-get="/notifications/bell/"' in html
-    assert 'hx-trigger="talaan:changed from:body"' in html
+    assert 'hx-trigger="talaan:changed from:body, talaan:resync from:body"' in html
     assert [n.title for n in response.context["bell_latest"]] == [
         f"Notification {n}" for n in (6, 5, 4, 3, 2)
     ]
