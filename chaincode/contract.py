@@ -18,8 +18,10 @@ from typing import Any
 from chaincode.rules import (
     DEALER_ATTRIBUTE,
     DEALER_CODE_PATTERN,
+    DEREGISTERED,
     NEW,
     VIN_PATTERN,
+    DeregistrationReason,
     NotAuthorised,
     OrgKind,
     RuleViolation,
@@ -35,6 +37,7 @@ VEHICLE_EVENT = "VehicleRegistered"
 DOCUMENT_EVENT = "DocumentRecorded"
 TRANSFER_EVENT = "OwnershipTransferred"
 ORIGIN_EVENT = "OriginRecorded"
+VEHICLE_DEREGISTERED_EVENT = "VehicleDeregistered"
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -165,6 +168,11 @@ class TalaanContract(Contract):
             return _dump({**earlier, "replayed": True})
         vehicle_key = _key("vehicle", vin)
         current = await _get_json(stub, vehicle_key)
+        if current is not None and current.get("state") == DEREGISTERED:
+            raise RuleViolation(
+                f"Vehicle {vin} was deregistered ({current.get('deregistered_reason')}); a "
+                "deregistered VIN is never registered again."
+            )
         # A vehicle registered before the ledger named owners has none: its next
         # registration names it.
         if current is not None and current.get("owner") and current["owner"] != owner:
@@ -210,6 +218,8 @@ class TalaanContract(Contract):
         vehicle = await _get_json(stub, vehicle_key)
         if vehicle is None:
             raise RuleViolation(f"Vehicle {vin} is not registered on the ledger.")
+        if vehicle.get("state") == DEREGISTERED:
+            raise RuleViolation(f"Vehicle {vin} was deregistered; it cannot change owner.")
         # A vehicle registered before the ledger named owners takes the seller the LTO names.
         if vehicle.get("owner") and vehicle["owner"] != from_owner:
             raise RuleViolation(
@@ -229,6 +239,61 @@ class TalaanContract(Contract):
         await _put_json(stub, change_key, {**record, "type": "transfer"})
         event = {"vin": vin, "change_id": change_id, "timestamp": timestamp}
         stub.set_event(TRANSFER_EVENT, _dump(event).encode())
+        return _dump(record)
+
+    async def DeregisterVehicle(
+        self,
+        ctx: TransactionContext,
+        vin: str,
+        reason: str,
+        evidence_digest: str,
+        change_id: str,
+    ) -> str:
+        """Take a registered vehicle off the register for good (scrapped, exported, total
+        loss), with the SHA-256 of the evidence, once per change id; only the LTO may do this.
+        Its VIN is never registered again."""
+        stub = ctx.get_stub()
+        _require(VIN_PATTERN, vin, "VIN")
+        if reason not in {r.value for r in DeregistrationReason}:
+            raise RuleViolation(f"Deregistration reason {reason!r} is not valid.")
+        _require(_DIGEST, evidence_digest, "Evidence digest")
+        _require(_IDENTIFIER, change_id, "Change id")
+        msp_id, kind = _caller(ctx)
+        if kind != OrgKind.LTO:
+            raise NotAuthorised(f"Only the LTO deregisters vehicles; {msp_id} cannot.")
+        change_key = _key("change", change_id)
+        earlier = await _get_json(stub, change_key)
+        if earlier is not None:
+            return _dump({**earlier, "replayed": True})
+        vehicle_key = _key("vehicle", vin)
+        vehicle = await _get_json(stub, vehicle_key)
+        if vehicle is None:
+            raise RuleViolation(f"Vehicle {vin} is not registered on the ledger.")
+        if vehicle.get("state") == DEREGISTERED:
+            raise RuleViolation(f"Vehicle {vin} is already deregistered.")
+        timestamp = _tx_time(stub)
+        record = {
+            "vin": vin,
+            "reason": reason,
+            "evidence_digest": evidence_digest,
+            "msp_id": msp_id,
+            "change_id": change_id,
+            "tx_id": stub.get_txid(),
+            "timestamp": timestamp,
+        }
+        await _put_json(
+            stub,
+            vehicle_key,
+            {
+                **vehicle,
+                "state": DEREGISTERED,
+                "deregistered_reason": reason,
+                "deregistered_change_id": change_id,
+            },
+        )
+        await _put_json(stub, change_key, {**record, "type": "deregistration"})
+        event = {"vin": vin, "change_id": change_id, "timestamp": timestamp}
+        stub.set_event(VEHICLE_DEREGISTERED_EVENT, _dump(event).encode())
         return _dump(record)
 
     async def UpdateClearanceStatus(

@@ -16,6 +16,18 @@ from enum import StrEnum
 VIN_PATTERN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
 
+class DeregistrationReason(StrEnum):
+    """Why the LTO takes a vehicle off the register for good: the ledger records the reason."""
+
+    SCRAPPED = "scrapped"
+    EXPORTED = "exported"
+    TOTAL_LOSS = "total_loss"
+
+
+# A vehicle record's state on the ledger once it is deregistered; it never changes again.
+DEREGISTERED = "deregistered"
+
+
 class RuleViolation(Exception):
     """A request that the workflow rules refuse; retrying it unchanged cannot help."""
 

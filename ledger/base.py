@@ -18,6 +18,7 @@ from chaincode.contract import (
     DOCUMENT_EVENT,
     ORIGIN_EVENT,
     TRANSFER_EVENT,
+    VEHICLE_DEREGISTERED_EVENT,
     VEHICLE_EVENT,
 )
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
@@ -144,6 +145,26 @@ class VehicleOrigin:
 
 
 @dataclass(frozen=True)
+class VehicleDeregistration:
+    """A vehicle taken off the register for good, as the chaincode's DeregisterVehicle takes
+    it: the reason's code and the evidence's SHA-256, nothing that says who owned it."""
+
+    vin: str
+    reason: str
+    evidence_digest: str
+    change_id: str
+    signer_msp: str
+
+    def args(self) -> list[str]:
+        return [self.vin, self.reason, self.evidence_digest, self.change_id]
+
+    def recorded(self) -> dict[str, str]:
+        """What the chaincode keeps of the deregistration (GetChange answers it), to check
+        against."""
+        return {"vin": self.vin, "reason": self.reason, "evidence_digest": self.evidence_digest}
+
+
+@dataclass(frozen=True)
 class DocumentAnchor:
     """A document's digest (and IPFS content id), as the chaincode's RecordDocument takes it."""
 
@@ -240,6 +261,13 @@ FUNCTIONS: tuple[LedgerFunction, ...] = (
         signed_by="the dealer (the dealers' MSP, the dealer named by its certificate)",
         subject="origin",
         event=ORIGIN_EVENT,
+    ),
+    LedgerFunction(
+        chaincode_name="DeregisterVehicle",
+        record_type=VehicleDeregistration,
+        signed_by="the LTO",
+        subject="deregistration",
+        event=VEHICLE_DEREGISTERED_EVENT,
     ),
 )
 
@@ -348,6 +376,10 @@ class Ledger(abc.ABC):
     def record_origin(self, origin: VehicleOrigin) -> Receipt:
         """Record a new vehicle's origin, signed by its dealer (chaincode RecordOrigin)."""
         return self.record(origin)
+
+    def deregister_vehicle(self, deregistration: VehicleDeregistration) -> Receipt:
+        """Record that a vehicle is off the register for good (chaincode DeregisterVehicle)."""
+        return self.record(deregistration)
 
     def record_document(self, anchor: DocumentAnchor) -> Receipt:
         """Anchor a document's digest (chaincode RecordDocument)."""

@@ -35,6 +35,8 @@ class Action(enum.StrEnum):
     RETURN = "return"
     APPROVE_REGISTRATION = "approve_registration"
     REJECT_REGISTRATION = "reject_registration"
+    # A vehicle, by LTO staff.
+    DEREGISTER = "deregister"
     # A clearance request.
     CLAIM = "claim"
     DECIDE = "decide"
@@ -48,9 +50,10 @@ class Action(enum.StrEnum):
 # What each API key scope lets a key do; a person in a session is not limited by scopes.
 SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
     ApiKey.Scope.READ: frozenset({Action.VIEW}),
-    # The keys' write scope: claims and decisions, and the organisation's webhooks.
+    # The keys' write scope: claims and decisions (an LTO key's deregistrations among them),
+    # and the organisation's webhooks.
     ApiKey.Scope.DECIDE: frozenset(
-        {Action.VIEW, Action.CLAIM, Action.DECIDE, Action.MANAGE_WEBHOOKS}
+        {Action.VIEW, Action.CLAIM, Action.DECIDE, Action.DEREGISTER, Action.MANAGE_WEBHOOKS}
     ),
 }
 

@@ -16,7 +16,8 @@ from chaincode.rules import (
 )
 from kernel.errors import PermissionDenied
 from organisations.access import Action, Caller
-from registry.models import RegistrationApplication
+from organisations.selectors import lto_organisation
+from registry.models import RegistrationApplication, Vehicle
 
 OWNER_ACTIONS = frozenset(
     {
@@ -112,3 +113,27 @@ def require(caller: Caller, application: RegistrationApplication, action: Action
     if action in OWNER_ACTIONS and action not in LTO_ACTIONS:
         raise PermissionDenied("Only the applicant can do this.")
     raise PermissionDenied("Only LTO staff can do this.")
+
+
+def vehicle_permitted_actions(caller: Caller) -> set[Action]:
+    """What the caller's role lets them do to a vehicle itself: LTO staff deregister (a key
+    only for the LTO, with a scope that allows it)."""
+    if not caller.is_lto_staff or not caller.within_limit(lto_organisation().pk):
+        return set()
+    return caller.scoped({Action.DEREGISTER})
+
+
+def vehicle_allowed_actions(caller: Caller, vehicle: Vehicle) -> set[Action]:
+    """What the caller may do to the vehicle now: a registered vehicle (an active one with a
+    valid CR) not yet deregistered can be deregistered."""
+    actions = vehicle_permitted_actions(caller)
+    deregistered = Vehicle.objects.filter(pk=vehicle.pk, deregistration__isnull=False).exists()
+    if deregistered or not vehicle.is_active or not vehicle.certificates.filter(status="valid"):
+        actions.discard(Action.DEREGISTER)
+    return actions
+
+
+def require_vehicle_action(caller: Caller, action: Action) -> None:
+    """Refuse (403) a vehicle action the caller's role does not permit."""
+    if action not in vehicle_permitted_actions(caller):
+        raise PermissionDenied("Only LTO staff deregister vehicles.")

@@ -7,9 +7,12 @@ Owners' writes call the same services as the browser pages; refusals propagate t
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
@@ -27,11 +30,13 @@ from api.pagination import PAGE_PARAMETERS, Cursor, page_of
 from api.permissions import SessionOnly
 from api.problems import problem_responses
 from api.schema import NON_BLANK_TEXT
-from organisations.access import Caller
+from api.serializers import LedgerReceiptSerializer
+from organisations.access import Action, Caller
 from organisations.selectors import memberships_of
-from registry import participants, services
+from registry import access, participants, services
+from registry.deregistration import vehicle_deregister
 from registry.filters import ApplicationFilter
-from registry.models import RegistrationApplication
+from registry.models import Deregistration, RegistrationApplication, Vehicle
 from registry.selectors import (
     application_get_for_user,
     applications_for_user,
@@ -494,3 +499,84 @@ class StatusLookupApi(APIView):
         shown = cast("ApplicationWithClearances", application)
         shown.clearances = participants.statuses(caller=Caller.of(request), application=application)
         return conditional_response(request, self.OutputSerializer(shown).data)
+
+
+class EvidenceFileSerializer(serializers.Serializer):
+    """A file sent inside the JSON body: its plain name and its bytes in base64."""
+
+    class Meta:
+        ref_name = "EvidenceFile"
+
+    file_name = serializers.CharField(max_length=200, help_text="A plain name, e.g. scrap.pdf.")
+    content_base64 = serializers.CharField(
+        help_text="The file's bytes, base64 (RFC 4648): PDF, PNG or JPEG, at most 10 MB "
+        "(and within the request size limit)."
+    )
+
+    def validate_content_base64(self, value: str) -> bytes:
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise serializers.ValidationError("This is not base64.") from None
+
+
+class VehicleDeregisterApi(APIView):
+    required_action = Action.DEREGISTER
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "VehicleDeregistrationInput"
+
+        reason = serializers.ChoiceField(Deregistration.Reason.choices)
+        evidence = EvidenceFileSerializer()
+        note = serializers.CharField(
+            max_length=2000, help_text="What the evidence shows; kept off the ledger."
+        )
+
+    class OutputSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Deregistration
+            ref_name = "VehicleDeregistration"
+            fields = ["vehicle", "vin", "reason", "deregistered_on", "evidence_sha256", "ledger"]
+
+        vin = serializers.CharField(source="vehicle.vin")
+        evidence_sha256 = serializers.CharField(source="evidence.sha256")
+        ledger = LedgerReceiptSerializer(source="*")
+
+    @extend_schema(
+        operation_id="vehicles_deregister",
+        tags=VEHICLE_TAGS,
+        summary="Deregister a registered vehicle for good (LTO staff and LTO keys)",
+        description=(
+            "Final: the vehicle's Certificate of Registration is revoked, its registration and "
+            "ownership end, the ledger records it (DeregisterVehicle, signed by the LTO) and "
+            "its VIN, engine and chassis numbers are never registered again; the owner is "
+            "told. Refused (409) while the vehicle has an application in progress or a sale "
+            "open, or when it is deregistered already; 422 for a vehicle that is not "
+            "registered or evidence that is not a PDF, PNG or JPEG. Only LTO staff (403)."
+        ),
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            **problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
+        },
+    )
+    @idempotent
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
+        caller = Caller.of(request)
+        access.require_vehicle_action(caller, Action.DEREGISTER)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vehicle = Vehicle.objects.filter(pk=pk).first()
+        if vehicle is None:
+            raise Http404("No such vehicle.")
+        evidence = data.validated_data["evidence"]
+        deregistration = vehicle_deregister(
+            vehicle_id=vehicle.pk,
+            actor=request.user,
+            caller=caller,
+            reason=data.validated_data["reason"],
+            evidence=SimpleUploadedFile(evidence["file_name"], evidence["content_base64"]),
+            note=data.validated_data["note"],
+        )
+        return Response(self.OutputSerializer(deregistration).data, status=status.HTTP_201_CREATED)

@@ -9,10 +9,16 @@ class RegistryConfig(AppConfig):
         from ledger import keepers
         from notifications.addresses import register_mobile_numbers
         from registry import checks, events  # noqa: F401  (register their checks and events)
-        from registry.ledger_rows import DocumentRows, RegistrationRows, TransferRows
+        from registry.ledger_rows import (
+            DeregistrationRows,
+            DocumentRows,
+            RegistrationRows,
+            TransferRows,
+        )
         from registry.selectors import owner_mobile_numbers
 
         keepers.register(RegistrationRows())
         keepers.register(DocumentRows())
         keepers.register(TransferRows())
+        keepers.register(DeregistrationRows())
         register_mobile_numbers(owner_mobile_numbers)

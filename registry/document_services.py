@@ -207,6 +207,25 @@ def document_upload(
     Nothing is left behind when anything fails: the stored file is removed again if the
     row or the ledger write does not go through.
     """
+    return document_attach(
+        application_id=application_id,
+        uploader=uploader,
+        doc_type=doc_type,
+        upload=upload,
+        clearance_request_id=clearance_request_id,
+    )
+
+
+def document_attach(
+    *,
+    application_id: int,
+    uploader: User,
+    doc_type: str,
+    upload: UploadedFile,
+    clearance_request_id: int | None = None,
+) -> Document:
+    """``document_upload`` inside a caller's transaction (a deregistration's evidence is
+    saved with the deregistration, or not at all)."""
     from organisations.selectors import lto_organisation
 
     application = (

@@ -53,3 +53,10 @@ TRANSFER_COMPLETED = register(
         "transfer_completed", label="Transfer of ownership completed", audience={Role.OWNER}
     )
 )
+VEHICLE_DEREGISTERED = register(
+    NotificationEvent(
+        "vehicle_deregistered",
+        label="Your vehicle was deregistered by the LTO",
+        audience={Role.OWNER},
+    )
+)

@@ -9,7 +9,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from chaincode.rules import ApplicationStatus
-from registry.models import VEHICLE_DETAIL_FIELDS, Document, RegistrationApplication, Vehicle
+from registry.models import (
+    VEHICLE_DETAIL_FIELDS,
+    Deregistration,
+    Document,
+    RegistrationApplication,
+    Vehicle,
+)
+from registry.selectors import vehicles_of
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -37,16 +44,54 @@ class ApplicationForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["vehicle"]
         assert isinstance(field, forms.ModelChoiceField)  # declared above
-        field.queryset = Vehicle.objects.filter(owner=owner, is_active=True)
+        # A deregistered vehicle stays listed, marked, so choosing it gets the service's
+        # refusal saying why, not "not one of the available choices".
+        field.queryset = vehicles_of(owner).select_related("deregistration")
+        field.label_from_instance = _vehicle_label  # type: ignore[method-assign,assignment]
+
+
+def _vehicle_label(vehicle: Vehicle) -> str:
+    if hasattr(vehicle, "deregistration"):
+        return f"{vehicle} (deregistered)"
+    return str(vehicle)
 
 
 class DocumentForm(forms.Form):
-    doc_type = forms.ChoiceField(label="Document type", choices=Document.Type.choices)
+    # A deregistration's evidence comes with the deregistration (DeregistrationForm).
+    doc_type = forms.ChoiceField(
+        label="Document type",
+        choices=[
+            choice
+            for choice in Document.Type.choices
+            if choice[0] != Document.Type.DEREGISTRATION_EVIDENCE
+        ],
+    )
     file = forms.FileField(
         help_text="PDF, PNG or JPEG, at most 10 MB (IDs 5 MB); stencil photos PNG or JPEG, 5 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
     clearance_request = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class DeregistrationForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why is it deregistered?", choices=Deregistration.Reason.choices
+    )
+    evidence = forms.FileField(
+        help_text="The certificate of scrapping, the export papers or the insurer's total-loss "
+        "finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 goes on the ledger.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+    )
+    note = forms.CharField(
+        label="Note",
+        help_text="What the evidence shows and who presented it. Kept off the ledger.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+    confirm = forms.BooleanField(
+        label="I understand that deregistration is final: the vehicle can never be "
+        "registered, renewed or sold again."
+    )
 
 
 class ReasonForm(forms.Form):

@@ -1,5 +1,6 @@
 """Registry keeps the rows of RegisterVehicle (the application's approval in its history),
-RecordDocument (the document's anchor) and TransferOwnership (the buyer's ownership period): it
+RecordDocument (the document's anchor), TransferOwnership (the buyer's ownership period) and
+DeregisterVehicle (the vehicle's deregistration): it
 confirms their receipts from the ledger's events, holds them (and the current registrations and
 owners) against what the ledger recorded, and writes back what the ledger committed and the
 database lost, where it can be."""
@@ -10,13 +11,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from chaincode.rules import ApplicationStatus
+from chaincode.rules import DEREGISTERED, ApplicationStatus
 from ledger.base import (
     FUNCTIONS,
     DocumentAnchor,
     Ledger,
     LedgerFunction,
     OwnershipTransfer,
+    VehicleDeregistration,
     VehicleRegistration,
     owner_pseudonym,
 )
@@ -29,9 +31,11 @@ from ledger.keepers import (
     unconfirmed_rows,
 )
 from ledger.verify import Problem
+from registry.deregistration import deregistration_of
 from registry.document_services import anchor_of
 from registry.models import (
     ApplicationStatusChange,
+    Deregistration,
     Document,
     OwnershipPeriod,
     RegistrationApplication,
@@ -52,6 +56,10 @@ def _where_approval(change: ApplicationStatusChange) -> str:
 
 def _where_transfer(period: OwnershipPeriod) -> str:
     return f"ownership period {period.pk} (change {period.ledger_change_id})"
+
+
+def _where_deregistration(row: Deregistration) -> str:
+    return f"deregistration of vehicle {row.vehicle.vin} (change {row.ledger_change_id})"
 
 
 def _where_document(document: Document) -> str:
@@ -211,3 +219,70 @@ class TransferRows:
 
     def repair(self, *, change: dict[str, Any], backend: str) -> str:
         return transfer_repair(change=change, backend=backend)
+
+
+class DeregistrationRows:
+    function = _declared(VehicleDeregistration)
+
+    def confirm(self, *, event: LedgerEvent) -> Outcome:
+        change_id = str(event.data().get("change_id", ""))
+        row = Deregistration.objects.select_for_update().filter(ledger_change_id=change_id)
+        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+
+    def _rows(self, backend: str) -> Any:
+        return (
+            Deregistration.objects.filter(ledger_backend=backend)
+            .select_related("vehicle", "evidence")
+            .order_by("pk")
+        )
+
+    def problems(
+        self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
+    ) -> Iterator[Problem]:
+        return mismatches(
+            self._rows(backend),
+            ledger_change=ledger_change,
+            seen=seen,
+            change_id=lambda row: str(row.ledger_change_id),
+            where=_where_deregistration,
+            expected=lambda row: {**deregistration_of(row).recorded(), "tx_id": row.ledger_tx_id},
+            missing="has no deregistration on the ledger",
+            differs="differs from its ledger deregistration in",
+        )
+
+    def state_problems(self, *, ledger: Ledger) -> Iterator[Problem]:
+        # Each vehicle deregistered here must be deregistered on the ledger, and retired here.
+        for row in self._rows(ledger.name).iterator(chunk_size=500):
+            vehicle = row.vehicle
+            recorded = ledger.world_state("GetVehicle", vehicle.vin) or {}
+            if recorded.get("state") != DEREGISTERED:
+                yield Problem(
+                    f"vehicle {vehicle.vin}",
+                    "is deregistered in the database but not on the ledger",
+                )
+            if vehicle.is_active or vehicle.certificates.filter(status="valid").exists():
+                yield Problem(
+                    f"vehicle {vehicle.vin}",
+                    "is deregistered but still active or with a valid certificate",
+                )
+
+    def unconfirmed(self, *, backend: str, before: datetime) -> Iterator[Problem]:
+        rows = (
+            Deregistration.objects.filter(
+                ledger_backend=backend,
+                ledger_confirmed_at__isnull=True,
+                ledger_timestamp__lt=before,
+            )
+            .select_related("vehicle")
+            .order_by("pk")
+        )
+        return unconfirmed_rows(rows, where=_where_deregistration)
+
+    def repair(self, *, change: dict[str, Any], backend: str) -> str:
+        # The evidence's file was deleted with its transaction, and the ledger keeps only its
+        # digest: a deregistration without its evidence would not be sound.
+        raise Unrepairable(
+            f"vehicle {change.get('vin')}'s deregistration evidence was discarded with its "
+            "transaction and the ledger keeps only its digest: deregister the vehicle again "
+            "with the same reason and evidence file (the ledger answers it from this change)."
+        )

@@ -14,7 +14,13 @@ from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
-from registry.models import Certificate, RegistrationApplication, RegistrationPeriod, Vehicle
+from registry.models import (
+    Certificate,
+    Deregistration,
+    RegistrationApplication,
+    RegistrationPeriod,
+    Vehicle,
+)
 from registry.records import latest_period
 
 
@@ -25,6 +31,8 @@ class PublicRecord:
     - ``registered``: a valid certificate and a current registration period;
     - ``expired``: a valid certificate whose registration period has ended;
     - ``superseded``: the certificate asked about was replaced by a newer one;
+    - ``deregistered``: the LTO took the vehicle off the register for good (its last
+      certificate is revoked; ``deregistration`` says when and why);
     - ``revoked``: the certificate asked about (or the vehicle's last one) was revoked;
     - ``not_registered``: an application that has not (yet) registered the vehicle.
     """
@@ -34,6 +42,7 @@ class PublicRecord:
     application: RegistrationApplication | None
     certificate: Certificate | None
     period: RegistrationPeriod | None
+    deregistration: Deregistration | None = None
 
 
 def public_record(query: str, *, today: date | None = None) -> PublicRecord | None:
@@ -90,12 +99,17 @@ def _about_application(application: RegistrationApplication, today: date) -> Pub
         application=application,
         certificate=record.certificate,
         period=record.period,
+        deregistration=record.deregistration,
     )
 
 
 def _about_vehicle(vehicle: Vehicle, certificate: Certificate | None, today: date) -> PublicRecord:
     period = latest_period(vehicle)
-    if certificate is None or period is None:
+    # Final, whichever of the vehicle's certificates was asked about.
+    deregistration = Deregistration.objects.filter(vehicle=vehicle).first()
+    if deregistration is not None:
+        verdict = "deregistered"
+    elif certificate is None or period is None:
         verdict = "not_registered"
     elif certificate.status == Certificate.Status.SUPERSEDED:
         verdict = "superseded"
@@ -104,5 +118,10 @@ def _about_vehicle(vehicle: Vehicle, certificate: Certificate | None, today: dat
     else:
         verdict = "registered" if period.valid_to >= today else "expired"
     return PublicRecord(
-        verdict=verdict, vehicle=vehicle, application=None, certificate=certificate, period=period
+        verdict=verdict,
+        vehicle=vehicle,
+        application=None,
+        certificate=certificate,
+        period=period,
+        deregistration=deregistration,
     )

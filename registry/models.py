@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-from chaincode.rules import VIN_PATTERN, ApplicationStatus
+from chaincode.rules import VIN_PATTERN, ApplicationStatus, DeregistrationReason
 from kernel.db import TimestampedModel
 from ledger.models import RecordedOnLedger
 
@@ -85,7 +85,9 @@ class Vehicle(TimestampedModel):
         "MV file number", max_length=20, null=True, blank=True, unique=True
     )
     is_active = models.BooleanField(
-        default=True, help_text="Inactive vehicles (scrapped, replaced) free their numbers."
+        default=True,
+        help_text="An inactive vehicle (deregistered, replaced) is no longer on the road; its "
+        "numbers are never recorded for another vehicle (registry.services.vehicle_register).",
     )
 
     class Meta:
@@ -237,6 +239,10 @@ class Document(TimestampedModel, RecordedOnLedger):
         DEED_OF_SALE = "deed_of_sale", "Deed of sale"
         GOVERNMENT_ID = "government_id", "Government ID"
         STENCIL_PHOTO = "stencil_photo", "Photo of engine/chassis stencil"
+        DEREGISTRATION_EVIDENCE = (
+            "deregistration_evidence",
+            "Deregistration evidence (scrapping, export or loss)",
+        )
         OTHER = "other", "Other"
 
     class Storage(models.TextChoices):
@@ -443,6 +449,11 @@ class RegistrationPeriod(TimestampedModel):
     )
     valid_from = models.DateField()
     valid_to = models.DateField()
+    ended_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Cut short: the day the vehicle was deregistered (not current from then).",
+    )
 
     class Meta:
         ordering = ["vehicle_id", "-valid_to"]
@@ -457,9 +468,12 @@ class RegistrationPeriod(TimestampedModel):
         return f"{self.vehicle}: {self.valid_from} to {self.valid_to}"
 
     def is_current(self, today: date) -> bool:
-        return self.valid_from <= today <= self.valid_to
+        cut_short = self.ended_on is not None and today >= self.ended_on
+        return self.valid_from <= today <= self.valid_to and not cut_short
 
     def status_on(self, today: date) -> str:
+        if self.ended_on is not None and today >= self.ended_on:
+            return "ended"
         if today > self.valid_to:
             return "expired"
         return "current" if today >= self.valid_from else "not yet started"
@@ -537,6 +551,50 @@ class Sale(TimestampedModel):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+
+class Deregistration(TimestampedModel, RecordedOnLedger):
+    """A vehicle taken off the register for good by the LTO, with the reason and evidence.
+
+    Final: its Certificate of Registration is revoked, its registration and ownership periods
+    end, and its VIN, engine and chassis numbers are never recorded again. The ledger's
+    DeregisterVehicle change (its receipt kept here) makes the chaincode refuse any later
+    registration of the VIN.
+    """
+
+    # The codes are the chaincode's (chaincode.rules), so both sides accept the same reasons.
+    Reason: type[models.TextChoices] = cast(Any, models.TextChoices)(
+        "Reason",
+        [
+            (reason.name, (reason.value, reason.value.replace("_", " ").capitalize()))
+            for reason in DeregistrationReason
+        ],
+    )
+
+    vehicle = models.OneToOneField(Vehicle, on_delete=models.PROTECT, related_name="deregistration")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    evidence = models.OneToOneField(
+        Document,
+        on_delete=models.PROTECT,
+        related_name="deregistration",
+        help_text="The certificate of scrapping, export papers or insurer's total-loss finding.",
+    )
+    note = models.TextField(help_text="The officer's note; kept off the ledger.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    deregistered_on = models.DateField()
+    ledger_change_id = models.UUIDField(
+        unique=True, help_text="The deregistration's change on the ledger."
+    )
+
+    class Meta:
+        ordering = ["-deregistered_on", "-id"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.vehicle} deregistered on {self.deregistered_on} ({self.get_reason_display()})"
+        )
 
 
 class DocumentRequirement(TimestampedModel):

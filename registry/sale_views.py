@@ -14,11 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, Conflict, describe
+from organisations.access import Action, Caller
 from organisations.selectors import is_lto_staff
-from registry import sales
+from registry import access, sales
 from registry.document_services import document_upload
 from registry.forms import DeedOfSaleForm, NoticeOfSaleForm, ReasonForm, SaleStartForm
-from registry.models import Document, OwnershipPeriod, Sale, Vehicle
+from registry.models import Deregistration, Document, OwnershipPeriod, Sale, Vehicle
 from registry.records import current_owner, valid_certificate
 from registry.selectors import vehicle_get_for_user
 from registry.views import add_form_errors
@@ -237,5 +238,11 @@ def vehicle_ownership(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             else vehicle.certificates.all(),
             "sellable": current_owner(vehicle) == request.user
             and valid_certificate(vehicle) is not None,
+            # Final, so shown to everyone who sees the vehicle's history.
+            "deregistration": Deregistration.objects.filter(vehicle=vehicle)
+            .select_related("evidence", "decided_by")
+            .first(),
+            "can_deregister": lto
+            and Action.DEREGISTER in access.vehicle_allowed_actions(Caller.of(request), vehicle),
         },
     )

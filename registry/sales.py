@@ -29,6 +29,7 @@ from notifications.queueing import queue_or_log
 from notifications.services import notify
 from organisations.selectors import is_lto_staff
 from registry import participants
+from registry.deregistration import refuse_if_deregistered
 from registry.events import SALE_ANSWERED, SALE_EXPIRED, TRANSFER_COMPLETED
 from registry.models import RegistrationApplication, Sale, Vehicle
 from registry.records import (
@@ -105,8 +106,15 @@ def sale_for_buyer(*, user: User, token: str) -> Sale:
 @transaction.atomic(durable=True)
 def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile: str = "") -> Sale:
     """The registered owner offers a registered, currently registered vehicle to one buyer."""
-    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id, is_active=True).first()
-    if vehicle is None or current_owner(vehicle) != seller or valid_certificate(vehicle) is None:
+    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
+    if vehicle is not None and vehicle.owner_id == seller.pk:
+        refuse_if_deregistered(vehicle)
+    if (
+        vehicle is None
+        or not vehicle.is_active
+        or current_owner(vehicle) != seller
+        or valid_certificate(vehicle) is None
+    ):
         raise ValidationError(
             {"vehicle": "Only the registered owner of a registered vehicle can sell it."}
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kernel.auth import AnyUser
@@ -49,13 +49,18 @@ def application_get_for_user(*, user: AnyUser, pk: int) -> RegistrationApplicati
 
 
 def vehicles_of(user: AnyUser) -> QuerySet[Vehicle]:
+    """The user's active vehicles, and those the LTO deregistered (kept in view: final)."""
     if not user.is_authenticated:
         return Vehicle.objects.none()
-    return Vehicle.objects.filter(owner=user, is_active=True).order_by("-created_at")
+    return (
+        Vehicle.objects.filter(owner=user)
+        .filter(Q(is_active=True) | Q(deregistration__isnull=False))
+        .order_by("-created_at")
+    )
 
 
 def vehicle_get_for_user(*, user: AnyUser, pk: int) -> Vehicle:
-    """One of the user's own active vehicles: 404 for anyone else's."""
+    """One of the user's own vehicles (active or deregistered): 404 for anyone else's."""
     try:
         return vehicles_of(user).get(pk=pk)
     except Vehicle.DoesNotExist:

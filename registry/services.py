@@ -28,6 +28,7 @@ from notifications.webhooks import emit
 from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation, lto_staff
 from registry import access, schedule
+from registry.deregistration import refuse_if_deregistered
 from registry.document_services import missing_documents
 from registry.events import (
     APPLICATION_CLEARED,
@@ -89,12 +90,19 @@ def vehicle_register(
         "chassis_number": _upper(chassis_number),
     }
     labels = {"vin": "VIN", "engine_number": "engine number", "chassis_number": "chassis number"}
-    taken = {
-        field: f"A vehicle with this {labels[field]} is already known to the LTO; it cannot "
-        "be recorded again. If it is yours, ask the LTO."
-        for field, value in numbers.items()
-        if Vehicle.objects.filter(is_active=False, **{field: value}).exists()
-    }
+    taken = {}
+    for field, value in numbers.items():
+        retired = Vehicle.objects.filter(is_active=False, **{field: value})
+        if retired.filter(deregistration__isnull=False).exists():
+            taken[field] = (
+                f"A vehicle with this {labels[field]} was deregistered by the LTO; a "
+                "deregistered vehicle's numbers are never recorded again."
+            )
+        elif retired.exists():
+            taken[field] = (
+                f"A vehicle with this {labels[field]} is already known to the LTO; it cannot "
+                "be recorded again. If it is yours, ask the LTO."
+            )
     if taken:
         raise ValidationError(taken)
     vehicle = Vehicle(
@@ -209,8 +217,10 @@ def application_create(
 ) -> RegistrationApplication:
     """Start a draft application for one of the applicant's vehicles: a first registration
     for a vehicle never registered, a renewal on the LTO's schedule for a registered one."""
-    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id, is_active=True).first()
-    if vehicle is None or vehicle.owner_id != applicant.pk:
+    vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
+    if vehicle is not None and vehicle.owner_id == applicant.pk:
+        refuse_if_deregistered(vehicle)
+    if vehicle is None or not vehicle.is_active or vehicle.owner_id != applicant.pk:
         raise ValidationError({"vehicle": "Choose one of your own active vehicles."})
     if type not in RegistrationApplication.Type.values:
         raise ValidationError({"type": "Choose new registration, renewal or transfer."})
@@ -399,6 +409,7 @@ def registration_approve(
     # Checked before numbers are assigned, so a refusal leaves the vehicle untouched.
     check_application_transition(application.status, ApplicationStatus.APPROVED)
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
+    refuse_if_deregistered(vehicle)
     fields = []
     if not vehicle.mv_file_number:
         vehicle.mv_file_number = f"1300-{vehicle.pk:011d}"

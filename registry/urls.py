@@ -1,6 +1,13 @@
 from django.urls import path
 
-from registry import account_views, certificate, credential_views, sale_views, views
+from registry import (
+    account_views,
+    certificate,
+    credential_views,
+    deregistration_views,
+    sale_views,
+    views,
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +20,11 @@ urlpatterns = [
     path("vehicles/new/", views.vehicle_new, name="vehicle-new"),
     path("vehicles/<int:pk>/sell/", sale_views.sale_start, name="sale-start"),
     path("vehicles/<int:pk>/ownership/", sale_views.vehicle_ownership, name="vehicle-ownership"),
+    path(
+        "vehicles/<int:pk>/deregister/",
+        deregistration_views.vehicle_deregister_page,
+        name="vehicle-deregister",
+    ),
     path("sales/<int:pk>/", sale_views.sale_detail, name="sale-detail"),
     path("sales/<int:pk>/notice/", sale_views.sale_notice, name="sale-notice"),
     path("sales/<int:pk>/deed/", sale_views.sale_deed, name="sale-deed"),

@@ -50,6 +50,11 @@ api_v1 = [
     ),
     path("vehicles/", registry_api.VehicleListApi.as_view(), name="vehicles"),
     path("vehicles/<int:pk>/", registry_api.VehicleDetailApi.as_view(), name="vehicle"),
+    path(
+        "vehicles/<int:pk>/deregister/",
+        registry_api.VehicleDeregisterApi.as_view(),
+        name="vehicle-deregister",
+    ),
     path("sales/", sale_api.SaleListApi.as_view(), name="sales"),
     path("sales/answer/", sale_api.SaleAnswerApi.as_view(), name="sale-answer"),
     path("sales/<int:pk>/", sale_api.SaleDetailApi.as_view(), name="sale"),

@@ -14,6 +14,7 @@ from chaincode.contract import (
     CLEARANCE_EVENT,
     DOCUMENT_EVENT,
     TRANSFER_EVENT,
+    VEHICLE_DEREGISTERED_EVENT,
     VEHICLE_EVENT,
     new_chaincode,
 )
@@ -227,6 +228,30 @@ def test_only_the_lto_transfers_and_a_registration_cannot_change_the_owner(ledge
     assert change["type"] == "transfer" and change["msp_id"] == "LTOMSP"
     assert (change["from_owner"], change["to_owner"]) == (OWNER, buyer)
     assert json.loads(ledger.state[f"vehicle:{VIN}"])["owner"] == buyer
+
+
+def test_a_deregistration_emits_its_event_and_keeps_only_codes_and_digests(ledger):
+    ledger.call("LTOMSP", "RegisterVehicle", VIN, "b" * 64, "r1", OWNER)
+
+    deregistered, stub = ledger.call(
+        "LTOMSP", "DeregisterVehicle", VIN, "total_loss", "d" * 64, "x1"
+    )
+
+    assert deregistered.status == 200
+    assert stub.events[0][0] == VEHICLE_DEREGISTERED_EVENT
+    assert json.loads(stub.events[0][1])["change_id"] == "x1"
+    change = json.loads(ledger.state["change:x1"])
+    assert change["type"] == "deregistration" and change["evidence_digest"] == "d" * 64
+    assert set(change) == {
+        "vin",
+        "reason",
+        "evidence_digest",
+        "msp_id",
+        "change_id",
+        "tx_id",
+        "timestamp",
+        "type",
+    }
 
 
 def test_nothing_personal_is_written(ledger):

@@ -125,6 +125,10 @@ def test_the_full_insurance_path_and_a_return_and_resubmission():
         ("LTOMSP", ("TransferOwnership", VIN, OWNER, "Juan", "t1"), "Buyer's pseudonym"),
         ("LTOMSP", ("TransferOwnership", VIN, OWNER, "f" * 64, "t1"), "is not registered"),
         ("InsuranceMSP", ("TransferOwnership", VIN, OWNER, "f" * 64, "t1"), "Only the LTO"),
+        ("HPGMSP", ("DeregisterVehicle", VIN, "scrapped", "d" * 64, "x1"), "Only the LTO"),
+        ("LTOMSP", ("DeregisterVehicle", VIN, "stolen", "d" * 64, "x1"), "reason 'stolen'"),
+        ("LTOMSP", ("DeregisterVehicle", VIN, "scrapped", "nothex", "x1"), "Evidence digest"),
+        ("LTOMSP", ("DeregisterVehicle", VIN, "scrapped", "d" * 64, "x1"), "is not registered"),
     ],
 )
 def test_malformed_or_unauthorised_calls_are_refused_with_a_reason(msp, args, message):
@@ -154,3 +158,40 @@ def test_a_transfer_moves_the_owner_the_ledger_holds_once_and_only_from_it():
     assert json.loads(again.payload)["replayed"] is True
     assert from_stranger.status == 500 and "not the seller" in from_stranger.message
     assert json.loads(vehicle.payload)["owner"] == buyer
+
+
+DEREGISTER = ("LTOMSP", ("DeregisterVehicle", VIN, "scrapped", "d" * 64, "x1"))
+
+
+def test_a_deregistered_vin_is_never_registered_again_by_the_chaincode_itself():
+    deregistered, again, second, registration, transfer, vehicle = run_calls(
+        REGISTER,
+        DEREGISTER,
+        DEREGISTER,
+        ("LTOMSP", ("DeregisterVehicle", VIN, "exported", "d" * 64, "x2")),
+        ("LTOMSP", ("RegisterVehicle", VIN, "c" * 64, "r2", OWNER)),
+        ("LTOMSP", ("TransferOwnership", VIN, OWNER, "f" * 64, "t1")),
+        ("LTOMSP", ("GetVehicle", VIN)),
+    )[1:]
+
+    assert deregistered.status == 200
+    recorded = json.loads(deregistered.payload)
+    assert (recorded["reason"], recorded["msp_id"]) == ("scrapped", "LTOMSP")
+    assert json.loads(again.payload)["replayed"] is True
+    assert second.status == 500 and "already deregistered" in second.message
+    assert registration.status == 500
+    assert "deregistered VIN is never registered again" in registration.message
+    assert transfer.status == 500 and "deregistered" in transfer.message
+    on_ledger = json.loads(vehicle.payload)
+    assert on_ledger["state"] == "deregistered" and on_ledger["deregistered_reason"] == "scrapped"
+
+
+def test_a_deregistration_forged_by_another_msp_changes_nothing():
+    forged, vehicle = run_calls(
+        REGISTER,
+        ("InsuranceMSP", ("DeregisterVehicle", VIN, "total_loss", "d" * 64, "x1")),
+        ("LTOMSP", ("GetVehicle", VIN)),
+    )[1:]
+
+    assert forged.status == 500 and "Only the LTO deregisters vehicles" in forged.message
+    assert "state" not in json.loads(vehicle.payload)

@@ -12,7 +12,12 @@ from clearance.ledger_rows import ClearanceRows
 from ledger import keepers
 from ledger.base import FUNCTIONS, ClearanceChange, Ledger, VehicleRegistration, function_for
 from ledger.events import LedgerEvent
-from registry.ledger_rows import DocumentRows, RegistrationRows, TransferRows
+from registry.ledger_rows import (
+    DeregistrationRows,
+    DocumentRows,
+    RegistrationRows,
+    TransferRows,
+)
 
 
 class RecordingLedger(Ledger):
@@ -73,6 +78,7 @@ def test_every_declared_function_has_the_keeper_of_its_rows():
         RegistrationRows,
         DocumentRows,
         TransferRows,
+        DeregistrationRows,
     ]
     assert [keeper.function for keeper in keepers.keepers()] == list(FUNCTIONS)
     assert function_for(ClearanceChange(*["x"] * 9)).event == CLEARANCE_EVENT
