@@ -16,6 +16,7 @@ _KIND_LABELS = {
     OrgKind.INSURANCE: "Insurance",
     OrgKind.EMISSION: "Emission",
     OrgKind.DEALER: "Dealer",
+    OrgKind.LENDER: "Lender",
 }
 # Built with Django's functional enum API (which django-stubs does not model) from chaincode's
 # kinds, so the two cannot drift apart.
