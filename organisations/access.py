@@ -37,6 +37,9 @@ class Action(enum.StrEnum):
     REJECT_REGISTRATION = "reject_registration"
     # A vehicle, by LTO staff.
     DEREGISTER = "deregister"
+    # A hold on a VIN, by officers of the organisation kind its reason belongs to.
+    PLACE_HOLD = "place_hold"
+    LIFT_HOLD = "lift_hold"
     # A clearance request.
     CLAIM = "claim"
     DECIDE = "decide"
@@ -51,9 +54,17 @@ class Action(enum.StrEnum):
 SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
     ApiKey.Scope.READ: frozenset({Action.VIEW}),
     # The keys' write scope: claims and decisions (an LTO key's deregistrations among them),
-    # and the organisation's webhooks.
+    # holds, and the organisation's webhooks.
     ApiKey.Scope.DECIDE: frozenset(
-        {Action.VIEW, Action.CLAIM, Action.DECIDE, Action.DEREGISTER, Action.MANAGE_WEBHOOKS}
+        {
+            Action.VIEW,
+            Action.CLAIM,
+            Action.DECIDE,
+            Action.DEREGISTER,
+            Action.PLACE_HOLD,
+            Action.LIFT_HOLD,
+            Action.MANAGE_WEBHOOKS,
+        }
     ),
 }
 

@@ -57,13 +57,14 @@ def _vehicle_label(vehicle: Vehicle) -> str:
 
 
 class DocumentForm(forms.Form):
-    # A deregistration's evidence comes with the deregistration (DeregistrationForm).
+    # A deregistration's evidence comes with the deregistration (DeregistrationForm), a
+    # hold's with the hold (HoldPlaceForm, HoldLiftForm).
     doc_type = forms.ChoiceField(
         label="Document type",
         choices=[
             choice
             for choice in Document.Type.choices
-            if choice[0] != Document.Type.DEREGISTRATION_EVIDENCE
+            if choice[0] not in {Document.Type.DEREGISTRATION_EVIDENCE, *Document.HOLD_TYPES}
         ],
     )
     file = forms.FileField(

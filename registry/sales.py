@@ -31,6 +31,7 @@ from organisations.selectors import is_lto_staff
 from registry import participants
 from registry.deregistration import refuse_if_deregistered
 from registry.events import SALE_ANSWERED, SALE_EXPIRED, TRANSFER_COMPLETED
+from registry.holds import refuse_if_held
 from registry.models import RegistrationApplication, Sale, Vehicle
 from registry.records import (
     current_owner,
@@ -133,6 +134,7 @@ def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile:
             f"The registration expired{ended}: renew it before selling. A transfer is filed "
             "with the current registration's official receipt."
         )
+    refuse_if_held(vehicle, doing="sold")
     if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} has an application in progress; it can be sold once it ends.")
     if vehicle.sales.filter(status__in=Sale.OPEN).exists():
@@ -204,6 +206,7 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     sale = _sale_of_token(token, lock=True)
     _require_invited_buyer(sale, buyer)
     vehicle = Vehicle.objects.select_for_update().get(pk=sale.vehicle_id)
+    refuse_if_held(vehicle, doing="transferred")
     if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} has an application in progress; the sale cannot go on now.")
     period = latest_period(vehicle)

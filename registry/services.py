@@ -37,6 +37,7 @@ from registry.events import (
     REGISTRATION_APPROVED,
     REGISTRATION_REJECTED,
 )
+from registry.holds import refuse_if_held
 from registry.models import (
     VEHICLE_DETAIL_FIELDS,
     ApplicationStatusChange,
@@ -231,6 +232,9 @@ def application_create(
                 "opens a sale from the vehicle's page, and the buyer's acceptance files it."
             }
         )
+    refuse_if_held(
+        vehicle, doing="renewed" if type == RegistrationApplication.Type.RENEWAL else "registered"
+    )
     if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} already has an application in progress.")
     today = today or timezone.localdate()
@@ -400,6 +404,14 @@ def vehicle_digest(vehicle: Vehicle, *, owner_id: int | None = None) -> str:
     return sha256_hex(json.dumps(record, sort_keys=True))
 
 
+# What an approval of each type would do to a held vehicle, for the refusal's message.
+_HELD_DOING: dict[str, str] = {
+    RegistrationApplication.Type.NEW: "registered",
+    RegistrationApplication.Type.RENEWAL: "renewed",
+    RegistrationApplication.Type.TRANSFER: "transferred",
+}
+
+
 @transaction.atomic(durable=True)
 def registration_approve(
     *, application_id: int, actor: User, plate_number: str = ""
@@ -410,6 +422,7 @@ def registration_approve(
     check_application_transition(application.status, ApplicationStatus.APPROVED)
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
     refuse_if_deregistered(vehicle)
+    refuse_if_held(vehicle, doing=_HELD_DOING[application.type])
     fields = []
     if not vehicle.mv_file_number:
         vehicle.mv_file_number = f"1300-{vehicle.pk:011d}"
