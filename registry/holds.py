@@ -15,6 +15,7 @@ evidence: those are for the placing office and LTO staff.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from typing import TYPE_CHECKING
@@ -44,6 +45,15 @@ if TYPE_CHECKING:
     from notifications.events import NotificationEvent
 
 logger = logging.getLogger(__name__)
+
+_LIFT_NAMESPACE = uuid.UUID("5d0f3c8e-7a1b-4f2e-9c6d-2b8e4a1f7c30")
+
+
+def lift_change_id(reference: str) -> uuid.UUID:
+    """The lifting's change id, derived from the hold (lifted once, ever): a retry after the
+    database lost a lifting the ledger committed is answered from the ledger, instead of
+    refused because the ledger has the hold lifted by then."""
+    return uuid.uuid5(_LIFT_NAMESPACE, f"hold-lift:{reference}")
 
 
 class OnHold(DomainError):
@@ -296,7 +306,26 @@ def hold_lift(
         )
     if not found.is_active:
         raise Conflict(f"Hold {found.reference} is already lifted; nothing was changed.")
+    _check_against_the_ledger(found, evidence)
     return lift_as(found, office=found.organisation, officer=officer, evidence=evidence, note=note)
+
+
+def _check_against_the_ledger(hold: Hold, evidence: UploadedFile) -> None:
+    """If the ledger lifted the hold already (the database lost it with its transaction), the
+    retry is answered from that change: only the same evidence file may be kept with it."""
+    recorded = get_ledger().get_change(str(lift_change_id(hold.reference)))
+    if recorded is None:
+        return
+    evidence.seek(0)
+    digest = hashlib.sha256(evidence.read()).hexdigest()
+    evidence.seek(0)
+    if recorded.get("evidence_digest") != digest:
+        raise ValidationError(
+            {
+                "evidence": f"The ledger recorded the lifting of {hold.reference} already, with "
+                "another evidence file: lift it with the same file. Nothing was changed."
+            }
+        )
 
 
 def lift_as(
@@ -313,7 +342,7 @@ def lift_as(
     )
     try:
         hold.lift_evidence = document
-        hold.lift_change_id = uuid.uuid4()
+        hold.lift_change_id = lift_change_id(hold.reference)
         receipt = get_ledger().record(lift_record(hold, signer_msp=office.msp_id))
         hold.status = Hold.Status.LIFTED
         hold.lifted_by = officer
