@@ -50,15 +50,17 @@ def test_the_chaincode_refuses_the_lto_lifting_hpg_s_hold_when_the_service_is_by
     hold = place_stolen(world, vehicle.vin)
 
     committed_before = len(fabric.committed())
-    with pytest.raises(LedgerRejected, match="Only HPGMSP, which placed hold"):
-        with transaction.atomic():
-            lift_as(
-                Hold.objects.select_for_update().get(pk=hold.pk),
-                office=world.lto,
-                officer=world.lto_admin,
-                evidence=SimpleUploadedFile("lto.pdf", OTHER_PDF),
-                note="Not ours.",
-            )
+    with (
+        pytest.raises(LedgerRejected, match="Only HPGMSP, which placed hold"),
+        transaction.atomic(),
+    ):
+        lift_as(
+            Hold.objects.select_for_update().get(pk=hold.pk),
+            office=world.lto,
+            officer=world.lto_admin,
+            evidence=SimpleUploadedFile("lto.pdf", OTHER_PDF),
+            note="Not ours.",
+        )
     # No lifting committed (the anchor of its evidence did: the service's own check, which
     # comes first, is what keeps such anchors from being written).
     assert not [

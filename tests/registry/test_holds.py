@@ -11,6 +11,7 @@ import base64
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -124,17 +125,17 @@ def test_the_chaincode_refuses_the_lto_lifting_hpgs_hold_when_the_service_check_
     before = rows()
 
     # lift_as signs as the office it is given: the service passes the placing office only.
-    with pytest.raises(LedgerRejected, match="Only HPGMSP, which placed hold"):
-        from django.db import transaction
-
-        with transaction.atomic():
-            lift_as(
-                Hold.objects.select_for_update().get(pk=hold.pk),
-                office=world.lto,
-                officer=world.lto_admin,
-                evidence=evidence("lto-says-so.pdf"),
-                note="Not ours to lift.",
-            )
+    with (
+        pytest.raises(LedgerRejected, match="Only HPGMSP, which placed hold"),
+        transaction.atomic(),
+    ):
+        lift_as(
+            Hold.objects.select_for_update().get(pk=hold.pk),
+            office=world.lto,
+            officer=world.lto_admin,
+            evidence=evidence("lto-says-so.pdf"),
+            note="Not ours to lift.",
+        )
 
     assert rows() == before
     assert get_ledger().world_state("GetHolds", vehicle.vin)["active"] == [hold.reference]
