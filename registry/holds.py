@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -26,7 +28,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from chaincode.rules import HOLD_PLACERS, VIN_PATTERN, OrgKind
+from chaincode.rules import HOLD_PLACERS, VIN_PATTERN, HoldReason, OrgKind
 from kernel.errors import Conflict, DomainError, PermissionDenied
 from ledger import get_ledger
 from ledger.base import HoldLifting, HoldPlacement
@@ -72,6 +74,11 @@ def is_on_hold(vin: str) -> bool:
     return active_holds(vin).exists()
 
 
+def active_stolen_hold(vin: str) -> Hold | None:
+    """The oldest active stolen hold on the VIN: what HPG's stolen-vehicle check reads."""
+    return active_holds(vin).filter(reason=HoldReason.STOLEN).order_by("placed_at", "id").first()
+
+
 def holding_offices(vin: str) -> list[Organisation]:
     """The offices holding the VIN, each once, in the order they placed their holds."""
     offices: dict[int, Organisation] = {}
@@ -92,6 +99,25 @@ def hold_notice(vin: str) -> str | None:
         f"registered, and its applications are not decided, until the office that placed it "
         f"lifts it. Contact {contacts}."
     )
+
+
+@dataclass(frozen=True)
+class HoldEvent:
+    """One move of a hold, as the vehicle's history shows it to anyone who sees the vehicle."""
+
+    at: datetime
+    what: str  # "placed" or "lifted"
+    hold: Hold
+
+
+def hold_events(vin: str) -> list[HoldEvent]:
+    """Every placing and lifting of the VIN's holds, oldest first."""
+    events: list[HoldEvent] = []
+    for hold in Hold.objects.filter(vin=vin).select_related("organisation"):
+        events.append(HoldEvent(hold.placed_at, "placed", hold))
+        if hold.lifted_at is not None:
+            events.append(HoldEvent(hold.lifted_at, "lifted", hold))
+    return sorted(events, key=lambda event: event.at)
 
 
 def refuse_if_held(vehicle: Vehicle | str, *, doing: str) -> None:

@@ -5,6 +5,7 @@ from registry import (
     certificate,
     credential_views,
     deregistration_views,
+    hold_views,
     sale_views,
     views,
 )
@@ -69,4 +70,9 @@ urlpatterns = [
     path(".well-known/jwks.json", credential_views.jwks, name="credential-jwks"),
     path(".well-known/jwt-vc-issuer", credential_views.issuer_metadata, name="jwt-vc-issuer"),
     path("lto/applications/", views.lto_queue, name="lto-queue"),
+    path("holds/", hold_views.holds_index, name="holds"),
+    path("holds/new/", hold_views.hold_new, name="hold-new"),
+    path("holds/evidence/<uuid:public_id>/", hold_views.hold_evidence, name="hold-evidence"),
+    path("holds/<str:reference>/", hold_views.hold_detail, name="hold-detail"),
+    path("holds/<str:reference>/lift/", hold_views.hold_lift_page, name="hold-lift"),
 ]

@@ -15,17 +15,20 @@ from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from clearance import services as clearance_services
 from kernel.errors import PermissionDenied
 from ledger import get_ledger
 from ledger.exceptions import LedgerRejected
 from notifications.models import Notification
 from organisations.models import Organisation
+from organisations.services import api_key_create
 from registry import sales
 from registry import services as registry_services
 from registry.deregistration import vehicle_deregister
 from registry.holds import OnHold, hold_lift, hold_place, lift_as
 from registry.models import Document, Hold, RegistrationApplication, Sale
-from tests.conftest import filed_application
+from tests.api.test_problems import assert_problem
+from tests.conftest import filed_application, sent_for_clearance
 from tests.transfers import PDF, cleared_transfer, registered
 
 UNKNOWN_VIN = "JTDBR32E720012345"
@@ -285,6 +288,285 @@ def test_the_hold_evidence_is_not_the_owners_it_has_no_application(world):
     documents = Document.objects.filter(application__vehicle=vehicle)
     assert hold.evidence not in documents
     assert not Document.objects.filter(application__applicant=world.owner, doc_type="hold_evidence")
-    assert base64  # (imported for the API tests below)
-    assert reverse  # (imported for the page tests below)
-    assert APIClient
+
+
+# The HPG check reads the hold register
+
+
+def hpg_decision_page(world, client, application) -> str:
+    _, requests = sent_for_clearance(world, application)
+    hpg = requests["HPG"]
+    clearance_services.clearance_claim(request_id=hpg.pk, officer=world.hpg_officer)
+    client.force_login(world.hpg_officer)
+    return client.get(reverse("clearance-detail", args=[hpg.pk])).content.decode()
+
+
+def test_an_active_stolen_hold_pre_fills_hpg_s_check_as_a_hit_with_its_reference(world, client):
+    application = filed_application(world)
+    hold = place_stolen(world, application.vehicle.vin)
+
+    page = hpg_decision_page(world, client, application)
+
+    assert '<option value="hit" selected>' in page
+    assert f"active stolen hold on this VIN: <strong>{hold.reference}</strong>" in page
+    assert '<option value="clear" selected>' not in page
+
+
+def test_without_a_hold_the_stolen_check_is_not_pre_filled_at_all(world, client):
+    application = filed_application(world)
+    lift(world, place_stolen(world, application.vehicle.vin))  # a lifted hold is no hit
+
+    page = hpg_decision_page(world, client, application)
+
+    assert '<option value="" selected>Choose the check' in page
+    assert '<option value="clear" selected>' not in page
+    assert '<option value="hit" selected>' not in page
+    assert "active stolen hold" not in page
+
+
+# Pages
+
+
+def test_hpg_places_and_lifts_a_hold_through_its_pages_and_the_lto_cannot_lift_it(world, client):
+    vehicle = registered(world)
+    client.force_login(world.hpg_officer)
+    form = client.get(reverse("hold-new")).content.decode()
+    assert '<option value="stolen">' in form and "court_order" not in form
+
+    done = client.post(
+        reverse("hold-new"),
+        {"vin": vehicle.vin, "reason": "stolen", "evidence": evidence(), "note": "Alarm 118."},
+    )
+
+    hold = Hold.objects.get()
+    assert done.status_code == 302 and done["Location"] == reverse(
+        "hold-detail", args=[hold.reference]
+    )
+    listing = client.get(reverse("holds"), {"status": "active"}).content.decode()
+    assert hold.reference in listing
+    assert hold.reference not in client.get(reverse("holds"), {"status": "lifted"}).content.decode()
+    lto = APIClient()
+    lto.force_login(world.lto_admin)
+    seen = lto.get(reverse("hold-detail", args=[hold.reference])).content.decode()
+    assert "Only PNP-HPG, which placed it, lifts this hold." in seen
+    refused = lto.post(
+        reverse("hold-lift", args=[hold.reference]),
+        {"evidence": evidence("lto.pdf"), "note": "Lifting."},
+    )
+    assert refused.status_code == 403
+    assert "Only PNP-HPG, which placed hold" in refused.content.decode()
+    hold.refresh_from_db()
+    assert hold.is_active
+
+    lifted = client.post(
+        reverse("hold-lift", args=[hold.reference]),
+        {"evidence": evidence("recovered.pdf"), "note": "Recovered."},
+    )
+    assert lifted.status_code == 302
+    hold.refresh_from_db()
+    assert hold.status == "lifted"
+    history = lto.get(reverse("vehicle-ownership", args=[vehicle.pk])).content.decode()
+    assert "was <strong>placed</strong>" in history and "was <strong>lifted</strong>" in history
+
+
+def test_the_place_form_refuses_bad_input_with_a_message_and_changes_nothing(world, client):
+    client.force_login(world.hpg_officer)
+    before = rows()
+
+    for data, message in (
+        ({"vin": "SHORT", "reason": "stolen", "evidence": evidence()}, "exactly 17"),
+        ({"vin": UNKNOWN_VIN, "reason": "court_order", "evidence": evidence()}, "valid choice"),
+        ({"vin": UNKNOWN_VIN, "reason": "stolen"}, "This field is required"),
+        (
+            {"vin": UNKNOWN_VIN, "reason": "stolen", "evidence": evidence("x.gif", b"GIF89a;")},
+            "a GIF image",
+        ),
+    ):
+        response = client.post(reverse("hold-new"), {**data, "note": "A note."})
+        assert response.status_code == 422, (data, response.status_code)
+        assert message in response.content.decode(), data
+
+    assert rows() == before
+
+
+@pytest.mark.parametrize("who", ["owner", "insurer_officer", "emission_officer"])
+def test_the_holds_pages_and_evidence_are_404_for_anyone_but_the_office_and_the_lto(
+    world, client, who
+):
+    vehicle = registered(world)
+    hold = place_stolen(world, vehicle.vin)
+    client.force_login(getattr(world, who))
+
+    for url in (
+        reverse("holds"),
+        reverse("hold-new"),
+        reverse("hold-detail", args=[hold.reference]),
+        reverse("hold-evidence", args=[hold.evidence.public_id]),
+    ):
+        assert client.get(url).status_code == 404, url
+    lto = APIClient()
+    lto.force_login(world.lto_admin)
+    assert lto.get(reverse("hold-evidence", args=[hold.evidence.public_id])).content == PDF
+
+
+def test_the_owner_is_told_whom_to_contact_and_never_sees_the_reason_or_evidence(
+    world, client, contact
+):
+    application = filed_application(world)
+    hold = place_stolen(world, application.vehicle.vin)
+    client.force_login(world.owner)
+
+    page = client.get(reverse("application-detail", args=[application.pk])).content.decode()
+    notes = Notification.objects.filter(recipient=world.owner, event="hold_placed")
+
+    assert "A hold exists on this vehicle" in page and "alarms@hpg.example.ph" in page
+    for text in (page, *[n.body for n in notes]):
+        assert hold.reference not in text and "stolen" not in text.lower()
+        assert "Quezon City" not in text and str(hold.evidence.public_id) not in text
+        assert hold.evidence.original_name not in text
+    lto = APIClient()
+    lto.force_login(world.lto_admin)
+    banner = lto.get(reverse("application-detail", args=[application.pk])).content.decode()
+    assert 'data-testid="hold-banner"' in banner and hold.reference in banner
+    queue = lto.get(reverse("lto-queue")).content.decode()
+    assert 'data-testid="on-hold"' in queue
+
+
+def test_the_public_verify_page_says_on_hold_and_nothing_more(world, client):
+    vehicle = registered(world)
+    hold = place_stolen(world, vehicle.vin)
+
+    page = client.get(reverse("verify-search"), {"q": vehicle.plate_number}).content.decode()
+
+    assert "On hold" in page
+    assert hold.reference not in page and "stolen" not in page.lower() and "PNP-HPG" not in page
+    lift(world, hold)
+    again = client.get(reverse("verify-search"), {"q": vehicle.plate_number}).content.decode()
+    assert "On hold" not in again
+
+
+def test_the_sale_and_renewal_pages_refuse_a_held_vehicle_with_the_notice(world, client, contact):
+    vehicle = registered(world)
+    place_stolen(world, vehicle.vin)
+    client.force_login(world.owner)
+
+    sale = client.post(
+        reverse("sale-start", args=[vehicle.pk]), {"buyer_email": world.other_owner.email}
+    )
+    renewal = client.post(reverse("application-new"), {"vehicle": vehicle.pk, "type": "renewal"})
+
+    for response in (sale, renewal):
+        assert response.status_code == 409, response.status_code
+        assert "A hold exists on this vehicle" in response.content.decode()
+        assert "alarms@hpg.example.ph" in response.content.decode()
+    assert not Sale.objects.filter(vehicle=vehicle).exists()
+
+
+# API
+
+
+def body(vin: str, reason: str = "stolen", content: bytes = PDF) -> dict:
+    return {
+        "vin": vin,
+        "reason": reason,
+        "note": "Alarm 118.",
+        "evidence": {
+            "file_name": "alarm.pdf",
+            "content_base64": base64.b64encode(content).decode(),
+        },
+    }
+
+
+def hpg_key(world) -> APIClient:
+    _, key = api_key_create(
+        organisation_id=world.hpg.pk, admin=world.hpg_admin, name="alarms", scopes=["decide"]
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+def test_the_api_places_once_per_idempotency_key_lists_and_lifts(world):
+    vehicle = registered(world)
+    client = hpg_key(world)
+
+    first = client.post(
+        "/api/v1/holds/", body(vehicle.vin), format="json", HTTP_IDEMPOTENCY_KEY="h-1"
+    )
+    again = client.post(
+        "/api/v1/holds/", body(vehicle.vin), format="json", HTTP_IDEMPOTENCY_KEY="h-1"
+    )
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 201 and again.json() == first.json()
+    assert Hold.objects.count() == 1
+    reference = first.json()["reference"]
+    assert first.json()["ledger"]["tx_id"] == Hold.objects.get().ledger_tx_id
+    listed = client.get("/api/v1/holds/", {"status": "active"}).json()
+    assert [h["reference"] for h in listed] == [reference]
+    lifted = client.post(
+        f"/api/v1/holds/{reference}/lift/",
+        {"note": "Recovered.", "evidence": body(vehicle.vin)["evidence"]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="l-1",
+    )
+    assert lifted.status_code == 200, lifted.content
+    assert lifted.json()["status"] == "lifted" and lifted.json()["lift_ledger"]["tx_id"]
+
+
+def test_the_api_refuses_with_problems_and_changes_nothing(world):
+    vehicle = registered(world)
+    hold = place_stolen(world, vehicle.vin)
+    client = hpg_key(world)
+    lto = APIClient()
+    lto.force_login(world.lto_admin)
+    before = rows()
+
+    assert_problem(client.post("/api/v1/holds/", body("NOT-A-VIN"), format="json"), 422, "invalid")
+    assert_problem(
+        client.post("/api/v1/holds/", body(UNKNOWN_VIN, "court_order"), format="json"),
+        403,
+        "permission_denied",
+    )
+    missing = {**body(UNKNOWN_VIN)}
+    del missing["evidence"]
+    assert client.post("/api/v1/holds/", missing, format="json").status_code == 400
+    refused = lto.post(
+        f"/api/v1/holds/{hold.reference}/lift/",
+        {"note": "n", "evidence": body(UNKNOWN_VIN)["evidence"]},
+        format="json",
+    )
+    assert_problem(refused, 403, "permission_denied")
+    assert "Only PNP-HPG" in refused.json()["detail"]
+
+    assert rows() == before
+
+
+def test_the_api_refuses_a_held_vehicle_s_sale_and_renewal_and_its_status_says_on_hold(world):
+    vehicle = registered(world)
+    place_stolen(world, vehicle.vin)
+    owner = APIClient()
+    owner.force_login(world.owner)
+
+    sale = owner.post(
+        "/api/v1/sales/",
+        {"vehicle": vehicle.pk, "buyer_email": world.other_owner.email},
+        format="json",
+    )
+    renewal = owner.post(
+        "/api/v1/applications/", {"vehicle": vehicle.pk, "type": "renewal"}, format="json"
+    )
+    deregistration = APIClient()
+    deregistration.force_login(world.lto_admin)
+    dereg = deregistration.post(
+        f"/api/v1/vehicles/{vehicle.pk}/deregister/",
+        {"reason": "scrapped", "note": "n", "evidence": body(vehicle.vin)["evidence"]},
+        format="json",
+    )
+    status = owner.get("/api/v1/status/", {"plate": vehicle.plate_number})
+
+    for response in (sale, renewal, dereg):
+        problem = assert_problem(response, 409, "on_hold")
+        assert "A hold exists on this vehicle" in problem["detail"]
+    assert status.status_code == 200 and status.json()["on_hold"] is True
+    assert "stolen" not in status.content.decode()
