@@ -11,7 +11,12 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from django.http import Http404
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -68,8 +73,10 @@ class HoldSerializer(serializers.ModelSerializer):
             "lift_ledger",
         ]
 
-    def get_lift_ledger(self, hold: Hold) -> HoldLiftReceiptSerializer | None:
-        return HoldLiftReceiptSerializer(hold).data if hold.lift_change_id else None  # type: ignore[return-value]
+    @extend_schema_field(HoldLiftReceiptSerializer(allow_null=True))
+    def get_lift_ledger(self, hold: Hold) -> dict | None:
+        """The lifting's receipt, once the hold is lifted."""
+        return HoldLiftReceiptSerializer(hold).data if hold.lift_change_id else None
 
 
 def _own_holds(request: Request) -> QuerySet[Hold]:

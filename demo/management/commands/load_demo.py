@@ -25,6 +25,7 @@ from organisations.models import Membership, Organisation
 from registry import sales, schedule
 from registry import services as registry_services
 from registry.document_services import document_upload
+from registry.holds import hold_place
 from registry.models import (
     Document,
     OwnerProfile,
@@ -67,6 +68,19 @@ ORGANISATIONS = [
     ("INSURANCE", "bayanihan-mutual", "Bayanihan Mutual Insurance", "InsuranceMSP"),
     ("EMISSION", "maharlika-etc", "Maharlika Emission Testing Center", "EmissionMSP"),
 ]
+# The offices an owner whose vehicle is held is sent to (public contacts, demo values).
+CONTACTS = {
+    "lto": {
+        "contact_email": "holds@lto.example.ph",
+        "contact_phone": "+63 2 8922 9061",
+        "contact_address": "LTO Central Office, East Avenue, Quezon City",
+    },
+    "pnp-hpg": {
+        "contact_email": "alarms@hpg.example.ph",
+        "contact_phone": "+63 2 8723 0401",
+        "contact_address": "HPG National Headquarters, Camp Crame, Quezon City",
+    },
+}
 
 # username, full name, organisation code or None for an owner, role
 PEOPLE = [
@@ -191,6 +205,18 @@ VEHICLES: dict[str, VehicleFields] = {
         colour="Black",
         fuel="gasoline",
     ),
+    # Reported stolen after its registration: on HPG's hold.
+    "maria-4": VehicleFields(
+        vin="MNCUMFF80PW123456",
+        engine_number="P5AT0123456",
+        chassis_number="MNCUMFF80PW1234",
+        make="Ford",
+        model="Ranger",
+        year=2024,
+        body_type="pickup",
+        colour="Grey",
+        fuel="diesel",
+    ),
     "pedro-1": VehicleFields(
         vin="MHKA6GJ6JKJ012345",
         engine_number="1NRVE012345",
@@ -222,7 +248,13 @@ class Command(BaseCommand):
         with transaction.atomic():
             for kind, code, name, msp_id in ORGANISATIONS:
                 organisations[code], _ = Organisation.objects.get_or_create(
-                    code=code, defaults={"kind": kind, "name": name, "msp_id": msp_id}
+                    code=code,
+                    defaults={
+                        "kind": kind,
+                        "name": name,
+                        "msp_id": msp_id,
+                        **CONTACTS.get(code, {}),
+                    },
                 )
             users = {}
             for username, full_name, org_code, role, _label in PEOPLE:
@@ -343,6 +375,24 @@ class Command(BaseCommand):
         # Maria's Tiggo: still a draft.
         registry_services.application_create(
             applicant=maria, vehicle_id=vehicles["maria-3"].pk, type="new"
+        )
+
+        # Maria's Ranger: registered, then reported stolen: HPG's hold blocks its renewal,
+        # sale and deregistration until HPG lifts it; verify says "on hold".
+        ranger = filed("maria-4", maria)
+        for request in sent(ranger).values():
+            self._approve(request)
+        registry_services.registration_approve(application_id=ranger.pk, actor=approver)
+        hold_place(
+            officer=users["hpg.officer"],
+            vin=vehicles["maria-4"].vin,
+            reason="stolen",
+            evidence=SimpleUploadedFile(
+                "hpg-alarm-report.pdf",
+                demo_invoice(vehicles["maria-4"], "HPG ALARM REPORT"),
+                "application/pdf",
+            ),
+            note="Reported stolen in Quezon City; alarm sheet from the HPG desk (demo).",
         )
 
     def _backdate_first_registration(
