@@ -26,6 +26,7 @@ from api.authentication import AuthenticatedRequest
 from api.idempotency import idempotent
 from api.problems import problem_responses
 from api.serializers import LedgerReceiptSerializer
+from kernel.errors import PermissionDenied
 from organisations.access import Action, Caller
 from registry.api import EvidenceFileSerializer
 from registry.holds import hold_lift, hold_offices, hold_place, holds_visible_to
@@ -87,6 +88,21 @@ def _own_holds(request: Request) -> QuerySet[Hold]:
     )
 
 
+# Canonical base64 (RFC 4648, padded), so that what the schema accepts always decodes.
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
+class HoldEvidenceSerializer(EvidenceFileSerializer):
+    class Meta:
+        ref_name = "HoldEvidenceFile"
+
+    content_base64 = serializers.RegexField(
+        BASE64,
+        help_text="The file's bytes, base64 (RFC 4648, padded): PDF, PNG or JPEG, at most 10 MB "
+        "(and within the request size limit).",
+    )
+
+
 class HoldPlaceSerializer(serializers.Serializer):
     class Meta:
         ref_name = "HoldPlace"
@@ -96,7 +112,7 @@ class HoldPlaceSerializer(serializers.Serializer):
         Hold.Reason.choices,
         help_text="stolen (HPG); violation, court_order or administrative (the LTO).",
     )
-    evidence = EvidenceFileSerializer()
+    evidence = HoldEvidenceSerializer()
     note = serializers.CharField(
         max_length=2000,
         help_text="What the evidence shows; kept off the ledger, never shown to the owner.",
@@ -107,7 +123,7 @@ class HoldLiftSerializer(serializers.Serializer):
     class Meta:
         ref_name = "HoldLift"
 
-    evidence = EvidenceFileSerializer()
+    evidence = HoldEvidenceSerializer()
     note = serializers.CharField(max_length=2000, help_text="Kept off the ledger.")
 
 
@@ -138,8 +154,8 @@ class HoldListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         holds = _own_holds(request)
-        wanted = request.query_params.get("status", "")
-        if wanted:
+        if "status" in request.query_params:
+            wanted = request.query_params["status"]
             if wanted not in Hold.Status.values:
                 raise serializers.ValidationError({"status": "Give active or lifted."})
             holds = holds.filter(status=wanted)
@@ -167,7 +183,10 @@ class HoldListApi(APIView):
                 value={
                     "vin": "JTDBR32E720012345",
                     "reason": "stolen",
-                    "evidence": {"file_name": "alarm.pdf", "content_base64": "JVBERi0xLjQK…"},
+                    "evidence": {
+                        "file_name": "alarm.pdf",
+                        "content_base64": "JVBERi0xLjQKJSVFT0YK",
+                    },
                     "note": "Reported stolen, alarm 2026-118.",
                 },
             )
@@ -175,6 +194,8 @@ class HoldListApi(APIView):
     )
     @idempotent
     def post(self, request: AuthenticatedRequest) -> Response:
+        if not hold_offices(Caller.of(request)):
+            raise PermissionDenied("Only HPG officers and LTO staff place holds.")
         data = HoldPlaceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         hold = hold_place(

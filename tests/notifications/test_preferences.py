@@ -155,6 +155,9 @@ OWNER_EVENTS = [
     "sale_answered",
     "sale_expired",
     "transfer_completed",
+    "vehicle_deregistered",
+    "hold_placed",
+    "hold_lifted",
 ]
 
 

@@ -28,7 +28,7 @@ from registry.deregistration import vehicle_deregister
 from registry.holds import OnHold, hold_lift, hold_place, lift_as
 from registry.models import Document, Hold, RegistrationApplication, Sale
 from tests.api.test_problems import assert_problem
-from tests.conftest import filed_application, sent_for_clearance
+from tests.conftest import filed_application, findings_for, sent_for_clearance
 from tests.transfers import PDF, cleared_transfer, registered
 
 UNKNOWN_VIN = "JTDBR32E720012345"
@@ -570,3 +570,28 @@ def test_the_api_refuses_a_held_vehicle_s_sale_and_renewal_and_its_status_says_o
         assert "A hold exists on this vehicle" in problem["detail"]
     assert status.status_code == 200 and status.json()["on_hold"] is True
     assert "stolen" not in status.content.decode()
+
+
+def test_a_hold_stops_the_approval_of_an_open_clearance_but_not_its_rejection(world):
+    application, requests = sent_for_clearance(world, filed_application(world))
+    emission = requests["EMISSION"]
+    clearance_services.clearance_claim(request_id=emission.pk, officer=world.emission_officer)
+    place_stolen(world, application.vehicle.vin)
+
+    with pytest.raises(OnHold, match="cannot be cleared: A hold exists"):
+        clearance_services.clearance_decide(
+            request_id=emission.pk,
+            officer=world.emission_officer,
+            decision="approved",
+            remarks="",
+            findings=findings_for(emission),
+        )
+    emission.refresh_from_db()
+    assert emission.status == "in_review"
+    rejected = clearance_services.clearance_decide(
+        request_id=emission.pk,
+        officer=world.emission_officer,
+        decision="rejected",
+        remarks="The vehicle is reported stolen.",
+    )
+    assert rejected.to_status == "rejected"
