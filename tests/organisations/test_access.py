@@ -30,13 +30,19 @@ def test_a_read_key_may_view_but_not_claim_or_decide(world):
     assert not caller.permits(Action.DECIDE)
 
 
-def test_a_decide_key_may_claim_decide_and_change_webhooks_but_nothing_else(world):
+def test_a_decide_key_may_claim_decide_deregister_hold_and_change_webhooks_but_nothing_else(
+    world,
+):
     caller = Caller(world.hpg_admin, _key(world, scopes=["decide"]))
 
+    # Deregistering and holds are further limited by the organisation's kind (registry).
     assert caller.scoped(set(Action)) == {
         Action.VIEW,
         Action.CLAIM,
         Action.DECIDE,
+        Action.DEREGISTER,
+        Action.PLACE_HOLD,
+        Action.LIFT_HOLD,
         Action.MANAGE_WEBHOOKS,
     }
 
