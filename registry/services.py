@@ -41,6 +41,7 @@ from registry.holds import refuse_if_held
 from registry.models import (
     VEHICLE_DETAIL_FIELDS,
     ApplicationStatusChange,
+    Hold,
     RegistrationApplication,
     Vehicle,
 )
@@ -121,6 +122,9 @@ def vehicle_register(
     )
     vehicle.full_clean()
     vehicle.save(force_insert=True)
+    # A hold placed on the VIN before Talaan knew the vehicle now names it (its owner is told
+    # when it is lifted); it blocks the vehicle by its VIN either way.
+    Hold.objects.filter(vin=vehicle.vin, vehicle__isnull=True).update(vehicle=vehicle)
     return vehicle
 
 

@@ -271,6 +271,30 @@ def test_a_hold_placed_during_a_transfer_stops_its_acceptance_and_its_approval(w
     assert vehicle.owner == world.owner
 
 
+def test_a_vin_held_before_talaan_knew_it_is_not_registered_when_someone_records_it(world):
+    hold = place_stolen(world, UNKNOWN_VIN)
+    vehicle = registry_services.vehicle_register(
+        owner=world.other_owner,
+        vin=UNKNOWN_VIN.lower(),
+        engine_number="2NZ7654321",
+        chassis_number="NCP93-7654321",
+        make="Toyota",
+        model="Vios",
+        year=2022,
+        body_type="sedan",
+        colour="White",
+        fuel="gasoline",
+    )
+
+    hold.refresh_from_db()
+    assert hold.vehicle == vehicle
+    with pytest.raises(OnHold, match="cannot be registered"):
+        registry_services.application_create(
+            applicant=world.other_owner, vehicle_id=vehicle.pk, type="new"
+        )
+    assert not RegistrationApplication.objects.filter(vehicle=vehicle).exists()
+
+
 def test_a_held_vehicle_is_not_given_a_new_registration(world):
     application = filed_application(world)
     place_stolen(world, application.vehicle.vin)
