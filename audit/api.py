@@ -137,6 +137,9 @@ def _row(change: Change) -> dict[str, Any]:
 
 def _document_row(document: Document) -> dict[str, Any]:
     request = document.clearance_request
+    # Only an application's documents are listed here (a hold's evidence is not the owner's).
+    application = document.application
+    assert application is not None
     return {
         "tx_id": document.ledger_tx_id,
         "change_id": document.ledger_change_id,
@@ -147,8 +150,8 @@ def _document_row(document: Document) -> dict[str, Any]:
         "to_status": DOCUMENT_ANCHORED,
         "subject": {
             "type": "document",
-            "application": document.application.reference,
-            "vin": document.application.vehicle.vin,
+            "application": application.reference,
+            "vin": application.vehicle.vin,
             "clearance": request.public_id if request else None,
             "kind": request.kind if request else None,
             "organisation": request.organisation.code if request else None,

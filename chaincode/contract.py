@@ -16,11 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chaincode.rules import (
-    DEALER_ATTRIBUTE,
-    DEALER_CODE_PATTERN,
     DEREGISTERED,
+    HOLD_PLACERS,
+    MEMBER_ATTRIBUTES,
+    MEMBER_CODE_PATTERN,
     NEW,
     VIN_PATTERN,
+    ClearanceStatus,
     DeregistrationReason,
     NotAuthorised,
     OrgKind,
@@ -38,6 +40,10 @@ DOCUMENT_EVENT = "DocumentRecorded"
 TRANSFER_EVENT = "OwnershipTransferred"
 ORIGIN_EVENT = "OriginRecorded"
 VEHICLE_DEREGISTERED_EVENT = "VehicleDeregistered"
+HOLD_PLACED_EVENT = "HoldPlaced"
+HOLD_LIFTED_EVENT = "HoldLifted"
+MORTGAGE_ANNOTATED_EVENT = "MortgageAnnotated"
+MORTGAGE_RELEASED_EVENT = "MortgageReleased"
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -72,20 +78,35 @@ def _caller(ctx: Any) -> tuple[str, str]:
     return msp_id, msp_kinds().get(msp_id, "")
 
 
+def _member(ctx: Any, kind: str, what: str) -> tuple[str, str]:
+    """Return the creator's MSP id and the member of ``kind`` its certificate names, or refuse:
+    a dealer's or lender's identity is an attribute its kind's CA enrolled into the
+    certificate (Fabric attribute-based access control), never an argument."""
+    msp_id, caller_kind = _caller(ctx)
+    if caller_kind != kind:
+        raise NotAuthorised(f"Only {what}; {msp_id or 'an unknown caller'} cannot.")
+    attribute = MEMBER_ATTRIBUTES[kind]
+    member = ctx.get_client_identity().get_attribute(attribute) or ""
+    if not MEMBER_CODE_PATTERN.match(member):
+        raise NotAuthorised(
+            f"The {msp_id} certificate names no {kind.lower()} (attribute {attribute})."
+        )
+    return msp_id, member
+
+
 def _dealer(ctx: Any) -> tuple[str, str]:
-    """Return the creator's MSP id and the dealer its certificate names, or refuse: a dealer's
-    identity is an attribute the dealers' CA enrolled into the certificate, never an argument."""
-    msp_id, kind = _caller(ctx)
-    if kind != OrgKind.DEALER:
-        raise NotAuthorised(
-            f"Only an accredited dealer records a vehicle's origin; {msp_id} cannot."
+    return _member(ctx, OrgKind.DEALER, "an accredited dealer records a vehicle's origin")
+
+
+async def _refuse_if_held(stub: Any, vin: str, doing: str) -> None:
+    """A vehicle with an active hold is not registered, renewed, transferred or deregistered
+    (nor cleared) until the organisation that placed the hold lifts it."""
+    holds = await _get_json(stub, _key("holds", vin))
+    if holds and holds.get("active"):
+        raise RuleViolation(
+            f"Vehicle {vin} is on hold ({', '.join(sorted(holds['active']))}); it cannot be "
+            f"{doing} until the hold is lifted."
         )
-    dealer = ctx.get_client_identity().get_attribute(DEALER_ATTRIBUTE) or ""
-    if not DEALER_CODE_PATTERN.match(dealer):
-        raise NotAuthorised(
-            f"The {msp_id} certificate names no dealer (attribute {DEALER_ATTRIBUTE})."
-        )
-    return msp_id, dealer
 
 
 def _dump(record: dict[str, Any]) -> str:
@@ -109,7 +130,16 @@ class TalaanContract(Contract):
     Name = "talaan"
 
     def get_evaluate_transactions(self) -> list[str]:
-        return ["GetVehicle", "GetVehicleHistory", "GetClearance", "GetChange", "GetOrigin"]
+        return [
+            "GetVehicle",
+            "GetVehicleHistory",
+            "GetClearance",
+            "GetChange",
+            "GetOrigin",
+            "GetHold",
+            "GetHolds",
+            "GetEncumbrance",
+        ]
 
     async def RecordOrigin(
         self, ctx: TransactionContext, vin: str, record_digest: str, change_id: str
@@ -166,6 +196,7 @@ class TalaanContract(Contract):
         earlier = await _get_json(stub, change_key)
         if earlier is not None:
             return _dump({**earlier, "replayed": True})
+        await _refuse_if_held(stub, vin, "registered or renewed")
         vehicle_key = _key("vehicle", vin)
         current = await _get_json(stub, vehicle_key)
         if current is not None and current.get("state") == DEREGISTERED:
@@ -214,6 +245,7 @@ class TalaanContract(Contract):
             return _dump({**earlier, "replayed": True})
         if from_owner == to_owner:
             raise RuleViolation(f"A transfer of vehicle {vin} needs a new owner.")
+        await _refuse_if_held(stub, vin, "transferred")
         vehicle_key = _key("vehicle", vin)
         vehicle = await _get_json(stub, vehicle_key)
         if vehicle is None:
@@ -265,6 +297,7 @@ class TalaanContract(Contract):
         earlier = await _get_json(stub, change_key)
         if earlier is not None:
             return _dump({**earlier, "replayed": True})
+        await _refuse_if_held(stub, vin, "deregistered")
         vehicle_key = _key("vehicle", vin)
         vehicle = await _get_json(stub, vehicle_key)
         if vehicle is None:
@@ -343,6 +376,18 @@ class TalaanContract(Contract):
         check_clearance_authority(
             kind=kind, current=from_status, target=to_status, actor_kind=actor_kind
         )
+        member = ""
+        if actor_kind == OrgKind.LENDER:
+            # Not any lender: the one whose mortgage the vehicle carries consents.
+            _, member = _member(ctx, OrgKind.LENDER, "a lender consents for its mortgage")
+            encumbrance = await _get_json(stub, _key("encumbrance", vin))
+            if encumbrance is None or encumbrance["lender"] != member:
+                raise NotAuthorised(
+                    f"Only the lender holding the mortgage on vehicle {vin} decides its "
+                    f"{kind} clearance; {member} does not hold it."
+                )
+        if to_status == ClearanceStatus.APPROVED:
+            await _refuse_if_held(stub, vin, "cleared")
 
         timestamp = _tx_time(stub)
         record = {
@@ -357,6 +402,8 @@ class TalaanContract(Contract):
             "tx_id": stub.get_txid(),
             "timestamp": timestamp,
         }
+        if member:
+            record["member"] = member
         change = {**record, "type": "clearance", "from_status": from_status}
         await _put_json(stub, clearance_key, record)
         await _put_json(stub, change_key, change)
@@ -372,6 +419,206 @@ class TalaanContract(Contract):
         }
         stub.set_event(CLEARANCE_EVENT, _dump(event).encode())
         return _dump(change)
+
+    async def PlaceHold(
+        self,
+        ctx: TransactionContext,
+        hold_id: str,
+        vin: str,
+        reason: str,
+        evidence_digest: str,
+        change_id: str,
+    ) -> str:
+        """Hold a vehicle ("alarm") for a reason, with the SHA-256 of the evidence, signed by
+        the organisation kind the reason belongs to (HPG for stolen, else the LTO); the vehicle
+        need not be registered yet."""
+        stub = ctx.get_stub()
+        _require(_IDENTIFIER, hold_id, "Hold id")
+        _require(VIN_PATTERN, vin, "VIN")
+        _require(_DIGEST, evidence_digest, "Evidence digest")
+        _require(_IDENTIFIER, change_id, "Change id")
+        if reason not in HOLD_PLACERS:
+            raise RuleViolation(f"Hold reason {reason!r} is not valid.")
+        msp_id, kind = _caller(ctx)
+        if kind != HOLD_PLACERS[reason]:
+            raise NotAuthorised(
+                f"Only {HOLD_PLACERS[reason]} places a {reason.replace('_', ' ')} hold; "
+                f"{msp_id or 'an unknown caller'} cannot."
+            )
+        change_key = _key("change", change_id)
+        earlier = await _get_json(stub, change_key)
+        if earlier is not None:
+            return _dump({**earlier, "replayed": True})
+        hold_key = _key("hold", hold_id)
+        if await _get_json(stub, hold_key) is not None:
+            raise RuleViolation(f"Hold {hold_id} is already on the ledger.")
+        timestamp = _tx_time(stub)
+        record = {
+            "hold_id": hold_id,
+            "vin": vin,
+            "reason": reason,
+            "evidence_digest": evidence_digest,
+            "state": "active",
+            "msp_id": msp_id,
+            "change_id": change_id,
+            "tx_id": stub.get_txid(),
+            "timestamp": timestamp,
+        }
+        holds_key = _key("holds", vin)
+        holds = await _get_json(stub, holds_key) or {"vin": vin, "active": []}
+        await _put_json(stub, hold_key, record)
+        await _put_json(stub, holds_key, {**holds, "active": sorted({*holds["active"], hold_id})})
+        await _put_json(stub, change_key, {**record, "type": "hold"})
+        event = {"hold_id": hold_id, "vin": vin, "change_id": change_id, "timestamp": timestamp}
+        stub.set_event(HOLD_PLACED_EVENT, _dump(event).encode())
+        return _dump(record)
+
+    async def LiftHold(
+        self, ctx: TransactionContext, hold_id: str, evidence_digest: str, change_id: str
+    ) -> str:
+        """Lift an active hold, with the SHA-256 of the evidence (a recovery report, a court's
+        lifting order); only the organisation (MSP) that placed it may."""
+        stub = ctx.get_stub()
+        _require(_IDENTIFIER, hold_id, "Hold id")
+        _require(_DIGEST, evidence_digest, "Evidence digest")
+        _require(_IDENTIFIER, change_id, "Change id")
+        msp_id, _ = _caller(ctx)
+        change_key = _key("change", change_id)
+        earlier = await _get_json(stub, change_key)
+        if earlier is not None:
+            return _dump({**earlier, "replayed": True})
+        hold_key = _key("hold", hold_id)
+        hold = await _get_json(stub, hold_key)
+        if hold is None:
+            raise RuleViolation(f"Hold {hold_id} is not on the ledger.")
+        if hold["msp_id"] != msp_id:
+            raise NotAuthorised(
+                f"Only {hold['msp_id']}, which placed hold {hold_id}, lifts it; "
+                f"{msp_id or 'an unknown caller'} cannot."
+            )
+        if hold["state"] != "active":
+            raise RuleViolation(f"Hold {hold_id} is already lifted.")
+        timestamp = _tx_time(stub)
+        vin = hold["vin"]
+        holds_key = _key("holds", vin)
+        holds = await _get_json(stub, holds_key) or {"vin": vin, "active": []}
+        lifted = {
+            **hold,
+            "state": "lifted",
+            "lifted_change_id": change_id,
+            "lift_evidence_digest": evidence_digest,
+        }
+        record = {
+            "hold_id": hold_id,
+            "vin": vin,
+            "evidence_digest": evidence_digest,
+            "msp_id": msp_id,
+            "change_id": change_id,
+            "tx_id": stub.get_txid(),
+            "timestamp": timestamp,
+        }
+        await _put_json(stub, hold_key, lifted)
+        remaining = [other for other in holds["active"] if other != hold_id]
+        await _put_json(stub, holds_key, {**holds, "active": remaining})
+        await _put_json(stub, change_key, {**record, "type": "hold_lift"})
+        event = {"hold_id": hold_id, "vin": vin, "change_id": change_id, "timestamp": timestamp}
+        stub.set_event(HOLD_LIFTED_EVENT, _dump(event).encode())
+        return _dump(record)
+
+    async def AnnotateMortgage(
+        self,
+        ctx: TransactionContext,
+        mortgage_id: str,
+        vin: str,
+        consent_digest: str,
+        change_id: str,
+    ) -> str:
+        """Annotate a chattel mortgage on a registered vehicle, signed by the lender its
+        certificate names, with the SHA-256 of the owner's consent; no amounts, no names.
+        One active mortgage per vehicle."""
+        stub = ctx.get_stub()
+        _require(_IDENTIFIER, mortgage_id, "Mortgage id")
+        _require(VIN_PATTERN, vin, "VIN")
+        _require(_DIGEST, consent_digest, "Consent digest")
+        _require(_IDENTIFIER, change_id, "Change id")
+        msp_id, lender = _member(ctx, OrgKind.LENDER, "a lender annotates a chattel mortgage")
+        change_key = _key("change", change_id)
+        earlier = await _get_json(stub, change_key)
+        if earlier is not None:
+            return _dump({**earlier, "replayed": True})
+        vehicle = await _get_json(stub, _key("vehicle", vin))
+        if vehicle is None or vehicle.get("state") == DEREGISTERED:
+            raise RuleViolation(f"Vehicle {vin} is not a registered vehicle on the ledger.")
+        mortgage_key = _key("mortgage", mortgage_id)
+        if await _get_json(stub, mortgage_key) is not None:
+            raise RuleViolation(f"Mortgage {mortgage_id} is already on the ledger.")
+        encumbrance_key = _key("encumbrance", vin)
+        if await _get_json(stub, encumbrance_key) is not None:
+            raise RuleViolation(f"Vehicle {vin} already carries an active mortgage.")
+        timestamp = _tx_time(stub)
+        record = {
+            "mortgage_id": mortgage_id,
+            "vin": vin,
+            "lender": lender,
+            "consent_digest": consent_digest,
+            "state": "active",
+            "msp_id": msp_id,
+            "change_id": change_id,
+            "tx_id": stub.get_txid(),
+            "timestamp": timestamp,
+        }
+        await _put_json(stub, mortgage_key, record)
+        await _put_json(
+            stub, encumbrance_key, {"vin": vin, "mortgage_id": mortgage_id, "lender": lender}
+        )
+        await _put_json(stub, change_key, {**record, "type": "mortgage"})
+        event = {"mortgage_id": mortgage_id, "vin": vin, "change_id": change_id}
+        stub.set_event(MORTGAGE_ANNOTATED_EVENT, _dump({**event, "timestamp": timestamp}).encode())
+        return _dump(record)
+
+    async def ReleaseMortgage(
+        self, ctx: TransactionContext, mortgage_id: str, change_id: str
+    ) -> str:
+        """Release an active mortgage; only the lender that annotated it may (the chaincode
+        compares the lender its certificate names, not only the kind)."""
+        stub = ctx.get_stub()
+        _require(_IDENTIFIER, mortgage_id, "Mortgage id")
+        _require(_IDENTIFIER, change_id, "Change id")
+        msp_id, lender = _member(ctx, OrgKind.LENDER, "a lender releases a chattel mortgage")
+        change_key = _key("change", change_id)
+        earlier = await _get_json(stub, change_key)
+        if earlier is not None:
+            return _dump({**earlier, "replayed": True})
+        mortgage_key = _key("mortgage", mortgage_id)
+        mortgage = await _get_json(stub, mortgage_key)
+        if mortgage is None:
+            raise RuleViolation(f"Mortgage {mortgage_id} is not on the ledger.")
+        if mortgage["lender"] != lender:
+            raise NotAuthorised(
+                f"Only {mortgage['lender']}, which annotated mortgage {mortgage_id}, releases it; "
+                f"{lender} cannot."
+            )
+        if mortgage["state"] != "active":
+            raise RuleViolation(f"Mortgage {mortgage_id} is already released.")
+        timestamp = _tx_time(stub)
+        vin = mortgage["vin"]
+        record = {
+            "mortgage_id": mortgage_id,
+            "vin": vin,
+            "lender": lender,
+            "msp_id": msp_id,
+            "change_id": change_id,
+            "tx_id": stub.get_txid(),
+            "timestamp": timestamp,
+        }
+        await _put_json(
+            stub, mortgage_key, {**mortgage, "state": "released", "released_change_id": change_id}
+        )
+        await stub.delete_state(_key("encumbrance", vin))
+        await _put_json(stub, change_key, {**record, "type": "mortgage_release"})
+        event = {"mortgage_id": mortgage_id, "vin": vin, "change_id": change_id}
+        stub.set_event(MORTGAGE_RELEASED_EVENT, _dump({**event, "timestamp": timestamp}).encode())
+        return _dump(record)
 
     async def RecordDocument(
         self,
@@ -460,6 +707,28 @@ class TalaanContract(Contract):
         record = await _get_json(ctx.get_stub(), _key("origin", _require(VIN_PATTERN, vin, "VIN")))
         if record is None:
             raise RuleViolation(f"The origin of vehicle {vin} is not on the ledger.")
+        return _dump(record)
+
+    async def GetHold(self, ctx: TransactionContext, hold_id: str) -> str:
+        """Return a hold's ledger record (active or lifted)."""
+        key = _key("hold", _require(_IDENTIFIER, hold_id, "Hold id"))
+        record = await _get_json(ctx.get_stub(), key)
+        if record is None:
+            raise RuleViolation(f"Hold {hold_id} is not on the ledger.")
+        return _dump(record)
+
+    async def GetHolds(self, ctx: TransactionContext, vin: str) -> str:
+        """Return the ids of the vehicle's active holds (an empty list when it has none)."""
+        vin = _require(VIN_PATTERN, vin, "VIN")
+        record = await _get_json(ctx.get_stub(), _key("holds", vin))
+        return _dump(record or {"vin": vin, "active": []})
+
+    async def GetEncumbrance(self, ctx: TransactionContext, vin: str) -> str:
+        """Return the vehicle's active mortgage (id and lender)."""
+        vin = _require(VIN_PATTERN, vin, "VIN")
+        record = await _get_json(ctx.get_stub(), _key("encumbrance", vin))
+        if record is None:
+            raise RuleViolation(f"An encumbrance of vehicle {vin} is not on the ledger.")
         return _dump(record)
 
     async def GetChange(self, ctx: TransactionContext, change_id: str) -> str:

@@ -51,16 +51,44 @@ class OrgKind(StrEnum):
     HPG = "HPG"
     INSURANCE = "INSURANCE"
     EMISSION = "EMISSION"
-    # Accredited dealers and importers: one MSP for the kind, each dealer named by an
-    # attribute of its certificate (DEALER_ATTRIBUTE), so that hundreds of dealers do not need
-    # hundreds of organisations on the channel.
+    # Accredited dealers and importers, and lenders (banks, financing companies): one MSP for
+    # each kind, each member named by an attribute of its certificate (MEMBER_ATTRIBUTES), so
+    # that hundreds of dealers or lenders do not need hundreds of organisations on the channel.
     DEALER = "DEALER"
+    LENDER = "LENDER"
 
 
 # The Fabric CA attribute (``fabric-ca-client register --id.attrs talaan.dealer=<code>:ecert``)
-# that names which dealer a DEALER identity signs for: Fabric attribute-based access control.
+# that names which member of a many-member kind an identity signs for: Fabric attribute-based
+# access control. The value is the member organisation's code.
 DEALER_ATTRIBUTE = "talaan.dealer"
-DEALER_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+LENDER_ATTRIBUTE = "talaan.lender"
+MEMBER_ATTRIBUTES: dict[str, str] = {
+    OrgKind.DEALER: DEALER_ATTRIBUTE,
+    OrgKind.LENDER: LENDER_ATTRIBUTE,
+}
+MEMBER_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+DEALER_CODE_PATTERN = MEMBER_CODE_PATTERN
+
+
+class HoldReason(StrEnum):
+    """Why an organisation holds a vehicle ("alarm"): the ledger records the reason's code."""
+
+    STOLEN = "stolen"
+    VIOLATION = "violation"
+    COURT_ORDER = "court_order"
+    ADMINISTRATIVE = "administrative"
+
+
+# Which organisation kind places (and alone lifts) a hold of each reason: HPG reports a
+# vehicle stolen and lifts it when recovered; the LTO holds for an unsettled violation, a
+# court order or an administrative reason.
+HOLD_PLACERS: dict[str, str] = {
+    HoldReason.STOLEN: OrgKind.HPG,
+    HoldReason.VIOLATION: OrgKind.LTO,
+    HoldReason.COURT_ORDER: OrgKind.LTO,
+    HoldReason.ADMINISTRATIVE: OrgKind.LTO,
+}
 
 
 # Which organisation kind signs each clearance kind's claims and decisions (the LTO, the
@@ -72,6 +100,8 @@ DEFAULT_CLEARANCE_SIGNERS: dict[str, str] = {
     "HPG": OrgKind.HPG,
     "INSURANCE": OrgKind.INSURANCE,
     "EMISSION": OrgKind.EMISSION,
+    # The lender's consent to the transfer of a vehicle it holds a mortgage on.
+    "LENDER": OrgKind.LENDER,
 }
 
 
@@ -243,6 +273,7 @@ DEFAULT_MSP_KINDS: dict[str, str] = {
     "InsuranceMSP": OrgKind.INSURANCE,
     "EmissionMSP": OrgKind.EMISSION,
     "DealerMSP": OrgKind.DEALER,
+    "LenderMSP": OrgKind.LENDER,
 }
 
 

@@ -53,6 +53,7 @@ from organisations.selectors import (
     organisation_people,
 )
 from registry import access as registry_access
+from registry.holds import refuse_if_held
 from registry.models import RegistrationApplication
 from registry.selectors import people_concerned
 from registry.services import (
@@ -269,6 +270,10 @@ def clearance_decide(
         )
     # Refuse an illegal move before anything is written.
     clearance_actor_role(request.status, decision)
+    if decision == ClearanceStatus.APPROVED:
+        # A held vehicle is not cleared (the chaincode refuses it too); it may be rejected
+        # or returned.
+        refuse_if_held(application.vehicle, doing="cleared")
     save_findings(request=request, decision=decision, findings=findings)
     notify(
         recipients=[*lto_staff(), application.applicant],

@@ -16,6 +16,10 @@ from django.conf import settings
 from chaincode.contract import (
     CLEARANCE_EVENT,
     DOCUMENT_EVENT,
+    HOLD_LIFTED_EVENT,
+    HOLD_PLACED_EVENT,
+    MORTGAGE_ANNOTATED_EVENT,
+    MORTGAGE_RELEASED_EVENT,
     ORIGIN_EVENT,
     TRANSFER_EVENT,
     VEHICLE_DEREGISTERED_EVENT,
@@ -55,6 +59,8 @@ class ClearanceChange:
     actor_id: str
     remarks_digest: str
     signer_msp: str
+    # A lender's consent is signed by that lender's own identity (its code); others by the MSP.
+    signer_identity: str = ""
 
     def args(self) -> list[str]:
         return [
@@ -165,6 +171,91 @@ class VehicleDeregistration:
 
 
 @dataclass(frozen=True)
+class HoldPlacement:
+    """A hold on a vehicle, as the chaincode's PlaceHold takes it: the reason's code and the
+    evidence's SHA-256, signed by the organisation the reason belongs to."""
+
+    hold_id: str
+    vin: str
+    reason: str
+    evidence_digest: str
+    change_id: str
+    signer_msp: str
+
+    def args(self) -> list[str]:
+        return [self.hold_id, self.vin, self.reason, self.evidence_digest, self.change_id]
+
+    def recorded(self) -> dict[str, str]:
+        return {
+            "hold_id": self.hold_id,
+            "vin": self.vin,
+            "reason": self.reason,
+            "evidence_digest": self.evidence_digest,
+            "msp_id": self.signer_msp,
+        }
+
+
+@dataclass(frozen=True)
+class HoldLifting:
+    """The lifting of a hold (chaincode LiftHold), signed by the organisation that placed it."""
+
+    hold_id: str
+    evidence_digest: str
+    change_id: str
+    signer_msp: str
+
+    def args(self) -> list[str]:
+        return [self.hold_id, self.evidence_digest, self.change_id]
+
+    def recorded(self) -> dict[str, str]:
+        return {
+            "hold_id": self.hold_id,
+            "evidence_digest": self.evidence_digest,
+            "msp_id": self.signer_msp,
+        }
+
+
+@dataclass(frozen=True)
+class MortgageAnnotation:
+    """A chattel mortgage on a vehicle (chaincode AnnotateMortgage): the digest of the owner's
+    consent, signed by the lender (``signer_identity``, its code); no amounts, no names."""
+
+    mortgage_id: str
+    vin: str
+    consent_digest: str
+    change_id: str
+    signer_msp: str
+    signer_identity: str
+
+    def args(self) -> list[str]:
+        return [self.mortgage_id, self.vin, self.consent_digest, self.change_id]
+
+    def recorded(self) -> dict[str, str]:
+        return {
+            "mortgage_id": self.mortgage_id,
+            "vin": self.vin,
+            "lender": self.signer_identity,
+            "consent_digest": self.consent_digest,
+        }
+
+
+@dataclass(frozen=True)
+class MortgageRelease:
+    """The release of a mortgage (chaincode ReleaseMortgage), signed by the same lender."""
+
+    mortgage_id: str
+    change_id: str
+    signer_msp: str
+    signer_identity: str
+
+    def args(self) -> list[str]:
+        return [self.mortgage_id, self.change_id]
+
+    def recorded(self) -> dict[str, str]:
+        return {"mortgage_id": self.mortgage_id, "lender": self.signer_identity}
+
+
+@dataclass(frozen=True)
 class DocumentAnchor:
     """A document's digest (and IPFS content id), as the chaincode's RecordDocument takes it."""
 
@@ -268,6 +359,35 @@ FUNCTIONS: tuple[LedgerFunction, ...] = (
         signed_by="the LTO",
         subject="deregistration",
         event=VEHICLE_DEREGISTERED_EVENT,
+    ),
+    LedgerFunction(
+        chaincode_name="PlaceHold",
+        record_type=HoldPlacement,
+        signed_by="HPG for a stolen vehicle; the LTO for a violation, court order or "
+        "administrative hold",
+        subject="hold",
+        event=HOLD_PLACED_EVENT,
+    ),
+    LedgerFunction(
+        chaincode_name="LiftHold",
+        record_type=HoldLifting,
+        signed_by="the organisation that placed the hold",
+        subject="hold_lift",
+        event=HOLD_LIFTED_EVENT,
+    ),
+    LedgerFunction(
+        chaincode_name="AnnotateMortgage",
+        record_type=MortgageAnnotation,
+        signed_by="the lender (the lenders' MSP, the lender named by its certificate)",
+        subject="mortgage",
+        event=MORTGAGE_ANNOTATED_EVENT,
+    ),
+    LedgerFunction(
+        chaincode_name="ReleaseMortgage",
+        record_type=MortgageRelease,
+        signed_by="the lender that annotated the mortgage",
+        subject="mortgage_release",
+        event=MORTGAGE_RELEASED_EVENT,
     ),
 )
 

@@ -33,7 +33,7 @@ from ledger.base import (
     Receipt,
     ReceiptCheck,
 )
-from ledger.enrolment import dealer_certificate
+from ledger.enrolment import member_certificate
 from ledger.exceptions import LedgerRejected, LedgerUnavailable
 from ledger.models import KeyModification, LedgerEntry, LedgerHead, WorldState
 
@@ -93,8 +93,9 @@ class EmbeddedStub:
         self._function = function
         self._args = args
         self._msp_id = msp_id
-        # An MSP's own writes carry no certificate here; a dealer's carries its attribute.
-        self._certificate = dealer_certificate(msp_id, identity) if identity else b""
+        # An MSP's own writes carry no certificate here; a dealer's or lender's carries the
+        # attribute that names it.
+        self._certificate = member_certificate(msp_id, identity) if identity else b""
         self._tx_id = tx_id
         self._timestamp = Timestamp()
         self._timestamp.FromDatetime(timestamp)

@@ -3,8 +3,8 @@
 A Fabric CA writes a registered identity's ``ecert`` attributes into its certificate as JSON
 (``{"attrs": {...}}``) under the extension 1.2.3.4.5.6.7.8.1, and the chaincode reads them with
 ``cid`` (our ``chaincode.fabric_shim_fixes.ClientIdentity``). The embedded ledger is its own
-single endorser and checks no signature, so it stands a dealer's identity up with a certificate
-of this shape; on Fabric the certificate comes from the CA with its key.
+single endorser and checks no signature, so it stands a dealer's or lender's identity up with a
+certificate of this shape; on Fabric the certificate comes from the CA with its key.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
-from chaincode.rules import DEALER_ATTRIBUTE
+from chaincode.rules import MEMBER_ATTRIBUTES, msp_kinds
 
 FABRIC_CA_ATTRIBUTES_OID = ObjectIdentifier("1.2.3.4.5.6.7.8.1")
 
@@ -55,11 +55,14 @@ def certificate_with_attributes(
 
 
 @lru_cache(maxsize=512)
-def dealer_certificate(msp_id: str, dealer: str) -> bytes:
-    """The embedded ledger's stand-in for a dealer's enrolled certificate (one per dealer)."""
+def member_certificate(msp_id: str, member: str) -> bytes:
+    """The embedded ledger's stand-in for a dealer's or lender's enrolled certificate: its
+    kind's attribute (``talaan.dealer``, ``talaan.lender``) names ``member``. An MSP of
+    another kind gets a certificate with no Talaan attribute."""
+    attribute = MEMBER_ATTRIBUTES.get(msp_kinds().get(msp_id, ""), "")
     return certificate_with_attributes(
         msp_id=msp_id,
-        common_name=dealer,
-        attributes={DEALER_ATTRIBUTE: dealer},
+        common_name=member,
+        attributes={attribute: member} if attribute else {},
         key=ec.generate_private_key(ec.SECP256R1()),
     )

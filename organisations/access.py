@@ -37,6 +37,9 @@ class Action(enum.StrEnum):
     REJECT_REGISTRATION = "reject_registration"
     # A vehicle, by LTO staff.
     DEREGISTER = "deregister"
+    # A hold on a VIN, by officers of the organisation kind its reason belongs to.
+    PLACE_HOLD = "place_hold"
+    LIFT_HOLD = "lift_hold"
     # A clearance request.
     CLAIM = "claim"
     DECIDE = "decide"
@@ -52,8 +55,9 @@ class Action(enum.StrEnum):
 # What each API key scope lets a key do; a person in a session is not limited by scopes.
 SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
     ApiKey.Scope.READ: frozenset({Action.VIEW}),
-    # The keys' write scope: claims and decisions (an LTO key's deregistrations among them), a
-    # dealer's origin records and their sale invitations, and the organisation's webhooks.
+    # The keys' write scope: claims and decisions (an LTO key's deregistrations among them),
+    # holds, a dealer's origin records and their sale invitations, and the organisation's
+    # webhooks.
     ApiKey.Scope.DECIDE: frozenset(
         {
             Action.VIEW,
@@ -61,6 +65,8 @@ SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.DECIDE,
             Action.DEREGISTER,
             Action.RECORD_ORIGIN,
+            Action.PLACE_HOLD,
+            Action.LIFT_HOLD,
             Action.MANAGE_WEBHOOKS,
         }
     ),

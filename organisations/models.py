@@ -16,6 +16,7 @@ _KIND_LABELS = {
     OrgKind.INSURANCE: "Insurance",
     OrgKind.EMISSION: "Emission",
     OrgKind.DEALER: "Dealer",
+    OrgKind.LENDER: "Lender",
 }
 # Built with Django's functional enum API (which django-stubs does not model) from chaincode's
 # kinds, so the two cannot drift apart.
@@ -35,6 +36,11 @@ class Organisation(TimestampedModel):
         "Fabric MSP id", max_length=64, help_text="The Fabric MSP this organisation signs as."
     )
     is_active = models.BooleanField(default=True)
+    # The office the public is sent to (an owner whose vehicle this organisation holds is told
+    # to contact it): shown to owners, so never a person's own address or number.
+    contact_email = models.EmailField("public contact e-mail", blank=True)
+    contact_phone = models.CharField("public contact phone", max_length=40, blank=True)
+    contact_address = models.CharField("public office address", max_length=300, blank=True)
 
     class Meta:
         # The table keeps the name it had when organisations lived in clearance/.
@@ -43,6 +49,12 @@ class Organisation(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def public_contact(self) -> str:
+        """How the public reaches the office: its name and whichever contacts it gave."""
+        details = [d for d in (self.contact_email, self.contact_phone, self.contact_address) if d]
+        return f"{self.name} ({', '.join(details)})" if details else self.name
 
 
 class Membership(TimestampedModel):

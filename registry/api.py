@@ -37,6 +37,7 @@ from registry import access, participants, services
 from registry.deregistration import vehicle_deregister
 from registry.document_services import document_checklist
 from registry.filters import ApplicationFilter
+from registry.holds import is_on_hold
 from registry.models import Deregistration, RegistrationApplication, Vehicle
 from registry.selectors import (
     application_get_for_user,
@@ -498,7 +499,15 @@ class StatusLookupApi(APIView):
         type = serializers.CharField()
         status = serializers.CharField()
         updated_at = serializers.DateTimeField()
+        on_hold = serializers.SerializerMethodField(
+            help_text="Whether an office holds the vehicle (stolen, court order, violation, "
+            "administrative): it is not renewed, transferred or decided until lifted. No "
+            "details: the office's holds API has them."
+        )
         clearances = ClearanceStatusSerializer(many=True)
+
+        def get_on_hold(self, application: RegistrationApplication) -> bool:
+            return is_on_hold(application.vehicle.vin)
 
     @extend_schema(
         operation_id="status_lookup",
@@ -520,6 +529,7 @@ class StatusLookupApi(APIView):
                     "type": "new",
                     "status": "awaiting_clearances",
                     "updated_at": "2026-11-20T03:15:00Z",
+                    "on_hold": False,
                     "clearances": [
                         {
                             "kind": "HPG",

@@ -12,6 +12,8 @@ class RegistryConfig(AppConfig):
         from registry.ledger_rows import (
             DeregistrationRows,
             DocumentRows,
+            HoldLiftRows,
+            HoldRows,
             OriginRows,
             RegistrationRows,
             TransferRows,
@@ -23,4 +25,6 @@ class RegistryConfig(AppConfig):
         keepers.register(TransferRows())
         keepers.register(OriginRows())
         keepers.register(DeregistrationRows())
+        keepers.register(HoldRows())
+        keepers.register(HoldLiftRows())
         register_mobile_numbers(owner_mobile_numbers)

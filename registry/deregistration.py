@@ -34,6 +34,7 @@ from organisations.selectors import lto_organisation
 from registry import access
 from registry.document_services import document_attach
 from registry.events import VEHICLE_DEREGISTERED
+from registry.holds import refuse_if_held
 from registry.models import Deregistration, Document, Sale, Vehicle
 from registry.records import (
     certificate_revoke,
@@ -125,6 +126,7 @@ def _checked(vehicle: Vehicle, *, reason: str, note: str) -> None:
                 "Registration): only a registered vehicle is deregistered."
             }
         )
+    refuse_if_held(vehicle, doing="deregistered")
     if has_application_in_progress(vehicle):
         raise Conflict(
             f"{vehicle} has an application in progress: the owner withdraws it, or the LTO "

@@ -14,7 +14,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -295,6 +295,8 @@ def document_attach(
     saved with the deregistration, or not at all)."""
     from organisations.selectors import lto_organisation
 
+    if doc_type in Document.HOLD_TYPES:
+        raise ValidationError({"doc_type": "A hold's evidence is filed with the hold."})
     application = (
         RegistrationApplication.objects.select_for_update(of=("self",))
         .select_related("vehicle")
@@ -325,8 +327,35 @@ def document_attach(
             application.type
         ):
             raise PermissionDenied("As the seller you file only the deed of sale here.")
-    name, media_type, content = _checked_content(doc_type, upload)
+    # Officers anchor their evidence as their organisation; the LTO anchors the rest.
+    signer = request.organisation if request is not None and is_officer else lto_organisation()
+    return document_store(
+        uploader=uploader,
+        doc_type=doc_type,
+        upload=upload,
+        vin=application.vehicle.vin,
+        signer_msp=signer.msp_id,
+        application=application,
+        clearance_request=request,
+    )
 
+
+def document_store(
+    *,
+    uploader: User,
+    doc_type: str,
+    upload: UploadedFile,
+    vin: str,
+    signer_msp: str,
+    application: RegistrationApplication | None = None,
+    # A clearance.ClearanceRequest: registry models name it by string, and import none of it.
+    clearance_request: Any = None,
+) -> Document:
+    """Check, store (sealed where the store is public), row and anchor one file, in the
+    caller's transaction: the one path every piece of evidence takes, whoever may attach it
+    (``document_attach`` checks that for an application's papers; a hold's evidence, which
+    has no application, is checked by ``registry.holds``)."""
+    name, media_type, content = _checked_content(doc_type, upload)
     public_id = uuid.uuid4()
     digest = hashlib.sha256(content).hexdigest()
     backend = settings.DOCUMENT_STORAGE
@@ -342,7 +371,7 @@ def document_attach(
         document = Document(
             public_id=public_id,
             application=application,
-            clearance_request=request,
+            clearance_request=clearance_request,
             doc_type=doc_type,
             original_name=name,
             media_type=media_type,
@@ -358,24 +387,19 @@ def document_attach(
             check_detail="Checked at upload.",
         )
         # The ledger last: if it refuses or cannot be reached, the row is rolled back too.
-        receipt = get_ledger().record_document(
-            anchor_of(
-                document,
-                vin=application.vehicle.vin,
-                # Officers anchor their evidence as their organisation; the LTO anchors the rest.
-                signer_msp=(
-                    request.organisation
-                    if request is not None and is_officer
-                    else lto_organisation()
-                ).msp_id,
-            )
-        )
+        receipt = get_ledger().record_document(anchor_of(document, vin=vin, signer_msp=signer_msp))
         document.record_receipt(receipt)
         document.save(force_insert=True)
     except BaseException:
         _discard(storage, location)
         raise
     return document
+
+
+def document_discard(document: Document) -> None:
+    """Remove the stored file of a document whose transaction is failing after it was stored
+    (a deregistration's or a hold's evidence, saved with it or not at all)."""
+    _discard(document_storage(document.storage_backend), document.location)
 
 
 def _discard(storage: Storage, location: str) -> None:
@@ -464,16 +488,21 @@ def _report_failure(document: Document, check: IntegrityCheck) -> None:
         "Document %s (%s of %s) failed its integrity check: %s",
         document.public_id,
         document.doc_type,
-        document.application.reference,
+        document.belongs_to,
         check.detail,
+    )
+    link = (
+        reverse("document-detail", args=[document.application_id, document.pk])
+        if document.application_id
+        else reverse("hold-evidence", args=[document.public_id])
     )
     with transaction.atomic():
         notify(
             recipients=lto_staff(),
             event=DOCUMENT_INTEGRITY_FAILED,
-            title=f"A document of {document.application.reference} failed its integrity check",
+            title=f"A document of {document.belongs_to} failed its integrity check",
             body=f"{document.get_doc_type_display()} ({document.original_name}): {check.detail}",
-            link=reverse("document-detail", args=[document.application_id, document.pk]),
+            link=link,
             dedupe_key=f"document-integrity:{document.public_id}",
         )
 

@@ -71,3 +71,15 @@ VEHICLE_DEREGISTERED = register(
         audience={Role.OWNER},
     )
 )
+HOLD_PLACED = register(
+    NotificationEvent(
+        "hold_placed",
+        label="A hold was placed on your vehicle (whom to contact)",
+        audience={Role.OWNER},
+    )
+)
+HOLD_LIFTED = register(
+    NotificationEvent(
+        "hold_lifted", label="A hold on your vehicle was lifted", audience={Role.OWNER}
+    )
+)

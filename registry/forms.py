@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -105,13 +105,14 @@ def _vehicle_label(vehicle: Vehicle) -> str:
 
 
 class DocumentForm(forms.Form):
-    # A deregistration's evidence comes with the deregistration (DeregistrationForm).
+    # A deregistration's evidence comes with the deregistration (DeregistrationForm), a
+    # hold's with the hold (HoldPlaceForm, HoldLiftForm).
     doc_type = forms.ChoiceField(
         label="Document type",
         choices=[
             choice
             for choice in Document.Type.choices
-            if choice[0] != Document.Type.DEREGISTRATION_EVIDENCE
+            if choice[0] not in {Document.Type.DEREGISTRATION_EVIDENCE, *Document.HOLD_TYPES}
         ],
     )
     file = forms.FileField(
@@ -239,4 +240,47 @@ class DeedOfSaleForm(forms.Form):
         label="Deed of sale (notarised)",
         help_text="PDF, PNG or JPEG, at most 10 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+    )
+
+
+class HoldPlaceForm(forms.Form):
+    vin = forms.CharField(
+        label="VIN",
+        max_length=17,
+        help_text="17 letters and digits; it may be a vehicle Talaan has no record of yet.",
+    )
+    reason = forms.ChoiceField(label="Reason")
+    evidence = forms.FileField(
+        help_text="The report, order or finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 "
+        "goes on the ledger; only your office and LTO staff can open it.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+    )
+    note = forms.CharField(
+        help_text="What the evidence shows. Kept off the ledger; the owner never sees it.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+    def __init__(self, *args: Any, reasons: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the reasons the officer's organisation places (chaincode.rules.HOLD_PLACERS).
+        cast(forms.ChoiceField, self.fields["reason"]).choices = reasons
+
+
+class HoldLiftForm(forms.Form):
+    evidence = forms.FileField(
+        help_text="Why it is lifted: a recovery report, a court's lifting order, proof the "
+        "violation was settled. PDF, PNG or JPEG, at most 10 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+    )
+    note = forms.CharField(
+        help_text="Kept off the ledger; the owner never sees it.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+
+class HoldFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", "All"), ("active", "Active"), ("lifted", "Lifted")], required=False
     )

@@ -1,6 +1,7 @@
 """Registry keeps the rows of RegisterVehicle (the application's approval in its history),
-RecordDocument (the document's anchor), TransferOwnership (the buyer's ownership period) and
-RecordOrigin (the dealer's origin record), DeregisterVehicle (the vehicle's deregistration): it
+RecordDocument (the document's anchor), TransferOwnership (the buyer's ownership period),
+RecordOrigin (the dealer's origin record), DeregisterVehicle (the vehicle's deregistration),
+PlaceHold and LiftHold (a hold's row): it
 confirms their receipts from the ledger's events, holds them (and the current registrations and
 owners) against what the ledger recorded, and writes back what the ledger committed and the
 database lost, where it can be."""
@@ -12,11 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from chaincode.rules import DEREGISTERED, ApplicationStatus
 from ledger.base import (
     FUNCTIONS,
     DocumentAnchor,
+    HoldLifting,
+    HoldPlacement,
     Ledger,
     LedgerFunction,
     OwnershipTransfer,
@@ -30,16 +34,19 @@ from ledger.keepers import (
     LedgerChange,
     Unrepairable,
     mismatches,
+    missing,
     receipt_confirmed,
     unconfirmed_rows,
 )
 from ledger.verify import Problem
 from registry.deregistration import deregistration_of
 from registry.document_services import anchor_of
+from registry.holds import hold_record, lift_record
 from registry.models import (
     ApplicationStatusChange,
     Deregistration,
     Document,
+    Hold,
     OriginRecord,
     OwnershipPeriod,
     RegistrationApplication,
@@ -351,4 +358,140 @@ class DeregistrationRows:
             f"vehicle {change.get('vin')}'s deregistration evidence was discarded with its "
             "transaction and the ledger keeps only its digest: deregister the vehicle again "
             "with the same reason and evidence file (the ledger answers it from this change)."
+        )
+
+
+def _where_hold(hold: Hold) -> str:
+    return f"hold {hold.reference} on {hold.vin} (change {hold.ledger_change_id})"
+
+
+def _where_lifting(hold: Hold) -> str:
+    return f"lifting of hold {hold.reference} on {hold.vin} (change {hold.lift_change_id})"
+
+
+class HoldRows:
+    """PlaceHold: the hold's row (its receipt in the row's ledger columns)."""
+
+    function = _declared(HoldPlacement)
+
+    def confirm(self, *, event: LedgerEvent) -> Outcome:
+        change_id = str(event.data().get("change_id", ""))
+        row = Hold.objects.select_for_update().filter(ledger_change_id=change_id)
+        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+
+    def _rows(self, backend: str) -> Any:
+        return (
+            Hold.objects.filter(ledger_backend=backend)
+            .select_related("organisation", "evidence")
+            .order_by("pk")
+        )
+
+    def problems(
+        self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
+    ) -> Iterator[Problem]:
+        return mismatches(
+            self._rows(backend),
+            ledger_change=ledger_change,
+            seen=seen,
+            change_id=lambda hold: str(hold.ledger_change_id),
+            where=_where_hold,
+            expected=lambda hold: {**hold_record(hold).recorded(), "tx_id": hold.ledger_tx_id},
+            missing="has no hold on the ledger",
+            differs="differs from its ledger hold in",
+        )
+
+    def state_problems(self, *, ledger: Ledger) -> Iterator[Problem]:
+        # Each hold's status here must be its state on the ledger (GetHold), which is what
+        # the chaincode refuses held vehicles' registrations, transfers and clearances by.
+        for hold in self._rows(ledger.name).iterator(chunk_size=500):
+            recorded = ledger.world_state("GetHold", hold.reference)
+            if recorded is None:
+                yield Problem(f"hold {hold.reference}", "is not on the ledger")
+            elif recorded.get("state") != hold.status:
+                yield Problem(
+                    f"hold {hold.reference}",
+                    f"is {hold.status} in the database but {recorded.get('state')} on the ledger",
+                )
+
+    def unconfirmed(self, *, backend: str, before: datetime) -> Iterator[Problem]:
+        rows = Hold.objects.filter(
+            ledger_backend=backend, ledger_confirmed_at__isnull=True, ledger_timestamp__lt=before
+        ).order_by("pk")
+        return unconfirmed_rows(rows, where=_where_hold)
+
+    def repair(self, *, change: dict[str, Any], backend: str) -> str:
+        # The evidence's file was deleted with its transaction and the ledger keeps only its
+        # digest: a hold without its evidence would not be sound.
+        raise Unrepairable(
+            f"hold {change.get('hold_id')} on {change.get('vin')} is active on the ledger but its "
+            "evidence was discarded with its transaction, and the ledger keeps only its digest: "
+            f"{change.get('msp_id')} must place the hold again with its evidence (the vehicle "
+            "stays held on the ledger meanwhile)."
+        )
+
+
+class HoldLiftRows:
+    """LiftHold: the lifting, kept on the hold's row (the ``lift_*`` columns)."""
+
+    function = _declared(HoldLifting)
+
+    def confirm(self, *, event: LedgerEvent) -> Outcome:
+        change_id = str(event.data().get("change_id", ""))
+        hold = (
+            Hold.objects.select_for_update().filter(lift_change_id=change_id).first()
+            if change_id
+            else None
+        )
+        block, tx_id = event.block, event.tx_id
+        if hold is None:
+            return missing(event, change_id)
+        if hold.lift_ledger_tx_id != tx_id:
+            return Outcome(block, tx_id, change_id, False, "recorded in another transaction")
+        if hold.lift_ledger_block is not None and hold.lift_ledger_block != block:
+            return Outcome(
+                block, tx_id, change_id, False, f"receipt says block {hold.lift_ledger_block}"
+            )
+        if hold.lift_ledger_confirmed_at is not None:
+            return Outcome(block, tx_id, change_id, False, "already confirmed")
+        hold.lift_ledger_block = block
+        hold.lift_ledger_confirmed_at = timezone.now()
+        hold.save(update_fields=["lift_ledger_block", "lift_ledger_confirmed_at"])
+        return Outcome(block, tx_id, change_id, True, "confirmed")
+
+    def problems(
+        self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
+    ) -> Iterator[Problem]:
+        return mismatches(
+            Hold.objects.filter(lift_ledger_backend=backend)
+            .select_related("organisation", "lift_evidence")
+            .order_by("pk"),
+            ledger_change=ledger_change,
+            seen=seen,
+            change_id=lambda hold: str(hold.lift_change_id),
+            where=_where_lifting,
+            expected=lambda hold: {**lift_record(hold).recorded(), "tx_id": hold.lift_ledger_tx_id},
+            missing="has no lifting on the ledger",
+            differs="differs from its ledger lifting in",
+        )
+
+    def state_problems(self, *, ledger: Ledger) -> Iterator[Problem]:
+        # A hold's current state (active or lifted) is compared once, by HoldRows.
+        return iter(())
+
+    def unconfirmed(self, *, backend: str, before: datetime) -> Iterator[Problem]:
+        rows = Hold.objects.filter(
+            lift_ledger_backend=backend,
+            lift_ledger_confirmed_at__isnull=True,
+            lift_ledger_timestamp__lt=before,
+        ).order_by("pk")
+        return unconfirmed_rows(rows, where=_where_lifting)
+
+    def repair(self, *, change: dict[str, Any], backend: str) -> str:
+        # Writing "lifted" without the lifting's evidence would not be sound; the office lifts
+        # it again with the same file, and the ledger answers that from this change.
+        raise Unrepairable(
+            f"hold {change.get('hold_id')} is lifted on the ledger but its lifting evidence was "
+            "discarded with its transaction, and the ledger keeps only its digest: "
+            f"{change.get('msp_id')} lifts it again with the same evidence file (the ledger "
+            "answers it from this change); until then the database keeps it active."
         )

@@ -14,6 +14,7 @@ from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 
 from chaincode.rules import ApplicationStatus
+from registry.holds import is_on_hold
 from registry.models import (
     Certificate,
     Deregistration,
@@ -35,6 +36,8 @@ class PublicRecord:
       certificate is revoked; ``deregistration`` says when and why);
     - ``revoked``: the certificate asked about (or the vehicle's last one) was revoked;
     - ``not_registered``: an application that has not (yet) registered the vehicle.
+
+    ``on_hold``: an office holds the vehicle (registry.holds); the public learns only that.
     """
 
     verdict: str
@@ -43,6 +46,7 @@ class PublicRecord:
     certificate: Certificate | None
     period: RegistrationPeriod | None
     deregistration: Deregistration | None = None
+    on_hold: bool = False
 
 
 def public_record(query: str, *, today: date | None = None) -> PublicRecord | None:
@@ -87,6 +91,7 @@ def _about_application(application: RegistrationApplication, today: date) -> Pub
             application=application,
             certificate=None,
             period=None,
+            on_hold=is_on_hold(application.vehicle.vin),
         )
     # The certificate this application issued (a renewal issues none: the vehicle's last).
     certificate = application.certificates.order_by("-issued_at", "-id").first()
@@ -100,6 +105,7 @@ def _about_application(application: RegistrationApplication, today: date) -> Pub
         certificate=record.certificate,
         period=record.period,
         deregistration=record.deregistration,
+        on_hold=record.on_hold,
     )
 
 
@@ -124,4 +130,5 @@ def _about_vehicle(vehicle: Vehicle, certificate: Certificate | None, today: dat
         certificate=certificate,
         period=period,
         deregistration=deregistration,
+        on_hold=is_on_hold(vehicle.vin),
     )

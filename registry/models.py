@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-from chaincode.rules import VIN_PATTERN, ApplicationStatus, DeregistrationReason
+from chaincode.rules import VIN_PATTERN, ApplicationStatus, DeregistrationReason, HoldReason
 from kernel.db import TimestampedModel
 from ledger.models import RecordedOnLedger
 
@@ -223,7 +223,8 @@ def document_path(document: Document, filename: str) -> str:
 
 
 class Document(TimestampedModel, RecordedOnLedger):
-    """Evidence attached to an application or one of its clearances.
+    """Evidence attached to an application or one of its clearances, or the evidence of a
+    hold (placing or lifting it: no application, seen only by the holding office and the LTO).
 
     The file lives in a storage backend (filesystem, IPFS or OCI Object Storage) at
     ``location``; its SHA-256 (of the plaintext) is anchored on the ledger by RecordDocument,
@@ -243,7 +244,12 @@ class Document(TimestampedModel, RecordedOnLedger):
             "deregistration_evidence",
             "Deregistration evidence (scrapping, export or loss)",
         )
+        HOLD_EVIDENCE = "hold_evidence", "Hold evidence (report, order or finding)"
+        HOLD_LIFT_EVIDENCE = "hold_lift_evidence", "Evidence for lifting a hold"
         OTHER = "other", "Other"
+
+    # A hold's evidence belongs to the hold, not to any application (its VIN may have none).
+    HOLD_TYPES = (Type.HOLD_EVIDENCE, Type.HOLD_LIFT_EVIDENCE)
 
     class Storage(models.TextChoices):
         FILESYSTEM = "filesystem", "Filesystem"
@@ -252,7 +258,12 @@ class Document(TimestampedModel, RecordedOnLedger):
 
     public_id = models.UUIDField(unique=True, editable=False)
     application = models.ForeignKey(
-        RegistrationApplication, on_delete=models.PROTECT, related_name="documents"
+        RegistrationApplication,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        null=True,
+        blank=True,
+        help_text="None only for a hold's evidence.",
     )
     clearance_request = models.ForeignKey(
         "clearance.ClearanceRequest",
@@ -282,13 +293,27 @@ class Document(TimestampedModel, RecordedOnLedger):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["check_ok"], name="document_check_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(application__isnull=False)
+                | Q(doc_type__in=["hold_evidence", "hold_lift_evidence"]),
+                name="document_of_application_or_hold",
+                violation_error_message="Only a hold's evidence has no application.",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_doc_type_display()} for {self.application}"
+        return f"{self.get_doc_type_display()} for {self.application or 'a hold'}"
 
     @property
-    def owner_id(self) -> int:
-        return self.application.applicant_id
+    def owner_id(self) -> int | None:
+        # A hold's evidence has no owner who may see it.
+        return self.application.applicant_id if self.application else None
+
+    @property
+    def belongs_to(self) -> str:
+        """What the document is evidence for, as people read it (messages, logs)."""
+        return self.application.reference if self.application else "a hold"
 
     @property
     def change_id(self) -> uuid.UUID | None:
@@ -767,3 +792,98 @@ class DocumentRequirement(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_application_type_display()} needs {self.get_doc_type_display()}"
+
+
+def new_hold_reference() -> str:
+    """A hold's reference: "HOLD-" and eight digits, random so it tells nothing of others."""
+    return "HOLD-" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+class Hold(TimestampedModel, RecordedOnLedger):
+    """A hold ("alarm") on a VIN, placed by an organisation for a reason, with evidence.
+
+    While it is active the vehicle is not renewed, transferred, deregistered or registered
+    anew, and no clearance or registration of it is approved; only the organisation that placed
+    it lifts it (with evidence). The ledger records both moves (PlaceHold, LiftHold) signed
+    by that organisation; the receipt of placing it is this row's ledger columns, that of
+    lifting it the ``lift_ledger_*`` columns. The VIN may name a vehicle Talaan does not have
+    (yet): a stolen car reported before anyone tries to register it.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        LIFTED = "lifted", "Lifted"
+
+    # The codes are the chaincode's (chaincode.rules), so both sides accept the same reasons.
+    Reason: type[models.TextChoices] = cast(Any, models.TextChoices)(
+        "Reason",
+        [
+            (reason.name, (reason.value, reason.value.replace("_", " ").capitalize()))
+            for reason in HoldReason
+        ],
+    )
+
+    reference = models.CharField(max_length=20, unique=True, default=new_hold_reference)
+    vin = models.CharField("VIN", max_length=17, validators=[vin_validator], db_index=True)
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.PROTECT, related_name="holds", null=True, blank=True
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="holds"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.TextField(help_text="The placing office's own note; kept off the ledger.")
+    evidence = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="hold_placed")
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField()
+    ledger_change_id = models.UUIDField(unique=True, help_text="PlaceHold's change.")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_note = models.TextField(blank=True, help_text="Kept off the ledger.")
+    lift_evidence = models.OneToOneField(
+        Document,
+        on_delete=models.PROTECT,
+        related_name="hold_lifted",
+        null=True,
+        blank=True,
+    )
+    lift_change_id = models.UUIDField(unique=True, null=True, blank=True)
+    lift_ledger_backend = models.CharField(max_length=20, blank=True)
+    lift_ledger_tx_id = models.CharField(max_length=128, blank=True, db_index=True)
+    lift_ledger_block = models.BigIntegerField(null=True, blank=True)
+    lift_ledger_timestamp = models.DateTimeField(null=True, blank=True)
+    lift_ledger_confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="active", lifted_at__isnull=True)
+                | Q(status="lifted", lifted_at__isnull=False, lift_change_id__isnull=False),
+                name="hold_lifted_has_its_lifting",
+                violation_error_message="A lifted hold says when and how it was lifted.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} on {self.vin} ({self.get_status_display().lower()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def change_id(self) -> uuid.UUID:
+        """The placing's ledger change id, named as on history rows so receipts read alike."""
+        return self.ledger_change_id

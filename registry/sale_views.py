@@ -19,6 +19,7 @@ from organisations.selectors import dealers_of, is_lto_staff
 from registry import access, origins, sales
 from registry.document_services import document_upload
 from registry.forms import DeedOfSaleForm, NoticeOfSaleForm, ReasonForm, SaleStartForm
+from registry.holds import hold_events, hold_notice, is_on_hold
 from registry.models import Deregistration, Document, OriginFlag, OwnershipPeriod, Sale, Vehicle
 from registry.records import current_owner, valid_certificate
 from registry.selectors import vehicle_get_for_user
@@ -259,12 +260,17 @@ def vehicle_ownership(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             if not lto
             else vehicle.certificates.all(),
             "sellable": current_owner(vehicle) == request.user
-            and valid_certificate(vehicle) is not None,
+            and valid_certificate(vehicle) is not None
+            and not is_on_hold(vehicle.vin),
             # Final, so shown to everyone who sees the vehicle's history.
             "deregistration": Deregistration.objects.filter(vehicle=vehicle)
             .select_related("evidence", "decided_by")
             .first(),
             "can_deregister": lto
             and Action.DEREGISTER in access.vehicle_allowed_actions(Caller.of(request), vehicle),
+            # Both moves of every hold are in the history; the owner sees whom to contact,
+            # never the reason, the note or the evidence.
+            "hold_notice": hold_notice(vehicle.vin),
+            "hold_events": hold_events(vehicle.vin),
         },
     )

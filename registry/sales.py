@@ -31,6 +31,7 @@ from organisations.selectors import is_lto_staff
 from registry import origins, participants
 from registry.deregistration import refuse_if_deregistered
 from registry.events import SALE_ANSWERED, SALE_EXPIRED, TRANSFER_COMPLETED
+from registry.holds import refuse_if_held
 from registry.models import OriginRecord, RegistrationApplication, Sale, Vehicle
 from registry.records import (
     current_owner,
@@ -127,6 +128,7 @@ def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile:
             f"The registration expired{ended}: renew it before selling. A transfer is filed "
             "with the current registration's official receipt."
         )
+    refuse_if_held(vehicle, doing="sold")
     if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} has an application in progress; it can be sold once it ends.")
     if vehicle.sales.filter(status__in=Sale.OPEN).exists():
@@ -261,6 +263,7 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
         return _origin_sale_accept(sale, buyer)
     assert sale.vehicle_id is not None  # a sale without an origin is of a vehicle
     vehicle = Vehicle.objects.select_for_update().get(pk=sale.vehicle_id)
+    refuse_if_held(vehicle, doing="transferred")
     if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} has an application in progress; the sale cannot go on now.")
     period = latest_period(vehicle)

@@ -37,10 +37,12 @@ from registry.events import (
     REGISTRATION_APPROVED,
     REGISTRATION_REJECTED,
 )
+from registry.holds import refuse_if_held
 from registry.models import (
     ORIGIN_VEHICLE_FIELDS,
     VEHICLE_DETAIL_FIELDS,
     ApplicationStatusChange,
+    Hold,
     OriginFlag,
     OriginRecord,
     RegistrationApplication,
@@ -145,6 +147,9 @@ def vehicle_register(
     vehicle.save(force_insert=True)
     if flaggable:
         origins.origin_flag_raise(vehicle=vehicle, flaggable=flaggable, reason=flag_reason)
+    # A hold placed on the VIN before Talaan knew the vehicle now names it (its owner is told
+    # when it is lifted); it blocks the vehicle by its VIN either way.
+    Hold.objects.filter(vin=vehicle.vin, vehicle__isnull=True).update(vehicle=vehicle)
     return vehicle
 
 
@@ -279,6 +284,9 @@ def application_create(
                 "opens a sale from the vehicle's page, and the buyer's acceptance files it."
             }
         )
+    refuse_if_held(
+        vehicle, doing="renewed" if type == RegistrationApplication.Type.RENEWAL else "registered"
+    )
     if has_application_in_progress(vehicle):
         raise Conflict(f"{vehicle} already has an application in progress.")
     today = today or timezone.localdate()
@@ -446,6 +454,14 @@ def vehicle_digest(vehicle: Vehicle, *, owner_id: int | None = None) -> str:
     return sha256_hex(json.dumps(record, sort_keys=True))
 
 
+# What an approval of each type would do to a held vehicle, for the refusal's message.
+_HELD_DOING: dict[str, str] = {
+    RegistrationApplication.Type.NEW: "registered",
+    RegistrationApplication.Type.RENEWAL: "renewed",
+    RegistrationApplication.Type.TRANSFER: "transferred",
+}
+
+
 @transaction.atomic(durable=True)
 def registration_approve(
     *, application_id: int, actor: User, plate_number: str = ""
@@ -462,6 +478,7 @@ def registration_approve(
         )
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
     refuse_if_deregistered(vehicle)
+    refuse_if_held(vehicle, doing=_HELD_DOING[application.type])
     fields = []
     if not vehicle.mv_file_number:
         vehicle.mv_file_number = f"1300-{vehicle.pk:011d}"

@@ -5,6 +5,7 @@ from registry import (
     certificate,
     credential_views,
     deregistration_views,
+    hold_views,
     origin_views,
     sale_views,
     views,
@@ -83,4 +84,9 @@ urlpatterns = [
         origin_views.dealer_origin_sell,
         name="dealer-origin-sell",
     ),
+    path("holds/", hold_views.holds_index, name="holds"),
+    path("holds/new/", hold_views.hold_new, name="hold-new"),
+    path("holds/evidence/<uuid:public_id>/", hold_views.hold_evidence, name="hold-evidence"),
+    path("holds/<str:reference>/", hold_views.hold_detail, name="hold-detail"),
+    path("holds/<str:reference>/lift/", hold_views.hold_lift_page, name="hold-lift"),
 ]

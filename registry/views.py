@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -47,7 +47,8 @@ from registry.forms import (
     ReasonForm,
     VehicleCorrectionForm,
 )
-from registry.models import Document, OriginFlag, RegistrationApplication
+from registry.holds import active_holds, hold_notice
+from registry.models import Document, Hold, OriginFlag, RegistrationApplication
 from registry.selectors import application_get_for_user, applications_for_user, vehicles_of
 
 
@@ -191,6 +192,10 @@ def application_context(
         "sale": getattr(application, "sale", None),
         "checklist": checklist,
         "missing_documents": [item.label for item in missing_documents(checklist)],
+        # LTO staff see each active hold (reference, office, reason); everyone else only that
+        # a hold exists and whom to contact.
+        "hold_notice": hold_notice(application.vehicle.vin),
+        "holds": list(active_holds(application.vehicle.vin)) if caller.is_lto_staff else [],
     }
 
 
@@ -383,7 +388,12 @@ def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         .select_related("vehicle__origin_flag")
         .order_by("-created_at", "-id")
     )
-    applications = applications.annotate(has_overdue=participants.overdue(timezone.now()))
+    applications = applications.annotate(
+        has_overdue=participants.overdue(timezone.now()),
+        on_hold=Exists(
+            Hold.objects.filter(vin=OuterRef("vehicle__vin"), status=Hold.Status.ACTIVE)
+        ),
+    )
     if form.is_valid():
         data = form.cleaned_data
         if q := data["q"].strip():

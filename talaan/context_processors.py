@@ -25,9 +25,14 @@ def navigation(request: HttpRequest) -> dict:
         role = "officer"
     else:
         role = "owner"
+    from chaincode.rules import HOLD_PLACERS
+
+    # Officers of the kinds that place holds (HPG, the LTO) have the Holds page.
+    nav_holds = bool(kinds & set(HOLD_PLACERS.values()))
     return {
         "nav_role": role,
         "nav_memberships": memberships,
         "nav_dealer": dealer,
         "nav_admin": any(m.role == "admin" for m in memberships),
+        "nav_holds": nav_holds,
     }

@@ -432,6 +432,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "registry.models.RegistrationApplication.Status",
         "ClearanceStatusEnum": "clearance.models.Status",
+        "DeregistrationReasonEnum": "registry.models.Deregistration.Reason",
+        "HoldReasonEnum": "registry.models.Hold.Reason",
     },
     # The enum hook is drf-spectacular's default; ours declare every response's headers and
     # the text every input accepts.

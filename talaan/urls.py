@@ -7,7 +7,7 @@ from audit import api as audit_api
 from clearance import api as clearance_api
 from notifications import api as notifications_api
 from registry import api as registry_api
-from registry import credential_api, origin_api, sale_api
+from registry import credential_api, hold_api, origin_api, sale_api
 from talaan import health
 
 handler404 = "api.problems.api_aware_404"
@@ -58,6 +58,8 @@ api_v1 = [
         registry_api.VehicleDeregisterApi.as_view(),
         name="vehicle-deregister",
     ),
+    path("holds/", hold_api.HoldListApi.as_view(), name="holds"),
+    path("holds/<str:reference>/lift/", hold_api.HoldLiftApi.as_view(), name="hold-lift"),
     path("sales/", sale_api.SaleListApi.as_view(), name="sales"),
     path("sales/answer/", sale_api.SaleAnswerApi.as_view(), name="sale-answer"),
     path("sales/<int:pk>/", sale_api.SaleDetailApi.as_view(), name="sale"),

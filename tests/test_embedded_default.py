@@ -38,14 +38,15 @@ def test_the_demo_loads_and_verifies_on_the_embedded_default(tmp_path):
 
     manage("migrate", "--noinput", "-v0")
     assert "owner.juan" in manage("load_demo")
-    # 62 clearance changes, 6 registrations, 1 transfer of ownership, 2 dealer's origin records
-    # (RecordOrigin), 1 deregistration, and 26 documents anchored by RecordDocument (each new
-    # registration's sales invoice, CSR and certificate of cover, the dealer-sold vehicle's
-    # invoice and CSR being on its origin record; the transfer's deed of sale, ID and cover;
-    # the scrapped Corolla's certificate of scrapping).
-    assert manage("verify_ledger").startswith("OK: 98 entries")
+    # 71 clearance changes, 7 registrations, 1 transfer of ownership, 2 dealer's origin records
+    # (RecordOrigin), 1 deregistration, 1 hold (PlaceHold, Maria's Ranger) and 30 documents
+    # anchored by RecordDocument (each new registration's sales invoice, CSR and certificate
+    # of cover, the dealer-sold vehicle's invoice and CSR being on its origin record; the
+    # transfer's deed of sale, ID and cover; the Corolla's certificate of scrapping; the
+    # stolen hold's evidence).
+    assert manage("verify_ledger").startswith("OK: 113 entries")
     assert (tmp_path / "talaan.sqlite3").exists()
     # Uploads are stored on disk (the filesystem store) and verify against the ledger.
-    assert "26 documents checked, 0 failed." in manage("verify_documents")
+    assert "30 documents checked, 0 failed." in manage("verify_documents")
     stored = list((tmp_path / "media" / "documents").iterdir())
-    assert len(stored) == 26 and all(path.read_bytes().startswith(b"%PDF") for path in stored)
+    assert len(stored) == 30 and all(path.read_bytes().startswith(b"%PDF") for path in stored)

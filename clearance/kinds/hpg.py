@@ -13,6 +13,7 @@ from clearance.forms import DecisionForm
 from clearance.kinds import ClearanceKind, register
 from clearance.models import ClearanceRequest, HpgClearanceDetail
 from kernel.admin import ReadOnlyAdmin
+from registry.holds import active_stolen_hold
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,10 @@ class HpgDecisionForm(DecisionForm):
     engine_number_checked = forms.CharField(max_length=30)
     chassis_number_checked = forms.CharField(max_length=30)
     macro_etching_result = forms.ChoiceField(choices=HpgClearanceDetail.MacroEtching.choices)
-    stolen_vehicle_check = forms.ChoiceField(choices=HpgClearanceDetail.StolenCheck.choices)
+    # A blank first choice: "not reported stolen" is the officer's finding, never a default.
+    stolen_vehicle_check = forms.ChoiceField(
+        choices=[("", "Choose the check's result"), *HpgClearanceDetail.StolenCheck.choices]
+    )
     certificate_number = forms.CharField(
         max_length=40, required=False, help_text="Needed to approve."
     )
@@ -95,6 +99,18 @@ class HpgClearanceDetailAdmin(ReadOnlyAdmin):
     list_filter = ["macro_etching_result", "stolen_vehicle_check"]
 
 
+def initial(request: ClearanceRequest) -> dict[str, str]:
+    """The hold register answers the stolen-vehicle check when it has an active stolen hold
+    on the VIN: a hit. Nothing else is pre-filled (a "not stolen" is never presumed)."""
+    if active_stolen_hold(request.application.vehicle.vin) is None:
+        return {}
+    return {"stolen_vehicle_check": HpgClearanceDetail.StolenCheck.HIT}
+
+
+def context(request: ClearanceRequest) -> dict[str, object]:
+    return {"stolen_hold": active_stolen_hold(request.application.vehicle.vin)}
+
+
 def example(request: ClearanceRequest) -> HpgFindings:
     vehicle = request.application.vehicle
     return HpgFindings(
@@ -116,7 +132,10 @@ HPG = register(
         form=HpgDecisionForm,
         serializer=HpgFindingsSerializer,
         sla_hours=72,
+        template="clearance/kinds/_hpg_fields.html",
         evidence=("hpg_clearance", "stencil_photo"),
+        initial=initial,
+        context=context,
         example=example,
         admins=((HpgClearanceDetail, HpgClearanceDetailAdmin),),
     )

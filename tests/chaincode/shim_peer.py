@@ -69,7 +69,7 @@ class ScriptedPeer:
         self.failing_gets: set[str] = set()
         self.registered_as = ""
         self._outgoing: asyncio.Queue[Any] = asyncio.Queue()
-        self._writes: dict[str, dict[str, bytes]] = {}
+        self._writes: dict[str, dict[str, bytes | None]] = {}
         self._waiting: dict[str, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
 
@@ -114,7 +114,11 @@ class ScriptedPeer:
         if final.type == Message.COMPLETED:
             response.ParseFromString(final.payload)
             if response.status < 400:
-                self.state.update(self._writes.pop(tx_id, {}))
+                for key, value in self._writes.pop(tx_id, {}).items():
+                    if value is None:
+                        self.state.pop(key, None)
+                    else:
+                        self.state[key] = value
         return response, final
 
     def _answer(self, request: Any, payload: bytes = b"", error: str = "") -> None:
@@ -143,6 +147,10 @@ class ScriptedPeer:
                 else:
                     self._writes.setdefault(message.txid, {})[put.key] = put.value
                     self._answer(message)
+            elif kind == Message.DEL_STATE:
+                key = chaincode_shim_pb2.DelState.FromString(message.payload).key
+                self._writes.setdefault(message.txid, {})[key] = None
+                self._answer(message)
             elif kind == Message.GET_HISTORY_FOR_KEY:
                 key = chaincode_shim_pb2.GetHistoryForKey.FromString(message.payload).key
                 results = []

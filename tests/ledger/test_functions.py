@@ -15,6 +15,8 @@ from ledger.events import LedgerEvent
 from registry.ledger_rows import (
     DeregistrationRows,
     DocumentRows,
+    HoldLiftRows,
+    HoldRows,
     OriginRows,
     RegistrationRows,
     TransferRows,
@@ -81,8 +83,15 @@ def test_every_declared_function_has_the_keeper_of_its_rows():
         TransferRows,
         OriginRows,
         DeregistrationRows,
+        HoldRows,
+        HoldLiftRows,
     ]
-    assert [keeper.function for keeper in keepers.keepers()] == list(FUNCTIONS)
+    # The keepers of a dealer's origin and of mortgages come with their Django side, on
+    # other branches (they join this list at the merge).
+    elsewhere = {"RecordOrigin", "AnnotateMortgage", "ReleaseMortgage"}
+    assert [keeper.function for keeper in keepers.keepers()] == [
+        f for f in FUNCTIONS if f.chaincode_name not in elsewhere
+    ]
     assert function_for(ClearanceChange(*["x"] * 9)).event == CLEARANCE_EVENT
 
 

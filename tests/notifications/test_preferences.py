@@ -156,6 +156,8 @@ OWNER_EVENTS = [
     "sale_expired",
     "transfer_completed",
     "vehicle_deregistered",
+    "hold_placed",
+    "hold_lifted",
 ]
 
 

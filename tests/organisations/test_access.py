@@ -30,19 +30,21 @@ def test_a_read_key_may_view_but_not_claim_or_decide(world):
     assert not caller.permits(Action.DECIDE)
 
 
-def test_a_decide_key_may_claim_decide_deregister_record_origins_and_change_webhooks_only(
+def test_a_decide_key_may_claim_decide_deregister_hold_record_origins_and_change_webhooks(
     world,
 ):
-    # The write scope of every kind's key: a dealer's records origins with it and an LTO key
-    # deregisters (the services refuse anyone else; an HPG key's creator is neither).
+    # The write scope of every kind's key: a dealer's records origins with it, an LTO key
+    # deregisters, HPG's and the LTO's place and lift holds (the services refuse anyone else).
     caller = Caller(world.hpg_admin, _key(world, scopes=["decide"]))
 
-    # Deregistering is the scope's only for an LTO key (registry.access); HPG's key is refused.
+    # Deregistering and holds are further limited by the organisation's kind (registry).
     assert caller.scoped(set(Action)) == {
         Action.VIEW,
         Action.CLAIM,
         Action.DECIDE,
         Action.DEREGISTER,
+        Action.PLACE_HOLD,
+        Action.LIFT_HOLD,
         Action.RECORD_ORIGIN,
         Action.MANAGE_WEBHOOKS,
     }

@@ -26,6 +26,7 @@ from registry import origins, sales, schedule
 from registry import services as registry_services
 from registry.deregistration import vehicle_deregister
 from registry.document_services import document_checklist, document_upload, missing_documents
+from registry.holds import hold_place
 from registry.models import (
     Document,
     OwnerProfile,
@@ -71,6 +72,19 @@ ORGANISATIONS = [
     # attribute of its certificate).
     ("DEALER", "manila-bay-motors", "Manila Bay Motors", "DealerMSP"),
 ]
+# The offices an owner whose vehicle is held is sent to (public contacts, demo values).
+CONTACTS = {
+    "lto": {
+        "contact_email": "holds@lto.example.ph",
+        "contact_phone": "+63 2 8922 9061",
+        "contact_address": "LTO Central Office, East Avenue, Quezon City",
+    },
+    "pnp-hpg": {
+        "contact_email": "alarms@hpg.example.ph",
+        "contact_phone": "+63 2 8723 0401",
+        "contact_address": "HPG National Headquarters, Camp Crame, Quezon City",
+    },
+}
 
 # username, full name, organisation code or None for an owner, role
 PEOPLE = [
@@ -202,6 +216,18 @@ VEHICLES: dict[str, VehicleFields] = {
         colour="Black",
         fuel="gasoline",
     ),
+    # Reported stolen after its registration: on HPG's hold.
+    "maria-5": VehicleFields(
+        vin="MNCUMFF80PW123456",
+        engine_number="P5AT0123456",
+        chassis_number="MNCUMFF80PW1234",
+        make="Ford",
+        model="Ranger",
+        year=2024,
+        body_type="pickup",
+        colour="Grey",
+        fuel="diesel",
+    ),
     "pedro-1": VehicleFields(
         vin="MHKA6GJ6JKJ012345",
         engine_number="1NRVE012345",
@@ -277,7 +303,13 @@ class Command(BaseCommand):
         with transaction.atomic():
             for kind, code, name, msp_id in ORGANISATIONS:
                 organisations[code], _ = Organisation.objects.get_or_create(
-                    code=code, defaults={"kind": kind, "name": name, "msp_id": msp_id}
+                    code=code,
+                    defaults={
+                        "kind": kind,
+                        "name": name,
+                        "msp_id": msp_id,
+                        **CONTACTS.get(code, {}),
+                    },
                 )
             users = {}
             for username, full_name, org_code, role, _label in PEOPLE:
@@ -409,6 +441,24 @@ class Command(BaseCommand):
         # Maria's Tiggo: still a draft.
         registry_services.application_create(
             applicant=maria, vehicle_id=vehicles["maria-3"].pk, type="new"
+        )
+
+        # Maria's Ranger: registered, then reported stolen: HPG's hold blocks its renewal,
+        # sale and deregistration until HPG lifts it; verify says "on hold".
+        ranger = filed("maria-5", maria)
+        for request in sent(ranger).values():
+            self._approve(request)
+        registry_services.registration_approve(application_id=ranger.pk, actor=approver)
+        hold_place(
+            officer=users["hpg.officer"],
+            vin=vehicles["maria-5"].vin,
+            reason="stolen",
+            evidence=SimpleUploadedFile(
+                "hpg-alarm-report.pdf",
+                demo_invoice(vehicles["maria-5"], "HPG ALARM REPORT"),
+                "application/pdf",
+            ),
+            note="Reported stolen in Quezon City; alarm sheet from the HPG desk (demo).",
         )
 
     def _backdate_first_registration(

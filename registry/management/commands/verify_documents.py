@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
         def report(document: Document, check: IntegrityCheck | None, detail: str) -> None:
             where = (
-                f"document {document.public_id} ({document.application.reference}, "
+                f"document {document.public_id} ({document.belongs_to}, "
                 f"{document.doc_type}, {document.original_name}, on {document.storage_backend})"
             )
             if check is None:
