@@ -37,6 +37,11 @@ class Action(enum.StrEnum):
     REJECT_REGISTRATION = "reject_registration"
     # A vehicle, by LTO staff.
     DEREGISTER = "deregister"
+    # A chattel mortgage: its lender proposes, withdraws and releases it; the owner answers.
+    PROPOSE_MORTGAGE = "propose_mortgage"
+    WITHDRAW_MORTGAGE = "withdraw_mortgage"
+    RELEASE_MORTGAGE = "release_mortgage"
+    CONSENT_MORTGAGE = "consent_mortgage"
     # A clearance request.
     CLAIM = "claim"
     DECIDE = "decide"
@@ -107,6 +112,15 @@ class Caller:
     @cached_property
     def is_lto_staff(self) -> bool:
         return any(m.organisation.kind == OrgKind.LTO for m in self.memberships)
+
+    @cached_property
+    def lender_ids(self) -> frozenset[int]:
+        """The lenders the person is an officer of (whatever a key limits them to)."""
+        return frozenset(
+            m.organisation_id
+            for m in self.memberships
+            if m.organisation.kind == OrgKind.LENDER and self.within_limit(m.organisation_id)
+        )
 
     @cached_property
     def organisation_ids(self) -> frozenset[int]:

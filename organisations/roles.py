@@ -2,7 +2,8 @@
 
 A person with no active membership is a vehicle owner. A member of the LTO is LTO staff; a
 member of any other organisation is one of its officers; an organisation's admin is also
-``ADMIN`` (so the LTO's admins are both ``LTO`` and ``ADMIN``).
+``ADMIN`` (so the LTO's admins are both ``LTO`` and ``ADMIN``). A lender's officer is also
+``LENDER``: lenders are told of their mortgages, which other officers have none of.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Role(StrEnum):
     LTO = "lto"
     OFFICER = "officer"
     ADMIN = "admin"
+    LENDER = "lender"
 
 
 def roles_of(user: AnyUser) -> frozenset[Role]:
@@ -28,6 +30,8 @@ def roles_of(user: AnyUser) -> frozenset[Role]:
     roles: set[Role] = set()
     for kind, role in memberships_of(user).values_list("organisation__kind", "role"):
         roles.add(Role.LTO if kind == OrgKind.LTO else Role.OFFICER)
+        if kind == OrgKind.LENDER:
+            roles.add(Role.LENDER)
         if role == Membership.Role.ADMIN:
             roles.add(Role.ADMIN)
     return frozenset(roles or {Role.OWNER})

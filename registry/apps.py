@@ -12,6 +12,8 @@ class RegistryConfig(AppConfig):
         from registry.ledger_rows import (
             DeregistrationRows,
             DocumentRows,
+            MortgageReleaseRows,
+            MortgageRows,
             RegistrationRows,
             TransferRows,
         )
@@ -21,4 +23,6 @@ class RegistryConfig(AppConfig):
         keepers.register(DocumentRows())
         keepers.register(TransferRows())
         keepers.register(DeregistrationRows())
+        keepers.register(MortgageRows())
+        keepers.register(MortgageReleaseRows())
         register_mobile_numbers(owner_mobile_numbers)

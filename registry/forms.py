@@ -182,3 +182,20 @@ class DeedOfSaleForm(forms.Form):
         help_text="PDF, PNG or JPEG, at most 10 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
+
+
+class MortgageProposeForm(forms.Form):
+    vehicle = forms.CharField(
+        label="Plate or VIN", max_length=40, help_text="As on the owner's certificate."
+    )
+    owner_email = forms.EmailField(
+        label="Owner's e-mail address",
+        help_text="Confirms that you deal with the registered owner; they are asked to consent.",
+    )
+
+
+class MortgageAnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=[("accept", "I consent"), ("decline", "I decline")])
+    reason = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

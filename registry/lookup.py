@@ -17,6 +17,7 @@ from chaincode.rules import ApplicationStatus
 from registry.models import (
     Certificate,
     Deregistration,
+    Mortgage,
     RegistrationApplication,
     RegistrationPeriod,
     Vehicle,
@@ -43,6 +44,8 @@ class PublicRecord:
     certificate: Certificate | None
     period: RegistrationPeriod | None
     deregistration: Deregistration | None = None
+    # A chattel mortgage is annotated on the vehicle; to whom is not public.
+    encumbered: bool = False
 
 
 def public_record(query: str, *, today: date | None = None) -> PublicRecord | None:
@@ -100,6 +103,7 @@ def _about_application(application: RegistrationApplication, today: date) -> Pub
         certificate=record.certificate,
         period=record.period,
         deregistration=record.deregistration,
+        encumbered=record.encumbered,
     )
 
 
@@ -124,4 +128,6 @@ def _about_vehicle(vehicle: Vehicle, certificate: Certificate | None, today: dat
         certificate=certificate,
         period=period,
         deregistration=deregistration,
+        encumbered=verdict != "deregistered"
+        and Mortgage.objects.filter(vehicle=vehicle, status=Mortgage.Status.ANNOTATED).exists(),
     )

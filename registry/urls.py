@@ -5,6 +5,7 @@ from registry import (
     certificate,
     credential_views,
     deregistration_views,
+    mortgage_views,
     sale_views,
     views,
 )
@@ -24,6 +25,23 @@ urlpatterns = [
         "vehicles/<int:pk>/deregister/",
         deregistration_views.vehicle_deregister_page,
         name="vehicle-deregister",
+    ),
+    path("mortgages/", mortgage_views.mortgage_list, name="mortgages"),
+    path("mortgages/<str:reference>/", mortgage_views.mortgage_detail, name="mortgage-detail"),
+    path(
+        "mortgages/<str:reference>/answer/",
+        mortgage_views.mortgage_answer,
+        name="mortgage-answer",
+    ),
+    path(
+        "mortgages/<str:reference>/release/",
+        mortgage_views.mortgage_release,
+        name="mortgage-release",
+    ),
+    path(
+        "mortgages/<str:reference>/withdraw/",
+        mortgage_views.mortgage_withdraw,
+        name="mortgage-withdraw",
     ),
     path("sales/<int:pk>/", sale_views.sale_detail, name="sale-detail"),
     path("sales/<int:pk>/notice/", sale_views.sale_notice, name="sale-notice"),

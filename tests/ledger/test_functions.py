@@ -15,6 +15,8 @@ from ledger.events import LedgerEvent
 from registry.ledger_rows import (
     DeregistrationRows,
     DocumentRows,
+    MortgageReleaseRows,
+    MortgageRows,
     RegistrationRows,
     TransferRows,
 )
@@ -79,6 +81,8 @@ def test_every_declared_function_has_the_keeper_of_its_rows():
         DocumentRows,
         TransferRows,
         DeregistrationRows,
+        MortgageRows,
+        MortgageReleaseRows,
     ]
     assert [keeper.function for keeper in keepers.keepers()] == list(FUNCTIONS)
     assert function_for(ClearanceChange(*["x"] * 9)).event == CLEARANCE_EVENT
