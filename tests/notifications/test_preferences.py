@@ -155,6 +155,10 @@ OWNER_EVENTS = [
     "sale_answered",
     "sale_expired",
     "transfer_completed",
+    "vehicle_deregistered",
+    "mortgage_consent_requested",
+    "mortgage_annotated",
+    "mortgage_released",
 ]
 
 
