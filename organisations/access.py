@@ -55,10 +55,19 @@ class Action(enum.StrEnum):
 # What each API key scope lets a key do; a person in a session is not limited by scopes.
 SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
     ApiKey.Scope.READ: frozenset({Action.VIEW}),
-    # The keys' write scope: claims and decisions (an LTO key's deregistrations among them),
-    # and the organisation's webhooks.
+    # The keys' write scope: claims and decisions (an LTO key's deregistrations among them, a
+    # lender key's mortgages), and the organisation's webhooks.
     ApiKey.Scope.DECIDE: frozenset(
-        {Action.VIEW, Action.CLAIM, Action.DECIDE, Action.DEREGISTER, Action.MANAGE_WEBHOOKS}
+        {
+            Action.VIEW,
+            Action.CLAIM,
+            Action.DECIDE,
+            Action.DEREGISTER,
+            Action.PROPOSE_MORTGAGE,
+            Action.WITHDRAW_MORTGAGE,
+            Action.RELEASE_MORTGAGE,
+            Action.MANAGE_WEBHOOKS,
+        }
     ),
 }
 

@@ -50,6 +50,8 @@ def _role(user: Any) -> str:
     roles = roles_of(user)
     if Role.LTO in roles:
         return "lto"
+    if Role.LENDER in roles and Role.ADMIN not in roles:
+        return "lender"
     if Role.ADMIN in roles:
         return "org_admin"
     return "officer" if Role.OFFICER in roles else "owner"
@@ -61,6 +63,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     role = _role(request.user)
     if role == "lto":
         return redirect("lto-queue")
+    if role == "lender":
+        # Its mortgages, where it proposes and releases them; consents to transfers are in
+        # the clearance queue, linked from there.
+        return redirect("mortgages")
     if role in {"officer", "org_admin"}:
         return redirect("clearance-queue")
     applications = applications_for_user(request.user).prefetch_related(

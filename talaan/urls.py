@@ -7,7 +7,7 @@ from audit import api as audit_api
 from clearance import api as clearance_api
 from notifications import api as notifications_api
 from registry import api as registry_api
-from registry import credential_api, sale_api
+from registry import credential_api, mortgage_api, sale_api
 from talaan import health
 
 handler404 = "api.problems.api_aware_404"
@@ -54,6 +54,18 @@ api_v1 = [
         "vehicles/<int:pk>/deregister/",
         registry_api.VehicleDeregisterApi.as_view(),
         name="vehicle-deregister",
+    ),
+    path("mortgages/", mortgage_api.MortgageListApi.as_view(), name="mortgages"),
+    path("mortgages/<str:reference>/", mortgage_api.MortgageDetailApi.as_view(), name="mortgage"),
+    path(
+        "mortgages/<str:reference>/consent/",
+        mortgage_api.MortgageConsentApi.as_view(),
+        name="mortgage-consent",
+    ),
+    path(
+        "mortgages/<str:reference>/release/",
+        mortgage_api.MortgageReleaseApi.as_view(),
+        name="mortgage-release",
     ),
     path("sales/", sale_api.SaleListApi.as_view(), name="sales"),
     path("sales/answer/", sale_api.SaleAnswerApi.as_view(), name="sale-answer"),

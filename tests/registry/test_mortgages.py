@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from audit.verification import repair_ledger_only
 from chaincode.rules import ClearanceStatus
@@ -450,3 +451,115 @@ def test_a_release_the_database_lost_is_restored_from_the_ledger(world, lenders)
     assert repair.repaired, repair.detail
     assert Mortgage.objects.get(pk=mortgage.pk).status == "released"
     assert MortgageRelease.objects.get(mortgage=mortgage).repaired_from_ledger_at is not None
+
+
+# Through the doors people and integrators use: the pages and /api/v1/mortgages/.
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_the_api_proposes_once_per_idempotency_key_and_the_owner_consents(world, lenders):
+    vehicle = registered(world)
+    payload = {"vehicle": vehicle.plate_number or vehicle.vin, "owner_email": world.owner.email}
+
+    first = api(lenders.officer).post(
+        "/api/v1/mortgages/", payload, format="json", HTTP_IDEMPOTENCY_KEY="propose-1"
+    )
+    again = api(lenders.officer).post(
+        "/api/v1/mortgages/", payload, format="json", HTTP_IDEMPOTENCY_KEY="propose-1"
+    )
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 201 and again.json() == first.json()
+    assert Mortgage.objects.filter(vehicle=vehicle).count() == 1
+    reference = first.json()["reference"]
+    consent = api(world.owner).post(
+        f"/api/v1/mortgages/{reference}/consent/", {"answer": "accept"}, format="json"
+    )
+    assert consent.status_code == 200, consent.content
+    assert consent.json()["status"] == "annotated" and consent.json()["lender"] == "banco-mabuhay"
+    assert [m["reference"] for m in api(lenders.officer).get("/api/v1/mortgages/").json()] == [
+        reference
+    ]
+    assert api(lenders.other_officer).get("/api/v1/mortgages/").json() == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "code", "says"),
+    [
+        ({"vehicle": "NAA 9999", "owner_email": "x@example.ph"}, 422, "No registered vehicle"),
+        ({"vehicle": "NAA 9999", "owner_email": "not-an-email"}, 400, "valid email"),
+        ({"owner_email": "x@example.ph"}, 400, "required"),
+    ],
+)
+def test_bad_proposals_get_a_problem_and_save_nothing(world, lenders, payload, code, says):
+    before = rows()
+
+    response = api(lenders.officer).post("/api/v1/mortgages/", payload, format="json")
+
+    assert response.status_code == code, response.content
+    assert says in response.content.decode()
+    assert rows() == before
+
+
+def test_the_api_refuses_another_lenders_release_and_a_strangers_consent(world, lenders):
+    mortgage = proposed(world, lenders)
+    stranger = api(world.other_owner).post(
+        f"/api/v1/mortgages/{mortgage.reference}/consent/", {"answer": "accept"}, format="json"
+    )
+    assert stranger.status_code == 404  # they cannot see it at all
+    api(world.owner).post(
+        f"/api/v1/mortgages/{mortgage.reference}/consent/", {"answer": "accept"}, format="json"
+    )
+    before = rows()
+
+    other = api(lenders.other_officer).post(f"/api/v1/mortgages/{mortgage.reference}/release/")
+    again = api(world.owner).post(
+        f"/api/v1/mortgages/{mortgage.reference}/consent/", {"answer": "decline"}, format="json"
+    )
+    released = api(lenders.officer).post(f"/api/v1/mortgages/{mortgage.reference}/release/")
+
+    assert other.status_code == 404 and again.status_code == 409
+    assert "annotated" in again.json()["detail"]
+    assert rows() != before and released.status_code == 200
+    assert released.json()["status"] == "released" and released.json()["release_tx_id"]
+
+
+def test_lender_officer_starts_on_the_mortgages_page_and_proposes_there(world, lenders, client):
+    vehicle = registered(world)
+    client.force_login(lenders.officer)
+
+    home = client.get("/")
+    page = client.post(
+        reverse("mortgages"), {"vehicle": vehicle.vin, "owner_email": world.other_owner.email}
+    )
+
+    assert home.status_code == 302 and home["Location"] == reverse("mortgages")
+    assert page.status_code == 422 and mortgages.NEUTRAL_REFUSAL in page.content.decode()
+    assert not Mortgage.objects.exists()
+    done = client.post(
+        reverse("mortgages"), {"vehicle": vehicle.vin, "owner_email": world.owner.email}
+    )
+    mortgage = Mortgage.objects.get()
+    assert done.status_code == 302
+    assert done["Location"] == reverse("mortgage-detail", args=[mortgage.reference])
+
+
+def test_the_owner_consents_on_the_mortgage_page(world, lenders, client):
+    mortgage = proposed(world, lenders)
+    client.force_login(world.owner)
+
+    page = client.get(reverse("mortgage-detail", args=[mortgage.reference])).content.decode()
+    answered = client.post(
+        reverse("mortgage-answer", args=[mortgage.reference]), {"answer": "accept"}
+    )
+
+    assert "Send my answer" in page
+    assert answered.status_code == 302
+    assert Mortgage.objects.get(pk=mortgage.pk).status == "annotated"
+    client.force_login(world.other_owner)
+    assert client.get(reverse("mortgage-detail", args=[mortgage.reference])).status_code == 404
