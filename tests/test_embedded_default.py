@@ -38,11 +38,12 @@ def test_the_demo_loads_and_verifies_on_the_embedded_default(tmp_path):
 
     manage("migrate", "--noinput", "-v0")
     assert "owner.juan" in manage("load_demo")
-    # 44 clearance changes, 4 registrations, 1 transfer of ownership, and 9 documents anchored
-    # by RecordDocument (6 sales invoices; the transfer's deed of sale, ID and cover).
-    assert manage("verify_ledger").startswith("OK: 58 entries")
+    # 53 clearance changes, 5 registrations, 1 transfer of ownership, 1 chattel mortgage
+    # annotated, and 10 documents anchored by RecordDocument (7 sales invoices; the transfer's
+    # deed of sale, ID and cover).
+    assert manage("verify_ledger").startswith("OK: 70 entries")
     assert (tmp_path / "talaan.sqlite3").exists()
     # Uploads are stored on disk (the filesystem store) and verify against the ledger.
-    assert "9 documents checked, 0 failed." in manage("verify_documents")
+    assert "10 documents checked, 0 failed." in manage("verify_documents")
     stored = list((tmp_path / "media" / "documents").iterdir())
-    assert len(stored) == 9 and all(path.read_bytes().startswith(b"%PDF") for path in stored)
+    assert len(stored) == 10 and all(path.read_bytes().startswith(b"%PDF") for path in stored)

@@ -22,7 +22,7 @@ from clearance import kinds
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Organisation
-from registry import sales, schedule
+from registry import mortgages, sales, schedule
 from registry import services as registry_services
 from registry.document_services import document_upload
 from registry.models import (
@@ -66,6 +66,11 @@ ORGANISATIONS = [
     ("HPG", "pnp-hpg", "PNP Highway Patrol Group", "HPGMSP"),
     ("INSURANCE", "bayanihan-mutual", "Bayanihan Mutual Insurance", "InsuranceMSP"),
     ("EMISSION", "maharlika-etc", "Maharlika Emission Testing Center", "EmissionMSP"),
+    # Lenders sign as one MSP, each named by its certificate's talaan.lender attribute (its
+    # code); Pautang Finance has no login: it is the other lender, which cannot release
+    # Banco Mabuhay's mortgage.
+    ("LENDER", "banco-mabuhay", "Banco Mabuhay", "LenderMSP"),
+    ("LENDER", "pautang-finance", "Pautang Finance Corp.", "LenderMSP"),
 ]
 
 # username, full name, organisation code or None for an owner, role
@@ -89,6 +94,13 @@ PEOPLE = [
         "maharlika-etc",
         Membership.Role.OFFICER,
         "Emission officer",
+    ),
+    (
+        "lender.officer",
+        "Rosa Magsaysay",
+        "banco-mabuhay",
+        Membership.Role.OFFICER,
+        "Lender officer",
     ),
     ("owner.juan", "Juan dela Cruz", None, None, "Vehicle owner"),
     ("owner.maria", "Maria Clara Ibarra", None, None, "Vehicle owner"),
@@ -190,6 +202,17 @@ VEHICLES: dict[str, VehicleFields] = {
         body_type="suv",
         colour="Black",
         fuel="gasoline",
+    ),
+    "maria-4": VehicleFields(
+        vin="MPATFS86JRT012345",
+        engine_number="4JJ3012345",
+        chassis_number="MPATFS86JRT0123",
+        make="Isuzu",
+        model="mu-X",
+        year=2025,
+        body_type="suv",
+        colour="Bronze",
+        fuel="diesel",
     ),
     "pedro-1": VehicleFields(
         vin="MHKA6GJ6JKJ012345",
@@ -339,6 +362,19 @@ class Command(BaseCommand):
             application_id=avanza.pk, actor=approver, plate_number=plate
         )
         self._backdate_first_registration(avanza, ends=slot.last)
+
+        # Maria's mu-X: registered and financed by Banco Mabuhay, the mortgage annotated with
+        # her consent: encumbered (its CR says to whom; a transfer needs the lender's consent).
+        mux = filed("maria-4", maria)
+        for request in sent(mux).values():
+            self._approve(request)
+        registry_services.registration_approve(application_id=mux.pk, actor=approver)
+        mortgage = mortgages.mortgage_propose(
+            actor=users["lender.officer"],
+            vehicle=VEHICLES["maria-4"]["vin"],
+            owner_email=maria.email,
+        )
+        mortgages.mortgage_answer(owner=maria, reference=mortgage.reference, accept=True)
 
         # Maria's Tiggo: still a draft.
         registry_services.application_create(
