@@ -126,7 +126,8 @@ def active_mortgage(vehicle: Vehicle | int) -> Mortgage | None:
 
 def mortgages_for(caller: Caller) -> QuerySet[Mortgage]:
     """The mortgages the caller may see: their lenders' own, the ones they were asked to
-    consent to, every one for LTO staff."""
+    consent to and those on the vehicles they own now (a buyer's, say), every one for LTO
+    staff."""
     base = Mortgage.objects.select_related("vehicle", "lender", "owner", "release")
     if not caller.is_authenticated:
         return base.none()
@@ -134,7 +135,7 @@ def mortgages_for(caller: Caller) -> QuerySet[Mortgage]:
         return base
     seen = Q(lender_id__in=caller.lender_ids)
     if caller.api_key is None:
-        seen |= Q(owner_id=caller.user_id)
+        seen |= Q(owner_id=caller.user_id) | Q(vehicle__owner_id=caller.user_id)
     return base.filter(seen)
 
 

@@ -21,4 +21,5 @@ def navigation(request: HttpRequest) -> dict:
         role = "officer"
     else:
         role = "owner"
-    return {"nav_role": role, "nav_memberships": memberships}
+    # A lender's officers also see its mortgages.
+    return {"nav_role": role, "nav_memberships": memberships, "nav_lender": "LENDER" in kinds}
