@@ -55,7 +55,7 @@ def lenders(world: World) -> Lenders:
         kind="LENDER", code="banco-mabuhay", name="Banco Mabuhay", msp_id="LenderMSP"
     )
     other = OrganisationFactory(
-        kind="LENDER", code="pautang-finance", name="Pautang Finance", msp_id="LenderMSP"
+        kind="LENDER", code="asenso-finance", name="Asenso Finance", msp_id="LenderMSP"
     )
     officer, other_officer = UserFactory(username="lender.officer"), UserFactory()
     Membership.objects.create(user=officer, organisation=bank)
@@ -223,7 +223,7 @@ def test_another_lender_cannot_release_it_neither_through_the_service_nor_on_the
                 mortgage_id=mortgage.reference,
                 change_id="a-forged-release",
                 signer_msp="LenderMSP",
-                signer_identity="pautang-finance",
+                signer_identity="asenso-finance",
             )
         )
 
