@@ -563,3 +563,25 @@ def test_the_owner_consents_on_the_mortgage_page(world, lenders, client):
     assert Mortgage.objects.get(pk=mortgage.pk).status == "annotated"
     client.force_login(world.other_owner)
     assert client.get(reverse("mortgage-detail", args=[mortgage.reference])).status_code == 404
+
+
+def test_the_lender_decides_the_consent_in_the_clearance_pages(world, lenders, client):
+    mortgage = annotated(world, lenders)
+    _, requests = sent_for_clearance(world, _transfer_filed(world, mortgage.vehicle))
+    consent = requests["LENDER"]
+    client.force_login(lenders.officer)
+
+    queue = client.get(reverse("clearance-queue")).content.decode()
+    client.post(reverse("clearance-claim", args=[consent.pk]))
+    page = client.get(reverse("clearance-detail", args=[consent.pk])).content.decode()
+    decided = client.post(
+        reverse("clearance-decide", args=[consent.pk]),
+        {"decision": "approved", "remarks": "", "mortgage_reference": mortgage.reference},
+    )
+
+    assert consent.application.reference in queue
+    assert mortgage.reference in page  # the form starts with the mortgage it consents for
+    assert decided.status_code == 302, decided.content.decode()[-2000:]
+    assert ClearanceRequest.objects.get(pk=consent.pk).status == "approved"
+    client.force_login(lenders.other_officer)
+    assert client.get(reverse("clearance-detail", args=[consent.pk])).status_code == 404
