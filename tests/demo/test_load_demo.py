@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from demo.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
+from organisations.models import Organisation
 from registry import sales
 from registry import services as registry_services
-from registry.models import Certificate, RegistrationApplication, Sale, Vehicle
+from registry.models import Certificate, Mortgage, RegistrationApplication, Sale, Vehicle
 
 # The demo is what `make run` loads into a new database, where no world is.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_world")]
@@ -35,7 +36,17 @@ def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(c
     assert verified.getvalue().startswith("OK: ")
 
     call_command("load_demo", stdout=StringIO())
-    assert RegistrationApplication.objects.count() == 8
+    assert RegistrationApplication.objects.count() == 9
+
+
+def test_the_demo_has_an_encumbered_vehicle_and_its_lenders_login(client):
+    call_command("load_demo", stdout=StringIO())
+
+    mortgage = Mortgage.objects.get(status="annotated")
+    assert mortgage.lender.code == "banco-mabuhay" and mortgage.vehicle.model == "mu-X"
+    assert Organisation.objects.filter(kind="LENDER").count() == 2
+    assert client.login(username="lender.officer", password=DEMO_PASSWORD)
+    assert mortgage.reference in client.get("/", follow=True).content.decode()
 
 
 def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer():

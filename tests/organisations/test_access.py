@@ -33,10 +33,16 @@ def test_a_read_key_may_view_but_not_claim_or_decide(world):
 def test_a_decide_key_may_claim_decide_and_change_webhooks_but_nothing_else(world):
     caller = Caller(world.hpg_admin, _key(world, scopes=["decide"]))
 
+    # A lender's key proposes, withdraws and releases its mortgages (registry.access lets
+    # only that lender's keys do so); an owner's consent is never a key's.
     assert caller.scoped(set(Action)) == {
         Action.VIEW,
         Action.CLAIM,
         Action.DECIDE,
+        Action.DEREGISTER,
+        Action.PROPOSE_MORTGAGE,
+        Action.WITHDRAW_MORTGAGE,
+        Action.RELEASE_MORTGAGE,
         Action.MANAGE_WEBHOOKS,
     }
 
