@@ -101,7 +101,7 @@ class ClearanceParticipant:
         for request in panels:
             request.can = {a.value: True for a in access.allowed_actions(caller, request)}
         live_kinds = {r.kind for r in panels if r.status != ClearanceStatus.CANCELLED}
-        missing = [k for k in required_kinds(application.type) if k not in live_kinds]
+        missing = [k for k in required_kinds(application) if k not in live_kinds]
         return PagePart(
             context={"clearances": panels, "missing_kinds": missing},
             changes=[change for request in panels for change in request.changes],

@@ -5,17 +5,30 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
+from clearance import kinds
 from clearance.models import ClearanceRequest, ClearanceRequirement
 from organisations.access import Caller
 from organisations.selectors import AnyUser, User, is_lto_staff, memberships_of
+from registry.models import RegistrationApplication
 
 
-def required_kinds(application_type: str) -> list[str]:
-    return list(
-        ClearanceRequirement.objects.filter(application_type=application_type)
+def required_kinds(application: RegistrationApplication) -> list[str]:
+    """The kinds the application needs: those its type requires (data), less any a kind says
+    this application does not need (``ClearanceKind.needed_for``)."""
+    codes = (
+        ClearanceRequirement.objects.filter(application_type=application.type)
         .order_by("kind")
         .values_list("kind", flat=True)
     )
+    return [code for code in codes if _needed(code, application)]
+
+
+def _needed(code: str, application: RegistrationApplication) -> bool:
+    try:
+        return kinds.kind(code).needed_for(application)
+    except kinds.UnknownKind:
+        # Required but not installed: kept, so that sending for clearance says so.
+        return True
 
 
 def clearance_requests_for_user(user: AnyUser) -> QuerySet[ClearanceRequest]:

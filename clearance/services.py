@@ -124,7 +124,7 @@ def clearance_send_for_clearance(
     application = _lock_application(application_id)
     registry_access.require(Caller(actor), application, Action.SEND_FOR_CLEARANCE)
     lto = lto_organisation()
-    codes = required_kinds(application.type)
+    codes = required_kinds(application)
     if not codes:
         raise Conflict(f"No clearances are configured for {application.get_type_display()}.")
     live = set(
@@ -141,7 +141,7 @@ def clearance_send_for_clearance(
         if code in live:
             continue
         kind = _installed(code)
-        organisation = _organisation_for(kind, chosen.get(code))
+        organisation = _organisation_for(kind, kind.routed_to(application) or chosen.get(code))
         request = ClearanceRequest(
             public_id=_derived_id(action, code, "request"),
             application=application,
@@ -206,7 +206,8 @@ def _installed(code: str) -> kinds.ClearanceKind[Any]:
 
 
 def _organisation_for(kind: kinds.ClearanceKind[Any], organisation_id: int | None) -> Organisation:
-    """The chosen organisation, else the first active one, of the kind that signs it."""
+    """The organisation the kind routes it to or the owner chose, else the first active one,
+    of the kind that signs it."""
     organisations = Organisation.objects.filter(kind=kind.signed_by, is_active=True)
     organisation = (
         organisations.filter(pk=organisation_id).first()
@@ -335,7 +336,7 @@ def clear_if_complete(application: RegistrationApplication, *, approving: str) -
             "kind", flat=True
         ),
     }
-    if not set(required_kinds(application.type)) <= approved:
+    if not set(required_kinds(application)) <= approved:
         return
     application_clear(application=application)
 

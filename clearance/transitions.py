@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from chaincode.rules import CLEARANCE_DECISIONS, check_clearance_authority
+from chaincode.rules import CLEARANCE_DECISIONS, MEMBER_ATTRIBUTES, check_clearance_authority
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from ledger import get_ledger
 from ledger.base import ClearanceChange, Receipt, actor_pseudonym, sha256_hex
@@ -47,6 +47,8 @@ def ledger_record(
         actor_id=actor_pseudonym(actor_id),
         remarks_digest=sha256_hex(remarks),
         signer_msp=organisation.msp_id,
+        # A lender (one MSP for every lender) signs with its own identity, named by its code.
+        signer_identity=organisation.code if organisation.kind in MEMBER_ATTRIBUTES else "",
     )
 
 

@@ -40,6 +40,11 @@ class Action(enum.StrEnum):
     # A hold on a VIN, by officers of the organisation kind its reason belongs to.
     PLACE_HOLD = "place_hold"
     LIFT_HOLD = "lift_hold"
+    # A chattel mortgage: its lender proposes, withdraws and releases it; the owner answers.
+    PROPOSE_MORTGAGE = "propose_mortgage"
+    WITHDRAW_MORTGAGE = "withdraw_mortgage"
+    RELEASE_MORTGAGE = "release_mortgage"
+    CONSENT_MORTGAGE = "consent_mortgage"
     # A clearance request.
     CLAIM = "claim"
     DECIDE = "decide"
@@ -55,9 +60,9 @@ class Action(enum.StrEnum):
 # What each API key scope lets a key do; a person in a session is not limited by scopes.
 SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
     ApiKey.Scope.READ: frozenset({Action.VIEW}),
-    # The keys' write scope: claims and decisions (an LTO key's deregistrations among them),
-    # holds, a dealer's origin records and their sale invitations, and the organisation's
-    # webhooks.
+    # The keys' write scope: claims and decisions (an LTO key's deregistrations among them, a
+    # lender key's mortgages), holds, a dealer's origin records and their sale invitations, and
+    # the organisation's webhooks.
     ApiKey.Scope.DECIDE: frozenset(
         {
             Action.VIEW,
@@ -67,6 +72,9 @@ SCOPE_ACTIONS: dict[str, frozenset[Action]] = {
             Action.RECORD_ORIGIN,
             Action.PLACE_HOLD,
             Action.LIFT_HOLD,
+            Action.PROPOSE_MORTGAGE,
+            Action.WITHDRAW_MORTGAGE,
+            Action.RELEASE_MORTGAGE,
             Action.MANAGE_WEBHOOKS,
         }
     ),
@@ -122,6 +130,15 @@ class Caller:
     @cached_property
     def is_lto_staff(self) -> bool:
         return any(m.organisation.kind == OrgKind.LTO for m in self.memberships)
+
+    @cached_property
+    def lender_ids(self) -> frozenset[int]:
+        """The lenders the person is an officer of (whatever a key limits them to)."""
+        return frozenset(
+            m.organisation_id
+            for m in self.memberships
+            if m.organisation.kind == OrgKind.LENDER and self.within_limit(m.organisation_id)
+        )
 
     @cached_property
     def organisation_ids(self) -> frozenset[int]:

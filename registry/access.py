@@ -17,7 +17,7 @@ from chaincode.rules import (
 from kernel.errors import PermissionDenied
 from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation
-from registry.models import RegistrationApplication, Vehicle
+from registry.models import Mortgage, RegistrationApplication, Vehicle
 
 OWNER_ACTIONS = frozenset(
     {
@@ -138,3 +138,41 @@ def require_vehicle_action(caller: Caller, action: Action) -> None:
     """Refuse (403) a vehicle action the caller's role does not permit."""
     if action not in vehicle_permitted_actions(caller):
         raise PermissionDenied("Only LTO staff deregister vehicles.")
+
+
+def mortgage_permitted_actions(caller: Caller, mortgage: Mortgage) -> set[Action]:
+    """What the caller's role lets them do to a mortgage: its lender's officers withdraw and
+    release it (a key of that lender too, with a write scope); the owner asked answers it."""
+    actions: set[Action] = set()
+    if mortgage.lender_id in caller.lender_ids:
+        actions |= caller.scoped({Action.WITHDRAW_MORTGAGE, Action.RELEASE_MORTGAGE})
+    if caller.api_key is None and caller.user_id == mortgage.owner_id:
+        actions.add(Action.CONSENT_MORTGAGE)
+    return actions
+
+
+_MORTGAGE_OPEN = {
+    Action.WITHDRAW_MORTGAGE: "proposed",
+    Action.CONSENT_MORTGAGE: "proposed",
+    Action.RELEASE_MORTGAGE: "annotated",
+}
+
+
+def mortgage_allowed_actions(caller: Caller, mortgage: Mortgage) -> set[Action]:
+    """What the caller may do to the mortgage now: permitted, and open in its status."""
+    return {
+        action
+        for action in mortgage_permitted_actions(caller, mortgage)
+        if _MORTGAGE_OPEN.get(action) == mortgage.status
+    }
+
+
+def require_mortgage_action(caller: Caller, mortgage: Mortgage, action: Action) -> None:
+    """Refuse (403) what the caller's role does not permit on the mortgage."""
+    if action in mortgage_permitted_actions(caller, mortgage):
+        return
+    if action == Action.CONSENT_MORTGAGE:
+        raise PermissionDenied("Only the owner the lender asked can answer this mortgage.")
+    raise PermissionDenied(
+        f"Only {mortgage.lender.name}, which holds mortgage {mortgage.reference}, can do this."
+    )

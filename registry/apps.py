@@ -14,6 +14,8 @@ class RegistryConfig(AppConfig):
             DocumentRows,
             HoldLiftRows,
             HoldRows,
+            MortgageReleaseRows,
+            MortgageRows,
             OriginRows,
             RegistrationRows,
             TransferRows,
@@ -27,4 +29,6 @@ class RegistryConfig(AppConfig):
         keepers.register(DeregistrationRows())
         keepers.register(HoldRows())
         keepers.register(HoldLiftRows())
+        keepers.register(MortgageRows())
+        keepers.register(MortgageReleaseRows())
         register_mobile_numbers(owner_mobile_numbers)

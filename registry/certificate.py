@@ -19,6 +19,7 @@ from kernel.auth import AuthenticatedHttpRequest
 from organisations.access import Action, Caller
 from registry import access
 from registry.models import ApplicationStatusChange, RegistrationApplication
+from registry.mortgages import active_mortgage
 from registry.selectors import application_get_for_user
 
 
@@ -90,6 +91,19 @@ def render_certificate(application: RegistrationApplication, verify_url: str) ->
         pdf.setFont("Courier" if label in {"VIN", "Ledger transaction"} else "Helvetica", 10)
         pdf.drawString(65 * mm, y, value[:80])
         y -= 8 * mm
+    mortgage = active_mortgage(vehicle)
+    if mortgage is not None:
+        # The one place that names the lender: the owner's own certificate.
+        pdf.setFont("Helvetica-Bold", 11)
+        pdf.drawString(
+            20 * mm,
+            y - 4 * mm,
+            f"ENCUMBERED \N{EM DASH} chattel mortgage in favour of {mortgage.lender.name}"[:90],
+        )
+        pdf.setFont("Helvetica", 9)
+        pdf.drawString(
+            20 * mm, y - 10 * mm, f"Mortgage {mortgage.reference}, annotated on the ledger."
+        )
     qr = qrcode.make(verify_url, box_size=6, border=2, image_factory=PilImage)
     image = io.BytesIO()
     qr.save(image, format="PNG")

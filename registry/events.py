@@ -83,3 +83,31 @@ HOLD_LIFTED = register(
         "hold_lifted", label="A hold on your vehicle was lifted", audience={Role.OWNER}
     )
 )
+MORTGAGE_CONSENT_REQUESTED = register(
+    NotificationEvent(
+        "mortgage_consent_requested",
+        label="A lender asks your consent to a chattel mortgage",
+        audience={Role.OWNER},
+    )
+)
+MORTGAGE_ANSWERED = register(
+    NotificationEvent(
+        "mortgage_answered",
+        label="The owner consented to or declined your mortgage",
+        audience={Role.LENDER},
+    )
+)
+MORTGAGE_ANNOTATED = register(
+    NotificationEvent(
+        "mortgage_annotated",
+        label="A chattel mortgage was annotated on your vehicle",
+        audience={Role.OWNER},
+    )
+)
+MORTGAGE_RELEASED = register(
+    NotificationEvent(
+        "mortgage_released",
+        label="A chattel mortgage was released",
+        audience={Role.OWNER, Role.LENDER},
+    )
+)

@@ -284,3 +284,20 @@ class HoldFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "All"), ("active", "Active"), ("lifted", "Lifted")], required=False
     )
+
+
+class MortgageProposeForm(forms.Form):
+    vehicle = forms.CharField(
+        label="Plate or VIN", max_length=40, help_text="As on the owner's certificate."
+    )
+    owner_email = forms.EmailField(
+        label="Owner's e-mail address",
+        help_text="Confirms that you deal with the registered owner; they are asked to consent.",
+    )
+
+
+class MortgageAnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=[("accept", "I consent"), ("decline", "I decline")])
+    reason = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,7 +1,8 @@
 """Registry keeps the rows of RegisterVehicle (the application's approval in its history),
 RecordDocument (the document's anchor), TransferOwnership (the buyer's ownership period),
 RecordOrigin (the dealer's origin record), DeregisterVehicle (the vehicle's deregistration),
-PlaceHold and LiftHold (a hold's row): it
+PlaceHold and LiftHold (a hold's row), AnnotateMortgage (the mortgage) and ReleaseMortgage
+(its release): it
 confirms their receipts from the ledger's events, holds them (and the current registrations and
 owners) against what the ledger recorded, and writes back what the ledger committed and the
 database lost, where it can be."""
@@ -23,6 +24,8 @@ from ledger.base import (
     HoldPlacement,
     Ledger,
     LedgerFunction,
+    MortgageAnnotation,
+    MortgageRelease,
     OwnershipTransfer,
     VehicleDeregistration,
     VehicleOrigin,
@@ -47,10 +50,18 @@ from registry.models import (
     Deregistration,
     Document,
     Hold,
+    Mortgage,
     OriginRecord,
     OwnershipPeriod,
     RegistrationApplication,
     Vehicle,
+)
+from registry.models import MortgageRelease as MortgageReleaseRow
+from registry.mortgages import (
+    annotation_of,
+    mortgage_annotation_repair,
+    mortgage_release_repair,
+    release_of,
 )
 from registry.origins import origin_digest, origin_ledger_record
 from registry.repairs import origin_repair, registration_repair, transfer_repair
@@ -495,3 +506,131 @@ class HoldLiftRows:
             f"{change.get('msp_id')} lifts it again with the same evidence file (the ledger "
             "answers it from this change); until then the database keeps it active."
         )
+
+
+def _where_mortgage(mortgage: Mortgage) -> str:
+    return f"mortgage {mortgage.reference} (change {mortgage.ledger_change_id})"
+
+
+def _where_release(release: MortgageReleaseRow) -> str:
+    return f"release of mortgage {release.mortgage.reference} (change {release.ledger_change_id})"
+
+
+class MortgageRows:
+    """The lender's annotation, kept on the mortgage's row."""
+
+    function = _declared(MortgageAnnotation)
+
+    def confirm(self, *, event: LedgerEvent) -> Outcome:
+        change_id = str(event.data().get("change_id", ""))
+        row = Mortgage.objects.select_for_update().filter(ledger_change_id=change_id)
+        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+
+    def _rows(self, backend: str) -> Any:
+        return (
+            Mortgage.objects.filter(ledger_backend=backend)
+            .select_related("vehicle", "lender")
+            .order_by("pk")
+        )
+
+    def problems(
+        self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
+    ) -> Iterator[Problem]:
+        return mismatches(
+            self._rows(backend),
+            ledger_change=ledger_change,
+            seen=seen,
+            change_id=lambda row: str(row.ledger_change_id),
+            where=_where_mortgage,
+            expected=lambda row: {**annotation_of(row).recorded(), "tx_id": row.ledger_tx_id},
+            missing="has no annotation on the ledger",
+            differs="differs from its ledger annotation in",
+        )
+
+    def state_problems(self, *, ledger: Ledger) -> Iterator[Problem]:
+        # An annotated mortgage is the vehicle's encumbrance on the ledger, of its lender; a
+        # vehicle the database holds unencumbered carries no encumbrance there.
+        for mortgage in self._rows(ledger.name).iterator(chunk_size=500):
+            recorded = ledger.world_state("GetEncumbrance", mortgage.vehicle.vin) or {}
+            names_it = recorded.get("mortgage_id") == mortgage.reference
+            if mortgage.is_active and not (
+                names_it and recorded.get("lender") == mortgage.lender.code
+            ):
+                yield Problem(
+                    f"mortgage {mortgage.reference}",
+                    "is annotated in the database but not the vehicle's encumbrance on the ledger",
+                )
+            elif not mortgage.is_active and names_it:
+                yield Problem(
+                    f"mortgage {mortgage.reference}",
+                    f"is {mortgage.status} in the database but encumbers the vehicle on the ledger",
+                )
+
+    def unconfirmed(self, *, backend: str, before: datetime) -> Iterator[Problem]:
+        rows = Mortgage.objects.filter(
+            ledger_backend=backend, ledger_confirmed_at__isnull=True, ledger_timestamp__lt=before
+        ).order_by("pk")
+        return unconfirmed_rows(rows, where=_where_mortgage)
+
+    def repair(self, *, change: dict[str, Any], backend: str) -> str:
+        return mortgage_annotation_repair(change=change, backend=backend)
+
+
+class MortgageReleaseRows:
+    """The lender's release, kept on its own row beside the mortgage."""
+
+    function = _declared(MortgageRelease)
+
+    def confirm(self, *, event: LedgerEvent) -> Outcome:
+        change_id = str(event.data().get("change_id", ""))
+        row = MortgageReleaseRow.objects.select_for_update().filter(ledger_change_id=change_id)
+        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+
+    def _rows(self, backend: str) -> Any:
+        return (
+            MortgageReleaseRow.objects.filter(ledger_backend=backend)
+            .select_related("mortgage__vehicle", "mortgage__lender")
+            .order_by("pk")
+        )
+
+    def problems(
+        self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
+    ) -> Iterator[Problem]:
+        return mismatches(
+            self._rows(backend),
+            ledger_change=ledger_change,
+            seen=seen,
+            change_id=lambda row: str(row.ledger_change_id),
+            where=_where_release,
+            expected=lambda row: {
+                **release_of(row.mortgage).recorded(),
+                "tx_id": row.ledger_tx_id,
+            },
+            missing="has no release on the ledger",
+            differs="differs from its ledger release in",
+        )
+
+    def state_problems(self, *, ledger: Ledger) -> Iterator[Problem]:
+        # A release's mortgage is released in the database too (the ledger's side of it,
+        # the vehicle's encumbrance, is what MortgageRows compares).
+        for release in self._rows(ledger.name).iterator(chunk_size=500):
+            if release.mortgage.status != Mortgage.Status.RELEASED:
+                yield Problem(
+                    f"mortgage {release.mortgage.reference}",
+                    f"was released on the ledger but is {release.mortgage.status} in the database",
+                )
+
+    def unconfirmed(self, *, backend: str, before: datetime) -> Iterator[Problem]:
+        rows = (
+            MortgageReleaseRow.objects.filter(
+                ledger_backend=backend,
+                ledger_confirmed_at__isnull=True,
+                ledger_timestamp__lt=before,
+            )
+            .select_related("mortgage")
+            .order_by("pk")
+        )
+        return unconfirmed_rows(rows, where=_where_release)
+
+    def repair(self, *, change: dict[str, Any], backend: str) -> str:
+        return mortgage_release_repair(change=change, backend=backend)

@@ -18,6 +18,7 @@ from registry.holds import is_on_hold
 from registry.models import (
     Certificate,
     Deregistration,
+    Mortgage,
     RegistrationApplication,
     RegistrationPeriod,
     Vehicle,
@@ -47,6 +48,8 @@ class PublicRecord:
     period: RegistrationPeriod | None
     deregistration: Deregistration | None = None
     on_hold: bool = False
+    # A chattel mortgage is annotated on the vehicle; to whom is not public.
+    encumbered: bool = False
 
 
 def public_record(query: str, *, today: date | None = None) -> PublicRecord | None:
@@ -106,6 +109,7 @@ def _about_application(application: RegistrationApplication, today: date) -> Pub
         period=record.period,
         deregistration=record.deregistration,
         on_hold=record.on_hold,
+        encumbered=record.encumbered,
     )
 
 
@@ -131,4 +135,6 @@ def _about_vehicle(vehicle: Vehicle, certificate: Certificate | None, today: dat
         period=period,
         deregistration=deregistration,
         on_hold=is_on_hold(vehicle.vin),
+        encumbered=verdict != "deregistered"
+        and Mortgage.objects.filter(vehicle=vehicle, status=Mortgage.Status.ANNOTATED).exists(),
     )

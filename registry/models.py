@@ -887,3 +887,103 @@ class Hold(TimestampedModel, RecordedOnLedger):
     def change_id(self) -> uuid.UUID:
         """The placing's ledger change id, named as on history rows so receipts read alike."""
         return self.ledger_change_id
+
+
+def new_mortgage_reference() -> str:
+    """A chattel mortgage's reference, read like an application's: "MTG-" and eight letters or
+    digits with no 0/O or 1/I/L to confuse."""
+    return "MTG-" + new_reference().removeprefix("TLN-")
+
+
+class Mortgage(TimestampedModel, RecordedOnLedger):
+    """A chattel mortgage a lender holds on a registered vehicle, with its owner's consent.
+
+    The lender proposes it; the owner's consent annotates it on the ledger in the same
+    transaction (AnnotateMortgage, signed by the lender: its receipt is kept here); while it is
+    annotated the vehicle is encumbered, and only the same lender releases it
+    (``MortgageRelease``). The ledger holds the reference, the VIN, the lender's code and the
+    SHA-256 of the consent statement: no amounts, no names.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Awaiting the owner's consent"
+        ANNOTATED = "annotated", "Annotated: the vehicle is encumbered"
+        DECLINED = "declined", "Declined by the owner"
+        WITHDRAWN = "withdrawn", "Withdrawn by the lender"
+        RELEASED = "released", "Released by the lender"
+
+    OPEN = (Status.PROPOSED, Status.ANNOTATED)
+
+    reference = models.CharField(max_length=16, unique=True, default=new_mortgage_reference)
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="mortgages")
+    lender = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="mortgages",
+        limit_choices_to={"kind": "LENDER"},
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="mortgages_as_owner",
+        help_text="The registered owner asked to consent.",
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PROPOSED, db_index=True
+    )
+    answered_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the owner consented or declined."
+    )
+    consent_digest = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the consent statement (on the ledger)."
+    )
+    ledger_change_id = models.UUIDField(
+        null=True, blank=True, unique=True, help_text="The annotation's change on the ledger."
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(blank=True, help_text="Why it was declined or withdrawn.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle"],
+                condition=Q(status__in=["proposed", "annotated"]),
+                name="one_open_mortgage_per_vehicle",
+                violation_error_message="This vehicle already has a mortgage open.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="annotated") | ~Q(consent_digest=""),
+                name="mortgage_annotated_with_consent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Mortgage {self.reference} on {self.vehicle} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ANNOTATED
+
+
+class MortgageRelease(TimestampedModel, RecordedOnLedger):
+    """The lender's release of its mortgage (ReleaseMortgage on the ledger, its receipt here)."""
+
+    mortgage = models.OneToOneField(Mortgage, on_delete=models.PROTECT, related_name="release")
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for a release written back from the ledger, which names no person.",
+    )
+    ledger_change_id = models.UUIDField(
+        unique=True, help_text="The release's change on the ledger."
+    )
+
+    def __str__(self) -> str:
+        return f"Release of {self.mortgage.reference}"

@@ -21,6 +21,7 @@ from registry.document_services import document_upload
 from registry.forms import DeedOfSaleForm, NoticeOfSaleForm, ReasonForm, SaleStartForm
 from registry.holds import hold_events, hold_notice, is_on_hold
 from registry.models import Deregistration, Document, OriginFlag, OwnershipPeriod, Sale, Vehicle
+from registry.mortgages import active_mortgage
 from registry.records import current_owner, valid_certificate
 from registry.selectors import vehicle_get_for_user
 from registry.views import add_form_errors
@@ -266,6 +267,9 @@ def vehicle_ownership(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "deregistration": Deregistration.objects.filter(vehicle=vehicle)
             .select_related("evidence", "decided_by")
             .first(),
+            # Encumbered: named to the owner and the LTO (the public verify page says only
+            # that it is).
+            "mortgage": active_mortgage(vehicle),
             "can_deregister": lto
             and Action.DEREGISTER in access.vehicle_allowed_actions(Caller.of(request), vehicle),
             # Both moves of every hold are in the history; the owner sees whom to contact,

@@ -59,6 +59,8 @@ def _role(user: Any) -> str:
         return "lto"
     if Role.DEALER in roles:
         return "dealer"
+    if Role.LENDER in roles and Role.ADMIN not in roles:
+        return "lender"
     if Role.ADMIN in roles:
         return "org_admin"
     return "officer" if Role.OFFICER in roles else "owner"
@@ -74,6 +76,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         dealer = dealers_of(request.user).first()
         if dealer is not None:
             return redirect("dealer-origins", dealer.code)
+    if role == "lender":
+        # Its mortgages, where it proposes and releases them; consents to transfers are in
+        # the clearance queue, linked from there.
+        return redirect("mortgages")
     if role in {"officer", "org_admin"}:
         return redirect("clearance-queue")
     applications = applications_for_user(request.user).prefetch_related(

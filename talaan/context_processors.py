@@ -35,4 +35,6 @@ def navigation(request: HttpRequest) -> dict:
         "nav_dealer": dealer,
         "nav_admin": any(m.role == "admin" for m in memberships),
         "nav_holds": nav_holds,
+        # A lender's officers also see its mortgages.
+        "nav_lender": "LENDER" in kinds,
     }

@@ -7,7 +7,7 @@ from audit import api as audit_api
 from clearance import api as clearance_api
 from notifications import api as notifications_api
 from registry import api as registry_api
-from registry import credential_api, hold_api, origin_api, sale_api
+from registry import credential_api, hold_api, mortgage_api, origin_api, sale_api
 from talaan import health
 
 handler404 = "api.problems.api_aware_404"
@@ -60,6 +60,18 @@ api_v1 = [
     ),
     path("holds/", hold_api.HoldListApi.as_view(), name="holds"),
     path("holds/<str:reference>/lift/", hold_api.HoldLiftApi.as_view(), name="hold-lift"),
+    path("mortgages/", mortgage_api.MortgageListApi.as_view(), name="mortgages"),
+    path("mortgages/<str:reference>/", mortgage_api.MortgageDetailApi.as_view(), name="mortgage"),
+    path(
+        "mortgages/<str:reference>/consent/",
+        mortgage_api.MortgageConsentApi.as_view(),
+        name="mortgage-consent",
+    ),
+    path(
+        "mortgages/<str:reference>/release/",
+        mortgage_api.MortgageReleaseApi.as_view(),
+        name="mortgage-release",
+    ),
     path("sales/", sale_api.SaleListApi.as_view(), name="sales"),
     path("sales/answer/", sale_api.SaleAnswerApi.as_view(), name="sale-answer"),
     path("sales/<int:pk>/", sale_api.SaleDetailApi.as_view(), name="sale"),

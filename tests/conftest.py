@@ -128,6 +128,9 @@ def seed_reference_data() -> None:
 
     seeds = importlib.import_module("clearance.migrations.0002_default_requirements")
     seeds.seed(django_apps, None)
+    importlib.import_module("clearance.migrations.0010_lender_consent_for_transfers").seed(
+        django_apps, None
+    )
     # The papers a transfer needs (who files which), seeded by registry's 0009, and those of
     # a new registration and a renewal, with each one's description, by its 0015.
     transfers = importlib.import_module("registry.migrations.0009_transfers_start_with_a_sale")

@@ -38,15 +38,15 @@ def test_the_demo_loads_and_verifies_on_the_embedded_default(tmp_path):
 
     manage("migrate", "--noinput", "-v0")
     assert "owner.juan" in manage("load_demo")
-    # 71 clearance changes, 7 registrations, 1 transfer of ownership, 2 dealer's origin records
-    # (RecordOrigin), 1 deregistration, 1 hold (PlaceHold, Maria's Ranger) and 30 documents
-    # anchored by RecordDocument (each new registration's sales invoice, CSR and certificate
-    # of cover, the dealer-sold vehicle's invoice and CSR being on its origin record; the
-    # transfer's deed of sale, ID and cover; the Corolla's certificate of scrapping; the
-    # stolen hold's evidence).
-    assert manage("verify_ledger").startswith("OK: 113 entries")
+    # 80 clearance changes, 8 registrations, 1 transfer of ownership, 2 dealer's origin records
+    # (RecordOrigin), 1 deregistration, 1 hold (PlaceHold, Maria's Ranger), 1 chattel mortgage
+    # (AnnotateMortgage, Maria's mu-X) and 33 documents anchored by RecordDocument (each new
+    # registration's sales invoice, CSR and certificate of cover, the dealer-sold vehicle's
+    # invoice and CSR being on its origin record; the transfer's deed of sale, ID and cover;
+    # the Corolla's certificate of scrapping; the stolen hold's evidence).
+    assert manage("verify_ledger").startswith("OK: 127 entries")
     assert (tmp_path / "talaan.sqlite3").exists()
     # Uploads are stored on disk (the filesystem store) and verify against the ledger.
-    assert "30 documents checked, 0 failed." in manage("verify_documents")
+    assert "33 documents checked, 0 failed." in manage("verify_documents")
     stored = list((tmp_path / "media" / "documents").iterdir())
-    assert len(stored) == 30 and all(path.read_bytes().startswith(b"%PDF") for path in stored)
+    assert len(stored) == 33 and all(path.read_bytes().startswith(b"%PDF") for path in stored)

@@ -28,12 +28,21 @@ if TYPE_CHECKING:
 
     from clearance.forms import DecisionForm
     from clearance.models import ClearanceRequest
+    from registry.models import RegistrationApplication
 
 F = TypeVar("F")
 
 
 def _nothing(request: ClearanceRequest) -> dict[str, Any]:
     return {}
+
+
+def _always(application: RegistrationApplication) -> bool:
+    return True
+
+
+def _any_of_the_kind(application: RegistrationApplication) -> int | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,12 @@ class ClearanceKind(Generic[F]):
     # The admin pages of its models (its findings, read-only; any reference data it keeps).
     admins: tuple[tuple[type[models.Model], type[admin.ModelAdmin]], ...] = ()
     urls: tuple[URLPattern, ...] = ()  # pages of its own, such as a live check
+    # Whether an application of a type that requires the kind (ClearanceRequirement) needs
+    # it: most kinds always; a lender's consent only when the vehicle is encumbered.
+    needed_for: Callable[[RegistrationApplication], bool] = _always
+    # The organisation that must clear it for an application (its id), when it is not any
+    # active organisation of the signing kind: the lender whose mortgage the vehicle carries.
+    routed_to: Callable[[RegistrationApplication], int | None] = _any_of_the_kind
 
     def __str__(self) -> str:
         return self.label

@@ -32,7 +32,7 @@ def roadworthy_needed(world, registered):  # noqa: F811  (the fixture imported a
 
 
 def test_the_registry_lists_the_new_kind_beside_the_built_in_ones(registered):  # noqa: F811
-    assert [kind.code for kind in kinds.kinds()] == ["EMISSION", "HPG", "INSURANCE", CODE]
+    assert [kind.code for kind in kinds.kinds()] == ["EMISSION", "HPG", "INSURANCE", "LENDER", CODE]
     assert kinds.kind(CODE) is ROADWORTHY
     assert (CODE, "Roadworthiness") in kinds.choices()
 

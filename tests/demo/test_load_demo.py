@@ -12,11 +12,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from demo.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
+from organisations.models import Organisation
 from registry import origins, sales
 from registry import services as registry_services
 from registry.models import (
     Certificate,
     Deregistration,
+    Mortgage,
     OriginRecord,
     RegistrationApplication,
     Sale,
@@ -42,8 +44,8 @@ def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(c
     assert verified.getvalue().startswith("OK: ")
 
     call_command("load_demo", stdout=StringIO())
-    # Maria's Ranger (on HPG's hold) is the eleventh.
-    assert RegistrationApplication.objects.count() == 11
+    # Maria's mu-X (encumbered) is the twelfth.
+    assert RegistrationApplication.objects.count() == 12
 
 
 def test_the_demo_has_a_deregistered_vehicle_its_owner_sees():
@@ -55,6 +57,16 @@ def test_the_demo_has_a_deregistered_vehicle_its_owner_sees():
     assert deregistration.vehicle.owner.username == "owner.maria"
     assert deregistration.vehicle.certificates.get().status == "revoked"
     assert deregistration.evidence.doc_type == "deregistration_evidence"
+
+
+def test_the_demo_has_an_encumbered_vehicle_and_its_lenders_login(client):
+    call_command("load_demo", stdout=StringIO())
+
+    mortgage = Mortgage.objects.get(status="annotated")
+    assert mortgage.lender.code == "banco-mabuhay" and mortgage.vehicle.model == "mu-X"
+    assert Organisation.objects.filter(kind="LENDER").count() == 2
+    assert client.login(username="lender.officer", password=DEMO_PASSWORD)
+    assert mortgage.reference in client.get("/", follow=True).content.decode()
 
 
 def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer():

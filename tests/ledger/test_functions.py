@@ -17,6 +17,8 @@ from registry.ledger_rows import (
     DocumentRows,
     HoldLiftRows,
     HoldRows,
+    MortgageReleaseRows,
+    MortgageRows,
     OriginRows,
     RegistrationRows,
     TransferRows,
@@ -85,13 +87,10 @@ def test_every_declared_function_has_the_keeper_of_its_rows():
         DeregistrationRows,
         HoldRows,
         HoldLiftRows,
+        MortgageRows,
+        MortgageReleaseRows,
     ]
-    # The keepers of a dealer's origin and of mortgages come with their Django side, on
-    # other branches (they join this list at the merge).
-    elsewhere = {"RecordOrigin", "AnnotateMortgage", "ReleaseMortgage"}
-    assert [keeper.function for keeper in keepers.keepers()] == [
-        f for f in FUNCTIONS if f.chaincode_name not in elsewhere
-    ]
+    assert [keeper.function for keeper in keepers.keepers()] == list(FUNCTIONS)
     assert function_for(ClearanceChange(*["x"] * 9)).event == CLEARANCE_EVENT
 
 

@@ -158,6 +158,9 @@ OWNER_EVENTS = [
     "vehicle_deregistered",
     "hold_placed",
     "hold_lifted",
+    "mortgage_consent_requested",
+    "mortgage_annotated",
+    "mortgage_released",
 ]
 
 

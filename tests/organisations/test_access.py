@@ -38,6 +38,8 @@ def test_a_decide_key_may_claim_decide_deregister_hold_record_origins_and_change
     caller = Caller(world.hpg_admin, _key(world, scopes=["decide"]))
 
     # Deregistering and holds are further limited by the organisation's kind (registry).
+    # A lender's key proposes, withdraws and releases its mortgages (registry.access lets
+    # only that lender's keys do so); an owner's consent is never a key's.
     assert caller.scoped(set(Action)) == {
         Action.VIEW,
         Action.CLAIM,
@@ -46,6 +48,9 @@ def test_a_decide_key_may_claim_decide_deregister_hold_record_origins_and_change
         Action.PLACE_HOLD,
         Action.LIFT_HOLD,
         Action.RECORD_ORIGIN,
+        Action.PROPOSE_MORTGAGE,
+        Action.WITHDRAW_MORTGAGE,
+        Action.RELEASE_MORTGAGE,
         Action.MANAGE_WEBHOOKS,
     }
 

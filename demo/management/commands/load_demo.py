@@ -22,7 +22,7 @@ from clearance import kinds
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Organisation
-from registry import origins, sales, schedule
+from registry import mortgages, origins, sales, schedule
 from registry import services as registry_services
 from registry.deregistration import vehicle_deregister
 from registry.document_services import document_checklist, document_upload, missing_documents
@@ -71,6 +71,11 @@ ORGANISATIONS = [
     # An accredited dealer: it signs as DealerMSP, named by its code (the talaan.dealer
     # attribute of its certificate).
     ("DEALER", "manila-bay-motors", "Manila Bay Motors", "DealerMSP"),
+    # Lenders sign as one MSP, each named by its certificate's talaan.lender attribute (its
+    # code); Pautang Finance has no login: it is the other lender, which cannot release
+    # Banco Mabuhay's mortgage.
+    ("LENDER", "banco-mabuhay", "Banco Mabuhay", "LenderMSP"),
+    ("LENDER", "pautang-finance", "Pautang Finance Corp.", "LenderMSP"),
 ]
 # The offices an owner whose vehicle is held is sent to (public contacts, demo values).
 CONTACTS = {
@@ -114,6 +119,13 @@ PEOPLE = [
         "manila-bay-motors",
         Membership.Role.OFFICER,
         "Dealer officer",
+    ),
+    (
+        "lender.officer",
+        "Rosa Magsaysay",
+        "banco-mabuhay",
+        Membership.Role.OFFICER,
+        "Lender officer",
     ),
     ("owner.juan", "Juan dela Cruz", None, None, "Vehicle owner"),
     ("owner.maria", "Maria Clara Ibarra", None, None, "Vehicle owner"),
@@ -226,6 +238,17 @@ VEHICLES: dict[str, VehicleFields] = {
         year=2024,
         body_type="pickup",
         colour="Grey",
+        fuel="diesel",
+    ),
+    "maria-6": VehicleFields(
+        vin="MPATFS86JRT012345",
+        engine_number="4JJ3012345",
+        chassis_number="MPATFS86JRT0123",
+        make="Isuzu",
+        model="mu-X",
+        year=2025,
+        body_type="suv",
+        colour="Bronze",
         fuel="diesel",
     ),
     "pedro-1": VehicleFields(
@@ -437,6 +460,19 @@ class Command(BaseCommand):
         self._backdate_first_registration(avanza, ends=slot.last)
 
         self._dealer_origins(users)
+
+        # Maria's mu-X: registered and financed by Banco Mabuhay, the mortgage annotated with
+        # her consent: encumbered (its CR says to whom; a transfer needs the lender's consent).
+        mux = filed("maria-6", maria)
+        for request in sent(mux).values():
+            self._approve(request)
+        registry_services.registration_approve(application_id=mux.pk, actor=approver)
+        mortgage = mortgages.mortgage_propose(
+            actor=users["lender.officer"],
+            vehicle=VEHICLES["maria-6"]["vin"],
+            owner_email=maria.email,
+        )
+        mortgages.mortgage_answer(owner=maria, reference=mortgage.reference, accept=True)
 
         # Maria's Tiggo: still a draft.
         registry_services.application_create(
