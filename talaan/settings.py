@@ -362,9 +362,12 @@ RENEWAL_WEEK_DIGIT_MOTORCYCLE = env_int("RENEWAL_WEEK_DIGIT_MOTORCYCLE", 2)
 # Fabric gateway backend.
 # Used when LEDGER_BACKEND=fabric: the peer's Gateway endpoint (host:port), TLS with the
 # organisations' CA certificate (plain gRPC when unset), and one client identity per
-# organisation in FABRIC_IDENTITIES_DIR/<MSP id>/{cert.pem,key.pem}. Reads are signed by
-# FABRIC_QUERY_MSP. With a 1 s orderer batch timeout a submit takes about 1 s; after a
-# restart the peers need up to 30 s to find each other, hence retries with backoff.
+# organisation in FABRIC_IDENTITIES_DIR/<MSP id>/{cert.pem,key.pem}; an MSP with several
+# identities (DealerMSP: one per dealer, its code in the certificate's talaan.dealer attribute)
+# has one folder each, FABRIC_IDENTITIES_DIR/<MSP id>/<dealer code>/{cert.pem,key.pem}, and a
+# dealer without one cannot write (503 naming the missing file; no other identity stands in).
+# Reads are signed by FABRIC_QUERY_MSP. With a 1 s orderer batch timeout a submit takes about
+# 1 s; after a restart the peers need up to 30 s to find each other, hence retries with backoff.
 FABRIC_GATEWAY_ENDPOINT = env_str("FABRIC_GATEWAY_ENDPOINT", "")
 FABRIC_TLS_CA_FILE = env_str("FABRIC_TLS_CA_FILE", "")
 FABRIC_TLS_SERVER_NAME = env_str("FABRIC_TLS_SERVER_NAME", "")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The Talaan Fabric network: scripts/network.sh up | createChannel | deployCC | identities | down
-# Needs Docker (compose v2) and the Fabric 2.5 binaries (cryptogen, configtxgen, osnadmin, peer)
-# on PATH. Run from anywhere; everything is relative to fabric-network/.
+# The Talaan Fabric network:
+#   scripts/network.sh up | createChannel | deployCC | identities | enrolDealer CODE | down
+# Needs Docker (compose v2) and the Fabric 2.5 binaries (cryptogen, configtxgen, osnadmin, peer,
+# fabric-ca-client) on PATH. Run from anywhere; everything is relative to fabric-network/.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 export FABRIC_CFG_PATH="$PWD"  # configtx.yaml; the peer CLI finds its core.yaml in config/
@@ -11,12 +12,20 @@ CC_NAME=talaan
 # channel that runs an earlier definition upgrades with the next sequence (see the README).
 CC_VERSION=${CC_VERSION:-1.1}
 CC_SEQUENCE=${CC_SEQUENCE:-1}
+# The organisations with a peer; the dealers' organisation (DealerMSP) has none, see below.
 ORGS=(lto hpg insurance emission)
 declare -A MSP=([lto]=LTOMSP [hpg]=HPGMSP [insurance]=InsuranceMSP [emission]=EmissionMSP)
 declare -A PORT=([lto]=7051 [hpg]=8051 [insurance]=9051 [emission]=10051)
 ORDERER_DIR=organizations/ordererOrganizations/orderer.talaan.example
 ORDERER_CA=$ORDERER_DIR/tlsca/tlsca.orderer.talaan.example-cert.pem
 compose() { docker compose -f compose.yaml "$@"; }
+# The dealers' MSP and its CA (compose service ca-dealer), which enrols one identity per dealer.
+DEALER_MSP=DealerMSP
+DEALER_DIR=organizations/peerOrganizations/dealer.talaan.example
+DEALER_CA_URL=localhost:12054
+DEALER_CA_TLS=$DEALER_DIR/ca/ca.dealer.talaan.example-cert.pem
+# Dealers that `identities` enrols (space-separated codes, each its Organisation code in Talaan).
+DEALERS=${DEALERS:-}
 
 as_admin() {  # point the peer CLI at an organisation's peer, as its admin
   local org=$1 dom="$1.talaan.example"
@@ -110,7 +119,36 @@ identities() {
     printf '%s\n' "peer0.$dom:${PORT[$org]}" >"$out/peer"
   done
   cp "$ORDERER_CA" identities/orderer-tlsca.pem
+  for code in $DEALERS; do enrol_dealer "$code"; done
   echo "Client identities written to $PWD/identities"
+}
+
+enrol_dealer() {
+  # A dealer's own identity from the dealers' CA, its code carried in the certificate as the
+  # talaan.dealer attribute (the chaincode's RecordOrigin reads it), written where the app's
+  # fabric backend looks for a dealer's signer: identities/DealerMSP/<code>/{cert.pem,key.pem}.
+  local code=${1:-}
+  if ! [[ $code =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ ]]; then
+    echo "enrolDealer: '$code' is not a dealer code (letters, digits, - and _)" >&2; exit 64
+  fi
+  local out="identities/$DEALER_MSP/$code"
+  if [ -f "$out/cert.pem" ]; then echo "$code is already enrolled in $out"; return; fi
+  local home; home=$(mktemp -d)
+  export FABRIC_CA_CLIENT_HOME="$home/admin"
+  local tls=(--caname ca-dealer --tls.certfiles "$PWD/$DEALER_CA_TLS")
+  fabric-ca-client enroll -u "https://admin:${CA_ADMIN_PASSWORD:-adminpw}@$DEALER_CA_URL" "${tls[@]}"
+  local secret; secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  fabric-ca-client register "${tls[@]}" --id.name "$code" --id.secret "$secret" \
+    --id.type client --id.attrs "talaan.dealer=$code:ecert"
+  fabric-ca-client enroll -u "https://$code:$secret@$DEALER_CA_URL" "${tls[@]}" \
+    -M "$home/$code/msp"
+  mkdir -p "$out"
+  cp "$home/$code/msp/signcerts/"*.pem "$out/cert.pem"
+  cp "$home/$code/msp/keystore/"*_sk "$out/key.pem"
+  chmod 600 "$out/key.pem"
+  printf '%s\n' "$DEALER_MSP" >"identities/$DEALER_MSP/mspid"
+  rm -rf "$home"
+  echo "Dealer $code enrolled into $PWD/$out"
 }
 
 down() {
@@ -123,6 +161,7 @@ case "${1:-}" in
   createChannel) create_channel ;;
   deployCC) deploy_cc ;;
   identities) identities ;;
+  enrolDealer) enrol_dealer "${2:-}" ;;
   down) down ;;
-  *) echo "usage: $0 up|createChannel|deployCC|identities|down" >&2; exit 64 ;;
+  *) echo "usage: $0 up|createChannel|deployCC|identities|enrolDealer CODE|down" >&2; exit 64 ;;
 esac

@@ -77,16 +77,18 @@ class FabricLedger(Ledger):
     # Writes.
 
     def _submit(self, function: str, args: list[str], msp_id: str, identity: str = "") -> Receipt:
-        if identity:
-            # TODO(dealer-fabric): sign with the dealer's enrolled identity.
-            raise LedgerUnavailable(f"No Fabric identity is configured for {identity} of {msp_id}.")
+        # A dealer signs with its own enrolled identity (FABRIC_IDENTITIES_DIR/<MSP id>/
+        # <identity>/), whose certificate tells the chaincode which dealer it is. A missing one
+        # is LedgerUnavailable before anything is sent (GatewayClient.identity), never retried.
         return self.gateway.with_retries(
-            lambda: self._submit_once(function, args, msp_id), f"Submit {function}"
+            lambda: self._submit_once(function, args, msp_id, identity), f"Submit {function}"
         )
 
-    def _submit_once(self, function: str, args: list[str], msp_id: str) -> Receipt:
+    def _submit_once(
+        self, function: str, args: list[str], msp_id: str, identity: str = ""
+    ) -> Receipt:
         gateway = self.gateway
-        proposal = gateway.proposal(msp_id, self._function(function), args)
+        proposal = gateway.proposal(msp_id, self._function(function), args, identity_name=identity)
         prepared = gateway.endorse(proposal)
         endorsed = protocol.read_prepared(prepared)
         if endorsed.tx_id != proposal.tx_id:
@@ -98,8 +100,8 @@ class FabricLedger(Ledger):
         if record.get("replayed"):
             # Recorded by an earlier attempt: point at that transaction, submit nothing. Its
             # proof is the original's; this proposal's endorsers endorsed only the lookup.
-            original = gateway.commit_status(msp_id, record["tx_id"])
-            committed = gateway.committed_transaction(msp_id, record["tx_id"])
+            original = gateway.commit_status(msp_id, record["tx_id"], identity)
+            committed = gateway.committed_transaction(msp_id, record["tx_id"], identity)
             return Receipt(
                 backend=self.name,
                 tx_id=record["tx_id"],
@@ -112,8 +114,8 @@ class FabricLedger(Ledger):
                 },
                 replayed=True,
             )
-        gateway.submit(msp_id, proposal.tx_id, prepared)
-        status = gateway.commit_status(msp_id, proposal.tx_id)
+        gateway.submit(msp_id, proposal.tx_id, prepared, identity)
+        status = gateway.commit_status(msp_id, proposal.tx_id, identity)
         if not status.valid:
             # An invalidated transaction changed nothing (an MVCC conflict, endorsements that
             # disagree or fell short): endorse anew; the change id keeps it to one record.

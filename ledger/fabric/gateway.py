@@ -2,8 +2,10 @@
 
 One client per process holds one gRPC channel and one signing identity per organisation.
 Every unary call carries a deadline. Only the chaincode refusing the change is
-``LedgerRejected`` (with the chaincode's own message); every other failure is ``Transient``,
-retried with backoff by ``with_retries`` and, when the retries run out, ``LedgerUnavailable``.
+``LedgerRejected`` (with the chaincode's own message); a peer refusing the signer ("access
+denied") is ``LedgerUnavailable`` at once, a configuration fault; every other failure is
+``Transient``, retried with backoff by ``with_retries`` and, when the retries run out,
+``LedgerUnavailable``.
 
 A Fabric 2.5 gateway reports a chaincode's error response as "chaincode response N, message"
 in the detail of each endorsing peer that ran it (Endorse: ABORTED; Evaluate: UNKNOWN, in the
@@ -40,6 +42,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _CHAINCODE_RESPONSE = re.compile(r"chaincode response \d+, (?P<message>.*)$", re.DOTALL)
+# How a peer words a refused creator (core/endorser/msgvalidation.go, Fabric 2.5).
+_ACCESS_DENIED = "access denied: channel ["
 # The longest pause between two attempts: a restarted peer is found again within seconds.
 MAX_BACKOFF_SECONDS = 2.0
 QSCC = "qscc"
@@ -102,11 +106,25 @@ def describe_failure(error: grpc.RpcError) -> str:
     return f"{text} ({peers})" if peers else text
 
 
+def signer_refused(error: grpc.RpcError) -> bool:
+    """Whether a peer refused the signing identity itself ("access denied": a certificate its
+    MSP's CA did not issue, an MSP not on the channel, a signature that does not verify)."""
+    texts = [detail.message for detail in _peer_details(error)] + [error.details() or ""]
+    return any(_ACCESS_DENIED in text for text in texts)
+
+
 def raise_for(error: grpc.RpcError, what: str) -> None:
-    """Re-raise a failed call as LedgerRejected if the chaincode refused, else as Transient."""
+    """Re-raise a failed call as LedgerRejected if the chaincode refused, as LedgerUnavailable
+    if the peer refused the signer (no retry can help: the identity is misconfigured), else as
+    Transient."""
     refusal = chaincode_refusal(error)
     if refusal is not None:
         raise LedgerRejected(refusal) from error
+    if signer_refused(error):
+        raise LedgerUnavailable(
+            f"{what}: the peer refused the signing identity; check its certificate in "
+            f"FABRIC_IDENTITIES_DIR ({describe_failure(error)})"
+        ) from error
     raise Transient(f"{what}: {describe_failure(error)}") from error
 
 
@@ -117,7 +135,8 @@ class GatewayClient:
         self.config = config
         self._lock = threading.Lock()
         self._channel: grpc.Channel | None = None
-        self._identities: dict[str, Identity] = {}
+        # Keyed by (MSP id, identity name): "" is the organisation's one identity.
+        self._identities: dict[tuple[str, str], Identity] = {}
 
     # Connection and identities.
 
@@ -145,15 +164,18 @@ class GatewayClient:
                 self._channel.close()
                 self._channel = None
 
-    def identity(self, msp_id: str) -> Identity:
+    def identity(self, msp_id: str, name: str = "") -> Identity:
+        """The MSP's identity, or with ``name`` that one of the MSP's several (a dealer's).
+        A missing one is never stood in for by another: the signer is the authority."""
+        key = (msp_id, name)
         with self._lock:
-            if msp_id not in self._identities:
+            if key not in self._identities:
                 try:
-                    self._identities[msp_id] = load_identity(self.config.identities_dir, msp_id)
+                    self._identities[key] = load_identity(self.config.identities_dir, msp_id, name)
                 except IdentityMissing as exc:
                     # A configuration fault, not a refusal of the change: say so plainly.
                     raise LedgerUnavailable(str(exc)) from exc
-            return self._identities[msp_id]
+            return self._identities[key]
 
     # Retries.
 
@@ -178,9 +200,14 @@ class GatewayClient:
     # Calls (one attempt each).
 
     def proposal(
-        self, msp_id: str, function: str, args: list[str], chaincode: str = ""
+        self,
+        msp_id: str,
+        function: str,
+        args: list[str],
+        chaincode: str = "",
+        identity_name: str = "",
     ) -> protocol.Proposal:
-        identity = self.identity(msp_id)
+        identity = self.identity(msp_id, identity_name)
         return protocol.build_proposal(
             creator=identity.creator,
             sign=identity.sign,
@@ -191,9 +218,14 @@ class GatewayClient:
         )
 
     def evaluate_once(
-        self, msp_id: str, function: str, args: list[str], chaincode: str = ""
+        self,
+        msp_id: str,
+        function: str,
+        args: list[str],
+        chaincode: str = "",
+        identity_name: str = "",
     ) -> bytes:
-        proposal = self.proposal(msp_id, function, args, chaincode)
+        proposal = self.proposal(msp_id, function, args, chaincode, identity_name)
         request = gateway_pb2.EvaluateRequest(
             transaction_id=proposal.tx_id,
             channel_id=self.config.channel,
@@ -211,11 +243,13 @@ class GatewayClient:
         msp = msp_id or self.config.query_msp
         return self.with_retries(lambda: self.evaluate_once(msp, function, args), function)
 
-    def committed_transaction(self, msp_id: str, tx_id: str) -> protocol.Endorsed:
+    def committed_transaction(
+        self, msp_id: str, tx_id: str, identity_name: str = ""
+    ) -> protocol.Endorsed:
         """A committed transaction as the ledger holds it (the peer's query system chaincode)."""
         try:
             payload = self.evaluate_once(
-                msp_id, "GetTransactionByID", [self.config.channel, tx_id], QSCC
+                msp_id, "GetTransactionByID", [self.config.channel, tx_id], QSCC, identity_name
             )
         except LedgerRejected as exc:
             # qscc, not our chaincode, answered: the transaction is not (yet) on this peer.
@@ -237,10 +271,13 @@ class GatewayClient:
             raise_for(exc, "Endorse")
         return response.prepared_transaction
 
-    def submit(self, msp_id: str, tx_id: str, prepared: common_pb2.Envelope) -> None:
+    def submit(
+        self, msp_id: str, tx_id: str, prepared: common_pb2.Envelope, identity_name: str = ""
+    ) -> None:
         """Sign the prepared transaction with the proposal's identity and send it to order."""
+        signer = self.identity(msp_id, identity_name)
         envelope = common_pb2.Envelope(
-            payload=prepared.payload, signature=self.identity(msp_id).sign(prepared.payload)
+            payload=prepared.payload, signature=signer.sign(prepared.payload)
         )
         request = gateway_pb2.SubmitRequest(
             transaction_id=tx_id, channel_id=self.config.channel, prepared_transaction=envelope
@@ -250,9 +287,9 @@ class GatewayClient:
         except grpc.RpcError as exc:
             raise_for(exc, "Submit")
 
-    def commit_status(self, msp_id: str, tx_id: str) -> CommitStatus:
+    def commit_status(self, msp_id: str, tx_id: str, identity_name: str = "") -> CommitStatus:
         """Wait for the transaction's validation code and block number."""
-        identity = self.identity(msp_id)
+        identity = self.identity(msp_id, identity_name)
         request = protocol.commit_status_request(
             identity=identity.creator, sign=identity.sign, channel=self.config.channel, tx_id=tx_id
         )

@@ -58,13 +58,22 @@ class Identity:
         return low_s(self.private_key.sign(message, ec.ECDSA(hashes.SHA256())))
 
 
-def load_identity(directory: Path, msp_id: str) -> Identity:
-    """Read ``<directory>/<msp_id>/cert.pem`` and ``key.pem``."""
-    folder = directory / msp_id
+def identity_folder(directory: Path, msp_id: str, name: str = "") -> Path:
+    """Where an identity's files live: ``<directory>/<msp_id>/`` for an organisation's one
+    identity, ``<directory>/<msp_id>/<name>/`` for one of an MSP's several (a dealer's)."""
+    if name and (name in (".", "..") or "/" in name or "\\" in name):
+        raise IdentityMissing(f"{name!r} cannot name a client identity of {msp_id}.")
+    return directory / msp_id / name if name else directory / msp_id
+
+
+def load_identity(directory: Path, msp_id: str, name: str = "") -> Identity:
+    """Read ``cert.pem`` and ``key.pem`` from the identity's folder (see identity_folder)."""
+    folder = identity_folder(directory, msp_id, name)
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     if not cert_file.is_file() or not key_file.is_file():
+        whose = f"{name} of {msp_id}" if name else msp_id
         raise IdentityMissing(
-            f"No client identity for {msp_id}: expected {cert_file} and {key_file}."
+            f"No client identity for {whose}: expected {cert_file} and {key_file}."
         )
     key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
     if not isinstance(key, ec.EllipticCurvePrivateKey):

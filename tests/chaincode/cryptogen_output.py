@@ -2,9 +2,10 @@
 
 ``tests/fixtures/fabric/cryptogen-2.5.16-output.txt`` is the output of a real cryptogen
 2.5.16 run (every folder and file, then each node's TLS names), with a note of what changed
-when the orderer's spec was given a ``CommonName``. Nothing here predicts cryptogen: a
-crypto-config.yaml that was not run is refused, so the test asks for a new recording instead
-of trusting a guess.
+when the orderer's spec was given a ``CommonName``; ``cryptogen-2.5.16-output-dealer.txt`` is
+another run, on the crypto-config.yaml with the dealers' organisation
+(``crypto-config-dealer.yaml``). Nothing here predicts cryptogen: a crypto-config.yaml that
+was not run is refused, so the test asks for a new recording instead of trusting a guess.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "fabric"
 OUTPUT = FIXTURES / "cryptogen-2.5.16-output.txt"
 # crypto-config.yaml as it stood when the output was recorded (fabric-network/ at 1fe5758).
 RECORDED_CONFIG = FIXTURES / "crypto-config-1fe5758.yaml"
+# Later runs recorded whole, each beside the crypto-config.yaml it was run on.
+LATER_RUNS = (
+    (FIXTURES / "crypto-config-dealer.yaml", FIXTURES / "cryptogen-2.5.16-output-dealer.txt"),
+)
 
 _TLS_LINE = re.compile(r"^\./(?P<node>.+)/tls/server\.crt: (?P<names>.+)$")
 _COMMON_NAME = re.compile(r"'CommonName: (?P<name>[^']+)' added to the orderer's Specs entry")
@@ -55,13 +60,14 @@ def _dns_names(text: str) -> frozenset[str]:
     )
 
 
-def _recorded() -> tuple[CryptogenOutput, str, str, frozenset[str]]:
-    """The recorded run, and the CommonName variant: (output, common name, folder, names)."""
+def _read(output: Path) -> tuple[CryptogenOutput, str, str, frozenset[str]]:
+    """A recorded run, and its CommonName variant if noted: (output, common name, folder,
+    names)."""
     paths: set[str] = set()
     tls: dict[str, frozenset[str]] = {}
     common_name = folder = ""
     names: frozenset[str] = frozenset()
-    for line in OUTPUT.read_text().splitlines():
+    for line in output.read_text().splitlines():
         if match := _TLS_LINE.match(line):
             tls[match["node"]] = _dns_names(match["names"])
         elif match := _COMMON_NAME.search(line):
@@ -72,8 +78,15 @@ def _recorded() -> tuple[CryptogenOutput, str, str, frozenset[str]]:
             names = _dns_names(match["names"])
         elif line and not line.startswith("#"):
             paths.add(line.strip())
-    assert paths and tls and common_name and folder and names, "the recording changed shape"
+    assert paths and tls, f"the recording {output.name} changed shape"
     return CryptogenOutput(frozenset(paths), tls), common_name, folder, names
+
+
+def _recorded() -> tuple[CryptogenOutput, str, str, frozenset[str]]:
+    """The first recorded run, and the CommonName variant its note describes."""
+    found = _read(OUTPUT)
+    assert all(found[1:]), "the recording changed shape"
+    return found
 
 
 def _with_common_name(
@@ -102,6 +115,9 @@ def cryptogen_output(config: dict[str, Any]) -> CryptogenOutput:
     spec["CommonName"] = common_name
     if config == with_common_name:
         return _with_common_name(recorded, folder, names)
+    for run_config, run_output in LATER_RUNS:
+        if config == yaml.safe_load(run_config.read_text()):
+            return _read(run_output)[0]
     raise NotRecorded(
         "crypto-config.yaml differs from every recorded cryptogen run: run cryptogen 2.5.16 on "
         f"it and record its output in {OUTPUT.name}."

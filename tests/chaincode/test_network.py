@@ -18,7 +18,10 @@ ORG_DOMAINS = {
     "HPGMSP": "hpg.talaan.example",
     "InsuranceMSP": "insurance.talaan.example",
     "EmissionMSP": "emission.talaan.example",
+    "DealerMSP": "dealer.talaan.example",
 }
+# The dealers' organisation runs no peer: it endorses nothing, its own origin records included.
+PEERLESS = {"DealerMSP"}
 
 
 def load(name: str) -> dict:
@@ -29,10 +32,11 @@ def channel_profile() -> dict:
     return load("configtx.yaml")["Profiles"]["ClearanceChannel"]
 
 
-def test_the_channel_has_the_four_talaan_organisations_and_the_orderer():
+def test_the_channel_has_every_talaan_organisation_kind_and_the_orderer():
     profile = channel_profile()
     application = {org["ID"] for org in profile["Application"]["Organizations"]}
     assert application == set(DEFAULT_MSP_KINDS) == set(ORG_DOMAINS)
+    assert len(application) == 5
     assert [org["ID"] for org in profile["Orderer"]["Organizations"]] == ["OrdererMSP"]
     assert profile["Application"]["Capabilities"] == {"V2_5": True}
     assert profile["Orderer"]["OrdererType"] == "etcdraft"
@@ -43,6 +47,13 @@ def test_no_single_organisation_can_satisfy_the_endorsement_policy():
     policies = channel_profile()["Application"]["Policies"]
     assert policies["Endorsement"] == {"Type": "ImplicitMeta", "Rule": "MAJORITY Endorsement"}
     assert policies["LifecycleEndorsement"]["Rule"] == "MAJORITY Endorsement"
+    # MAJORITY counts every organisation of the channel, peerless ones too: 3 of 5, and the
+    # organisations with a peer are enough for it with one of them down.
+    organisations = channel_profile()["Application"]["Organizations"]
+    majority = len(organisations) // 2 + 1
+    with_peers = [org for org in organisations if org.get("AnchorPeers")]
+    assert majority >= 2 and len(with_peers) - 1 >= majority
+    assert {org["ID"] for org in organisations} - {org["ID"] for org in with_peers} == PEERLESS
 
 
 def test_every_organisation_policy_names_only_its_own_msp():
@@ -69,7 +80,7 @@ def test_every_compose_peer_belongs_to_a_channel_organisation_at_its_anchor_addr
         for a in org.get("AnchorPeers", [])
     }
     peers = {name: s for name, s in services.items() if name.startswith("peer0.")}
-    assert len(peers) == 4
+    assert len(peers) == len(ORG_DOMAINS) - len(PEERLESS) == 4
     for name, service in peers.items():
         env = service["environment"]
         assert anchors[env["CORE_PEER_ADDRESS"]] == env["CORE_PEER_LOCALMSPID"], name
@@ -83,7 +94,7 @@ def test_every_compose_peer_belongs_to_a_channel_organisation_at_its_anchor_addr
 def test_compose_has_a_ca_per_organisation_the_orderer_and_the_chaincode_server():
     services = load("compose.yaml")["services"]
     cas = {name for name in services if name.startswith("ca-")}
-    assert cas == {"ca-lto", "ca-hpg", "ca-insurance", "ca-emission", "ca-orderer"}
+    assert cas == {"ca-lto", "ca-hpg", "ca-insurance", "ca-emission", "ca-dealer", "ca-orderer"}
     orderer = services["orderer.talaan.example"]["environment"]
     assert orderer["ORDERER_GENERAL_BOOTSTRAPMETHOD"] == "none"
     assert orderer["ORDERER_CHANNELPARTICIPATION_ENABLED"] == "true"
@@ -252,7 +263,7 @@ def test_every_file_compose_mounts_or_points_a_node_at_is_made_by_cryptogen():
                     inside = source + path[len(target) :]
                     assert output.exists(inside), f"{name}: {path} is {inside}, not made"
                     checked += 1
-    assert checked >= 5 * 2 + 10  # each CA's cert and key, each node's TLS files
+    assert checked >= 6 * 2 + 10  # each CA's cert and key, each node's TLS files
 
 
 def test_every_node_in_compose_answers_tls_for_the_names_it_is_reached_by():
@@ -287,6 +298,22 @@ _LOGGER_STUB = """#!/usr/bin/env bash
 case "$*" in *calculatepackageid*) echo talaan_1.0:0123abcd ;; esac
 exit 0
 """
+# Logs its call, and writes an enrolled identity (signcerts and keystore) where -M asks, as
+# fabric-ca-client enroll does; the certificate names the attributes of the last register.
+_CA_CLIENT_STUB = """#!/usr/bin/env bash
+{ printf '%s' "$(basename "$0")"; printf '\\x1f%s' "$@"; printf '\\n'; } >>"$STUB_LOG"
+msp=""; attrs=""
+while [ $# -gt 0 ]; do
+  case $1 in -M) msp=$2; shift ;; --id.attrs) attrs=$2; shift ;; esac; shift
+done
+[ -n "$attrs" ] && printf '%s' "$attrs" >"$STUB_LOG.attrs"
+if [ -n "$msp" ]; then
+  mkdir -p "$msp/signcerts" "$msp/keystore"
+  cat "$STUB_LOG.attrs" >"$msp/signcerts/cert.pem"
+  echo key >"$msp/keystore/0a1b2c_sk"
+fi
+exit 0
+"""
 # Lays out the recorded output (every leaf as a file) where network.sh asks cryptogen to write.
 _CRYPTOGEN_STUB = """#!/usr/bin/env bash
 for arg in "$@"; do case $arg in --output=*) out=${arg#--output=} ;; esac; done
@@ -309,6 +336,7 @@ def _run_network_script(tmp_path: Path, output: CryptogenOutput) -> tuple[Path, 
     for tool in ("docker", "configtxgen", "osnadmin", "peer"):
         (stubs / tool).write_text(_LOGGER_STUB)
     (stubs / "cryptogen").write_text(_CRYPTOGEN_STUB)
+    (stubs / "fabric-ca-client").write_text(_CA_CLIENT_STUB)
     for stub in stubs.iterdir():
         stub.chmod(0o755)
     leaves = sorted(p for p in output.paths if not any(q.startswith(p + "/") for q in output.paths))
@@ -319,6 +347,7 @@ def _run_network_script(tmp_path: Path, output: CryptogenOutput) -> tuple[Path, 
         "STUB_LOG": str(log),
         "STUB_TREE": str(tmp_path / "tree.txt"),
         "HOME": str(tmp_path),
+        "DEALERS": " ".join(DEALERS),
     }
     for command in ("up", "createChannel", "deployCC", "identities"):
         done = subprocess.run(
@@ -357,6 +386,30 @@ def test_every_path_and_host_network_sh_uses_is_made_by_cryptogen(tmp_path):
             assert host_of(env["CORE_PEER_ADDRESS"]) in names, env
     assert paths_checked >= 20
     for org, domain in ORG_DOMAINS.items():
+        if org in PEERLESS:
+            continue
         folder = network / "identities" / org
         assert (folder / "cert.pem").exists() and (folder / "key.pem").exists()
         assert host_of((folder / "peer").read_text().strip()) in peer_names(output, domain)
+
+
+DEALERS = ("toyota-manila-bay", "honda-cebu")
+
+
+def test_network_sh_enrols_each_dealer_with_its_code_as_the_certificate_attribute(tmp_path):
+    network, calls = _run_network_script(tmp_path, generated())
+    registers = [call for call in calls if call[:2] == ["fabric-ca-client", "register"]]
+    assert [call[call.index("--id.name") + 1] for call in registers] == list(DEALERS)
+    for call, code in zip(registers, DEALERS, strict=True):
+        assert call[call.index("--id.attrs") + 1] == f"talaan.dealer={code}:ecert"
+        assert call[call.index("--id.type") + 1] == "client"
+        assert call[call.index("--caname") + 1] == "ca-dealer"
+    # Where the fabric backend looks for a dealer's signer (ledger/fabric/identity.py).
+    for code in DEALERS:
+        folder = network / "identities" / "DealerMSP" / code
+        assert (folder / "cert.pem").read_text() == f"talaan.dealer={code}:ecert"
+        assert (folder / "key.pem").exists()
+    services = load("compose.yaml")["services"]
+    ca_port = services["ca-dealer"]["environment"]["FABRIC_CA_SERVER_PORT"]
+    enrols = [call for call in calls if call[:2] == ["fabric-ca-client", "enroll"]]
+    assert enrols and all(f"@localhost:{ca_port}" in call[call.index("-u") + 1] for call in enrols)

@@ -5,7 +5,9 @@ tested against this server instead. It speaks the real Gateway gRPC service with
 ``hyperledger-fabric-protos`` messages and does what a peer (with its orderer) does with them:
 
 - checks every signature (ECDSA P-256, DER, low S) against the submitting organisation's
-  certificate, which must be issued by the test CA to the MSP id it claims, and derives and
+  certificate, which must be issued by that MSP's CA (the test CA to the MSP id it claims, or
+  for DealerMSP the dealers' own CA, which enrols each dealer with its ``talaan.dealer``
+  attribute), refusing any other creator with a Fabric 2.5 gateway's words, and derives and
   checks each transaction id (hex SHA-256 of nonce + serialized creator);
 - endorses by running the chaincode the way a peer does: it dials the chaincode server
   (chaincode-as-a-service) on ``protos.Chaincode/Connect``, answers REGISTER with REGISTERED
@@ -64,14 +66,21 @@ from fabric_protos.peer import (
 from fabric_protos.peer.proposal_response_pb2 import Response
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from chaincode.rules import DEALER_ATTRIBUTE
+from ledger.enrolment import attribute_extension
 from ledger.fabric import protocol
 from ledger.fabric.identity import Identity, is_low_s
 
 Msg = chaincode_shim_pb2.ChaincodeMessage
 Code = transaction_pb2.TxValidationCode
+# The organisations with a peer (the endorsers), and the channel's: the dealers' organisation
+# runs no peer (fabric-network/configtx.yaml).
 ORGANISATIONS = ["LTOMSP", "HPGMSP", "InsuranceMSP", "EmissionMSP"]
-# The chaincode's endorsement policy: a majority of the organisations.
-MAJORITY = len(ORGANISATIONS) // 2 + 1
+DEALER_MSP = "DealerMSP"
+CHANNEL_ORGANISATIONS = [*ORGANISATIONS, DEALER_MSP]
+# The chaincode's endorsement policy, MAJORITY Endorsement: a majority of the channel's
+# organisations (3 of 5), which only organisations with a peer can give.
+MAJORITY = len(CHANNEL_ORGANISATIONS) // 2 + 1
 # Where each organisation's peer listens in fabric-network/ (for the gateway's error details).
 PEER_ADDRESSES = {
     "LTOMSP": ("peer0.lto.talaan.example:7051", "172.18.0.7:7051"),
@@ -132,7 +141,17 @@ CHAINCODE_UNREACHABLE = PeerFault(
 )
 
 
-# A test PKI: one CA, and for each organisation a client identity and a peer identity.
+class CreatorRefused(PermissionError):
+    """A creator its MSP does not vouch for: ``msp_id`` is the organisation it claims, or ""
+    when the claim itself cannot be read (an unknown MSP, a malformed certificate)."""
+
+    def __init__(self, msp_id: str, reason: str) -> None:
+        super().__init__(f"access denied: {reason}")
+        self.msp_id = msp_id
+
+
+# A test PKI: one CA for the four organisations with a peer, each with a client identity and a
+# peer identity, and the dealers' CA, which enrols each dealer with its attribute.
 
 
 def _name(common_name: str, organisation: str) -> x509.Name:
@@ -144,51 +163,90 @@ def _name(common_name: str, organisation: str) -> x509.Name:
     )
 
 
+def certificate_authority(
+    common_name: str, organisation: str
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A self-signed root CA (as cryptogen makes one per organisation)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name(common_name, organisation)
+    now = datetime.now(tz=UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def issue_identity(
+    ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate],
+    common_name: str,
+    msp_id: str,
+    attributes: dict[str, str] | None = None,
+) -> Identity:
+    """An identity of ``msp_id`` issued by ``ca``, with Fabric CA attributes if given."""
+    ca_key, ca_cert = ca
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(tz=UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name, msp_id))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+    )
+    if attributes is not None:
+        builder = builder.add_extension(attribute_extension(attributes), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    return Identity(msp_id=msp_id, certificate=pem, private_key=key)
+
+
 @dataclass
 class TestPKI:
     __test__ = False  # not a test class, despite the name
     ca_key: ec.EllipticCurvePrivateKey
     ca_cert: x509.Certificate
+    # The dealers' CA (ca-dealer in fabric-network/): DealerMSP's only root.
+    dealer_ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
     clients: dict[str, Identity] = field(default_factory=dict)
     peers: dict[str, Identity] = field(default_factory=dict)
 
     @classmethod
     def create(cls, organisations: list[str] = ORGANISATIONS) -> TestPKI:
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = _name("ca.talaan.test", "Talaan Test CA")
-        now = datetime.now(tz=UTC)
-        ca_cert = (
-            x509.CertificateBuilder()
-            .subject_name(ca_name)
-            .issuer_name(ca_name)
-            .public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(ca_key, hashes.SHA256())
-        )
-        pki = cls(ca_key=ca_key, ca_cert=ca_cert)
+        ca_key, ca_cert = certificate_authority("ca.talaan.test", "Talaan Test CA")
+        dealer_ca = certificate_authority("ca.dealer.talaan.test", "Talaan Test Dealers CA")
+        pki = cls(ca_key=ca_key, ca_cert=ca_cert, dealer_ca=dealer_ca)
         for msp_id in organisations:
             pki.clients[msp_id] = pki.issue(f"client.{msp_id.lower()}", msp_id)
             pki.peers[msp_id] = pki.issue(f"peer0.{msp_id.lower()}", msp_id)
         return pki
 
-    def issue(self, common_name: str, msp_id: str) -> Identity:
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.now(tz=UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(_name(common_name, msp_id))
-            .issuer_name(self.ca_cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=30))
-            .sign(self.ca_key, hashes.SHA256())
-        )
-        pem = cert.public_bytes(serialization.Encoding.PEM)
-        return Identity(msp_id=msp_id, certificate=pem, private_key=key)
+    def issue(
+        self, common_name: str, msp_id: str, attributes: dict[str, str] | None = None
+    ) -> Identity:
+        """An identity from the CA of the four organisations with a peer."""
+        return issue_identity((self.ca_key, self.ca_cert), common_name, msp_id, attributes)
+
+    def enrol_dealer(self, code: str, attributes: dict[str, str] | None = None) -> Identity:
+        """A dealer's identity as ca-dealer enrols it (``--id.attrs talaan.dealer=<code>:ecert``);
+        ``attributes`` replaces the attribute, to make a forgery."""
+        chosen = {DEALER_ATTRIBUTE: code} if attributes is None else attributes
+        return issue_identity(self.dealer_ca, code, DEALER_MSP, chosen)
+
+    def ca_of(self, msp_id: str) -> x509.Certificate | None:
+        """The root CA an MSP of the channel trusts, or None for an MSP not on the channel."""
+        if msp_id == DEALER_MSP:
+            return self.dealer_ca[1]
+        return self.ca_cert if msp_id in ORGANISATIONS else None
 
     def tls_server(self, hostname: str) -> grpc.ServerCredentials:
         """TLS credentials for a peer answering as ``hostname``, issued by the test CA."""
@@ -216,40 +274,52 @@ class TestPKI:
     def write_identities(self, directory) -> None:  # type: ignore[no-untyped-def]
         """Lay the client identities out as FABRIC_IDENTITIES_DIR expects them."""
         for msp_id, identity in self.clients.items():
-            folder = directory / msp_id
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "cert.pem").write_bytes(identity.certificate)
-            (folder / "key.pem").write_bytes(
-                identity.private_key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                )
-            )
+            write_identity(directory / msp_id, identity)
 
     def check_signature(self, creator_bytes: bytes, message: bytes, signature: bytes) -> str:
-        """Return the creator's MSP id if it signed ``message``; raise PermissionError if not.
+        """Return the creator's MSP id if it signed ``message``; raise CreatorRefused if not.
 
-        As on a peer, a high-S signature is refused (with the same unhelpful wording).
+        As on a peer, the certificate must chain to the root CA of the MSP it claims (a
+        dealer's to the dealers' CA), and a high-S signature is refused.
         """
         creator = SerializedIdentity.FromString(creator_bytes)
+        root = self.ca_of(creator.mspid)
         try:
             cert = x509.load_pem_x509_certificate(creator.id_bytes)
-            cert.verify_directly_issued_by(self.ca_cert)
+        except ValueError as exc:
+            raise CreatorRefused("", "creator certificate is malformed") from exc
+        if root is None:
+            raise CreatorRefused("", f"creator org {creator.mspid} is not on the channel")
+        try:
+            cert.verify_directly_issued_by(root)
         except (ValueError, TypeError, InvalidSignature) as exc:
-            raise PermissionError("access denied: creator certificate is not valid") from exc
+            raise CreatorRefused(creator.mspid, "creator certificate is not valid") from exc
+        # The four organisations share the test CA: its O= names the MSP it was issued to.
         organisation = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
         if not organisation or organisation[0].value != creator.mspid:
-            raise PermissionError("access denied: creator is not a member of its MSP")
+            raise CreatorRefused(creator.mspid, "creator is not a member of its MSP")
         try:
             if not is_low_s(signature):
-                raise PermissionError("access denied: signature is not low-S")
+                raise CreatorRefused(creator.mspid, "signature is not low-S")
             public_key = cert.public_key()
             assert isinstance(public_key, ec.EllipticCurvePublicKey)
             public_key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
         except (ValueError, InvalidSignature) as exc:
-            raise PermissionError("access denied: signature does not verify") from exc
+            raise CreatorRefused(creator.mspid, "signature does not verify") from exc
         return creator.mspid
+
+
+def write_identity(folder, identity: Identity) -> None:  # type: ignore[no-untyped-def]
+    """Write ``cert.pem`` and ``key.pem`` as FABRIC_IDENTITIES_DIR holds an identity."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "cert.pem").write_bytes(identity.certificate)
+    (folder / "key.pem").write_bytes(
+        identity.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
 
 
 # The peer's end of the chaincode shim protocol.
@@ -397,6 +467,12 @@ class CommittedTx:
     writes: dict[str, bytes | None]
     event: chaincode_event_pb2.ChaincodeEvent | None
     envelope: common_pb2.Envelope | None = None
+    # The serialized identity (msp.SerializedIdentity) that signed the transaction.
+    creator: bytes = b""
+
+    @property
+    def creator_certificate(self) -> bytes:
+        return SerializedIdentity.FromString(self.creator).id_bytes
 
 
 @dataclass
@@ -431,6 +507,7 @@ class Ledger:
         event: chaincode_event_pb2.ChaincodeEvent | None,
         force_code: int | None = None,
         envelope: common_pb2.Envelope | None = None,
+        creator: bytes = b"",
     ) -> CommittedTx:
         """Validate and commit one transaction in a block of its own."""
         with self.condition:
@@ -444,6 +521,7 @@ class Ledger:
                 writes={w.key: None if w.is_delete else w.value for w in writes},
                 event=event if code == Code.VALID else None,
                 envelope=envelope,
+                creator=creator,
             )
             if code == Code.VALID:
                 for write in writes:
@@ -625,6 +703,33 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
     def _deny(self, context: grpc.ServicerContext, error: Exception) -> None:
         context.abort(grpc.StatusCode.PERMISSION_DENIED, str(error))
 
+    def _refuse_proposal(
+        self, context: grpc.ServicerContext, method: str, refused: CreatorRefused
+    ) -> None:
+        """Refuse a proposal's creator as Fabric 2.5 does: the gateway's own peer answers
+        (core/endorser/msgvalidation.go) and the gateway reports its words (evaluate.go,
+        endorse.go); the details of why stay in the peer's log."""
+        if refused.msp_id:
+            reason = f"access denied: channel [{self.channel}] creator org [{refused.msp_id}]"
+        else:
+            reason = (
+                f"access denied: channel [{self.channel}] creator org unknown, creator is malformed"
+            )
+        detail = f"error validating proposal: {reason}"
+        if method == "Evaluate":
+            fault = PeerFault(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"evaluate call to endorser returned error: {detail}",
+                ((ORGANISATIONS[0], detail),),
+            )
+        else:
+            fault = PeerFault(
+                grpc.StatusCode.ABORTED,
+                "failed to endorse transaction, see attached details for more info",
+                ((ORGANISATIONS[0], detail),),
+            )
+        self._fail(context, fault)
+
     def _fail(self, context: grpc.ServicerContext, fault: PeerFault, tx_id: str = "") -> None:
         """Abort the call the way the gateway does: the code, and each peer's error detail."""
         details = [
@@ -644,7 +749,11 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         context.abort(fault.code, fault.message)
 
     def _check_proposal(
-        self, signed: proposal_pb2.SignedProposal, tx_id: str, context: grpc.ServicerContext
+        self,
+        signed: proposal_pb2.SignedProposal,
+        tx_id: str,
+        context: grpc.ServicerContext,
+        method: str,
     ) -> CheckedProposal:
         proposal = proposal_pb2.Proposal.FromString(signed.proposal_bytes)
         header = common_pb2.Header.FromString(proposal.header)
@@ -654,8 +763,8 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
             creator_msp = self.pki.check_signature(
                 signature_header.creator, signed.proposal_bytes, signed.signature
             )
-        except PermissionError as exc:
-            self._deny(context, exc)
+        except CreatorRefused as exc:
+            self._refuse_proposal(context, method, exc)
         expected = protocol.transaction_id(signature_header.nonce, signature_header.creator)
         if channel_header.tx_id != expected or tx_id != expected:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "incorrect transaction id")
@@ -762,7 +871,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
     def Evaluate(self, request, context):  # type: ignore[no-untyped-def]
         self._enter("Evaluate", context, request.transaction_id)
         signed = request.proposed_transaction
-        checked = self._check_proposal(signed, request.transaction_id, context)
+        checked = self._check_proposal(signed, request.transaction_id, context, "Evaluate")
         if checked.chaincode == "qscc":
             return self._query_system_chaincode(checked, context)
         simulation = self._simulate(signed, checked, context)
@@ -780,7 +889,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
     def Endorse(self, request, context):  # type: ignore[no-untyped-def]
         self._enter("Endorse", context, request.transaction_id)
         signed = request.proposed_transaction
-        checked = self._check_proposal(signed, request.transaction_id, context)
+        checked = self._check_proposal(signed, request.transaction_id, context, "Endorse")
         self._hold_or_refuse(checked, context)
         simulation = self._simulate(signed, checked, context)
         response = simulation.response
@@ -848,8 +957,14 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
             creator_msp = self.pki.check_signature(
                 signature_header.creator, envelope.payload, envelope.signature
             )
-        except PermissionError as exc:
-            self._deny(context, exc)
+        except CreatorRefused:
+            # The gateway does not check it; the orderer does, against /Channel/Writers.
+            context.abort(
+                grpc.StatusCode.ABORTED,
+                "received unsuccessful response from orderer: status=FORBIDDEN, info=implicit "
+                "policy evaluation failed - 0 sub-policies were satisfied, but this policy "
+                "requires 1 of the 'Writers' sub-policies to be satisfied: permission denied",
+            )
         expected = protocol.transaction_id(signature_header.nonce, signature_header.creator)
         if channel_header.tx_id != expected or request.transaction_id != expected:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "incorrect transaction id")
@@ -893,6 +1008,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         self.ledger.append(
             tx_id=expected,
             creator_msp=creator_msp,
+            creator=signature_header.creator,
             timestamp=channel_header.timestamp,
             reads=reads,
             writes=writes,
