@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import tarfile
@@ -83,6 +84,25 @@ def test_three_of_the_four_peer_organisations_endorse_no_two_can_and_one_may_be_
         # The peerless organisations add nothing to two peer organisations.
         for pair in combinations(sorted(with_peers), 2):
             assert not policy.satisfied_by({*pair, *PEERLESS}), (name, pair)
+
+
+CONFIGTXGEN_RUN = ROOT / "tests/fixtures/fabric/configtxgen-2.5.16-application-policies.json"
+
+
+def test_the_endorsement_policy_is_read_as_configtxgen_encodes_it():
+    """The recorded configtxgen 2.5.16 run: the rules it was made from are configtx.yaml's, and
+    its encoding (n of these principals) is what the test peer and the tests above read."""
+    recorded = json.loads(CONFIGTXGEN_RUN.read_text())
+    policies = channel_profile()["Application"]["Policies"]
+    assert recorded["configtx_rules"] == policies, "configtx.yaml changed: run configtxgen again"
+    assert set(recorded["organisations"]) == channel_organisations()[0]
+    for name in ("Endorsement", "LifecycleEndorsement"):
+        encoded = recorded["policies"][name]["value"]
+        principals = [i["principal"] for i in encoded["identities"]]
+        assert {p["role"] for p in principals} == {"PEER"}, name
+        parsed = application_policy(name)
+        assert encoded["rule"]["n_out_of"]["n"] == parsed.threshold, name
+        assert [p["msp_identifier"] for p in principals] == list(parsed.organisations), name
 
 
 def test_a_majority_of_admins_is_reached_by_the_four_peer_organisations_alone():
