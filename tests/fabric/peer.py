@@ -84,7 +84,6 @@ LENDER_MSP = "LenderMSP"
 # The kinds of many members: one MSP each, with a CA of its own that enrols every member with
 # the kind's attribute naming it (network.sh enrolDealer / enrolLender).
 MEMBER_MSPS = {OrgKind.DEALER: DEALER_MSP, OrgKind.LENDER: LENDER_MSP}
-CHANNEL_ORGANISATIONS = [*ORGANISATIONS, *MEMBER_MSPS.values()]
 # The chaincode's endorsement policy, /Channel/Application/Endorsement of configtx.yaml: the
 # peers of ENDORSEMENT.threshold distinct organisations among ENDORSEMENT.organisations.
 ENDORSEMENT = chaincode_endorsement()
