@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Talaan Fabric network:
-#   scripts/network.sh up | createChannel | deployCC | identities | enrolDealer CODE | down
+#   scripts/network.sh up | createChannel | deployCC | identities | enrolDealer CODE
+#                      | enrolLender CODE | down
 # Needs Docker (compose v2) and the Fabric 2.5 binaries (cryptogen, configtxgen, osnadmin, peer,
 # fabric-ca-client) on PATH. Run from anywhere; everything is relative to fabric-network/.
 set -euo pipefail
@@ -8,24 +9,28 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 export FABRIC_CFG_PATH="$PWD"  # configtx.yaml; the peer CLI finds its core.yaml in config/
 CHANNEL=clearance
 CC_NAME=talaan
-# 1.1: TransferOwnership, and RegisterVehicle names the vehicle's owner pseudonym (issue 13). A
-# channel that runs an earlier definition upgrades with the next sequence (see the README).
-CC_VERSION=${CC_VERSION:-1.1}
+# 1.1: TransferOwnership, and RegisterVehicle names the vehicle's owner pseudonym (issue 13).
+# 1.2: RecordOrigin and DeregisterVehicle (issue 14); PlaceHold, LiftHold, AnnotateMortgage,
+# ReleaseMortgage and the LENDER clearance kind, and a held VIN refused (issue 15). A channel
+# that runs an earlier definition upgrades with the next sequence (see the README).
+CC_VERSION=${CC_VERSION:-1.2}
 CC_SEQUENCE=${CC_SEQUENCE:-1}
-# The organisations with a peer; the dealers' organisation (DealerMSP) has none, see below.
+# The organisations with a peer; the dealers' and lenders' organisations have none, see below.
 ORGS=(lto hpg insurance emission)
 declare -A MSP=([lto]=LTOMSP [hpg]=HPGMSP [insurance]=InsuranceMSP [emission]=EmissionMSP)
 declare -A PORT=([lto]=7051 [hpg]=8051 [insurance]=9051 [emission]=10051)
 ORDERER_DIR=organizations/ordererOrganizations/orderer.talaan.example
 ORDERER_CA=$ORDERER_DIR/tlsca/tlsca.orderer.talaan.example-cert.pem
 compose() { docker compose -f compose.yaml "$@"; }
-# The dealers' MSP and its CA (compose service ca-dealer), which enrols one identity per dealer.
-DEALER_MSP=DealerMSP
-DEALER_DIR=organizations/peerOrganizations/dealer.talaan.example
-DEALER_CA_URL=localhost:12054
-DEALER_CA_TLS=$DEALER_DIR/ca/ca.dealer.talaan.example-cert.pem
-# Dealers that `identities` enrols (space-separated codes, each its Organisation code in Talaan).
-DEALERS=${DEALERS:-}
+# The kinds of many members, each one MSP with no peer and its own CA (compose service
+# ca-<kind>, domain <kind>.talaan.example), which enrols one identity per member with the
+# member's code in the kind's attribute (chaincode/rules.py MEMBER_ATTRIBUTES).
+MEMBER_KINDS=(dealer lender)
+declare -A MEMBER_MSP=([dealer]=DealerMSP [lender]=LenderMSP)
+declare -A MEMBER_ATTRIBUTE=([dealer]=talaan.dealer [lender]=talaan.lender)
+declare -A MEMBER_CA_PORT=([dealer]=12054 [lender]=13054)
+# The members `identities` enrols: space-separated codes, each its Organisation code in Talaan.
+declare -A MEMBER_CODES=([dealer]="${DEALERS:-}" [lender]="${LENDERS:-}")
 
 as_admin() {  # point the peer CLI at an organisation's peer, as its admin
   local org=$1 dom="$1.talaan.example"
@@ -80,7 +85,7 @@ JSON
   CHAINCODE_ID=$package_id compose up -d --build chaincode
 
   # No --signature-policy: the chaincode takes /Channel/Application/Endorsement from
-  # configtx.yaml, MAJORITY Endorsement (3 of 4 organisations).
+  # configtx.yaml, 3 of the 4 organisations with a peer.
   for org in "${ORGS[@]}"; do
     as_admin "$org"
     peer lifecycle chaincode approveformyorg -o localhost:7050 \
@@ -119,36 +124,41 @@ identities() {
     printf '%s\n' "peer0.$dom:${PORT[$org]}" >"$out/peer"
   done
   cp "$ORDERER_CA" identities/orderer-tlsca.pem
-  for code in $DEALERS; do enrol_dealer "$code"; done
+  for kind in "${MEMBER_KINDS[@]}"; do
+    for code in ${MEMBER_CODES[$kind]}; do enrol_member "$kind" "$code"; done
+  done
   echo "Client identities written to $PWD/identities"
 }
 
-enrol_dealer() {
-  # A dealer's own identity from the dealers' CA, its code carried in the certificate as the
-  # talaan.dealer attribute (the chaincode's RecordOrigin reads it), written where the app's
-  # fabric backend looks for a dealer's signer: identities/DealerMSP/<code>/{cert.pem,key.pem}.
-  local code=${1:-}
+enrol_member() {
+  # One member's own identity from its kind's CA (a dealer's from ca-dealer, a lender's from
+  # ca-lender), its code carried in the certificate as the kind's attribute (talaan.dealer,
+  # talaan.lender), which the chaincode reads; written where the app's fabric backend looks for
+  # that member's signer: identities/<MSP id>/<code>/{cert.pem,key.pem}.
+  local kind=$1 code=${2:-}
+  local msp=${MEMBER_MSP[$kind]} attribute=${MEMBER_ATTRIBUTE[$kind]}
+  local url="localhost:${MEMBER_CA_PORT[$kind]}" dom="$kind.talaan.example"
   if ! [[ $code =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ ]]; then
-    echo "enrolDealer: '$code' is not a dealer code (letters, digits, - and _)" >&2; exit 64
+    echo "enrol${kind^}: '$code' is not a $kind code (letters, digits, - and _)" >&2; exit 64
   fi
-  local out="identities/$DEALER_MSP/$code"
+  local out="identities/$msp/$code"
   if [ -f "$out/cert.pem" ]; then echo "$code is already enrolled in $out"; return; fi
   local home; home=$(mktemp -d)
   export FABRIC_CA_CLIENT_HOME="$home/admin"
-  local tls=(--caname ca-dealer --tls.certfiles "$PWD/$DEALER_CA_TLS")
-  fabric-ca-client enroll -u "https://admin:${CA_ADMIN_PASSWORD:-adminpw}@$DEALER_CA_URL" "${tls[@]}"
+  local tls=(--caname "ca-$kind"
+    --tls.certfiles "$PWD/organizations/peerOrganizations/$dom/ca/ca.$dom-cert.pem")
+  fabric-ca-client enroll -u "https://admin:${CA_ADMIN_PASSWORD:-adminpw}@$url" "${tls[@]}"
   local secret; secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
   fabric-ca-client register "${tls[@]}" --id.name "$code" --id.secret "$secret" \
-    --id.type client --id.attrs "talaan.dealer=$code:ecert"
-  fabric-ca-client enroll -u "https://$code:$secret@$DEALER_CA_URL" "${tls[@]}" \
-    -M "$home/$code/msp"
+    --id.type client --id.attrs "$attribute=$code:ecert"
+  fabric-ca-client enroll -u "https://$code:$secret@$url" "${tls[@]}" -M "$home/$code/msp"
   mkdir -p "$out"
   cp "$home/$code/msp/signcerts/"*.pem "$out/cert.pem"
   cp "$home/$code/msp/keystore/"*_sk "$out/key.pem"
   chmod 600 "$out/key.pem"
-  printf '%s\n' "$DEALER_MSP" >"identities/$DEALER_MSP/mspid"
+  printf '%s\n' "$msp" >"identities/$msp/mspid"
   rm -rf "$home"
-  echo "Dealer $code enrolled into $PWD/$out"
+  echo "${kind^} $code enrolled into $PWD/$out"
 }
 
 down() {
@@ -161,7 +171,9 @@ case "${1:-}" in
   createChannel) create_channel ;;
   deployCC) deploy_cc ;;
   identities) identities ;;
-  enrolDealer) enrol_dealer "${2:-}" ;;
+  enrolDealer) enrol_member dealer "${2:-}" ;;
+  enrolLender) enrol_member lender "${2:-}" ;;
   down) down ;;
-  *) echo "usage: $0 up|createChannel|deployCC|identities|enrolDealer CODE|down" >&2; exit 64 ;;
+  *) echo "usage: $0 up|createChannel|deployCC|identities|enrolDealer CODE|enrolLender CODE|down" >&2
+    exit 64 ;;
 esac

@@ -4,8 +4,10 @@
 2.5.16 run (every folder and file, then each node's TLS names), with a note of what changed
 when the orderer's spec was given a ``CommonName``; ``cryptogen-2.5.16-output-dealer.txt`` is
 another run, on the crypto-config.yaml with the dealers' organisation
-(``crypto-config-dealer.yaml``). Nothing here predicts cryptogen: a crypto-config.yaml that
-was not run is refused, so the test asks for a new recording instead of trusting a guess.
+(``crypto-config-dealer.yaml``), and ``cryptogen-2.5.16-output-lender.txt`` one with the
+lenders' organisation too (``crypto-config-lender.yaml``). Nothing here predicts cryptogen:
+a crypto-config.yaml that was not run is refused, so the test asks for a new recording instead
+of trusting a guess.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ RECORDED_CONFIG = FIXTURES / "crypto-config-1fe5758.yaml"
 # Later runs recorded whole, each beside the crypto-config.yaml it was run on.
 LATER_RUNS = (
     (FIXTURES / "crypto-config-dealer.yaml", FIXTURES / "cryptogen-2.5.16-output-dealer.txt"),
+    (FIXTURES / "crypto-config-lender.yaml", FIXTURES / "cryptogen-2.5.16-output-lender.txt"),
 )
 
 _TLS_LINE = re.compile(r"^\./(?P<node>.+)/tls/server\.crt: (?P<names>.+)$")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import tarfile
+from itertools import combinations
 from pathlib import Path
 
 import yaml
 
 from chaincode.rules import DEFAULT_MSP_KINDS
+from tests.chaincode.channel_policy import application_policy
 from tests.chaincode.cryptogen_output import CryptogenOutput, cryptogen_output
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,9 +23,11 @@ ORG_DOMAINS = {
     "InsuranceMSP": "insurance.talaan.example",
     "EmissionMSP": "emission.talaan.example",
     "DealerMSP": "dealer.talaan.example",
+    "LenderMSP": "lender.talaan.example",
 }
-# The dealers' organisation runs no peer: it endorses nothing, its own origin records included.
-PEERLESS = {"DealerMSP"}
+# The dealers' and lenders' organisations run no peer: they endorse nothing, their own origin
+# records and mortgages included.
+PEERLESS = {"DealerMSP", "LenderMSP"}
 
 
 def load(name: str) -> dict:
@@ -36,24 +42,75 @@ def test_the_channel_has_every_talaan_organisation_kind_and_the_orderer():
     profile = channel_profile()
     application = {org["ID"] for org in profile["Application"]["Organizations"]}
     assert application == set(DEFAULT_MSP_KINDS) == set(ORG_DOMAINS)
-    assert len(application) == 5
+    assert len(application) == 6
     assert [org["ID"] for org in profile["Orderer"]["Organizations"]] == ["OrdererMSP"]
     assert profile["Application"]["Capabilities"] == {"V2_5": True}
     assert profile["Orderer"]["OrdererType"] == "etcdraft"
     assert "Consortium" not in profile and "Consortiums" not in profile  # no system channel
 
 
-def test_no_single_organisation_can_satisfy_the_endorsement_policy():
-    policies = channel_profile()["Application"]["Policies"]
-    assert policies["Endorsement"] == {"Type": "ImplicitMeta", "Rule": "MAJORITY Endorsement"}
-    assert policies["LifecycleEndorsement"]["Rule"] == "MAJORITY Endorsement"
-    # MAJORITY counts every organisation of the channel, peerless ones too: 3 of 5, and the
-    # organisations with a peer are enough for it with one of them down.
+def channel_organisations() -> tuple[set[str], set[str]]:
+    """The channel's application organisations, and those of them with a peer."""
     organisations = channel_profile()["Application"]["Organizations"]
-    majority = len(organisations) // 2 + 1
-    with_peers = [org for org in organisations if org.get("AnchorPeers")]
-    assert majority >= 2 and len(with_peers) - 1 >= majority
-    assert {org["ID"] for org in organisations} - {org["ID"] for org in with_peers} == PEERLESS
+    with_peers = {org["ID"] for org in organisations if org.get("AnchorPeers")}
+    return {org["ID"] for org in organisations}, with_peers
+
+
+def test_majority_endorsement_would_need_every_peer_so_the_policy_names_the_peer_organisations():
+    organisations, with_peers = channel_organisations()
+    assert organisations - with_peers == PEERLESS
+    # MAJORITY Endorsement counts every organisation of the channel, peerless ones too
+    # (Fabric's implicitmeta.go): with 6 that is 4, all four peers, and one peer down would
+    # stop every write. Hence an explicit Signature policy over the peer organisations.
+    assert (len(organisations), len(with_peers)) == (6, 4)
+    assert len(organisations) // 2 + 1 == len(with_peers)
+    policies = channel_profile()["Application"]["Policies"]
+    for name in ("Endorsement", "LifecycleEndorsement"):
+        assert policies[name]["Type"] == "Signature", name
+
+
+def test_three_of_the_four_peer_organisations_endorse_no_two_can_and_one_may_be_down():
+    _, with_peers = channel_organisations()
+    # The chaincode's (approveformyorg without --signature-policy) and the approvals of its
+    # definition: the same rule.
+    for name in ("Endorsement", "LifecycleEndorsement"):
+        policy = application_policy(name)
+        assert set(policy.organisations) == with_peers, name
+        assert policy.threshold == 3, name
+        for endorsers in combinations(sorted(with_peers), policy.threshold - 1):
+            assert not policy.satisfied_by(endorsers), (name, endorsers)
+        for down in with_peers:
+            assert policy.satisfied_by(with_peers - {down}), (name, down)
+        # The peerless organisations add nothing to two peer organisations.
+        for pair in combinations(sorted(with_peers), 2):
+            assert not policy.satisfied_by({*pair, *PEERLESS}), (name, pair)
+
+
+CONFIGTXGEN_RUN = ROOT / "tests/fixtures/fabric/configtxgen-2.5.16-application-policies.json"
+
+
+def test_the_endorsement_policy_is_read_as_configtxgen_encodes_it():
+    """The recorded configtxgen 2.5.16 run: the rules it was made from are configtx.yaml's, and
+    its encoding (n of these principals) is what the test peer and the tests above read."""
+    recorded = json.loads(CONFIGTXGEN_RUN.read_text())
+    policies = channel_profile()["Application"]["Policies"]
+    assert recorded["configtx_rules"] == policies, "configtx.yaml changed: run configtxgen again"
+    assert set(recorded["organisations"]) == channel_organisations()[0]
+    for name in ("Endorsement", "LifecycleEndorsement"):
+        encoded = recorded["policies"][name]["value"]
+        principals = [i["principal"] for i in encoded["identities"]]
+        assert {p["role"] for p in principals} == {"PEER"}, name
+        parsed = application_policy(name)
+        assert encoded["rule"]["n_out_of"]["n"] == parsed.threshold, name
+        assert [p["msp_identifier"] for p in principals] == list(parsed.organisations), name
+
+
+def test_a_majority_of_admins_is_reached_by_the_four_peer_organisations_alone():
+    organisations, with_peers = channel_organisations()
+    policies = channel_profile()["Application"]["Policies"]
+    assert policies["Admins"] == {"Type": "ImplicitMeta", "Rule": "MAJORITY Admins"}
+    # 4 of 6: the four together change the channel's application configuration, three do not.
+    assert len(with_peers) == len(organisations) // 2 + 1
 
 
 def test_every_organisation_policy_names_only_its_own_msp():
@@ -94,7 +151,15 @@ def test_every_compose_peer_belongs_to_a_channel_organisation_at_its_anchor_addr
 def test_compose_has_a_ca_per_organisation_the_orderer_and_the_chaincode_server():
     services = load("compose.yaml")["services"]
     cas = {name for name in services if name.startswith("ca-")}
-    assert cas == {"ca-lto", "ca-hpg", "ca-insurance", "ca-emission", "ca-dealer", "ca-orderer"}
+    assert cas == {
+        "ca-lto",
+        "ca-hpg",
+        "ca-insurance",
+        "ca-emission",
+        "ca-dealer",
+        "ca-lender",
+        "ca-orderer",
+    }
     orderer = services["orderer.talaan.example"]["environment"]
     assert orderer["ORDERER_GENERAL_BOOTSTRAPMETHOD"] == "none"
     assert orderer["ORDERER_CHANNELPARTICIPATION_ENABLED"] == "true"
@@ -263,7 +328,7 @@ def test_every_file_compose_mounts_or_points_a_node_at_is_made_by_cryptogen():
                     inside = source + path[len(target) :]
                     assert output.exists(inside), f"{name}: {path} is {inside}, not made"
                     checked += 1
-    assert checked >= 6 * 2 + 10  # each CA's cert and key, each node's TLS files
+    assert checked >= 7 * 2 + 10  # each CA's cert and key, each node's TLS files
 
 
 def test_every_node_in_compose_answers_tls_for_the_names_it_is_reached_by():
@@ -347,7 +412,8 @@ def _run_network_script(tmp_path: Path, output: CryptogenOutput) -> tuple[Path, 
         "STUB_LOG": str(log),
         "STUB_TREE": str(tmp_path / "tree.txt"),
         "HOME": str(tmp_path),
-        "DEALERS": " ".join(DEALERS),
+        "DEALERS": " ".join(MEMBERS["dealer"]),
+        "LENDERS": " ".join(MEMBERS["lender"]),
     }
     for command in ("up", "createChannel", "deployCC", "identities"):
         done = subprocess.run(
@@ -393,23 +459,65 @@ def test_every_path_and_host_network_sh_uses_is_made_by_cryptogen(tmp_path):
         assert host_of((folder / "peer").read_text().strip()) in peer_names(output, domain)
 
 
-DEALERS = ("toyota-manila-bay", "honda-cebu")
+# The members of each many-member kind that `identities` enrols (DEALERS, LENDERS).
+MEMBERS = {
+    "dealer": ("toyota-manila-bay", "honda-cebu"),
+    "lender": ("banco-de-oro", "bpi-family"),
+}
+MEMBER_MSPS = {"dealer": "DealerMSP", "lender": "LenderMSP"}
 
 
-def test_network_sh_enrols_each_dealer_with_its_code_as_the_certificate_attribute(tmp_path):
+def test_network_sh_enrols_each_dealer_and_lender_with_its_code_as_its_kinds_attribute(tmp_path):
     network, calls = _run_network_script(tmp_path, generated())
     registers = [call for call in calls if call[:2] == ["fabric-ca-client", "register"]]
-    assert [call[call.index("--id.name") + 1] for call in registers] == list(DEALERS)
-    for call, code in zip(registers, DEALERS, strict=True):
-        assert call[call.index("--id.attrs") + 1] == f"talaan.dealer={code}:ecert"
-        assert call[call.index("--id.type") + 1] == "client"
-        assert call[call.index("--caname") + 1] == "ca-dealer"
-    # Where the fabric backend looks for a dealer's signer (ledger/fabric/identity.py).
-    for code in DEALERS:
-        folder = network / "identities" / "DealerMSP" / code
-        assert (folder / "cert.pem").read_text() == f"talaan.dealer={code}:ecert"
-        assert (folder / "key.pem").exists()
+    expected = [(kind, code) for kind, codes in MEMBERS.items() for code in codes]
+    assert [call[call.index("--id.name") + 1] for call in registers] == [c for _, c in expected]
     services = load("compose.yaml")["services"]
-    ca_port = services["ca-dealer"]["environment"]["FABRIC_CA_SERVER_PORT"]
     enrols = [call for call in calls if call[:2] == ["fabric-ca-client", "enroll"]]
-    assert enrols and all(f"@localhost:{ca_port}" in call[call.index("-u") + 1] for call in enrols)
+    for call, (kind, code) in zip(registers, expected, strict=True):
+        assert call[call.index("--id.attrs") + 1] == f"talaan.{kind}={code}:ecert"
+        assert call[call.index("--id.type") + 1] == "client"
+        assert call[call.index("--caname") + 1] == f"ca-{kind}"
+        # Registered at, and enrolled from, that kind's own CA.
+        port = services[f"ca-{kind}"]["environment"]["FABRIC_CA_SERVER_PORT"]
+        mine = [e for e in enrols if e[e.index("--caname") + 1] == f"ca-{kind}"]
+        assert mine and all(f"@localhost:{port}" in e[e.index("-u") + 1] for e in mine)
+        # Where the fabric backend looks for the member's signer (ledger/fabric/identity.py).
+        folder = network / "identities" / MEMBER_MSPS[kind] / code
+        assert (folder / "cert.pem").read_text() == f"talaan.{kind}={code}:ecert"
+        assert (folder / "key.pem").exists()
+        assert (folder.parent / "mspid").read_text().strip() == MEMBER_MSPS[kind]
+
+
+def test_network_sh_enrols_one_member_by_command_and_refuses_a_code_that_is_not_one(tmp_path):
+    network, _ = _run_network_script(tmp_path, generated())
+    script = network / "scripts" / "network.sh"
+    env = {
+        "PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin",
+        "STUB_LOG": str(tmp_path / "calls.log"),
+        "HOME": str(tmp_path),
+    }
+    done = subprocess.run(
+        ["bash", str(script), "enrolLender", "security-bank"], env=env, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    cert = network / "identities" / "LenderMSP" / "security-bank" / "cert.pem"
+    assert cert.read_text() == "talaan.lender=security-bank:ecert"
+    refused = subprocess.run(
+        ["bash", str(script), "enrolLender", "../LTOMSP"], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 64
+    assert "enrolLender: '../LTOMSP' is not a lender code" in refused.stderr
+
+
+def test_the_chaincode_package_carries_the_version_the_readme_upgrades_to(tmp_path):
+    _run_network_script(tmp_path, generated())
+    script = (NETWORK / "scripts" / "network.sh").read_text()
+    version = re.search(r"CC_VERSION=\$\{CC_VERSION:-([\d.]+)\}", script)
+    assert version, "network.sh no longer defaults CC_VERSION"
+    package = tmp_path / "fabric-network" / "talaan.tar.gz"
+    with tarfile.open(package) as archive:
+        metadata = archive.extractfile("metadata.json")
+        assert metadata is not None
+        assert f'"label": "talaan_{version[1]}"' in metadata.read().decode()
+    assert f"CC_VERSION={version[1]} " in (NETWORK / "README.md").read_text()

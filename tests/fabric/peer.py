@@ -6,16 +6,18 @@ tested against this server instead. It speaks the real Gateway gRPC service with
 
 - checks every signature (ECDSA P-256, DER, low S) against the submitting organisation's
   certificate, which must be issued by that MSP's CA (the test CA to the MSP id it claims, or
-  for DealerMSP the dealers' own CA, which enrols each dealer with its ``talaan.dealer``
-  attribute), refusing any other creator with a Fabric 2.5 gateway's words, and derives and
-  checks each transaction id (hex SHA-256 of nonce + serialized creator);
+  for DealerMSP and LenderMSP their kind's own CA, which enrols each dealer or lender with its
+  ``talaan.dealer`` or ``talaan.lender`` attribute), refusing any other creator with a Fabric
+  2.5 gateway's words, and derives and checks each transaction id (hex SHA-256 of nonce +
+  serialized creator);
 - endorses by running the chaincode the way a peer does: it dials the chaincode server
   (chaincode-as-a-service) on ``protos.Chaincode/Connect``, answers REGISTER with REGISTERED
   and READY, sends TRANSACTION messages with the ChaincodeInput and the SignedProposal, serves
   GET_STATE / PUT_STATE / DEL_STATE / GET_HISTORY_FOR_KEY from an in-memory versioned state,
   builds the read/write set and takes the event from the COMPLETED message;
-- signs endorsements with the peers of a majority of organisations and, at commit, checks the
-  envelope's signature, the endorsements and MVCC (read versions unchanged);
+- signs endorsements with the peers the chaincode's endorsement policy asks for (read from
+  fabric-network/configtx.yaml: 3 of the 4 organisations with a peer) and, at commit, checks
+  the envelope's signature, the endorsements against that policy and MVCC;
 - orders each transaction into its own numbered block, answers CommitStatus with the block
   number and validation code, and streams the chaincode events per block from a start block.
 
@@ -66,21 +68,26 @@ from fabric_protos.peer import (
 from fabric_protos.peer.proposal_response_pb2 import Response
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from chaincode.rules import DEALER_ATTRIBUTE
+from chaincode.rules import MEMBER_ATTRIBUTES, OrgKind
 from ledger.enrolment import attribute_extension
 from ledger.fabric import protocol
 from ledger.fabric.identity import Identity, is_low_s
+from tests.chaincode.channel_policy import chaincode_endorsement
 
 Msg = chaincode_shim_pb2.ChaincodeMessage
 Code = transaction_pb2.TxValidationCode
-# The organisations with a peer (the endorsers), and the channel's: the dealers' organisation
-# runs no peer (fabric-network/configtx.yaml).
+# The organisations with a peer (the endorsers), and the channel's: the dealers' and the
+# lenders' organisations run no peer (fabric-network/configtx.yaml).
 ORGANISATIONS = ["LTOMSP", "HPGMSP", "InsuranceMSP", "EmissionMSP"]
 DEALER_MSP = "DealerMSP"
-CHANNEL_ORGANISATIONS = [*ORGANISATIONS, DEALER_MSP]
-# The chaincode's endorsement policy, MAJORITY Endorsement: a majority of the channel's
-# organisations (3 of 5), which only organisations with a peer can give.
-MAJORITY = len(CHANNEL_ORGANISATIONS) // 2 + 1
+LENDER_MSP = "LenderMSP"
+# The kinds of many members: one MSP each, with a CA of its own that enrols every member with
+# the kind's attribute naming it (network.sh enrolDealer / enrolLender).
+MEMBER_MSPS = {OrgKind.DEALER: DEALER_MSP, OrgKind.LENDER: LENDER_MSP}
+# The chaincode's endorsement policy, /Channel/Application/Endorsement of configtx.yaml: the
+# peers of ENDORSEMENT.threshold distinct organisations among ENDORSEMENT.organisations.
+ENDORSEMENT = chaincode_endorsement()
+ENDORSING = [msp for msp in ORGANISATIONS if msp in ENDORSEMENT.organisations]
 # Where each organisation's peer listens in fabric-network/ (for the gateway's error details).
 PEER_ADDRESSES = {
     "LTOMSP": ("peer0.lto.talaan.example:7051", "172.18.0.7:7051"),
@@ -151,7 +158,7 @@ class CreatorRefused(PermissionError):
 
 
 # A test PKI: one CA for the four organisations with a peer, each with a client identity and a
-# peer identity, and the dealers' CA, which enrols each dealer with its attribute.
+# peer identity, and the dealers' and lenders' CAs, which enrol each member with its attribute.
 
 
 def _name(common_name: str, organisation: str) -> x509.Name:
@@ -215,16 +222,21 @@ class TestPKI:
     __test__ = False  # not a test class, despite the name
     ca_key: ec.EllipticCurvePrivateKey
     ca_cert: x509.Certificate
-    # The dealers' CA (ca-dealer in fabric-network/): DealerMSP's only root.
-    dealer_ca: tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
+    # Each many-member MSP's only root (ca-dealer, ca-lender in fabric-network/), by MSP id.
+    member_cas: dict[str, tuple[ec.EllipticCurvePrivateKey, x509.Certificate]]
     clients: dict[str, Identity] = field(default_factory=dict)
     peers: dict[str, Identity] = field(default_factory=dict)
 
     @classmethod
     def create(cls, organisations: list[str] = ORGANISATIONS) -> TestPKI:
         ca_key, ca_cert = certificate_authority("ca.talaan.test", "Talaan Test CA")
-        dealer_ca = certificate_authority("ca.dealer.talaan.test", "Talaan Test Dealers CA")
-        pki = cls(ca_key=ca_key, ca_cert=ca_cert, dealer_ca=dealer_ca)
+        member_cas = {
+            msp_id: certificate_authority(
+                f"ca.{kind.lower()}.talaan.test", f"Talaan Test {kind.title()}s CA"
+            )
+            for kind, msp_id in MEMBER_MSPS.items()
+        }
+        pki = cls(ca_key=ca_key, ca_cert=ca_cert, member_cas=member_cas)
         for msp_id in organisations:
             pki.clients[msp_id] = pki.issue(f"client.{msp_id.lower()}", msp_id)
             pki.peers[msp_id] = pki.issue(f"peer0.{msp_id.lower()}", msp_id)
@@ -236,16 +248,26 @@ class TestPKI:
         """An identity from the CA of the four organisations with a peer."""
         return issue_identity((self.ca_key, self.ca_cert), common_name, msp_id, attributes)
 
+    def enrol_member(
+        self, kind: str, code: str, attributes: dict[str, str] | None = None
+    ) -> Identity:
+        """A dealer's or lender's identity as its kind's CA enrols it (network.sh enrolDealer,
+        enrolLender: ``--id.attrs talaan.<kind>=<code>:ecert``); ``attributes`` replaces the
+        attribute, to make a forgery or an identity that names no member."""
+        chosen = {MEMBER_ATTRIBUTES[kind]: code} if attributes is None else attributes
+        msp_id = MEMBER_MSPS[kind]
+        return issue_identity(self.member_cas[msp_id], code, msp_id, chosen)
+
     def enrol_dealer(self, code: str, attributes: dict[str, str] | None = None) -> Identity:
-        """A dealer's identity as ca-dealer enrols it (``--id.attrs talaan.dealer=<code>:ecert``);
-        ``attributes`` replaces the attribute, to make a forgery."""
-        chosen = {DEALER_ATTRIBUTE: code} if attributes is None else attributes
-        return issue_identity(self.dealer_ca, code, DEALER_MSP, chosen)
+        return self.enrol_member(OrgKind.DEALER, code, attributes)
+
+    def enrol_lender(self, code: str, attributes: dict[str, str] | None = None) -> Identity:
+        return self.enrol_member(OrgKind.LENDER, code, attributes)
 
     def ca_of(self, msp_id: str) -> x509.Certificate | None:
         """The root CA an MSP of the channel trusts, or None for an MSP not on the channel."""
-        if msp_id == DEALER_MSP:
-            return self.dealer_ca[1]
+        if msp_id in self.member_cas:
+            return self.member_cas[msp_id][1]
         return self.ca_cert if msp_id in ORGANISATIONS else None
 
     def tls_server(self, hostname: str) -> grpc.ServerCredentials:
@@ -280,7 +302,8 @@ class TestPKI:
         """Return the creator's MSP id if it signed ``message``; raise CreatorRefused if not.
 
         As on a peer, the certificate must chain to the root CA of the MSP it claims (a
-        dealer's to the dealers' CA), and a high-S signature is refused.
+        dealer's to the dealers' CA, a lender's to the lenders'), and a high-S signature is
+        refused.
         """
         creator = SerializedIdentity.FromString(creator_bytes)
         root = self.ca_of(creator.mspid)
@@ -830,7 +853,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
     ) -> None:
         details = [
             gateway_pb2.ErrorDetail(address=f"peer0.{msp.lower()}:7051", msp_id=msp, message=detail)
-            for msp in ORGANISATIONS[:MAJORITY]
+            for msp in ENDORSING[: ENDORSEMENT.threshold]
         ]
         context.set_trailing_metadata(
             (
@@ -900,10 +923,10 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
                 "failed to endorse transaction, see attached details for more info",
                 f"chaincode response {response.status}, {response.message}",
             )
-        # The gateway's own peer has endorsed; the others of a majority must answer too.
-        online = [msp for msp in ORGANISATIONS if msp not in self.offline]
-        if len(online) < MAJORITY:
-            down = tuple((msp, _dial_refused(msp)) for msp in ORGANISATIONS if msp in self.offline)
+        # The gateway's own peer has endorsed; the others the policy needs must answer too.
+        online = [msp for msp in ENDORSING if msp not in self.offline]
+        if len(online) < ENDORSEMENT.threshold:
+            down = tuple((msp, _dial_refused(msp)) for msp in ENDORSING if msp in self.offline)
             self._fail(
                 context, PeerFault(ENDORSERS_UNREACHABLE.code, ENDORSERS_UNREACHABLE.message, down)
             )
@@ -923,7 +946,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
             proposal_response_pb2.Endorsement(
                 endorser=peer.creator, signature=peer.sign(response_payload + peer.creator)
             )
-            for peer in [self.pki.peers[msp] for msp in online][:MAJORITY]
+            for peer in [self.pki.peers[msp] for msp in online][: ENDORSEMENT.threshold]
         ]
         transaction = transaction_pb2.Transaction(
             actions=[
@@ -980,15 +1003,18 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
         endorsers = set()
         for endorsement in endorsed.endorsements:
             try:
-                endorsers.add(
-                    self.pki.check_signature(
-                        endorsement.endorser,
-                        endorsed.proposal_response_payload + endorsement.endorser,
-                        endorsement.signature,
-                    )
+                msp_id = self.pki.check_signature(
+                    endorsement.endorser,
+                    endorsed.proposal_response_payload + endorsement.endorser,
+                    endorsement.signature,
                 )
             except PermissionError:
                 continue
+            # The policy's principals are 'MSP.peer': an endorsement by any other role of the
+            # organisation does not count.
+            peer = self.pki.peers.get(msp_id)
+            if peer is not None and endorsement.endorser == peer.creator:
+                endorsers.add(msp_id)
         rwset = rwset_pb2.TxReadWriteSet.FromString(action.results)
         reads: list[kv_rwset_pb2.KVRead] = []
         writes: list[kv_rwset_pb2.KVWrite] = []
@@ -1000,7 +1026,7 @@ class TestPeer(gateway_pb2_grpc.GatewayServicer):
             chaincode_event_pb2.ChaincodeEvent.FromString(action.events) if action.events else None
         )
         force_code = None
-        if len(endorsers) < MAJORITY:
+        if not ENDORSEMENT.satisfied_by(endorsers):
             force_code = Code.ENDORSEMENT_POLICY_FAILURE
         elif self.conflict_next_commits:
             self.conflict_next_commits -= 1
