@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import secrets
 import uuid
 from typing import TYPE_CHECKING
@@ -69,6 +70,17 @@ if TYPE_CHECKING:
 
 def _upper(value: str) -> str:
     return "".join(value.split()).upper()
+
+
+_PLATE_PARTS = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def canonical_plate(value: str) -> str:
+    """A plate as issued plates are written, letters, a space, digits ("NBC 1234"), however
+    it was typed ("nbc1234", "NBC  1234"), so one plate is never stored twice in two forms."""
+    compact = _upper(value)
+    parts = _PLATE_PARTS.match(compact)
+    return f"{parts[1]} {parts[2]}" if parts else compact
 
 
 _TAKEN = (
@@ -483,8 +495,8 @@ def registration_approve(
     if not vehicle.mv_file_number:
         vehicle.mv_file_number = f"1300-{vehicle.pk:011d}"
         fields.append("mv_file_number")
-    wanted = _upper(plate_number)
-    if wanted and wanted != _upper(vehicle.plate_number or ""):
+    wanted = canonical_plate(plate_number)
+    if wanted and wanted != canonical_plate(vehicle.plate_number or ""):
         if Vehicle.objects.filter(plate_number=wanted).exclude(pk=vehicle.pk).exists():
             raise ValidationError({"plate_number": f"Plate {wanted} is already issued."})
         vehicle.plate_number = wanted

@@ -14,8 +14,10 @@ from registry import schedule
 from registry import services as registry_services
 from registry.models import RegistrationApplication, RegistrationPeriod
 from tests.conftest import (
+    claim_and_approve,
     filed_application,
     registered_application,
+    sent_for_clearance,
 )
 
 
@@ -147,3 +149,18 @@ def test_a_late_renewal_says_so_on_its_page_and_in_the_api(world, client):
 
     assert 'data-testid="filed-late">Filed late' in page
     assert answer["filed_late"] is True
+
+
+def test_a_plate_the_lto_types_is_stored_as_issued_plates_are_and_never_twice(world):
+    first = registered_application(world, plate="nbc1234")
+    assert first.vehicle.plate_number == "NBC 1234"
+
+    second, requests = sent_for_clearance(world)
+    for request in requests.values():
+        claim_and_approve(world, request)
+    with pytest.raises(ValidationError, match="Plate NBC 1234 is already issued"):
+        registry_services.registration_approve(
+            application_id=second.pk, actor=world.lto_admin, plate_number="NBC  1234"
+        )
+    second.refresh_from_db()
+    assert second.status == "cleared" and not second.vehicle.plate_number
