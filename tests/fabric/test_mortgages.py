@@ -28,7 +28,10 @@ def enrol(pki, code: str):  # type: ignore[no-untyped-def]
 
 
 def test_a_mortgage_is_annotated_and_released_by_its_own_lender_and_confirmed(
-    world, fabric, pki, lenders  # noqa: F811  (fixture)
+    world,
+    fabric,
+    pki,
+    lenders,  # noqa: F811  (fixture)
 ):
     bank = enrol(pki, "banco-mabuhay")
     enrol(pki, "asenso-finance")
