@@ -196,8 +196,11 @@ class LiveEnv:
     log_dir: Path
 
     def sent_mail(self) -> list[str]:
-        """Every message the server and worker have sent (file-based backend), oldest first."""
-        return [path.read_text() for path in sorted(self.mail_dir.glob("*.log"))]
+        """Every message the server and worker have sent (file-based backend), newest first:
+        the mail directory is the package's, so a test looking for the message it caused (a
+        sale invitation to a demo address another test also invited) finds its own first."""
+        files = sorted(self.mail_dir.glob("*.log"), key=lambda path: path.stat().st_mtime_ns)
+        return [path.read_text() for path in reversed(files)]
 
 
 @pytest.fixture(scope="package")
