@@ -173,6 +173,14 @@ def receipt_confirmed(row: RecordedOnLedger | None, event: LedgerEvent, change_i
     return Outcome(block, tx_id, change_id, True, "confirmed")
 
 
+def confirm_row(rows: Any, event: LedgerEvent, *, field: str = "ledger_change_id") -> Outcome:
+    """Confirm the receipt of the row of ``rows`` (a model's queryset) whose ``field`` holds
+    the event's change id, locking it: the ``confirm`` of most keepers."""
+    change_id = str(event.data().get("change_id", ""))
+    row = rows.select_for_update().filter(**{field: change_id}).first() if change_id else None
+    return receipt_confirmed(row, event, change_id)
+
+
 def unconfirmed_rows(rows: Iterable[Row], *, where: Callable[[Row], str]) -> Iterator[Problem]:
     """A problem for each row given: its receipt was never confirmed by the ledger's event."""
     for row in rows:

@@ -36,9 +36,9 @@ from ledger.events import LedgerEvent, Outcome
 from ledger.keepers import (
     LedgerChange,
     Unrepairable,
+    confirm_row,
     mismatches,
     missing,
-    receipt_confirmed,
     unconfirmed_rows,
 )
 from ledger.verify import Problem
@@ -97,9 +97,7 @@ class RegistrationRows:
     function = _declared(VehicleRegistration)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        change_id = str(event.data().get("change_id", ""))
-        row = ApplicationStatusChange.objects.select_for_update().filter(change_id=change_id)
-        return receipt_confirmed(row.first(), event, change_id)
+        return confirm_row(ApplicationStatusChange.objects, event, field="change_id")
 
     def problems(
         self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
@@ -160,9 +158,7 @@ class DocumentRows:
     function = _declared(DocumentAnchor)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        change_id = str(event.data().get("change_id", ""))
-        row = Document.objects.select_for_update().filter(ledger_change_id=change_id)
-        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+        return confirm_row(Document.objects, event)
 
     def problems(
         self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
@@ -203,9 +199,7 @@ class TransferRows:
     function = _declared(OwnershipTransfer)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        change_id = str(event.data().get("change_id", ""))
-        row = OwnershipPeriod.objects.select_for_update().filter(ledger_change_id=change_id)
-        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+        return confirm_row(OwnershipPeriod.objects, event)
 
     def problems(
         self, *, backend: str, ledger_change: LedgerChange, seen: set[str]
@@ -252,9 +246,7 @@ class OriginRows:
     function = _declared(VehicleOrigin)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        change_id = str(event.data().get("change_id", ""))
-        row = OriginRecord.objects.select_for_update().filter(ledger_change_id=change_id)
-        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+        return confirm_row(OriginRecord.objects, event)
 
     def _origins(self, backend: str) -> QuerySet[OriginRecord]:
         return OriginRecord.objects.filter(ledger_backend=backend).select_related("dealer")
@@ -309,9 +301,7 @@ class DeregistrationRows:
     function = _declared(VehicleDeregistration)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        change_id = str(event.data().get("change_id", ""))
-        row = Deregistration.objects.select_for_update().filter(ledger_change_id=change_id)
-        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+        return confirm_row(Deregistration.objects, event)
 
     def _rows(self, backend: str) -> Any:
         return (
@@ -386,9 +376,7 @@ class HoldRows:
     function = _declared(HoldPlacement)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        change_id = str(event.data().get("change_id", ""))
-        row = Hold.objects.select_for_update().filter(ledger_change_id=change_id)
-        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+        return confirm_row(Hold.objects, event)
 
     def _rows(self, backend: str) -> Any:
         return (
@@ -522,9 +510,7 @@ class MortgageRows:
     function = _declared(MortgageAnnotation)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        change_id = str(event.data().get("change_id", ""))
-        row = Mortgage.objects.select_for_update().filter(ledger_change_id=change_id)
-        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+        return confirm_row(Mortgage.objects, event)
 
     def _rows(self, backend: str) -> Any:
         return (
@@ -582,9 +568,7 @@ class MortgageReleaseRows:
     function = _declared(MortgageRelease)
 
     def confirm(self, *, event: LedgerEvent) -> Outcome:
-        change_id = str(event.data().get("change_id", ""))
-        row = MortgageReleaseRow.objects.select_for_update().filter(ledger_change_id=change_id)
-        return receipt_confirmed(row.first() if change_id else None, event, change_id)
+        return confirm_row(MortgageReleaseRow.objects, event)
 
     def _rows(self, backend: str) -> Any:
         return (

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.verification import repair_ledger_only
@@ -117,7 +118,7 @@ def test_the_owner_consents_and_the_mortgage_is_on_the_ledger_in_the_lenders_nam
         reference=mortgage.reference,
         vin=vehicle.vin,
         lender_code="banco-mabuhay",
-        on=mortgage.answered_at.date(),
+        on=timezone.localdate(mortgage.answered_at),
     )
     assert mortgage.consent_digest == mortgages.sha256_hex(statement)
     written = entry.response + " ".join(WorldState.objects.values_list("value", flat=True))
