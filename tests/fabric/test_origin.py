@@ -24,6 +24,7 @@ from ledger.fabric.identity import Identity
 from ledger.fabric.listener import follow
 from ledger.models import ListenerCheckpoint
 from tests.fabric.peer import DEALER_MSP, ORGANISATIONS, write_identity
+from tests.fabric.test_transfer import reconcile
 
 VIN = "JTDBR32E720012345"
 DIGEST = "d" * 64
@@ -169,6 +170,12 @@ def test_an_origin_recorded_by_the_dealers_officer_is_confirmed_by_the_listener(
     row.refresh_from_db()
     assert row.ledger_confirmed_at is not None
     assert ListenerCheckpoint.objects.get().block_number == row.ledger_block + 1
+    output, error = reconcile()
+    assert error is None, output
+    # Reconcile holds the row against the ledger's origin: a changed row is named.
+    type(row).objects.filter(pk=row.pk).update(csr_number="CSR-FORGED")
+    output, error = reconcile()
+    assert error is not None and f"origin record {row.vin}" in output
 
 
 def test_an_origin_another_client_wrote_is_reported_ledger_only_not_a_crash(
