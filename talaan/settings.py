@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "api",
     "registry",
     "clearance",
+    "payments",
     "ledger",
     "notifications",
     "audit",

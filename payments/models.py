@@ -1,0 +1,1 @@
+"""Fees, assessments, payments and official receipts (issue 16)."""
