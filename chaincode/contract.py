@@ -304,6 +304,11 @@ class TalaanContract(Contract):
             raise RuleViolation(f"Vehicle {vin} is not registered on the ledger.")
         if vehicle.get("state") == DEREGISTERED:
             raise RuleViolation(f"Vehicle {vin} is already deregistered.")
+        if await _get_json(stub, _key("encumbrance", vin)) is not None:
+            raise RuleViolation(
+                f"Vehicle {vin} carries an active mortgage; its lender releases it before the "
+                "vehicle is deregistered."
+            )
         timestamp = _tx_time(stub)
         record = {
             "vin": vin,

@@ -35,7 +35,7 @@ from registry import access
 from registry.document_services import document_attach
 from registry.events import VEHICLE_DEREGISTERED
 from registry.holds import refuse_if_held
-from registry.models import Deregistration, Document, Sale, Vehicle
+from registry.models import Deregistration, Document, Mortgage, Sale, Vehicle
 from registry.records import (
     certificate_revoke,
     current_owner,
@@ -136,6 +136,16 @@ def _checked(vehicle: Vehicle, *, reason: str, note: str) -> None:
         raise Conflict(
             f"{vehicle} has a sale open: the seller withdraws it, or the LTO cancels it, before "
             "the vehicle is deregistered. Nothing was changed."
+        )
+    mortgage = (
+        Mortgage.objects.filter(vehicle=vehicle, status=Mortgage.Status.ANNOTATED)
+        .select_related("lender")
+        .first()
+    )
+    if mortgage is not None:
+        raise Conflict(
+            f"{vehicle} carries chattel mortgage {mortgage.reference} of {mortgage.lender.name}: "
+            "the lender releases it before the vehicle is deregistered. Nothing was changed."
         )
 
 

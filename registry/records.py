@@ -63,11 +63,14 @@ class RenewalOutlook:
 def renewal_outlook(vehicle: Vehicle, period: RegistrationPeriod) -> RenewalOutlook | None:
     """The renewal of the registration ``period`` ends: due at the plate's slot in the year
     the period ends, open ``RENEWAL_OPENS_DAYS_BEFORE`` days before it. None without a plate
-    (its schedule is read from the plate)."""
+    whose digits give a schedule (it is read from the plate)."""
     if not vehicle.plate_number:
         return None
     motorcycle = vehicle.body_type == Vehicle.BodyType.MOTORCYCLE
-    due = schedule.slot_in(vehicle.plate_number, period.valid_to.year, motorcycle=motorcycle)
+    try:
+        due = schedule.slot_in(vehicle.plate_number, period.valid_to.year, motorcycle=motorcycle)
+    except schedule.NoSchedule:
+        return None  # a plate issued before plates were checked: the LTO sets its schedule
     return RenewalOutlook(valid_to=period.valid_to, due=due, opens=schedule.renewal_opens(due))
 
 

@@ -246,6 +246,9 @@ def vehicle_ownership(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         if not periods:
             raise Http404("You have not owned this vehicle.")
         vehicle = periods[0].vehicle
+    # A former owner sees their own periods and nothing of the vehicle's present: not its
+    # current owner's mortgage, nor a hold placed since.
+    concerned = lto or current_owner(vehicle) == request.user
     return render(
         request,
         "registry/vehicle_ownership.html",
@@ -269,12 +272,12 @@ def vehicle_ownership(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             .first(),
             # Encumbered: named to the owner and the LTO (the public verify page says only
             # that it is).
-            "mortgage": active_mortgage(vehicle),
+            "mortgage": active_mortgage(vehicle) if concerned else None,
             "can_deregister": lto
             and Action.DEREGISTER in access.vehicle_allowed_actions(Caller.of(request), vehicle),
             # Both moves of every hold are in the history; the owner sees whom to contact,
             # never the reason, the note or the evidence.
-            "hold_notice": hold_notice(vehicle.vin),
-            "hold_events": hold_events(vehicle.vin),
+            "hold_notice": hold_notice(vehicle.vin) if concerned else "",
+            "hold_events": hold_events(vehicle.vin) if concerned else [],
         },
     )

@@ -75,6 +75,11 @@ def _upper(value: str) -> str:
 _PLATE_PARTS = re.compile(r"^([A-Z]+)(\d+)$")
 
 
+def _schedulable(plate: str) -> bool:
+    """Letters and digits only, with the two digits the renewal schedule is read from."""
+    return bool(re.fullmatch(r"[A-Z0-9 ]+", plate)) and sum(c.isdigit() for c in plate) >= 2
+
+
 def canonical_plate(value: str) -> str:
     """A plate as issued plates are written, letters, a space, digits ("NBC 1234"), however
     it was typed ("nbc1234", "NBC  1234"), so one plate is never stored twice in two forms."""
@@ -231,7 +236,13 @@ def _renewal_period(
         )
     motorcycle = vehicle.body_type == Vehicle.BodyType.MOTORCYCLE
     outlook = renewal_outlook(vehicle, latest)
-    assert outlook is not None  # the vehicle has a plate (checked above)
+    if outlook is None:
+        raise ValidationError(
+            {
+                "vehicle": f"Plate {vehicle.plate_number} gives no renewal schedule: ask the "
+                "LTO to renew it at the office."
+            }
+        )
     due, opens = outlook.due, outlook.opens
     if today < opens:
         raise Conflict(
@@ -496,6 +507,14 @@ def registration_approve(
         vehicle.mv_file_number = f"1300-{vehicle.pk:011d}"
         fields.append("mv_file_number")
     wanted = canonical_plate(plate_number)
+    if wanted and not _schedulable(wanted):
+        raise ValidationError(
+            {
+                "plate_number": f"Plate {wanted} cannot be issued: a plate is letters and "
+                "digits, at least two of them (e.g. NBC 1234), from which its renewal "
+                "schedule is read."
+            }
+        )
     if wanted and wanted != canonical_plate(vehicle.plate_number or ""):
         if Vehicle.objects.filter(plate_number=wanted).exclude(pk=vehicle.pk).exists():
             raise ValidationError({"plate_number": f"Plate {wanted} is already issued."})

@@ -108,7 +108,7 @@ def test_the_lto_sends_approves_and_the_owner_downloads_a_certificate_with_qr(cl
     )
     assert response.status_code == 302
     application.refresh_from_db()
-    assert application.status == "approved" and application.vehicle.plate_number == "NBC1234"
+    assert application.status == "approved" and application.vehicle.plate_number == "NBC 1234"
 
     client.force_login(world.owner)
     pdf = client.get(reverse("certificate", args=[application.pk]))
