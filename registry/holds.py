@@ -51,6 +51,24 @@ logger = logging.getLogger(__name__)
 _LIFT_NAMESPACE = uuid.UUID("5d0f3c8e-7a1b-4f2e-9c6d-2b8e4a1f7c30")
 
 
+_PLACE_NAMESPACE = uuid.UUID("3c1f6a2e-9b47-4d0e-8a35-7f2c9e61b5d4")
+
+
+def placement_identity(
+    *, office: Organisation, vin: str, reason: str, evidence_sha256: str
+) -> tuple[str, uuid.UUID]:
+    """A hold's reference and change id, derived from what places it: the office, the VIN,
+    the reason, the evidence's digest, and how many holds the office has placed on the VIN
+    before. Placing it again with the same evidence after the database lost a hold the
+    ledger committed is answered from the ledger, so the ledger's hold gets its row (and can
+    be lifted) instead of holding the VIN with none."""
+    placed_before = Hold.objects.filter(organisation=office, vin=vin).count()
+    change_id = uuid.uuid5(
+        _PLACE_NAMESPACE, f"hold:{office.code}:{vin}:{reason}:{evidence_sha256}:{placed_before}"
+    )
+    return f"HOLD-{change_id.int % 10**12:012d}", change_id
+
+
 def lift_change_id(reference: str) -> uuid.UUID:
     """The lifting's change id, derived from the hold (lifted once, ever): a retry after the
     database lost a lifting the ledger committed is answered from the ledger, instead of
@@ -283,10 +301,14 @@ def _place(
         evidence=evidence,
         placed_by=officer,
         placed_at=timezone.now(),
-        ledger_change_id=uuid.uuid4(),
     )
-    while Hold.objects.filter(reference=hold.reference).exists():
-        hold.reference = type(hold)._meta.get_field("reference").get_default()
+    # One placing at a time per office: the count in the identity must not race.
+    type(office).objects.select_for_update().filter(pk=office.pk).first()
+    hold.reference, hold.ledger_change_id = placement_identity(
+        office=office, vin=vin, reason=reason, evidence_sha256=evidence.sha256
+    )
+    if Hold.objects.filter(reference=hold.reference).exists():
+        raise Conflict("This hold is placed already; nothing was changed.")
     hold.record_receipt(get_ledger().record(hold_record(hold)))
     hold.save(force_insert=True)
     _tell_owner(

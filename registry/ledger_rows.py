@@ -424,8 +424,9 @@ class HoldRows:
         raise Unrepairable(
             f"hold {change.get('hold_id')} on {change.get('vin')} is active on the ledger but its "
             "evidence was discarded with its transaction, and the ledger keeps only its digest: "
-            f"{change.get('msp_id')} must place the hold again with its evidence (the vehicle "
-            "stays held on the ledger meanwhile)."
+            f"{change.get('msp_id')} places the hold again with the same evidence file: the "
+            "ledger answers from this change and the hold gets its row (the vehicle stays held "
+            "on the ledger meanwhile)."
         )
 
 

@@ -119,3 +119,21 @@ def test_a_lifting_the_database_lost_is_reported_and_answered_from_the_ledger_on
     assert lifted.status == "lifted" and str(lifted.lift_change_id) == committed[1]
     output, error = reconcile()
     assert f"hold {hold.reference}" not in output, output
+
+
+def test_a_hold_the_database_lost_gets_its_row_when_the_office_places_it_again(world, fabric):
+    vehicle = registered(world)
+    with database_fails_after(2) as committed:  # the evidence's anchor, then the placing
+        place_stolen(world, vehicle.vin)
+    assert not Hold.objects.exists()
+    placed_on_ledger = json.loads(fabric.state_json(f"holds:{vehicle.vin}"))["active"]
+    assert len(placed_on_ledger) == 1
+
+    # The office places it again with the same evidence: the ledger answers from its change,
+    # and the ledger's hold now has its row, so the office can lift it.
+    hold = place_stolen(world, vehicle.vin)
+
+    assert [hold.reference] == placed_on_ledger and str(hold.ledger_change_id) == committed[1]
+    lifted = lift(world, hold)
+    assert lifted.status == "lifted"
+    assert json.loads(fabric.state_json(f"holds:{vehicle.vin}"))["active"] == []
