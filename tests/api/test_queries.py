@@ -28,12 +28,13 @@ def test_listing_clearances_and_applications_does_not_grow_with_the_rows(office)
     assert after == before
 
 
-def test_the_status_lookup_by_key_costs_nine_queries(office, django_assert_num_queries):
+def test_the_status_lookup_by_key_costs_ten_queries(office, django_assert_num_queries):
     client = client_for(office, "hpg_read_key")
 
     # The key and its last use (2), the application through the funnel (3), the caller's
-    # clearances through theirs, with their latest receipts (4).
-    with django_assert_num_queries(9):
+    # clearances through theirs, with their latest receipts (4), and whether the vehicle is
+    # on hold (1: an indexed EXISTS on the hold register, issue 15).
+    with django_assert_num_queries(10):
         response = client.get("/api/v1/status/", {"reference": office.application.reference})
 
     assert response.status_code == 200
