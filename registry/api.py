@@ -32,6 +32,7 @@ from api.problems import problem_responses
 from api.schema import NON_BLANK_TEXT
 from api.serializers import LedgerReceiptSerializer
 from organisations.access import Action, Caller
+from organisations.models import Office
 from organisations.selectors import memberships_of
 from registry import access, participants, services
 from registry.deregistration import vehicle_deregister
@@ -154,6 +155,7 @@ _APPLICATION_EXAMPLE = {
     "reference": "TLN-7KQ2M9XA",
     "type": "new",
     "status": "submitted",
+    "office": "NCR-QC-DO",
     "vehicle": {
         "id": 7,
         "vin": "MR2B29F30K1234567",
@@ -194,6 +196,12 @@ class ApplicationListApi(APIView):
             min_value=1, max_value=2**63 - 1, help_text="The id of one of your own vehicles."
         )
         type = serializers.ChoiceField(RegistrationApplication.Type.choices)
+        office = serializers.SlugRelatedField(
+            slug_field="code",
+            queryset=Office.objects.filter(is_active=True),
+            required=False,
+            help_text="The code of the LTO office it is filed at; the first office if left out.",
+        )
 
     def get_permissions(self) -> Sequence[_SupportsHasPermission]:
         if self.request.method == "POST":
@@ -266,6 +274,7 @@ class ApplicationListApi(APIView):
             applicant=request.user,
             vehicle_id=data.validated_data["vehicle"],
             type=data.validated_data["type"],
+            office_id=getattr(data.validated_data.get("office"), "pk", None),
         )
         return Response(
             _application_detail(request, application.pk), status=status.HTTP_201_CREATED
