@@ -92,7 +92,9 @@ def _pick(rates: list[FeeRate], gvw_kg: int | None) -> FeeRate | None:
 
 def _amount(rate: FeeRate, gvw_kg: int | None, mvuc_centavos: int) -> int:
     if rate.rule == FeeRate.Rule.PER_KG_OVER:
-        over = max(0, (gvw_kg or 0) - (rate.threshold_kg or 0))
+        # Weight unknown: the band's own lowest weight (the lowest charge it can be).
+        weight = gvw_kg if gvw_kg is not None else (rate.gvw_min_kg or 0)
+        over = max(0, weight - (rate.threshold_kg or 0))
         return rate.amount_centavos + over * rate.per_kg_centavos
     if rate.rule == FeeRate.Rule.PERCENT_OF_MVUC:
         # Half-centavos round up: the LTO does not under-collect.
