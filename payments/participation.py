@@ -43,7 +43,11 @@ class PaymentsParticipant:
         if not may_see_assessment(caller, application):
             return PagePart(context={})
         return PagePart(
-            context={"assessment": assessment.assess(application), "assessment_shown": True}
+            context={
+                "assessment": assessment.assess(application),
+                "assessment_shown": True,
+                "assessment_closed": application.status in RegistrationApplication.FINISHED,
+            }
         )
 
     def statuses(self, *, caller: Caller, application: RegistrationApplication) -> list[Any]:

@@ -12,6 +12,7 @@ import binascii
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
@@ -196,11 +197,11 @@ class ApplicationListApi(APIView):
             min_value=1, max_value=2**63 - 1, help_text="The id of one of your own vehicles."
         )
         type = serializers.ChoiceField(RegistrationApplication.Type.choices)
-        office = serializers.SlugRelatedField(
-            slug_field="code",
-            queryset=Office.objects.filter(is_active=True),
+        office = serializers.CharField(
+            max_length=20,
             required=False,
-            help_text="The code of the LTO office it is filed at; the first office if left out.",
+            help_text="The code of the LTO office it is filed at; the first office if left "
+            "out. An unknown code is a 422 naming `office`.",
         )
 
     def get_permissions(self) -> Sequence[_SupportsHasPermission]:
@@ -274,11 +275,20 @@ class ApplicationListApi(APIView):
             applicant=request.user,
             vehicle_id=data.validated_data["vehicle"],
             type=data.validated_data["type"],
-            office_id=getattr(data.validated_data.get("office"), "pk", None),
+            office_id=_office_id(data.validated_data.get("office")),
         )
         return Response(
             _application_detail(request, application.pk), status=status.HTTP_201_CREATED
         )
+
+
+def _office_id(code: str | None) -> int | None:
+    if code is None:
+        return None
+    office_id = Office.objects.filter(code=code, is_active=True).values_list("pk", flat=True)
+    if not office_id:
+        raise ValidationError({"office": f"No LTO office has the code {code!r}."})
+    return office_id[0]
 
 
 class ApplicationDetailApi(APIView):
