@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from payments.models import FeeSchedule
 from registry.models import Vehicle
-from tests.conftest import draft_application
+from tests.conftest import draft_application, sent_for_clearance
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +43,12 @@ def test_another_owner_gets_a_404_and_no_schedule_is_a_409(client, world):
     response = client.get(_url(application))
     assert response.status_code == 409
     assert "No fee schedule" in response.json()["detail"]
+
+
+def test_a_clearing_officer_who_sees_the_application_gets_a_403_for_its_fees(client, world):
+    application, _ = sent_for_clearance(world)
+    client.force_login(world.hpg_officer)
+    assert client.get(reverse("api:application", args=[application.pk])).status_code == 200
+    response = client.get(_url(application))
+    assert response.status_code == 403
+    assert not application.assessments.exists()
