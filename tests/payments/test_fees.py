@@ -161,3 +161,13 @@ def test_an_on_time_renewal_is_reassessed_with_the_penalty_once_its_due_date_pas
     assert late.total_centavos == centavos(
         1600 + REGISTRATION_RENEWAL + COMPUTER + STICKER + 1600 * 0.5 + 200
     )
+
+
+def test_the_admin_lists_the_seeded_rates_with_unconfirmed_ones_marked(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("fees.admin", "a@example.ph", "pw-1234567")
+    client.force_login(admin)
+    page = client.get("/admin/payments/feerate/?confirmed__exact=0").content.decode()
+    assert "UNCONFIRMED: not official" in page
+    schedule = FeeSchedule.objects.get()
+    assert client.get(f"/admin/payments/feeschedule/{schedule.pk}/change/").status_code == 200
+    assert client.get("/admin/organisations/office/").status_code == 200
