@@ -15,6 +15,12 @@ from payments.models import Assessment, AssessmentItem, FeeSchedule
 from registry.models import RegistrationApplication
 from registry.records import latest_period, renewal_outlook
 
+# The research found no for-hire MVUC rates (only private and government ones).
+FOR_HIRE_NOTE = (
+    "For-hire rates were not found: the private rates are shown; the LTO assesses a for-hire "
+    "vehicle at the office."
+)
+
 
 def schedule_in_force(day: dt.date) -> FeeSchedule | None:
     """The schedule of ``day``; when two overlap, the one that started later."""
@@ -78,6 +84,8 @@ def assess(
         gvw_kg=vehicle.gvw_kg,
         late=late,
     )
+    if vehicle.classification == vehicle.Classification.FOR_HIRE:
+        computed.notes.append(FOR_HIRE_NOTE)
     valid_until = now + dt.timedelta(days=settings.ASSESSMENT_VALID_DAYS)
     if due is not None and not late:
         # Paid after the due date the renewal owes the penalty: assess again then.

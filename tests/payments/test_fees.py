@@ -171,3 +171,8 @@ def test_the_admin_lists_the_seeded_rates_with_unconfirmed_ones_marked(client, d
     schedule = FeeSchedule.objects.get()
     assert client.get(f"/admin/payments/feeschedule/{schedule.pk}/change/").status_code == 200
     assert client.get("/admin/organisations/office/").status_code == 200
+
+
+def test_a_for_hire_vehicle_is_told_its_own_rates_were_not_found():
+    a = assessment.assess(_application(gvw_kg=1450, classification="for_hire"))
+    assert "For-hire rates were not found" in a.notes
