@@ -4,7 +4,7 @@ from django.http import HttpRequest
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import PermissionDenied
-from organisations.models import ApiKey, Membership, Organisation
+from organisations.models import ApiKey, Membership, Office, Organisation
 from organisations.services import api_key_revoke
 
 
@@ -68,3 +68,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{key}: {exc.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{key} revoked.", messages.SUCCESS)
+
+
+@admin.register(Office)
+class OfficeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "region", "is_demo", "is_active"]
+    list_filter = ["region", "is_demo", "is_active"]
+    search_fields = ["code", "name"]

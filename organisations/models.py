@@ -112,3 +112,22 @@ class ApiKey(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} (tln_{self.prefix}_…)"
+
+
+class Office(TimestampedModel):
+    """An LTO office where applications are filed (issue 16): receipts are numbered per office,
+    plate series held per region. Data, edited in the admin."""
+
+    code = models.CharField(max_length=20, unique=True, help_text="The LTO's office code.")
+    name = models.CharField(max_length=120)
+    region = models.CharField(max_length=40, help_text="e.g. NCR, Region VII.")
+    is_demo = models.BooleanField(
+        default=False, help_text="Seeded for the demo: not a verified LTO office record."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = "Fees and payments"
+
+    def ready(self) -> None:
+        from payments.participation import PaymentsParticipant
+        from registry import participants
+
+        participants.register(PaymentsParticipant())

@@ -1,1 +1,152 @@
 """Fees, assessments, payments and official receipts (issue 16)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from kernel.db import TimestampedModel
+from registry.models import RegistrationApplication
+
+# ---------------------------------------------------------------------------------------------
+# Fees: the schedule (data, edited in the admin) and each application's assessment.
+# Amounts are integers in centavos everywhere (₱1,600.00 = 160000).
+# ---------------------------------------------------------------------------------------------
+
+
+class VehicleClass(models.TextChoices):
+    """The MVUC's classes (RA 8794 §3(b)); payments.fees maps a vehicle's body type to one."""
+
+    MOTORCYCLE = "motorcycle", "Motorcycle without sidecar"
+    PRIVATE_CAR = "private_car", "Passenger car"
+    UTILITY_VEHICLE = "utility_vehicle", "Utility vehicle"
+    SUV = "suv", "Sports utility vehicle"
+    TRUCK = "truck", "Truck"
+    BUS = "bus", "Bus"
+
+
+class FeeSchedule(TimestampedModel):
+    """A set of fee rates in force from ``effective_from`` to ``effective_to`` (inclusive;
+    open-ended when empty). An assessment keeps its own copy of what it charged, so editing a
+    schedule or adding a new one never changes an assessment already made."""
+
+    name = models.CharField(max_length=120)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_to__gte=models.F("effective_from")),
+                name="fee_schedule_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        until = f" to {self.effective_to}" if self.effective_to else ""
+        return f"{self.name} (from {self.effective_from}{until})"
+
+
+class FeeRate(TimestampedModel):
+    class Code(models.TextChoices):
+        REGISTRATION_FEE = "registration_fee", "Registration fee"
+        MVUC = "mvuc", "Motor vehicle user's charge (MVUC)"
+        TRANSFER_FEE = "transfer_fee", "Transfer of ownership fee"
+        MORTGAGE_ANNOTATION_FEE = "mortgage_annotation_fee", "Chattel mortgage annotation fee"
+        LATE_RENEWAL_PENALTY = "late_renewal_penalty", "Late renewal penalty"
+        LATE_RENEWAL_SURCHARGE = "late_renewal_surcharge", "Late renewal surcharge"
+        COMPUTER_FEE = "computer_fee", "Computer fee (with VAT)"
+        STICKER_FEE = "sticker_fee", "Sticker"
+        PLATE_FEE = "plate_fee", "Plate"
+
+    class Rule(models.TextChoices):
+        FIXED = "fixed", "Fixed amount"
+        PER_KG_OVER = "per_kg_over", "Amount + per kg of GVW over a threshold"
+        PERCENT_OF_MVUC = "percent_of_mvuc", "Percent of the MVUC"
+
+    schedule = models.ForeignKey(FeeSchedule, on_delete=models.CASCADE, related_name="rates")
+    code = models.CharField(max_length=30, choices=Code.choices)
+    application_types = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='The application types it is charged on, e.g. ["new", "renewal"]; empty: '
+        "charged on none yet (kept in the schedule for its own flow).",
+    )
+    vehicle_class = models.CharField(
+        max_length=20, choices=VehicleClass.choices, blank=True, help_text="Empty: every class."
+    )
+    gvw_min_kg = models.PositiveIntegerField(null=True, blank=True)
+    gvw_max_kg = models.PositiveIntegerField(null=True, blank=True)
+    rule = models.CharField(max_length=20, choices=Rule.choices, default=Rule.FIXED)
+    amount_centavos = models.PositiveIntegerField(
+        default=0, help_text="The fixed amount, or the base of a per-kg rule, in centavos."
+    )
+    per_kg_centavos = models.PositiveIntegerField(
+        default=0, help_text="Per-kg rule: centavos per kg of GVW over the threshold."
+    )
+    threshold_kg = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Per-kg rule: the GVW above which each kg is charged."
+    )
+    percent = models.PositiveSmallIntegerField(
+        default=0, help_text="Percent-of-MVUC rule: the percentage."
+    )
+    source = models.TextField(help_text="Where the figure comes from (law, circular, page).")
+    confirmed = models.BooleanField(
+        default=False,
+        help_text="Seen in a primary source or a reputable secondary one quoting it. An "
+        "unconfirmed figure is shown everywhere as '(unconfirmed)', never as official.",
+    )
+
+    class Meta:
+        ordering = ["schedule_id", "code", "vehicle_class", "gvw_min_kg"]
+
+    def __str__(self) -> str:
+        mark = "" if self.confirmed else " (unconfirmed)"
+        return f"{self.get_code_display()} {self.vehicle_class or 'all'}{mark}"
+
+
+class Assessment(TimestampedModel):
+    """What an application costs, itemised, as computed from the schedule in force then.
+    The current one is the newest still valid; older ones are kept."""
+
+    application = models.ForeignKey(
+        RegistrationApplication, on_delete=models.PROTECT, related_name="assessments"
+    )
+    schedule = models.ForeignKey(FeeSchedule, on_delete=models.PROTECT, related_name="+")
+    computed_at = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    total_centavos = models.PositiveIntegerField()
+    notes = models.TextField(blank=True, help_text="What the assessment assumed (e.g. no GVW).")
+
+    class Meta:
+        ordering = ["application_id", "-computed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.application} assessed {self.computed_at:%Y-%m-%d}"
+
+    @property
+    def has_unconfirmed(self) -> bool:
+        return any(not item.confirmed for item in self.items.all())
+
+
+class AssessmentItem(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=30, choices=FeeRate.Code.choices)
+    label = models.CharField(max_length=160)
+    amount_centavos = models.PositiveIntegerField()
+    source = models.TextField()
+    confirmed = models.BooleanField()
+
+    class Meta:
+        ordering = ["assessment_id", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.amount_centavos}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Payments (the gateway helper's part) follow below.
+# ---------------------------------------------------------------------------------------------

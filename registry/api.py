@@ -12,6 +12,7 @@ import binascii
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
@@ -32,6 +33,7 @@ from api.problems import problem_responses
 from api.schema import NON_BLANK_TEXT
 from api.serializers import LedgerReceiptSerializer
 from organisations.access import Action, Caller
+from organisations.models import Office
 from organisations.selectors import memberships_of
 from registry import access, participants, services
 from registry.deregistration import vehicle_deregister
@@ -154,6 +156,7 @@ _APPLICATION_EXAMPLE = {
     "reference": "TLN-7KQ2M9XA",
     "type": "new",
     "status": "submitted",
+    "office": "NCR-QC-DO",
     "vehicle": {
         "id": 7,
         "vin": "MR2B29F30K1234567",
@@ -194,6 +197,12 @@ class ApplicationListApi(APIView):
             min_value=1, max_value=2**63 - 1, help_text="The id of one of your own vehicles."
         )
         type = serializers.ChoiceField(RegistrationApplication.Type.choices)
+        office = serializers.CharField(
+            max_length=20,
+            required=False,
+            help_text="The code of the LTO office it is filed at; the first office if left "
+            "out. An unknown code is a 422 naming `office`.",
+        )
 
     def get_permissions(self) -> Sequence[_SupportsHasPermission]:
         if self.request.method == "POST":
@@ -266,10 +275,20 @@ class ApplicationListApi(APIView):
             applicant=request.user,
             vehicle_id=data.validated_data["vehicle"],
             type=data.validated_data["type"],
+            office_id=_office_id(data.validated_data.get("office")),
         )
         return Response(
             _application_detail(request, application.pk), status=status.HTTP_201_CREATED
         )
+
+
+def _office_id(code: str | None) -> int | None:
+    if code is None:
+        return None
+    office_id = Office.objects.filter(code=code, is_active=True).values_list("pk", flat=True)
+    if not office_id:
+        raise ValidationError({"office": f"No LTO office has the code {code!r}."})
+    return office_id[0]
 
 
 class ApplicationDetailApi(APIView):

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from chaincode.rules import ApplicationStatus
+from organisations.models import Office
 from registry.models import (
     ORIGIN_VEHICLE_FIELDS,
     VEHICLE_DETAIL_FIELDS,
@@ -17,6 +18,7 @@ from registry.models import (
     OriginRecord,
     RegistrationApplication,
     Vehicle,
+    default_office_id,
 )
 from registry.selectors import vehicles_of
 
@@ -87,6 +89,12 @@ class ApplicationForm(forms.Form):
             if choice[0] != RegistrationApplication.Type.TRANSFER
         ]
     )
+    office = forms.ModelChoiceField(
+        queryset=Office.objects.filter(is_active=True),
+        required=False,
+        label="LTO office",
+        help_text="Where the application is filed; the first office if you leave it.",
+    )
 
     def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,6 +104,7 @@ class ApplicationForm(forms.Form):
         # refusal saying why, not "not one of the available choices".
         field.queryset = vehicles_of(owner).select_related("deregistration")
         field.label_from_instance = _vehicle_label  # type: ignore[method-assign,assignment]
+        self.fields["office"].initial = default_office_id()
 
 
 def _vehicle_label(vehicle: Vehicle) -> str:

@@ -15,6 +15,7 @@ from django.db.models import Q
 from chaincode.rules import VIN_PATTERN, ApplicationStatus, DeregistrationReason, HoldReason
 from kernel.db import TimestampedModel
 from ledger.models import RecordedOnLedger
+from organisations.models import Office
 
 vin_validator = RegexValidator(
     VIN_PATTERN,
@@ -80,6 +81,15 @@ class Vehicle(TimestampedModel):
     classification = models.CharField(
         max_length=20, choices=Classification.choices, default=Classification.PRIVATE
     )
+    # Gross vehicle weight, for the MVUC's weight bands (issue 16). Optional: a vehicle
+    # without it is assessed in its class's lowest band and the LTO confirms it at inspection.
+    gvw_kg = models.PositiveIntegerField(
+        "gross vehicle weight (kg)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(50), MaxValueValidator(60000)],
+        help_text="From the vehicle's papers; the LTO confirms it at inspection.",
+    )
     plate_number = models.CharField(max_length=10, null=True, blank=True, unique=True)
     mv_file_number = models.CharField(
         "MV file number", max_length=20, null=True, blank=True, unique=True
@@ -128,6 +138,7 @@ VEHICLE_DETAIL_FIELDS = (
     "colour",
     "fuel",
     "classification",
+    "gvw_kg",
 )
 
 
@@ -135,6 +146,11 @@ def new_reference() -> str:
     """A short reference people can read over the phone: no 0/O, 1/I/L confusion."""
     alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
     return "TLN-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def default_office_id() -> int | None:
+    """The office an application is filed at unless the owner chooses: the first active one."""
+    return Office.objects.filter(is_active=True).values_list("pk", flat=True).first()
 
 
 class RegistrationApplication(TimestampedModel):
@@ -163,6 +179,14 @@ class RegistrationApplication(TimestampedModel):
     )
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="applications")
     type = models.CharField(max_length=20, choices=Type.choices)
+    # The LTO office it is filed at (issue 16); null only on rows from before offices existed.
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+    )
     status = models.CharField(
         max_length=24, choices=Status.choices, default=ApplicationStatus.DRAFT, db_index=True
     )

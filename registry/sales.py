@@ -32,7 +32,7 @@ from registry import origins, participants
 from registry.deregistration import refuse_if_deregistered
 from registry.events import SALE_ANSWERED, SALE_EXPIRED, TRANSFER_COMPLETED
 from registry.holds import refuse_if_held
-from registry.models import OriginRecord, RegistrationApplication, Sale, Vehicle
+from registry.models import OriginRecord, RegistrationApplication, Sale, Vehicle, default_office_id
 from registry.records import (
     current_owner,
     has_application_in_progress,
@@ -276,6 +276,7 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
         type=RegistrationApplication.Type.TRANSFER,
         period_start=today,
         period_end=period.valid_to,  # a transfer carries the registration over, not renews it
+        office_id=default_office_id(),
     )
     application.full_clean()
     application.save(force_insert=True)
@@ -301,6 +302,7 @@ def _origin_sale_accept(sale: Sale, buyer: User) -> Sale:
         period_start=today,
         # Provisional until the plate is issued, as for any first registration.
         period_end=today + dt.timedelta(days=3 * 365 - 1),
+        office_id=default_office_id(),
     )
     application.full_clean()
     application.save(force_insert=True)

@@ -7,6 +7,7 @@ from typing import Literal
 from rest_framework import serializers
 
 from api.serializers import LedgerReceiptSerializer
+from organisations.models import Office
 from registry.models import (
     VEHICLE_DETAIL_FIELDS,
     Document,
@@ -102,6 +103,15 @@ class VehicleInputSerializer(serializers.Serializer):
     classification = serializers.ChoiceField(
         Vehicle.Classification.choices, required=False, default=Vehicle.Classification.PRIVATE
     )
+    gvw_kg = serializers.IntegerField(
+        min_value=50,
+        max_value=60000,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Gross vehicle weight in kg, for the MVUC's weight band. Without it the "
+        "assessment uses the class's lowest band and the LTO confirms at inspection.",
+    )
     flag_reason = serializers.CharField(
         max_length=2000,
         required=False,
@@ -114,6 +124,12 @@ class VehicleInputSerializer(serializers.Serializer):
 
 class ApplicationSummarySerializer(serializers.ModelSerializer):
     vehicle = VehicleSummarySerializer()
+    office: serializers.SlugRelatedField[Office] = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text="The code of the LTO office it is filed at (null on rows from before offices).",
+    )
 
     class Meta:
         model = RegistrationApplication
@@ -122,6 +138,7 @@ class ApplicationSummarySerializer(serializers.ModelSerializer):
             "reference",
             "type",
             "status",
+            "office",
             "vehicle",
             "period_start",
             "period_end",

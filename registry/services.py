@@ -48,6 +48,7 @@ from registry.models import (
     OriginRecord,
     RegistrationApplication,
     Vehicle,
+    default_office_id,
 )
 from registry.participants import participants
 from registry.records import (
@@ -132,6 +133,7 @@ def vehicle_register(
     colour: str,
     fuel: str,
     classification: str = Vehicle.Classification.PRIVATE,
+    gvw_kg: int | None = None,
     flag_reason: str = "",
 ) -> Vehicle:
     """Record an owner's vehicle by hand; numbers are normalised, and none may belong to a
@@ -159,6 +161,7 @@ def vehicle_register(
         colour=colour.strip(),
         fuel=fuel,
         classification=classification,
+        gvw_kg=gvw_kg,
     )
     vehicle.full_clean()
     vehicle.save(force_insert=True)
@@ -289,6 +292,7 @@ def application_create(
     applicant: User,
     vehicle_id: int,
     type: str,
+    office_id: int | None = None,
     today: dt.date | None = None,
 ) -> RegistrationApplication:
     """Start a draft application for one of the applicant's vehicles: a first registration
@@ -332,6 +336,7 @@ def application_create(
         period_start=start,
         period_end=end,
         filed_late=late,
+        office_id=office_id or default_office_id(),
     )
     application.full_clean()
     application.save(force_insert=True)

@@ -135,6 +135,7 @@ def application_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 applicant=request.user,
                 vehicle_id=form.cleaned_data["vehicle"].pk,
                 type=form.cleaned_data["type"],
+                office_id=getattr(form.cleaned_data.get("office"), "pk", None),
             )
         except USER_ERRORS as exc:
             add_form_errors(form, exc)

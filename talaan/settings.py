@@ -282,6 +282,9 @@ _SLA_KINDS = {
     for name in os.environ
     if name.startswith("SLA_HOURS_")
 }
+# How long an application's fee assessment holds before it is computed again (issue 16).
+ASSESSMENT_VALID_DAYS = env_int("ASSESSMENT_VALID_DAYS", 7)
+
 CLEARANCE_SLA_HOURS = {
     kind: hours for kind in sorted(_SLA_KINDS) if (hours := env_int(f"SLA_HOURS_{kind}", 0)) > 0
 }

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from audit import api as audit_api
 from clearance import api as clearance_api
 from notifications import api as notifications_api
+from payments import api as payments_api
 from registry import api as registry_api
 from registry import credential_api, hold_api, mortgage_api, origin_api, sale_api
 from talaan import health
@@ -32,6 +33,11 @@ api_v1 = [
         "applications/<int:pk>/",
         registry_api.ApplicationDetailApi.as_view(),
         name="application",
+    ),
+    path(
+        "applications/<int:pk>/assessment/",
+        payments_api.ApplicationAssessmentApi.as_view(),
+        name="application-assessment",
     ),
     path(
         "applications/<int:pk>/submit/",

@@ -16,6 +16,7 @@ OPERATIONS = {
     ("/api/v1/applications/{id}/", "get"),
     ("/api/v1/applications/", "post"),
     ("/api/v1/applications/{id}/submit/", "post"),
+    ("/api/v1/applications/{id}/assessment/", "get"),
     ("/api/v1/applications/{id}/resubmit/", "post"),
     ("/api/v1/vehicles/", "get"),
     ("/api/v1/vehicles/", "post"),

@@ -119,3 +119,17 @@ def test_the_demo_has_a_dealer_recorded_vehicle_registered_and_an_open_dealer_in
     page = client.get("/", follow=True).content.decode()
     assert "Manila Bay Motors: origin records" in page
     assert raize.vin in page and ertiga.vin in page
+
+
+def test_the_demo_files_applications_at_offices_and_has_an_assessed_one(client):
+    call_command("load_demo", stdout=StringIO())
+    assert not RegistrationApplication.objects.filter(office__isnull=True).exists()
+    accent = RegistrationApplication.objects.get(vehicle__model="Accent")
+    assert accent.office.code == "R07-CEB-DO"
+    assessed = accent.assessments.get()
+    # By hand from the seeded schedule: MVUC ₱1,600 (car up to 1,600 kg) + registration
+    # ₱1,000 + computer ₱154 + sticker ₱50 + plate ₱450.
+    assert assessed.total_centavos == 325400
+    assert client.login(username="owner.maria", password=DEMO_PASSWORD)
+    page = client.get(f"/applications/{accent.pk}/").content.decode()
+    assert "₱3,254.00" in page and "(unconfirmed)" in page

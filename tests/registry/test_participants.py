@@ -6,19 +6,23 @@ from __future__ import annotations
 import pytest
 
 from clearance.participation import ClearanceParticipant
+from payments.participation import PaymentsParticipant
 from registry import participants
 from registry.selectors import applications_for_user
 from tests.conftest import sent_for_clearance
 
 
-def test_clearance_takes_part_once_django_has_started():
-    assert [type(p) for p in participants.participants()] == [ClearanceParticipant]
+def test_clearance_and_payments_take_part_once_django_has_started():
+    assert [type(p) for p in participants.participants()] == [
+        ClearanceParticipant,
+        PaymentsParticipant,
+    ]
 
 
 def test_registering_the_same_participant_again_changes_nothing():
     participants.register(ClearanceParticipant())
 
-    assert len(participants.participants()) == 1
+    assert len(participants.participants()) == 2
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import io
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
@@ -21,7 +21,8 @@ from chaincode.rules import ApplicationStatus, ClearanceStatus, DeregistrationRe
 from clearance import kinds
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
-from organisations.models import Membership, Organisation
+from organisations.models import Membership, Office, Organisation
+from payments import assessment
 from registry import mortgages, origins, sales, schedule
 from registry import services as registry_services
 from registry.deregistration import vehicle_deregister
@@ -159,6 +160,7 @@ class VehicleFields(TypedDict):
     body_type: str
     colour: str
     fuel: str
+    gvw_kg: NotRequired[int]  # demo values, for the MVUC's weight band
 
 
 VEHICLES: dict[str, VehicleFields] = {
@@ -183,6 +185,7 @@ VEHICLES: dict[str, VehicleFields] = {
         body_type="pickup",
         colour="Grey",
         fuel="diesel",
+        gvw_kg=2910,
     ),
     "maria-1": VehicleFields(
         vin="MALAM51CAPM123456",
@@ -194,6 +197,7 @@ VEHICLES: dict[str, VehicleFields] = {
         body_type="sedan",
         colour="Red",
         fuel="gasoline",
+        gvw_kg=1550,
     ),
     "maria-2": VehicleFields(
         vin="MR2KT9F30N1234567",
@@ -374,9 +378,14 @@ class Command(BaseCommand):
             owner = owners[key.split("-")[0]]
             vehicles[key] = registry_services.vehicle_register(owner=owner, **fields)
 
-        def filed(key: str, owner: User, kind: str = "new") -> RegistrationApplication:
+        def filed(
+            key: str, owner: User, kind: str = "new", office: str | None = None
+        ) -> RegistrationApplication:
             application = registry_services.application_create(
-                applicant=owner, vehicle_id=vehicles[key].pk, type=kind
+                applicant=owner,
+                vehicle_id=vehicles[key].pk,
+                type=kind,
+                office_id=Office.objects.get(code=office).pk if office else None,
             )
             self._papers(application, owner)
             registry_services.application_submit(application_id=application.pk, actor=owner)
@@ -406,8 +415,9 @@ class Command(BaseCommand):
             request_id=requests["INSURANCE"].pk, officer=users["insurer.officer"]
         )
 
-        # Maria's Accent: submitted, waiting for the LTO.
-        filed("maria-1", maria)
+        # Maria's Accent: submitted at the Cebu office, waiting for the LTO; its fees are
+        # assessed now (the others are assessed when their page is opened).
+        assessment.assess(filed("maria-1", maria, office="R07-CEB-DO"))
 
         # Maria's City: emission returned it for a re-test.
         city = filed("maria-2", maria)
