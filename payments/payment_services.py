@@ -6,6 +6,7 @@ Payments are not yet tied to approvals or receipts: a paid payment is a fact abo
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -105,7 +106,7 @@ def payment_start(
     return checkout.redirect_url
 
 
-def callback_receive(provider: str, headers: dict[str, str], raw_body: bytes) -> str:
+def callback_receive(provider: str, headers: Mapping[str, str], raw_body: bytes) -> str:
     """Verify a provider's callback and apply it once; return the outcome.
 
     Raises InvalidCallback (nothing recorded) unless the signature verifies. A replayed

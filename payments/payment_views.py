@@ -64,7 +64,7 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
     if provider not in ("sandbox", "paymongo"):
         return JsonResponse({"error": "unknown provider"}, status=404)
     try:
-        outcome = payment_services.callback_receive(provider, dict(request.headers), request.body)
+        outcome = payment_services.callback_receive(provider, request.headers, request.body)
     except InvalidCallback as exc:
         logger.warning("Refused a %s payment callback: %s", provider, exc.message)
         return JsonResponse({"error": exc.message}, status=400)

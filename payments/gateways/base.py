@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -111,7 +112,7 @@ class Gateway(Protocol):
         description: str,
     ) -> Checkout: ...
 
-    def parse_callback(self, headers: dict[str, str], raw_body: bytes) -> CallbackEvent: ...
+    def parse_callback(self, headers: Mapping[str, str], raw_body: bytes) -> CallbackEvent: ...
 
     def refund(
         self, provider_payment_id: str, amount_centavos: int, reason: str

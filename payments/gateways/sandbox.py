@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.conf import settings
@@ -53,7 +54,7 @@ class SandboxGateway:
             expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_CHECKOUT_MINUTES),
         )
 
-    def parse_callback(self, headers: dict[str, str], raw_body: bytes) -> CallbackEvent:
+    def parse_callback(self, headers: Mapping[str, str], raw_body: bytes) -> CallbackEvent:
         verify_signature(
             headers.get(SIGNATURE_HEADER),
             raw_body,
