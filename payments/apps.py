@@ -7,5 +7,5 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         # The payment tasks live in payment_tasks (tasks.py is the fees branch's); import them
-        # so that a worker registers them.
-        from payments import payment_tasks  # noqa: F401
+        # so that a worker registers them; and the deploy checks.
+        from payments import payment_checks, payment_tasks  # noqa: F401

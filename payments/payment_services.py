@@ -18,7 +18,6 @@ from organisations.access import Caller
 from payments.gateways import configured_gateway, gateway_for
 from payments.gateways.base import (
     CURRENCY,
-    FAILED_EVENTS,
     PAID_EVENTS,
     CallbackEvent,
     Payable,
@@ -147,16 +146,12 @@ def callback_receive(provider: str, headers: Mapping[str, str], raw_body: bytes)
 
 def _apply(event: CallbackEvent, payment: Payment | None) -> str:
     Outcome = PaymentEvent.Outcome
-    if event.type not in PAID_EVENTS | FAILED_EVENTS:
+    if event.type not in PAID_EVENTS:
         return Outcome.IGNORED
     if payment is None:
         return Outcome.UNKNOWN_CHECKOUT
     if payment.status != Payment.Status.PENDING and payment.status != Payment.Status.EXPIRED:
         return Outcome.ALREADY_SETTLED
-    if event.type in FAILED_EVENTS:
-        payment.status = Payment.Status.FAILED
-        payment.save(update_fields=["status", "updated_at"])
-        return Outcome.APPLIED
     if event.currency != payment.currency:
         return Outcome.CURRENCY_MISMATCH
     if event.amount_centavos != payment.amount_centavos:

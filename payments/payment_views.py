@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -61,7 +62,9 @@ def payment_start_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @csrf_exempt  # A provider cannot hold our CSRF token; the signature is what is checked.
 @require_POST
 def callback(request: HttpRequest, provider: str) -> HttpResponse:
-    if provider not in ("sandbox", "paymongo"):
+    if provider not in ("sandbox", "paymongo") or (
+        provider == "sandbox" and settings.PAYMENT_GATEWAY != "sandbox"
+    ):
         return JsonResponse({"error": "unknown provider"}, status=404)
     try:
         outcome = payment_services.callback_receive(provider, request.headers, request.body)
@@ -75,6 +78,9 @@ def callback(request: HttpRequest, provider: str) -> HttpResponse:
 
 def sandbox_checkout(request: HttpRequest, checkout_id: str) -> HttpResponse:
     """The sandbox provider's hosted checkout page: Pay or Cancel."""
+    if settings.PAYMENT_GATEWAY != "sandbox":
+        # Configuring a real gateway shuts the sandbox: nobody can pay for free any more.
+        raise Http404("The sandbox gateway is not in use.")
     payment = get_object_or_404(Payment, provider="sandbox", provider_checkout_id=checkout_id)
     done = redirect("payment-done", payment.reference)
     if request.method == "POST":

@@ -119,10 +119,9 @@ class Gateway(Protocol):
     ) -> RefundResult: ...
 
 
-# The events that settle a checkout as paid / failed. checkout_session.payment.paid is the
-# one PayMongo sends for a hosted checkout; payment.paid/failed are its payment events.
-PAID_EVENTS = frozenset({"checkout_session.payment.paid", "payment.paid"})
-FAILED_EVENTS = frozenset({"payment.failed"})
+# The event that settles a hosted checkout as paid. A failed attempt settles nothing: the
+# payer may try another method in the same session, and an abandoned one expires.
+PAID_EVENTS = frozenset({"checkout_session.payment.paid"})
 
 
 def sign(secret: str, timestamp: int, raw_body: bytes) -> str:

@@ -179,3 +179,15 @@ def test_refund_goes_through_paymongos_refund_api(world, paymongo, client):
     assert Refund.objects.count() == 1
     payment.refresh_from_db()
     assert payment.status == "partially_refunded"
+
+
+def test_configuring_paymongo_shuts_the_sandbox(world, paymongo, client):
+    from payments.gateways.sandbox import paid_event_body, signed_headers
+
+    body = paid_event_body(checkout_id="sbx_cs_x", reference="PAY-X", amount_centavos=AMOUNT)
+    extra = {"HTTP_SANDBOX_SIGNATURE": signed_headers(body)["Sandbox-Signature"]}
+    callback = reverse("payment-callback", args=["sandbox"])
+    response = client.post(callback, data=body, content_type="application/json", **extra)
+    assert response.status_code == 404
+    assert client.get(reverse("payment-sandbox-checkout", args=["sbx_cs_x"])).status_code == 404
+    assert PaymentEvent.objects.count() == 0
