@@ -6,9 +6,11 @@ Payments are not yet tied to approvals or receipts: a paid payment is a fact abo
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -79,7 +81,8 @@ def payment_start(
             currency=CURRENCY,
             provider=gateway.name,
             payer=payer,
-            expires_at=timezone.now(),  # set from the checkout below
+            # Until the checkout says otherwise: never "expired" while the provider is called.
+            expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_CHECKOUT_MINUTES),
         )
     except IntegrityError:
         raise Conflict("A payment for this assessment has just started.") from None
