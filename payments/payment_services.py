@@ -6,8 +6,8 @@ Payments are not yet tied to approvals or receipts: a paid payment is a fact abo
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
