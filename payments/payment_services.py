@@ -69,8 +69,11 @@ def payment_start(
     if existing is not None:
         if existing.status != Payment.Status.PENDING:
             raise AlreadyPaid()
-        if existing.expires_at > timezone.now() and existing.redirect_url:
-            return existing.redirect_url
+        if existing.expires_at > timezone.now():
+            if existing.redirect_url:
+                return existing.redirect_url
+            # Its checkout is still being opened (the provider has not answered yet).
+            raise Conflict("A payment for this assessment has just started. Try again shortly.")
         _expire(existing)
     gateway = configured_gateway()
     try:

@@ -257,3 +257,26 @@ def test_lto_staff_record_a_refund_and_the_payment_stays(world):
 
     with pytest.raises(ProtectedError):
         payment.delete()
+
+
+def test_a_click_while_the_first_checkout_is_being_opened_is_told_to_wait(world):
+    """The first click's row exists but its provider call has not answered yet (no redirect
+    URL): a second click must neither expire it nor open a second checkout."""
+    application = draft_application(world)
+    in_flight = Payment.objects.create(
+        application_id=application.pk,
+        assessment_id=ASSESSMENT_ID,
+        amount_centavos=AMOUNT,
+        provider="sandbox",
+        payer=world.owner,
+        expires_at=timezone.now() + timedelta(minutes=60),
+    )
+    with pytest.raises(payment_services.Conflict):
+        payment_services.payment_start(
+            payer=world.owner,
+            application_id=application.pk,
+            assessment_id=ASSESSMENT_ID,
+            amount_centavos=AMOUNT,
+        )
+    in_flight.refresh_from_db()
+    assert in_flight.status == "pending" and Payment.objects.count() == 1
