@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from payments import payment_admin  # noqa: F401  (the payment models' admin)
 from payments.models import Assessment, AssessmentItem, FeeRate, FeeSchedule
 
 

@@ -10,3 +10,5 @@ class PaymentsConfig(AppConfig):
         from registry import participants
 
         participants.register(PaymentsParticipant())
+        # The payment tasks (a worker registers them on import) and the deploy checks.
+        from payments import payment_checks, payment_tasks  # noqa: F401

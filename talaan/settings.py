@@ -454,3 +454,25 @@ CELERY_BEAT_SCHEDULE["deliver-webhooks"] = {
     "task": "notifications.tasks.deliver_due_webhooks",
     "schedule": 60.0,
 }
+
+# Payments (issue 16): which gateway new payments use, and each gateway's settings.
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "sandbox")
+# The sandbox signs its callbacks with this; by default a key derived from SECRET_KEY, so
+# `make run` works without one and no two deployments share it.
+PAYMENT_SANDBOX_SECRET = env_secret("PAYMENT_SANDBOX_SECRET") or (
+    "sandbox-" + hashlib.sha256(f"payments:{SECRET_KEY}".encode()).hexdigest()
+)
+# How long a checkout stays open before the sweep marks it expired.
+PAYMENT_CHECKOUT_MINUTES = env_int("PAYMENT_CHECKOUT_MINUTES", 60)
+# A signed callback older (or newer) than this is refused as a possible replay.
+PAYMENT_CALLBACK_TOLERANCE_SECONDS = env_int("PAYMENT_CALLBACK_TOLERANCE_SECONDS", 300)
+PAYMONGO_SECRET_KEY = env_secret("PAYMONGO_SECRET_KEY") or ""
+PAYMONGO_WEBHOOK_SECRET = env_secret("PAYMONGO_WEBHOOK_SECRET") or ""
+PAYMONGO_API_BASE = env_str("PAYMONGO_API_BASE", "https://api.paymongo.com")
+# Live mode checks a webhook's `li` signature; test mode its `te` one.
+PAYMONGO_LIVE = env_bool("PAYMONGO_LIVE", False)
+PAYMONGO_PAYMENT_METHOD_TYPES = env_list("PAYMONGO_PAYMENT_METHOD_TYPES", ["qrph", "gcash", "card"])
+CELERY_BEAT_SCHEDULE["expire-abandoned-payments"] = {
+    "task": "payments.payment_tasks.expire_abandoned_payments",
+    "schedule": 300.0,
+}

@@ -162,5 +162,6 @@ urlpatterns = [
     path("", include("organisations.urls")),
     path("", include("clearance.urls")),
     path("notifications/", include("notifications.urls")),
+    path("payments/", include("payments.payment_urls")),
     path("", include("registry.urls")),
 ]

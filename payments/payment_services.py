@@ -1,0 +1,250 @@
+"""Every state change of a payment, one function each: start, callback, expire, refund.
+
+Payments are not yet tied to approvals or receipts: a paid payment is a fact about an
+(application, assessment, amount) that the assessment branch links to at merge."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from kernel.errors import Conflict, DomainError, PermissionDenied
+from organisations.access import Caller
+from payments.gateways import configured_gateway, gateway_for
+from payments.gateways.base import (
+    CURRENCY,
+    PAID_EVENTS,
+    CallbackEvent,
+    Payable,
+)
+from payments.models import Payment, PaymentEvent, Refund
+from registry.models import RegistrationApplication
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentRefused(DomainError):
+    code = "payment_refused"
+    http_status = 422
+    default_message = "This payment cannot be made."
+
+
+class AlreadyPaid(Conflict):
+    code = "already_paid"
+    retryable = False
+    default_message = "This assessment is already paid."
+
+
+def payment_start(
+    *,
+    payer: User,
+    application_id: int,
+    assessment_id: int,
+    amount_centavos: int,
+    base_url: str = "",
+) -> str:
+    """Open a checkout for the assessment and return where to send the payer.
+
+    A payer who clicks twice gets the same open checkout back (PayMongo documents no
+    idempotency key, so we guard retries ourselves: one holding payment per assessment)."""
+    if not isinstance(amount_centavos, int) or isinstance(amount_centavos, bool):
+        raise PaymentRefused("The amount must be a whole number of centavos.")
+    if amount_centavos <= 0:
+        raise PaymentRefused("The amount must be more than zero.")
+    application = RegistrationApplication.objects.filter(pk=application_id).first()
+    if application is None or application.applicant_id != payer.pk:
+        raise PermissionDenied("Only the applicant can pay for this application.")
+    holding = Payment.objects.filter(assessment_id=assessment_id, status__in=Payment.HOLDING)
+    existing = holding.first()
+    if existing is not None:
+        if existing.status != Payment.Status.PENDING:
+            raise AlreadyPaid()
+        if existing.expires_at > timezone.now():
+            if existing.redirect_url:
+                return existing.redirect_url
+            # Its checkout is still being opened (the provider has not answered yet).
+            raise Conflict("A payment for this assessment has just started. Try again shortly.")
+        _expire(existing)
+    gateway = configured_gateway()
+    try:
+        payment = Payment.objects.create(
+            application_id=application_id,
+            assessment_id=assessment_id,
+            amount_centavos=amount_centavos,
+            currency=CURRENCY,
+            provider=gateway.name,
+            payer=payer,
+            # Until the checkout says otherwise: never "expired" while the provider is called.
+            expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_CHECKOUT_MINUTES),
+        )
+    except IntegrityError:
+        raise Conflict("A payment for this assessment has just started.") from None
+    done = base_url + reverse("payment-done", args=[payment.reference])
+    try:
+        checkout = gateway.create_checkout(
+            Payable(payment.reference, application_id, assessment_id),
+            amount_centavos,
+            CURRENCY,
+            success_url=done,
+            cancel_url=done,
+            description=f"Application {application.reference}",
+        )
+    except DomainError:
+        # The provider refused or failed: the row stays, as failed, and frees the assessment.
+        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.FAILED)
+        raise
+    Payment.objects.filter(pk=payment.pk).update(
+        provider_checkout_id=checkout.id,
+        redirect_url=checkout.redirect_url,
+        expires_at=checkout.expires_at,
+    )
+    return checkout.redirect_url
+
+
+def callback_receive(provider: str, headers: Mapping[str, str], raw_body: bytes) -> str:
+    """Verify a provider's callback and apply it once; return the outcome.
+
+    Raises InvalidCallback (nothing recorded) unless the signature verifies. A replayed
+    event id returns "duplicate" and changes nothing. The rule for late callbacks: a paid
+    event for a checkout past its expiry is recorded as "late" and the payment stays
+    expired, never paid (LTO staff see the event and refund the payer through the
+    provider); the payer starts a new payment."""
+    event = gateway_for(provider).parse_callback(headers, raw_body)
+    with transaction.atomic():
+        if PaymentEvent.objects.filter(provider=provider, event_id=event.event_id).exists():
+            return "duplicate"
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(provider=provider, provider_checkout_id=event.checkout_id)
+            .first()
+            if event.checkout_id
+            else None
+        )
+        outcome = _apply(event, payment)
+        try:
+            with transaction.atomic():
+                PaymentEvent.objects.create(
+                    provider=provider,
+                    event_id=event.event_id,
+                    type=event.type,
+                    payment=payment,
+                    payload=event.payload,
+                    outcome=outcome,
+                )
+        except IntegrityError:
+            # The same event delivered twice at once: the other delivery applies it.
+            transaction.set_rollback(True)
+            return "duplicate"
+    if outcome != PaymentEvent.Outcome.APPLIED:
+        logger.warning("Payment callback %s %s refused: %s", provider, event.event_id, outcome)
+    return str(outcome)
+
+
+def _apply(event: CallbackEvent, payment: Payment | None) -> str:
+    Outcome = PaymentEvent.Outcome
+    if event.type not in PAID_EVENTS:
+        return Outcome.IGNORED
+    if payment is None:
+        return Outcome.UNKNOWN_CHECKOUT
+    if payment.status != Payment.Status.PENDING and payment.status != Payment.Status.EXPIRED:
+        return Outcome.ALREADY_SETTLED
+    if event.currency != payment.currency:
+        return Outcome.CURRENCY_MISMATCH
+    if event.amount_centavos != payment.amount_centavos:
+        return Outcome.AMOUNT_MISMATCH
+    if payment.status == Payment.Status.EXPIRED or payment.expires_at <= timezone.now():
+        if payment.status == Payment.Status.PENDING:
+            _expire(payment)
+        return Outcome.LATE
+    payment.status = Payment.Status.PAID
+    payment.paid_at = timezone.now()
+    payment.provider_payment_id = event.payment_id
+    payment.save(update_fields=["status", "paid_at", "provider_payment_id", "updated_at"])
+    return Outcome.APPLIED
+
+
+def _expire(payment: Payment) -> None:
+    Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+        status=Payment.Status.EXPIRED, expired_at=timezone.now()
+    )
+    payment.refresh_from_db()
+
+
+def payments_expire_abandoned() -> int:
+    """Mark pending payments past their checkout's expiry as expired; return how many."""
+    return Payment.objects.filter(
+        status=Payment.Status.PENDING, expires_at__lte=timezone.now()
+    ).update(status=Payment.Status.EXPIRED, expired_at=timezone.now())
+
+
+def refund_record(
+    *, staff: User, payment_id: int, amount_centavos: int, reason: str, reference: str
+) -> Refund:
+    """LTO staff give money back: through the provider's refund API, then recorded here.
+
+    The provider call happens inside the row lock so that two staff cannot refund the same
+    centavos twice; a provider failure records nothing."""
+    if not Caller(staff).is_lto_staff:
+        raise PermissionDenied("Only LTO staff can record refunds.")
+    if not isinstance(amount_centavos, int) or isinstance(amount_centavos, bool):
+        raise PaymentRefused("The refund must be a whole number of centavos.")
+    if amount_centavos <= 0:
+        raise PaymentRefused("The refund must be more than zero.")
+    if not reason.strip() or not reference.strip():
+        raise PaymentRefused("A refund needs a reason and a reference.")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        if payment is None:
+            raise PaymentRefused("No such payment.")
+        if payment.status not in (Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED):
+            raise PaymentRefused("Only a paid payment can be refunded.")
+        remaining = payment.amount_centavos - payment.refunded_centavos
+        if amount_centavos > remaining:
+            raise PaymentRefused(f"At most {remaining} centavos remain to refund.")
+        gateway = gateway_for(payment.provider)
+        provider_refund_id = ""
+        if gateway.supports_refunds:
+            result = gateway.refund(payment.provider_payment_id, amount_centavos, reason)
+            provider_refund_id = result.provider_refund_id
+        refund = Refund.objects.create(
+            payment=payment,
+            amount_centavos=amount_centavos,
+            reason=reason.strip(),
+            reference=reference.strip(),
+            recorded_by=staff,
+            provider_refund_id=provider_refund_id,
+        )
+        payment.status = (
+            Payment.Status.REFUNDED
+            if amount_centavos == remaining
+            else Payment.Status.PARTIALLY_REFUNDED
+        )
+        payment.save(update_fields=["status", "updated_at"])
+    return refund
+
+
+def sandbox_pay(checkout_id: str) -> Payment:
+    """The sandbox's Pay button: the sandbox "provider" sends its signed paid callback.
+
+    Sent through a Celery task (in-process under CELERY_TASK_ALWAYS_EAGER, as in make run)
+    that calls the same callback handler the HTTP endpoint uses."""
+    from payments.payment_tasks import deliver_sandbox_callback
+
+    payment = Payment.objects.filter(provider="sandbox", provider_checkout_id=checkout_id).first()
+    if payment is None:
+        raise PaymentRefused("No such sandbox checkout.")
+    if payment.status != Payment.Status.PENDING or payment.expires_at <= timezone.now():
+        raise PaymentRefused("This checkout is no longer open.")
+    deliver_sandbox_callback.delay(checkout_id)
+    payment.refresh_from_db()
+    return payment
