@@ -14,9 +14,9 @@ from registry.models import OwnerProfile, RegistrationApplication, Vehicle
 def applications_for_user(user: AnyUser) -> QuerySet[RegistrationApplication]:
     """Every application the user may see: all for LTO staff, those a participant shows their
     organisation (a clearance request for it) for external officers, their own for owners."""
-    base = RegistrationApplication.objects.select_related("vehicle", "applicant").prefetch_related(
-        *participants.application_prefetches()
-    )
+    base = RegistrationApplication.objects.select_related(
+        "vehicle", "applicant", "office"
+    ).prefetch_related(*participants.application_prefetches())
     if not user.is_authenticated:
         return base.none()
     if is_lto_staff(user):
