@@ -68,7 +68,6 @@ MEMBER_ATTRIBUTES: dict[str, str] = {
     OrgKind.LENDER: LENDER_ATTRIBUTE,
 }
 MEMBER_CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-DEALER_CODE_PATTERN = MEMBER_CODE_PATTERN
 
 
 class HoldReason(StrEnum):
