@@ -13,6 +13,7 @@ from registry.models import (
     OriginRecord,
     OwnerProfile,
     OwnershipPeriod,
+    PlateSeries,
     RegistrationApplication,
     RegistrationPeriod,
     Vehicle,
@@ -38,6 +39,43 @@ class VehicleAdmin(admin.ModelAdmin):
         if obj is not None and Deregistration.objects.filter(vehicle=obj).exists():
             return [field.name for field in Vehicle._meta.fields]
         return super().get_readonly_fields(request, obj)
+
+
+@admin.register(PlateSeries)
+class PlateSeriesAdmin(admin.ModelAdmin):
+    """The plate inventory: the LTO adds a region's next series here before one runs out."""
+
+    list_display = [
+        "region",
+        "vehicle_class",
+        "classification",
+        "first_plate",
+        "last_plate",
+        "next_plate",
+        "remaining",
+        "is_active",
+        "is_demo",
+    ]
+    list_filter = ["region", "vehicle_class", "classification", "is_active", "is_demo"]
+    search_fields = ["letters", "region"]
+    # Plates passed over are a record of what happened, not an input.
+    readonly_fields = ["skipped"]
+
+    @admin.display(description="first plate")
+    def first_plate(self, series: PlateSeries) -> str:
+        return series.plate(series.first_number)
+
+    @admin.display(description="last plate")
+    def last_plate(self, series: PlateSeries) -> str:
+        return series.plate(series.last_number)
+
+    @admin.display(description="next plate")
+    def next_plate(self, series: PlateSeries) -> str:
+        return series.plate(series.next_number) if series.remaining else "none left"
+
+    @admin.display(description="plates left")
+    def remaining(self, series: PlateSeries) -> int:
+        return series.remaining
 
 
 class ApplicationStatusChangeInline(HistoryInline):

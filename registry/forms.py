@@ -167,7 +167,9 @@ class NoteForm(forms.Form):
 
 class ApproveRegistrationForm(forms.Form):
     plate_number = forms.CharField(
-        max_length=10, required=False, help_text="Leave blank to issue the next free plate."
+        max_length=10,
+        required=False,
+        help_text="Leave blank to issue the next plate of the series.",
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -124,6 +125,118 @@ class Vehicle(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.year} {self.make} {self.model} ({self.plate_number or self.vin})"
+
+
+class PlateSeries(TimestampedModel):
+    """A block of plates the LTO allocated to a region for one class of vehicle (issue 16).
+
+    Plates are issued from it in strict numerical sequence, first in first out, as the LTO's
+    memorandum of 18 Sep 2014 on private MV and MC plates requires (registry.plates): the
+    letters stay, the number counts from ``first_number`` to ``last_number``. Data, added and
+    edited by the LTO in the admin; a region's next series is the next one added.
+    """
+
+    class VehicleClass(models.TextChoices):
+        # LLL-DDDD for four-wheel vehicles: LTO MC VPT-2013-1772 (AutoIndustriya, 2013-07).
+        CAR = "car", "Car, utility vehicle, truck or bus (ABC 1234)"
+        # DDD-LLL for motorcycles, the RA 11235 plates: "three numbers followed by three
+        # letters" (LTO-Cordillera via PNA, Baguio Midland Courier, 2024-02-25; the Wikipedia
+        # article of 2023-05 agrees). The 2013 circular's LL-DDDDD is the older design.
+        MOTORCYCLE = "motorcycle", "Motorcycle (123 ABC)"
+
+    # The highest number each class's plate has room for (four digits, three digits).
+    LARGEST_NUMBER: dict[str, int] = {VehicleClass.CAR: 9999, VehicleClass.MOTORCYCLE: 999}
+
+    region = models.CharField(
+        max_length=40, help_text="As the offices write it (e.g. NCR, Region VII)."
+    )
+    vehicle_class = models.CharField(max_length=20, choices=VehicleClass.choices)
+    classification = models.CharField(
+        max_length=20,
+        choices=Vehicle.Classification.choices,
+        default=Vehicle.Classification.PRIVATE,
+        help_text="Private, for-hire and government plates are separate series.",
+    )
+    letters = models.CharField(
+        max_length=3,
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Three capital letters, e.g. NDA.")],
+        help_text="The plate's three letters, the same on every plate of the series.",
+    )
+    first_number = models.PositiveIntegerField(default=1)
+    last_number = models.PositiveIntegerField()
+    next_number = models.PositiveIntegerField(
+        blank=True, help_text="The number the next plate gets; blank starts at the first number."
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="An inactive series issues nothing (e.g. plates not delivered)."
+    )
+    is_demo = models.BooleanField(
+        default=False, help_text="Seeded for the demo: not an allocation by the LTO."
+    )
+    skipped = models.TextField(
+        blank=True,
+        help_text="Plates of the series passed over because a vehicle already had them "
+        "(chosen by hand at an approval), one a line.",
+    )
+
+    class Meta:
+        verbose_name_plural = "plate series"
+        ordering = ["region", "vehicle_class", "classification", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_number__lte=models.F("last_number")),
+                name="plate_series_first_not_after_last",
+            ),
+            models.CheckConstraint(
+                condition=Q(next_number__gte=models.F("first_number"))
+                & Q(next_number__lte=models.F("last_number") + 1),
+                name="plate_series_next_within_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.plate(self.first_number)} to {self.plate(self.last_number)}"
+
+    @property
+    def label(self) -> str:
+        """Region, classification and class, as staff say it: "NCR private car"."""
+        kind = Vehicle.Classification(self.classification).label.lower()
+        return f"{self.region} {kind} {self.VehicleClass(self.vehicle_class).name.lower()}"
+
+    def plate(self, number: int) -> str:
+        """The plate of ``number`` in this series, written as issued plates are."""
+        if self.vehicle_class == self.VehicleClass.MOTORCYCLE:
+            return f"{number:03d} {self.letters}"
+        return f"{self.letters} {number:04d}"
+
+    @property
+    def remaining(self) -> int:
+        """Plates not yet issued (a hand-chosen one among them is skipped when reached)."""
+        return max(0, self.last_number - self.next_number + 1)
+
+    def clean(self) -> None:
+        if self.next_number is None and self.first_number is not None:
+            self.next_number = self.first_number
+        largest = self.LARGEST_NUMBER.get(self.vehicle_class)
+        if largest is not None and self.last_number is not None and self.last_number > largest:
+            raise ValidationError({"last_number": f"A plate of this class goes up to {largest}."})
+        if None in (self.first_number, self.last_number, self.next_number):
+            return
+        if self.first_number > self.last_number:
+            raise ValidationError({"last_number": "The last number comes after the first."})
+        if not self.first_number <= self.next_number <= self.last_number + 1:
+            raise ValidationError(
+                {"next_number": "The next number lies between the first and one past the last."}
+            )
+        # Two series that share plates would issue one plate twice.
+        overlapping = PlateSeries.objects.filter(
+            vehicle_class=self.vehicle_class,
+            letters=self.letters,
+            first_number__lte=self.last_number,
+            last_number__gte=self.first_number,
+        ).exclude(pk=self.pk)
+        if overlapping.exists():
+            raise ValidationError(f"Series {overlapping[0]} already holds some of these plates.")
 
 
 # What an owner enters about a vehicle (and may correct before registration).

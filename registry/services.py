@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import secrets
 import uuid
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,7 @@ from notifications.services import notify
 from notifications.webhooks import emit
 from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation, lto_staff
-from registry import access, origins, schedule
+from registry import access, origins, plates, schedule
 from registry.deregistration import refuse_if_deregistered
 from registry.document_services import require_documents
 from registry.events import (
@@ -73,7 +72,9 @@ def _upper(value: str) -> str:
     return "".join(value.split()).upper()
 
 
-_PLATE_PARTS = re.compile(r"^([A-Z]+)(\d+)$")
+# Letters then digits (a car's "NBC 1234"), or digits then letters (a motorcycle's "123 ABC",
+# registry.models.PlateSeries.VehicleClass).
+_PLATE_PARTS = re.compile(r"^([A-Z]+)(\d+)$|^(\d+)([A-Z]+)$")
 
 
 def _schedulable(plate: str) -> bool:
@@ -82,11 +83,12 @@ def _schedulable(plate: str) -> bool:
 
 
 def canonical_plate(value: str) -> str:
-    """A plate as issued plates are written, letters, a space, digits ("NBC 1234"), however
-    it was typed ("nbc1234", "NBC  1234"), so one plate is never stored twice in two forms."""
+    """A plate as issued plates are written, letters, a space, digits ("NBC 1234"), or a
+    motorcycle's digits, a space, letters ("123 ABC"), however it was typed ("nbc1234",
+    "NBC  1234"), so one plate is never stored twice in two forms."""
     compact = _upper(value)
     parts = _PLATE_PARTS.match(compact)
-    return f"{parts[1]} {parts[2]}" if parts else compact
+    return " ".join(part for part in parts.groups() if part) if parts else compact
 
 
 _TAKEN = (
@@ -453,17 +455,6 @@ def _first_period_set(application: RegistrationApplication, vehicle: Vehicle) ->
     application.save(update_fields=["period_start", "period_end", "updated_at"])
 
 
-def _new_plate() -> str:
-    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
-    for _ in range(20):
-        plate = (
-            "".join(secrets.choice(letters) for _ in range(3)) + f" {secrets.randbelow(10**4):04d}"
-        )
-        if not Vehicle.objects.filter(plate_number=plate).exists():
-            return plate
-    raise Conflict("Could not find a free plate number; try again.")
-
-
 def vehicle_digest(vehicle: Vehicle, *, owner_id: int | None = None) -> str:
     """The digest of the vehicle's record, owned by ``owner_id`` (its owner by default): an
     approval registers the vehicle in the applicant's name before the row says so."""
@@ -526,7 +517,7 @@ def registration_approve(
         vehicle.plate_number = wanted
         fields.append("plate_number")
     elif not vehicle.plate_number:
-        vehicle.plate_number = _new_plate()
+        vehicle.plate_number = plates.plate_issue(application=application, vehicle=vehicle)
         fields.append("plate_number")
     if fields:
         vehicle.save(update_fields=[*fields, "updated_at"])

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
 from ledger.receipts import receipt_checks
-from organisations.access import Caller
+from organisations.access import Action, Caller
 from organisations.roles import Role, roles_of
 from organisations.selectors import dealers_of, is_lto_staff
 from registry import access, origins, participants, records, services
@@ -49,6 +49,7 @@ from registry.forms import (
 )
 from registry.holds import active_holds, hold_notice
 from registry.models import Document, Hold, OriginFlag, RegistrationApplication
+from registry.plates import plate_outlook
 from registry.selectors import application_get_for_user, applications_for_user, vehicles_of
 
 
@@ -172,6 +173,7 @@ def application_context(
     # The papers the type needs, each uploaded or missing (two queries), for everyone who
     # sees the page: the owner before filing, LTO staff and the clearing officers after.
     checklist = document_checklist(application)
+    allowed = access.allowed_actions(caller, application)
     return {
         "application": application,
         **part.context,
@@ -182,11 +184,15 @@ def application_context(
         "is_lto": caller.is_lto_staff,
         "now": timezone.now(),
         # Buttons are drawn from the one answer the services enforce.
-        "can": {action.value: True for action in access.allowed_actions(caller, application)},
+        "can": {action.value: True for action in allowed},
         "document_form": DocumentForm(),
         "reason_form": ReasonForm(),
         "note_form": NoteForm(),
         "approve_form": ApproveRegistrationForm(),
+        # The plate an approval would issue (registry.plates), said beside the approve form.
+        "plate_outlook": plate_outlook(application)
+        if Action.APPROVE_REGISTRATION in allowed
+        else None,
         "vehicle_form": VehicleCorrectionForm(instance=application.vehicle),
         # Which way the vehicle came: a dealer's origin record, or the owner's own entry
         # (flagged to the LTO when its numbers match an origin record).

@@ -142,6 +142,10 @@ def seed_reference_data() -> None:
             defaults={"filed_by": "seller" if by_seller else "applicant"},
         )
     importlib.import_module("registry.migrations.0016_required_documents").seed(django_apps, None)
+    # The demo offices and a plate series for each of their regions (organisations 0005,
+    # registry 0023): an approval issues the next plate of its office's region.
+    importlib.import_module("organisations.migrations.0005_offices").seed_offices(django_apps, None)
+    importlib.import_module("registry.migrations.0023_plate_series").seed(django_apps, None)
 
 
 def build_world() -> World:
