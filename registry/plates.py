@@ -25,6 +25,13 @@ from registry.models import PlateSeries, RegistrationApplication, Vehicle
 logger = logging.getLogger(__name__)
 
 
+class NoPlatesLeft(Conflict):
+    """The region has no plate left for the vehicle's class: trying again does not help until
+    the LTO adds a series."""
+
+    retryable = False
+
+
 def vehicle_class_of(vehicle: Vehicle) -> str:
     """The plate class of a vehicle: motorcycles have their own plates, the rest car plates."""
     if vehicle.body_type == Vehicle.BodyType.MOTORCYCLE:
@@ -96,7 +103,7 @@ def plate_issue(*, application: RegistrationApplication, vehicle: Vehicle) -> st
         series.save(update_fields=["next_number", "skipped", "updated_at"])
         if plate is not None:
             return plate
-    raise Conflict(_none_left(region, vehicle))
+    raise NoPlatesLeft(_none_left(region, vehicle))
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ def test_a_used_up_series_gives_way_to_the_next_and_with_none_left_nothing_chang
     with pytest.raises(Conflict) as refused:
         approve(world, waiting)
 
-    assert describe(refused.value).status == 409
+    assert describe(refused.value).status == 409 and not describe(refused.value).retryable
     assert str(refused.value) == (
         "No plates left in the NCR private car series: the LTO adds a series in the admin."
     )
@@ -212,3 +212,17 @@ def test_two_approvals_at_the_same_moment_get_two_consecutive_plates():
     assert sorted(map(str, outcomes)) == ["XYJ 0001", "XYJ 0002"], outcomes
     series.refresh_from_db()
     assert series.next_number == 3
+
+
+def test_approving_on_the_page_with_no_plate_left_answers_409_and_changes_nothing(world, client):
+    only_series(("XYK", 1, 1))
+    approve(world, cleared(world))
+    waiting = cleared(world)
+    client.force_login(world.lto_admin)
+
+    response = client.post(reverse("registration-approve", args=[waiting.pk]), {"plate_number": ""})
+
+    assert response.status_code == 409
+    assert "No plates left in the NCR private car series" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == "cleared" and not waiting.vehicle.plate_number
