@@ -226,3 +226,28 @@ def test_approving_on_the_page_with_no_plate_left_answers_409_and_changes_nothin
     assert "No plates left in the NCR private car series" in response.content.decode()
     waiting.refresh_from_db()
     assert waiting.status == "cleared" and not waiting.vehicle.plate_number
+
+
+def test_the_lto_adds_a_series_in_the_admin_and_one_that_shares_plates_is_refused(world, client):
+    only_series(("XYL", 1, 500))
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    url = reverse("admin:registry_plateseries_add")
+    form = {
+        "region": "NCR",
+        "vehicle_class": "car",
+        "classification": "private",
+        "letters": "XYL",
+        "first_number": "501",
+        "last_number": "9999",
+        "next_number": "",
+        "is_active": "on",
+    }
+
+    assert client.post(url, form).status_code == 302
+    added = PlateSeries.objects.get(letters="XYL", first_number=501)
+    assert added.next_number == 501 and added.remaining == 9499
+
+    overlapping = client.post(url, {**form, "first_number": "400", "last_number": "600"})
+    assert overlapping.status_code == 200
+    assert "already holds some of these plates" in overlapping.content.decode()
+    assert PlateSeries.objects.filter(letters="XYL").count() == 2
