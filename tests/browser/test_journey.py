@@ -323,7 +323,7 @@ def test_a_new_registration_goes_live_from_owner_to_verified_certificate(
     assert unread > 0
     expect(owner.locator("[data-bell-count]")).to_have_text(str(unread))
 
-    # The LTO admin approves the registration; the next free plate is issued.
+    # The LTO admin approves the registration; the next plate of the series is issued.
     lto.reload()
     expect(lto.get_by_test_id("application-status")).to_have_text("Cleared")
     screenshot(lto, "lto-application")
