@@ -143,7 +143,7 @@ def test_the_payer_is_emailed_the_pdf_and_a_mail_outage_is_retried_not_lost(
 def test_each_download_is_a_counted_reprint_marked_on_the_pdf(world):
     receipt = pay(assessed_application(world))
 
-    _, entry, first = receipt_services.receipt_reprint(user=world.owner, number=receipt.number)
+    _, _, first = receipt_services.receipt_reprint(user=world.owner, number=receipt.number)
     again, entry2, second = receipt_services.receipt_reprint(
         user=world.lto_admin, number=receipt.number
     )
