@@ -95,7 +95,7 @@ def test_lto_staff_list_receipts_by_office_and_void_one_after_confirming(client,
 
 
 def test_the_api_lists_shows_prints_and_voids_idempotently(world, receipts):
-    juan, maria = receipts
+    juan, _ = receipts
     staff = api_as(world.lto_admin)
     listed = staff.get("/api/v1/receipts/", {"office": "NCR-MKT-DO"}).json()["results"]
     assert [r["number"] for r in listed] == [juan.number]
