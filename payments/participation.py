@@ -48,9 +48,9 @@ class PaymentsParticipant:
                 "assessment_shown": True,
                 "assessment_closed": application.status in RegistrationApplication.FINISHED,
                 # Who may see the fees sees the receipts: the payer's own, or all (LTO staff).
-                "receipts": OfficialReceipt.objects.filter(application=application).order_by(
-                    "issued_at", "pk"
-                ),
+                "official_receipts": OfficialReceipt.objects.filter(
+                    application=application
+                ).order_by("issued_at", "pk"),
             }
         )
 

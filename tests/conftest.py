@@ -142,6 +142,9 @@ def seed_reference_data() -> None:
             defaults={"filed_by": "seller" if by_seller else "applicant"},
         )
     importlib.import_module("registry.migrations.0016_required_documents").seed(django_apps, None)
+    # The LTO offices organisations' 0005 seeds: applications are filed at one, and official
+    # receipts are numbered per office (a payment cannot be receipted without one).
+    importlib.import_module("organisations.migrations.0005_offices").seed_offices(django_apps, None)
 
 
 def build_world() -> World:
