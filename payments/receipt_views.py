@@ -86,7 +86,8 @@ def receipt_detail(request: AuthenticatedHttpRequest, number: str) -> HttpRespon
             "receipt": receipt,
             "actions": receipt_allowed_actions(caller, receipt),
             "reprints": receipt.history.filter(kind="reprinted").count(),
-            "history": receipt.history.select_related("actor"),
+            # Who reprinted or voided it is for LTO staff; the payer sees the void's reason.
+            "history": receipt.history.select_related("actor") if caller.is_lto_staff else [],
         },
     )
 
