@@ -205,8 +205,13 @@ class ReceiptVoidApi(APIView):
         class Meta:
             ref_name = "ReceiptVoid"
 
+        # Left out or blank is the service's 422 naming the reason, as on the page.
         reason = serializers.CharField(
-            max_length=1000, help_text="Why it is voided: printed on it and told to the payer."
+            max_length=1000,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="Why it is voided (required): printed on it and told to the payer.",
         )
 
     @extend_schema(
@@ -234,5 +239,5 @@ class ReceiptVoidApi(APIView):
         data.is_valid(raise_exception=True)
         receipt_services.receipt_void(
             staff=request.user, number=number, reason=data.validated_data["reason"]
-        )
+        )  # 403 for anyone but LTO staff, 409 if void already, 422 without a reason
         return Response(ReceiptSerializer(receipt_get_for(caller, number)).data)

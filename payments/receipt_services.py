@@ -45,6 +45,10 @@ class ReceiptRefused(DomainError):
     default_message = "This receipt cannot be changed so."
 
 
+class VoidReasonMissing(ReceiptRefused):
+    fields = {"reason": ["Say why the receipt is voided."]}
+
+
 class ReceiptAlreadyVoid(Conflict):
     code = "receipt_already_void"
     retryable = False
@@ -186,7 +190,7 @@ def receipt_void(*, staff: User, number: str, reason: str) -> OfficialReceipt:
         raise PermissionDenied("Only LTO staff can void an official receipt.")
     reason = reason.strip()
     if not reason:
-        raise ReceiptRefused("Say why the receipt is voided: a reason is required.")
+        raise VoidReasonMissing("Say why the receipt is voided: a reason is required.")
     if len(reason) > 1000:
         raise ReceiptRefused("Keep the reason to 1,000 characters.")
     now = timezone.now()

@@ -108,7 +108,10 @@ def test_the_api_lists_shows_prints_and_voids_idempotently(world, receipts):
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
 
     url = f"/api/v1/receipts/{juan.number}/void/"
-    assert staff.post(url, {}, format="json").status_code in (400, 422)
+    for empty in ({}, {"reason": "   "}):
+        missing = staff.post(url, empty, format="json")
+        assert missing.status_code == 422 and "reason" in missing.json()["errors"]
+    assert staff.post(url, {"reason": ["a list"]}, format="json").status_code == 400
     owner = api_as(world.owner)
     forbidden = owner.post(url, {"reason": "mine"}, format="json")
     assert forbidden.status_code == 403 and "LTO staff" in forbidden.json()["detail"]
