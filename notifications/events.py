@@ -8,11 +8,30 @@ is its declaration and the ``notify`` call that raises it; no notifications migr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from organisations.roles import Role
 
+if TYPE_CHECKING:
+    from notifications.models import Notification
+
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # fits Notification.event (max_length=40)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file an event's e-mail carries (e.g. a receipt's PDF)."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+# Made when each e-mail is sent (and again on each retry), from the notification's own rows;
+# an error raised here fails that delivery, which is then retried like any other failure.
+AttachmentsFor = Callable[["Notification"], list[Attachment]]
 
 
 class NotificationEvent(str):
@@ -25,6 +44,7 @@ class NotificationEvent(str):
     audience: frozenset[Role]
     email: bool
     sms: bool
+    attachments: AttachmentsFor | None
 
     def __new__(
         cls,
@@ -34,6 +54,7 @@ class NotificationEvent(str):
         audience: Iterable[Role],
         email: bool = True,
         sms: bool = False,
+        attachments: AttachmentsFor | None = None,
     ) -> NotificationEvent:
         if not _NAME.match(name):
             raise ValueError(f"Event name {name!r}: lowercase letters, digits and _, at most 40.")
@@ -44,6 +65,7 @@ class NotificationEvent(str):
             raise ValueError(f"Event {name!r} names nobody who may receive it.")
         event.email = email
         event.sms = sms
+        event.attachments = attachments
         return event
 
     @property
@@ -82,6 +104,14 @@ def get(name: str) -> NotificationEvent:
         return _events[name]
     except KeyError:
         raise LookupError(f"No notification event is registered as {name!r}.") from None
+
+
+def attachments_of(notification: Notification) -> list[Attachment]:
+    """The files the notification's e-mail carries (none unless its event makes some)."""
+    event = _events.get(notification.event)
+    if event is None or event.attachments is None:
+        return []
+    return event.attachments(notification)
 
 
 def label_of(name: str) -> str:

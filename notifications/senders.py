@@ -9,6 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import select_template
 from django.urls import reverse
 
+from notifications.events import attachments_of
 from notifications.models import Notification
 from notifications.sms import send_sms
 
@@ -44,6 +45,8 @@ def send_email(notification: Notification, address: str) -> None:
     subject = " ".join(f"[Talaan] {notification.title}".split())
     message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
     message.attach_alternative(html, "text/html")
+    for attachment in attachments_of(notification):
+        message.attach(attachment.filename, attachment.content, attachment.mimetype)
     message.send()
 
 

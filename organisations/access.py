@@ -37,6 +37,9 @@ class Action(enum.StrEnum):
     REJECT_REGISTRATION = "reject_registration"
     # A vehicle, by LTO staff.
     DEREGISTER = "deregister"
+    # An official receipt: its payer and LTO staff reprint it; LTO staff void it.
+    REPRINT_RECEIPT = "reprint_receipt"
+    VOID_RECEIPT = "void_receipt"
     # A hold on a VIN, by officers of the organisation kind its reason belongs to.
     PLACE_HOLD = "place_hold"
     LIFT_HOLD = "lift_hold"

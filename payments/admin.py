@@ -1,6 +1,9 @@
 from django.contrib import admin
 
-from payments import payment_admin  # noqa: F401  (the payment models' admin)
+from payments import (
+    payment_admin,  # noqa: F401  (the payment models' admin)
+    receipt_admin,  # noqa: F401  (official receipts' admin: read only)
+)
 from payments.models import Assessment, AssessmentItem, FeeRate, FeeSchedule
 
 

@@ -11,4 +11,8 @@ class PaymentsConfig(AppConfig):
 
         participants.register(PaymentsParticipant())
         # The payment tasks (a worker registers them on import) and the deploy checks.
-        from payments import payment_checks, payment_tasks  # noqa: F401
+        from payments import (  # noqa: F401
+            payment_checks,
+            payment_tasks,
+            receipt_events,
+        )

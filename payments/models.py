@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from kernel.db import TimestampedModel
+from organisations.models import Office
 from registry.models import RegistrationApplication
 
 # ---------------------------------------------------------------------------------------------
@@ -275,3 +276,157 @@ class Refund(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.reference} ({self.amount_centavos} centavos)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Official receipts (issue 16, "Official receipts"): one per paid payment, numbered per office
+# from a gapless sequence (COA Circular 2013-007: an eOR number is unique and sequential). A
+# receipt is never edited or deleted: a void is marked on it, its number stays in the series.
+# ---------------------------------------------------------------------------------------------
+
+
+class ReceiptSequence(models.Model):
+    """The next official receipt serial of one office.
+
+    The one row in Talaan that many writes share on purpose (STYLE and DESIGN otherwise avoid
+    such rows): COA wants ORs in unbroken numerical sequence, so the number is taken by
+    locking this row in the same transaction that marks the payment paid. Two payments at
+    once queue on the lock and get consecutive numbers; a transaction that rolls back after
+    taking a number gives it back (the increment rolls back with it), so no gap is left."""
+
+    office = models.OneToOneField(
+        Office, on_delete=models.PROTECT, primary_key=True, related_name="receipt_sequence"
+    )
+    next_serial = models.PositiveBigIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.office.code}: next {self.next_serial}"
+
+
+def receipt_number(office_code: str, serial: int) -> str:
+    """``<office code>-<serial, 7 digits>``, e.g. NCR-QC-DO-0000042: never reset (no year in
+    it), so the office code and serial alone name the form, as a pre-numbered AF 51 does."""
+    return f"{office_code}-{serial:07d}"
+
+
+class OfficialReceipt(TimestampedModel):
+    """What was collected, as issued: copied from the payment and its assessment when it was
+    paid, so a later schedule, assessment or name change never alters it."""
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="receipts")
+    serial = models.PositiveBigIntegerField()
+    number = models.CharField(max_length=40, unique=True)
+    issued_at = models.DateTimeField()
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, related_name="official_receipt"
+    )
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="official_receipts"
+    )
+    payer_name = models.CharField(max_length=300, help_text="The payer's name when issued.")
+    application = models.ForeignKey(
+        RegistrationApplication, on_delete=models.PROTECT, related_name="official_receipts"
+    )
+    application_reference = models.CharField(
+        max_length=16, help_text="The order of payment: the application it pays for."
+    )
+    assessment_id = models.BigIntegerField(null=True, blank=True)
+    total_centavos = models.PositiveBigIntegerField()
+    mode_of_payment = models.CharField(max_length=60, help_text="e.g. Online (PayMongo).")
+    gateway_reference = models.CharField(
+        max_length=120, blank=True, help_text="The provider's payment id (transaction number)."
+    )
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who collected at the counter; empty for an online payment.",
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The e-mail that carries the original as an attachment (its deliveries are retried).
+    emailed_as = models.OneToOneField(
+        "notifications.Notification",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="official_receipt",
+    )
+
+    class Meta:
+        ordering = ["office_id", "-serial"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "serial"], name="receipt_serial_per_office"),
+            models.CheckConstraint(
+                condition=Q(total_centavos__gt=0), name="receipt_total_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True, void_reason="")
+                | (Q(voided_at__isnull=False) & ~Q(void_reason="")),
+                name="receipt_void_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None
+
+    @property
+    def has_unconfirmed(self) -> bool:
+        return any(not item.confirmed for item in self.items.all())
+
+
+class ReceiptItem(models.Model):
+    """One line of a receipt: an assessment item as it was when paid (nature of collection)."""
+
+    receipt = models.ForeignKey(OfficialReceipt, on_delete=models.PROTECT, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    code = models.CharField(max_length=30)
+    label = models.CharField(max_length=160)
+    amount_centavos = models.PositiveBigIntegerField()
+    confirmed = models.BooleanField(
+        help_text="False: the rate could not be confirmed as official; the OR says so."
+    )
+
+    class Meta:
+        ordering = ["receipt_id", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.amount_centavos}"
+
+
+class ReceiptHistory(TimestampedModel):
+    """Append-only: each issue, reprint and void of a receipt, who did it and when."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", "Issued"
+        REPRINTED = "reprinted", "Reprinted"
+        VOIDED = "voided", "Voided"
+
+    receipt = models.ForeignKey(OfficialReceipt, on_delete=models.PROTECT, related_name="history")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["receipt_id", "at", "id"]
+        verbose_name_plural = "receipt history"
+
+    def __str__(self) -> str:
+        return f"{self.receipt_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

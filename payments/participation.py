@@ -11,7 +11,7 @@ from django.db.models import Exists, Prefetch, Q
 
 from organisations.access import Caller
 from payments import assessment
-from payments.models import Assessment
+from payments.models import Assessment, OfficialReceipt
 from registry.models import RegistrationApplication
 from registry.participants import PagePart
 
@@ -47,6 +47,10 @@ class PaymentsParticipant:
                 "assessment": assessment.assess(application),
                 "assessment_shown": True,
                 "assessment_closed": application.status in RegistrationApplication.FINISHED,
+                # Who may see the fees sees the receipts: the payer's own, or all (LTO staff).
+                "official_receipts": OfficialReceipt.objects.filter(
+                    application=application
+                ).order_by("issued_at", "pk"),
             }
         )
 

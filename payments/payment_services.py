@@ -1,6 +1,7 @@
 """Every state change of a payment, one function each: start, callback, expire, refund.
 
-Payments are not yet tied to approvals or receipts: a paid payment is a fact about an
+Payments are not yet tied to approvals (a payment marked paid gets its official receipt in the
+same transaction, see receipt_services): a paid payment is a fact about an
 (application, assessment, amount) that the assessment branch links to at merge."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from payments.gateways.base import (
     Payable,
 )
 from payments.models import Payment, PaymentEvent, Refund
+from payments.receipt_services import receipt_issue
 from registry.models import RegistrationApplication
 
 if TYPE_CHECKING:
@@ -170,6 +172,8 @@ def _apply(event: CallbackEvent, payment: Payment | None) -> str:
     payment.paid_at = timezone.now()
     payment.provider_payment_id = event.payment_id
     payment.save(update_fields=["status", "paid_at", "provider_payment_id", "updated_at"])
+    # In the same transaction: the OR number is taken only if the payment is paid for good.
+    receipt_issue(payment=payment)
     return Outcome.APPLIED
 
 

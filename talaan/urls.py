@@ -7,6 +7,7 @@ from audit import api as audit_api
 from clearance import api as clearance_api
 from notifications import api as notifications_api
 from payments import api as payments_api
+from payments import receipt_api
 from registry import api as registry_api
 from registry import credential_api, hold_api, mortgage_api, origin_api, sale_api
 from talaan import health
@@ -49,6 +50,10 @@ api_v1 = [
         registry_api.ApplicationResubmitApi.as_view(),
         name="application-resubmit",
     ),
+    path("receipts/", receipt_api.ReceiptListApi.as_view(), name="receipts"),
+    path("receipts/<str:number>/", receipt_api.ReceiptDetailApi.as_view(), name="receipt"),
+    path("receipts/<str:number>/pdf/", receipt_api.ReceiptPdfApi.as_view(), name="receipt-pdf"),
+    path("receipts/<str:number>/void/", receipt_api.ReceiptVoidApi.as_view(), name="receipt-void"),
     path(
         "certificates/<str:number>/credential/",
         credential_api.CertificateCredentialApi.as_view(),
@@ -163,5 +168,6 @@ urlpatterns = [
     path("", include("clearance.urls")),
     path("notifications/", include("notifications.urls")),
     path("payments/", include("payments.payment_urls")),
+    path("receipts/", include("payments.receipt_urls")),
     path("", include("registry.urls")),
 ]

@@ -143,7 +143,8 @@ def seed_reference_data() -> None:
         )
     importlib.import_module("registry.migrations.0016_required_documents").seed(django_apps, None)
     # The demo offices and a plate series for each of their regions (organisations 0005,
-    # registry 0023): an approval issues the next plate of its office's region.
+    # registry 0023): an approval issues the next plate of its office's region, and official
+    # receipts are numbered per office.
     importlib.import_module("organisations.migrations.0005_offices").seed_offices(django_apps, None)
     importlib.import_module("registry.migrations.0023_plate_series").seed(django_apps, None)
 

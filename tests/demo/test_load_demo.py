@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from demo.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
 from organisations.models import Organisation
+from payments.models import OfficialReceipt
 from registry import origins, sales
 from registry import services as registry_services
 from registry.models import (
@@ -133,3 +134,17 @@ def test_the_demo_files_applications_at_offices_and_has_an_assessed_one(client):
     assert client.login(username="owner.maria", password=DEMO_PASSWORD)
     page = client.get(f"/applications/{accent.pk}/").content.decode()
     assert "₱3,254.00" in page and "(unconfirmed)" in page
+
+
+def test_the_demo_has_a_paid_application_with_its_receipt_and_a_void_receipt(client):
+    call_command("load_demo", stdout=StringIO())
+    receipts = dict(OfficialReceipt.objects.values_list("number", "voided_at"))
+    assert set(receipts) == {"NCR-MKT-DO-0000001", "NCR-MKT-DO-0000002"}
+    void = OfficialReceipt.objects.get(number="NCR-MKT-DO-0000001")
+    assert void.is_void and void.void_reason and void.application.vehicle.model == "Hilux"
+    paid = OfficialReceipt.objects.get(number="NCR-MKT-DO-0000002")
+    assert not paid.is_void and paid.payment.status == "paid"
+    assert client.login(username="owner.maria", password=DEMO_PASSWORD)
+    page = client.get(f"/applications/{paid.application_id}/").content.decode()
+    assert paid.number in page
+    assert client.get(f"/receipts/{paid.number}/pdf").status_code == 200

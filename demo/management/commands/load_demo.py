@@ -23,6 +23,10 @@ from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Office, Organisation
 from payments import assessment
+from payments.models import OfficialReceipt, Payment
+from payments.payment_services import payment_start, refund_record
+from payments.payment_tasks import deliver_sandbox_callback
+from payments.receipt_services import receipt_void
 from registry import mortgages, origins, sales, schedule
 from registry import services as registry_services
 from registry.deregistration import vehicle_deregister
@@ -414,13 +418,30 @@ class Command(BaseCommand):
         clearance_services.clearance_claim(
             request_id=requests["INSURANCE"].pk, officer=users["insurer.officer"]
         )
+        # Its fees were paid online, then refunded by the LTO and the receipt voided: the
+        # void receipt NCR-MKT-DO-0000001 keeps its number, marked void with the reason.
+        paid = self._pay(hilux)
+        refund_record(
+            staff=users["lto.admin"],
+            payment_id=paid.payment_id,
+            amount_centavos=paid.total_centavos,
+            reason="Paid twice (at the counter and online).",
+            reference="LTO-REF-DEMO-1",
+        )
+        receipt_void(
+            staff=users["lto.admin"],
+            number=paid.number,
+            reason="Demo: the payment was refunded (paid twice); this receipt is voided.",
+        )
 
         # Maria's Accent: submitted at the Cebu office, waiting for the LTO; its fees are
         # assessed now (the others are assessed when their page is opened).
         assessment.assess(filed("maria-1", maria, office="R07-CEB-DO"))
 
-        # Maria's City: emission returned it for a re-test.
+        # Maria's City: its fees paid through the sandbox checkout (official receipt
+        # NCR-MKT-DO-0000002, e-mailed to her); emission returned it for a re-test.
         city = filed("maria-2", maria)
+        self._pay(city)
         requests = sent(city)
         officer = users["emission.officer"]
         clearance_services.clearance_claim(request_id=requests["EMISSION"].pk, officer=officer)
@@ -506,6 +527,21 @@ class Command(BaseCommand):
             ),
             note="Reported stolen in Quezon City; alarm sheet from the HPG desk (demo).",
         )
+
+    def _pay(self, application: RegistrationApplication) -> OfficialReceipt:
+        """Pay the application's assessment as its owner would: the sandbox checkout and its
+        signed paid callback, which issues the official receipt."""
+        current = assessment.assess(application)
+        assert current is not None  # the seeded fee schedule is in force
+        payment_start(
+            payer=application.applicant,
+            application_id=application.pk,
+            assessment_id=current.pk,
+            amount_centavos=current.total_centavos,
+        )
+        payment = Payment.objects.get(assessment_id=current.pk, status=Payment.Status.PENDING)
+        deliver_sandbox_callback(payment.provider_checkout_id)
+        return OfficialReceipt.objects.get(payment=payment)
 
     def _backdate_first_registration(
         self, application: RegistrationApplication, *, ends: datetime.date
