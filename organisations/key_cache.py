@@ -31,7 +31,16 @@ logger = logging.getLogger(__name__)
 CACHE_SECONDS = 60
 _TOMBSTONE = "changed"
 # What a request reads of the key's creator; anything else loads from the database on access.
-_USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "is_active", "is_staff")
+_USER_FIELDS = (
+    "id",
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+)
 
 
 def _cache_key(prefix: str) -> str:
