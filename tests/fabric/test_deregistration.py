@@ -85,7 +85,7 @@ def test_the_listener_confirms_the_deregistration_s_receipt(world, fabric):
     deregistration = deregister(world, registered(world))
     assert deregistration.ledger_confirmed_at is None
 
-    with mock.patch("notifications.live._push_after_commit"):
+    with mock.patch("notifications.live._enqueue_push"):
         call_command("ledger_listen", "--idle-seconds", "0.5", stdout=StringIO())
 
     deregistration.refresh_from_db()

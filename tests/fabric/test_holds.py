@@ -80,7 +80,7 @@ def test_the_listener_confirms_the_placing_and_the_lifting(world, fabric):
     hold = lift(world, place_stolen(world, registered(world).vin))
     assert hold.ledger_confirmed_at is None and hold.lift_ledger_confirmed_at is None
 
-    with mock.patch("notifications.live._push_after_commit"):
+    with mock.patch("notifications.live._enqueue_push"):
         call_command("ledger_listen", "--idle-seconds", "0.5", stdout=StringIO())
 
     hold.refresh_from_db()

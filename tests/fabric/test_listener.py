@@ -46,7 +46,7 @@ def test_the_listener_confirms_each_change_and_resumes_after_a_restart(
     first = claim_and_approve(world, requests["HPG"])
 
     with (
-        mock.patch("notifications.live._push_after_commit") as push,
+        mock.patch("notifications.live._enqueue_push") as push,
         django_capture_on_commit_callbacks(execute=True),
     ):
         listen()
@@ -65,7 +65,7 @@ def test_the_listener_confirms_each_change_and_resumes_after_a_restart(
     # Restarted later: only what happened since is handled.
     second = claim_and_approve(world, requests["INSURANCE"])
     with (
-        mock.patch("notifications.live._push_after_commit") as push,
+        mock.patch("notifications.live._enqueue_push") as push,
         django_capture_on_commit_callbacks(execute=True),
     ):
         output = listen()
@@ -92,7 +92,7 @@ def test_registrations_and_document_anchors_are_confirmed_too(world, fabric):
         upload=SimpleUploadedFile("note.pdf", b"%PDF-1.4 a note"),
     )
 
-    with mock.patch("notifications.live._push_after_commit"):
+    with mock.patch("notifications.live._enqueue_push"):
         listen()
 
     approval = ApplicationStatusChange.objects.get(pk=approval.pk)
@@ -140,7 +140,7 @@ def claim_held_open(world, request, held: HeldOpen) -> threading.Thread:
 def follow_releasing(held: HeldOpen, change_of_interest) -> list:  # type: ignore[no-untyped-def]
     """Follow the events; once the held change is seen waiting, let its writer finish."""
     outcomes = []
-    with mock.patch("notifications.live._push_after_commit"):
+    with mock.patch("notifications.live._enqueue_push"):
         for outcome in follow(get_ledger(), handle=keepers.confirm, idle_seconds=1.0):
             outcomes.append(outcome)
             if outcome.pending:

@@ -249,7 +249,7 @@ def test_reconcile_reports_receipts_the_listener_never_confirmed(world, fabric, 
     # The three clearance requests opened, and the three papers the application was filed with.
     assert len(unconfirmed) == 6, output
 
-    with mock.patch("notifications.live._push_after_commit"):
+    with mock.patch("notifications.live._enqueue_push"):
         call_command("ledger_listen", "--idle-seconds", "0.5", stdout=StringIO())
     output, error = reconcile()
 

@@ -40,7 +40,7 @@ def send(world, application):
 
 def listen() -> str:
     out = StringIO()
-    with mock.patch("notifications.live._push_after_commit"):
+    with mock.patch("notifications.live._enqueue_push"):
         call_command("ledger_listen", "--idle-seconds", "0.5", stdout=out)
     return out.getvalue()
 

@@ -99,7 +99,7 @@ def test_the_listener_confirms_the_transfer_s_receipt(world, fabric):
     application = transferred(world)
     assert buyer_period(application).ledger_confirmed_at is None
 
-    with mock.patch("notifications.live._push_after_commit"):
+    with mock.patch("notifications.live._enqueue_push"):
         call_command("ledger_listen", "--idle-seconds", "0.5", stdout=StringIO())
 
     period = buyer_period(application)
