@@ -11,6 +11,9 @@ The tombstone is why entries are written with ``cache.add``: a request that read
 the database just before the revocation committed cannot put the old row back afterwards,
 because ``add`` does not overwrite the tombstone; while it lasts, requests read the database.
 
+Only saves and deletes send the signals that do this: change keys, organisations and users
+through their services or the admin (which save), never with a queryset's ``update()``.
+
 The cache only saves work: when Redis is down every check reads the database.
 """
 
