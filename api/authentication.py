@@ -11,6 +11,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from organisations.key_cache import key_for_prefix
 from organisations.models import ApiKey
 from organisations.services import KEY_PREFIX, api_key_touch, key_digest
 
@@ -25,7 +26,7 @@ def api_key_authenticate(raw: str) -> ApiKey:
     if len(parts) != 3 or f"{parts[0]}_" != KEY_PREFIX or not parts[1] or not parts[2]:
         raise exceptions.AuthenticationFailed("Malformed API key; expected tln_<prefix>_<secret>.")
     _, prefix, secret = parts
-    key = ApiKey.objects.select_related("organisation", "created_by").filter(prefix=prefix).first()
+    key = key_for_prefix(prefix)
     if key is None or not hmac.compare_digest(key.secret_sha256, key_digest(secret)):
         raise exceptions.AuthenticationFailed("Unknown API key.")
     if key.revoked_at is not None:

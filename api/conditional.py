@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpResponseBase, HttpResponseNotModified
@@ -44,12 +45,18 @@ def _etag_matches(header: str, etag: str) -> bool:
 def conditional_response(request: Request, data: Any) -> HttpResponseBase:
     """200 with a strong ETag over what the body shows, or 304 when the client has it."""
     etag = f'"{hashlib.sha256(JSONRenderer().render(data)).hexdigest()}"'
+    return versioned_response(request, etag, lambda: data)
+
+
+def versioned_response(request: Request, etag: str, body: Callable[[], Any]) -> HttpResponseBase:
+    """304 when the client has ``etag`` (a version read before rendering, which changes
+    whenever the body would), without calling ``body``; else 200 with ``body()``."""
     header = request.headers.get("If-None-Match")
     response: HttpResponseBase
     if header is not None and _etag_matches(header, etag):
         response = HttpResponseNotModified()
     else:
-        response = Response(data)
+        response = Response(body())
     response["ETag"] = etag
     response["Cache-Control"] = CACHE_CONTROL
     return response

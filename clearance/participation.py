@@ -6,12 +6,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
 from clearance import access
 from clearance.models import ClearanceRequest, ClearanceStatusChange
-from clearance.selectors import clearance_requests_for, officers_asked, required_kinds
+from clearance.selectors import (
+    clearance_requests_for,
+    clearance_requests_seen_by,
+    officers_asked,
+    required_kinds,
+)
 from clearance.services import cancel_open_requests, reopen_returned
 from organisations.access import Caller
 from registry.models import RegistrationApplication
@@ -126,6 +131,25 @@ class ClearanceParticipant:
         for clearance in clearances:
             clearance.latest_change = next(iter(clearance.changes_newest_first), None)
         return clearances
+
+    def status_version(self, *, caller: Caller) -> dict[str, Any]:
+        # What ``statuses`` shows moves only with these: a request added (count), a status
+        # or decision (a new history row, so a higher id, and the request's updated_at), a
+        # receipt confirmed (its block, set once), an organisation renamed.
+        seen = clearance_requests_seen_by(caller).filter(application=OuterRef("pk"))
+
+        def aggregate(expression: Any) -> Subquery:
+            return Subquery(
+                seen.order_by().values("application").annotate(v=expression).values("v")[:1]
+            )
+
+        return {
+            "clearances": aggregate(Count("pk", distinct=True)),
+            "clearances_updated": aggregate(Max("updated_at")),
+            "clearance_latest_change": aggregate(Max("status_changes__id")),
+            "clearance_receipts_confirmed": aggregate(Count("status_changes__ledger_block")),
+            "clearance_organisations_updated": aggregate(Max("organisation__updated_at")),
+        }
 
     def applications_visible_to(self, organisation_ids: list[int]) -> Q:
         return Q(clearance_requests__organisation_id__in=organisation_ids)

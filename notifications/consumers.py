@@ -1,8 +1,9 @@
 """The live stream: one websocket per page, carrying only its own user's events.
 
-Consumers only authenticate and subscribe (events reach them through
-``notifications.tasks.push_live``). A connection joins the group ``user-<id>`` of the signed-in
-user and nothing else; asking for any other group closes it.
+Consumers only authenticate and subscribe (events reach them from ``notifications.live``,
+published by the committing process, or by ``notifications.tasks.push_live`` when it could
+not). A connection joins the group ``user-<id>`` of the signed-in user and nothing else;
+asking for any other group closes it.
 """
 
 from __future__ import annotations

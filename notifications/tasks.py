@@ -8,10 +8,8 @@ from celery import Task, shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications import webhooks
-from notifications.live import user_group
+from notifications import live, webhooks
 from notifications.models import Delivery
-from notifications.selectors import unread_counts
 from notifications.services import delivery_send
 
 
@@ -57,21 +55,9 @@ def redeliver_pending() -> int:
     default_retry_delay=1,
 )
 def push_live(user_ids: list[int], payload: dict) -> None:
-    """Send one live event, with the user's unread count, to each user's Channels group
-    (see notifications.consumers)."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    unread = unread_counts(user_ids)
-    layer = get_channel_layer()
-
-    async def send_all() -> None:
-        # One event loop (and one set of Redis connections) for every recipient, not one each.
-        for user_id in user_ids:
-            message = {**payload, "type": "live.event", "unread": unread.get(user_id, 0)}
-            await layer.group_send(user_group(user_id), message)
-
-    async_to_sync(send_all)()
+    """The fallback of a live event the committing process could not publish (see
+    notifications.live): send it, with each user's unread count, to each user's group."""
+    live.push(user_ids, payload)
 
 
 @shared_task(soft_time_limit=120, time_limit=150)

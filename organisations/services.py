@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from kernel.errors import PermissionDenied
 from kernel.mail import send_token_link
-from organisations import access
+from organisations import access, key_cache
 from organisations.access import Action, Caller
 from organisations.models import ApiKey, Membership, Organisation
 
@@ -102,12 +102,19 @@ def api_key_revoke(*, key_id: int, admin: User) -> ApiKey:
 def api_key_touch(*, key: ApiKey) -> None:
     """Record that the key was used, at most once a minute and without racing other uses."""
     now = timezone.now()
-    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_RESOLUTION:
+    # A key read from the cache keeps the last_used_at it was cached with; the shared cache
+    # also remembers the last use any process recorded.
+    last = max(
+        (t for t in (key.last_used_at, key_cache.recorded_use(key.pk)) if t is not None),
+        default=None,
+    )
+    if last is not None and now - last < LAST_USED_RESOLUTION:
         return
     ApiKey.objects.filter(pk=key.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
     ).update(last_used_at=now)
     key.last_used_at = now
+    key_cache.record_use(key.pk, now)
 
 
 @transaction.atomic(durable=True)

@@ -57,6 +57,9 @@ class PaymentsParticipant:
     def statuses(self, *, caller: Caller, application: RegistrationApplication) -> list[Any]:
         return []
 
+    def status_version(self, *, caller: Caller) -> dict[str, Any]:
+        return {}
+
     def applications_visible_to(self, organisation_ids: list[int]) -> Q:
         return Q(pk__in=[])
 

@@ -24,7 +24,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication import AuthenticatedRequest, caller_key
-from api.conditional import IF_NONE_MATCH_PARAMETER, conditional_response, conditional_responses
+from api.conditional import (
+    IF_NONE_MATCH_PARAMETER,
+    conditional_response,
+    conditional_responses,
+    versioned_response,
+)
 from api.filters import filter_parameters, filtered
 from api.idempotency import idempotent
 from api.pagination import PAGE_PARAMETERS, Cursor, page_of
@@ -35,11 +40,10 @@ from api.serializers import LedgerReceiptSerializer
 from organisations.access import Action, Caller
 from organisations.models import Office
 from organisations.selectors import memberships_of
-from registry import access, participants, services
+from registry import access, participants, services, status_lookup
 from registry.deregistration import vehicle_deregister
 from registry.document_services import document_checklist
 from registry.filters import ApplicationFilter
-from registry.holds import is_on_hold
 from registry.models import Deregistration, RegistrationApplication, Vehicle
 from registry.selectors import (
     application_get_for_user,
@@ -518,15 +522,13 @@ class StatusLookupApi(APIView):
         type = serializers.CharField()
         status = serializers.CharField()
         updated_at = serializers.DateTimeField()
-        on_hold = serializers.SerializerMethodField(
+        # Annotated by registry.status_lookup, which reads it for the ETag too.
+        on_hold = serializers.BooleanField(
             help_text="Whether an office holds the vehicle (stolen, court order, violation, "
             "administrative): it is not renewed, transferred or decided until lifted. No "
             "details: the office's holds API has them."
         )
         clearances = ClearanceStatusSerializer(many=True)
-
-        def get_on_hold(self, application: RegistrationApplication) -> bool:
-            return is_on_hold(application.vehicle.vin)
 
     @extend_schema(
         operation_id="status_lookup",
@@ -571,17 +573,18 @@ class StatusLookupApi(APIView):
         lookup = self.FilterSerializer(data=request.query_params)
         lookup.is_valid(raise_exception=True)
         field, value = next(iter(lookup.validated_data.items()))
-        column = {"reference": "reference", "vin": "vehicle__vin", "plate": "vehicle__plate_number"}
-        applications = applications_for_caller(request).filter(
-            **{column[field]: value.strip().upper()}
-        )
-        # The funnel prefetches every clearance; the lookup shows only the caller's.
-        application = applications.prefetch_related(None).order_by("-created_at").first()
-        if application is None:
+        caller = Caller.of(request)
+        # The version comes first: a client that has it gets 304 for two queries.
+        found = status_lookup.latest_application(caller, field=field, value=value)
+        if found is None:
             raise Http404("No application you may see matches.")
-        shown = cast("ApplicationWithClearances", application)
-        shown.clearances = participants.statuses(caller=Caller.of(request), application=application)
-        return conditional_response(request, self.OutputSerializer(shown).data)
+
+        def body() -> Any:
+            shown = cast("ApplicationWithClearances", found.application)
+            shown.clearances = participants.statuses(caller=caller, application=shown)
+            return self.OutputSerializer(shown).data
+
+        return versioned_response(request, found.etag, body)
 
 
 class EvidenceFileSerializer(serializers.Serializer):

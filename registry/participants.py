@@ -55,6 +55,12 @@ class ApplicationParticipant(Protocol):
         """The parts the caller may see, each with its ``latest_change``, for the API."""
         ...
 
+    def status_version(self, *, caller: Caller) -> dict[str, Any]:
+        """Annotations on applications (``OuterRef("pk")``) whose values change whenever what
+        ``statuses`` shows this caller changes: the status lookup's ETag, read without
+        rendering. Names are the participant's own, unique among participants."""
+        ...
+
     def applications_visible_to(self, organisation_ids: list[int]) -> Q:
         """The applications the people of these organisations may see."""
         ...
@@ -142,3 +148,11 @@ def application_page(*, caller: Caller, application: RegistrationApplication) ->
 
 def statuses(*, caller: Caller, application: RegistrationApplication) -> list[Any]:
     return [s for p in _participants for s in p.statuses(caller=caller, application=application)]
+
+
+def status_version(*, caller: Caller) -> dict[str, Any]:
+    return {
+        name: value
+        for p in _participants
+        for name, value in p.status_version(caller=caller).items()
+    }

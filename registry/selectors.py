@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -9,6 +12,9 @@ from kernel.auth import AnyUser
 from organisations.selectors import is_lto_staff, lto_staff, memberships_of
 from registry import participants
 from registry.models import OwnerProfile, RegistrationApplication, Vehicle
+
+if TYPE_CHECKING:
+    from organisations.access import Caller
 
 
 def applications_for_user(user: AnyUser) -> QuerySet[RegistrationApplication]:
@@ -22,9 +28,35 @@ def applications_for_user(user: AnyUser) -> QuerySet[RegistrationApplication]:
     if is_lto_staff(user):
         return base
     organisation_ids = list(memberships_of(user).values_list("organisation_id", flat=True))
+    return _visible(base, user, organisation_ids)
+
+
+def _visible(
+    applications: QuerySet[RegistrationApplication], user: AnyUser, organisation_ids: Iterable[int]
+) -> QuerySet[RegistrationApplication]:
+    """What someone who is not LTO staff sees: what participants show their organisations if
+    they belong to any, else their own applications."""
+    organisation_ids = sorted(organisation_ids)
     if organisation_ids:
-        return base.filter(participants.applications_visible_to(organisation_ids)).distinct()
-    return base.filter(applicant=user)
+        return applications.filter(
+            participants.applications_visible_to(organisation_ids)
+        ).distinct()
+    return applications.filter(applicant_id=user.pk)
+
+
+def applications_seen_by(caller: Caller) -> QuerySet[RegistrationApplication]:
+    """``applications_for_user`` from the memberships the caller has read already (one query
+    for the whole request, ``Caller.memberships``), limited to a key's organisation; nothing
+    prefetched."""
+    applications = RegistrationApplication.objects.select_related("vehicle")
+    if not caller.is_authenticated:
+        return applications.none()
+    if not caller.is_lto_staff:
+        applications = _visible(applications, caller.user, caller.organisation_ids)
+    limit = caller.organisation_limit
+    if limit is not None:
+        applications = applications.filter(participants.applications_visible_to([limit])).distinct()
+    return applications
 
 
 def people_concerned(application_id: int) -> set[int]:

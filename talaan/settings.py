@@ -120,6 +120,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# How long the committing request waits to publish a live update itself before handing it to
+# the push_live task (notifications.live): a slow or lost Redis costs a request this at most.
+LIVE_PUBLISH_TIMEOUT = env_int("LIVE_PUBLISH_TIMEOUT_MS", 500) / 1000
 
 # Celery: without a broker the embedded shape runs tasks in-process, after commit.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")

@@ -28,13 +28,14 @@ def test_listing_clearances_and_applications_does_not_grow_with_the_rows(office)
     assert after == before
 
 
-def test_the_status_lookup_by_key_costs_ten_queries(office, django_assert_num_queries):
+def test_the_status_lookup_by_a_new_key_costs_eight_queries(office, django_assert_num_queries):
     client = client_for(office, "hpg_read_key")
 
-    # The key and its last use (2), the application through the funnel (3), the caller's
-    # clearances through theirs, with their latest receipts (4), and whether the vehicle is
-    # on hold (1: an indexed EXISTS on the hold register, issue 15).
-    with django_assert_num_queries(10):
+    # The key and its last use (2; a cached key costs neither, test_status_lookup_version),
+    # the caller's memberships (1), the application with its version: whether the vehicle
+    # is on hold and its clearances' versions, as subqueries (1, issue 17), the caller's
+    # clearances through their funnel, with their latest receipts (4).
+    with django_assert_num_queries(8):
         response = client.get("/api/v1/status/", {"reference": office.application.reference})
 
     assert response.status_code == 200
