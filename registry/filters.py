@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
 from api.filters import UtcIsoDateTimeFilter
@@ -16,8 +17,7 @@ class ApplicationFilter(filters.FilterSet):
         choices=RegistrationApplication.Type.choices, label="Only applications of this type."
     )
     vin = filters.CharFilter(
-        field_name="vehicle__vin",
-        lookup_expr="iexact",
+        method="filter_vin",
         max_length=17,
         label="Only applications for the vehicle with this VIN.",
     )
@@ -35,3 +35,10 @@ class ApplicationFilter(filters.FilterSet):
     class Meta:
         model = RegistrationApplication
         fields: list[str] = []
+
+    def filter_vin(
+        self, queryset: QuerySet[RegistrationApplication], name: str, value: str
+    ) -> QuerySet[RegistrationApplication]:
+        # VINs are stored upper-case without spaces: the query in that form uses the index
+        # (an iexact match would upper-case every stored VIN and read them all).
+        return queryset.filter(vehicle__vin="".join(value.split()).upper())
