@@ -7,9 +7,17 @@ from django_filters import rest_framework as filters
 
 from api.filters import UtcIsoDateTimeFilter
 from registry.models import RegistrationApplication
+from registry.search import search_applications
 
 
 class ApplicationFilter(filters.FilterSet):
+    q = filters.CharFilter(
+        method="filter_q",
+        max_length=60,
+        label="Only applications this text names, as the LTO's search box finds them: a "
+        "reference, VIN or plate (any case, spaces or not), the owner's username, e-mail, "
+        "first, last or full name, or the vehicle's make or model.",
+    )
     status = filters.ChoiceFilter(
         choices=RegistrationApplication.Status.choices, label="Only applications in this status."
     )
@@ -35,6 +43,11 @@ class ApplicationFilter(filters.FilterSet):
     class Meta:
         model = RegistrationApplication
         fields: list[str] = []
+
+    def filter_q(
+        self, queryset: QuerySet[RegistrationApplication], name: str, value: str
+    ) -> QuerySet[RegistrationApplication]:
+        return search_applications(queryset, value)
 
     def filter_vin(
         self, queryset: QuerySet[RegistrationApplication], name: str, value: str
