@@ -14,8 +14,10 @@ embedded SQLite) the same query runs as a plain scan, which is fine at its size.
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import F, QuerySet, Value
-from django.db.models.functions import Concat, Upper
+from django.db.models import QuerySet
+from django.db.models.functions import Upper
+
+from kernel.db import UpperWords
 
 from registry.models import RegistrationApplication, Vehicle
 from registry.services import canonical_plate
@@ -24,14 +26,14 @@ from registry.services import canonical_plate
 SUBSTRING_MIN_LENGTH = 3
 
 
-def name_key() -> Upper:
+def name_key() -> UpperWords:
     """A user's "FIRST LAST", the expression the trigram index on auth_user is built on."""
-    return Upper(Concat(F("first_name"), Value(" "), F("last_name")))
+    return UpperWords("first_name", "last_name")
 
 
-def vehicle_key() -> Upper:
+def vehicle_key() -> UpperWords:
     """A vehicle's "MAKE MODEL", the expression the trigram index on vehicles is built on."""
-    return Upper(Concat(F("make"), Value(" "), F("model")))
+    return UpperWords("make", "model")
 
 
 def _compact(text: str) -> str:
@@ -46,7 +48,10 @@ def matching_application_ids(q: str) -> QuerySet[RegistrationApplication]:
     vehicles = Vehicle.objects.order_by()
     users = User.objects.order_by()
 
-    vehicle_ids = [vehicles.filter(vin=compact), vehicles.filter(plate_number=canonical_plate(text))]
+    vehicle_ids = [
+        vehicles.filter(vin=compact),
+        vehicles.filter(plate_number=canonical_plate(text)),
+    ]
     user_ids = [
         users.annotate(username_key=Upper("username")).filter(username_key=text.upper()),
         users.annotate(email_key=Upper("email")).filter(email_key=text.upper()),

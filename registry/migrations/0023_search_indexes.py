@@ -10,16 +10,15 @@ only PostgreSQL has: the embedded SQLite skips them and scans instead.
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Upper
+from django.db.models.functions import Upper
 
+from kernel.db import UpperWords
 from kernel.migration_ops import AddIndexOutsideState
 
 
 def _trigram(*fields: str, name: str) -> GinIndex:
     """A GIN trigram index on "FIELD1 FIELD2" upper-cased, as registry.search queries it."""
-    key = Upper(Concat(F(fields[0]), Value(" "), F(fields[1])))
-    return GinIndex(OpClass(key, name="gin_trgm_ops"), name=name)
+    return GinIndex(OpClass(UpperWords(*fields), name="gin_trgm_ops"), name=name)
 
 
 class TrigramExtensionOnPostgres(TrigramExtension):
