@@ -41,16 +41,17 @@ class LeanPaginator(Paginator):
     """A Paginator over a queryset whose count stops at ``cap`` and whose deep pages cost
     the skipped ids only; ``num_pages_label`` reads "400+" when the count was capped."""
 
-    def __init__(self, object_list: QuerySet, per_page: int, cap: int = COUNT_CAP) -> None:
+    def __init__(self, object_list: QuerySet, per_page: int, cap: int | None = None) -> None:
         super().__init__(object_list, per_page)
-        self.cap = cap
+        self.queryset = object_list
+        self.cap = COUNT_CAP if cap is None else cap
         self._count: int | None = None
 
     @property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         if self._count is None:
             # COUNT(*) over a LIMITed subquery: at most cap + 1 index entries are read.
-            self._count = self.object_list.values("pk")[: self.cap + 1].count()
+            self._count = self.queryset.values("pk")[: self.cap + 1].count()
         return min(self._count, self.cap)
 
     @property
@@ -86,11 +87,13 @@ class LeanPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         # One row more than the page tells whether another page follows.
         top = bottom + self.per_page + 1
-        if bottom < SHALLOW:
-            rows = list(self.object_list[bottom:top])
+        if self.count == 0:
+            rows = []
+        elif bottom < SHALLOW:
+            rows = list(self.queryset[bottom:top])
         else:
-            ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-            by_id = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+            ids = list(self.queryset.values_list("pk", flat=True)[bottom:top])
+            by_id = {row.pk: row for row in self.queryset.filter(pk__in=ids)}
             rows = [by_id[pk] for pk in ids if pk in by_id]
         if not rows and number > 1:
             raise EmptyPage("That page contains no results")

@@ -3,7 +3,7 @@
 Each kind of input (a reference, a VIN, a plate, a username, an e-mail, a name, a make or
 model) is its own lookup on its own index, and the matches are joined by UNION. One OR across
 the joined tables would let no index serve any of them: PostgreSQL then reads every
-application, which took 10–18 s at a million rows (issue 17).
+application, which took 10 to 18 s at a million rows (issue 17).
 
 The keys are computed by the database from the stored values (``name_key``, ``vehicle_key``),
 so loaders that bypass Django need fill nothing. On PostgreSQL a ``pg_trgm`` GIN index serves
@@ -13,14 +13,17 @@ embedded SQLite) the same query runs as a plain scan, which is fine at its size.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.db.models.functions import Upper
 
 from kernel.db import UpperWords
-
 from registry.models import RegistrationApplication, Vehicle
 from registry.services import canonical_plate
+
+_Applications = TypeVar("_Applications", bound=QuerySet[RegistrationApplication, Any])
 
 # pg_trgm cannot narrow a substring shorter than one trigram: such input only matches exactly.
 SUBSTRING_MIN_LENGTH = 3
@@ -40,7 +43,7 @@ def _compact(text: str) -> str:
     return "".join(text.split()).upper()
 
 
-def matching_application_ids(q: str) -> QuerySet[RegistrationApplication]:
+def matching_application_ids(q: str) -> QuerySet[RegistrationApplication, Any]:
     """The ids of the applications ``q`` names, as one UNION of indexed lookups."""
     text = " ".join(q.split())
     compact = _compact(text)
@@ -75,9 +78,7 @@ def _union(querysets: list[QuerySet]) -> QuerySet:
     return first.union(*rest)
 
 
-def search_applications(
-    applications: QuerySet[RegistrationApplication], q: str
-) -> QuerySet[RegistrationApplication]:
+def search_applications(applications: _Applications, q: str) -> _Applications:
     """``applications`` narrowed to those ``q`` names; every application for blank input."""
     if not q.split():
         return applications

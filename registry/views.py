@@ -385,6 +385,9 @@ def document_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return act_on_application(request, pk, upload, "Document added.")
 
 
+LTO_PAGE_SIZE = 25
+
+
 @login_required
 def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """LTO staff: every application, searchable and filterable, newest first."""
@@ -404,7 +407,6 @@ def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if form.is_valid():
         data = form.cleaned_data
-        applications = search_applications(applications, data["q"])
         if data["status"]:
             applications = applications.filter(status=data["status"])
         if data["type"]:
@@ -415,7 +417,8 @@ def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             applications = applications.filter(
                 vehicle__origin_flag__isnull=False, vehicle__origin_flag__cleared_at__isnull=True
             )
-    page = LeanPaginator(applications, 25).get_page(request.GET.get("page"))
+        applications = search_applications(applications, data["q"])
+    page = LeanPaginator(applications, LTO_PAGE_SIZE).get_page(request.GET.get("page"))
     template = "registry/_lto_rows.html" if request.htmx else "registry/lto_queue.html"
     query = request.GET.copy()
     query.pop("page", None)

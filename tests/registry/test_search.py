@@ -100,3 +100,27 @@ def test_the_api_vin_filter_takes_a_lower_case_vin_with_spaces(client, world, wa
     client.force_login(world.lto_admin)
     response = client.get("/api/v1/applications/", {"vin": "jtdbr32e720099887"})
     assert [row["reference"] for row in response.json()["results"]] == [application.reference]
+
+
+def test_a_deep_page_of_the_lto_list_shows_its_rows_past_a_capped_count(client, world, monkeypatch):
+    # Small stand-ins for 25 a page, a count capped at 10,000 and deep pages from row 500:
+    # the same code paths with seven applications instead of twelve thousand.
+    monkeypatch.setattr("registry.views.LTO_PAGE_SIZE", 2)
+    monkeypatch.setattr("kernel.paging.COUNT_CAP", 3)
+    monkeypatch.setattr("kernel.paging.SHALLOW", 0)
+    applications = [ApplicationFactory() for _ in range(7)]
+    newest_first = [a.reference for a in sorted(applications, key=lambda a: (a.created_at, a.pk))][
+        ::-1
+    ]
+    client.force_login(world.lto_admin)
+
+    first = client.get(reverse("lto-queue")).content.decode()
+    assert "3+ applications" in first
+
+    third = client.get(reverse("lto-queue"), {"page": "3"}).content.decode()
+    assert [ref for ref in newest_first if ref in third] == newest_first[4:6]
+    assert "Page 3 of" in third and 'rel="next"' in third and 'rel="prev"' in third
+
+    last = client.get(reverse("lto-queue"), {"page": "4"}).content.decode()
+    assert [ref for ref in newest_first if ref in last] == newest_first[6:]
+    assert 'rel="next"' not in last
