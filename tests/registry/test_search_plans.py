@@ -76,7 +76,9 @@ def _generate(organisation_ids: list[int]) -> None:
             -- What autovacuum does to a table at rest: a GIN index takes new rows into a
             -- pending list first, which every search reads whole until it is merged.
             SELECT gin_clean_pending_list(i.indexrelid)
-            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+            FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid
+            JOIN pg_am am ON am.oid = c.relam
             WHERE am.amname = 'gin'
               AND i.indrelid IN ('auth_user'::regclass, 'registry_vehicle'::regclass);
             ANALYZE auth_user, registry_vehicle, registry_registrationapplication,
