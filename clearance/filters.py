@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
 from api.filters import UtcIsoDateTimeFilter
@@ -15,8 +16,7 @@ class ClearanceFilter(filters.FilterSet):
         choices=kinds.choices, label="Only requests of this clearance kind."
     )
     application = filters.CharFilter(
-        field_name="application__reference",
-        lookup_expr="iexact",
+        method="filter_application",
         max_length=16,
         label="Only requests for the application with this reference, e.g. TLN-7KQ2M9XA.",
     )
@@ -32,3 +32,9 @@ class ClearanceFilter(filters.FilterSet):
     class Meta:
         model = ClearanceRequest
         fields: list[str] = []
+
+    def filter_application(
+        self, queryset: QuerySet[ClearanceRequest], name: str, value: str
+    ) -> QuerySet[ClearanceRequest]:
+        # References are upper-case: the query in that form uses the unique index.
+        return queryset.filter(application__reference="".join(value.split()).upper())

@@ -91,7 +91,28 @@ class ClearanceRequest(TimestampedModel):
 
     class Meta:
         ordering = ["due_at"]
-        indexes = [models.Index(fields=["organisation", "status", "due_at"])]
+        indexes = [
+            models.Index(fields=["organisation", "status", "due_at"]),
+            # An officer's queue: their organisation's open requests, most urgent first.
+            models.Index(
+                fields=["organisation", "due_at", "id"],
+                condition=Q(status__in=CLEARANCE_OPEN),
+                name="clearance_open_queue_idx",
+            ),
+            # Overdue work, for the LTO's filter: few rows are open and past due.
+            models.Index(
+                fields=["due_at", "application"],
+                condition=Q(status__in=CLEARANCE_OPEN),
+                name="clearance_open_due_idx",
+            ),
+            # The organisation's decided requests, latest first; and the API's list by due time.
+            models.Index(
+                fields=["organisation", "-decided_at", "-id"],
+                condition=~Q(status__in=CLEARANCE_OPEN),
+                name="clearance_decided_queue_idx",
+            ),
+            models.Index(fields=["organisation", "due_at", "id"], name="clearance_org_due_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["application", "kind"],

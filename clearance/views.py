@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -26,6 +25,7 @@ from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import clearance_request_get_for_user, clearance_requests_for_user
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.paging import LeanPaginator
 from ledger.receipts import receipt_checks
 from organisations import access as organisation_access
 from organisations.access import Action, Caller
@@ -57,7 +57,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         show = "open"
         requests = requests.filter(status__in=CLEARANCE_OPEN)
-    page = Paginator(requests, 25).get_page(request.GET.get("page"))
+    page = LeanPaginator(requests, 25).get_page(request.GET.get("page"))
     template = "clearance/_queue_rows.html" if request.htmx else "clearance/queue.html"
     return render(
         request,

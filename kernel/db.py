@@ -11,3 +11,17 @@ class TimestampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class UpperWords(models.Func):
+    """Text columns joined by spaces and upper-cased, e.g. a user's "JUAN DELA CRUZ".
+
+    Written out rather than built from ``Concat``, which Django compiles differently in an
+    index than in a query (it skips coalescing a literal there): an expression index serves
+    only a query whose expression is the same, and this one compiles the same everywhere.
+    The columns must be NOT NULL (a NULL would blank the whole key).
+    """
+
+    template = "UPPER(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = models.TextField()

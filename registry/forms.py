@@ -175,7 +175,10 @@ class ApproveRegistrationForm(forms.Form):
 
 class ApplicationSearchForm(forms.Form):
     q = forms.CharField(
-        label="Search", required=False, max_length=60, help_text="Reference, VIN, plate or owner"
+        label="Search",
+        required=False,
+        max_length=60,
+        help_text="Reference, VIN, plate, owner's name or e-mail, make or model",
     )
     status = forms.ChoiceField(
         required=False,

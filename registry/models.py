@@ -102,6 +102,8 @@ class Vehicle(TimestampedModel):
     )
 
     class Meta:
+        # Search finds inactive vehicles too, which the partial unique index below leaves out.
+        indexes = [models.Index(fields=["vin"], name="vehicle_vin_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["vin"],
@@ -320,7 +322,12 @@ class RegistrationApplication(TimestampedModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "-created_at"])]
+        # Lists are newest first with the id breaking ties (pages, API cursors); the id in the
+        # index lets a deep page skip its rows in the index alone.
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="application_newest_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="application_status_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(period_end__gt=models.F("period_start")),

@@ -14,8 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.paging import LeanPaginator
 from ledger.receipts import receipt_checks
 from organisations.access import Action, Caller
 from organisations.roles import Role, roles_of
@@ -50,6 +50,7 @@ from registry.forms import (
 from registry.holds import active_holds, hold_notice
 from registry.models import Document, Hold, OriginFlag, RegistrationApplication
 from registry.plates import plate_outlook
+from registry.search import search_applications
 from registry.selectors import application_get_for_user, applications_for_user, vehicles_of
 
 
@@ -86,7 +87,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     applications = applications_for_user(request.user).prefetch_related(
         *participants.history_prefetches()
     )
-    page = Paginator(applications, 20).get_page(request.GET.get("page"))
+    page = LeanPaginator(applications, 20).get_page(request.GET.get("page"))
     latest = participants.latest_changes(page)
     vehicles = list(vehicles_of(request.user)[:20])
     outlooks = records.renewal_outlooks(vehicles)
@@ -390,6 +391,9 @@ def document_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return act_on_application(request, pk, upload, "Document added.")
 
 
+LTO_PAGE_SIZE = 25
+
+
 @login_required
 def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     """LTO staff: every application, searchable and filterable, newest first."""
@@ -409,14 +413,6 @@ def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if form.is_valid():
         data = form.cleaned_data
-        if q := data["q"].strip():
-            applications = applications.filter(
-                Q(reference__iexact=q)
-                | Q(vehicle__vin__iexact=q.replace(" ", ""))
-                | Q(vehicle__plate_number__iexact=q)
-                | Q(applicant__last_name__iexact=q)
-                | Q(applicant__username__iexact=q)
-            )
         if data["status"]:
             applications = applications.filter(status=data["status"])
         if data["type"]:
@@ -427,7 +423,8 @@ def lto_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
             applications = applications.filter(
                 vehicle__origin_flag__isnull=False, vehicle__origin_flag__cleared_at__isnull=True
             )
-    page = Paginator(applications, 25).get_page(request.GET.get("page"))
+        applications = search_applications(applications, data["q"])
+    page = LeanPaginator(applications, LTO_PAGE_SIZE).get_page(request.GET.get("page"))
     template = "registry/_lto_rows.html" if request.htmx else "registry/lto_queue.html"
     query = request.GET.copy()
     query.pop("page", None)

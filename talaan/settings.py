@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # For its index operator classes (pg_trgm search indexes); harmless on SQLite.
+    "django.contrib.postgres",
     "channels",
     "django_htmx",
     "rest_framework",

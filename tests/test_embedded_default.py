@@ -44,6 +44,17 @@ def test_the_demo_loads_and_verifies_on_the_embedded_default(tmp_path):
     # registration's sales invoice, CSR and certificate of cover, the dealer-sold vehicle's
     # invoice and CSR being on its origin record; the transfer's deed of sale, ID and cover;
     # the Corolla's certificate of scrapping; the stolen hold's evidence).
+    # The LTO search runs on SQLite too (without pg_trgm, its substring matches scan).
+    found = manage(
+        "shell",
+        "-c",
+        "from registry.models import RegistrationApplication as A\n"
+        "from registry.search import search_applications as s\n"
+        "print([s(A.objects.all(), q).count() for q in ('juan', 'TOYOTA', 'nobody-at-all')])",
+    )
+    last_line = found.strip().splitlines()[-1]  # after the shell's own notices
+    juan, toyota, nobody = (int(n) for n in last_line.strip("[]").split(","))
+    assert juan > 0 and toyota > 0 and nobody == 0
     assert manage("verify_ledger").startswith("OK: 127 entries")
     assert (tmp_path / "talaan.sqlite3").exists()
     # Uploads are stored on disk (the filesystem store) and verify against the ledger.
