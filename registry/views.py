@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
 from ledger.receipts import receipt_checks
-from organisations.access import Caller
+from organisations.access import Action, Caller
 from organisations.roles import Role, roles_of
 from organisations.selectors import dealers_of, is_lto_staff
 from registry import access, origins, participants, records, services
@@ -172,6 +172,7 @@ def application_context(
     # The papers the type needs, each uploaded or missing (two queries), for everyone who
     # sees the page: the owner before filing, LTO staff and the clearing officers after.
     checklist = document_checklist(application)
+    allowed = access.allowed_actions(caller, application)
     return {
         "application": application,
         **part.context,
@@ -182,7 +183,11 @@ def application_context(
         "is_lto": caller.is_lto_staff,
         "now": timezone.now(),
         # Buttons are drawn from the one answer the services enforce.
-        "can": {action.value: True for action in access.allowed_actions(caller, application)},
+        "can": {action.value: True for action in allowed},
+        # Why Approve would be refused now (e.g. fees unpaid), shown beside the button.
+        "approval_refusals": participants.approval_refusals(application)
+        if Action.APPROVE_REGISTRATION in allowed
+        else [],
         "document_form": DocumentForm(),
         "reason_form": ReasonForm(),
         "note_form": NoteForm(),

@@ -29,6 +29,7 @@ from tests.factories import (
     hpg_findings,
     insurance_cover,
 )
+from tests.paying import pay_in_full
 
 # The smallest file a document type accepts as a PDF (its bytes are what is checked).
 STAND_IN_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -313,10 +314,11 @@ def registered_application(
     world: World, application: RegistrationApplication | None = None, *, plate: str = ""
 ) -> RegistrationApplication:
     """A filed application (a new one of the owner's by default) taken through every clearance
-    to the LTO's approval, with ``plate`` issued if given; refreshed."""
+    and paid in full to the LTO's approval, with ``plate`` issued if given; refreshed."""
     application, requests = sent_for_clearance(world, application)
     for request in requests.values():
         claim_and_approve(world, request)
+    pay_in_full(application)
     registry_services.registration_approve(
         application_id=application.pk, actor=world.lto_admin, plate_number=plate
     )
