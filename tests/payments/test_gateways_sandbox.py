@@ -13,11 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import payment_services
+from payments import assessment, payment_services
 from payments.gateways.base import signature_header
 from payments.gateways.sandbox import SIGNATURE_HEADER, paid_event_body, sandbox_secret
 from payments.models import Payment, PaymentEvent, Refund
-from payments import assessment
 from payments.payment_views import pay_button
 from tests.conftest import draft_application, filed_application
 
