@@ -133,3 +133,17 @@ def test_the_demo_files_applications_at_offices_and_has_an_assessed_one(client):
     assert client.login(username="owner.maria", password=DEMO_PASSWORD)
     page = client.get(f"/applications/{accent.pk}/").content.decode()
     assert "₱3,254.00" in page and "(unconfirmed)" in page
+
+
+def test_the_demos_approved_applications_were_paid_and_the_accent_waits_for_its_payment(client):
+    from payments.models import Payment
+
+    call_command("load_demo", stdout=StringIO())
+    approved = RegistrationApplication.objects.filter(status="approved")
+    paid = set(Payment.objects.filter(status="paid").values_list("application_id", flat=True))
+    assert approved.exists() and set(approved.values_list("pk", flat=True)) <= paid
+    accent = RegistrationApplication.objects.get(vehicle__model="Accent")
+    assert not Payment.objects.filter(application_id=accent.pk).exists()
+    assert client.login(username="owner.maria", password=DEMO_PASSWORD)
+    page = client.get(f"/applications/{accent.pk}/").content.decode()
+    assert "Pay ₱3,254.00 online" in page

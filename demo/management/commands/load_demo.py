@@ -11,9 +11,10 @@ import io
 from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +23,8 @@ from clearance import kinds
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Office, Organisation
-from payments import assessment
+from payments import assessment, payment_services
+from payments.payment_tasks import deliver_sandbox_callback
 from registry import mortgages, origins, sales, schedule
 from registry import services as registry_services
 from registry.deregistration import vehicle_deregister
@@ -404,6 +406,7 @@ class Command(BaseCommand):
         vios = filed("juan-1", juan)
         for request in sent(vios).values():
             self._approve(request)
+        self._pay(vios)
         registry_services.registration_approve(application_id=vios.pk, actor=approver)
 
         # Juan's Hilux: emission approved, insurance under review, HPG pending: the request
@@ -416,7 +419,8 @@ class Command(BaseCommand):
         )
 
         # Maria's Accent: submitted at the Cebu office, waiting for the LTO; its fees are
-        # assessed now (the others are assessed when their page is opened).
+        # assessed now and not yet paid (she pays from its page); the others are assessed
+        # when their page is opened, and every approved one was paid before its approval.
         assessment.assess(filed("maria-1", maria, office="R07-CEB-DO"))
 
         # Maria's City: emission returned it for a re-test.
@@ -436,6 +440,7 @@ class Command(BaseCommand):
         mirage = filed("juan-3", juan)
         for request in sent(mirage).values():
             self._approve(request)
+        self._pay(mirage)
         registry_services.registration_approve(application_id=mirage.pk, actor=approver)
         self._sell(vehicles["juan-3"], seller=juan, buyer=maria, complete=True, users=users)
 
@@ -443,6 +448,7 @@ class Command(BaseCommand):
         corolla = filed("maria-4", maria)
         for request in sent(corolla).values():
             self._approve(request)
+        self._pay(corolla)
         registry_services.registration_approve(application_id=corolla.pk, actor=approver)
         vehicle_deregister(
             vehicle_id=vehicles["maria-4"].pk,
@@ -464,6 +470,7 @@ class Command(BaseCommand):
         for request in sent(avanza).values():
             self._approve(request)
         plate, slot = renewal_due_plate(timezone.localdate())
+        self._pay(avanza)
         registry_services.registration_approve(
             application_id=avanza.pk, actor=approver, plate_number=plate
         )
@@ -476,6 +483,7 @@ class Command(BaseCommand):
         mux = filed("maria-6", maria)
         for request in sent(mux).values():
             self._approve(request)
+        self._pay(mux)
         registry_services.registration_approve(application_id=mux.pk, actor=approver)
         mortgage = mortgages.mortgage_propose(
             actor=users["lender.officer"],
@@ -494,6 +502,7 @@ class Command(BaseCommand):
         ranger = filed("maria-5", maria)
         for request in sent(ranger).values():
             self._approve(request)
+        self._pay(ranger)
         registry_services.registration_approve(application_id=ranger.pk, actor=approver)
         hold_place(
             officer=users["hpg.officer"],
@@ -548,6 +557,7 @@ class Command(BaseCommand):
             application_id=application.pk, actor=reviewer
         ):
             self._approve(request)
+        self._pay(application)
         registry_services.registration_approve(application_id=application.pk, actor=approver)
         sales.origin_sale_start(
             officer=officer, origin_id=recorded["unsold"].pk, buyer_email=users["owner.pedro"].email
@@ -646,6 +656,7 @@ class Command(BaseCommand):
             application_id=application.pk, actor=reviewer
         ):
             self._approve(request)
+        self._pay(application)
         registry_services.registration_approve(application_id=application.pk, actor=approver)
 
     def _print_open_sales(self) -> None:
@@ -656,6 +667,19 @@ class Command(BaseCommand):
                 f"Open sale of {sale.subject} to {sale.buyer_email}; the buyer's link "
                 f"(sign in as that buyer):\n  {sales.sale_link(sale)}"
             )
+
+    def _pay(self, application: RegistrationApplication) -> None:
+        """The applicant pays the fees in the sandbox, through the services its page's Pay
+        button and the sandbox checkout's Pay use (the LTO approves only a paid one)."""
+        if settings.PAYMENT_GATEWAY != "sandbox":
+            raise CommandError(
+                "The demo pays its registrations in the sandbox: run it with "
+                "PAYMENT_GATEWAY=sandbox (make run's default)."
+            )
+        payment, _ = payment_services.application_payment_start(
+            payer=application.applicant, application_id=application.pk
+        )
+        deliver_sandbox_callback(payment.provider_checkout_id)
 
     def _approve(self, request: ClearanceRequest) -> None:
         """The organisation's first officer approves with the kind's example findings."""
