@@ -131,7 +131,7 @@ class PaymentDetailApi(APIView):
         responses={200: PaymentSerializer, **problem_responses(401, 404, 429)},
         examples=[OpenApiExample("Pending", response_only=True, value=_PAYMENT_EXAMPLE)],
     )
-    def get(self, request: Request, reference: str) -> Response:
+    def get(self, request: AuthenticatedRequest, reference: str) -> Response:
         payment = payment_get_for_user(user=request.user, reference=reference)
         return Response(PaymentSerializer(payment, context={"request": request}).data)
 
