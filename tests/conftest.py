@@ -143,6 +143,9 @@ def seed_reference_data() -> None:
             defaults={"filed_by": "seller" if by_seller else "applicant"},
         )
     importlib.import_module("registry.migrations.0016_required_documents").seed(django_apps, None)
+    # The fee schedule payments' 0001 seeds (approvals wait for the fees it assesses).
+    if not django_apps.get_model("payments", "FeeSchedule").objects.exists():
+        importlib.import_module("payments.migrations.0001_fees").seed_schedule(django_apps, None)
 
 
 def build_world() -> World:
