@@ -56,6 +56,9 @@ def payment_get_for_user(*, user: User, reference: str) -> Payment:
 
 
 def payments_of_reference(reference: str) -> Payment | None:
+    reference = reference.strip().upper()
+    if "\x00" in reference or len(reference) > 16:  # Payment.reference's max_length
+        return None  # never a reference (and PostgreSQL cannot compare a NUL)
     return (
         Payment.objects.filter(reference=reference)
         .prefetch_related(
