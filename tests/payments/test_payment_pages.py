@@ -192,3 +192,21 @@ def test_lto_staff_see_the_payment_and_refund_part_of_it_from_the_page(world):
     # The owner still sees it paid: a partial refund corrects the amount, it reopens no debt.
     assert 'data-testid="payment-paid"' in page_of(signed_in(world.owner), application)
     assert Payment.objects.filter(pk=payment.pk).exists()
+
+
+def test_a_paid_assessment_stays_the_applications_past_its_validity_and_approval_passes(world):
+    application = cleared(world)
+    payment = pay_in_full(application)
+    Assessment.objects.update(valid_until=timezone.now() - timedelta(seconds=1))
+    FeeRate.objects.filter(code=FeeRate.Code.PLATE_FEE).update(amount_centavos=50000)
+    staff = signed_in(world.lto_admin)
+
+    page = page_of(staff, application)
+
+    assert 'data-testid="approval-refusal"' not in page and "₱3,304.00" not in page
+    assert Assessment.objects.filter(application=application).count() == 1
+    approved = staff.post(reverse("registration-approve", args=[application.pk]), {})
+    assert approved.status_code == 302
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    assert application.assessments.get().pk == payment.assessment_id
