@@ -127,8 +127,11 @@ class PaymentDetailApi(APIView):
         operation_id="payments_retrieve",
         tags=TAGS,
         summary="One payment, by its reference",
-        description="Its payer and LTO staff; anyone else gets a 404.",
-        responses={200: PaymentSerializer, **problem_responses(401, 404, 429)},
+        description=(
+            "Its payer and LTO staff, signed in; anyone else gets a 404 (an API key, which "
+            "acts for an organisation, a 403)."
+        ),
+        responses={200: PaymentSerializer, **problem_responses(401, 403, 404, 429)},
         examples=[OpenApiExample("Pending", response_only=True, value=_PAYMENT_EXAMPLE)],
     )
     def get(self, request: AuthenticatedRequest, reference: str) -> Response:
