@@ -167,3 +167,8 @@ class ClearanceParticipant:
         self, *, application: RegistrationApplication, actor: User, reason: str
     ) -> None:
         cancel_open_requests(application=application, actor=actor, reason=reason)
+
+    def approval_refusal(self, application: RegistrationApplication) -> str | None:
+        # The workflow's own rule already says an approval needs every clearance approved
+        # (the application is "cleared"): nothing to add here.
+        return None

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments.fees import compute
-from payments.models import Assessment, AssessmentItem, FeeSchedule
+from payments.models import Assessment, AssessmentItem, FeeSchedule, Payment
 from registry.models import RegistrationApplication
 from registry.records import latest_period, renewal_outlook
 
@@ -58,12 +58,30 @@ def latest(application: RegistrationApplication) -> Assessment | None:
     return application.assessments.prefetch_related("items").first()
 
 
+def settled(application: RegistrationApplication) -> Assessment | None:
+    """The assessment the applicant paid, if any: it stays the application's assessment
+    (an assessment paid is never replaced by a reassessment; a full refund frees it)."""
+    paid = (
+        Payment.objects.filter(application_id=application.pk, status__in=Payment.SETTLED)
+        .order_by("-paid_at", "-id")
+        .values_list("assessment_id", flat=True)
+        .first()
+    )
+    if paid is None:
+        return None
+    return application.assessments.filter(pk=paid).prefetch_related("items").first()
+
+
 def assess(
     application: RegistrationApplication, *, now: dt.datetime | None = None
 ) -> Assessment | None:
     """The application's current assessment, made now if none is valid; None when no schedule
-    is in force. A decided application keeps its last assessment (nothing is owed any more)."""
+    is in force. A paid assessment stays the application's, past its validity; a decided
+    application keeps its last assessment (nothing is owed any more)."""
     now = now or timezone.now()
+    paid = settled(application)
+    if paid is not None:
+        return paid
     if application.status in RegistrationApplication.FINISHED:
         return latest(application)
     existing = application.assessments.filter(valid_until__gt=now).prefetch_related("items").first()

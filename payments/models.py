@@ -177,6 +177,8 @@ class Payment(TimestampedModel):
 
     # A payment in one of these still holds its assessment: no second one may start.
     HOLDING = (Status.PENDING, Status.PAID, Status.PARTIALLY_REFUNDED)
+    # Paid, and not given back in full: what counts as the assessment's payment.
+    SETTLED = (Status.PAID, Status.PARTIALLY_REFUNDED)
 
     reference = models.CharField(max_length=16, unique=True, default=new_payment_reference)
     application_id = models.BigIntegerField(db_index=True)
@@ -218,6 +220,10 @@ class Payment(TimestampedModel):
     @property
     def refunded_centavos(self) -> int:
         return sum(refund.amount_centavos for refund in self.refunds.all())
+
+    @property
+    def refundable_centavos(self) -> int:
+        return self.amount_centavos - self.refunded_centavos
 
 
 class PaymentEvent(models.Model):

@@ -1,5 +1,6 @@
 """Payments' part in an application's life, registered with registry at start-up: the owner
-and LTO staff see the application's fee assessment on its page."""
+and LTO staff see the application's fee assessment and its payments on its page, the owner
+pays from there, and the LTO's approval waits until the fees are paid in full."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Exists, Prefetch, Q
 
 from organisations.access import Caller
-from payments import assessment
+from payments import assessment, payment_services
 from payments.models import Assessment, OfficialReceipt
+from payments.payment_forms import RefundForm
+from payments.payment_selectors import fees_standing, payments_of
 from registry.models import RegistrationApplication
 from registry.participants import PagePart
 
@@ -42,15 +45,23 @@ class PaymentsParticipant:
     def application_page(self, *, caller: Caller, application: RegistrationApplication) -> PagePart:
         if not may_see_assessment(caller, application):
             return PagePart(context={})
+        current = assessment.assess(application)
+        standing = fees_standing(application, current)
+        is_applicant = application.applicant_id == caller.user_id and caller.api_key is None
         return PagePart(
             context={
-                "assessment": assessment.assess(application),
+                "assessment": current,
                 "assessment_shown": True,
                 "assessment_closed": application.status in RegistrationApplication.FINISHED,
                 # Who may see the fees sees the receipts: the payer's own, or all (LTO staff).
                 "official_receipts": OfficialReceipt.objects.filter(
                     application=application
                 ).order_by("issued_at", "pk"),
+                "fees": standing,
+                "may_pay": is_applicant and standing.can_pay,
+                # LTO staff see every payment with its refunds, and refund a paid one.
+                "payments": list(payments_of(application.pk)) if caller.is_lto_staff else [],
+                "refund_form": RefundForm() if caller.is_lto_staff else None,
             }
         )
 
@@ -76,3 +87,6 @@ class PaymentsParticipant:
         self, *, application: RegistrationApplication, actor: User, reason: str
     ) -> None:
         pass
+
+    def approval_refusal(self, application: RegistrationApplication) -> str | None:
+        return payment_services.approval_refusal(application)

@@ -1,12 +1,14 @@
 """Every state change of a payment, one function each: start, callback, expire, refund.
 
-Payments are not yet tied to approvals (a payment marked paid gets its official receipt in the
-same transaction, see receipt_services): a paid payment is a fact about an
-(application, assessment, amount) that the assessment branch links to at merge."""
+The applicant pays the application's current assessment (``application_payment_start``: the
+amount is always the server's own); the LTO's approval asks ``approval_refusal`` whether it is
+paid in full. A payment marked paid gets its official receipt in the same
+transaction (receipt_services)."""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -16,8 +18,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from chaincode.rules import ApplicationStatus
 from kernel.errors import Conflict, DomainError, PermissionDenied
 from organisations.access import Caller
+from payments import assessment
+from payments.fees import pesos
 from payments.gateways import configured_gateway, gateway_for
 from payments.gateways.base import (
     CURRENCY,
@@ -26,6 +31,7 @@ from payments.gateways.base import (
     Payable,
 )
 from payments.models import Payment, PaymentEvent, Refund
+from payments.payment_selectors import PAYABLE_STATUSES, fees_standing
 from payments.receipt_services import receipt_issue
 from registry.models import RegistrationApplication
 
@@ -47,6 +53,82 @@ class AlreadyPaid(Conflict):
     default_message = "This assessment is already paid."
 
 
+class NotPayable(Conflict):
+    code = "not_payable"
+    retryable = False
+    default_message = "This application cannot be paid now."
+
+
+def _not_payable_message(application: RegistrationApplication) -> str:
+    status = application.status
+    if status == ApplicationStatus.DRAFT:
+        return "Submit the application first: its fees are paid once the LTO has it."
+    if status == ApplicationStatus.RETURNED:
+        return "The application was returned to you: resubmit it, then pay its fees."
+    return f"The application is {application.get_status_display().lower()}: nothing is paid now."
+
+
+def application_payment_start(
+    *,
+    payer: User,
+    application_id: int,
+    expected_amount_centavos: int | None = None,
+    base_url: str = "",
+) -> tuple[Payment, bool]:
+    """The applicant pays the application's current assessment: return the payment (its
+    ``redirect_url`` is the checkout) and whether it was opened now (False: the checkout
+    already open is handed back).
+
+    The amount is the assessment's total, never the caller's: an assessment past its
+    validity is made again first, and ``expected_amount_centavos`` (what the payer was shown)
+    must match it or nothing is opened (422)."""
+    if expected_amount_centavos is not None and (
+        not isinstance(expected_amount_centavos, int) or isinstance(expected_amount_centavos, bool)
+    ):
+        raise PaymentRefused("The amount must be a whole number of centavos.")
+    with transaction.atomic():
+        # Locked so that two clicks at once make one assessment, not two.
+        application = (
+            RegistrationApplication.objects.select_for_update().filter(pk=application_id).first()
+        )
+        if application is None or application.applicant_id != payer.pk:
+            raise PermissionDenied("Only the applicant can pay for this application.")
+        if application.status not in PAYABLE_STATUSES:
+            raise NotPayable(_not_payable_message(application))
+        current = assessment.assess(application)
+        if current is None:
+            raise NotPayable(
+                "No fee schedule is in force today: the LTO assesses the fees at the office."
+            )
+        standing = fees_standing(application, current)
+        if standing.paid is not None and standing.due_centavos == 0:
+            raise AlreadyPaid()
+        if current.total_centavos == 0:
+            raise NotPayable("Nothing is due for this application.")
+        if (
+            expected_amount_centavos is not None
+            and expected_amount_centavos != current.total_centavos
+        ):
+            raise PaymentRefused(
+                f"The amount due is {pesos(current.total_centavos)} "
+                f"({current.total_centavos} centavos), not {expected_amount_centavos} centavos. "
+                "The fees may have been assessed again: review them and pay the amount due."
+            )
+        # A checkout still open for an older assessment (its validity ran out meanwhile)
+        # is closed: only the current assessment may be paid.
+        for stale in Payment.objects.filter(
+            application_id=application.pk, status=Payment.Status.PENDING
+        ).exclude(assessment_id=current.pk):
+            _expire(stale)
+    return _checkout_open(
+        payer=payer,
+        application=application,
+        assessment_id=current.pk,
+        amount_centavos=current.total_centavos,
+        base_url=base_url,
+    )
+
+
 def payment_start(
     *,
     payer: User,
@@ -55,10 +137,9 @@ def payment_start(
     amount_centavos: int,
     base_url: str = "",
 ) -> str:
-    """Open a checkout for the assessment and return where to send the payer.
-
-    A payer who clicks twice gets the same open checkout back (PayMongo documents no
-    idempotency key, so we guard retries ourselves: one holding payment per assessment)."""
+    """Open a checkout for exactly this assessment and amount and return where to send the
+    payer. Pages and the API use ``application_payment_start``, which takes both from the
+    server's assessment; this is the gateway-level step under it."""
     if not isinstance(amount_centavos, int) or isinstance(amount_centavos, bool):
         raise PaymentRefused("The amount must be a whole number of centavos.")
     if amount_centavos <= 0:
@@ -66,6 +147,28 @@ def payment_start(
     application = RegistrationApplication.objects.filter(pk=application_id).first()
     if application is None or application.applicant_id != payer.pk:
         raise PermissionDenied("Only the applicant can pay for this application.")
+    payment, _ = _checkout_open(
+        payer=payer,
+        application=application,
+        assessment_id=assessment_id,
+        amount_centavos=amount_centavos,
+        base_url=base_url,
+    )
+    return payment.redirect_url
+
+
+def _checkout_open(
+    *,
+    payer: User,
+    application: RegistrationApplication,
+    assessment_id: int,
+    amount_centavos: int,
+    base_url: str,
+) -> tuple[Payment, bool]:
+    """The open checkout for the assessment, or a new one.
+
+    A payer who clicks twice gets the same open checkout back (PayMongo documents no
+    idempotency key, so we guard retries ourselves: one holding payment per assessment)."""
     holding = Payment.objects.filter(assessment_id=assessment_id, status__in=Payment.HOLDING)
     existing = holding.first()
     if existing is not None:
@@ -73,14 +176,14 @@ def payment_start(
             raise AlreadyPaid()
         if existing.expires_at > timezone.now():
             if existing.redirect_url:
-                return existing.redirect_url
+                return existing, False
             # Its checkout is still being opened (the provider has not answered yet).
             raise Conflict("A payment for this assessment has just started. Try again shortly.")
         _expire(existing)
     gateway = configured_gateway()
     try:
         payment = Payment.objects.create(
-            application_id=application_id,
+            application_id=application.pk,
             assessment_id=assessment_id,
             amount_centavos=amount_centavos,
             currency=CURRENCY,
@@ -94,7 +197,7 @@ def payment_start(
     done = base_url + reverse("payment-done", args=[payment.reference])
     try:
         checkout = gateway.create_checkout(
-            Payable(payment.reference, application_id, assessment_id),
+            Payable(payment.reference, application.pk, assessment_id),
             amount_centavos,
             CURRENCY,
             success_url=done,
@@ -110,7 +213,38 @@ def payment_start(
         redirect_url=checkout.redirect_url,
         expires_at=checkout.expires_at,
     )
-    return checkout.redirect_url
+    payment.refresh_from_db()
+    return payment, True
+
+
+def approval_refusal(application: RegistrationApplication) -> str | None:
+    """Why the LTO may not approve the (locked) application: its fees not paid in full.
+
+    Nothing to pay (an assessment totalling zero) is nothing to refuse. With no fee schedule
+    in force nothing can be assessed, so nothing can be known paid: the approval waits for
+    a schedule (added in the admin)."""
+    current = assessment.assess(application)
+    if current is None:
+        return (
+            "The fees cannot be assessed (no fee schedule is in force), so the registration "
+            "cannot be approved as paid. Add a fee schedule in the admin."
+        )
+    if transaction.get_connection().in_atomic_block:
+        # Inside the approval: a refund recorded at the same moment waits for its decision.
+        list(
+            Payment.objects.select_for_update()
+            .filter(application_id=application.pk, status__in=Payment.SETTLED)
+            .values_list("pk", flat=True)
+        )
+    standing = fees_standing(application, current)
+    if standing.due_centavos == 0:
+        return None
+    due = pesos(standing.due_centavos)
+    if standing.due_centavos < current.total_centavos:
+        return (
+            f"The fees are only partly paid: {due} of {pesos(current.total_centavos)} is still due."
+        )
+    return f"The fees are not paid: {due} is due. The applicant pays them online first."
 
 
 def callback_receive(provider: str, headers: Mapping[str, str], raw_body: bytes) -> str:
@@ -191,8 +325,12 @@ def payments_expire_abandoned() -> int:
     ).update(status=Payment.Status.EXPIRED, expired_at=timezone.now())
 
 
+def new_refund_reference() -> str:
+    return "RF-" + secrets.token_hex(5).upper()
+
+
 def refund_record(
-    *, staff: User, payment_id: int, amount_centavos: int, reason: str, reference: str
+    *, staff: User, payment_id: int, amount_centavos: int, reason: str, reference: str = ""
 ) -> Refund:
     """LTO staff give money back: through the provider's refund API, then recorded here.
 
@@ -204,8 +342,10 @@ def refund_record(
         raise PaymentRefused("The refund must be a whole number of centavos.")
     if amount_centavos <= 0:
         raise PaymentRefused("The refund must be more than zero.")
-    if not reason.strip() or not reference.strip():
-        raise PaymentRefused("A refund needs a reason and a reference.")
+    if not reason.strip():
+        raise PaymentRefused("A refund needs a reason.")
+    # Staff may give the LTO's own reference (a memo number); else the refund gets one.
+    reference = reference.strip() or new_refund_reference()
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
         if payment is None:
@@ -214,7 +354,9 @@ def refund_record(
             raise PaymentRefused("Only a paid payment can be refunded.")
         remaining = payment.amount_centavos - payment.refunded_centavos
         if amount_centavos > remaining:
-            raise PaymentRefused(f"At most {remaining} centavos remain to refund.")
+            raise PaymentRefused(
+                f"At most {pesos(remaining)} ({remaining} centavos) remains to refund."
+            )
         gateway = gateway_for(payment.provider)
         provider_refund_id = ""
         if gateway.supports_refunds:
@@ -224,7 +366,7 @@ def refund_record(
             payment=payment,
             amount_centavos=amount_centavos,
             reason=reason.strip(),
-            reference=reference.strip(),
+            reference=reference,
             recorded_by=staff,
             provider_refund_id=provider_refund_id,
         )

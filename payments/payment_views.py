@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -16,21 +18,29 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
-from kernel.errors import PermissionDenied
-from organisations.access import Caller
+from kernel.errors import USER_ERRORS, UserError, describe
 from payments import payment_services
+from payments.fees import pesos
 from payments.gateways.base import InvalidCallback
 from payments.models import Payment
+from payments.payment_forms import RefundForm
+from payments.payment_selectors import payment_get_for_user
 from payments.payment_services import PaymentRefused
+from registry.models import RegistrationApplication
+from registry.selectors import application_get_for_user
+from registry.views import application_context
 
 logger = logging.getLogger(__name__)
 
-# The pay button carries what is paid for signed by the server, so a payer cannot edit the
-# amount in the form. (At merge the amount comes from the assessment row instead.)
+# The pay button carries what the payer was shown, signed by the server. The amount charged
+# is never taken from it: the start recomputes the assessment and refuses (422) when the
+# total shown is no longer the amount due.
 _PAYABLE_SALT = "payments.payable"
 
 
-def pay_button(request: HttpRequest, application_id: int, assessment_id: int, amount_centavos: int):
+def pay_button(
+    request: HttpRequest, application_id: int, assessment_id: int, amount_centavos: int
+) -> str:
     """The "Pay" button for an assessment, as HTML to put on the application page."""
     token = signing.dumps([application_id, assessment_id, amount_centavos], salt=_PAYABLE_SALT)
     return render_to_string(
@@ -44,19 +54,31 @@ def pay_button(request: HttpRequest, application_id: int, assessment_id: int, am
 @require_POST
 def payment_start_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
-        application_id, assessment_id, amount = signing.loads(
+        application_id, _assessment_id, amount_shown = signing.loads(
             request.POST.get("payable", ""), salt=_PAYABLE_SALT
         )
     except (signing.BadSignature, ValueError, TypeError):
         raise PaymentRefused("This payment button is not valid. Reload the page.") from None
-    url = payment_services.payment_start(
-        payer=request.user,
-        application_id=application_id,
-        assessment_id=assessment_id,
-        amount_centavos=amount,
-        base_url=request.build_absolute_uri("/").rstrip("/"),
-    )
-    return redirect(url)
+    application = application_get_for_user(user=request.user, pk=application_id)
+    try:
+        payment, _ = payment_services.application_payment_start(
+            payer=request.user,
+            application_id=application.pk,
+            expected_amount_centavos=amount_shown,
+            base_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+    except USER_ERRORS as exc:
+        return _application_page_with_error(request, application, exc)
+    return redirect(payment.redirect_url)
+
+
+def _application_page_with_error(
+    request: HttpRequest, application: RegistrationApplication, exc: UserError
+) -> HttpResponse:
+    info = describe(exc)
+    application.refresh_from_db()
+    context = {**application_context(request, application), "error": info}
+    return render(request, "registry/application_detail.html", context, status=info.status)
 
 
 @csrf_exempt  # A provider cannot hold our CSRF token; the signature is what is checked.
@@ -93,25 +115,32 @@ def sandbox_checkout(request: HttpRequest, checkout_id: str) -> HttpResponse:
 
 @login_required
 def payment_done(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
-    payment = get_object_or_404(Payment, reference=reference)
-    if payment.payer_id != request.user.pk and not Caller(request.user).is_lto_staff:
-        raise PermissionDenied()
+    payment = payment_get_for_user(user=request.user, reference=reference)
     return render(request, "payments/payment_done.html", {"payment": payment})
 
 
 @login_required
 @require_POST
 def refund(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    try:
-        amount = int(request.POST.get("amount_centavos", ""))
-    except ValueError:
-        raise PaymentRefused("The refund must be a whole number of centavos.") from None
-    payment_services.refund_record(
-        staff=request.user,
-        payment_id=pk,
-        amount_centavos=amount,
-        reason=request.POST.get("reason", ""),
-        reference=request.POST.get("reference", ""),
-    )
+    """LTO staff refund (part of) a paid payment from the application's page."""
     payment = get_object_or_404(Payment, pk=pk)
-    return redirect("payment-done", payment.reference)
+    application = application_get_for_user(user=request.user, pk=payment.application_id)
+    form = RefundForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(dict(form.errors.items()))
+        refund = payment_services.refund_record(
+            staff=request.user,
+            payment_id=payment.pk,
+            amount_centavos=form.amount_centavos,
+            reason=form.cleaned_data["reason"],
+            reference=form.cleaned_data["reference"],
+        )
+    except USER_ERRORS as exc:
+        return _application_page_with_error(request, application, exc)
+    messages.success(
+        request,
+        f"Refund {refund.reference} of {pesos(refund.amount_centavos)} recorded on "
+        f"{payment.reference}.",
+    )
+    return redirect("application-detail", application.pk)

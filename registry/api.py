@@ -388,6 +388,50 @@ class ApplicationResubmitApi(APIView):
         return Response(_application_detail(request, application.pk))
 
 
+class ApplicationApproveApi(APIView):
+    permission_classes = [IsAuthenticated, SessionOnly]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RegistrationApproval"
+
+        plate_number = serializers.CharField(
+            max_length=20,
+            required=False,
+            default="",
+            allow_blank=True,
+            help_text="A plate to issue (e.g. NBC 1234); one is assigned when left out.",
+        )
+
+    @extend_schema(
+        operation_id="applications_approve",
+        tags=TAGS,
+        summary="Approve a cleared application's registration (LTO staff)",
+        description=(
+            "LTO staff only (403). The application must be `cleared` (409 "
+            "`transition_not_allowed` otherwise) and its fees paid in full: while they are "
+            "not, the answer is 409 `approval_refused` naming the amount due, and nothing "
+            "changes. Approved: MV file number and plate assigned, recorded on the ledger."
+        ),
+        request=InputSerializer,
+        responses={
+            200: ApplicationDetailSerializer,
+            **problem_responses(400, 401, 403, 404, 409, 422, 429, 503),
+        },
+    )
+    @idempotent
+    def post(self, request: AuthenticatedRequest, pk: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = application_get_for_user(user=request.user, pk=pk)
+        services.registration_approve(
+            application_id=application.pk,
+            actor=request.user,
+            plate_number=data.validated_data["plate_number"],
+        )
+        return Response(_application_detail(request, application.pk))
+
+
 _VEHICLE_EXAMPLE = {
     "vin": "MR2B29F30K1234567",
     "engine_number": "2NRX123456",

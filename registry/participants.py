@@ -84,6 +84,11 @@ class ApplicationParticipant(Protocol):
         """The (locked) application was withdrawn or rejected: stop working on it."""
         ...
 
+    def approval_refusal(self, application: RegistrationApplication) -> str | None:
+        """Why the LTO may not approve the (locked) application now, or None if nothing of
+        the participant's stands in the way (asked before the approval changes anything)."""
+        ...
+
 
 _participants: list[ApplicationParticipant] = []
 
@@ -144,6 +149,15 @@ def application_page(*, caller: Caller, application: RegistrationApplication) ->
         merged.context.update(part.context)
         merged.changes.extend(part.changes)
     return merged
+
+
+def approval_refusals(application: RegistrationApplication) -> list[str]:
+    """Every participant's reason to refuse approving the application now (empty: none)."""
+    return [
+        refusal
+        for participant in _participants
+        if (refusal := participant.approval_refusal(application)) is not None
+    ]
 
 
 def statuses(*, caller: Caller, application: RegistrationApplication) -> list[Any]:

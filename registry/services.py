@@ -49,7 +49,7 @@ from registry.models import (
     Vehicle,
     default_office_id,
 )
-from registry.participants import participants
+from registry.participants import approval_refusals, participants
 from registry.records import (
     current_owner,
     has_application_in_progress,
@@ -262,6 +262,15 @@ def _renewal_period(
         vehicle.plate_number, max(latest.valid_to, today), motorcycle=motorcycle
     ).last
     return start, end, late
+
+
+class ApprovalRefused(Conflict):
+    """Something an approval needs is missing (a participant says what: e.g. the fees are
+    not paid in full). Retrying the same request cannot help until that is done."""
+
+    code = "approval_refused"
+    retryable = False
+    default_message = "The registration cannot be approved yet."
 
 
 def _lock(application_id: int) -> RegistrationApplication:
@@ -489,6 +498,9 @@ def registration_approve(
     application = _lock_for(application_id, actor, Action.APPROVE_REGISTRATION)
     # Checked before numbers are assigned, so a refusal leaves the vehicle untouched.
     check_application_transition(application.status, ApplicationStatus.APPROVED)
+    refusals = approval_refusals(application)
+    if refusals:
+        raise ApprovalRefused(" ".join(refusals))
     flag = origins.open_flag(application.vehicle)
     if flag is not None:
         raise Conflict(

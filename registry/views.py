@@ -186,6 +186,10 @@ def application_context(
         "now": timezone.now(),
         # Buttons are drawn from the one answer the services enforce.
         "can": {action.value: True for action in allowed},
+        # Why Approve would be refused now (e.g. fees unpaid), shown beside the button.
+        "approval_refusals": participants.approval_refusals(application)
+        if Action.APPROVE_REGISTRATION in allowed
+        else [],
         "document_form": DocumentForm(),
         "reason_form": ReasonForm(),
         "note_form": NoteForm(),

@@ -7,7 +7,7 @@ from audit import api as audit_api
 from clearance import api as clearance_api
 from notifications import api as notifications_api
 from payments import api as payments_api
-from payments import receipt_api
+from payments import payment_api, receipt_api
 from registry import api as registry_api
 from registry import credential_api, hold_api, mortgage_api, origin_api, sale_api
 from talaan import health
@@ -39,6 +39,22 @@ api_v1 = [
         "applications/<int:pk>/assessment/",
         payments_api.ApplicationAssessmentApi.as_view(),
         name="application-assessment",
+    ),
+    path(
+        "applications/<int:pk>/payments/",
+        payment_api.ApplicationPaymentsApi.as_view(),
+        name="application-payments",
+    ),
+    path(
+        "applications/<int:pk>/approve/",
+        registry_api.ApplicationApproveApi.as_view(),
+        name="application-approve",
+    ),
+    path("payments/<str:reference>/", payment_api.PaymentDetailApi.as_view(), name="payment"),
+    path(
+        "payments/<str:reference>/refunds/",
+        payment_api.PaymentRefundApi.as_view(),
+        name="payment-refunds",
     ),
     path(
         "applications/<int:pk>/submit/",

@@ -29,6 +29,7 @@ from tests.factories import (
     hpg_findings,
     insurance_cover,
 )
+from tests.paying import pay_in_full
 
 # The smallest file a document type accepts as a PDF (its bytes are what is checked).
 STAND_IN_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -147,6 +148,9 @@ def seed_reference_data() -> None:
     # receipts are numbered per office.
     importlib.import_module("organisations.migrations.0005_offices").seed_offices(django_apps, None)
     importlib.import_module("registry.migrations.0023_plate_series").seed(django_apps, None)
+    # The fee schedule payments' 0001 seeds (approvals wait for the fees it assesses).
+    if not django_apps.get_model("payments", "FeeSchedule").objects.exists():
+        importlib.import_module("payments.migrations.0001_fees").seed_schedule(django_apps, None)
 
 
 def build_world() -> World:
@@ -318,10 +322,11 @@ def registered_application(
     world: World, application: RegistrationApplication | None = None, *, plate: str = ""
 ) -> RegistrationApplication:
     """A filed application (a new one of the owner's by default) taken through every clearance
-    to the LTO's approval, with ``plate`` issued if given; refreshed."""
+    and paid in full to the LTO's approval, with ``plate`` issued if given; refreshed."""
     application, requests = sent_for_clearance(world, application)
     for request in requests.values():
         claim_and_approve(world, request)
+    pay_in_full(application)
     registry_services.registration_approve(
         application_id=application.pk, actor=world.lto_admin, plate_number=plate
     )

@@ -14,6 +14,7 @@ from django.urls import reverse
 from organisations.models import ApiKey
 from organisations.services import api_key_create
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
+from tests.paying import pay_in_full
 
 
 @dataclass
@@ -32,6 +33,7 @@ def scene(world):
     approved_app, approved_requests = sent_for_clearance(world)
     for request in approved_requests.values():
         claim_and_approve(world, request)
+    pay_in_full(approved_app)
     from registry import services
 
     services.registration_approve(application_id=approved_app.pk, actor=world.lto_admin)

@@ -16,6 +16,7 @@ from tests.conftest import (
     registered_application,
     sent_for_clearance,
 )
+from tests.paying import pay_in_full
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -56,6 +57,7 @@ def cleared_transfer(world: World, vehicle: Vehicle) -> RegistrationApplication:
 def transferred(world: World, vehicle: Vehicle | None = None) -> RegistrationApplication:
     """The transfer of ``vehicle`` (a newly registered one by default), approved by the LTO."""
     application = cleared_transfer(world, vehicle or registered(world))
+    pay_in_full(application)
     registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
     application.refresh_from_db()
     return application

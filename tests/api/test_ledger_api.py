@@ -15,6 +15,7 @@ from registry.document_services import document_upload
 from tests.api.conftest import Office, client_for
 from tests.api.test_problems import assert_problem
 from tests.conftest import claim_and_approve
+from tests.paying import pay_in_full
 
 
 @pytest.fixture(autouse=True)
@@ -148,6 +149,7 @@ def test_a_vehicles_history_shows_its_changes_and_after_registration_its_ledger_
     application = office.application
     for request in office.requests.values():
         claim_and_approve(world, request)
+    pay_in_full(application)
     registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
     vin = application.vehicle.vin
 

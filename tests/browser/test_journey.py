@@ -24,9 +24,10 @@ import pytest
 from playwright.sync_api import Locator, Page, Response, expect
 
 from notifications.models import Notification
-from registry.models import Vehicle
+from registry.models import RegistrationApplication, Vehicle
 from tests.browser.conftest import screenshot, track_live, wait_for_live, wait_until
 from tests.factories import random_vin
+from tests.paying import pay_in_full
 
 # How soon an open page must show a change someone else made, in milliseconds.
 LIVE_DEADLINE = 2_000
@@ -323,6 +324,9 @@ def test_a_new_registration_goes_live_from_owner_to_verified_certificate(
     assert unread > 0
     expect(owner.locator("[data-bell-count]")).to_have_text(str(unread))
 
+    # The owner has paid the fees (the sandbox, through the services; the browser's Pay
+    # button is test_payment_sandbox's): the LTO approves only a paid application.
+    pay_in_full(RegistrationApplication.objects.get(reference=reference))
     # The LTO admin approves the registration; the next plate of the series is issued.
     lto.reload()
     expect(lto.get_by_test_id("application-status")).to_have_text("Cleared")

@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 from registry.models import Certificate, Sale
 from tests.browser.conftest import screenshot, wait_until
 from tests.browser.test_journey import claim, open_request, post, record_decision, tiny_pdf
+from tests.paying import pay_in_full
 from tests.registry import vc_verifier
 from tests.transfers import registered
 
@@ -104,6 +105,9 @@ def test_a_seller_and_a_buyer_transfer_a_vehicle_and_the_old_certificate_is_supe
     claim(insurer)
     insurer.locator("#id_coc_number").fill("COC-77120001")
     record_decision(insurer, "approved")
+    # The buyer pays the fees (the sandbox, through the services; the browser's Pay button
+    # is test_payment_sandbox's): the LTO approves only a paid application.
+    pay_in_full(Sale.objects.get().application)
     lto.reload()
     expect(lto.get_by_test_id("application-status")).to_have_text("Cleared")
     post(lto, lto.get_by_role("button", name="Approve registration"))

@@ -6,6 +6,7 @@ from notifications.models import WebhookDelivery
 from notifications.webhooks import subscribe
 from registry import services as registry_services
 from tests.conftest import claim_and_approve, sent_for_clearance
+from tests.paying import pay_in_full
 
 
 def test_clearance_and_registration_events_reach_the_organisations_subscribed(world):
@@ -24,6 +25,7 @@ def test_clearance_and_registration_events_reach_the_organisations_subscribed(wo
     application, requests = sent_for_clearance(world)
     for request in requests.values():
         claim_and_approve(world, request)
+    pay_in_full(application)
     registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
 
     hpg = list(

@@ -25,6 +25,7 @@ from tests.conftest import (
     sent_for_clearance,
     with_required_documents,
 )
+from tests.paying import pay_in_full
 
 
 def test_sending_for_clearance_opens_one_request_per_required_kind_on_the_ledger(world):
@@ -135,6 +136,7 @@ def test_the_full_journey_ends_with_a_plate_and_a_ledger_registration(world):
     for request in requests.values():
         claim_and_approve(world, request)
 
+    pay_in_full(application)
     change = registry_services.registration_approve(
         application_id=application.pk, actor=world.lto_admin
     )

@@ -138,13 +138,30 @@ def test_the_demo_files_applications_at_offices_and_has_an_assessed_one(client):
 
 def test_the_demo_has_a_paid_application_with_its_receipt_and_a_void_receipt(client):
     call_command("load_demo", stdout=StringIO())
-    receipts = dict(OfficialReceipt.objects.values_list("number", "voided_at"))
-    assert set(receipts) == {"NCR-MKT-DO-0000001", "NCR-MKT-DO-0000002"}
-    void = OfficialReceipt.objects.get(number="NCR-MKT-DO-0000001")
+    # Every approved application was paid first, so the office's series runs 1..n unbroken.
+    numbers = list(OfficialReceipt.objects.order_by("number").values_list("number", flat=True))
+    assert numbers == [f"NCR-MKT-DO-{serial:07d}" for serial in range(1, len(numbers) + 1)]
+    void = OfficialReceipt.objects.get(number="NCR-MKT-DO-0000002")
     assert void.is_void and void.void_reason and void.application.vehicle.model == "Hilux"
-    paid = OfficialReceipt.objects.get(number="NCR-MKT-DO-0000002")
+    assert OfficialReceipt.objects.filter(voided_at__isnull=False).count() == 1
+    paid = OfficialReceipt.objects.get(number="NCR-MKT-DO-0000003")
+    assert paid.application.vehicle.model == "City"
     assert not paid.is_void and paid.payment.status == "paid"
     assert client.login(username="owner.maria", password=DEMO_PASSWORD)
     page = client.get(f"/applications/{paid.application_id}/").content.decode()
     assert paid.number in page
     assert client.get(f"/receipts/{paid.number}/pdf").status_code == 200
+
+
+def test_the_demos_approved_applications_were_paid_and_the_accent_waits_for_its_payment(client):
+    from payments.models import Payment
+
+    call_command("load_demo", stdout=StringIO())
+    approved = RegistrationApplication.objects.filter(status="approved")
+    paid = set(Payment.objects.filter(status="paid").values_list("application_id", flat=True))
+    assert approved.exists() and set(approved.values_list("pk", flat=True)) <= paid
+    accent = RegistrationApplication.objects.get(vehicle__model="Accent")
+    assert not Payment.objects.filter(application_id=accent.pk).exists()
+    assert client.login(username="owner.maria", password=DEMO_PASSWORD)
+    page = client.get(f"/applications/{accent.pk}/").content.decode()
+    assert "Pay ₱3,254.00 online" in page

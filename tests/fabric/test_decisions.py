@@ -11,6 +11,7 @@ from ledger import get_ledger
 from registry import services as registry_services
 from registry.document_services import document_check, document_upload
 from tests.conftest import claim_and_approve, sent_for_clearance
+from tests.paying import pay_in_full
 
 
 def test_a_decision_is_a_fabric_transaction_recorded_with_its_block(world, fabric):
@@ -50,6 +51,7 @@ def test_a_registration_is_on_the_ledger_with_the_vehicles_key_history(world, fa
     for request in requests.values():
         claim_and_approve(world, request)
 
+    pay_in_full(application)
     change = registry_services.registration_approve(
         application_id=application.pk, actor=world.lto_admin
     )

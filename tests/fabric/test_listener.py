@@ -20,6 +20,7 @@ from registry import services as registry_services
 from registry.document_services import document_upload
 from registry.models import ApplicationStatusChange
 from tests.conftest import build_world, claim_and_approve, sent_for_clearance
+from tests.paying import pay_in_full
 
 
 def listen() -> str:
@@ -82,6 +83,7 @@ def test_registrations_and_document_anchors_are_confirmed_too(world, fabric):
     application, requests = sent_for_clearance(world)
     for request in requests.values():
         claim_and_approve(world, request)
+    pay_in_full(application)
     approval = registry_services.registration_approve(
         application_id=application.pk, actor=world.lto_admin
     )

@@ -31,6 +31,7 @@ from registry import services as registry_services
 from registry.document_services import document_upload
 from registry.models import ApplicationStatusChange, RegistrationApplication, Vehicle
 from tests.conftest import claim_and_approve, filed_application, findings_for, sent_for_clearance
+from tests.paying import pay_in_full
 
 REMARKS = "Engine and chassis numbers match the stencil."
 
@@ -85,6 +86,7 @@ def cleared(world, *, plate: str = "") -> RegistrationApplication:
     _, requests = sent_for_clearance(world, application)
     for request in requests.values():
         claim_and_approve(world, request)
+    pay_in_full(application)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.CLEARED
     return application

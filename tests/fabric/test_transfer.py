@@ -21,6 +21,7 @@ from ledger.exceptions import LedgerRejected
 from registry import services as registry_services
 from registry.models import OwnershipPeriod, Vehicle
 from registry.transfers import transfer_change_id
+from tests.paying import pay_in_full
 from tests.transfers import cleared_transfer, registered, transferred
 
 
@@ -131,6 +132,7 @@ def test_a_transfer_whose_approval_was_lost_is_not_repaired_and_the_lto_approves
     world, fabric
 ):
     application = cleared_transfer(world, registered(world))
+    pay_in_full(application)
     with database_fails_after(1) as committed:  # the transfer; its registration never went
         registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
     assert committed == [str(transfer_change_id(application))]
@@ -154,6 +156,7 @@ def test_a_transfer_whose_approval_was_lost_is_not_repaired_and_the_lto_approves
 
 def test_a_lost_transfer_approval_comes_back_with_its_registration(world, fabric):
     application = cleared_transfer(world, registered(world))
+    pay_in_full(application)
     with database_fails_after(2) as committed:  # the transfer, then the registration
         registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
 

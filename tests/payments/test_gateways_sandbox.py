@@ -13,17 +13,19 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import payment_services
+from payments import assessment, payment_services
 from payments.gateways.base import signature_header
 from payments.gateways.sandbox import SIGNATURE_HEADER, paid_event_body, sandbox_secret
 from payments.models import Payment, PaymentEvent, Refund
 from payments.payment_views import pay_button
-from tests.conftest import draft_application
+from tests.conftest import draft_application, filed_application
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
 ASSESSMENT_ID = 7001
-AMOUNT = 150050  # PHP 1,500.50
+# A filed new registration of a factory vehicle (no GVW: the car's lowest band), by hand:
+# MVUC 1,600 + registration 1,000 + computer 154 + sticker 50 + plate 450.
+AMOUNT = 325400
 
 
 def logged_in(user) -> Client:
@@ -32,14 +34,20 @@ def logged_in(user) -> Client:
     return client
 
 
-def start(world, client: Client, *, amount: int = AMOUNT, assessment_id: int = ASSESSMENT_ID):
-    """Press the pay button as the page renders it; return the payment and the redirect."""
-    application = draft_application(world)
-    request = client.get("/").wsgi_request
-    html = pay_button(request, application.pk, assessment_id, amount)
+def press_pay(client: Client, application):
+    """Press the pay button as the application's page renders it."""
+    current = assessment.assess(application)
+    html = pay_button(
+        client.get("/").wsgi_request, application.pk, current.pk, current.total_centavos
+    )
     token = html.split('name="payable" value="')[1].split('"')[0]
-    response = client.post(reverse("payment-start"), {"payable": token})
-    return application, response
+    return client.post(reverse("payment-start"), {"payable": token})
+
+
+def start(world, client: Client):
+    """A filed application's applicant presses Pay; return the application and the redirect."""
+    application = filed_application(world)
+    return application, press_pay(client, application)
 
 
 def post_callback(body: bytes, headers: dict[str, str]):
@@ -85,9 +93,7 @@ def test_cancel_leaves_the_payment_pending_and_a_second_click_reuses_it(world):
     application, response = start(world, client)
     client.post(response.url, {"action": "cancel"})
     assert Payment.objects.get().status == "pending"
-    html = pay_button(client.get("/").wsgi_request, application.pk, ASSESSMENT_ID, AMOUNT)
-    token = html.split('name="payable" value="')[1].split('"')[0]
-    again = client.post(reverse("payment-start"), {"payable": token})
+    again = press_pay(client, application)
     assert again.url == response.url and Payment.objects.count() == 1
 
 
@@ -110,15 +116,16 @@ def test_only_the_applicant_may_pay_and_never_twice(world):
             )
     assert Payment.objects.count() == 0
     client = logged_in(world.owner)
-    _, response = start(world, client, assessment_id=2)
+    application, response = start(world, client)
     client.post(response.url, {"action": "pay"})
     with pytest.raises(payment_services.AlreadyPaid):
         payment_services.payment_start(
             payer=world.owner,
-            application_id=Payment.objects.get().application_id,
-            assessment_id=2,
+            application_id=application.pk,
+            assessment_id=Payment.objects.get().assessment_id,
             amount_centavos=AMOUNT,
         )
+    assert press_pay(client, application).status_code == 409
 
 
 def test_an_edited_pay_button_is_refused(world):
@@ -243,12 +250,13 @@ def test_lto_staff_record_a_refund_and_the_payment_stays(world):
         )
     staff = logged_in(world.lto_admin)
     url = reverse("payment-refund", args=[payment.pk])
-    too_much = staff.post(url, {"amount_centavos": AMOUNT + 1, "reason": "dup", "reference": "R1"})
+    too_much = staff.post(url, {"amount": "3254.01", "reason": "dup", "reference": "R1"})
     assert too_much.status_code == 422 and Refund.objects.count() == 0
-    staff.post(url, {"amount_centavos": 50, "reason": "overcharged", "reference": "LTO-R-1"})
+    assert "At most ₱3,254.00" in too_much.content.decode()
+    staff.post(url, {"amount": "0.50", "reason": "overcharged", "reference": "LTO-R-1"})
     payment.refresh_from_db()
     assert payment.status == "partially_refunded"
-    staff.post(url, {"amount_centavos": AMOUNT - 50, "reason": "cancelled", "reference": "LTO-R-2"})
+    staff.post(url, {"amount": "3253.50", "reason": "cancelled", "reference": "LTO-R-2"})
     payment.refresh_from_db()
     assert payment.status == "refunded"
     assert [r.reference for r in Refund.objects.order_by("pk")] == ["LTO-R-1", "LTO-R-2"]

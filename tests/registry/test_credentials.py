@@ -26,6 +26,7 @@ from registry.credential_keys import thumbprint_uri
 from registry.models import Certificate
 from registry.records import certificate_revoke
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
+from tests.paying import pay_in_full
 from tests.registry.test_sales import offered, upload
 
 ISSUER = "https://talaan.example"
@@ -40,6 +41,7 @@ def approved(world, application=None):
     application, requests = sent_for_clearance(world, application)
     for request in requests.values():
         claim_and_approve(world, request)
+    pay_in_full(application)
     registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
     application.refresh_from_db()
     return application

@@ -29,6 +29,7 @@ from registry.holds import OnHold, hold_lift, hold_place, lift_as
 from registry.models import Document, Hold, RegistrationApplication, Sale
 from tests.api.test_problems import assert_problem
 from tests.conftest import filed_application, findings_for, sent_for_clearance
+from tests.paying import pay_in_full
 from tests.transfers import PDF, cleared_transfer, registered
 
 UNKNOWN_VIN = "JTDBR32E720012345"
@@ -262,6 +263,7 @@ def test_a_hold_placed_during_a_transfer_stops_its_acceptance_and_its_approval(w
     lift(world, hold)
     sales.sale_withdraw(seller=world.owner, sale_id=sale.pk)
     application = cleared_transfer(world, vehicle)
+    pay_in_full(application)
     place_stolen(world, vehicle.vin)
     with pytest.raises(OnHold, match="cannot be transferred"):
         registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)

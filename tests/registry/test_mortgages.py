@@ -39,6 +39,7 @@ from registry.certificate import render_certificate
 from registry.models import Mortgage, MortgageRelease, RegistrationApplication, Vehicle
 from tests.conftest import World, claim_and_approve, sent_for_clearance
 from tests.factories import OrganisationFactory, UserFactory
+from tests.paying import pay_in_full
 from tests.transfers import PDF, registered
 
 
@@ -290,6 +291,7 @@ def test_a_transfer_of_an_encumbered_vehicle_waits_for_that_lenders_consent(worl
     assert change["member"] == "banco-mabuhay" and change["msp_id"] == "LenderMSP"
     application.refresh_from_db()
     assert application.status == "cleared"
+    pay_in_full(application)
     registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
     vehicle = Vehicle.objects.get(pk=mortgage.vehicle_id)
     assert vehicle.owner == world.other_owner

@@ -46,6 +46,7 @@ from tests.conftest import (
     with_required_documents,
 )
 from tests.factories import OrganisationFactory, UserFactory, VehicleFactory, random_vin
+from tests.paying import pay_in_full
 
 DEALER_MSP = "DealerMSP"
 
@@ -325,6 +326,7 @@ def test_a_hand_entered_engine_number_on_an_origin_is_refused_unless_flagged_to_
     origins.origin_flag_clear(
         actor=world.lto_admin, application_id=application.pk, note="Engine swap receipt seen."
     )
+    pay_in_full(application)
     registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
     application.refresh_from_db()
     assert application.status == "approved"

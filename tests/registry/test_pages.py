@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from registry.models import Document, RegistrationApplication, Vehicle
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
+from tests.paying import pay_in_full
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -103,6 +104,7 @@ def test_the_lto_sends_approves_and_the_owner_downloads_a_certificate_with_qr(cl
     client.post(reverse("application-send", args=[application.pk]))
     for request in application.clearance_requests.all():
         claim_and_approve(world, request)
+    pay_in_full(application)
     response = client.post(
         reverse("registration-approve", args=[application.pk]), {"plate_number": "nbc 1234"}
     )

@@ -19,6 +19,7 @@ from registry import services as registry_services
 from registry.deregistration import vehicle_deregister
 from registry.models import Vehicle
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
+from tests.paying import pay_in_full
 from tests.registry.test_holds import place_stolen
 from tests.registry.test_mortgages import annotated, lenders  # noqa: F401  (fixture)
 from tests.transfers import PDF, registered, transferred
@@ -98,6 +99,7 @@ def test_a_plate_without_the_digits_of_a_schedule_is_refused_at_approval(world, 
     for request in requests.values():
         claim_and_approve(world, request)
 
+    pay_in_full(application)
     with pytest.raises(ValidationError, match="cannot be issued: a plate is letters and digits"):
         registry_services.registration_approve(
             application_id=application.pk, actor=world.lto_admin, plate_number=plate

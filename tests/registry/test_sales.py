@@ -30,6 +30,7 @@ from registry.models import (
 )
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
 from tests.factories import UserFactory
+from tests.paying import pay_in_full
 from tests.transfers import PDF, registered
 
 
@@ -114,6 +115,7 @@ def test_the_whole_transfer_moves_the_ownership_and_supersedes_the_seller_s_cr(w
     for request in requests.values():
         claim_and_approve(world, request)
 
+    pay_in_full(application)
     registry_services.registration_approve(application_id=application.pk, actor=world.lto_admin)
 
     vehicle.refresh_from_db()

@@ -19,6 +19,7 @@ from tests.conftest import (
     registered_application,
     sent_for_clearance,
 )
+from tests.paying import pay_in_full
 
 
 @pytest.mark.parametrize(
@@ -158,6 +159,7 @@ def test_a_plate_the_lto_types_is_stored_as_issued_plates_are_and_never_twice(wo
     second, requests = sent_for_clearance(world)
     for request in requests.values():
         claim_and_approve(world, request)
+    pay_in_full(second)
     with pytest.raises(ValidationError, match="Plate NBC 1234 is already issued"):
         registry_services.registration_approve(
             application_id=second.pk, actor=world.lto_admin, plate_number="NBC  1234"

@@ -11,9 +11,10 @@ import io
 from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,9 +23,9 @@ from clearance import kinds
 from clearance import services as clearance_services
 from clearance.models import ClearanceRequest
 from organisations.models import Membership, Office, Organisation
-from payments import assessment
-from payments.models import OfficialReceipt, Payment
-from payments.payment_services import payment_start, refund_record
+from payments import assessment, payment_services
+from payments.models import OfficialReceipt
+from payments.payment_services import refund_record
 from payments.payment_tasks import deliver_sandbox_callback
 from payments.receipt_services import receipt_void
 from registry import mortgages, origins, sales, schedule
@@ -408,6 +409,7 @@ class Command(BaseCommand):
         vios = filed("juan-1", juan)
         for request in sent(vios).values():
             self._approve(request)
+        self._pay(vios)
         registry_services.registration_approve(application_id=vios.pk, actor=approver)
 
         # Juan's Hilux: emission approved, insurance under review, HPG pending: the request
@@ -419,7 +421,7 @@ class Command(BaseCommand):
             request_id=requests["INSURANCE"].pk, officer=users["insurer.officer"]
         )
         # Its fees were paid online, then refunded by the LTO and the receipt voided: the
-        # void receipt NCR-MKT-DO-0000001 keeps its number, marked void with the reason.
+        # void receipt NCR-MKT-DO-0000002 keeps its number, marked void with the reason.
         paid = self._pay(hilux)
         refund_record(
             staff=users["lto.admin"],
@@ -435,11 +437,12 @@ class Command(BaseCommand):
         )
 
         # Maria's Accent: submitted at the Cebu office, waiting for the LTO; its fees are
-        # assessed now (the others are assessed when their page is opened).
+        # assessed now and not yet paid (she pays from its page); the others are assessed
+        # when their page is opened, and every approved one was paid before its approval.
         assessment.assess(filed("maria-1", maria, office="R07-CEB-DO"))
 
         # Maria's City: its fees paid through the sandbox checkout (official receipt
-        # NCR-MKT-DO-0000002, e-mailed to her); emission returned it for a re-test.
+        # NCR-MKT-DO-0000003, e-mailed to her); emission returned it for a re-test.
         city = filed("maria-2", maria)
         self._pay(city)
         requests = sent(city)
@@ -457,6 +460,7 @@ class Command(BaseCommand):
         mirage = filed("juan-3", juan)
         for request in sent(mirage).values():
             self._approve(request)
+        self._pay(mirage)
         registry_services.registration_approve(application_id=mirage.pk, actor=approver)
         self._sell(vehicles["juan-3"], seller=juan, buyer=maria, complete=True, users=users)
 
@@ -464,6 +468,7 @@ class Command(BaseCommand):
         corolla = filed("maria-4", maria)
         for request in sent(corolla).values():
             self._approve(request)
+        self._pay(corolla)
         registry_services.registration_approve(application_id=corolla.pk, actor=approver)
         vehicle_deregister(
             vehicle_id=vehicles["maria-4"].pk,
@@ -485,6 +490,7 @@ class Command(BaseCommand):
         for request in sent(avanza).values():
             self._approve(request)
         plate, slot = renewal_due_plate(timezone.localdate())
+        self._pay(avanza)
         registry_services.registration_approve(
             application_id=avanza.pk, actor=approver, plate_number=plate
         )
@@ -497,6 +503,7 @@ class Command(BaseCommand):
         mux = filed("maria-6", maria)
         for request in sent(mux).values():
             self._approve(request)
+        self._pay(mux)
         registry_services.registration_approve(application_id=mux.pk, actor=approver)
         mortgage = mortgages.mortgage_propose(
             actor=users["lender.officer"],
@@ -515,6 +522,7 @@ class Command(BaseCommand):
         ranger = filed("maria-5", maria)
         for request in sent(ranger).values():
             self._approve(request)
+        self._pay(ranger)
         registry_services.registration_approve(application_id=ranger.pk, actor=approver)
         hold_place(
             officer=users["hpg.officer"],
@@ -527,21 +535,6 @@ class Command(BaseCommand):
             ),
             note="Reported stolen in Quezon City; alarm sheet from the HPG desk (demo).",
         )
-
-    def _pay(self, application: RegistrationApplication) -> OfficialReceipt:
-        """Pay the application's assessment as its owner would: the sandbox checkout and its
-        signed paid callback, which issues the official receipt."""
-        current = assessment.assess(application)
-        assert current is not None  # the seeded fee schedule is in force
-        payment_start(
-            payer=application.applicant,
-            application_id=application.pk,
-            assessment_id=current.pk,
-            amount_centavos=current.total_centavos,
-        )
-        payment = Payment.objects.get(assessment_id=current.pk, status=Payment.Status.PENDING)
-        deliver_sandbox_callback(payment.provider_checkout_id)
-        return OfficialReceipt.objects.get(payment=payment)
 
     def _backdate_first_registration(
         self, application: RegistrationApplication, *, ends: datetime.date
@@ -584,6 +577,7 @@ class Command(BaseCommand):
             application_id=application.pk, actor=reviewer
         ):
             self._approve(request)
+        self._pay(application)
         registry_services.registration_approve(application_id=application.pk, actor=approver)
         sales.origin_sale_start(
             officer=officer, origin_id=recorded["unsold"].pk, buyer_email=users["owner.pedro"].email
@@ -682,6 +676,7 @@ class Command(BaseCommand):
             application_id=application.pk, actor=reviewer
         ):
             self._approve(request)
+        self._pay(application)
         registry_services.registration_approve(application_id=application.pk, actor=approver)
 
     def _print_open_sales(self) -> None:
@@ -692,6 +687,21 @@ class Command(BaseCommand):
                 f"Open sale of {sale.subject} to {sale.buyer_email}; the buyer's link "
                 f"(sign in as that buyer):\n  {sales.sale_link(sale)}"
             )
+
+    def _pay(self, application: RegistrationApplication) -> OfficialReceipt:
+        """The applicant pays the fees in the sandbox, through the services its page's Pay
+        button and the sandbox checkout's Pay use (the LTO approves only a paid one); the
+        signed paid callback issues the official receipt."""
+        if settings.PAYMENT_GATEWAY != "sandbox":
+            raise CommandError(
+                "The demo pays its registrations in the sandbox: run it with "
+                "PAYMENT_GATEWAY=sandbox (make run's default)."
+            )
+        payment, _ = payment_services.application_payment_start(
+            payer=application.applicant, application_id=application.pk
+        )
+        deliver_sandbox_callback(payment.provider_checkout_id)
+        return OfficialReceipt.objects.get(payment=payment)
 
     def _approve(self, request: ClearanceRequest) -> None:
         """The organisation's first officer approves with the kind's example findings."""
