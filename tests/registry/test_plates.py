@@ -22,6 +22,7 @@ from tests.conftest import (
     with_required_documents,
 )
 from tests.factories import UserFactory, VehicleFactory
+from tests.paying import pay_in_full
 
 
 def only_series(*ranges: tuple[str, int, int], vehicle_class: str = "car") -> list[PlateSeries]:
@@ -43,7 +44,7 @@ def only_series(*ranges: tuple[str, int, int], vehicle_class: str = "car") -> li
 
 
 def cleared(world, vehicle: Vehicle | None = None) -> RegistrationApplication:
-    """An application every clearance approved, waiting for the LTO's approval."""
+    """An application every clearance approved and its owner paid, waiting for the LTO."""
     application = None
     if vehicle is not None:
         application = registry_services.application_create(
@@ -54,6 +55,7 @@ def cleared(world, vehicle: Vehicle | None = None) -> RegistrationApplication:
     application, requests = sent_for_clearance(world, application or filed_application(world))
     for request in requests.values():
         claim_and_approve(world, request)
+    pay_in_full(application)
     return application
 
 
