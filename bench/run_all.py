@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -96,6 +97,48 @@ def run(
     return summaries, reason
 
 
+MIGRATED_TEMPLATE = "talaan_bench_migrated"
+
+
+def fresh_shared_database(first: bool) -> None:
+    """Give the next bench a just-migrated database of its own in the shared services.
+
+    The benches' factories number rows from 0 in each process, so two benches cannot share
+    one database; migrating it again for each would double --tiny's time. The database is
+    migrated once, kept as a template, and each bench gets a copy of it (a file copy).
+    """
+    import psycopg
+    import redis
+    from psycopg import sql
+
+    url = os.environ["DATABASE_URL"]
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = parts._replace(path="/postgres").geturl()
+    if first:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, check=True
+        )
+    with psycopg.connect(maintenance, autocommit=True) as admin:
+        if first:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(MIGRATED_TEMPLATE))
+            )
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(MIGRATED_TEMPLATE), sql.Identifier(name)
+                )
+            )
+        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(MIGRATED_TEMPLATE)
+            )
+        )
+    if os.environ.get("REDIS_URL"):
+        redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # no task left for the next
+
+
 def main(argv: list[str] | None = None, chosen: list[Bench] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="1", help="BENCH_SCALE for bench/scale.py (0 skips)")
@@ -121,7 +164,9 @@ def main(argv: list[str] | None = None, chosen: list[Bench] | None = None) -> in
     gathered: list[str] = []
     failures = 0
     every = chosen if chosen is not None else benches(args.scale, args.decide_args.split())
-    for bench in every:
+    for index, bench in enumerate(every):
+        if args.shared_services:
+            fresh_shared_database(first=index == 0)
         arguments = bench.tiny if args.tiny else bench.arguments
         summaries, reason = run(bench, arguments, args.timeout, shared=args.shared_services)
         gathered += summaries

@@ -634,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         "--scale", type=float, default=float(os.environ.get("BENCH_SCALE") or 1.0),
         help="1.0 = 1M vehicles and applications (default: BENCH_SCALE, else 1.0); 0 skips",
     )  # fmt: skip
-    parser.add_argument("--samples", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--samples", type=int, default=20, help="timed requests per page")
     parser.add_argument(
         "--cache-dir",
         type=Path,
