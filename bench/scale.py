@@ -369,7 +369,9 @@ def load_data_set(scale: float, cache_dir: Path | None, say: Any) -> str:
         how = "generated"
         if cached is not None:
             partial = cached.with_name(cached.name + ".partial")
-            shutil.rmtree(partial, ignore_errors=True)
+            # Older versions of this scale's data set (and an unfinished dump) go first.
+            for stale in cache_dir.glob(f"v*-scale{scale:g}-*"):
+                shutil.rmtree(stale, ignore_errors=True)
             subprocess.run(
                 [
                     pg_tool("pg_dump"),
@@ -382,8 +384,6 @@ def load_data_set(scale: float, cache_dir: Path | None, say: Any) -> str:
                 ],
                 check=True,
             )
-            for stale in cache_dir.glob(f"v*-scale{scale:g}-*"):
-                shutil.rmtree(stale, ignore_errors=True)
             partial.rename(cached)
             how += f", cached in {cached}"
     from django.db import connection
