@@ -59,9 +59,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "talaan.settings")
 # Raise when what is generated changes, so no run measures a stale cache.
 GENERATOR_VERSION = 1
 UNITS_AT_SCALE_1 = 500_000
-# Database bytes per unit measured at BENCH_SCALE=0.01 (tables and indexes), rounded up; the
-# dump is about a third of it. Doubled for what a load needs on top (WAL, sorts).
-BYTES_PER_UNIT = 12_000
+# Database bytes per unit measured at BENCH_SCALE=0.05 (0.45 GB for 25,000 units), rounded up; the
+# dump (compressed, without indexes) about a tenth: 33 MB. Doubled for what a load needs on
+# top (WAL, sorts).
+BYTES_PER_UNIT = 18_000
 PASSWORD = "bench-password-not-secret"
 GOAL_MS = 100.0
 
@@ -171,7 +172,7 @@ def check_disk(units: int, cache_dir: Path | None) -> str | None:
     places = {Path(os.environ.get("TALAAN_SERVICES_DIR") or tempfile.gettempdir()): needed}
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        places[cache_dir] = places.get(cache_dir, 0) + units * BYTES_PER_UNIT // 3
+        places[cache_dir] = places.get(cache_dir, 0) + units * BYTES_PER_UNIT // 10
     for place, bytes_needed in places.items():
         free = shutil.disk_usage(place).free
         if free < bytes_needed:
