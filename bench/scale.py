@@ -11,9 +11,10 @@ The data set. One *unit* is one owner with two vehicles, each with one applicati
 application registered (every clearance approved, a plate issued), one sent for clearance
 (its three requests open, their due dates spread over 40 days so some are overdue). Scale
 1.0 is 500,000 units: 1M vehicles, 1M applications, 3M clearance requests and the history
-rows those steps write (about 8M). The first unit is made through the app's own services,
-so its rows are whatever the app writes today; the rest are copies of it made by the
-database itself with ``INSERT ... SELECT ... FROM generate_series`` (see ``clone``).
+rows those steps write (10M: ten per application; the issue's set had 8M). The first unit
+is made through the app's own services, so its rows are whatever the app writes today; the
+rest are copies of it made by the database itself with ``INSERT ... SELECT ... FROM
+generate_series`` (see ``clone``).
 
 Why generate_series and not COPY: the copies are derived from rows already in the database,
 so PostgreSQL makes them where they are, one statement per table and chunk, with no rows
