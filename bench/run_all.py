@@ -46,7 +46,7 @@ def benches(scale: str, decide_arguments: list[str]) -> list[Bench]:
         Bench(
             "bench/scale.py",
             ["--scale", scale],
-            ["--scale", "0.0005", "--samples", "1", "--no-cache"],
+            ["--scale", "0.0005", "--samples", "1"],
         ),
     ]
 

@@ -74,6 +74,9 @@ def test_every_bench_runs_at_a_tiny_size_and_ends_with_summary_lines(tmp_path):
     for page in ("LTO search by VIN", "LTO list, overdue filter", "owner dashboard"):
         assert scale[f"scale 0.0005 {page} p95"]["unit"] == "ms"
     assert all(m["goal"] == "< 100 ms" for m in scale.values())
+    # The data set was generated and saved for the next run at this scale.
+    assert "generated, cached in" in output
+    assert list((tmp_path / "cache").glob("v*-scale0.0005-*/toc.dat"))
 
 
 def test_a_failing_bench_is_reported_with_its_reason_and_the_next_one_still_runs(tmp_path, capsys):
