@@ -32,14 +32,13 @@ test: lint
 	scripts/system-deps chromium
 	scripts/with-services $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+BENCH_SCALE ?= 1
 bench: export DEBUG := 0
 bench: export SECRET_KEY := bench-only-secret-key-for-the-throwaway-bench-run-0123456789
 bench: export PG_DURABLE := 1
 bench: install
 	scripts/system-deps
-	scripts/with-services $(BIN)/python bench/decide.py $(BENCH_ARGS)
-	scripts/with-services $(BIN)/python bench/live_latency.py
-	scripts/with-services $(BIN)/python bench/status_lookup.py
+	$(BIN)/python bench/run_all.py --scale "$(BENCH_SCALE)" --decide-args "$(BENCH_ARGS)"
 
 # Style, the layers of DESIGN.md (import-linter), types (mypy with django-stubs), migrations.
 lint: install

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from clearance.kinds.hpg import HpgFindings
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 # pgbench's database is created and dropped beside the app's, never inside it.
 PGBENCH_DATABASE = "talaan_bench_pgbench"
 
@@ -118,7 +119,6 @@ def database_url() -> str:
 
 
 def setup_django() -> None:
-    sys.path.insert(0, str(REPO))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "talaan.settings")
     import django
     from django.conf import settings
@@ -279,12 +279,98 @@ def raw_commit_rate(url: str, workers: int, seconds: float) -> tuple[float, int,
     return total / elapsed, total, int(stored)
 
 
+def pgbench_path() -> str | None:
+    """pgbench on PATH, or beside the server scripts/with-services runs (the same package)."""
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    beside = sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))
+    return str(beside[-1]) if beside else None
+
+
+def minimal_decision_rate(url: str, workers: int, seconds: float) -> float:
+    """Decisions/s of the smallest transaction a decision needs, written straight in psycopg.
+
+    Each transaction locks one open request row, sets its status and appends one history
+    row, then commits: what a decision must do at least, without the app's checks, ledger
+    write, notifications or ORM. Each worker has its own rows, so none waits on another.
+    """
+    import psycopg
+
+    per_worker = 100_000
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("DROP TABLE IF EXISTS bench_decision_history, bench_decision")
+        admin.execute(
+            "CREATE TABLE bench_decision (id bigint PRIMARY KEY, status text NOT NULL, "
+            "decided_at timestamptz)"
+        )
+        admin.execute(
+            "CREATE TABLE bench_decision_history (id bigserial PRIMARY KEY, "
+            "request_id bigint NOT NULL REFERENCES bench_decision, to_status text NOT NULL, "
+            "created_at timestamptz NOT NULL DEFAULT now())"
+        )
+    try:
+        counts = [0] * workers
+        start_line = threading.Barrier(workers + 1)
+        stop = threading.Event()
+
+        def worker(index: int) -> None:
+            try:
+                conn = psycopg.connect(url)
+            except psycopg.Error:
+                start_line.abort()
+                raise
+            with conn:
+                first = index * per_worker
+                conn.execute(
+                    "INSERT INTO bench_decision SELECT g, 'in_review' "
+                    "FROM generate_series(%s, %s) AS g",
+                    (first, first + per_worker - 1),
+                )
+                conn.commit()
+                start_line.wait()
+                done = 0
+                while not stop.is_set() and done < per_worker:
+                    row = first + done
+                    conn.execute(
+                        "SELECT status FROM bench_decision WHERE id = %s FOR UPDATE", (row,)
+                    )
+                    conn.execute(
+                        "UPDATE bench_decision SET status = 'approved', decided_at = now() "
+                        "WHERE id = %s",
+                        (row,),
+                    )
+                    conn.execute(
+                        "INSERT INTO bench_decision_history (request_id, to_status) "
+                        "VALUES (%s, 'approved')",
+                        (row,),
+                    )
+                    conn.commit()
+                    done += 1
+                counts[index] = done
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+        for thread in threads:
+            thread.start()
+        start_line.wait()
+        started = time.perf_counter()
+        time.sleep(seconds)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("DROP TABLE IF EXISTS bench_decision_history, bench_decision")
+    return sum(counts) / elapsed
+
+
 def pgbench_rate(url: str, workers: int, seconds: float) -> float | None:
     """pgbench's tpcb-like tps on a throwaway database, or None if it could not run."""
     import psycopg
     from psycopg import sql
 
-    pgbench = shutil.which("pgbench")
+    pgbench = pgbench_path()
     if pgbench is None:
         return None
     target = urlsplit(url)._replace(path=f"/{PGBENCH_DATABASE}").geturl()
@@ -352,6 +438,61 @@ def checks(decided: list[int], history_before: int) -> str:
     )
 
 
+def print_summary(
+    concurrent: Run,
+    serial: Run,
+    workers: int,
+    minimal: float,
+    tps: float | None,
+    missing: str,
+    commits: float,
+) -> None:
+    """The SUMMARY lines: the app's rate beside what the same server does without the app."""
+    from bench.summary import emit, missing_line, summary_line
+
+    figure = f"decisions/s, {workers} workers"
+    goal = "none set (issue 17 compares, sets no limit)"
+    if tps is None:
+        emit(missing_line(f"pgbench tpcb-like tps, {workers} clients", missing, failed=False))
+    else:
+        emit(
+            summary_line(
+                figure,
+                concurrent.rate,
+                "decisions/s",
+                other=f"pgbench tpcb-like, {workers} clients",
+                other_value=tps,
+                ratio=concurrent.rate / tps,
+                goal=goal,
+            )
+        )
+    emit(
+        summary_line(
+            figure,
+            concurrent.rate,
+            "decisions/s",
+            other="minimal decision transaction in psycopg",
+            other_value=minimal,
+            ratio=concurrent.rate / minimal if minimal else None,
+            goal=goal,
+        )
+    )
+    emit(
+        summary_line(
+            figure,
+            concurrent.rate,
+            "decisions/s",
+            other="raw single-row commits",
+            other_value=commits,
+            ratio=concurrent.rate / commits if commits else None,
+            goal=goal,
+        )
+    )
+    if len(serial.latencies) >= 2:
+        cuts = statistics.quantiles(serial.latencies, n=100, method="inclusive")
+        emit(summary_line("decision latency p95, 1 worker", cuts[94] * 1000, "ms", goal=goal))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     url = database_url()
@@ -361,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    serial_count = max(100, args.requests // 6)
+    serial_count = max(min(100, args.requests), args.requests // 6)
 
     print(f"Talaan decide benchmark ({server_description()})")
     began = time.perf_counter()
@@ -386,7 +527,19 @@ def main(argv: list[str] | None = None) -> int:
         f"(single-row UPDATE transactions, {counted} in {args.commit_seconds:g} s"
         f"{'' if counted == stored else f'; table holds {stored}!'})"
     )
-    tps = None if args.no_pgbench else pgbench_rate(url, args.workers, args.commit_seconds)
+    minimal = minimal_decision_rate(url, args.workers, args.commit_seconds)
+    print(
+        f"minimal decision transaction in psycopg, {args.workers} workers: {minimal:.0f} "
+        "decisions/s (lock the request, set its status, append a history row, commit)"
+    )
+    tps = None
+    if args.no_pgbench:
+        missing = "skipped (--no-pgbench)"
+    elif pgbench_path() is None:
+        missing = "pgbench not found (Debian: postgresql or postgresql-contrib)"
+    else:
+        tps = pgbench_rate(url, args.workers, args.commit_seconds)
+        missing = "pgbench did not report a rate"
     if tps is not None:
         print(f"pgbench tpcb-like, {args.workers} clients: {tps:.0f} tps")
     print(
@@ -394,7 +547,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{commits_per_second:.0f} = {concurrent.rate / commits_per_second:.3f}"
         + (f" (vs pgbench tps: {concurrent.rate / tps:.3f})" if tps else "")
     )
-    print(checks(concurrent.decided + serial.decided, history_before))
+    landed = checks(concurrent.decided + serial.decided, history_before)
+    print(landed)
+    print_summary(concurrent, serial, args.workers, minimal, tps, missing, commits_per_second)
+    if concurrent.failures or serial.failures or "MISMATCH" in landed or "FAILED" in landed:
+        print("decide: some decisions failed or did not land (see above)", file=sys.stderr)
+        return 1
     return 0
 
 

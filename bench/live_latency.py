@@ -178,6 +178,9 @@ def main() -> None:
         f"p50 {cuts[49]:.1f} ms, p95 {cuts[94]:.1f} ms, p99 {cuts[98]:.1f} ms, "
         f"max {ms[-1]:.1f} ms"
     )
+    from bench.summary import emit, summary_line
+
+    emit(summary_line("live push p95", cuts[94], "ms", goal="< 100 ms"))
 
 
 def measure(world, claimed, port: int, session_key: str, findings_for) -> list[float]:  # type: ignore[no-untyped-def]

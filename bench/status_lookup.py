@@ -206,6 +206,23 @@ def main() -> None:
             f"status lookup: {full / bare:.0%} of the bare view's rate; with If-None-Match "
             f"{cached / bare:.0%} ({cached / full:.2f}x the full lookup)"
         )
+        from bench.summary import emit, summary_line
+
+        for label, rate, goal in (
+            ("status lookup with If-None-Match", cached, 0.8),
+            ("status lookup without If-None-Match", full, 0.5),
+        ):
+            emit(
+                summary_line(
+                    label,
+                    rate,
+                    "req/s",
+                    other="bare Django view",
+                    other_value=bare,
+                    ratio=rate / bare,
+                    goal=f"ratio >= {goal}",
+                )
+            )
     finally:
         server.terminate()
         try:
