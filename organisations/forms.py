@@ -16,6 +16,13 @@ class InviteOfficerForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.OFFICER)
 
 
+class DeactivateOfficerForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Yes, deactivate this officer.",
+        error_messages={"required": "Tick the box to confirm the deactivation."},
+    )
+
+
 class ApiKeyForm(forms.Form):
     """Issue an API key: a name people recognise, its scopes and an optional expiry."""
 

@@ -80,6 +80,12 @@ class Membership(TimestampedModel):
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
 
+    @property
+    def is_invited(self) -> bool:
+        """Invited and not yet accepted: the officer has not set a password from the link
+        they were e-mailed (membership_invite gives them an unusable one)."""
+        return self.is_active and not self.user.has_usable_password()
+
 
 class ApiKey(TimestampedModel):
     """An integrator's key: it acts for one organisation, as the person who created it.

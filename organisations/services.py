@@ -143,13 +143,34 @@ def membership_invite(
     user.full_clean()
     user.save(force_insert=True)
     membership = Membership.objects.create(user=user, organisation=organisation, role=role)
+    _send_invitation(membership, site_url=site_url)
+    return membership
+
+
+def _send_invitation(membership: Membership, *, site_url: str) -> None:
     send_token_link(
-        user=user,
+        user=membership.user,
         url_name="password_reset_confirm",
         site_url=site_url,
-        subject=f"You have been added to {organisation.name} on Talaan",
-        message=f"Hello {first_name},\n\nSet your password to start:",
+        subject=f"You have been added to {membership.organisation.name} on Talaan",
+        message=f"Hello {membership.user.first_name},\n\nSet your password to start:",
     )
+
+
+@transaction.atomic(durable=True)
+def membership_invitation_resend(*, membership_id: int, admin: User, site_url: str) -> Membership:
+    """Send an invited officer a fresh link, while they have not yet set their password."""
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user", "organisation")
+        .get(pk=membership_id)
+    )
+    _organisation_for(admin, membership.organisation_id, Action.MANAGE_OFFICERS)
+    if not membership.is_active:
+        raise ValidationError("This officer is deactivated: reactivate them first.")
+    if not membership.is_invited:
+        raise ValidationError(f"{membership.user} has already accepted the invitation.")
+    _send_invitation(membership, site_url=site_url)
     return membership
 
 
@@ -162,4 +183,15 @@ def membership_deactivate(*, membership_id: int, admin: User) -> Membership:
         raise ValidationError("You cannot deactivate yourself; ask another admin.")
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
+    return membership
+
+
+@transaction.atomic(durable=True)
+def membership_reactivate(*, membership_id: int, admin: User) -> Membership:
+    """An org admin gives a deactivated officer their access back; again changes nothing."""
+    membership = Membership.objects.select_for_update().get(pk=membership_id)
+    _organisation_for(admin, membership.organisation_id, Action.MANAGE_OFFICERS)
+    if not membership.is_active:
+        membership.is_active = True
+        membership.save(update_fields=["is_active", "updated_at"])
     return membership

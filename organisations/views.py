@@ -15,26 +15,88 @@ from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, PermissionDenied, describe
 from organisations import access
 from organisations.access import Action, Caller
-from organisations.forms import ApiKeyForm
+from organisations.forms import ApiKeyForm, DeactivateOfficerForm
 from organisations.models import ApiKey, Membership, Organisation
 from organisations.selectors import memberships_of
-from organisations.services import api_key_create, api_key_revoke, membership_deactivate
+from organisations.services import (
+    api_key_create,
+    api_key_revoke,
+    membership_deactivate,
+    membership_invitation_resend,
+    membership_reactivate,
+)
+
+
+def _membership_for_admin(request: AuthenticatedHttpRequest, pk: int) -> Membership:
+    # Fetched among the admin's own organisations only, so other memberships are 404; the
+    # services check the admin's right to manage the officers again.
+    admin_orgs = memberships_of(request.user).filter(role=Membership.Role.ADMIN)
+    return get_object_or_404(
+        Membership.objects.select_related("user", "organisation"),
+        pk=pk,
+        organisation_id__in=admin_orgs.values("organisation_id"),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def membership_deactivate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Ask, then deactivate: the officer loses access at once (they can be reactivated)."""
+    membership = _membership_for_admin(request, pk)
+    if not membership.is_active:
+        messages.info(request, f"{membership.user} is already deactivated.")
+        return redirect("organisation")
+    form = DeactivateOfficerForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                membership_deactivate(membership_id=membership.pk, admin=request.user)
+            except USER_ERRORS as exc:
+                info = describe(exc)
+                form.add_error(None, info.message)
+                status = info.status
+            else:
+                messages.success(
+                    request, f"{membership.user} can no longer act for the organisation."
+                )
+                return redirect("organisation")
+    return render(
+        request,
+        "organisations/membership_deactivate.html",
+        {"membership": membership, "form": form},
+        status=status,
+    )
 
 
 @login_required
 @require_POST
-def membership_deactivate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    # Fetched among the admin's own organisations only, so other memberships are 404.
-    admin_orgs = memberships_of(request.user).filter(role=Membership.Role.ADMIN)
-    membership = get_object_or_404(
-        Membership, pk=pk, organisation_id__in=admin_orgs.values("organisation_id")
-    )
+def membership_reactivate_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    membership = _membership_for_admin(request, pk)
     try:
-        membership_deactivate(membership_id=membership.pk, admin=request.user)
+        membership_reactivate(membership_id=membership.pk, admin=request.user)
     except USER_ERRORS as exc:
         messages.error(request, describe(exc).message)
     else:
-        messages.success(request, f"{membership.user} can no longer act for the organisation.")
+        messages.success(request, f"{membership.user} can act for the organisation again.")
+    return redirect("organisation")
+
+
+@login_required
+@require_POST
+def membership_resend_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    membership = _membership_for_admin(request, pk)
+    try:
+        membership_invitation_resend(
+            membership_id=membership.pk,
+            admin=request.user,
+            site_url=request.build_absolute_uri("/").rstrip("/"),
+        )
+    except USER_ERRORS as exc:
+        messages.error(request, describe(exc).message)
+    else:
+        messages.success(request, f"A new invitation was sent to {membership.user.email}.")
     return redirect("organisation")
 
 

@@ -156,6 +156,21 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
+class WithdrawForm(forms.Form):
+    """Withdrawing an application is written to the ledger for good: the owner says so first."""
+
+    reason = forms.CharField(
+        label="Why are you withdrawing it? (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+    )
+    confirm = forms.BooleanField(
+        label="I understand that the withdrawal is recorded on the ledger and cannot be undone.",
+        error_messages={"required": "Tick the box to confirm that you want to withdraw it."},
+    )
+
+
 class NoteForm(forms.Form):
     note = forms.CharField(
         label="What did you correct?",

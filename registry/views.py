@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
@@ -46,6 +46,7 @@ from registry.forms import (
     NoteForm,
     ReasonForm,
     VehicleCorrectionForm,
+    WithdrawForm,
 )
 from registry.holds import active_holds, hold_notice
 from registry.models import Document, Hold, OriginFlag, RegistrationApplication
@@ -311,11 +312,37 @@ def application_resubmit(
     )
 
 
-@application_action("Application withdrawn.")
-def application_cancel(
-    request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
-) -> object:
-    return services.application_cancel(application_id=application.pk, actor=request.user)
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Ask, then withdraw: the withdrawal goes on the ledger and has no undo, so the owner
+    confirms it on this page (a ticked box, checked here) before anything is recorded."""
+    application = application_get_for_user(user=request.user, pk=pk)
+    if Action.WITHDRAW not in access.allowed_actions(Caller.of(request), application):
+        messages.error(request, f"{application.reference} can no longer be withdrawn.")
+        return redirect("application-detail", pk)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                services.application_cancel(
+                    application_id=application.pk,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except USER_ERRORS as exc:
+                status = add_form_errors(form, exc)
+            else:
+                messages.success(request, f"Application {application.reference} withdrawn.")
+                return redirect("application-detail", pk)
+    return render(
+        request,
+        "registry/application_withdraw.html",
+        {"application": application, "form": form},
+        status=status,
+    )
 
 
 @application_action("You are reviewing this application.")

@@ -129,7 +129,7 @@ def test_an_org_admin_invites_and_deactivates_an_officer(
     assert membership.organisation == world.hpg
     assert "/password-reset/" in mail.outbox[-1].body
 
-    client.post(reverse("membership-deactivate", args=[membership.pk]))
+    client.post(reverse("membership-deactivate", args=[membership.pk]), {"confirm": "on"})
     membership.refresh_from_db()
     assert not membership.is_active
 
