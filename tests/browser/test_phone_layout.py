@@ -86,7 +86,7 @@ NOT_WALKED = {
     "payment-start": "POST only",
     "payment-callback": "the gateway's POST",
     "payment-sandbox-checkout": "opened from a payment the demo does not start",
-    "payment-done": "opened from a payment the demo does not start",
+    "receipt-pdf": "a PDF download (recorded as a reprint), not a page",
     "payment-refund": "POST only",
     "mortgage-answer": "POST only",
     "mortgage-release": "POST only",
@@ -138,6 +138,7 @@ def _once_per(rows, key: Callable) -> list:
 def _pages() -> dict[str, Callable[[], list[str]]]:
     """Each walked pattern's addresses in the demo data (read when the demo is loaded)."""
     from clearance.models import ClearanceRequest
+    from payments.models import OfficialReceipt, Payment
     from registry import sales
     from registry.models import Document, Hold, Mortgage, OriginRecord, Sale, Vehicle
     from registry.models import RegistrationApplication as Application
@@ -230,6 +231,19 @@ def _pages() -> dict[str, Callable[[], list[str]]]:
             for s in Sale.objects.filter(status=Sale.Status.AWAITING_BUYER)
         ],
         "mortgages": lambda: one("mortgages"),
+        "receipts": lambda: one("receipts"),
+        "receipt-detail": lambda: [
+            reverse("receipt-detail", args=[r.number])
+            for r in _once_per(OfficialReceipt.objects.order_by("pk"), lambda r: r.is_void)
+        ],
+        "receipt-void": lambda: [
+            reverse("receipt-void", args=[r.number])
+            for r in OfficialReceipt.objects.filter(voided_at__isnull=True).order_by("pk")[:1]
+        ],
+        "payment-done": lambda: [
+            reverse("payment-done", args=[p.reference])
+            for p in _once_per(Payment.objects.order_by("pk"), lambda p: p.payer_id)
+        ],
         "mortgage-detail": lambda: [
             reverse("mortgage-detail", args=[m.reference]) for m in Mortgage.objects.all()
         ],
