@@ -137,6 +137,28 @@ VALUES: dict[tuple[str, str], str] = {
 }
 
 
+# Ids kept as plain integers rather than foreign keys (payments keeps its "payable" that way):
+# remapped to the copied rows as a foreign key would be, or every copy would share the
+# template's (and payments allows one holding payment per assessment).
+PLAIN_IDS: dict[tuple[str, str], str] = {
+    ("payments.payment", "application_id"): "registry.RegistrationApplication",
+    ("payments.payment", "assessment_id"): "payments.Assessment",
+    ("payments.officialreceipt", "assessment_id"): "payments.Assessment",
+}
+
+
+# Rows of the unit that are not copied: numbered in one series shared by every copy (official
+# receipts, per office, and what hangs off them) or unique per provider's event id (the raw
+# callbacks). No page measured here lists them; a copy's application shows its payment
+# without a receipt.
+NOT_COPIED = {
+    "payments.paymentevent",
+    "payments.officialreceipt",
+    "payments.receiptitem",
+    "payments.receipthistory",
+}
+
+
 @dataclass
 class Table:
     """One model's template rows and where their copies' primary keys start."""
@@ -227,6 +249,8 @@ def collect(owner_pk: int) -> dict[Any, Table]:
         for model in apps.get_models(include_auto_created=True):
             if model._meta.proxy or not model._meta.managed:
                 continue
+            if model._meta.label_lower in NOT_COPIED:
+                continue
             condition = Q()
             for field_ in model._meta.concrete_fields:
                 target = field_.related_model if field_.is_relation else None
@@ -243,6 +267,8 @@ def collect(owner_pk: int) -> dict[Any, Table]:
 
 def column_sql(table: Table, field_: Any, tables: dict[Any, Table], connection: Any) -> str:
     """The SQL of one column of a copied row (see VALUES)."""
+    from django.apps import apps
+
     column = f"t.{connection.ops.quote_name(field_.column)}"
     new_pk = table.new_pk()
     if field_.primary_key and not field_.is_relation:
@@ -252,8 +278,12 @@ def column_sql(table: Table, field_: Any, tables: dict[Any, Table], connection: 
     override = VALUES.get((table.model._meta.label_lower, field_.name))
     if override is not None:
         return override.format(id=new_pk)
-    if field_.is_relation and field_.related_model._meta.concrete_model in tables:
-        target = tables[field_.related_model._meta.concrete_model]
+    plain = PLAIN_IDS.get((table.model._meta.label_lower, field_.name))
+    related = apps.get_model(plain) if plain else None
+    if field_.is_relation:
+        related = field_.related_model._meta.concrete_model
+    if related is not None and related in tables:
+        target = tables[related]
         cases = " ".join(
             f"WHEN {pk} THEN {target.new_pk(str(index))}"
             for index, pk in enumerate(target.template_pks)

@@ -127,6 +127,8 @@ def seed_reference_data() -> None:
     """The rows the data migrations seed; transactional tests flush them away."""
     from django.apps import apps as django_apps
 
+    # The embedded ledger's head row (ledger 0002): its health and verification read it.
+    importlib.import_module("ledger.migrations.0002_ledger_head").create_head(django_apps, None)
     seeds = importlib.import_module("clearance.migrations.0002_default_requirements")
     seeds.seed(django_apps, None)
     importlib.import_module("clearance.migrations.0010_lender_consent_for_transfers").seed(

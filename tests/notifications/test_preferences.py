@@ -161,6 +161,8 @@ OWNER_EVENTS = [
     "mortgage_consent_requested",
     "mortgage_annotated",
     "mortgage_released",
+    "official_receipt_issued",
+    "official_receipt_voided",
 ]
 
 

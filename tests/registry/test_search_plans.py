@@ -49,16 +49,20 @@ def _generate(organisation_ids: list[int]) -> None:
             INSERT INTO registry_vehicle (created_at, updated_at, owner_id, vin, engine_number,
                 chassis_number, make, model, year, body_type, colour, fuel, classification,
                 plate_number, is_active)
-            SELECT %(now)s, %(now)s, u.id, 'BULK' || lpad(u.id::text, 13, '0'), 'E' || u.id,
-                   'C' || u.id, (%(makes)s::text[])[1 + u.id %% 8], 'Model' || (u.id %% 400),
-                   2020, 'sedan', 'White', 'gasoline', 'private', 'BLK ' || u.id, true
-            FROM auth_user u WHERE u.username LIKE 'bulk%%';
+            SELECT %(now)s, %(now)s, u.id, 'BULK' || lpad(n::text, 13, '0'), 'E' || n,
+                   'C' || n, (%(makes)s::text[])[1 + n %% 8], 'Model' || (n %% 400),
+                   2020, 'sedan', 'White', 'gasoline', 'private', 'BLK ' || n, true
+            -- Numbered by the owner's number, not by id: ids go on from wherever an earlier
+            -- test (or a flush, which keeps the sequences) left them.
+            FROM auth_user u, LATERAL (SELECT substring(u.username from 5)::int AS n) AS k
+            WHERE u.username LIKE 'bulk%%';
 
             INSERT INTO registry_registrationapplication (created_at, updated_at, reference,
                 applicant_id, vehicle_id, type, status, period_start, period_end, filed_late,
                 remarks)
             SELECT %(now)s - make_interval(mins => v.id::int), %(now)s,
-                   'TLN-B' || lpad(v.id::text, 7, '0'), v.owner_id, v.id, 'new',
+                   'TLN-B' || lpad(substring(v.vin from 5)::int::text, 7, '0'), v.owner_id,
+                   v.id, 'new',
                    CASE WHEN v.id %% 10 = 0 THEN 'awaiting_clearances' ELSE 'approved' END,
                    DATE '2026-01-01', DATE '2028-12-31', false, ''
             FROM registry_vehicle v WHERE v.vin LIKE 'BULK%%';
