@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -532,7 +532,16 @@ def registration_approve(
         vehicle.plate_number = plates.plate_issue(application=application, vehicle=vehicle)
         fields.append("plate_number")
     if fields:
-        vehicle.save(update_fields=[*fields, "updated_at"])
+        try:
+            # A savepoint: a plate typed by hand that another approval issued (or typed) in
+            # the moment since the check above fails here on the unique index, and is the
+            # same refusal as one already issued, not a server error.
+            with transaction.atomic():
+                vehicle.save(update_fields=[*fields, "updated_at"])
+        except IntegrityError:
+            raise ValidationError(
+                {"plate_number": f"Plate {vehicle.plate_number} is already issued."}
+            ) from None
     if application.type == RegistrationApplication.Type.NEW:
         _first_period_set(application, vehicle)
     application.vehicle = vehicle

@@ -3,7 +3,12 @@ twice, under concurrency, and a rollback loses none."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
 from django.urls import reverse
 
 from kernel.errors import Conflict, describe
@@ -253,3 +258,62 @@ def test_the_lto_adds_a_series_in_the_admin_and_one_that_shares_plates_is_refuse
     assert overlapping.status_code == 200
     assert "already holds some of these plates" in overlapping.content.decode()
     assert PlateSeries.objects.filter(letters="XYL").count() == 2
+
+
+def _waits_on_a_lock(pid: int) -> bool:
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            row = cursor.fetchone()
+    finally:
+        other.close()
+    return row is not None and row[0] == "Lock"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_plate_typed_by_hand_that_another_session_issues_meanwhile_is_refused_plainly(world):
+    """The approval's check finds the plate free; another session, not yet committed, gives it
+    to another vehicle; the approval's write then meets the unique index. The LTO is told the
+    plate is issued (a 422 on the page), not shown a server error, and nothing changes."""
+    waiting = cleared(world)
+    other_vehicle = VehicleFactory(owner=world.other_owner)
+    rival = connections.create_connection("default")
+    rival.set_autocommit(False)
+    outcome: dict = {}
+
+    def approve_by_hand() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                outcome["pid"] = cursor.fetchone()[0]
+            approve(world, waiting, plate="TGP 4567")
+        except Exception as exc:  # the outcome under test, whatever it is
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    try:
+        with rival.cursor() as cursor:
+            cursor.execute(
+                "UPDATE registry_vehicle SET plate_number = 'TGP 4567' WHERE id = %s",
+                [other_vehicle.pk],
+            )
+        thread = threading.Thread(target=approve_by_hand)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (
+            "pid" in outcome and _waits_on_a_lock(outcome["pid"])
+        ):
+            time.sleep(0.05)
+        rival.commit()
+        thread.join(timeout=60)
+    finally:
+        rival.close()
+
+    error = outcome.get("error")
+    assert isinstance(error, ValidationError), error
+    assert "Plate TGP 4567 is already issued." in str(error)
+    waiting.refresh_from_db()
+    assert waiting.status == "cleared"
+    assert Vehicle.objects.get(pk=waiting.vehicle_id).plate_number in (None, "")
