@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from organisations.models import Office
 from payments.models import OfficialReceipt, ReceiptSequence
@@ -17,6 +17,7 @@ from payments.payment_tasks import deliver_sandbox_callback
 from registry.models import RegistrationApplication
 from talaan.celery import app as celery_app
 from tests.conftest import build_world
+from tests.locking import waits_on_a_lock
 from tests.payments.receipts import assessed_application, start_payment
 
 pytestmark = [
@@ -24,19 +25,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.usefixtures("eager_celery"),
 ]
-
-
-def _waits_on_a_lock(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-            row = cursor.fetchone()
-    finally:
-        other.close()
-    return row is not None and row[0] == "Lock"
 
 
 @pytest.mark.parametrize("first_of_the_office", [True, False], ids=["new-series", "running"])
@@ -75,9 +63,9 @@ def test_two_payments_at_once_get_two_consecutive_numbers(first_of_the_office):
         assert deliver_sandbox_callback(mine.provider_checkout_id) == "applied"
         thread.start()
         deadline = time.monotonic() + 30
-        while not _waits_on_a_lock(rival.get("pid")) and time.monotonic() < deadline:
+        while not waits_on_a_lock(rival.get("pid")) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _waits_on_a_lock(rival.get("pid")), rival
+        assert waits_on_a_lock(rival.get("pid")), rival
     thread.join(timeout=30)
 
     assert rival == {"pid": rival["pid"], "outcome": "applied"}

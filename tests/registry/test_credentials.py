@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from registry import sales, status_list
@@ -26,6 +26,7 @@ from registry.credential_keys import thumbprint_uri
 from registry.models import Certificate
 from registry.records import certificate_revoke
 from tests.conftest import claim_and_approve, filed_application, sent_for_clearance
+from tests.locking import waits_on_a_lock
 from tests.paying import pay_in_full
 from tests.registry.test_sales import offered, upload
 
@@ -323,9 +324,9 @@ def test_two_issuers_drawing_the_same_index_at_once_get_different_ones(transacti
         assert status_list.index_of(first, draw=lambda _: 41) == 41
         thread.start()
         deadline = time.monotonic() + 30
-        while not _waits_on_a_lock(rival.get("pid")) and time.monotonic() < deadline:
+        while not waits_on_a_lock(rival.get("pid")) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _waits_on_a_lock(rival.get("pid")), rival
+        assert waits_on_a_lock(rival.get("pid")), rival
     thread.join(timeout=30)
 
     assert rival == {"pid": rival["pid"], "index": 99}
@@ -334,19 +335,6 @@ def test_two_issuers_drawing_the_same_index_at_once_get_different_ones(transacti
         .order_by("pk")
         .values_list("status_index", flat=True)
     ) == [41, 99]
-
-
-def _waits_on_a_lock(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-            row = cursor.fetchone()
-    finally:
-        other.close()
-    return row is not None and row[0] == "Lock"
 
 
 def test_the_api_says_503_problem_without_a_signing_key(client, world, settings):

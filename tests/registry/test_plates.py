@@ -27,6 +27,7 @@ from tests.conftest import (
     with_required_documents,
 )
 from tests.factories import UserFactory, VehicleFactory
+from tests.locking import waits_on_a_lock
 from tests.paying import pay_in_full
 
 
@@ -260,17 +261,6 @@ def test_the_lto_adds_a_series_in_the_admin_and_one_that_shares_plates_is_refuse
     assert PlateSeries.objects.filter(letters="XYL").count() == 2
 
 
-def _waits_on_a_lock(pid: int) -> bool:
-    other = connections.create_connection("default")
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
-            row = cursor.fetchone()
-    finally:
-        other.close()
-    return row is not None and row[0] == "Lock"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_plate_typed_by_hand_that_another_session_issues_meanwhile_is_refused_plainly(world):
     """The approval's check finds the plate free; another session, not yet committed, gives it
@@ -303,9 +293,10 @@ def test_a_plate_typed_by_hand_that_another_session_issues_meanwhile_is_refused_
         thread.start()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (
-            "pid" in outcome and _waits_on_a_lock(outcome["pid"])
+            "pid" in outcome and waits_on_a_lock(outcome["pid"])
         ):
             time.sleep(0.05)
+        assert waits_on_a_lock(outcome.get("pid")), outcome  # the race happened
         rival.commit()
         thread.join(timeout=60)
     finally:
