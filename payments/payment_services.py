@@ -114,11 +114,18 @@ def application_payment_start(
                 f"({current.total_centavos} centavos), not {expected_amount_centavos} centavos. "
                 "The fees may have been assessed again: review them and pay the amount due."
             )
-        # A checkout still open for an older assessment (its validity ran out meanwhile)
-        # is closed: only the current assessment may be paid.
+        # A checkout for an older assessment (its validity ran out meanwhile) is closed here
+        # only once its own time is up: closed while the provider still takes payment, a
+        # payer finishing it in another tab would be charged for a payment recorded late.
         for stale in Payment.objects.filter(
             application_id=application.pk, status=Payment.Status.PENDING
         ).exclude(assessment_id=current.pk):
+            if stale.expires_at > timezone.now():
+                closes = timezone.localtime(stale.expires_at).strftime("%H:%M")
+                raise Conflict(
+                    f"A checkout for the earlier assessment is still open until {closes}: "
+                    "finish it there, or pay the new amount once it has closed."
+                )
             _expire(stale)
     return _checkout_open(
         payer=payer,

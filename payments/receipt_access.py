@@ -26,6 +26,8 @@ def receipts_visible_to(caller: Caller) -> QuerySet[OfficialReceipt]:
 def receipt_get_for(caller: Caller, number: str) -> OfficialReceipt:
     """The receipt with this number, or a 404 when the caller may not see it (whether or not
     it exists: another payer's receipt number tells them nothing)."""
+    if "\x00" in number or len(number) > 40:  # PostgreSQL refuses a NUL in a query
+        raise Http404("No such receipt.")
     receipt = receipts_visible_to(caller).prefetch_related("items").filter(number=number).first()
     if receipt is None:
         raise Http404("No such receipt.")

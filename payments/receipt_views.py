@@ -117,7 +117,10 @@ def receipt_void(request: AuthenticatedHttpRequest, number: str) -> HttpResponse
         # The service says what is wrong (403 not LTO, 409 void already, 422 no reason).
         try:
             receipt_services.receipt_void(
-                staff=request.user, number=number, reason=request.POST.get("reason", "")
+                staff=request.user,
+                number=number,
+                # Through the form: its field refuses a NUL, which PostgreSQL cannot store.
+                reason=form.cleaned_data["reason"] if form.is_valid() else "",
             )
         except receipt_services.ReceiptRefused as exc:
             form.add_error("reason", exc.message)

@@ -538,7 +538,9 @@ def registration_approve(
             # same refusal as one already issued, not a server error.
             with transaction.atomic():
                 vehicle.save(update_fields=[*fields, "updated_at"])
-        except IntegrityError:
+        except IntegrityError as exc:
+            if "plate_number" not in str(exc):  # another constraint: not the plate's doing
+                raise
             raise ValidationError(
                 {"plate_number": f"Plate {vehicle.plate_number} is already issued."}
             ) from None

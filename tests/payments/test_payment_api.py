@@ -4,11 +4,14 @@ The sandbox gateway runs in-process (nothing mocked)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from chaincode.rules import ApplicationStatus
-from payments.models import Payment, Refund
+from payments.models import Assessment, FeeRate, Payment, Refund
 from payments.payment_tasks import deliver_sandbox_callback
 from registry.models import RegistrationApplication
 from tests.api.test_problems import assert_problem
@@ -190,3 +193,24 @@ def _open_checkout(application):
     return payment_services.application_payment_start(
         payer=application.applicant, application_id=application.pk
     )
+
+
+def test_a_checkout_still_open_for_a_lapsed_assessment_is_not_closed_under_the_payer(world):
+    """The payer may finish the open checkout in another tab: closing it here, while the
+    provider still takes payment, would charge them for a payment recorded late. The new
+    amount waits until the old checkout closes by itself; then paying works."""
+    application = filed_application(world)
+    client = signed_in(world.owner)
+    assert client.post(payments_url(application), {}, format="json").status_code == 201
+    Assessment.objects.update(valid_until=timezone.now() - timedelta(seconds=1))
+    FeeRate.objects.filter(code=FeeRate.Code.PLATE_FEE).update(amount_centavos=50000)
+
+    refused = client.post(payments_url(application), {}, format="json")
+
+    assert_problem(refused, 409, refused.json()["code"])
+    assert "still open until" in refused.json()["detail"]
+    assert list(Payment.objects.values_list("status", flat=True)) == ["pending"]
+    Payment.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    again = client.post(payments_url(application), {}, format="json")
+    assert again.status_code == 201
+    assert sorted(Payment.objects.values_list("status", flat=True)) == ["expired", "pending"]

@@ -141,3 +141,15 @@ def test_the_receipt_operations_are_in_the_schema(client, db):
     void = paths["/api/v1/receipts/{number}/void/"]["post"]
     assert "Idempotency-Key" in {p["name"] for p in void["parameters"]}
     assert {"403", "409", "422"} <= set(void["responses"])
+
+
+def test_a_nul_in_a_receipt_number_or_a_void_reason_is_refused_plainly(client, world, receipts):
+    """PostgreSQL cannot take a NUL in a query or a column: a 404 or a 422, never a 500."""
+    juan, _ = receipts
+    client.force_login(world.lto_admin)
+    for name in ("receipt-detail", "receipt-pdf", "receipt-void"):
+        assert client.get(reverse(name, args=["NCR\x00"])).status_code == 404
+    refused = client.post(reverse("receipt-void", args=[juan.number]), {"reason": "No\x00pe"})
+    assert refused.status_code == 422
+    juan.refresh_from_db()
+    assert not juan.is_void
