@@ -31,9 +31,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -224,6 +225,52 @@ def decide_all(jobs: list[Job], officer: AbstractBaseUser, workers: int) -> Run:
     return run
 
 
+def timed_workers(
+    url: str,
+    workers: int,
+    seconds: float,
+    step: Callable[[Any, int, int], bool],
+    prepare: Callable[[Any, int], None] = lambda conn, index: None,
+) -> tuple[int, float]:
+    """``workers`` connections, released together, each running ``step(conn, index, done)``
+    (one committed transaction; False when it has no more to do) until ``seconds`` pass.
+
+    ``prepare(conn, index)`` runs on each connection before the start. Returns the
+    transactions committed and the seconds measured; each thread's last transaction in
+    flight when the stop was set is included, as it is counted.
+    """
+    import psycopg
+
+    counts = [0] * workers
+    start_line = threading.Barrier(workers + 1)
+    stop = threading.Event()
+
+    def worker(index: int) -> None:
+        try:
+            conn = psycopg.connect(url)  # autocommit off: each step commits its transaction
+        except psycopg.Error:
+            start_line.abort()  # the main thread fails at the start line, not hangs
+            raise
+        with conn:
+            prepare(conn, index)
+            start_line.wait()
+            done = 0
+            while not stop.is_set() and step(conn, index, done):
+                done += 1
+            counts[index] = done
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    start_line.wait()
+    started = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    return sum(counts), time.perf_counter() - started
+
+
 def raw_commit_rate(url: str, workers: int, seconds: float) -> tuple[float, int, int]:
     """Single-row UPDATE transactions, each committed, from ``workers`` connections.
 
@@ -233,6 +280,11 @@ def raw_commit_rate(url: str, workers: int, seconds: float) -> tuple[float, int,
     """
     import psycopg
 
+    def update_own_row(conn: Any, index: int, done: int) -> bool:
+        conn.execute("UPDATE bench_commit SET n = n + 1 WHERE id = %s", (index + 1,))
+        conn.commit()
+        return True
+
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute("DROP TABLE IF EXISTS bench_commit")
         admin.execute("CREATE TABLE bench_commit (id int PRIMARY KEY, n bigint NOT NULL)")
@@ -240,42 +292,12 @@ def raw_commit_rate(url: str, workers: int, seconds: float) -> tuple[float, int,
             "INSERT INTO bench_commit SELECT g, 0 FROM generate_series(1, %s) AS g", (workers,)
         )
     try:
-        counts = [0] * workers
-        start_line = threading.Barrier(workers + 1)
-        stop = threading.Event()
-
-        def worker(index: int) -> None:
-            try:
-                conn = psycopg.connect(url)  # autocommit off: one transaction per update
-            except psycopg.Error:
-                start_line.abort()  # the main thread fails at the start line, not hangs
-                raise
-            with conn:
-                start_line.wait()
-                done = 0
-                while not stop.is_set():
-                    conn.execute("UPDATE bench_commit SET n = n + 1 WHERE id = %s", (index + 1,))
-                    conn.commit()
-                    done += 1
-                counts[index] = done
-
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
-        for thread in threads:
-            thread.start()
-        start_line.wait()
-        started = time.perf_counter()
-        time.sleep(seconds)
-        stop.set()
-        for thread in threads:
-            thread.join()
-        # Includes each thread's last commit in flight when the stop was set, as it is counted.
-        elapsed = time.perf_counter() - started
+        total, elapsed = timed_workers(url, workers, seconds, update_own_row)
         with psycopg.connect(url, autocommit=True) as admin:
             stored = admin.execute("SELECT sum(n) FROM bench_commit").fetchone()[0]
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute("DROP TABLE IF EXISTS bench_commit")
-    total = sum(counts)
     return total / elapsed, total, int(stored)
 
 
@@ -298,6 +320,31 @@ def minimal_decision_rate(url: str, workers: int, seconds: float) -> float:
     import psycopg
 
     per_worker = 100_000
+
+    def own_rows(conn: Any, index: int) -> None:
+        first = index * per_worker
+        conn.execute(
+            "INSERT INTO bench_decision SELECT g, 'in_review' FROM generate_series(%s, %s) AS g",
+            (first, first + per_worker - 1),
+        )
+        conn.commit()
+
+    def decide(conn: Any, index: int, done: int) -> bool:
+        if done >= per_worker:
+            return False
+        row = index * per_worker + done
+        conn.execute("SELECT status FROM bench_decision WHERE id = %s FOR UPDATE", (row,))
+        conn.execute(
+            "UPDATE bench_decision SET status = 'approved', decided_at = now() WHERE id = %s",
+            (row,),
+        )
+        conn.execute(
+            "INSERT INTO bench_decision_history (request_id, to_status) VALUES (%s, 'approved')",
+            (row,),
+        )
+        conn.commit()
+        return True
+
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute("DROP TABLE IF EXISTS bench_decision_history, bench_decision")
         admin.execute(
@@ -310,59 +357,11 @@ def minimal_decision_rate(url: str, workers: int, seconds: float) -> float:
             "created_at timestamptz NOT NULL DEFAULT now())"
         )
     try:
-        counts = [0] * workers
-        start_line = threading.Barrier(workers + 1)
-        stop = threading.Event()
-
-        def worker(index: int) -> None:
-            try:
-                conn = psycopg.connect(url)
-            except psycopg.Error:
-                start_line.abort()
-                raise
-            with conn:
-                first = index * per_worker
-                conn.execute(
-                    "INSERT INTO bench_decision SELECT g, 'in_review' "
-                    "FROM generate_series(%s, %s) AS g",
-                    (first, first + per_worker - 1),
-                )
-                conn.commit()
-                start_line.wait()
-                done = 0
-                while not stop.is_set() and done < per_worker:
-                    row = first + done
-                    conn.execute(
-                        "SELECT status FROM bench_decision WHERE id = %s FOR UPDATE", (row,)
-                    )
-                    conn.execute(
-                        "UPDATE bench_decision SET status = 'approved', decided_at = now() "
-                        "WHERE id = %s",
-                        (row,),
-                    )
-                    conn.execute(
-                        "INSERT INTO bench_decision_history (request_id, to_status) "
-                        "VALUES (%s, 'approved')",
-                        (row,),
-                    )
-                    conn.commit()
-                    done += 1
-                counts[index] = done
-
-        threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
-        for thread in threads:
-            thread.start()
-        start_line.wait()
-        started = time.perf_counter()
-        time.sleep(seconds)
-        stop.set()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
+        total, elapsed = timed_workers(url, workers, seconds, decide, prepare=own_rows)
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute("DROP TABLE IF EXISTS bench_decision_history, bench_decision")
-    return sum(counts) / elapsed
+    return total / elapsed
 
 
 def pgbench_rate(url: str, workers: int, seconds: float) -> float | None:
