@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
@@ -160,8 +161,13 @@ def webhook_resume(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def webhook_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    webhooks.unsubscribe(user=request.user, subscription_id=pk)
-    messages.success(request, "The subscription is deleted.")
-    return redirect("notifications:webhooks")
+    """Ask, then delete: the delivery log goes with the subscription and nothing brings it
+    back, so the admin confirms on this page first."""
+    subscription = webhooks.webhook_subscription_get_for_user(user=request.user, pk=pk)
+    if request.method == "POST":
+        webhooks.unsubscribe(user=request.user, subscription_id=subscription.pk)
+        messages.success(request, _("The subscription is deleted."))
+        return redirect("notifications:webhooks")
+    return render(request, "notifications/webhook_delete.html", {"subscription": subscription})

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
@@ -161,12 +162,23 @@ def sale_deed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def sale_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Ask, then withdraw: the buyer's link stops working and the offer cannot be revived,
+    so the seller confirms on this page before anything changes."""
     sale = _sale_for(request, pk)
-    sales.sale_withdraw(seller=request.user, sale_id=sale.pk)
-    messages.success(request, "The sale is withdrawn; the buyer's link no longer works.")
-    return redirect("sale-detail", sale.pk)
+    if request.method == "POST":
+        try:
+            sales.sale_withdraw(seller=request.user, sale_id=sale.pk)
+        except USER_ERRORS as exc:
+            messages.error(request, describe(exc).message)
+        else:
+            messages.success(request, _("The sale is withdrawn; the buyer's link no longer works."))
+        return redirect("sale-detail", sale.pk)
+    if sale.status != Sale.Status.AWAITING_BUYER:
+        messages.error(request, _("This sale can no longer be withdrawn."))
+        return redirect("sale-detail", sale.pk)
+    return render(request, "registry/sale_withdraw.html", {"sale": sale})
 
 
 @login_required

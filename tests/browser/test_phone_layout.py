@@ -82,7 +82,7 @@ NOT_WALKED = {
     "notifications:webhook-detail": "the demo subscribes no webhook",
     "notifications:webhook-pause": "POST only",
     "notifications:webhook-resume": "POST only",
-    "notifications:webhook-delete": "POST only",
+    "notifications:webhook-delete": "the demo subscribes no webhook",
     "payment-start": "POST only",
     "payment-callback": "the gateway's POST",
     "payment-sandbox-checkout": "opened from a payment the demo does not start",
@@ -93,7 +93,6 @@ NOT_WALKED = {
     "mortgage-withdraw": "POST only",
     "sale-notice": "POST only",
     "sale-deed": "POST only",
-    "sale-withdraw": "POST only",
     "sale-cancel": "POST only",
     "application-live": "HTMX fragment of the application page",
     "application-submit": "POST only",
@@ -226,6 +225,10 @@ def _pages() -> dict[str, Callable[[], list[str]]]:
             )
         ],
         "sale-detail": lambda: [reverse("sale-detail", args=[s.pk]) for s in Sale.objects.all()],
+        "sale-withdraw": lambda: [
+            reverse("sale-withdraw", args=[s.pk])
+            for s in Sale.objects.filter(status=Sale.Status.AWAITING_BUYER)[:1]
+        ],
         "sale-answer": lambda: [
             reverse("sale-answer", args=[sales.sale_token(s)])
             for s in Sale.objects.filter(status=Sale.Status.AWAITING_BUYER)

@@ -320,6 +320,22 @@ def test_an_admin_pauses_and_resumes_a_subscription(world, client, subscriptions
     assert WebhookSubscription.objects.get(pk=subscriptions["hpg"].pk).is_active
 
 
+def test_deleting_a_subscription_asks_first_and_only_the_confirmation_deletes_it(
+    world, client, subscriptions
+):
+    client.force_login(world.hpg_admin)
+    url = f"/notifications/webhooks/{subscriptions['hpg'].pk}/delete/"
+
+    detail = client.get(f"/notifications/webhooks/{subscriptions['hpg'].pk}/").content.decode()
+    asked = client.get(url)
+
+    assert f'href="{url}"' in detail  # the detail page links to the question, posts nothing
+    assert asked.status_code == 200 and "there is no undo" in asked.content.decode()
+    assert WebhookSubscription.objects.filter(pk=subscriptions["hpg"].pk).exists()
+    assert client.post(url).status_code == 302
+    assert not WebhookSubscription.objects.filter(pk=subscriptions["hpg"].pk).exists()
+
+
 def test_the_secret_is_shown_once_at_creation(world, client):
     client.force_login(world.hpg_admin)
 

@@ -310,6 +310,37 @@ def test_the_seller_cannot_withdraw_once_the_buyer_accepted_but_the_lto_can_canc
     assert "The deed is forged." in sale.application.status_changes.last().reason
 
 
+def test_withdrawing_a_sale_asks_first_and_a_late_withdrawal_is_told_not_a_500(world, client):
+    sale = offered(world)
+    url = reverse("sale-withdraw", args=[sale.pk])
+    client.force_login(world.owner)
+
+    detail = client.get(reverse("sale-detail", args=[sale.pk])).content.decode()
+    asked = client.get(url)
+
+    assert f'href="{url}"' in detail
+    assert asked.status_code == 200 and "cannot be revived" in asked.content.decode()
+    assert Sale.objects.get(pk=sale.pk).status == Sale.Status.AWAITING_BUYER
+
+    sales.sale_accept(buyer=world.other_owner, token=sales.sale_token(sale))
+    before = rows()
+    late = client.post(url, follow=True)
+    assert late.status_code == 200 and "only the LTO can cancel" in late.content.decode()
+    assert rows() == before
+    assert client.get(url, follow=True).redirect_chain[-1][0] == reverse(
+        "sale-detail", args=[sale.pk]
+    )
+
+
+def test_the_seller_withdraws_a_sale_on_the_confirmation_page(world, client):
+    sale = offered(world)
+    client.force_login(world.owner)
+
+    client.post(reverse("sale-withdraw", args=[sale.pk]))
+
+    assert Sale.objects.get(pk=sale.pk).status == Sale.Status.WITHDRAWN
+
+
 def test_the_notice_of_sale_is_filed_once_with_a_past_date(world):
     sale = offered(world)
     today = timezone.localdate()
