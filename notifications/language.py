@@ -45,9 +45,7 @@ def language_remember(*, user_id: int, language: str) -> None:
 
 def apply_saved_language(sender: object, request: HttpRequest, user, **kwargs: object) -> None:
     """At sign-in, the person's saved language replaces the browser's, from this response on."""
-    code = (
-        LanguagePreference.objects.filter(user=user).values_list("language", flat=True).first()
-    )
+    code = LanguagePreference.objects.filter(user=user).values_list("language", flat=True).first()
     if code and _known(code):
         translation.activate(code)
         request.LANGUAGE_CODE = code

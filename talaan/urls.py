@@ -6,11 +6,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from audit import api as audit_api
 from clearance import api as clearance_api
 from notifications import api as notifications_api
+from notifications import language
 from payments import api as payments_api
 from payments import payment_api, receipt_api
 from registry import api as registry_api
 from registry import credential_api, hold_api, mortgage_api, origin_api, sale_api
-from notifications import language
 from talaan import health
 
 handler404 = "api.problems.api_aware_404"
