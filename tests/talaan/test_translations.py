@@ -32,6 +32,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
+from django.template.loader import render_to_string
 from django.test import Client, override_settings
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -229,6 +230,23 @@ def test_notification_email_and_sms_show_only_translated_text_or_data(
     assert not unmarked_words(email.body)[0], email.body
     assert not unmarked_words(without_data(email.subject))[0], email.subject
     assert texts and not unmarked_words(without_data(texts[0]))[0], texts
+
+
+@pytest.mark.django_db
+def test_the_password_reset_email_shows_only_translated_text_or_data(pseudo_locale, world):
+    context = {
+        "user": world.owner,
+        "protocol": "https",
+        "domain": "talaan.example",
+        "uid": "MQ",
+        "token": "set-password-token",
+    }
+    with translation.override("fil"):
+        subject = render_to_string("registration/password_reset_subject.txt", context)
+        body = render_to_string("registration/password_reset_email.html", context)
+
+    assert not unmarked_words(subject)[0], subject
+    assert not unmarked_words(body)[0], body
 
 
 def test_a_text_node_outside_the_markers_is_caught_and_data_is_not():
