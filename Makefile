@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test bench lint format clean
+.PHONY: install messages run test bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,12 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install -q -c constraints.txt ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) messages
+
+# The Filipino catalogues (locale/, <app>/locale/) compiled to .mo: build output, not committed.
+messages: $(STAMP)
+	scripts/system-deps --only gettext
+	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules --verbosity 0
 
 # The embedded default: SQLite, embedded ledger, in-memory channel layer, in-process tasks.
 run: export DEBUG := 1

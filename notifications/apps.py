@@ -6,4 +6,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from notifications import webhooks  # noqa: F401  (registers its own event)
+        from notifications import language, webhooks  # noqa: F401  (receiver; own event)

@@ -195,3 +195,19 @@ class WebhookDelivery(ClaimedForSending, TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.subscription_id}: {self.status}"
+
+
+class LanguagePreference(TimestampedModel):
+    """The language one person chose with the header's switch: their pages after they sign in
+    on any browser, and what their e-mails and text messages are written in.
+
+    No row means they never chose: the browser's language (Accept-Language) decides.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="language_preference"
+    )
+    language = models.CharField(max_length=8)  # a code of settings.LANGUAGES
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language}"

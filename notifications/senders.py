@@ -8,8 +8,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import select_template
 from django.urls import reverse
+from django.utils import translation
 
 from notifications.events import attachments_of
+from notifications.language import language_of
 from notifications.models import Notification
 from notifications.sms import send_sms
 
@@ -33,16 +35,24 @@ def _templates(event: str, extension: str) -> list[str]:
 
 
 def send_email(notification: Notification, address: str) -> None:
-    """Send the notification as a multipart (text and HTML) email to ``address``."""
+    """Send the notification as a multipart (text and HTML) email to ``address``, in the
+    recipient's language."""
     context = {
         "notification": notification,
         "recipient": notification.recipient,
         "url": absolute_url(notification.link),
         "preferences_url": absolute_url(reverse("notifications:preferences")),
     }
-    text = select_template(_templates(notification.event, "txt")).render(context)
-    html = select_template(_templates(notification.event, "html")).render(context)
-    subject = " ".join(f"[Talaan] {notification.title}".split())
+    with translation.override(language_of(notification.recipient_id)):
+        text = select_template(_templates(notification.event, "txt")).render(context)
+        html = select_template(_templates(notification.event, "html")).render(context)
+        subject_template = select_template(
+            [
+                f"notifications/email/{notification.event}_subject.txt",
+                "notifications/email/notification_subject.txt",
+            ]
+        )
+        subject = " ".join(subject_template.render(context).split())
     message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
     message.attach_alternative(html, "text/html")
     for attachment in attachments_of(notification):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 from kernel.env import env_bool, env_int, env_list, env_secret, env_str
@@ -62,6 +63,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (Django's order), before CommonMiddleware: from the language cookie,
+    # else the browser's Accept-Language; the user's saved choice becomes the cookie at login.
+    "django.middleware.locale.LocaleMiddleware",
+    "notifications.language.LanguageAtLoginMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -157,6 +162,22 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
+# Filipino (Tagalog). Django ships no "fil" locale of its own: its name is added here, a
+# browser that asks for "tl" (Tagalog) gets Filipino, and the formats are in talaan/formats/.
+LANG_INFO.setdefault(
+    "fil", {"bidi": False, "code": "fil", "name": "Filipino", "name_local": "Filipino"}
+)
+LANG_INFO.setdefault("tl", {"fallback": ["fil"]})
+LANGUAGES = [("en", "English"), ("fil", "Filipino")]
+# The catalogue of the templates and of Django's own strings our pages show; it comes before
+# each app's (registry/locale/...) and before Django's own.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["talaan.formats"]
+# The visitor's choice lasts a year, not the browser session (Django's default).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = env_bool("LANGUAGE_COOKIE_SECURE", not DEBUG)
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Dates and times on every page, e-mail and SMS are Manila time, in either language.
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Manila")
 USE_I18N = True
 USE_TZ = True

@@ -66,6 +66,7 @@ NOT_WALKED = {
     "api-docs": "the API's Swagger UI (a third-party page)",
     "readyz": "probe for the load balancer",
     "logout": "POST only",
+    "set-language": "POST only (the header's language switch)",
     "ledger-verify": "HTMX POST fragment of the ledger page",
     "membership-reactivate": "POST only",
     "membership-resend": "POST only",
