@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from chaincode.rules import CLEARANCE_DECISIONS, CLEARANCE_OPEN, ClearanceStatus
 from clearance import access, kinds, repairs, services
@@ -25,6 +25,7 @@ from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import clearance_request_get_for_user, clearance_requests_for_user
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.forms_http import form_action
 from kernel.paging import LeanPaginator
 from ledger.receipts import receipt_checks
 from organisations import access as organisation_access
@@ -109,7 +110,7 @@ def clearance_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 
 @login_required
-@require_POST
+@form_action("clearance-detail", "pk")
 def clearance_claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     clearance = clearance_request_get_for_user(user=request.user, pk=pk)
     try:
@@ -121,7 +122,7 @@ def clearance_claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@form_action("clearance-detail", "pk")
 def clearance_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     clearance = clearance_request_get_for_user(user=request.user, pk=pk)
     form = _decision_form(clearance, request.POST)

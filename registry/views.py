@@ -20,10 +20,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.forms_http import form_action
 from kernel.paging import LeanPaginator
 from ledger.receipts import receipt_checks
 from organisations.access import Action, Caller
@@ -282,7 +283,7 @@ def application_action(
 
     def decorate(run: ApplicationAction) -> Callable[..., HttpResponse]:
         @login_required
-        @require_POST
+        @form_action("application-detail", "pk")
         @wraps(run)
         def view(request: AuthenticatedHttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
             def call(application: RegistrationApplication) -> object:
@@ -380,7 +381,7 @@ def registration_reject(
 
 
 @login_required
-@require_POST
+@form_action("application-detail", "pk")
 def vehicle_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def correct(application: RegistrationApplication) -> object:
         # Bound to the vehicle: what a dealer's origin record declared is not taken from input.
@@ -404,7 +405,7 @@ def origin_flag_clear(
 
 
 @login_required
-@require_POST
+@form_action("application-detail", "pk")
 def document_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = DocumentForm(request.POST, request.FILES)
 
