@@ -30,7 +30,7 @@ from ledger.receipts import receipt_checks
 from organisations.access import Action, Caller
 from organisations.roles import Role, roles_of
 from organisations.selectors import dealers_of, is_lto_staff
-from registry import access, origins, participants, records, services
+from registry import access, origins, participants, progress, records, services
 from registry.document_services import (
     document_check,
     document_checklist,
@@ -181,6 +181,9 @@ def application_context(
         "application": application,
         **part.context,
         "history": history,
+        # What is done, what is next and who is on it; what the owner does once approved.
+        "steps": progress.application_steps(application, part.steps),
+        "what_next": progress.next_after_approval(application),
         "checks": receipt_checks([*part.changes, *history]),
         "documents": application.documents.select_related("uploaded_by", "clearance_request"),
         "is_owner": application.applicant_id == caller.user_id,
