@@ -25,7 +25,7 @@ from clearance.forms import DecisionForm, EvidenceForm, RemarksReentryForm
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import clearance_request_get_for_user, clearance_requests_for_user
 from kernel.auth import AuthenticatedHttpRequest
-from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.errors import USER_ERRORS, Conflict, UserError, describe
 from kernel.forms_http import form_action
 from kernel.paging import LeanPaginator
 from ledger.receipts import receipt_checks
@@ -174,6 +174,9 @@ def clearance_evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         request.session[_draft_key(clearance)] = _draft_from(clearance, request.POST)
     evidence = _evidence_form(clearance, request)
     try:
+        if Action.UPLOAD_DOCUMENT not in access.allowed_actions(Caller.of(request), clearance):
+            access.require(Caller.of(request), clearance, Action.UPLOAD_DOCUMENT)  # 403
+            raise Conflict(_("A cancelled request takes no more evidence."))
         if not evidence.is_valid():
             raise ValidationError(dict(evidence.errors.items()))
         _upload_evidence(request, clearance, evidence)
@@ -181,6 +184,9 @@ def clearance_evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         add_form_errors(evidence, exc)
         clearance.refresh_from_db()
         context = _context(request, clearance, evidence_form=evidence)
+        if not hasattr(exc, "error_dict"):
+            # Said at the top as well: the evidence form may not be on the page any more.
+            context["error"] = describe(exc)
         return render(request, "clearance/detail.html", context, status=describe(exc).status)
     if request.session.get(_draft_key(clearance)):
         messages.success(

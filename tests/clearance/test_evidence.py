@@ -105,3 +105,19 @@ def test_evidence_is_added_after_deciding_with_who_and_when_and_the_decision_sta
     page = client.get(reverse("clearance-detail", args=[request.pk])).content.decode()
     assert "added after the decision by" in page
     assert world.emission_officer.username in page or world.emission_officer.get_full_name() in page
+
+
+def test_a_cancelled_request_takes_no_more_evidence(client, world):
+    from clearance import services
+
+    request = claimed_emission_request(client, world)
+    services.clearance_cancel(request_id=request.pk, actor=world.lto_admin, reason="Not needed.")
+
+    refused = client.post(
+        reverse("clearance-evidence", args=[request.pk]),
+        {"evidence-doc_type": "other", "evidence-file": _pdf()},
+    )
+
+    assert refused.status_code == 409
+    assert "takes no more evidence" in refused.content.decode()
+    assert not Document.objects.filter(clearance_request=request).exists()
