@@ -35,8 +35,10 @@ OPEN_FROM: dict[Action, frozenset[str]] = {
     Action.CLAIM: _from_statuses((ClearanceStatus.IN_REVIEW,), CLEARER),
     Action.DECIDE: _from_statuses(CLEARANCE_DECISIONS, CLEARER),
     Action.CANCEL_CLEARANCE: _from_statuses((ClearanceStatus.CANCELLED,), REGISTRAR),
-    # Evidence is added while the request is still open.
-    Action.UPLOAD_DOCUMENT: frozenset(CLEARANCE_OPEN),
+    # Evidence is added while the request is open and after its decision too (a late
+    # report, a photo taken at the inspection): it is filed with who and when, and changes
+    # no decision. A cancelled request takes none.
+    Action.UPLOAD_DOCUMENT: frozenset(CLEARANCE_OPEN) | frozenset(CLEARANCE_DECISIONS),
 }
 OFFICER_ACTIONS = frozenset({Action.CLAIM, Action.DECIDE, Action.UPLOAD_DOCUMENT})
 LTO_ACTIONS = frozenset({Action.CANCEL_CLEARANCE})

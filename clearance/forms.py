@@ -3,11 +3,13 @@ findings fields and turns them into its findings for the service."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import ClearanceStatus
+from registry.forms import DocumentForm
 
 DECISIONS = [
     (ClearanceStatus.APPROVED, "Approve"),
@@ -63,3 +65,39 @@ class RemarksReentryForm(forms.Form):
         max_length=2000,
         help_text="Exactly as they were written: they are checked against the ledger's digest.",
     )
+
+
+class EvidenceForm(forms.Form):
+    """A file an officer files as evidence for a request: from the decision page (with the
+    decision, or on its own keeping the draft) or after deciding.
+
+    Its type starts empty and must be chosen: a type filled in for the officer is a type
+    nobody looked at. The kind's usual evidence comes first.
+    """
+
+    prefix = "evidence"
+
+    doc_type = forms.ChoiceField(label=_("Kind of evidence"))
+    file = forms.FileField(
+        label=_("Evidence file"),
+        help_text=_("PDF, PNG or JPEG, at most 10 MB; stencil photos PNG or JPEG, 5 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+    )
+
+    def __init__(self, *args: Any, usual: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The types an application's documents may have, as the owner's upload form offers.
+        type_field: Any = DocumentForm.base_fields["doc_type"]
+        others: list[tuple[str, str]] = list(type_field.choices)
+        labels = dict(others)
+        choices: list[Any] = [("", _("Choose the kind of evidence…"))]
+        if usual:
+            choices.append((_("Usual for this check"), [(t, labels[t]) for t in usual]))
+            choices.append((_("Other"), [c for c in others if c[0] not in usual]))
+        else:
+            choices.extend(others)
+        cast("forms.ChoiceField", self.fields["doc_type"]).choices = choices
+
+    def has_file(self) -> bool:
+        """Whether a file was attached (evidence is optional beside a decision)."""
+        return bool(self.files.get(self.add_prefix("file")))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
+from django.utils.translation import gettext as _
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
-from clearance import access
+from clearance import access, kinds
+from clearance.durations import decision_medians
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import (
     clearance_requests_for,
@@ -21,6 +23,7 @@ from clearance.services import cancel_open_requests, reopen_returned
 from organisations.access import Caller
 from registry.models import RegistrationApplication
 from registry.participants import PagePart
+from registry.progress import CURRENT, DONE, STOPPED, WAITING, Step, usual_duration
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -110,6 +113,7 @@ class ClearanceParticipant:
         return PagePart(
             context={"clearances": panels, "missing_kinds": missing},
             changes=[change for request in panels for change in request.changes],
+            steps=progress_steps(panels, missing),
         )
 
     def statuses(self, *, caller: Caller, application: RegistrationApplication) -> list[Any]:
@@ -172,3 +176,40 @@ class ClearanceParticipant:
         # The workflow's own rule already says an approval needs every clearance approved
         # (the application is "cleared"): nothing to add here.
         return None
+
+
+def progress_steps(requests: Sequence[ClearanceRequest], missing_kinds: list[str]) -> list[Step]:
+    """One step per check of the application: each request in its state, with the time its
+    organisation usually takes to decide; the checks not sent yet after them."""
+    live = [r for r in requests if r.status != ClearanceStatus.CANCELLED]
+    medians = decision_medians({r.organisation_id for r in live})
+    steps = []
+    for request in live:
+        state, note = {
+            ClearanceStatus.APPROVED: (DONE, ""),
+            ClearanceStatus.REJECTED: (STOPPED, _("The check failed.")),
+            ClearanceStatus.RETURNED: (
+                CURRENT,
+                _("Returned for corrections: see the remarks below, then file it again."),
+            ),
+            ClearanceStatus.IN_REVIEW: (CURRENT, _("An officer is checking it now.")),
+        }.get(ClearanceStatus(request.status), (CURRENT, _("Waiting for an officer.")))
+        median, count = medians.get(request.organisation_id, (None, 0))
+        steps.append(
+            Step(
+                _("%(kind)s check") % {"kind": request.get_kind_display()},
+                request.organisation.name,
+                state,
+                note,
+                usual_duration(median, count) if state != DONE else "",
+            )
+        )
+    for code in missing_kinds:
+        steps.append(
+            Step(
+                _("%(kind)s check") % {"kind": kinds.kind(code).label},
+                _("sent by the LTO after its review"),
+                WAITING,
+            )
+        )
+    return steps

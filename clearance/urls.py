@@ -15,6 +15,7 @@ urlpatterns = [
     path("clearances/<int:pk>/", views.clearance_detail, name="clearance-detail"),
     path("clearances/<int:pk>/claim/", views.clearance_claim, name="clearance-claim"),
     path("clearances/<int:pk>/decide/", views.clearance_decide, name="clearance-decide"),
+    path("clearances/<int:pk>/evidence/", views.clearance_evidence, name="clearance-evidence"),
     path(
         "clearance-changes/<uuid:change_id>/reenter/",
         views.change_reenter,

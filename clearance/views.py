@@ -16,15 +16,17 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from chaincode.rules import CLEARANCE_DECISIONS, CLEARANCE_OPEN, ClearanceStatus
 from clearance import access, kinds, repairs, services
-from clearance.forms import DecisionForm, RemarksReentryForm
+from clearance.forms import DecisionForm, EvidenceForm, RemarksReentryForm
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import clearance_request_get_for_user, clearance_requests_for_user
 from kernel.auth import AuthenticatedHttpRequest
-from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.errors import USER_ERRORS, Conflict, UserError, describe
+from kernel.forms_http import form_action
 from kernel.paging import LeanPaginator
 from ledger.receipts import receipt_checks
 from organisations import access as organisation_access
@@ -34,11 +36,11 @@ from organisations.models import Membership
 from organisations.selectors import memberships_of
 from organisations.services import membership_invite
 from registry.certificate import registration_change
-from registry.document_services import document_checklist
-from registry.forms import DocumentForm, ReasonForm
+from registry.document_services import document_checklist, document_upload
+from registry.forms import ReasonForm
 from registry.lookup import public_record
 from registry.models import RegistrationApplication
-from registry.views import application_action
+from registry.views import add_form_errors, application_action
 
 
 @login_required
@@ -67,33 +69,63 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _decision_form(
-    clearance: ClearanceRequest, data: Mapping[str, Any] | None = None
+    clearance: ClearanceRequest,
+    data: Mapping[str, Any] | None = None,
+    draft: Mapping[str, Any] | None = None,
 ) -> DecisionForm:
     kind = kinds.kind(clearance.kind)
-    return kind.form(data, initial=kind.initial(clearance))
+    return kind.form(data, initial={**kind.initial(clearance), **(draft or {})})
+
+
+def _evidence_form(clearance: ClearanceRequest, request: HttpRequest | None = None) -> EvidenceForm:
+    usual = kinds.kind(clearance.kind).evidence
+    if request is None:
+        return EvidenceForm(usual=usual)
+    return EvidenceForm(request.POST, request.FILES, usual=usual)
+
+
+# The decision an officer was filling in when they uploaded evidence on its own, kept in
+# their session until they record a decision, so that the upload loses none of it.
+def _draft_key(clearance: ClearanceRequest) -> str:
+    return f"clearance-decision-draft-{clearance.pk}"
+
+
+def _draft_from(clearance: ClearanceRequest, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The decision form's values as posted, each read the way its widget reads it (an
+    unticked box is False), fit to be the form's initial values again."""
+    form = _decision_form(clearance)
+    draft: dict[str, Any] = {}
+    for name, field in form.fields.items():
+        value = field.widget.value_from_datadict(data, {}, form.add_prefix(name))
+        if value not in (None, ""):
+            draft[name] = value
+    return draft
 
 
 def _context(
-    request: HttpRequest, clearance: ClearanceRequest, form: DecisionForm | None = None
+    request: HttpRequest,
+    clearance: ClearanceRequest,
+    form: DecisionForm | None = None,
+    evidence_form: EvidenceForm | None = None,
 ) -> dict[str, Any]:
     changes = list(clearance.status_changes.select_related("organisation", "actor"))
     allowed = access.allowed_actions(Caller.of(request), clearance)
     kind = kinds.kind(clearance.kind)
-    # Evidence uploaded here is most likely the kind's own document.
-    document_initial: dict[str, Any] = {"clearance_request": clearance.pk}
-    if kind.evidence:
-        document_initial["doc_type"] = kind.evidence[0]
+    draft = request.session.get(_draft_key(clearance))
     return {
         "clearance": clearance,
         "kind": kind,
         "application": clearance.application,
         "changes": changes,
         "checks": receipt_checks(changes),
-        "documents": clearance.application.documents.select_related("uploaded_by"),
+        "documents": clearance.application.documents.select_related(
+            "uploaded_by", "clearance_request"
+        ),
         # The same list of required papers the owner and the LTO see.
         "checklist": document_checklist(clearance.application),
-        "form": form or _decision_form(clearance),
-        "document_form": DocumentForm(initial=document_initial),
+        "form": form or _decision_form(clearance, draft=draft),
+        "draft_kept": form is None and bool(draft),
+        "evidence_form": evidence_form or _evidence_form(clearance),
         # Buttons are drawn from the one answer the services enforce.
         "can": {action.value: True for action in allowed},
         # What the kind's fragment shows beside its fields.
@@ -109,22 +141,89 @@ def clearance_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
 
 
 @login_required
-@require_POST
+@form_action("clearance-detail", "pk")
 def clearance_claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     clearance = clearance_request_get_for_user(user=request.user, pk=pk)
     try:
         services.clearance_claim(request_id=clearance.pk, officer=request.user)
     except USER_ERRORS as exc:
         return _refused(request, clearance, exc)
-    messages.success(request, "You are reviewing this request.")
+    messages.success(request, _("You are reviewing this request."))
+    return redirect("clearance-detail", pk)
+
+
+def _upload_evidence(
+    request: AuthenticatedHttpRequest, clearance: ClearanceRequest, evidence: EvidenceForm
+) -> None:
+    document_upload(
+        application_id=clearance.application_id,
+        uploader=request.user,
+        doc_type=evidence.cleaned_data["doc_type"],
+        upload=evidence.cleaned_data["file"],
+        clearance_request_id=clearance.pk,
+    )
+
+
+@login_required
+@form_action("clearance-detail", "pk")
+def clearance_evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Evidence on its own: from the decision form (its "Upload evidence" button posts the
+    half-filled decision here too, kept as a draft) or after the request is decided."""
+    clearance = clearance_request_get_for_user(user=request.user, pk=pk)
+    if "decision" in request.POST or "remarks" in request.POST:
+        request.session[_draft_key(clearance)] = _draft_from(clearance, request.POST)
+    evidence = _evidence_form(clearance, request)
+    try:
+        if Action.UPLOAD_DOCUMENT not in access.allowed_actions(Caller.of(request), clearance):
+            access.require(Caller.of(request), clearance, Action.UPLOAD_DOCUMENT)  # 403
+            raise Conflict(_("A cancelled request takes no more evidence."))
+        if not evidence.is_valid():
+            raise ValidationError(dict(evidence.errors.items()))
+        _upload_evidence(request, clearance, evidence)
+    except USER_ERRORS as exc:
+        add_form_errors(evidence, exc)
+        clearance.refresh_from_db()
+        context = _context(request, clearance, evidence_form=evidence)
+        if not hasattr(exc, "error_dict"):
+            # Said at the top as well: the evidence form may not be on the page any more.
+            context["error"] = describe(exc)
+        return render(request, "clearance/detail.html", context, status=describe(exc).status)
+    if request.session.get(_draft_key(clearance)):
+        messages.success(
+            request, _("Evidence added. Your decision is not recorded yet: your draft is kept.")
+        )
+    else:
+        messages.success(request, _("Evidence added."))
     return redirect("clearance-detail", pk)
 
 
 @login_required
-@require_POST
+@form_action("clearance-detail", "pk")
 def clearance_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Record the decision; evidence attached to the same form is filed first, so that a
+    refused decision does not lose the file."""
     clearance = clearance_request_get_for_user(user=request.user, pk=pk)
     form = _decision_form(clearance, request.POST)
+    evidence = _evidence_form(clearance, request)
+    # Kept until a decision is recorded: a reload of a refused one shows what was typed.
+    request.session[_draft_key(clearance)] = _draft_from(clearance, request.POST)
+    if evidence.has_file() or evidence.data.get(evidence.add_prefix("doc_type")):
+        if not evidence.is_valid():
+            form.is_valid()  # its errors are shown too, so that one round trip shows all
+            return render(
+                request,
+                "clearance/detail.html",
+                _context(request, clearance, form, evidence),
+                status=422,
+            )
+        try:
+            _upload_evidence(request, clearance, evidence)
+        except USER_ERRORS as exc:
+            status = add_form_errors(evidence, exc)
+            form.is_valid()
+            context = _context(request, clearance, form, evidence)
+            return render(request, "clearance/detail.html", context, status=status)
+        messages.success(request, _("Evidence added."))
     if not form.is_valid():
         return render(
             request, "clearance/detail.html", _context(request, clearance, form), status=422
@@ -148,6 +247,7 @@ def clearance_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         return _refused(request, clearance, exc, form)
     except USER_ERRORS as exc:
         return _refused(request, clearance, exc, form)
+    request.session.pop(_draft_key(clearance), None)
     messages.success(request, f"Decision recorded: {form.cleaned_data['decision']}.")
     return redirect("clearance-detail", pk)
 

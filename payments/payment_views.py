@@ -15,10 +15,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.forms_http import form_action
 from payments import payment_services
 from payments.fees import pesos
 from payments.gateways.base import InvalidCallback
@@ -51,7 +52,7 @@ def pay_button(
 
 
 @login_required
-@require_POST
+@form_action("home")
 def payment_start_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         application_id, _assessment_id, amount_shown = signing.loads(
@@ -120,11 +121,14 @@ def payment_done(request: AuthenticatedHttpRequest, reference: str) -> HttpRespo
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def refund(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """LTO staff refund (part of) a paid payment from the application's page."""
+    """LTO staff refund (part of) a paid payment from the application's page; a GET here (a
+    reload after a refused refund) goes back to that page (kernel.forms_http)."""
     payment = get_object_or_404(Payment, pk=pk)
     application = application_get_for_user(user=request.user, pk=payment.application_id)
+    if request.method != "POST":
+        return redirect("application-detail", application.pk)
     form = RefundForm(request.POST)
     try:
         if not form.is_valid():

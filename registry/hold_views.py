@@ -12,10 +12,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, describe
+from kernel.forms_http import form_action
 from organisations.access import Caller
 from organisations.models import Organisation
 from registry.document_services import document_check
@@ -123,7 +124,7 @@ def _detail(
 
 
 @login_required
-@require_POST
+@form_action("hold-detail", "reference")
 def hold_lift_page(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     hold = _visible_hold(request, reference)
     form = HoldLiftForm(request.POST, request.FILES)

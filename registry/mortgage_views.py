@@ -8,10 +8,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, describe
+from kernel.forms_http import form_action
 from organisations.access import Caller
 from registry import access, mortgages
 from registry.forms import MortgageAnswerForm, MortgageProposeForm, ReasonForm
@@ -77,7 +78,7 @@ def mortgage_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
 
 
 @login_required
-@require_POST
+@form_action("mortgage-detail", "reference")
 def mortgage_answer(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     mortgage = mortgages.mortgage_get_for(Caller.of(request), reference)
     form = MortgageAnswerForm(request.POST)
@@ -98,7 +99,7 @@ def mortgage_answer(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
 
 
 @login_required
-@require_POST
+@form_action("mortgage-detail", "reference")
 def mortgage_release(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     mortgage = mortgages.mortgage_get_for(Caller.of(request), reference)
     try:
@@ -111,7 +112,7 @@ def mortgage_release(request: AuthenticatedHttpRequest, reference: str) -> HttpR
 
 
 @login_required
-@require_POST
+@form_action("mortgage-detail", "reference")
 def mortgage_withdraw(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     mortgage = mortgages.mortgage_get_for(Caller.of(request), reference)
     form = ReasonForm(request.POST)

@@ -8,10 +8,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS
+from kernel.forms_http import form_action
 from organisations.models import Organisation
 from organisations.selectors import dealers_of
 from registry import origins, sales
@@ -92,7 +93,7 @@ def dealer_origin(request: AuthenticatedHttpRequest, code: str, pk: int) -> Http
 
 
 @login_required
-@require_POST
+@form_action("dealer-origin", "code", "pk")
 def dealer_origin_sell(request: AuthenticatedHttpRequest, code: str, pk: int) -> HttpResponse:
     origin = _origin_for(request, code, pk)
     form = OriginSaleForm(request.POST)

@@ -28,6 +28,9 @@ class PagePart:
 
     context: dict[str, Any]  # merged into the page's template context
     changes: list[Any] = field(default_factory=list)  # recorded changes whose receipts it shows
+    # Its steps in the application's progress (registry.progress.Step), in order, shown
+    # between the LTO's review and its approval.
+    steps: list[Any] = field(default_factory=list)
 
 
 class ApplicationParticipant(Protocol):
@@ -148,6 +151,7 @@ def application_page(*, caller: Caller, application: RegistrationApplication) ->
         part = participant.application_page(caller=caller, application=application)
         merged.context.update(part.context)
         merged.changes.extend(part.changes)
+        merged.steps.extend(part.steps)
     return merged
 
 

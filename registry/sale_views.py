@@ -11,10 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, Conflict, describe
+from kernel.forms_http import form_action
 from organisations.access import Action, Caller
 from organisations.selectors import dealers_of, is_lto_staff
 from registry import access, origins, sales
@@ -121,7 +122,7 @@ def _act(
 
 
 @login_required
-@require_POST
+@form_action("sale-detail", "pk")
 def sale_notice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sale = _sale_for(request, pk)
     return _act(
@@ -137,7 +138,7 @@ def sale_notice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@form_action("sale-detail", "pk")
 def sale_deed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sale = _sale_for(request, pk)
 
@@ -182,7 +183,7 @@ def sale_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@form_action("sale-detail", "pk")
 def sale_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sale = _sale_for(request, pk)
     return _act(

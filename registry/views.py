@@ -20,16 +20,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.forms_http import form_action
 from kernel.paging import LeanPaginator
 from ledger.receipts import receipt_checks
 from organisations.access import Action, Caller
 from organisations.roles import Role, roles_of
 from organisations.selectors import dealers_of, is_lto_staff
-from registry import access, origins, participants, records, services
+from registry import access, origins, participants, progress, records, services
 from registry.document_services import (
     document_check,
     document_checklist,
@@ -180,6 +181,9 @@ def application_context(
         "application": application,
         **part.context,
         "history": history,
+        # What is done, what is next and who is on it; what the owner does once approved.
+        "steps": progress.application_steps(application, part.steps),
+        "what_next": progress.next_after_approval(application),
         "checks": receipt_checks([*part.changes, *history]),
         "documents": application.documents.select_related("uploaded_by", "clearance_request"),
         "is_owner": application.applicant_id == caller.user_id,
@@ -282,7 +286,7 @@ def application_action(
 
     def decorate(run: ApplicationAction) -> Callable[..., HttpResponse]:
         @login_required
-        @require_POST
+        @form_action("application-detail", "pk")
         @wraps(run)
         def view(request: AuthenticatedHttpRequest, pk: int, **kwargs: Any) -> HttpResponse:
             def call(application: RegistrationApplication) -> object:
@@ -380,7 +384,7 @@ def registration_reject(
 
 
 @login_required
-@require_POST
+@form_action("application-detail", "pk")
 def vehicle_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     def correct(application: RegistrationApplication) -> object:
         # Bound to the vehicle: what a dealer's origin record declared is not taken from input.
@@ -404,7 +408,7 @@ def origin_flag_clear(
 
 
 @login_required
-@require_POST
+@form_action("application-detail", "pk")
 def document_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = DocumentForm(request.POST, request.FILES)
 

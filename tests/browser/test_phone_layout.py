@@ -104,6 +104,7 @@ NOT_WALKED = {
     "registration-approve": "POST only",
     "registration-reject": "POST only",
     "document-add": "POST only",
+    "clearance-evidence": "POST only",
     "document-download": "a file (PDF or image), not a page",
     "certificate": "a PDF",
     "certificate-credential": "a JWT",

@@ -37,12 +37,13 @@ def test_a_request_under_review_is_decided_not_claimed(world):
     }
 
 
-def test_a_decided_request_offers_nothing(world):
+def test_a_decided_request_offers_only_more_evidence(world):
     _, requests = sent_for_clearance(world)
     claim_and_approve(world, requests["HPG"])
     requests["HPG"].refresh_from_db()
 
-    assert allowed_actions(Caller(world.hpg_officer), requests["HPG"]) == set()
+    # Evidence may still come after the decision (issue 19, item 4); it changes no decision.
+    assert allowed_actions(Caller(world.hpg_officer), requests["HPG"]) == {A.UPLOAD_DOCUMENT}
     assert allowed_actions(Caller(world.lto_admin), requests["HPG"]) == set()
 
 

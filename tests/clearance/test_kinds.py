@@ -4,6 +4,7 @@ goes through sending, claiming, deciding, the API and the pages like the built-i
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -82,7 +83,10 @@ def test_the_new_kind_is_claimed_and_decided_through_the_pages(client, roadworth
     assert 'data-testid="roadworthy-findings"' in page
     assert f'value="MVIC-{request.pk}"' in page  # the kind's starting values
     assert 'name="brakes"' in page and 'name="lights"' in page
-    assert 'value="other" selected' in page  # its evidence, first in the upload form
+    # Its evidence comes first in the evidence form, chosen by the officer, not pre-selected.
+    usual = re.search(r'<optgroup label="Usual for this check">(.*?)</optgroup>', page, re.S)
+    assert usual is not None and 'value="other"' in usual.group(1)
+    assert 'value="other" selected' not in page
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.status == ClearanceStatus.APPROVED

@@ -89,7 +89,7 @@ def test_the_viewer_shows_integrity_verified_and_serves_the_same_bytes(client, w
     assert response.status_code == 302
     document = Document.objects.get()
     page = client.get(reverse("application-detail", args=[application.pk])).content.decode()
-    assert "integrity verified" in page
+    assert "unchanged since upload, verified on the ledger" in page
 
     viewer = client.get(reverse("document-detail", args=[application.pk, document.pk]))
     assert viewer.status_code == 200
