@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
-from clearance import access
+from clearance import access, kinds
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import (
     clearance_requests_for,
@@ -108,7 +108,14 @@ class ClearanceParticipant:
         live_kinds = {r.kind for r in panels if r.status != ClearanceStatus.CANCELLED}
         missing = [k for k in required_kinds(application) if k not in live_kinds]
         return PagePart(
-            context={"clearances": panels, "missing_kinds": missing},
+            context={
+                "clearances": panels,
+                "missing_kinds": missing,
+                # Named as people know them ("Emission testing"), not by their codes.
+                "missing_kind_names": [
+                    kinds.kind(k).sent_to or kinds.kind(k).label for k in missing
+                ],
+            },
             changes=[change for request in panels for change in request.changes],
         )
 

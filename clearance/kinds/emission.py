@@ -277,6 +277,7 @@ EMISSION = register(
     ClearanceKind(
         code=CODE,
         label="Emission",
+        sent_to=gettext_lazy("Emission testing"),
         signed_by=OrgKind.EMISSION,
         findings=EmissionReadings,
         save_findings=save_findings,
