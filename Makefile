@@ -18,12 +18,18 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 install: $(STAMP)
 
 # The embedded default: SQLite, embedded ledger, in-memory channel layer, in-process tasks.
+# PORT picks the port (checked before anything is built); LOG_LEVEL=INFO shows every task.
+PORT ?= 8000
+LOG_LEVEL ?= WARNING
 run: export DEBUG := 1
+run: export LOG_LEVEL := $(LOG_LEVEL)
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
-	$(BIN)/python manage.py migrate --noinput
+	@$(BIN)/python scripts/port-free 127.0.0.1 "$(PORT)"
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo
-	@echo "Talaan is at http://127.0.0.1:8000  (Ctrl-C to stop)"
-	$(BIN)/uvicorn talaan.asgi:application --host 127.0.0.1 --port 8000
+	@echo "Talaan is at $(SITE_URL)  (Ctrl-C to stop)"
+	$(BIN)/uvicorn talaan.asgi:application --host 127.0.0.1 --port "$(PORT)"
 
 # Lint first, then the whole suite on throwaway PostgreSQL and Redis, started and stopped here.
 test: export DEBUG := 0

@@ -41,10 +41,10 @@ def navigation(request: HttpRequest) -> dict:
     }
 
 
-def office(request: HttpRequest) -> dict:
+def service_identity(request: HttpRequest) -> dict:
     """The office behind the service, for the header, the footer and the privacy notice."""
     return {
-        "office": {
+        "service_identity": {
             name.lower(): getattr(settings, name)
             for name in (
                 "GOVERNMENT_NAME",

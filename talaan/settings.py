@@ -496,6 +496,6 @@ DPO_NAME = env_str("DPO_NAME", "Data Protection Officer")
 DPO_EMAIL = env_str("DPO_EMAIL", "dpo@talaan.local")
 DPO_PHONE = env_str("DPO_PHONE", "(02) 8922 9061")
 DPO_ADDRESS = env_str("DPO_ADDRESS", OFFICE_ADDRESS)
-TEMPLATES[0]["OPTIONS"]["context_processors"].append("talaan.context_processors.office")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("talaan.context_processors.service_identity")
 # How long the link confirming a new e-mail address works (registry.profile).
 EMAIL_CHANGE_LINK_HOURS = env_int("EMAIL_CHANGE_LINK_HOURS", 48)
