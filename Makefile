@@ -34,9 +34,15 @@ run: install
 # Lint first, then the whole suite on throwaway PostgreSQL and Redis, started and stopped here.
 test: export DEBUG := 0
 test: export SECRET_KEY := test-only-secret-key-for-the-throwaway-test-run-0123456789
-test: lint
+test: lint node_modules/.installed
 	scripts/system-deps chromium
 	scripts/with-services $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# What the browser tests inject into pages (axe-core), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	scripts/system-deps npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 BENCH_SCALE ?= 1
 bench: export DEBUG := 0
@@ -59,4 +65,4 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build *.egg-info node_modules
