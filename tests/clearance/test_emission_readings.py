@@ -4,9 +4,13 @@ and filing them is refused with a message on the form, nothing changed."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
 
+from clearance import services as clearance_services
 from clearance.models import EmissionClearanceDetail
 from ledger.models import LedgerEntry
+from tests.api.test_problems import assert_problem
 from tests.clearance.test_pages import approve_emission, claimed_emission_request
 from tests.conftest import sent_for_clearance
 
@@ -67,3 +71,31 @@ def test_returning_with_an_opacity_over_100_is_refused_and_changes_nothing(clien
     assert "Smoke opacity must be between 0 and 100 %." in response.content.decode()
     request.refresh_from_db()
     assert request.status == "in_review"
+
+
+def test_the_api_refuses_a_negative_co_with_a_422_problem_and_changes_nothing(world):
+    _, requests = sent_for_clearance(world)
+    request = requests["EMISSION"]
+    clearance_services.clearance_claim(request_id=request.pk, officer=world.emission_officer)
+    client = APIClient()
+    client.force_login(world.emission_officer)
+    findings = {
+        "testing_centre": "Maharlika ETC",
+        "certificate_number": "ETC-77",
+        "test_date": timezone.localdate().isoformat(),
+        "fuel": "gasoline",
+        "co_percent": "-3.00",
+        "hc_ppm": 100,
+    }
+
+    response = client.post(
+        f"/api/v1/clearances/{request.pk}/decide/",
+        {"decision": "approved", "remarks": "", "findings": findings},
+        format="json",
+    )
+
+    body = assert_problem(response, 422, response.json().get("code", ""))
+    assert "CO must be between 0 and 100 %." in str(body)
+    request.refresh_from_db()
+    assert request.status == "in_review"
+    assert not EmissionClearanceDetail.objects.filter(request=request).exists()

@@ -157,3 +157,28 @@ def test_an_email_change_needs_the_password_and_a_free_address(
     assert "Another account uses this e-mail address." in taken.content.decode()
     assert mail.outbox == []
     assert get_user_model().objects.get(pk=world.owner.pk).email == world.owner.email
+
+
+def _sign_up(client, mobile: str):
+    return client.post(
+        reverse("signup"),
+        {
+            "username": "ana",
+            "first_name": "Ana",
+            "last_name": "Reyes",
+            "email": "ana@example.ph",
+            "password1": "a-Long-pass-phrase-2026",
+            "password2": "a-Long-pass-phrase-2026",
+            "mobile_number": mobile,
+        },
+    )
+
+
+def test_sign_up_checks_and_normalises_the_mobile_number_as_the_profile_does(client, db):
+    refused = _sign_up(client, "12345")
+    assert refused.status_code == 422
+    assert "Enter a Philippine mobile number" in refused.content.decode()
+    assert not get_user_model().objects.filter(username="ana").exists()
+
+    assert _sign_up(client, "0917-123-4567").status_code == 200
+    assert OwnerProfile.objects.get(user__username="ana").mobile_number == "+639171234567"
