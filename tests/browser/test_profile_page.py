@@ -24,11 +24,13 @@ def test_an_owner_reaches_the_profile_from_the_header_and_saves_a_mobile_number(
 
     header.locator("a.who").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")
-    page.get_by_label("Mobile number").fill("0917 123 4567")
+    page.get_by_role("textbox", name="Mobile number", exact=True).fill("0917 123 4567")
     page.get_by_role("button", name="Save").click()
 
     expect(page.get_by_role("status")).to_have_text("Your profile is saved.")
-    expect(page.get_by_label("Mobile number")).to_have_value("+639171234567")
+    expect(page.get_by_role("textbox", name="Mobile number", exact=True)).to_have_value(
+        "+639171234567"
+    )
     assert OwnerProfile.objects.get(user=world.owner).mobile_number == "+639171234567"
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     screenshot(page, f"profile-{width}")
