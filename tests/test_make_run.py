@@ -54,18 +54,26 @@ def test_a_taken_port_fails_before_migrating_and_says_what_to_do(make, tmp_path)
         taken.listen()
         port = taken.getsockname()[1]
 
-        result = subprocess.run(
+        run = subprocess.Popen(
             [make, "-s", "-o", "install", "run", f"PORT={port}"],
             cwd=ROOT,
             env=_env(tmp_path),
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=60,
+            start_new_session=True,
         )
+        try:
+            _, stderr = run.communicate(timeout=60)
+        finally:
+            # A make run that did not stop at the port would go on to build and serve.
+            if run.poll() is None:
+                os.killpg(run.pid, signal.SIGTERM)
+                run.wait(timeout=30)
 
-    assert result.returncode != 0
-    assert f"Port {port} on 127.0.0.1 is in use" in result.stderr
-    assert f"make run PORT={port + 1}" in result.stderr
+    assert run.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is in use" in stderr
+    assert f"make run PORT={port + 1}" in stderr
     assert not (tmp_path / "talaan.sqlite3").exists(), "it migrated before checking the port"
 
 
