@@ -23,19 +23,31 @@ messages: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules --verbosity 0
 
 # The embedded default: SQLite, embedded ledger, in-memory channel layer, in-process tasks.
+# PORT picks the port (checked before anything is built); LOG_LEVEL=INFO shows every task.
+PORT ?= 8000
+LOG_LEVEL ?= WARNING
 run: export DEBUG := 1
+run: export LOG_LEVEL := $(LOG_LEVEL)
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
-	$(BIN)/python manage.py migrate --noinput
+	@$(BIN)/python scripts/port-free 127.0.0.1 "$(PORT)"
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo
-	@echo "Talaan is at http://127.0.0.1:8000  (Ctrl-C to stop)"
-	$(BIN)/uvicorn talaan.asgi:application --host 127.0.0.1 --port 8000
+	@echo "Talaan is at $(SITE_URL)  (Ctrl-C to stop)"
+	$(BIN)/uvicorn talaan.asgi:application --host 127.0.0.1 --port "$(PORT)"
 
 # Lint first, then the whole suite on throwaway PostgreSQL and Redis, started and stopped here.
 test: export DEBUG := 0
 test: export SECRET_KEY := test-only-secret-key-for-the-throwaway-test-run-0123456789
-test: lint
+test: lint node_modules/.installed
 	scripts/system-deps chromium
 	scripts/with-services $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# What the browser tests inject into pages (axe-core), pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	scripts/system-deps npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 BENCH_SCALE ?= 1
 bench: export DEBUG := 0
@@ -58,4 +70,4 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build *.egg-info node_modules

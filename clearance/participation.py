@@ -111,7 +111,14 @@ class ClearanceParticipant:
         live_kinds = {r.kind for r in panels if r.status != ClearanceStatus.CANCELLED}
         missing = [k for k in required_kinds(application) if k not in live_kinds]
         return PagePart(
-            context={"clearances": panels, "missing_kinds": missing},
+            context={
+                "clearances": panels,
+                "missing_kinds": missing,
+                # Named as people know them ("Emission testing"), not by their codes.
+                "missing_kind_names": [
+                    kinds.kind(k).sent_to or kinds.kind(k).label for k in missing
+                ],
+            },
             changes=[change for request in panels for change in request.changes],
             steps=progress_steps(panels, missing),
         )

@@ -108,6 +108,19 @@ def normalise_mobile_number(number: str) -> str:
     return compact
 
 
+# A Philippine mobile number: 09XX XXX XXXX, +63 9XX XXX XXXX or 63 9XX..., with any spaces,
+# dashes, dots or brackets between the digits.
+_PH_MOBILE = re.compile(r"(?:\+63|63|0)(9\d{9})")
+
+
+def parse_philippine_mobile(number: str) -> str:
+    """The number in E.164 (+639171234567), or ValueError if it is not a Philippine mobile."""
+    match = _PH_MOBILE.fullmatch(re.sub(r"[\s().-]", "", number))
+    if match is None:
+        raise ValueError(number)
+    return "+63" + match.group(1)
+
+
 def get_backend() -> BaseSmsBackend:
     return import_string(settings.SMS_BACKEND)()
 

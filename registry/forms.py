@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import ApplicationStatus
 from organisations.models import Office
@@ -20,6 +21,7 @@ from registry.models import (
     Vehicle,
     default_office_id,
 )
+from registry.profile import clean_mobile_number
 from registry.selectors import vehicles_of
 
 if TYPE_CHECKING:
@@ -212,12 +214,18 @@ class OwnerSignUpForm(UserCreationForm):
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField()
     mobile_number = forms.CharField(
-        max_length=20, required=False, help_text="For SMS updates, e.g. +639171234567."
+        max_length=20,
+        required=False,
+        help_text=_("For SMS updates: a Philippine mobile number, e.g. 0917 123 4567."),
     )
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "first_name", "last_name", "email")
+
+    def clean_mobile_number(self) -> str:
+        # The same check and +639... form as the profile page's.
+        return clean_mobile_number(self.cleaned_data.get("mobile_number", ""))
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()

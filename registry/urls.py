@@ -8,6 +8,7 @@ from registry import (
     hold_views,
     mortgage_views,
     origin_views,
+    profile_views,
     sale_views,
     views,
 )
@@ -19,6 +20,13 @@ urlpatterns = [
         "accounts/verify-email/<uidb64>/<token>/",
         account_views.verify_email,
         name="verify-email",
+    ),
+    path("profile/", profile_views.profile, name="profile"),
+    path("profile/email/", profile_views.profile_email, name="profile-email"),
+    path(
+        "profile/email/<str:token>/",
+        profile_views.profile_email_confirm,
+        name="profile-email-confirm",
     ),
     path("vehicles/new/", views.vehicle_new, name="vehicle-new"),
     path("vehicles/<int:pk>/sell/", sale_views.sale_start, name="sale-start"),

@@ -197,6 +197,8 @@ def application_context(
         else [],
         "document_form": DocumentForm(),
         "reason_form": ReasonForm(),
+        # The same field on the reject form as on the return form: its own ids (issue 19).
+        "reject_form": ReasonForm(auto_id="id_reject_%s"),
         "note_form": NoteForm(),
         "approve_form": ApproveRegistrationForm(),
         # The plate an approval would issue (registry.plates), said beside the approve form.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 
 
@@ -37,4 +38,27 @@ def navigation(request: HttpRequest) -> dict:
         "nav_holds": nav_holds,
         # A lender's officers also see its mortgages.
         "nav_lender": "LENDER" in kinds,
+    }
+
+
+def service_identity(request: HttpRequest) -> dict:
+    """The office behind the service, for the header, the footer and the privacy notice."""
+    return {
+        "service_identity": {
+            name.lower(): getattr(settings, name)
+            for name in (
+                "GOVERNMENT_NAME",
+                "OFFICE_PARENT",
+                "OFFICE_NAME",
+                "SERVICE_NAME",
+                "OFFICE_ADDRESS",
+                "HELP_EMAIL",
+                "HELP_PHONE",
+                "HELP_HOURS",
+                "DPO_NAME",
+                "DPO_EMAIL",
+                "DPO_PHONE",
+                "DPO_ADDRESS",
+            )
+        }
     }

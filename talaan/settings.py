@@ -502,3 +502,21 @@ CELERY_BEAT_SCHEDULE["expire-abandoned-payments"] = {
     "task": "payments.payment_tasks.expire_abandoned_payments",
     "schedule": 300.0,
 }
+
+# The office behind the service, as its pages, footer, privacy notice and certificates name it.
+GOVERNMENT_NAME = env_str("GOVERNMENT_NAME", "Republic of the Philippines")
+OFFICE_PARENT = env_str("OFFICE_PARENT", "Department of Transportation")
+OFFICE_NAME = env_str("OFFICE_NAME", "Land Transportation Office")
+SERVICE_NAME = env_str("SERVICE_NAME", "Talaan vehicle registry")
+OFFICE_ADDRESS = env_str("OFFICE_ADDRESS", "East Avenue, Diliman, Quezon City, Metro Manila 1100")
+HELP_EMAIL = env_str("HELP_EMAIL", "help@talaan.local")
+HELP_PHONE = env_str("HELP_PHONE", "(02) 8922 9061")
+HELP_HOURS = env_str("HELP_HOURS", "Monday to Friday, 8:00 to 17:00")
+# The Data Protection Officer the privacy notice names (Data Privacy Act of 2012, RA 10173).
+DPO_NAME = env_str("DPO_NAME", "Data Protection Officer")
+DPO_EMAIL = env_str("DPO_EMAIL", "dpo@talaan.local")
+DPO_PHONE = env_str("DPO_PHONE", "(02) 8922 9061")
+DPO_ADDRESS = env_str("DPO_ADDRESS", OFFICE_ADDRESS)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("talaan.context_processors.service_identity")
+# How long the link confirming a new e-mail address works (registry.profile).
+EMAIL_CHANGE_LINK_HOURS = env_int("EMAIL_CHANGE_LINK_HOURS", 48)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from audit import api as audit_api
@@ -181,6 +182,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("ledger/", include("audit.urls")),
     path("", include("organisations.urls")),
     path("", include("clearance.urls")),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.conf import settings
+from django.utils.functional import Promise
 
 if TYPE_CHECKING:
     from django.contrib import admin
@@ -73,6 +74,8 @@ class ClearanceKind(Generic[F]):
     # The admin pages of its models (its findings, read-only; any reference data it keeps).
     admins: tuple[tuple[type[models.Model], type[admin.ModelAdmin]], ...] = ()
     urls: tuple[URLPattern, ...] = ()  # pages of its own, such as a live check
+    # Who a person is told the request goes to ("Send to Emission testing"); else the label.
+    sent_to: str | Promise = ""
     # Whether an application of a type that requires the kind (ClearanceRequirement) needs
     # it: most kinds always; a lender's consent only when the vehicle is encumbered.
     needed_for: Callable[[RegistrationApplication], bool] = _always

@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from rest_framework import serializers
 
@@ -29,6 +30,23 @@ from kernel.auth import AuthenticatedHttpRequest
 from registry.models import Vehicle
 
 CODE = "EMISSION"
+
+# What an analyser can read at all; anything outside is a typing mistake, not a result.
+CO_MAX = Decimal(100)
+HC_MAX = 100_000
+OPACITY_MAX = Decimal(100)
+CO_RANGE_MESSAGE = gettext_lazy("CO must be between 0 and 100 %.")
+HC_RANGE_MESSAGE = gettext_lazy("HC must be between 0 and 100,000 ppm.")
+OPACITY_RANGE_MESSAGE = gettext_lazy("Smoke opacity must be between 0 and 100 %.")
+
+
+def _within(low: Decimal | int, high: Decimal | int, message: Any) -> list:
+    # Not MinValueValidator: its message is %-formatted, and these carry a literal "%".
+    def validate(value: Decimal | int) -> None:
+        if not low <= value <= high:
+            raise ValidationError(message, code="impossible_reading")
+
+    return [validate]
 
 
 @dataclass(frozen=True)
@@ -71,16 +89,22 @@ def emission_failures(readings: EmissionReadings) -> dict[str, str]:
     return failures
 
 
-def save_findings(request: ClearanceRequest, readings: EmissionReadings, approving: bool) -> None:
+def impossible_readings(readings: EmissionReadings) -> dict[str, str]:
+    """Readings no analyser can show (a negative CO, over 100 %), each with a message."""
     errors: dict[str, str] = {}
-    if not Decimal(0) <= readings.co_percent <= Decimal(100):
-        errors["co_percent"] = "CO must be between 0 and 100 %."
-    if readings.hc_ppm < 0 or readings.hc_ppm > 100_000:
-        errors["hc_ppm"] = "HC must be between 0 and 100,000 ppm."
+    if not Decimal(0) <= readings.co_percent <= CO_MAX:
+        errors["co_percent"] = str(CO_RANGE_MESSAGE)
+    if not 0 <= readings.hc_ppm <= HC_MAX:
+        errors["hc_ppm"] = str(HC_RANGE_MESSAGE)
     if readings.opacity_percent is not None and not (
-        Decimal(0) <= readings.opacity_percent <= Decimal(100)
+        Decimal(0) <= readings.opacity_percent <= OPACITY_MAX
     ):
-        errors["opacity_percent"] = "Smoke opacity must be between 0 and 100 %."
+        errors["opacity_percent"] = str(OPACITY_RANGE_MESSAGE)
+    return errors
+
+
+def save_findings(request: ClearanceRequest, readings: EmissionReadings, approving: bool) -> None:
+    errors = impossible_readings(readings)
     today = timezone.localdate()
     if readings.test_date > today:
         errors["test_date"] = "The test date cannot be in the future."
@@ -122,16 +146,27 @@ class EmissionReadingsForm(forms.Form):
     """The readings alone: also used by the live limit check while the officer types."""
 
     fuel = forms.ChoiceField(choices=Vehicle.Fuel.choices)
+    # The range is checked here too, so the live check calls a CO of -3 a mistake, not a pass;
+    # no min/max attributes on the inputs, so the browser lets the server say so in words.
     co_percent = forms.DecimalField(
-        label="CO %", max_digits=6, decimal_places=2, widget=forms.NumberInput(_READING)
+        label="CO %",
+        max_digits=6,
+        decimal_places=2,
+        widget=forms.NumberInput(_READING),
+        validators=_within(Decimal(0), CO_MAX, CO_RANGE_MESSAGE),
     )
-    hc_ppm = forms.IntegerField(label="HC ppm", widget=forms.NumberInput(_READING))
+    hc_ppm = forms.IntegerField(
+        label="HC ppm",
+        widget=forms.NumberInput(_READING),
+        validators=_within(0, HC_MAX, HC_RANGE_MESSAGE),
+    )
     opacity_percent = forms.DecimalField(
         label="Smoke opacity %",
         max_digits=6,
         decimal_places=2,
         required=False,
         widget=forms.NumberInput(_READING),
+        validators=_within(Decimal(0), OPACITY_MAX, OPACITY_RANGE_MESSAGE),
     )
 
     def readings(self, **extra: object) -> EmissionReadings:
@@ -200,12 +235,16 @@ def emission_check(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     failures: dict[str, str] = {}
     if form.is_valid():
         failures = emission_failures(form.readings())
+    # A reading typed but impossible (CO -3) is a mistake to fix, never "within the limit";
+    # an empty one is only not typed yet.
+    mistakes = {name: errors[0] for name, errors in form.errors.items() if form.data.get(name)}
     return render(
         request,
         "clearance/kinds/_emission_check.html",
         {
             "form": form,
-            "failures": failures,
+            "failures": {**failures, **mistakes},
+            "mistakes": mistakes,
             "limits": emission_limits(form.data.get("fuel") or clearance.application.vehicle.fuel),
             "checked": form.is_valid(),
         },
@@ -238,6 +277,7 @@ EMISSION = register(
     ClearanceKind(
         code=CODE,
         label="Emission",
+        sent_to=gettext_lazy("Emission testing"),
         signed_by=OrgKind.EMISSION,
         findings=EmissionReadings,
         save_findings=save_findings,

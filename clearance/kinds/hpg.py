@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from chaincode.rules import OrgKind
@@ -126,6 +127,7 @@ HPG = register(
     ClearanceKind(
         code="HPG",
         label="HPG",
+        sent_to=gettext_lazy("HPG"),
         signed_by=OrgKind.HPG,
         findings=HpgFindings,
         save_findings=save_findings,

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from chaincode.rules import OrgKind
@@ -108,6 +109,7 @@ INSURANCE = register(
     ClearanceKind(
         code="INSURANCE",
         label="Insurance",
+        sent_to=gettext_lazy("Insurance"),
         signed_by=OrgKind.INSURANCE,
         findings=InsuranceCover,
         save_findings=save_findings,

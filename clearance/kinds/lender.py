@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from chaincode.rules import OrgKind
@@ -77,6 +78,7 @@ LENDER = register(
     ClearanceKind(
         code=LENDER_CLEARANCE,
         label="Lender's consent",
+        sent_to=gettext_lazy("the lender"),
         signed_by=OrgKind.LENDER,
         findings=LenderConsent,
         save_findings=save_findings,

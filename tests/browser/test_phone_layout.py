@@ -55,6 +55,7 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "verify-email",
+    "profile-email-confirm",
     "verify-search",
     "verify",
 }
@@ -115,6 +116,7 @@ NOT_WALKED = {
     "dealer-origin-sell": "POST only",
     "hold-evidence": "a file, not a page",
     "hold-lift": "POST only",
+    "profile-email": "POST only",
 }
 
 
@@ -168,6 +170,10 @@ def _pages() -> dict[str, Callable[[], list[str]]]:
         "password_reset_complete": lambda: one("password_reset_complete"),
         # A used or forged link: its refusal is the page a person sees.
         "verify-email": lambda: one("verify-email", *token_for("owner.pedro")),
+        # A forged link: its refusal is the page a person sees.
+        "profile-email-confirm": lambda: one("profile-email-confirm", "forged-link"),
+        "profile": lambda: one("profile"),
+        "privacy": lambda: one("privacy"),
         "verify-search": lambda: one("verify-search"),
         "verify": lambda: [
             reverse("verify", args=[a.reference]) for a in applications() if a.status == "approved"

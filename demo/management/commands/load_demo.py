@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from pathlib import Path
 from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from dateutil.relativedelta import relativedelta
@@ -138,6 +139,29 @@ PEOPLE = [
     # The buyer Juan's open sale of his Vios waits for (the link is printed below).
     ("owner.pedro", "Pedro Penduko", None, None, "Vehicle buyer"),
 ]
+
+
+# For each demo login: the page to open first and what to click there (printed by make run).
+START_HERE = {
+    "lto.admin": "Applications: open Maria's Hyundai Accent (Submitted), click Start review",
+    "lto.reviewer": "Applications: open Juan's Toyota Hilux to watch its clearances live",
+    "lto.approver": "Holds: open the HPG stolen hold on Maria's Ford Ranger",
+    "hpg.officer": "Queue: open a pending HPG request, click Claim this request",
+    "hpg.admin": "Officers: invite an officer by e-mail, or open Queue",
+    "insurer.officer": "Queue: open the request In review (Juan's Hilux) and record a decision",
+    "emission.officer": "Queue: click Decided, open the Honda City you returned",
+    "dealer.officer": "Origin records: click Record a vehicle",
+    "lender.officer": "Mortgages: open the one on Maria's Isuzu mu-X",
+    "owner.juan": "My applications: open the Hilux to follow its clearances live",
+    "owner.maria": "My applications: open the City (Returned), fix it, Resubmit with corrections",
+    "owner.pedro": "Open the buyer's link printed below and accept Juan's sale",
+}
+
+
+def _shown(folder: str) -> str:
+    """A folder as the person who typed `make run` finds it: relative to where they are."""
+    path = Path(folder).resolve()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def renewal_due_plate(today: datetime.date) -> tuple[str, schedule.Slot]:
@@ -726,8 +750,18 @@ class Command(BaseCommand):
 
     def _print_logins(self) -> None:
         self.stdout.write("")
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}), and where to start:")
         for username, _name, _org, _role, label in PEOPLE:
-            self.stdout.write(f"  {label:<22} {username}")
-        self.stdout.write(f"  {'Django admin':<22} admin   (at /admin/)")
+            self.stdout.write(f"  {label:<22} {username:<17} {START_HERE.get(username, '')}")
+        self.stdout.write(f"  {'Django admin':<22} {'admin':<17} /admin/")
+        self.stdout.write("")
+        if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+            self.stdout.write(
+                f"E-mail is not sent: each message (sign-up and e-mail change confirmations, "
+                f"notifications) is a file in {_shown(settings.EMAIL_FILE_PATH)}/, the newest last."
+            )
+        if settings.SMS_BACKEND == "notifications.sms.FileBackend":
+            self.stdout.write(
+                f"SMS is not sent either: one file a day in {_shown(settings.SMS_FILE_PATH)}/."
+            )
         self.stdout.write("")
