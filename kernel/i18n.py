@@ -1,0 +1,109 @@
+"""Language helpers shared by every app: a message rendered later in someone else's language,
+the recipient's language, and amounts and times written the way the reader expects.
+
+A notification is written in the transaction of the change, often for several people at once,
+each in their own language; so services hand over a :class:`Message` (a marked template and
+its named values) and ``notifications`` renders it once per recipient inside
+``translation.override``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
+
+@dataclass(frozen=True)
+class Message:
+    """A marked template (``gettext_lazy``) and its named values, rendered when read.
+
+    Values may be lazy too (a status label, another Message); each is rendered in the
+    language active when the message is.
+    """
+
+    template: str | Promise
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        text = str(self.template)
+        if not self.values:
+            return text
+        return text % {key: _text(value) for key, value in self.values.items()}
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, Promise | Message):
+        return str(value)
+    return value
+
+
+def render(text: str | Promise | Message, language: str) -> str:
+    """``text`` as it reads in ``language``."""
+    with translation.override(language):
+        return str(text)
+
+
+class _HasLanguage(Protocol):
+    pk: Any
+
+
+# Where the user's chosen language is kept, once the language switch stores it; until then
+# (and for users who never chose) every recipient reads the site's default language.
+LANGUAGE_ATTRIBUTES = ("language", "preferred_language")
+
+
+def user_language(user: _HasLanguage | None) -> str:
+    """The language ``user`` reads notifications in: their own choice if they made one and it
+    is offered, else ``settings.LANGUAGE_CODE``."""
+    offered = {code for code, _ in settings.LANGUAGES}
+    for holder in (user, getattr(user, "profile", None)):
+        for attribute in LANGUAGE_ATTRIBUTES:
+            chosen = getattr(holder, attribute, None) if holder is not None else None
+            if isinstance(chosen, str) and chosen in offered:
+                return chosen
+    return settings.LANGUAGE_CODE
+
+
+def pesos(centavos: int) -> str:
+    """₱1,600.00 from 160000: for pages, PDFs and e-mail."""
+    sign = "-" if centavos < 0 else ""
+    centavos = abs(centavos)
+    return f"{sign}₱{centavos // 100:,}.{centavos % 100:02d}"
+
+
+def pesos_for_sms(centavos: int) -> str:
+    """PHP 1,600.00 from 160000: ₱ is outside the GSM-7 alphabet, and one such character
+    turns a text message into UCS-2, 70 characters a segment instead of 160."""
+    sign = "-" if centavos < 0 else ""
+    centavos = abs(centavos)
+    return f"{sign}PHP {centavos // 100:,}.{centavos % 100:02d}"
+
+
+def manila_date(moment: datetime) -> str:
+    """A moment as the day it was in the site's time zone (Manila), e.g. 1 Dec 2026."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {MONTHS[local.month]} {local.year}"
+
+
+# Django ships no Filipino catalogue, so the month names the app writes are its own.
+MONTHS = {
+    1: pgettext_lazy("month, short", "Jan"),
+    2: pgettext_lazy("month, short", "Feb"),
+    3: pgettext_lazy("month, short", "Mar"),
+    4: pgettext_lazy("month, short", "Apr"),
+    5: pgettext_lazy("month, short", "May"),
+    6: pgettext_lazy("month, short", "Jun"),
+    7: pgettext_lazy("month, short", "Jul"),
+    8: pgettext_lazy("month, short", "Aug"),
+    9: pgettext_lazy("month, short", "Sep"),
+    10: pgettext_lazy("month, short", "Oct"),
+    11: pgettext_lazy("month, short", "Nov"),
+    12: pgettext_lazy("month, short", "Dec"),
+}
