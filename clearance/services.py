@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import (
     CLEARANCE_DECISIONS,
@@ -39,6 +40,8 @@ from clearance.transitions import (
     record_clearance_changes,
 )
 from kernel.errors import Conflict
+from kernel.i18n import Message, manila_time
+from kernel.refusals import STATUSES
 from ledger.events import LedgerEvent, Outcome
 from ledger.keepers import receipt_confirmed
 from notifications.live import announce_change
@@ -170,8 +173,14 @@ def clearance_send_for_clearance(
         notify(
             recipients=organisation_people(organisation),
             event=CLEARANCE_REQUESTED,
-            title=f"{request.get_kind_display()} clearance requested for {application.reference}",
-            body=f"Please clear {application.vehicle} by {request.due_at:%d %b %Y %H:%M}.",
+            title=Message(
+                _("%(kind)s clearance requested for %(reference)s"),
+                {"kind": request.get_kind_display(), "reference": application.reference},
+            ),
+            body=Message(
+                _("Please clear %(vehicle)s by %(due)s."),
+                {"vehicle": str(application.vehicle), "due": manila_time(request.due_at)},
+            ),
             link=_link(application),
         )
     return [change.request for change in changes]
@@ -267,7 +276,7 @@ def clearance_decide(
         raise Conflict(f"This request was already {request.status}; nothing was changed.")
     if decision != ClearanceStatus.APPROVED and not remarks.strip():
         raise ValidationError(
-            {"remarks": "Say why in the remarks when rejecting or returning a request."}
+            {"remarks": _("Say why in the remarks when rejecting or returning a request.")}
         )
     # Refuse an illegal move before anything is written.
     clearance_actor_role(request.status, decision)
@@ -279,7 +288,14 @@ def clearance_decide(
     notify(
         recipients=[*lto_staff(), application.applicant],
         event=_DECISION_EVENTS[decision],
-        title=f"{request.get_kind_display()} clearance {decision} for {application.reference}",
+        title=Message(
+            _("%(kind)s clearance %(decision)s for %(reference)s"),
+            {
+                "kind": request.get_kind_display(),
+                "decision": STATUSES.get(decision, decision),
+                "reference": application.reference,
+            },
+        ),
         body=remarks.strip(),
         link=_link(application),
     )
@@ -365,8 +381,11 @@ def reopen_returned(
         notify(
             recipients=organisation_people(request.organisation),
             event=CLEARANCE_REQUESTED,
-            title=f"{request.get_kind_display()} clearance resubmitted for {application.reference}",
-            body="The owner corrected the application; please review it again.",
+            title=Message(
+                _("%(kind)s clearance resubmitted for %(reference)s"),
+                {"kind": request.get_kind_display(), "reference": application.reference},
+            ),
+            body=_("The owner corrected the application; please review it again."),
             link=_link(application),
         )
     return changes
@@ -421,7 +440,10 @@ def _notify_cancelled(
     notify(
         recipients=organisation_people(request.organisation),
         event=CLEARANCE_CANCELLED,
-        title=f"{request.get_kind_display()} clearance for {application.reference} cancelled",
+        title=Message(
+            _("%(kind)s clearance for %(reference)s cancelled"),
+            {"kind": request.get_kind_display(), "reference": application.reference},
+        ),
         body=reason,
         link=_link(application),
     )

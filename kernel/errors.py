@@ -32,7 +32,7 @@ class DomainError(Exception):
     # A refusal the ledger's chaincode made: its stable reason and parameters, which
     # ``describe`` words in the reader's language (see kernel.refusals).
     reason: str = ""
-    params: dict[str, str] = {}  # noqa: RUF012  # read-only default, replaced per instance
+    params: dict[str, str] = {}  # read-only default, replaced per instance
 
     def __init__(self, message: str | Promise | None = None) -> None:
         # A lazy message is kept lazy, so that it is read in the language of whoever reads it.

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -32,10 +32,11 @@ class Message:
     values: Mapping[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        text = str(self.template)
         if not self.values:
-            return text
-        return text % {key: _text(value) for key, value in self.values.items()}
+            return str(self.template)
+        # ``%`` on a lazy template (gettext_lazy, ngettext_lazy with a named count) picks the
+        # translation, and the plural, in the active language.
+        return str(self.template % {key: _text(value) for key, value in self.values.items()})
 
 
 def _text(value: Any) -> Any:
@@ -50,24 +51,18 @@ def render(text: str | Promise | Message, language: str) -> str:
         return str(text)
 
 
-class _HasLanguage(Protocol):
-    pk: Any
+# Where the user's chosen language is read from. The language switch (issue 19) stores it;
+# until it does, and for users who never chose, everyone reads the site's default language.
+# One attribute of the user, so that reading it never costs a query per recipient.
+LANGUAGE_ATTRIBUTE = "language"
 
 
-# Where the user's chosen language is kept, once the language switch stores it; until then
-# (and for users who never chose) every recipient reads the site's default language.
-LANGUAGE_ATTRIBUTES = ("language", "preferred_language")
-
-
-def user_language(user: _HasLanguage | None) -> str:
-    """The language ``user`` reads notifications in: their own choice if they made one and it
-    is offered, else ``settings.LANGUAGE_CODE``."""
-    offered = {code for code, _ in settings.LANGUAGES}
-    for holder in (user, getattr(user, "profile", None)):
-        for attribute in LANGUAGE_ATTRIBUTES:
-            chosen = getattr(holder, attribute, None) if holder is not None else None
-            if isinstance(chosen, str) and chosen in offered:
-                return chosen
+def user_language(user: object) -> str:
+    """The language ``user`` reads notifications in: their own choice if they made one and
+    the site offers it, else ``settings.LANGUAGE_CODE``."""
+    chosen = getattr(user, LANGUAGE_ATTRIBUTE, None)
+    if isinstance(chosen, str) and chosen in {code for code, _name in settings.LANGUAGES}:
+        return chosen
     return settings.LANGUAGE_CODE
 
 
@@ -86,10 +81,19 @@ def pesos_for_sms(centavos: int) -> str:
     return f"{sign}PHP {centavos // 100:,}.{centavos % 100:02d}"
 
 
-def manila_date(moment: datetime) -> str:
-    """A moment as the day it was in the site's time zone (Manila), e.g. 1 Dec 2026."""
+def manila_date(moment: datetime | date) -> Message:
+    """A moment as the day it was in the site's time zone (Manila), e.g. 1 Dec 2026, read in
+    the language active when it is shown."""
+    day = timezone.localtime(moment).date() if isinstance(moment, datetime) else moment
+    return Message(
+        "%(day)s %(month)s %(year)s", {"day": day.day, "month": MONTHS[day.month], "year": day.year}
+    )
+
+
+def manila_time(moment: datetime) -> Message:
+    """A moment in Manila time, e.g. 1 Dec 2026 14:30."""
     local = timezone.localtime(moment)
-    return f"{local.day} {MONTHS[local.month]} {local.year}"
+    return Message("%(date)s %(time)s", {"date": manila_date(local), "time": f"{local:%H:%M}"})
 
 
 # Django ships no Filipino catalogue, so the month names the app writes are its own.

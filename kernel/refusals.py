@@ -35,8 +35,7 @@ REFUSALS: dict[str, Promise] = {
         "The %(caller)s certificate names no %(kind)s (attribute %(attribute)s)."
     ),
     "VEHICLE_ON_HOLD": _(
-        "Vehicle %(vin)s is on hold (%(holds)s); it cannot be %(doing)s until the hold is "
-        "lifted."
+        "Vehicle %(vin)s is on hold (%(holds)s); it cannot be %(doing)s until the hold is lifted."
     ),
     "ORIGIN_ALREADY_RECORDED": _("Vehicle %(vin)s already has an origin record."),
     "ORIGIN_AFTER_REGISTRATION": _(
@@ -77,9 +76,7 @@ REFUSALS: dict[str, Promise] = {
         "clearance; %(member)s does not hold it."
     ),
     "INVALID_HOLD_REASON": _("Hold reason %(reason)s is not valid."),
-    "HOLD_PLACER_NOT_ALLOWED": _(
-        "Only %(allowed)s places a %(reason)s hold; %(caller)s cannot."
-    ),
+    "HOLD_PLACER_NOT_ALLOWED": _("Only %(allowed)s places a %(reason)s hold; %(caller)s cannot."),
     "HOLD_ALREADY_RECORDED": _("Hold %(hold)s is already on the ledger."),
     "HOLD_LIFTER_NOT_ALLOWED": _(
         "Only %(allowed)s, which placed hold %(hold)s, lifts it; %(caller)s cannot."
@@ -88,8 +85,7 @@ REFUSALS: dict[str, Promise] = {
     "MORTGAGE_ALREADY_RECORDED": _("Mortgage %(mortgage)s is already on the ledger."),
     "ALREADY_MORTGAGED": _("Vehicle %(vin)s already carries an active mortgage."),
     "MORTGAGE_RELEASER_NOT_ALLOWED": _(
-        "Only %(allowed)s, which annotated mortgage %(mortgage)s, releases it; %(caller)s "
-        "cannot."
+        "Only %(allowed)s, which annotated mortgage %(mortgage)s, releases it; %(caller)s cannot."
     ),
     "MORTGAGE_ALREADY_RELEASED": _("Mortgage %(mortgage)s is already released."),
     "UNKNOWN_ORGANISATION": _("%(caller)s is not a Talaan organisation."),
@@ -124,7 +120,7 @@ DOINGS: dict[str, Promise] = {
 
 _STATUS_PARAMS = ("from", "to", "ledger_status")
 _UNKNOWN_CALLER = _("an unknown caller")
-_REASONS: dict[str, Promise] = {
+REASON_WORDS: dict[str, Promise] = {
     "stolen": pgettext_lazy("hold", "stolen"),
     "violation": pgettext_lazy("hold", "violation"),
     "court_order": pgettext_lazy("hold", "court order"),
@@ -142,8 +138,8 @@ def _localised(params: Mapping[str, str]) -> dict[str, str]:
             values[key] = str(STATUSES[values[key]])
     if "doing" in values and values["doing"] in DOINGS:
         values["doing"] = str(DOINGS[values["doing"]])
-    if "reason" in values and values["reason"] in _REASONS:
-        values["reason"] = str(_REASONS[values["reason"]])
+    if "reason" in values and values["reason"] in REASON_WORDS:
+        values["reason"] = str(REASON_WORDS[values["reason"]])
     if "caller" in values and not values["caller"]:
         values["caller"] = str(_UNKNOWN_CALLER)
     return values

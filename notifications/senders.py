@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import select_template
 from django.urls import reverse
+from django.utils import translation
 
+from kernel.i18n import user_language
 from notifications.events import attachments_of
 from notifications.models import Notification
 from notifications.sms import send_sms
@@ -33,7 +35,13 @@ def _templates(event: str, extension: str) -> list[str]:
 
 
 def send_email(notification: Notification, address: str) -> None:
-    """Send the notification as a multipart (text and HTML) email to ``address``."""
+    """Send the notification as a multipart (text and HTML) email to ``address``, in the
+    recipient's language (not that of whoever caused it)."""
+    with translation.override(user_language(notification.recipient)):
+        _send_email(notification, address)
+
+
+def _send_email(notification: Notification, address: str) -> None:
     context = {
         "notification": notification,
         "recipient": notification.recipient,
@@ -51,7 +59,9 @@ def send_email(notification: Notification, address: str) -> None:
 
 
 def send_text_message(notification: Notification, number: str) -> None:
-    """Send the title and the link (never the body, which may be long) by SMS."""
+    """Send the title and the link (never the body, which may be long) by SMS. The title was
+    written in the recipient's language when the notification was; amounts in it are "PHP",
+    never "₱" (see kernel.i18n.pesos_for_sms)."""
     url = absolute_url(notification.link)
     room = SMS_MAX_LENGTH - len(url) - 1 if url else SMS_MAX_LENGTH
     title = notification.title

@@ -24,8 +24,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kernel.errors import Conflict
+from kernel.i18n import Message, manila_date
+from kernel.refusals import REASON_WORDS
 from ledger import get_ledger
 from ledger.base import Receipt, VehicleDeregistration
 from notifications.services import notify
@@ -219,7 +222,7 @@ def _deregister(
     receipt: Receipt = get_ledger().deregister_vehicle(record)
     now = timezone.now()
     today = timezone.localdate(now)
-    label = Deregistration.Reason(reason).label.lower()
+    label = str(Deregistration.Reason(reason).label).lower()
     owner = current_owner(vehicle) or vehicle.owner
     certificate = valid_certificate(vehicle)
     assert certificate is not None  # checked by the caller, under the vehicle's lock
@@ -248,11 +251,18 @@ def _deregister(
     notify(
         recipients=[owner],
         event=VEHICLE_DEREGISTERED,
-        title=f"{vehicle} was deregistered",
-        body=(
-            f"The LTO deregistered it on {today:%d %B %Y} ({label}). Certificate of "
-            f"Registration {certificate.number} is revoked; the vehicle may not be driven on "
-            "public roads and cannot be registered again."
+        title=Message(_("%(vehicle)s was deregistered"), {"vehicle": str(vehicle)}),
+        body=Message(
+            _(
+                "The LTO deregistered it on %(date)s (%(reason)s). Certificate of Registration "
+                "%(certificate)s is revoked; the vehicle may not be driven on public roads and "
+                "cannot be registered again."
+            ),
+            {
+                "date": manila_date(today),
+                "reason": REASON_WORDS.get(reason, label),
+                "certificate": certificate.number,
+            },
         ),
         link=reverse("vehicle-ownership", args=[vehicle.pk]),
     )

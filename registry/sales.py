@@ -22,9 +22,11 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import ApplicationStatus
 from kernel.errors import Conflict, PermissionDenied
+from kernel.i18n import Message, manila_date
 from notifications.queueing import queue_or_log
 from notifications.services import notify
 from organisations.selectors import is_lto_staff
@@ -283,7 +285,9 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     sale.status, sale.buyer, sale.application = Sale.Status.ACCEPTED, buyer, application
     sale.save(update_fields=["status", "buyer", "application", "updated_at"])
     _tell_seller(
-        sale, f"The buyer accepted the sale of {vehicle}", "They will now file the papers."
+        sale,
+        Message(_("The buyer accepted the sale of %(subject)s"), {"subject": str(vehicle)}),
+        _("They will now file the papers."),
     )
     return sale
 
@@ -311,8 +315,8 @@ def _origin_sale_accept(sale: Sale, buyer: User) -> Sale:
     sale.save(update_fields=["status", "buyer", "application", "vehicle", "updated_at"])
     _tell_seller(
         sale,
-        f"The buyer accepted the sale of {origin}",
-        "Their first registration is filed from your origin record.",
+        Message(_("The buyer accepted the sale of %(subject)s"), {"subject": str(origin)}),
+        _("Their first registration is filed from your origin record."),
     )
     return sale
 
@@ -322,7 +326,11 @@ def sale_decline(*, buyer: User, token: str) -> Sale:
     sale = _sale_of_token(token, lock=True)
     _require_invited_buyer(sale, buyer)
     _end(sale, Sale.Status.DECLINED, "Declined by the buyer.")
-    _tell_seller(sale, f"The buyer declined the sale of {sale.subject}", "")
+    _tell_seller(
+        sale,
+        Message(_("The buyer declined the sale of %(subject)s"), {"subject": str(sale.subject)}),
+        "",
+    )
     return sale
 
 
@@ -421,7 +429,11 @@ def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
                     application=application, actor=actor, reason="The LTO cancelled the sale."
                 )
     _end(sale, Sale.Status.CANCELLED, reason.strip())
-    _tell_seller(sale, f"The LTO cancelled the sale of {sale.subject}", reason.strip())
+    _tell_seller(
+        sale,
+        Message(_("The LTO cancelled the sale of %(subject)s"), {"subject": str(sale.subject)}),
+        reason.strip(),
+    )
     return sale
 
 
@@ -435,8 +447,11 @@ def sale_complete(*, application: RegistrationApplication, seller: User | None) 
     notify(
         recipients=[user for user in (seller, application.applicant) if user is not None],
         event=TRANSFER_COMPLETED,
-        title=f"Ownership of {vehicle.plate_number} transferred",
-        body=f"{application.applicant.get_full_name()} is now the registered owner.",
+        title=Message(_("Ownership of %(plate)s transferred"), {"plate": vehicle.plate_number}),
+        body=Message(
+            _("%(name)s is now the registered owner."),
+            {"name": application.applicant.get_full_name()},
+        ),
         link=reverse("vehicle-ownership", args=[vehicle.pk]),
     )
 
@@ -461,8 +476,11 @@ def sales_expire(*, now: dt.datetime | None = None) -> int:
             notify(
                 recipients=[sale.seller],
                 event=SALE_EXPIRED,
-                title=f"The sale of {sale.subject} expired",
-                body=f"{sale.buyer_email} did not answer by {sale.expires_at:%d %B %Y}.",
+                title=Message(_("The sale of %(subject)s expired"), {"subject": str(sale.subject)}),
+                body=Message(
+                    _("%(buyer)s did not answer by %(date)s."),
+                    {"buyer": sale.buyer_email, "date": manila_date(sale.expires_at)},
+                ),
                 link=reverse("sale-detail", args=[sale.pk]),
             )
             expired += 1
@@ -474,7 +492,7 @@ def _end(sale: Sale, status: str, reason: str) -> None:
     sale.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
 
 
-def _tell_seller(sale: Sale, title: str, body: str) -> None:
+def _tell_seller(sale: Sale, title: str | Message, body: str | Message) -> None:
     notify(
         recipients=[sale.seller],
         event=SALE_ANSWERED,

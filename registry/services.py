@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import (
     ApplicationStatus,
@@ -20,6 +21,7 @@ from chaincode.rules import (
     check_application_transition,
 )
 from kernel.errors import Conflict
+from kernel.i18n import Message
 from ledger import get_ledger
 from ledger.base import VehicleRegistration, actor_pseudonym, owner_pseudonym, sha256_hex
 from notifications.models import WebhookEvent
@@ -367,8 +369,11 @@ def application_submit(*, application_id: int, actor: User) -> ApplicationStatus
     notify(
         recipients=lto_staff(),
         event=APPLICATION_SUBMITTED,
-        title=f"New application {application.reference}",
-        body=f"{application.get_type_display()} for {application.vehicle}.",
+        title=Message(_("New application %(reference)s"), {"reference": application.reference}),
+        body=Message(
+            _("%(type)s for %(vehicle)s."),
+            {"type": application.get_type_display(), "vehicle": str(application.vehicle)},
+        ),
         link=_link(application),
     )
     return change
@@ -390,7 +395,7 @@ def application_return(*, application_id: int, actor: User, reason: str) -> Appl
     """The LTO sends an application back to the owner for corrections."""
     application = _lock_for(application_id, actor, Action.RETURN)
     if not reason.strip():
-        raise ValidationError({"reason": "Tell the owner what to correct."})
+        raise ValidationError({"reason": _("Tell the owner what to correct.")})
     change = record_application_change(
         application=application,
         to_status=ApplicationStatus.RETURNED,
@@ -400,7 +405,7 @@ def application_return(*, application_id: int, actor: User, reason: str) -> Appl
     notify(
         recipients=[application.applicant],
         event=APPLICATION_RETURNED,
-        title=f"{application.reference} needs corrections",
+        title=Message(_("%(reference)s needs corrections"), {"reference": application.reference}),
         body=reason.strip(),
         link=_link(application),
     )
@@ -416,7 +421,12 @@ def application_resubmit(
     if not access.is_open(Action.RESUBMIT, application):
         # Draft -> submitted is a legal move, but it is a submission, not a resubmission.
         raise TransitionNotAllowed(
-            f"Only a returned application can be resubmitted; this one is {application.status}."
+            str(
+                Message(
+                    _("Only a returned application can be resubmitted; this one is %(status)s."),
+                    {"status": application.get_status_display()},
+                )
+            )
         )
     working = [p for p in participants() if p.has_live_work(application)]
     target = ApplicationStatus.AWAITING_CLEARANCES if working else ApplicationStatus.SUBMITTED
@@ -429,7 +439,7 @@ def application_resubmit(
         notify(
             recipients=lto_staff(),
             event=APPLICATION_SUBMITTED,
-            title=f"{application.reference} resubmitted",
+            title=Message(_("%(reference)s resubmitted"), {"reference": application.reference}),
             body=note.strip(),
             link=_link(application),
         )
@@ -580,10 +590,10 @@ def registration_approve(
     notify(
         recipients=[application.applicant],
         event=REGISTRATION_APPROVED,
-        title=f"Registration approved: plate {vehicle.plate_number}",
-        body=(
-            f"MV file number {vehicle.mv_file_number}. Certificate of Registration "
-            f"{granted.certificate.number} is ready."
+        title=Message(_("Registration approved: plate %(plate)s"), {"plate": vehicle.plate_number}),
+        body=Message(
+            _("MV file number %(mv_file)s. Certificate of Registration %(certificate)s is ready."),
+            {"mv_file": vehicle.mv_file_number, "certificate": granted.certificate.number},
         ),
         link=_link(application),
     )
@@ -597,7 +607,7 @@ def registration_reject(
     """The LTO refuses the registration; open clearance requests are cancelled."""
     application = _lock_for(application_id, actor, Action.REJECT_REGISTRATION)
     if not reason.strip():
-        raise ValidationError({"reason": "Give the owner the reason for the rejection."})
+        raise ValidationError({"reason": _("Give the owner the reason for the rejection.")})
     change = record_application_change(
         application=application,
         to_status=ApplicationStatus.REJECTED,
@@ -609,7 +619,9 @@ def registration_reject(
     notify(
         recipients=[application.applicant],
         event=REGISTRATION_REJECTED,
-        title=f"Registration {application.reference} rejected",
+        title=Message(
+            _("Registration %(reference)s rejected"), {"reference": application.reference}
+        ),
         body=reason.strip(),
         link=_link(application),
     )
@@ -656,8 +668,8 @@ def application_clear(*, application: RegistrationApplication) -> ApplicationSta
     notify(
         recipients=[*lto_staff(), application.applicant],
         event=APPLICATION_CLEARED,
-        title=f"{application.reference} is cleared",
-        body="Every required clearance is approved; the LTO will now decide the registration.",
+        title=Message(_("%(reference)s is cleared"), {"reference": application.reference}),
+        body=_("Every required clearance is approved; the LTO will now decide the registration."),
         link=_link(application),
     )
     return change
