@@ -64,7 +64,7 @@ def notify(
             recipient=user,
             event=event,
             title=_fit(render(title, user_language(user)), Notification.title.field.max_length),
-            body=render(body, user_language(user)),
+            body=render(body, user_language(user)).strip(),
             link=link,
             dedupe_key=dedupe_key,
         )

@@ -55,8 +55,10 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kernel.auth import AnyUser
+from kernel.i18n import Message
 from notifications import claims
 from notifications.events import NotificationEvent, register
 from notifications.models import WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -191,7 +193,7 @@ def validate_target_url(url: str) -> None:
         found = _resolve(host, port)
     except (OSError, UnicodeError, ValueError):
         return
-    for *_, sockaddr in found:
+    for *_rest, sockaddr in found:
         address = ipaddress.ip_address(sockaddr[0])
         if not _is_public(address):
             raise ValidationError({"url": _refusal(host, address)})
@@ -204,12 +206,12 @@ def _create_public_connection(
     host, port = address
     found = _resolve(host, port)
     if not _private_targets_allowed():
-        for *_, sockaddr in found:
+        for *_rest, sockaddr in found:
             resolved = ipaddress.ip_address(sockaddr[0])
             if not _is_public(resolved):
                 raise TargetRefused(_refusal(host, resolved))
     error: OSError | None = None
-    for family, kind, proto, _, sockaddr in found:
+    for family, kind, proto, _canonname, sockaddr in found:
         sock = socket.socket(family, kind, proto)
         try:
             if timeout is not None:
@@ -540,11 +542,14 @@ def _tell_admins_paused(subscription: WebhookSubscription) -> None:
     notify(
         recipients=admins,
         event=WEBHOOK_PAUSED,
-        title="Webhook subscription paused",
-        body=(
-            f"Deliveries to {subscription.url} failed {PAUSE_AFTER_FAILURES} times in a row, "
-            "so Talaan stopped sending them. Fix the receiver, then resume the subscription: "
-            "pending deliveries are sent again."
+        title=_("Webhook subscription paused"),
+        body=Message(
+            _(
+                "Deliveries to %(url)s failed %(count)s times in a row, so Talaan stopped "
+                "sending them. Fix the receiver, then resume the subscription: pending "
+                "deliveries are sent again."
+            ),
+            {"url": subscription.url, "count": PAUSE_AFTER_FAILURES},
         ),
         link=reverse("notifications:webhook-detail", args=[subscription.pk]),
     )

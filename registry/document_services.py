@@ -24,8 +24,10 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kernel.errors import DomainError, PermissionDenied
+from kernel.i18n import Message
 from ledger import get_ledger
 from ledger.base import DocumentAnchor
 from notifications.services import notify
@@ -500,7 +502,10 @@ def _report_failure(document: Document, check: IntegrityCheck) -> None:
         notify(
             recipients=lto_staff(),
             event=DOCUMENT_INTEGRITY_FAILED,
-            title=f"A document of {document.belongs_to} failed its integrity check",
+            title=Message(
+                _("A document of %(owner)s failed its integrity check"),
+                {"owner": str(document.belongs_to)},
+            ),
             body=f"{document.get_doc_type_display()} ({document.original_name}): {check.detail}",
             link=link,
             dedupe_key=f"document-integrity:{document.public_id}",

@@ -27,9 +27,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import HOLD_PLACERS, VIN_PATTERN, HoldReason, OrgKind
 from kernel.errors import Conflict, DomainError, PermissionDenied
+from kernel.i18n import Message
 from ledger import get_ledger
 from ledger.base import HoldLifting, HoldPlacement
 from notifications.services import notify
@@ -314,11 +316,14 @@ def _place(
     _tell_owner(
         hold,
         event=HOLD_PLACED,
-        title=f"A hold was placed on {vehicle}",
-        body=(
-            f"{office.name} placed a hold on the vehicle. While it is active the vehicle "
-            "cannot be renewed, sold, transferred or deregistered, and its applications are "
-            f"not decided. Contact {office.public_contact}."
+        title=Message(_("A hold was placed on %(vehicle)s"), {"vehicle": str(vehicle)}),
+        body=Message(
+            _(
+                "%(office)s placed a hold on the vehicle. While it is active the vehicle cannot "
+                "be renewed, sold, transferred or deregistered, and its applications are not "
+                "decided. Contact %(contact)s."
+            ),
+            {"office": office.name, "contact": office.public_contact},
         ),
     )
     return hold
@@ -408,20 +413,26 @@ def lift_as(
         raise
     others = holding_offices(hold.vin)
     still = (
-        " Another hold remains: contact " + "; ".join(o.public_contact for o in others) + "."
+        Message(
+            _("Another hold remains: contact %(contacts)s."),
+            {"contacts": "; ".join(o.public_contact for o in others)},
+        )
         if others
-        else " Nothing holds the vehicle any more."
+        else _("Nothing holds the vehicle any more.")
     )
     _tell_owner(
         hold,
         event=HOLD_LIFTED,
-        title=f"A hold on {hold.vehicle} was lifted",
-        body=f"{hold.organisation.name} lifted its hold on the vehicle.{still}",
+        title=Message(_("A hold on %(vehicle)s was lifted"), {"vehicle": str(hold.vehicle)}),
+        body=Message(
+            _("%(office)s lifted its hold on the vehicle. %(still)s"),
+            {"office": hold.organisation.name, "still": still},
+        ),
     )
     return hold
 
 
-def _tell_owner(hold: Hold, *, event: NotificationEvent, title: str, body: str) -> None:
+def _tell_owner(hold: Hold, *, event: NotificationEvent, title: Message, body: Message) -> None:
     vehicle = hold.vehicle
     if vehicle is None:
         return  # a VIN Talaan has no vehicle for has no owner to tell

@@ -26,9 +26,11 @@ from django.db.models.functions import Replace, Upper
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import CLEARANCE_OPEN
 from kernel.errors import Conflict, PermissionDenied
+from kernel.i18n import Message
 from ledger import get_ledger
 from ledger.base import MortgageAnnotation, Receipt, sha256_hex
 from ledger.base import MortgageRelease as MortgageReleaseRecord
@@ -213,11 +215,17 @@ def mortgage_propose(
     notify(
         recipients=[owner],
         event=MORTGAGE_CONSENT_REQUESTED,
-        title=f"{lender.name} asks your consent to a chattel mortgage on {found}",
-        body=(
-            f"Mortgage {mortgage.reference}: while it is annotated your certificate says the "
-            f"vehicle is encumbered in favour of {lender.name}, and a transfer needs its "
-            "consent. Accept or decline it in Talaan."
+        title=Message(
+            _("%(lender)s asks your consent to a chattel mortgage on %(vehicle)s"),
+            {"lender": lender.name, "vehicle": str(found)},
+        ),
+        body=Message(
+            _(
+                "Mortgage %(reference)s: while it is annotated your certificate says the "
+                "vehicle is encumbered in favour of %(lender)s, and a transfer needs its "
+                "consent. Accept or decline it in Talaan."
+            ),
+            {"reference": mortgage.reference, "lender": lender.name},
         ),
         link=_link(mortgage),
     )
@@ -272,8 +280,14 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
         notify(
             recipients=lender_people,
             event=MORTGAGE_ANSWERED,
-            title=f"The owner declined mortgage {mortgage.reference}",
-            body=reason.strip() or f"The owner of {vehicle} declined the chattel mortgage.",
+            title=Message(
+                _("The owner declined mortgage %(reference)s"), {"reference": mortgage.reference}
+            ),
+            body=reason.strip()
+            or Message(
+                _("The owner of %(vehicle)s declined the chattel mortgage."),
+                {"vehicle": str(vehicle)},
+            ),
             link=_link(mortgage),
         )
         return mortgage
@@ -302,18 +316,30 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
     notify(
         recipients=[owner],
         event=MORTGAGE_ANNOTATED,
-        title=f"Mortgage {mortgage.reference} is annotated on {vehicle}",
-        body=(
-            f"Your certificate now says the vehicle is encumbered in favour of "
-            f"{mortgage.lender.name} until the lender releases the mortgage."
+        title=Message(
+            _("Mortgage %(reference)s is annotated on %(vehicle)s"),
+            {"reference": mortgage.reference, "vehicle": str(vehicle)},
+        ),
+        body=Message(
+            _(
+                "Your certificate now says the vehicle is encumbered in favour of %(lender)s "
+                "until the lender releases the mortgage."
+            ),
+            {"lender": mortgage.lender.name},
         ),
         link=_link(mortgage),
     )
     notify(
         recipients=lender_people,
         event=MORTGAGE_ANSWERED,
-        title=f"The owner consented: mortgage {mortgage.reference} is annotated",
-        body=f"{vehicle} is encumbered in your favour; the ledger recorded it.",
+        title=Message(
+            _("The owner consented: mortgage %(reference)s is annotated"),
+            {"reference": mortgage.reference},
+        ),
+        body=Message(
+            _("%(vehicle)s is encumbered in your favour; the ledger recorded it."),
+            {"vehicle": str(vehicle)},
+        ),
         link=_link(mortgage),
     )
     return mortgage
@@ -377,8 +403,14 @@ def _notify_released(mortgage: Mortgage) -> None:
     notify(
         recipients=[owner, *organisation_people(mortgage.lender)],
         event=MORTGAGE_RELEASED,
-        title=f"Mortgage {mortgage.reference} on {mortgage.vehicle} is released",
-        body=f"{mortgage.lender.name} released it; the vehicle is no longer encumbered.",
+        title=Message(
+            _("Mortgage %(reference)s on %(vehicle)s is released"),
+            {"reference": mortgage.reference, "vehicle": str(mortgage.vehicle)},
+        ),
+        body=Message(
+            _("%(lender)s released it; the vehicle is no longer encumbered."),
+            {"lender": mortgage.lender.name},
+        ),
         link=_link(mortgage),
     )
 
@@ -446,8 +478,11 @@ def mortgage_annotation_repair(*, change: dict[str, Any], backend: str) -> str:
     notify(
         recipients=[mortgage.owner, *organisation_people(mortgage.lender)],
         event=MORTGAGE_ANNOTATED,
-        title=f"Mortgage {reference} is annotated on {mortgage.vehicle}",
-        body="The ledger recorded the owner's consent; Talaan restored it from the ledger.",
+        title=Message(
+            _("Mortgage %(reference)s is annotated on %(vehicle)s"),
+            {"reference": reference, "vehicle": str(mortgage.vehicle)},
+        ),
+        body=_("The ledger recorded the owner's consent; Talaan restored it from the ledger."),
         link=_link(mortgage),
     )
     return f"mortgage {reference} annotated on vehicle {mortgage.vehicle.vin}, from the ledger"

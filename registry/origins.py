@@ -31,9 +31,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import VIN_PATTERN
 from kernel.errors import Conflict, PermissionDenied
+from kernel.i18n import Message
 from ledger import get_ledger
 from ledger.base import VehicleOrigin, sha256_hex
 from notifications.services import notify
@@ -300,7 +302,7 @@ def origin_flag_raise(
     return OriginFlag.objects.create(
         vehicle=vehicle,
         origin=flaggable[0][1],
-        matched=", ".join(NUMBER_LABELS[field] for field, _ in flaggable),
+        matched=", ".join(NUMBER_LABELS[field] for field, _flag in flaggable),
         owner_reason=reason.strip(),
     )
 
@@ -347,9 +349,14 @@ def origin_registered(*, application: RegistrationApplication) -> None:
     notify(
         recipients=list(organisation_people(origin.dealer)),
         event=ORIGIN_REGISTERED,
-        title=f"{origin.year} {origin.make} {origin.model} registered",
-        body=f"VIN {origin.vin} is registered to its buyer, plate "
-        f"{application.vehicle.plate_number}.",
+        title=Message(
+            _("%(vehicle)s registered"),
+            {"vehicle": f"{origin.year} {origin.make} {origin.model}"},
+        ),
+        body=Message(
+            _("VIN %(vin)s is registered to its buyer, plate %(plate)s."),
+            {"vin": origin.vin, "plate": application.vehicle.plate_number},
+        ),
         link=reverse("dealer-origin", args=[origin.dealer.code, origin.pk]),
     )
 
