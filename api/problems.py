@@ -177,19 +177,21 @@ def api_aware_500(request: HttpRequest) -> HttpResponse:
 class ProblemSerializer(serializers.Serializer):
     """An RFC 9457 problem detail."""
 
-    type = serializers.CharField(help_text="A URI naming the kind of problem.")
+    type = serializers.CharField(help_text=("A URI naming the kind of problem."))
     title = serializers.CharField()
     status = serializers.IntegerField()
-    detail = serializers.CharField(help_text="What went wrong, for people.")
+    detail = serializers.CharField(help_text=("What went wrong, for people."))
     code = serializers.CharField(
-        help_text="Stable machine-readable code, e.g. conflict, transition_not_allowed, "
-        "ledger_unavailable, invalid, not_found, not_authenticated, permission_denied."
+        help_text=(
+            "Stable machine-readable code, e.g. conflict, transition_not_allowed, "
+            "ledger_unavailable, invalid, not_found, not_authenticated, permission_denied."
+        )
     )
-    retryable = serializers.BooleanField(help_text="Whether retrying the same request can help.")
+    retryable = serializers.BooleanField(help_text=("Whether retrying the same request can help."))
     errors = serializers.DictField(  # type: ignore[assignment]  # a declared field, not .errors
         required=False,
         child=serializers.JSONField(),
-        help_text="Field errors by field name (nested for nested objects).",
+        help_text=("Field errors by field name (nested for nested objects)."),
     )
 
 

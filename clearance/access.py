@@ -9,6 +9,8 @@ it, is read from ``chaincode.rules``.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from chaincode.rules import (
     CLEARANCE_DECISIONS,
     CLEARANCE_OPEN,
@@ -68,5 +70,5 @@ def require(caller: Caller, request: ClearanceRequest, action: Action) -> None:
     if action in permitted_actions(caller, request):
         return
     if action in LTO_ACTIONS:
-        raise PermissionDenied("Only LTO staff can do this.")
+        raise PermissionDenied(_("Only LTO staff can do this."))
     raise PermissionDenied(f"You do not act for {request.organisation.name}.")

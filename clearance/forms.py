@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import ClearanceStatus
 
@@ -22,7 +23,7 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=2000,
-        help_text="Required when rejecting or returning; kept off the ledger (only a digest).",
+        help_text=_("Required when rejecting or returning; kept off the ledger (only a digest)."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -61,5 +62,5 @@ class RemarksReentryForm(forms.Form):
     remarks = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text="Exactly as they were written: they are checked against the ledger's digest.",
+        help_text=_("Exactly as they were written: they are checked against the ledger's digest."),
     )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
 from clearance import kinds
@@ -131,13 +132,13 @@ class ClearanceRequest(TimestampedModel):
 
 class HpgClearanceDetail(TimestampedModel):
     class MacroEtching(models.TextChoices):
-        MATCH = "match", "Engine and chassis numbers match"
-        MISMATCH = "mismatch", "Numbers do not match the records"
-        TAMPERED = "tampered", "Signs of tampering"
+        MATCH = "match", _("Engine and chassis numbers match")
+        MISMATCH = "mismatch", _("Numbers do not match the records")
+        TAMPERED = "tampered", _("Signs of tampering")
 
     class StolenCheck(models.TextChoices):
-        CLEAR = "clear", "Not reported stolen"
-        HIT = "hit", "Reported stolen"
+        CLEAR = "clear", _("Not reported stolen")
+        HIT = "hit", _("Reported stolen")
 
     request = models.OneToOneField(
         ClearanceRequest, on_delete=models.CASCADE, related_name="hpg_detail"

@@ -209,9 +209,13 @@ def change_reenter(
         .get(change_id=change_id)
     )
     if not Caller(officer).acts_for(row.organisation_id):
-        raise PermissionDenied("Only the organisation that made this change can enter its remarks.")
+        raise PermissionDenied(
+            _("Only the organisation that made this change can enter its remarks.")
+        )
     if not awaits_reentry(row):
-        raise ValidationError("This change's remarks and findings are not waiting to be entered.")
+        raise ValidationError(
+            _("This change's remarks and findings are not waiting to be entered.")
+        )
     text = remarks.strip()
     if sha256_hex(text) != row.remarks_digest:
         raise ValidationError(

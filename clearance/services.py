@@ -267,7 +267,7 @@ def clearance_decide(
         if earlier is not None:
             return earlier
     if decision not in CLEARANCE_DECISIONS:
-        raise ValidationError({"decision": "Choose approve, reject or return."})
+        raise ValidationError({"decision": _("Choose approve, reject or return.")})
     application = _lock_application(_application_of(request_id))
     request = _lock_request(request_id)
     request.application = application

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from chaincode.rules import CLEARANCE_DECISIONS, CLEARANCE_OPEN, ClearanceStatus
@@ -116,7 +117,7 @@ def clearance_claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         services.clearance_claim(request_id=clearance.pk, officer=request.user)
     except USER_ERRORS as exc:
         return _refused(request, clearance, exc)
-    messages.success(request, "You are reviewing this request.")
+    messages.success(request, _("You are reviewing this request."))
     return redirect("clearance-detail", pk)
 
 
@@ -175,7 +176,7 @@ def organisation(request: AuthenticatedHttpRequest) -> HttpResponse:
     if org is None or Action.MANAGE_OFFICERS not in organisation_access.allowed_actions(
         caller, org
     ):
-        raise Http404("You do not administer an organisation.")
+        raise Http404(_("You do not administer an organisation."))
     form = InviteOfficerForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -194,7 +195,7 @@ def organisation(request: AuthenticatedHttpRequest) -> HttpResponse:
                 form.add_error(None, describe(exc).message)
             status = 422
         else:
-            messages.success(request, "Officer invited; they will receive an e-mail.")
+            messages.success(request, _("Officer invited; they will receive an e-mail."))
             return redirect("organisation")
     elif request.method == "POST":
         status = 422
@@ -300,7 +301,7 @@ def change_reenter(request: AuthenticatedHttpRequest, change_id: str) -> HttpRes
         change_id=change_id,
     )
     if not Caller(request.user).acts_for(row.organisation_id):
-        raise Http404("No such change.")
+        raise Http404(_("No such change."))
     clearance = row.request
     kind = kinds.kind(clearance.kind)
     is_decision = row.to_status in CLEARANCE_DECISIONS
@@ -329,7 +330,7 @@ def change_reenter(request: AuthenticatedHttpRequest, change_id: str) -> HttpRes
             for field, messages_ in errors.items():
                 form.add_error(field if field in form.fields else None, messages_)
         else:
-            messages.success(request, "Remarks and findings restored.")
+            messages.success(request, _("Remarks and findings restored."))
             return redirect("clearance-detail", clearance.pk)
     return render(
         request,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from notifications import events
 from notifications.models import WebhookEvent
@@ -22,8 +23,8 @@ class PreferenceForm(forms.Form):
     """One event's row: in-app is always on; email and SMS are the person's choice."""
 
     event = forms.ChoiceField(widget=forms.HiddenInput)
-    email = forms.BooleanField(required=False, label="Email")
-    sms = forms.BooleanField(required=False, label="SMS")
+    email = forms.BooleanField(required=False, label=_("Email"))
+    sms = forms.BooleanField(required=False, label=_("SMS"))
 
     def __init__(
         self, *args: Any, receivable: list[events.NotificationEvent], **kwargs: Any
@@ -49,7 +50,7 @@ class BasePreferenceFormSet(forms.BaseFormSet):
             return
         events = [form.cleaned_data["event"] for form in self.forms]
         if len(events) != len(set(events)):
-            raise ValidationError("Each event may appear only once.")
+            raise ValidationError(_("Each event may appear only once."))
 
     def choices(self) -> dict[str, ChannelChoice]:
         return {
@@ -95,7 +96,7 @@ class WebhookSubscriptionForm(forms.Form):
         queryset=None, empty_label=None
     )
     url = forms.URLField(
-        label="URL", max_length=500, assume_scheme="https", help_text="http or https only."
+        label=_("URL"), max_length=500, assume_scheme="https", help_text=_("http or https only.")
     )
     events = forms.MultipleChoiceField(
         choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple

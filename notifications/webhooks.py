@@ -76,7 +76,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PAUSED = register(
-    NotificationEvent("webhook_paused", label="Webhook subscription paused", audience={Role.ADMIN})
+    NotificationEvent(
+        "webhook_paused", label=_("Webhook subscription paused"), audience={Role.ADMIN}
+    )
 )
 
 REPLAY_WINDOW_SECONDS = 300
@@ -127,7 +129,7 @@ def webhook_subscription_get_for_user(*, user: AnyUser, pk: int) -> WebhookSubsc
     """The access funnel: 404 unless the user manages the subscription's organisation."""
     subscription = webhook_subscriptions_for_user(user).filter(pk=pk).first()
     if subscription is None:
-        raise Http404("No such webhook subscription.")
+        raise Http404(_("No such webhook subscription."))
     return subscription
 
 
@@ -177,7 +179,7 @@ def validate_target_url(url: str) -> None:
     """
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValidationError({"url": "Only http and https URLs can receive webhooks."})
+        raise ValidationError({"url": _("Only http and https URLs can receive webhooks.")})
     if _private_targets_allowed():
         return
     host = parts.hostname
@@ -188,7 +190,9 @@ def validate_target_url(url: str) -> None:
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise ValidationError({"url": "The URL's port is not a number from 0 to 65535."}) from None
+        raise ValidationError(
+            {"url": _("The URL's port is not a number from 0 to 65535.")}
+        ) from None
     try:
         found = _resolve(host, port)
     except (OSError, UnicodeError, ValueError):
@@ -258,7 +262,7 @@ def _validate(*, url: str, events: Iterable[str]) -> list[str]:
     chosen = sorted(set(events))
     unknown = set(chosen) - set(WebhookEvent.values)
     if not chosen or unknown:
-        raise ValidationError({"events": "Choose one or more known events."})
+        raise ValidationError({"events": _("Choose one or more known events.")})
     return chosen
 
 
@@ -269,7 +273,7 @@ def subscribe(
     """Subscribe an organisation's URL to events; returns it and its secret, to show once."""
     organisation = webhook_organisations_for_user(user).filter(pk=organisation_id).first()
     if organisation is None:
-        raise Http404("No such organisation.")
+        raise Http404(_("No such organisation."))
     secret = f"whsec_{secrets.token_urlsafe(32)}"
     subscription = WebhookSubscription.objects.create(
         organisation=organisation,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
 
 from organisations.models import ApiKey, Membership
 
@@ -18,7 +19,7 @@ class InviteOfficerForm(forms.Form):
 
 class DeactivateOfficerForm(forms.Form):
     confirm = forms.BooleanField(
-        label="Yes, deactivate this officer.",
+        label=_("Yes, deactivate this officer."),
         error_messages={"required": "Tick the box to confirm the deactivation."},
     )
 
@@ -27,7 +28,7 @@ class ApiKeyForm(forms.Form):
     """Issue an API key: a name people recognise, its scopes and an optional expiry."""
 
     name = forms.CharField(
-        max_length=80, help_text="Name it after the system that will use it, e.g. claims system."
+        max_length=80, help_text=_("Name it after the system that will use it, e.g. claims system.")
     )
     scopes = forms.MultipleChoiceField(
         choices=ApiKey.Scope.choices,
@@ -35,8 +36,8 @@ class ApiKeyForm(forms.Form):
         initial=[ApiKey.Scope.READ],
     )
     expires_at = forms.DateTimeField(
-        label="Expires at",
+        label=_("Expires at"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Leave empty for a key that lasts until it is revoked.",
+        help_text=_("Leave empty for a key that lasts until it is revoked."),
     )

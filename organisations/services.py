@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kernel.errors import PermissionDenied
 from kernel.mail import send_token_link
@@ -134,10 +135,10 @@ def membership_invite(
 
     organisation = _organisation_for(admin, organisation_id, Action.MANAGE_OFFICERS)
     if role not in Membership.Role.values:
-        raise ValidationError({"role": "Choose officer or organisation admin."})
+        raise ValidationError({"role": _("Choose officer or organisation admin.")})
     User = get_user_model()
     if User.objects.filter(username=username).exists():
-        raise ValidationError({"username": "That username is taken."})
+        raise ValidationError({"username": _("That username is taken.")})
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     user.set_unusable_password()
     user.full_clean()
@@ -167,7 +168,7 @@ def membership_invitation_resend(*, membership_id: int, admin: User, site_url: s
     )
     _organisation_for(admin, membership.organisation_id, Action.MANAGE_OFFICERS)
     if not membership.is_active:
-        raise ValidationError("This officer is deactivated: reactivate them first.")
+        raise ValidationError(_("This officer is deactivated: reactivate them first."))
     if not membership.is_invited:
         raise ValidationError(f"{membership.user} has already accepted the invitation.")
     _send_invitation(membership, site_url=site_url)
@@ -180,7 +181,7 @@ def membership_deactivate(*, membership_id: int, admin: User) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership_id)
     _organisation_for(admin, membership.organisation_id, Action.MANAGE_OFFICERS)
     if membership.user_id == admin.pk:
-        raise ValidationError("You cannot deactivate yourself; ask another admin.")
+        raise ValidationError(_("You cannot deactivate yourself; ask another admin."))
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
     return membership

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -109,7 +110,7 @@ def _organisation_for_key_manager(request: HttpRequest, organisation_id: int) ->
     caller = Caller.of(request)
     organisation = Organisation.objects.filter(pk=organisation_id, is_active=True).first()
     if organisation is None or not (caller.is_lto_staff or caller.acts_for(organisation.pk)):
-        raise Http404("No such organisation.")
+        raise Http404(_("No such organisation."))
     access.require(caller, organisation, Action.MANAGE_API_KEYS)
     return organisation
 
@@ -125,8 +126,8 @@ def api_key_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     membership = next((m for m in caller.memberships if m.role == Membership.Role.ADMIN), None)
     if membership is None:
         if caller.memberships:
-            raise PermissionDenied("Only organisation admins or LTO staff can manage API keys.")
-        raise Http404("You do not administer an organisation.")
+            raise PermissionDenied(_("Only organisation admins or LTO staff can manage API keys."))
+        raise Http404(_("You do not administer an organisation."))
     return redirect("api-keys", membership.organisation_id)
 
 

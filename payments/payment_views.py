@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -58,10 +59,10 @@ def payment_start_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             request.POST.get("payable", ""), salt=_PAYABLE_SALT
         )
     except (signing.BadSignature, ValueError, TypeError):
-        raise PaymentRefused("This payment button is not valid. Reload the page.") from None
+        raise PaymentRefused(_("This payment button is not valid. Reload the page.")) from None
     application = application_get_for_user(user=request.user, pk=application_id)
     try:
-        payment, _ = payment_services.application_payment_start(
+        payment, _checkout = payment_services.application_payment_start(
             payer=request.user,
             application_id=application.pk,
             expected_amount_centavos=amount_shown,
@@ -102,7 +103,7 @@ def sandbox_checkout(request: HttpRequest, checkout_id: str) -> HttpResponse:
     """The sandbox provider's hosted checkout page: Pay or Cancel."""
     if settings.PAYMENT_GATEWAY != "sandbox":
         # Configuring a real gateway shuts the sandbox: nobody can pay for free any more.
-        raise Http404("The sandbox gateway is not in use.")
+        raise Http404(_("The sandbox gateway is not in use."))
     payment = get_object_or_404(Payment, provider="sandbox", provider_checkout_id=checkout_id)
     done = redirect("payment-done", payment.reference)
     if request.method == "POST":

@@ -118,7 +118,7 @@ def receipt_issue(*, payment: Payment, cashier: User | None = None) -> OfficialR
     if existing is not None:
         return existing
     if payment.status != Payment.Status.PAID:
-        raise ReceiptRefused("Only a paid payment gets an official receipt.")
+        raise ReceiptRefused(_("Only a paid payment gets an official receipt."))
     application = RegistrationApplication.objects.select_related("office").get(
         pk=payment.application_id
     )
@@ -232,7 +232,7 @@ def receipt_reprint(*, user: User, number: str) -> tuple[OfficialReceipt, Receip
     caller = Caller(user)
     receipt = receipt_get_for(caller, number)
     if Action.REPRINT_RECEIPT not in receipt_allowed_actions(caller, receipt):
-        raise PermissionDenied("Only the payer and LTO staff reprint a receipt.")
+        raise PermissionDenied(_("Only the payer and LTO staff reprint a receipt."))
     OfficialReceipt.objects.select_for_update().filter(pk=receipt.pk).first()
     entry = ReceiptHistory.objects.create(
         receipt=receipt, kind=ReceiptHistory.Kind.REPRINTED, actor=user, at=timezone.now()

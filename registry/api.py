@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -621,7 +622,7 @@ class StatusLookupApi(APIView):
         # The version comes first: a client that has it gets 304 for two queries.
         found = status_lookup.latest_application(caller, field=field, value=value)
         if found is None:
-            raise Http404("No application you may see matches.")
+            raise Http404(_("No application you may see matches."))
 
         def body() -> Any:
             shown = cast("ApplicationWithClearances", found.application)
@@ -699,7 +700,7 @@ class VehicleDeregisterApi(APIView):
         data.is_valid(raise_exception=True)
         vehicle = Vehicle.objects.filter(pk=pk).first()
         if vehicle is None:
-            raise Http404("No such vehicle.")
+            raise Http404(_("No such vehicle."))
         evidence = data.validated_data["evidence"]
         deregistration = vehicle_deregister(
             vehicle_id=vehicle.pk,

@@ -186,7 +186,7 @@ def vehicle_deregister(
     access.require_vehicle_action(caller or Caller(actor), Action.DEREGISTER)
     vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
     if vehicle is None:
-        raise ValidationError({"vehicle": "No such vehicle."})
+        raise ValidationError({"vehicle": _("No such vehicle.")})
     _checked(vehicle, reason=reason, note=note)
     _check_against_the_ledger(vehicle, reason=reason, evidence=evidence)
     certificate = valid_certificate(vehicle)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
@@ -24,7 +25,7 @@ from registry.views import add_form_errors
 def vehicle_deregister_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     caller = Caller.of(request)
     if Action.DEREGISTER not in access.vehicle_permitted_actions(caller):
-        raise Http404("No such vehicle.")
+        raise Http404(_("No such vehicle."))
     vehicle = get_object_or_404(Vehicle, pk=pk)
     form = DeregistrationForm(request.POST or None, request.FILES or None)
     status = 200

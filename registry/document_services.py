@@ -116,7 +116,7 @@ def sniff_media_type(head: bytes) -> str | None:
 def check_file_name(name: str) -> str:
     """A plain file name, or a ValidationError: it is shown to people and used in headers."""
     if not name or not name.strip():
-        raise ValidationError({"file": "The file has no name."})
+        raise ValidationError({"file": _("The file has no name.")})
     if any(part in name for part in ("/", "\\", "\x00")) or name.strip(".") == "":
         raise ValidationError(
             {"file": "The file name must be a plain name, without folders or '..'."}
@@ -135,11 +135,11 @@ def check_file_name(name: str) -> str:
 def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, bytes]:
     """Validate an upload for its document type; return its name, media type and bytes."""
     if doc_type not in Document.Type.values:
-        raise ValidationError({"doc_type": "Choose the kind of document."})
+        raise ValidationError({"doc_type": _("Choose the kind of document.")})
     rule = DOCUMENT_RULES[doc_type]
     name = check_file_name(upload.name or "")
     if not upload.size:
-        raise ValidationError({"file": "The file is empty."})
+        raise ValidationError({"file": _("The file is empty.")})
     if upload.size > rule.max_bytes:
         raise ValidationError(
             {
@@ -298,7 +298,7 @@ def document_attach(
     from organisations.selectors import lto_organisation
 
     if doc_type in Document.HOLD_TYPES:
-        raise ValidationError({"doc_type": "A hold's evidence is filed with the hold."})
+        raise ValidationError({"doc_type": _("A hold's evidence is filed with the hold.")})
     application = (
         RegistrationApplication.objects.select_for_update(of=("self",))
         .select_related("vehicle")
@@ -320,7 +320,7 @@ def document_attach(
     is_officer = request is not None and caller.acts_for(request.organisation_id)
     if not is_officer:
         if Action.UPLOAD_DOCUMENT not in access.permitted_actions(caller, application):
-            raise PermissionDenied("You cannot add documents to this application.")
+            raise PermissionDenied(_("You cannot add documents to this application."))
         if Action.UPLOAD_DOCUMENT not in access.allowed_actions(caller, application):
             raise ValidationError(
                 f"Documents cannot be added to a {application.status} application."
@@ -328,7 +328,7 @@ def document_attach(
         if access.is_seller(caller, application) and doc_type not in seller_documents(
             application.type
         ):
-            raise PermissionDenied("As the seller you file only the deed of sale here.")
+            raise PermissionDenied(_("As the seller you file only the deed of sale here."))
     # Officers anchor their evidence as their organisation; the LTO anchors the rest.
     signer = request.organisation if request is not None and is_officer else lto_organisation()
     return document_store(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import ApplicationStatus
 from organisations.models import Office
@@ -38,12 +39,14 @@ class HandEntryForm(VehicleForm):
     a match with a dealer's origin record to the LTO (registry.origins: the squatting rule)."""
 
     flag_reason = forms.CharField(
-        label="Flag to the LTO: why these numbers are your vehicle's",
+        label=_("Flag to the LTO: why these numbers are your vehicle's"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Only if an engine or chassis number is refused as on a dealer's origin "
-        "record of another VIN: the vehicle is then recorded flagged, and the LTO decides.",
+        help_text=_(
+            "Only if an engine or chassis number is refused as on a dealer's origin "
+            "record of another VIN: the vehicle is then recorded flagged, and the LTO decides."
+        ),
     )
 
 
@@ -62,18 +65,20 @@ class OriginForm(forms.ModelForm):
 
 class OriginSaleForm(forms.Form):
     buyer_email = forms.EmailField(
-        label="Buyer's e-mail address",
-        help_text="The buyer gets a link there; accepting files their first registration of "
-        "this vehicle with the numbers you recorded.",
+        label=_("Buyer's e-mail address"),
+        help_text=_(
+            "The buyer gets a link there; accepting files their first registration of "
+            "this vehicle with the numbers you recorded."
+        ),
     )
     buyer_mobile = forms.CharField(
-        label="Buyer's mobile number (optional)", max_length=20, required=False
+        label=_("Buyer's mobile number (optional)"), max_length=20, required=False
     )
 
 
 class FlagClearForm(forms.Form):
     note = forms.CharField(
-        label="Why the vehicle's numbers are accepted",
+        label=_("Why the vehicle's numbers are accepted"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
     )
@@ -92,8 +97,8 @@ class ApplicationForm(forms.Form):
     office = forms.ModelChoiceField(
         queryset=Office.objects.filter(is_active=True),
         required=False,
-        label="LTO office",
-        help_text="Where the application is filed; the first office if you leave it.",
+        label=_("LTO office"),
+        help_text=_("Where the application is filed; the first office if you leave it."),
     )
 
     def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
@@ -117,7 +122,7 @@ class DocumentForm(forms.Form):
     # A deregistration's evidence comes with the deregistration (DeregistrationForm), a
     # hold's with the hold (HoldPlaceForm, HoldLiftForm).
     doc_type = forms.ChoiceField(
-        label="Document type",
+        label=_("Document type"),
         choices=[
             choice
             for choice in Document.Type.choices
@@ -125,7 +130,9 @@ class DocumentForm(forms.Form):
         ],
     )
     file = forms.FileField(
-        help_text="PDF, PNG or JPEG, at most 10 MB (IDs 5 MB); stencil photos PNG or JPEG, 5 MB.",
+        help_text=_(
+            "PDF, PNG or JPEG, at most 10 MB (IDs 5 MB); stencil photos PNG or JPEG, 5 MB."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
     clearance_request = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -133,22 +140,26 @@ class DocumentForm(forms.Form):
 
 class DeregistrationForm(forms.Form):
     reason = forms.ChoiceField(
-        label="Why is it deregistered?", choices=Deregistration.Reason.choices
+        label=_("Why is it deregistered?"), choices=Deregistration.Reason.choices
     )
     evidence = forms.FileField(
-        help_text="The certificate of scrapping, the export papers or the insurer's total-loss "
-        "finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 goes on the ledger.",
+        help_text=_(
+            "The certificate of scrapping, the export papers or the insurer's total-loss "
+            "finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 goes on the ledger."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
     note = forms.CharField(
-        label="Note",
-        help_text="What the evidence shows and who presented it. Kept off the ledger.",
+        label=_("Note"),
+        help_text=_("What the evidence shows and who presented it. Kept off the ledger."),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
     confirm = forms.BooleanField(
-        label="I understand that deregistration is final: the vehicle can never be "
-        "registered, renewed or sold again."
+        label=_(
+            "I understand that deregistration is final: the vehicle can never be "
+            "registered, renewed or sold again."
+        )
     )
 
 
@@ -160,20 +171,20 @@ class WithdrawForm(forms.Form):
     """Withdrawing an application is written to the ledger for good: the owner says so first."""
 
     reason = forms.CharField(
-        label="Why are you withdrawing it? (optional)",
+        label=_("Why are you withdrawing it? (optional)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
     )
     confirm = forms.BooleanField(
-        label="I understand that the withdrawal is recorded on the ledger and cannot be undone.",
+        label=_("I understand that the withdrawal is recorded on the ledger and cannot be undone."),
         error_messages={"required": "Tick the box to confirm that you want to withdraw it."},
     )
 
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label="What did you correct?",
+        label=_("What did you correct?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         required=False,
@@ -184,16 +195,16 @@ class ApproveRegistrationForm(forms.Form):
     plate_number = forms.CharField(
         max_length=10,
         required=False,
-        help_text="Leave blank to issue the next plate of the series.",
+        help_text=_("Leave blank to issue the next plate of the series."),
     )
 
 
 class ApplicationSearchForm(forms.Form):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=60,
-        help_text="Reference, VIN, plate, owner's name or e-mail, make or model",
+        help_text=_("Reference, VIN, plate, owner's name or e-mail, make or model"),
     )
     status = forms.ChoiceField(
         required=False,
@@ -202,8 +213,8 @@ class ApplicationSearchForm(forms.Form):
     type = forms.ChoiceField(
         required=False, choices=[("", "Any type"), *RegistrationApplication.Type.choices]
     )
-    overdue = forms.BooleanField(label="Overdue clearances only", required=False)
-    flagged = forms.BooleanField(label="Flagged vehicles only", required=False)
+    overdue = forms.BooleanField(label=_("Overdue clearances only"), required=False)
+    flagged = forms.BooleanField(label=_("Flagged vehicles only"), required=False)
     page = forms.IntegerField(required=False, min_value=1)
 
 
@@ -212,7 +223,7 @@ class OwnerSignUpForm(UserCreationForm):
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField()
     mobile_number = forms.CharField(
-        max_length=20, required=False, help_text="For SMS updates, e.g. +639171234567."
+        max_length=20, required=False, help_text=_("For SMS updates, e.g. +639171234567.")
     )
 
     class Meta(UserCreationForm.Meta):
@@ -222,7 +233,7 @@ class OwnerSignUpForm(UserCreationForm):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()
         if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail address already exists.")
+            raise forms.ValidationError(_("An account with this e-mail address already exists."))
         return email
 
 
@@ -248,44 +259,48 @@ class VehicleCorrectionForm(VehicleForm):
 
 class SaleStartForm(forms.Form):
     buyer_email = forms.EmailField(
-        label="Buyer's e-mail address",
-        help_text="The buyer gets a link there; it works only for the account of this address.",
+        label=_("Buyer's e-mail address"),
+        help_text=_("The buyer gets a link there; it works only for the account of this address."),
     )
     buyer_mobile = forms.CharField(
-        label="Buyer's mobile number (optional)", max_length=20, required=False
+        label=_("Buyer's mobile number (optional)"), max_length=20, required=False
     )
 
 
 class NoticeOfSaleForm(forms.Form):
     handed_over_on = forms.DateField(
-        label="Handed over on",
+        label=_("Handed over on"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The notice of sale releases you from liability for the vehicle from this day.",
+        help_text=_(
+            "The notice of sale releases you from liability for the vehicle from this day."
+        ),
     )
 
 
 class DeedOfSaleForm(forms.Form):
     file = forms.FileField(
-        label="Deed of sale (notarised)",
-        help_text="PDF, PNG or JPEG, at most 10 MB.",
+        label=_("Deed of sale (notarised)"),
+        help_text=_("PDF, PNG or JPEG, at most 10 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
 
 
 class HoldPlaceForm(forms.Form):
     vin = forms.CharField(
-        label="VIN",
+        label=_("VIN"),
         max_length=17,
-        help_text="17 letters and digits; it may be a vehicle Talaan has no record of yet.",
+        help_text=_("17 letters and digits; it may be a vehicle Talaan has no record of yet."),
     )
-    reason = forms.ChoiceField(label="Reason")
+    reason = forms.ChoiceField(label=_("Reason"))
     evidence = forms.FileField(
-        help_text="The report, order or finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 "
-        "goes on the ledger; only your office and LTO staff can open it.",
+        help_text=_(
+            "The report, order or finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 "
+            "goes on the ledger; only your office and LTO staff can open it."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
     note = forms.CharField(
-        help_text="What the evidence shows. Kept off the ledger; the owner never sees it.",
+        help_text=_("What the evidence shows. Kept off the ledger; the owner never sees it."),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
@@ -298,12 +313,14 @@ class HoldPlaceForm(forms.Form):
 
 class HoldLiftForm(forms.Form):
     evidence = forms.FileField(
-        help_text="Why it is lifted: a recovery report, a court's lifting order, proof the "
-        "violation was settled. PDF, PNG or JPEG, at most 10 MB.",
+        help_text=_(
+            "Why it is lifted: a recovery report, a court's lifting order, proof the "
+            "violation was settled. PDF, PNG or JPEG, at most 10 MB."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
     note = forms.CharField(
-        help_text="Kept off the ledger; the owner never sees it.",
+        help_text=_("Kept off the ledger; the owner never sees it."),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
@@ -317,11 +334,11 @@ class HoldFilterForm(forms.Form):
 
 class MortgageProposeForm(forms.Form):
     vehicle = forms.CharField(
-        label="Plate or VIN", max_length=40, help_text="As on the owner's certificate."
+        label=_("Plate or VIN"), max_length=40, help_text=_("As on the owner's certificate.")
     )
     owner_email = forms.EmailField(
-        label="Owner's e-mail address",
-        help_text="Confirms that you deal with the registered owner; they are asked to consent.",
+        label=_("Owner's e-mail address"),
+        help_text=_("Confirms that you deal with the registered owner; they are asked to consent."),
     )
 
 

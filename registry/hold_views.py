@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -35,7 +36,7 @@ from registry.views import add_form_errors
 def _offices(request: AuthenticatedHttpRequest) -> list[Organisation]:
     offices = hold_offices(Caller.of(request))
     if not offices:
-        raise Http404("No such page.")
+        raise Http404(_("No such page."))
     return offices
 
 
@@ -95,7 +96,7 @@ def _visible_hold(request: AuthenticatedHttpRequest, reference: str) -> Hold:
         .first()
     )
     if hold is None:
-        raise Http404("No such hold.")
+        raise Http404(_("No such hold."))
     return hold
 
 
@@ -157,7 +158,7 @@ def hold_evidence(request: AuthenticatedHttpRequest, public_id: str) -> HttpResp
     if document is not None:
         hold = getattr(document, "hold_placed", None) or getattr(document, "hold_lifted", None)
     if document is None or hold is None or not can_see_evidence(Caller.of(request), hold):
-        raise Http404("No such document.")
+        raise Http404(_("No such document."))
     checked = document_check(document)
     if checked.content is None:
         error = describe(

@@ -310,7 +310,7 @@ def _place(
         office=office, vin=vin, reason=reason, evidence_sha256=evidence.sha256
     )
     if Hold.objects.filter(reference=hold.reference).exists():
-        raise Conflict("This hold is placed already; nothing was changed.")
+        raise Conflict(_("This hold is placed already; nothing was changed."))
     hold.record_receipt(get_ledger().record(hold_record(hold)))
     hold.save(force_insert=True)
     _tell_owner(
@@ -344,7 +344,7 @@ def hold_lift(
     hold = Hold.objects.select_for_update().select_related("organisation").filter(pk=hold_id)
     found = hold.first()
     if found is None:
-        raise ValidationError({"hold": "No such hold."})
+        raise ValidationError({"hold": _("No such hold.")})
     errors: dict[str, str] = {}
     if evidence is None:
         errors["evidence"] = "Attach the evidence for lifting the hold."

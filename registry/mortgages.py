@@ -144,7 +144,7 @@ def mortgages_for(caller: Caller) -> QuerySet[Mortgage]:
 def mortgage_get_for(caller: Caller, reference: str) -> Mortgage:
     mortgage = mortgages_for(caller).filter(reference=reference.strip().upper()).first()
     if mortgage is None:
-        raise Http404("No such mortgage.")
+        raise Http404(_("No such mortgage."))
     return mortgage
 
 
@@ -155,12 +155,12 @@ def _link(mortgage: Mortgage) -> str:
 def _lender_of(caller: Caller, lender_id: int | None) -> Organisation:
     lenders = caller.lender_ids
     if not lenders or not caller.permits(Action.PROPOSE_MORTGAGE):
-        raise PermissionDenied("Only a lender's officers propose chattel mortgages.")
+        raise PermissionDenied(_("Only a lender's officers propose chattel mortgages."))
     if lender_id is None and len(lenders) > 1:
-        raise ValidationError({"lender": "You act for several lenders: choose one."})
+        raise ValidationError({"lender": _("You act for several lenders: choose one.")})
     chosen = lender_id if lender_id is not None else next(iter(lenders))
     if chosen not in lenders:
-        raise PermissionDenied("You do not act for that lender.")
+        raise PermissionDenied(_("You do not act for that lender."))
     return Organisation.objects.get(pk=chosen)
 
 
@@ -237,7 +237,7 @@ def _lock(reference: str) -> Mortgage:
     row = Mortgage.objects.filter(reference=reference.strip().upper()).values("pk", "vehicle_id")
     found = row.first()
     if found is None:
-        raise Http404("No such mortgage.")
+        raise Http404(_("No such mortgage."))
     Vehicle.objects.select_for_update().get(pk=found["vehicle_id"])
     return (
         Mortgage.objects.select_for_update(of=("self",))

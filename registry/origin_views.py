@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
@@ -24,7 +25,7 @@ def _dealer_for(request: AuthenticatedHttpRequest, code: str) -> Organisation:
     """The active dealer ``code`` if the user is one of its active people; 404 otherwise."""
     dealer = dealers_of(request.user).filter(code=code).first()
     if dealer is None:
-        raise Http404("No such dealer.")
+        raise Http404(_("No such dealer."))
     return dealer
 
 
@@ -32,7 +33,7 @@ def _origin_for(request: AuthenticatedHttpRequest, code: str, pk: int) -> Origin
     dealer = _dealer_for(request, code)
     origin = origins.origins_of_dealer(dealer).filter(pk=pk).first()
     if origin is None:
-        raise Http404("No such origin record.")
+        raise Http404(_("No such origin record."))
     return origin
 
 

@@ -107,7 +107,7 @@ def dealer_for_officer(user: User, dealer_id: int) -> Organisation:
     """The active dealer ``user`` is an active officer (or admin) of, or refuse."""
     dealer = dealers_of(user).filter(pk=dealer_id).first()
     if dealer is None:
-        raise PermissionDenied("Only an active officer of this accredited dealer can do this.")
+        raise PermissionDenied(_("Only an active officer of this accredited dealer can do this."))
     return dealer
 
 
@@ -176,7 +176,7 @@ def origin_record(
         ledger_change_id=origin_change_id(dealer.code, numbers["vin"]),
     )
     if invoice_date > timezone.localdate():
-        raise ValidationError({"invoice_date": "The invoice date cannot be in the future."})
+        raise ValidationError({"invoice_date": _("The invoice date cannot be in the future.")})
     origin.record_digest = origin_digest(origin)
     origin.full_clean()
     try:
@@ -316,9 +316,9 @@ def origin_flag_clear(*, actor: User, application_id: int, note: str) -> OriginF
     """LTO staff decide a flagged vehicle is the owner's: the flag is cleared with a note, and
     its registration can be approved. (To refuse it, the LTO rejects the application.)"""
     if not is_lto_staff(actor):
-        raise PermissionDenied("Only LTO staff can clear a flag.")
+        raise PermissionDenied(_("Only LTO staff can clear a flag."))
     if not note.strip():
-        raise ValidationError({"note": "Say why the vehicle's numbers are accepted."})
+        raise ValidationError({"note": _("Say why the vehicle's numbers are accepted.")})
     application = RegistrationApplication.objects.filter(pk=application_id).first()
     flag = (
         OriginFlag.objects.select_for_update().filter(vehicle_id=application.vehicle_id).first()
@@ -326,7 +326,7 @@ def origin_flag_clear(*, actor: User, application_id: int, note: str) -> OriginF
         else None
     )
     if flag is None:
-        raise ValidationError("This application's vehicle is not flagged.")
+        raise ValidationError(_("This application's vehicle is not flagged."))
     if not flag.is_open:
         raise Conflict(f"The flag was already cleared ({flag.cleared_at:%d %B %Y}).")
     flag.cleared_by, flag.cleared_at, flag.clear_note = actor, timezone.now(), note.strip()

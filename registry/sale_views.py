@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
@@ -60,7 +61,7 @@ def _sale_for(request: AuthenticatedHttpRequest, pk: int) -> Sale:
         else sale.seller_id == request.user.pk
     )
     if not sellers and not is_lto_staff(request.user):
-        raise Http404("No such sale.")
+        raise Http404(_("No such sale."))
     return sale
 
 
@@ -142,7 +143,7 @@ def sale_deed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
     def add_deed(data: dict[str, Any]) -> object:
         if sale.application_id is None or sale.seller_id != request.user.pk:
-            raise Conflict("The deed of sale is added once the buyer has accepted.")
+            raise Conflict(_("The deed of sale is added once the buyer has accepted."))
         return document_upload(
             application_id=sale.application_id,
             uploader=request.user,
@@ -165,7 +166,7 @@ def sale_deed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def sale_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sale = _sale_for(request, pk)
     sales.sale_withdraw(seller=request.user, sale_id=sale.pk)
-    messages.success(request, "The sale is withdrawn; the buyer's link no longer works.")
+    messages.success(request, _("The sale is withdrawn; the buyer's link no longer works."))
     return redirect("sale-detail", sale.pk)
 
 
@@ -227,7 +228,7 @@ def sale_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
                 "transfer application.",
             )
             return redirect("application-detail", sale.application_id)
-        messages.success(request, "You declined the sale; the seller is told.")
+        messages.success(request, _("You declined the sale; the seller is told."))
         return redirect("home")
     return render(request, "registry/sale_answer.html", {"sale": sale, "token": token})
 
@@ -244,7 +245,7 @@ def vehicle_ownership(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "owner", "vehicle"
         )
         if not periods:
-            raise Http404("You have not owned this vehicle.")
+            raise Http404(_("You have not owned this vehicle."))
         vehicle = periods[0].vehicle
     # A former owner sees their own periods and nothing of the vehicle's present: not its
     # current owner's mortgage, nor a hold placed since.

@@ -75,13 +75,13 @@ def _sale_of_token(token: str, *, lock: bool) -> Sale:
             "This invitation has expired; ask the seller for a new one."
         ) from None
     except signing.BadSignature:
-        raise ValidationError("This invitation link is not valid.") from None
+        raise ValidationError(_("This invitation link is not valid.")) from None
     sales = Sale.objects.select_related("vehicle", "seller", "origin__dealer")
     if lock:
         sales = sales.select_for_update(of=("self",))
     sale = sales.filter(public_id=public_id).first()
     if sale is None:
-        raise ValidationError("This invitation link is not valid.")
+        raise ValidationError(_("This invitation link is not valid."))
     return sale
 
 
@@ -91,7 +91,7 @@ def _require_invited_buyer(sale: Sale, user: User) -> None:
     if timezone.now() >= sale.expires_at:
         raise ValidationError(_EXPIRED)
     if user.pk == sale.seller_id:
-        raise PermissionDenied("You are the seller; the buyer answers this invitation.")
+        raise PermissionDenied(_("You are the seller; the buyer answers this invitation."))
     if not user.is_active or user.email.strip().lower() != sale.buyer_email.lower():
         raise PermissionDenied(
             "This invitation was sent to another e-mail address: sign in with the account "
@@ -151,9 +151,9 @@ def _buyer_email(email: str, seller: User) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationError({"buyer_email": "Enter the buyer's e-mail address."}) from None
+        raise ValidationError({"buyer_email": _("Enter the buyer's e-mail address.")}) from None
     if email == seller.email.strip().lower():
-        raise ValidationError({"buyer_email": "You cannot sell a vehicle to yourself."})
+        raise ValidationError({"buyer_email": _("You cannot sell a vehicle to yourself.")})
     return email
 
 
@@ -170,7 +170,7 @@ def origin_sale_start(
         .first()
     )
     if origin is None:
-        raise ValidationError({"origin": "No such origin record."})
+        raise ValidationError({"origin": _("No such origin record.")})
     origins.dealer_for_officer(officer, origin.dealer_id)
     email = _buyer_email(buyer_email, officer)
     if origin.vehicle_id is not None:
@@ -271,7 +271,7 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     period = latest_period(vehicle)
     today = timezone.localdate()
     if period is None or period.valid_to <= today:
-        raise Conflict("The vehicle's registration has expired: the seller must renew it first.")
+        raise Conflict(_("The vehicle's registration has expired: the seller must renew it first."))
     application = RegistrationApplication(
         applicant=buyer,
         vehicle=vehicle,
@@ -344,11 +344,11 @@ def _lock_own_sale(seller: User, sale_id: int) -> Sale:
         .first()
     )
     if sale is None:
-        raise PermissionDenied("Only the seller can do this.")
+        raise PermissionDenied(_("Only the seller can do this."))
     if sale.origin is not None:
         origins.dealer_for_officer(seller, sale.origin.dealer_id)
     elif sale.seller_id != seller.pk:
-        raise PermissionDenied("Only the seller can do this.")
+        raise PermissionDenied(_("Only the seller can do this."))
     return sale
 
 
@@ -372,14 +372,16 @@ def notice_of_sale_file(*, seller: User, sale_id: int, handed_over_on: dt.date) 
     over, recorded once and shown to the LTO, whether or not the buyer has answered yet."""
     sale = _lock_own_sale(seller, sale_id)
     if sale.origin_id is not None:
-        raise Conflict("A dealer's sale of a new vehicle has no notice of sale: it had no owner.")
+        raise Conflict(
+            _("A dealer's sale of a new vehicle has no notice of sale: it had no owner.")
+        )
     if sale.notice_filed_at is not None:
         raise Conflict(f"The notice of sale was already filed ({sale.notice_of_sale_on:%d %B %Y}).")
     if sale.status not in (*Sale.OPEN, Sale.Status.COMPLETED):
         raise Conflict(f"This sale is closed ({sale.get_status_display()}).")
     today = timezone.localdate()
     if handed_over_on > today:
-        raise ValidationError({"handed_over_on": "The handover date cannot be in the future."})
+        raise ValidationError({"handed_over_on": _("The handover date cannot be in the future.")})
     assert sale.vehicle is not None  # a sale without an origin is of a vehicle
     started = sale.vehicle.ownership_periods.filter(owner=seller).order_by("-started_on").first()
     if started is not None and handed_over_on < started.started_on:
@@ -395,9 +397,9 @@ def notice_of_sale_file(*, seller: User, sale_id: int, handed_over_on: dt.date) 
 def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
     """The LTO cancels an open sale (the transfer application, if filed, is cancelled too)."""
     if not is_lto_staff(actor):
-        raise PermissionDenied("Only LTO staff can cancel a sale.")
+        raise PermissionDenied(_("Only LTO staff can cancel a sale."))
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the sale is cancelled."})
+        raise ValidationError({"reason": _("Say why the sale is cancelled.")})
     sale = (
         Sale.objects.select_for_update(of=("self",))
         .select_related("vehicle", "origin")
@@ -405,7 +407,7 @@ def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
         .first()
     )
     if sale is None:
-        raise ValidationError("No such sale.")
+        raise ValidationError(_("No such sale."))
     if not sale.is_open:
         raise Conflict(f"This sale is already closed ({sale.get_status_display()}).")
     if sale.origin_id is not None and sale.status == Sale.Status.ACCEPTED:

@@ -190,7 +190,7 @@ def vehicle_correct(*, application_id: int, actor: User, **fields: object) -> Ve
         )
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
     if vehicle.plate_number:
-        raise Conflict("A registered vehicle's details are changed at the LTO office.")
+        raise Conflict(_("A registered vehicle's details are changed at the LTO office."))
     unknown = set(fields) - set(VEHICLE_DETAIL_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
@@ -314,9 +314,9 @@ def application_create(
     if vehicle is not None and vehicle.owner_id == applicant.pk:
         refuse_if_deregistered(vehicle)
     if vehicle is None or not vehicle.is_active or vehicle.owner_id != applicant.pk:
-        raise ValidationError({"vehicle": "Choose one of your own active vehicles."})
+        raise ValidationError({"vehicle": _("Choose one of your own active vehicles.")})
     if type not in RegistrationApplication.Type.values:
-        raise ValidationError({"type": "Choose new registration, renewal or transfer."})
+        raise ValidationError({"type": _("Choose new registration, renewal or transfer.")})
     if type == RegistrationApplication.Type.TRANSFER:
         raise ValidationError(
             {

@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from rest_framework import serializers
 
@@ -123,11 +124,11 @@ class EmissionReadingsForm(forms.Form):
 
     fuel = forms.ChoiceField(choices=Vehicle.Fuel.choices)
     co_percent = forms.DecimalField(
-        label="CO %", max_digits=6, decimal_places=2, widget=forms.NumberInput(_READING)
+        label=_("CO %"), max_digits=6, decimal_places=2, widget=forms.NumberInput(_READING)
     )
-    hc_ppm = forms.IntegerField(label="HC ppm", widget=forms.NumberInput(_READING))
+    hc_ppm = forms.IntegerField(label=_("HC ppm"), widget=forms.NumberInput(_READING))
     opacity_percent = forms.DecimalField(
-        label="Smoke opacity %",
+        label=_("Smoke opacity %"),
         max_digits=6,
         decimal_places=2,
         required=False,
@@ -151,7 +152,7 @@ class EmissionReadingsForm(forms.Form):
 class EmissionDecisionForm(DecisionForm, EmissionReadingsForm):
     testing_centre = forms.CharField(max_length=120)
     certificate_number = forms.CharField(
-        max_length=40, required=False, help_text="Needed to approve."
+        max_length=40, required=False, help_text=_("Needed to approve.")
     )
     test_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -195,7 +196,7 @@ def emission_check(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """HTMX fragment: the readings typed so far, each against its limit."""
     clearance = clearance_request_get_for_user(user=request.user, pk=pk)
     if clearance.kind != CODE:
-        raise Http404("Not an emission clearance.")
+        raise Http404(_("Not an emission clearance."))
     form = EmissionReadingsForm(request.GET)
     failures: dict[str, str] = {}
     if form.is_valid():
@@ -237,7 +238,7 @@ def example(request: ClearanceRequest) -> EmissionReadings:
 EMISSION = register(
     ClearanceKind(
         code=CODE,
-        label="Emission",
+        label=_("Emission"),
         signed_by=OrgKind.EMISSION,
         findings=EmissionReadings,
         save_findings=save_findings,

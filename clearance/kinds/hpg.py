@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from chaincode.rules import OrgKind
@@ -72,7 +73,7 @@ class HpgDecisionForm(DecisionForm):
         choices=[("", "Choose the check's result"), *HpgClearanceDetail.StolenCheck.choices]
     )
     certificate_number = forms.CharField(
-        max_length=40, required=False, help_text="Needed to approve."
+        max_length=40, required=False, help_text=_("Needed to approve.")
     )
 
     def findings(self) -> HpgFindings:
@@ -125,7 +126,7 @@ def example(request: ClearanceRequest) -> HpgFindings:
 HPG = register(
     ClearanceKind(
         code="HPG",
-        label="HPG",
+        label=_("HPG"),
         signed_by=OrgKind.HPG,
         findings=HpgFindings,
         save_findings=save_findings,

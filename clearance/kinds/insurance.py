@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from chaincode.rules import OrgKind
@@ -60,7 +61,7 @@ def save_findings(request: ClearanceRequest, cover: InsuranceCover, approving: b
 
 class InsuranceDecisionForm(DecisionForm):
     insurer = forms.CharField(max_length=120)
-    coc_number = forms.CharField(label="COC number", max_length=40)
+    coc_number = forms.CharField(label=_("COC number"), max_length=40)
     coverage_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     coverage_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -107,7 +108,7 @@ def example(request: ClearanceRequest) -> InsuranceCover:
 INSURANCE = register(
     ClearanceKind(
         code="INSURANCE",
-        label="Insurance",
+        label=_("Insurance"),
         signed_by=OrgKind.INSURANCE,
         findings=InsuranceCover,
         save_findings=save_findings,

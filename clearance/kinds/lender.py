@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from chaincode.rules import OrgKind
@@ -44,7 +45,7 @@ def save_findings(request: ClearanceRequest, consent: LenderConsent, approving: 
 
 class LenderDecisionForm(DecisionForm):
     mortgage_reference = forms.CharField(
-        max_length=16, help_text="The mortgage on this vehicle (MTG-…) you consent for."
+        max_length=16, help_text=_("The mortgage on this vehicle (MTG-…) you consent for.")
     )
 
     def findings(self) -> LenderConsent:
@@ -76,7 +77,7 @@ def example(request: ClearanceRequest) -> LenderConsent:
 LENDER = register(
     ClearanceKind(
         code=LENDER_CLEARANCE,
-        label="Lender's consent",
+        label=_("Lender's consent"),
         signed_by=OrgKind.LENDER,
         findings=LenderConsent,
         save_findings=save_findings,
