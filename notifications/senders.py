@@ -66,5 +66,6 @@ def send_text_message(notification: Notification, number: str) -> None:
     room = SMS_MAX_LENGTH - len(url) - 1 if url else SMS_MAX_LENGTH
     title = notification.title
     if len(title) > room:
-        title = title[: max(room - 1, 0)] + "…"
+        # Three dots, not "…": that one is outside GSM-7 and would make the text UCS-2.
+        title = title[: max(room - 3, 0)] + "..."
     send_sms(to=number, text=f"{title} {url}".strip())
