@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import ClearanceStatus, OrgKind
 from clearance.events import CLEARANCE_OVERDUE
@@ -49,7 +50,7 @@ def clearances_overdue_notify(*, now: datetime | None = None) -> int:
             recipients=[*lto_admins, *org_admins[request.organisation_id]],
             event=CLEARANCE_OVERDUE,
             title=Message(
-                _("%(kind)s clearance for %(reference)s is overdue"),
+                pgettext_lazy("sms", "%(kind)s clearance for %(reference)s is overdue"),
                 {"kind": request.kind, "reference": request.application.reference},
             ),
             body=Message(

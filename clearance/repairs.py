@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import CLEARANCE_DECISIONS, ClearanceStatus
 from clearance.details import save_findings
@@ -175,7 +176,9 @@ def _tell(
         recipients=recipients,
         event=_EVENTS.get(row.to_status, CLEARANCE_REQUESTED),
         title=Message(
-            _("%(kind)s clearance of %(reference)s is %(status)s, restored from the ledger"),
+            pgettext_lazy(
+                "sms", "%(kind)s clearance of %(reference)s is %(status)s, restored from the ledger"
+            ),
             {
                 "kind": request.get_kind_display(),
                 "reference": application.reference,

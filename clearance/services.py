@@ -15,6 +15,7 @@ from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import (
     CLEARANCE_DECISIONS,
@@ -174,7 +175,7 @@ def clearance_send_for_clearance(
             recipients=organisation_people(organisation),
             event=CLEARANCE_REQUESTED,
             title=Message(
-                _("%(kind)s clearance requested for %(reference)s"),
+                pgettext_lazy("sms", "%(kind)s clearance requested for %(reference)s"),
                 {"kind": request.get_kind_display(), "reference": application.reference},
             ),
             body=Message(
@@ -289,7 +290,7 @@ def clearance_decide(
         recipients=[*lto_staff(), application.applicant],
         event=_DECISION_EVENTS[decision],
         title=Message(
-            _("%(kind)s clearance %(decision)s for %(reference)s"),
+            pgettext_lazy("sms", "%(kind)s clearance %(decision)s for %(reference)s"),
             {
                 "kind": request.get_kind_display(),
                 "decision": STATUSES.get(decision, decision),
@@ -382,7 +383,7 @@ def reopen_returned(
             recipients=organisation_people(request.organisation),
             event=CLEARANCE_REQUESTED,
             title=Message(
-                _("%(kind)s clearance resubmitted for %(reference)s"),
+                pgettext_lazy("sms", "%(kind)s clearance resubmitted for %(reference)s"),
                 {"kind": request.get_kind_display(), "reference": application.reference},
             ),
             body=_("The owner corrected the application; please review it again."),
@@ -441,7 +442,7 @@ def _notify_cancelled(
         recipients=organisation_people(request.organisation),
         event=CLEARANCE_CANCELLED,
         title=Message(
-            _("%(kind)s clearance for %(reference)s cancelled"),
+            pgettext_lazy("sms", "%(kind)s clearance for %(reference)s cancelled"),
             {"kind": request.get_kind_display(), "reference": application.reference},
         ),
         body=reason,

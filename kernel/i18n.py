@@ -51,17 +51,22 @@ def render(text: str | Promise | Message, language: str) -> str:
         return str(text)
 
 
-# Where the user's chosen language is read from. The language switch (issue 19) stores it;
-# until it does, and for users who never chose, everyone reads the site's default language.
-# One attribute of the user, so that reading it never costs a query per recipient.
-LANGUAGE_ATTRIBUTE = "language"
+def stored_language(user: object) -> str | None:
+    """The language ``user`` chose, if the site keeps one for them.
+
+    The one place that knows where the choice is stored: the language switch (issue 19)
+    keeps it; until then a ``language`` attribute, when a user object carries one, is read.
+    Never a query per recipient: callers pass users they already loaded.
+    """
+    chosen = getattr(user, "language", None)
+    return chosen if isinstance(chosen, str) else None
 
 
 def user_language(user: object) -> str:
     """The language ``user`` reads notifications in: their own choice if they made one and
     the site offers it, else ``settings.LANGUAGE_CODE``."""
-    chosen = getattr(user, LANGUAGE_ATTRIBUTE, None)
-    if isinstance(chosen, str) and chosen in {code for code, _name in settings.LANGUAGES}:
+    chosen = stored_language(user)
+    if chosen and chosen in {code for code, _name in settings.LANGUAGES}:
         return chosen
     return settings.LANGUAGE_CODE
 

@@ -153,7 +153,9 @@ def refusal_text(*, reason: str, params: Mapping[str, str], sentence: str) -> st
     if template is None or language.split("-")[0] == "en":
         return sentence
     try:
-        return str(template) % _localised(params)
+        text = str(template) % _localised(params)
     except (KeyError, TypeError, ValueError):
         # A chaincode newer than this app, with other parameters: its own words still help.
         return sentence
+    # A translation may open with a parameter ("tinanggihan ang clearance ..."): a sentence.
+    return text[:1].upper() + text[1:]

@@ -56,6 +56,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.auth import AnyUser
 from kernel.i18n import Message
@@ -546,7 +547,7 @@ def _tell_admins_paused(subscription: WebhookSubscription) -> None:
     notify(
         recipients=admins,
         event=WEBHOOK_PAUSED,
-        title=_("Webhook subscription paused"),
+        title=pgettext_lazy("sms", "Webhook subscription paused"),
         body=Message(
             _(
                 "Deliveries to %(url)s failed %(count)s times in a row, so Talaan stopped "

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.errors import Conflict, DomainError, PermissionDenied
 from kernel.i18n import Message, manila_date, pesos
@@ -157,7 +158,9 @@ def receipt_issue(*, payment: Payment, cashier: User | None = None) -> OfficialR
     told = notify(
         recipients=[payment.payer],
         event=OFFICIAL_RECEIPT_ISSUED,
-        title=Message(_("Official receipt %(number)s"), {"number": receipt.number}),
+        title=Message(
+            pgettext_lazy("sms", "Official receipt %(number)s"), {"number": receipt.number}
+        ),
         body=Message(
             _(
                 "We received %(amount)s for application %(reference)s. Your official receipt "
@@ -213,7 +216,9 @@ def receipt_void(*, staff: User, number: str, reason: str) -> OfficialReceipt:
     notify(
         recipients=[receipt.payer],
         event=OFFICIAL_RECEIPT_VOIDED,
-        title=Message(_("Official receipt %(number)s voided"), {"number": receipt.number}),
+        title=Message(
+            pgettext_lazy("sms", "Official receipt %(number)s voided"), {"number": receipt.number}
+        ),
         body=Message(
             _("The LTO voided your official receipt %(number)s: %(reason)s"),
             {"number": receipt.number, "reason": reason},

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.errors import Conflict
 from kernel.i18n import Message, manila_date
@@ -251,7 +252,9 @@ def _deregister(
     notify(
         recipients=[owner],
         event=VEHICLE_DEREGISTERED,
-        title=Message(_("%(vehicle)s was deregistered"), {"vehicle": str(vehicle)}),
+        title=Message(
+            pgettext_lazy("sms", "%(vehicle)s was deregistered"), {"vehicle": str(vehicle)}
+        ),
         body=Message(
             _(
                 "The LTO deregistered it on %(date)s (%(reason)s). Certificate of Registration "

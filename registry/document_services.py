@@ -25,6 +25,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.errors import DomainError, PermissionDenied
 from kernel.i18n import Message
@@ -503,7 +504,7 @@ def _report_failure(document: Document, check: IntegrityCheck) -> None:
             recipients=lto_staff(),
             event=DOCUMENT_INTEGRITY_FAILED,
             title=Message(
-                _("A document of %(owner)s failed its integrity check"),
+                pgettext_lazy("sms", "A document of %(owner)s failed its integrity check"),
                 {"owner": str(document.belongs_to)},
             ),
             body=f"{document.get_doc_type_display()} ({document.original_name}): {check.detail}",

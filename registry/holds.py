@@ -28,6 +28,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import HOLD_PLACERS, VIN_PATTERN, HoldReason, OrgKind
 from kernel.errors import Conflict, DomainError, PermissionDenied
@@ -316,7 +317,9 @@ def _place(
     _tell_owner(
         hold,
         event=HOLD_PLACED,
-        title=Message(_("A hold was placed on %(vehicle)s"), {"vehicle": str(vehicle)}),
+        title=Message(
+            pgettext_lazy("sms", "A hold was placed on %(vehicle)s"), {"vehicle": str(vehicle)}
+        ),
         body=Message(
             _(
                 "%(office)s placed a hold on the vehicle. While it is active the vehicle cannot "
@@ -423,7 +426,9 @@ def lift_as(
     _tell_owner(
         hold,
         event=HOLD_LIFTED,
-        title=Message(_("A hold on %(vehicle)s was lifted"), {"vehicle": str(hold.vehicle)}),
+        title=Message(
+            pgettext_lazy("sms", "A hold on %(vehicle)s was lifted"), {"vehicle": str(hold.vehicle)}
+        ),
         body=Message(
             _("%(office)s lifted its hold on the vehicle. %(still)s"),
             {"office": hold.organisation.name, "still": still},

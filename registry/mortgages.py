@@ -27,6 +27,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import CLEARANCE_OPEN
 from kernel.errors import Conflict, PermissionDenied
@@ -216,7 +217,9 @@ def mortgage_propose(
         recipients=[owner],
         event=MORTGAGE_CONSENT_REQUESTED,
         title=Message(
-            _("%(lender)s asks your consent to a chattel mortgage on %(vehicle)s"),
+            pgettext_lazy(
+                "sms", "%(lender)s asks your consent to a chattel mortgage on %(vehicle)s"
+            ),
             {"lender": lender.name, "vehicle": str(found)},
         ),
         body=Message(
@@ -281,7 +284,8 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
             recipients=lender_people,
             event=MORTGAGE_ANSWERED,
             title=Message(
-                _("The owner declined mortgage %(reference)s"), {"reference": mortgage.reference}
+                pgettext_lazy("sms", "The owner declined mortgage %(reference)s"),
+                {"reference": mortgage.reference},
             ),
             body=reason.strip()
             or Message(
@@ -317,7 +321,7 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
         recipients=[owner],
         event=MORTGAGE_ANNOTATED,
         title=Message(
-            _("Mortgage %(reference)s is annotated on %(vehicle)s"),
+            pgettext_lazy("sms", "Mortgage %(reference)s is annotated on %(vehicle)s"),
             {"reference": mortgage.reference, "vehicle": str(vehicle)},
         ),
         body=Message(
@@ -333,7 +337,7 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
         recipients=lender_people,
         event=MORTGAGE_ANSWERED,
         title=Message(
-            _("The owner consented: mortgage %(reference)s is annotated"),
+            pgettext_lazy("sms", "The owner consented: mortgage %(reference)s is annotated"),
             {"reference": mortgage.reference},
         ),
         body=Message(
@@ -404,7 +408,7 @@ def _notify_released(mortgage: Mortgage) -> None:
         recipients=[owner, *organisation_people(mortgage.lender)],
         event=MORTGAGE_RELEASED,
         title=Message(
-            _("Mortgage %(reference)s on %(vehicle)s is released"),
+            pgettext_lazy("sms", "Mortgage %(reference)s on %(vehicle)s is released"),
             {"reference": mortgage.reference, "vehicle": str(mortgage.vehicle)},
         ),
         body=Message(
@@ -479,7 +483,7 @@ def mortgage_annotation_repair(*, change: dict[str, Any], backend: str) -> str:
         recipients=[mortgage.owner, *organisation_people(mortgage.lender)],
         event=MORTGAGE_ANNOTATED,
         title=Message(
-            _("Mortgage %(reference)s is annotated on %(vehicle)s"),
+            pgettext_lazy("sms", "Mortgage %(reference)s is annotated on %(vehicle)s"),
             {"reference": reference, "vehicle": str(mortgage.vehicle)},
         ),
         body=_("The ledger recorded the owner's consent; Talaan restored it from the ledger."),

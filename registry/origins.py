@@ -32,6 +32,7 @@ from django.db.models import Exists, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import VIN_PATTERN
 from kernel.errors import Conflict, PermissionDenied
@@ -350,7 +351,7 @@ def origin_registered(*, application: RegistrationApplication) -> None:
         recipients=list(organisation_people(origin.dealer)),
         event=ORIGIN_REGISTERED,
         title=Message(
-            _("%(vehicle)s registered"),
+            pgettext_lazy("sms", "%(vehicle)s registered"),
             {"vehicle": f"{origin.year} {origin.make} {origin.model}"},
         ),
         body=Message(

@@ -8,7 +8,7 @@ from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import npgettext_lazy
 
 from chaincode.rules import ApplicationStatus
 from kernel.i18n import Message, manila_date
@@ -58,7 +58,8 @@ def registrations_expiring_notify(*, today: date | None = None) -> int:
             recipients=[application.applicant],
             event=REGISTRATION_EXPIRING,
             title=Message(
-                ngettext_lazy(
+                npgettext_lazy(
+                    "sms",
                     "Registration of %(plate)s expires in %(days)s day",
                     "Registration of %(plate)s expires in %(days)s days",
                     "days",

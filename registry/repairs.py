@@ -19,6 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import ApplicationStatus
 from kernel.i18n import Message
@@ -96,7 +97,10 @@ def registration_repair(*, change: dict[str, Any], backend: str) -> str:
     notify(
         recipients=[application.applicant],
         event=REGISTRATION_APPROVED,
-        title=Message(_("Registration approved: plate %(plate)s"), {"plate": vehicle.plate_number}),
+        title=Message(
+            pgettext_lazy("sms", "Registration approved: plate %(plate)s"),
+            {"plate": vehicle.plate_number},
+        ),
         body=Message(
             _("MV file number %(mv_file)s. Restored from the ledger's record."),
             {"mv_file": vehicle.mv_file_number},

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import ApplicationStatus
 from kernel.errors import Conflict, PermissionDenied
@@ -286,7 +287,10 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     sale.save(update_fields=["status", "buyer", "application", "updated_at"])
     _tell_seller(
         sale,
-        Message(_("The buyer accepted the sale of %(subject)s"), {"subject": str(vehicle)}),
+        Message(
+            pgettext_lazy("sms", "The buyer accepted the sale of %(subject)s"),
+            {"subject": str(vehicle)},
+        ),
         _("They will now file the papers."),
     )
     return sale
@@ -315,7 +319,10 @@ def _origin_sale_accept(sale: Sale, buyer: User) -> Sale:
     sale.save(update_fields=["status", "buyer", "application", "vehicle", "updated_at"])
     _tell_seller(
         sale,
-        Message(_("The buyer accepted the sale of %(subject)s"), {"subject": str(origin)}),
+        Message(
+            pgettext_lazy("sms", "The buyer accepted the sale of %(subject)s"),
+            {"subject": str(origin)},
+        ),
         _("Their first registration is filed from your origin record."),
     )
     return sale
@@ -328,7 +335,10 @@ def sale_decline(*, buyer: User, token: str) -> Sale:
     _end(sale, Sale.Status.DECLINED, "Declined by the buyer.")
     _tell_seller(
         sale,
-        Message(_("The buyer declined the sale of %(subject)s"), {"subject": str(sale.subject)}),
+        Message(
+            pgettext_lazy("sms", "The buyer declined the sale of %(subject)s"),
+            {"subject": str(sale.subject)},
+        ),
         "",
     )
     return sale
@@ -433,7 +443,10 @@ def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
     _end(sale, Sale.Status.CANCELLED, reason.strip())
     _tell_seller(
         sale,
-        Message(_("The LTO cancelled the sale of %(subject)s"), {"subject": str(sale.subject)}),
+        Message(
+            pgettext_lazy("sms", "The LTO cancelled the sale of %(subject)s"),
+            {"subject": str(sale.subject)},
+        ),
         reason.strip(),
     )
     return sale
@@ -449,7 +462,10 @@ def sale_complete(*, application: RegistrationApplication, seller: User | None) 
     notify(
         recipients=[user for user in (seller, application.applicant) if user is not None],
         event=TRANSFER_COMPLETED,
-        title=Message(_("Ownership of %(plate)s transferred"), {"plate": vehicle.plate_number}),
+        title=Message(
+            pgettext_lazy("sms", "Ownership of %(plate)s transferred"),
+            {"plate": vehicle.plate_number},
+        ),
         body=Message(
             _("%(name)s is now the registered owner."),
             {"name": application.applicant.get_full_name()},
@@ -478,7 +494,10 @@ def sales_expire(*, now: dt.datetime | None = None) -> int:
             notify(
                 recipients=[sale.seller],
                 event=SALE_EXPIRED,
-                title=Message(_("The sale of %(subject)s expired"), {"subject": str(sale.subject)}),
+                title=Message(
+                    pgettext_lazy("sms", "The sale of %(subject)s expired"),
+                    {"subject": str(sale.subject)},
+                ),
                 body=Message(
                     _("%(buyer)s did not answer by %(date)s."),
                     {"buyer": sale.buyer_email, "date": manila_date(sale.expires_at)},

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import (
     ApplicationStatus,
@@ -369,7 +370,10 @@ def application_submit(*, application_id: int, actor: User) -> ApplicationStatus
     notify(
         recipients=lto_staff(),
         event=APPLICATION_SUBMITTED,
-        title=Message(_("New application %(reference)s"), {"reference": application.reference}),
+        title=Message(
+            pgettext_lazy("sms", "New application %(reference)s"),
+            {"reference": application.reference},
+        ),
         body=Message(
             _("%(type)s for %(vehicle)s."),
             {"type": application.get_type_display(), "vehicle": str(application.vehicle)},
@@ -405,7 +409,10 @@ def application_return(*, application_id: int, actor: User, reason: str) -> Appl
     notify(
         recipients=[application.applicant],
         event=APPLICATION_RETURNED,
-        title=Message(_("%(reference)s needs corrections"), {"reference": application.reference}),
+        title=Message(
+            pgettext_lazy("sms", "%(reference)s needs corrections"),
+            {"reference": application.reference},
+        ),
         body=reason.strip(),
         link=_link(application),
     )
@@ -439,7 +446,10 @@ def application_resubmit(
         notify(
             recipients=lto_staff(),
             event=APPLICATION_SUBMITTED,
-            title=Message(_("%(reference)s resubmitted"), {"reference": application.reference}),
+            title=Message(
+                pgettext_lazy("sms", "%(reference)s resubmitted"),
+                {"reference": application.reference},
+            ),
             body=note.strip(),
             link=_link(application),
         )
@@ -590,7 +600,10 @@ def registration_approve(
     notify(
         recipients=[application.applicant],
         event=REGISTRATION_APPROVED,
-        title=Message(_("Registration approved: plate %(plate)s"), {"plate": vehicle.plate_number}),
+        title=Message(
+            pgettext_lazy("sms", "Registration approved: plate %(plate)s"),
+            {"plate": vehicle.plate_number},
+        ),
         body=Message(
             _("MV file number %(mv_file)s. Certificate of Registration %(certificate)s is ready."),
             {"mv_file": vehicle.mv_file_number, "certificate": granted.certificate.number},
@@ -620,7 +633,8 @@ def registration_reject(
         recipients=[application.applicant],
         event=REGISTRATION_REJECTED,
         title=Message(
-            _("Registration %(reference)s rejected"), {"reference": application.reference}
+            pgettext_lazy("sms", "Registration %(reference)s rejected"),
+            {"reference": application.reference},
         ),
         body=reason.strip(),
         link=_link(application),
@@ -668,7 +682,9 @@ def application_clear(*, application: RegistrationApplication) -> ApplicationSta
     notify(
         recipients=[*lto_staff(), application.applicant],
         event=APPLICATION_CLEARED,
-        title=Message(_("%(reference)s is cleared"), {"reference": application.reference}),
+        title=Message(
+            pgettext_lazy("sms", "%(reference)s is cleared"), {"reference": application.reference}
+        ),
         body=_("Every required clearance is approved; the LTO will now decide the registration."),
         link=_link(application),
     )
