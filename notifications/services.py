@@ -84,8 +84,10 @@ def notify(
 
 
 def _fit(text: str, length: int) -> str:
-    # A translation may run longer than the English the column was sized for.
-    return text if len(text) <= length else text[: length - 1] + "…"
+    # A translation may open with a filled-in word ("aprubado ang HPG clearance ..."), and may
+    # run longer than the English the column was sized for.
+    text = text[:1].upper() + text[1:]
+    return text if len(text) <= length else text[: length - 3] + "..."
 
 
 def _enqueue_delivery(notification_ids: list[int]) -> None:
