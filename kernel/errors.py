@@ -17,6 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import NotAuthorised, RuleViolation, TransitionNotAllowed
+from kernel.i18n import Message
 from kernel.refusals import refusal_text
 
 
@@ -34,7 +35,7 @@ class DomainError(Exception):
     reason: str = ""
     params: dict[str, str] = {}  # read-only default, replaced per instance
 
-    def __init__(self, message: str | Promise | None = None) -> None:
+    def __init__(self, message: str | Promise | Message | None = None) -> None:
         # A lazy message is kept lazy, so that it is read in the language of whoever reads it.
         self._message = message or self.default_message
         super().__init__(str(self._message))
@@ -44,7 +45,7 @@ class DomainError(Exception):
         return str(self._message)
 
     @message.setter
-    def message(self, value: str | Promise) -> None:
+    def message(self, value: str | Promise | Message) -> None:
         self._message = value
 
 
@@ -54,7 +55,9 @@ class Conflict(DomainError):
     code = "conflict"
     http_status = 409
     retryable = True
-    default_message = _("Someone else is changing this right now. Reload the page and try again.")
+    default_message: str | Promise = _(
+        "Someone else is changing this right now. Reload the page and try again."
+    )
 
 
 class PermissionDenied(DomainError):
@@ -62,7 +65,7 @@ class PermissionDenied(DomainError):
 
     code = "permission_denied"
     http_status = 403
-    default_message = _("You are not allowed to do this.")
+    default_message: str | Promise = _("You are not allowed to do this.")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ class LedgerUnavailable(LedgerError):
     code = "ledger_unavailable"
     http_status = 503
     retryable = True
-    default_message = _(
+    default_message: str | Promise = _(
         "The ledger is not answering right now. Nothing was saved; please try again."
     )
 
@@ -28,7 +28,7 @@ class LedgerRejected(LedgerError):
     code = "ledger_rejected"
     http_status = 422
     retryable = False
-    default_message = _("The ledger refused this change.")
+    default_message: str | Promise = _("The ledger refused this change.")
 
     def __init__(self, message: str | Promise | None = None) -> None:
         # The chaincode's refusal comes as its sentence plus "[REASON {params}]": keep the

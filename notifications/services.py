@@ -63,7 +63,9 @@ def notify(
         Notification(
             recipient=user,
             event=event,
-            title=_fit(render(title, user_language(user)), Notification.title.field.max_length),
+            title=_fit(
+                render(title, user_language(user)), Notification.title.field.max_length or 200
+            ),
             body=render(body, user_language(user)).strip(),
             link=link,
             dedupe_key=dedupe_key,

@@ -195,7 +195,10 @@ def receipt_void(*, staff: User, number: str, reason: str) -> OfficialReceipt:
         raise ReceiptAlreadyVoid(
             Message(
                 _("Receipt %(number)s was voided on %(date)s; nothing was changed."),
-                {"number": receipt.number, "date": manila_date(receipt.voided_at)},
+                {
+                    "number": receipt.number,
+                    "date": manila_date(receipt.voided_at or timezone.now()),
+                },
             )
         )
     if Action.VOID_RECEIPT not in receipt_allowed_actions(caller, receipt):

@@ -22,6 +22,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -513,7 +514,7 @@ def _end(sale: Sale, status: str, reason: str) -> None:
     sale.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
 
 
-def _tell_seller(sale: Sale, title: str | Message, body: str | Message) -> None:
+def _tell_seller(sale: Sale, title: Message, body: str | Promise) -> None:
     notify(
         recipients=[sale.seller],
         event=SALE_ANSWERED,

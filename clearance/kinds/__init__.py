@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.conf import settings
+from django.utils.functional import Promise
 
 if TYPE_CHECKING:
     from django.contrib import admin
@@ -50,7 +51,7 @@ class ClearanceKind(Generic[F]):
     """One kind of clearance, as the app handles it from request to decision."""
 
     code: str  # what requests, requirements and the ledger store, e.g. "HPG"
-    label: str
+    label: str | Promise
     # The organisation kind (chaincode.rules.OrgKind) asked to clear it and signing its
     # decisions; the chaincode reads the same fact from its own data (clearance_signers).
     signed_by: str
@@ -81,7 +82,7 @@ class ClearanceKind(Generic[F]):
     routed_to: Callable[[RegistrationApplication], int | None] = _any_of_the_kind
 
     def __str__(self) -> str:
-        return self.label
+        return str(self.label)
 
     @property
     def sla(self) -> int:
@@ -136,6 +137,6 @@ def kind(code: str) -> ClearanceKind[Any]:
         raise UnknownKind(f"No clearance kind {code!r} is installed.") from None
 
 
-def choices() -> list[tuple[str, str]]:
+def choices() -> list[tuple[str, str | Promise]]:
     """The model fields' choices: a callable, so a new kind needs no migration."""
     return [(k.code, k.label) for k in kinds()]
