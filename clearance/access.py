@@ -21,6 +21,7 @@ from chaincode.rules import (
 )
 from clearance.models import ClearanceRequest
 from kernel.errors import PermissionDenied
+from kernel.i18n import Message
 from organisations.access import Action, Caller
 
 
@@ -71,4 +72,6 @@ def require(caller: Caller, request: ClearanceRequest, action: Action) -> None:
         return
     if action in LTO_ACTIONS:
         raise PermissionDenied(_("Only LTO staff can do this."))
-    raise PermissionDenied(f"You do not act for {request.organisation.name}.")
+    raise PermissionDenied(
+        Message(_("You do not act for %(name)s."), {"name": request.organisation.name})
+    )

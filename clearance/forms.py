@@ -44,7 +44,7 @@ class DecisionForm(forms.Form):
         if data.get("decision") == ClearanceStatus.APPROVED or filled:
             for name in self.finding_fields:
                 if name not in filled and name not in self.errors:
-                    self.add_error(name, "Needed to approve, or whenever findings are filed.")
+                    self.add_error(name, _("Needed to approve, or whenever findings are filed."))
         self.has_findings = bool(filled)
         return data
 

@@ -223,8 +223,10 @@ def change_reenter(
     if sha256_hex(text) != row.remarks_digest:
         raise ValidationError(
             {
-                "remarks": "These are not the remarks the ledger recorded (their digest "
-                "differs). Enter them exactly as they were written."
+                "remarks": _(
+                    "These are not the remarks the ledger recorded (their digest differs). "
+                    "Enter them exactly as they were written."
+                )
             }
         )
     request = ClearanceRequest.objects.select_for_update(of=("self",)).get(pk=row.request_id)

@@ -94,7 +94,7 @@ def _lock_request(request_id: int) -> ClearanceRequest:
         )
     except DatabaseError as exc:
         raise Conflict(
-            "Another officer is acting on this request right now. Reload and try again."
+            _("Another officer is acting on this request right now. Reload and try again.")
         ) from exc
 
 
@@ -130,7 +130,12 @@ def clearance_send_for_clearance(
     lto = lto_organisation()
     codes = required_kinds(application)
     if not codes:
-        raise Conflict(f"No clearances are configured for {application.get_type_display()}.")
+        raise Conflict(
+            Message(
+                _("No clearances are configured for %(type)s."),
+                {"type": application.get_type_display()},
+            )
+        )
     live = set(
         application.clearance_requests.exclude(status=ClearanceStatus.CANCELLED).values_list(
             "kind", flat=True
@@ -211,7 +216,10 @@ def _installed(code: str) -> kinds.ClearanceKind[Any]:
         return kinds.kind(code)
     except kinds.UnknownKind as exc:
         raise Conflict(
-            f"The application type needs a {code} clearance, which is not installed."
+            Message(
+                _("The application type needs a %(code)s clearance, which is not installed."),
+                {"code": code},
+            )
         ) from exc
 
 
@@ -225,7 +233,11 @@ def _organisation_for(kind: kinds.ClearanceKind[Any], organisation_id: int | Non
         else organisations.first()
     )
     if organisation is None:
-        raise Conflict(f"No active {kind.code} organisation can take this request.")
+        raise Conflict(
+            Message(
+                _("No active %(code)s organisation can take this request."), {"code": kind.code}
+            )
+        )
     return organisation
 
 
@@ -236,7 +248,12 @@ def clearance_claim(*, request_id: int, officer: User) -> ClearanceStatusChange:
     request = _lock_request(request_id)
     access.require(Caller(officer), request, Action.CLAIM)
     if request.status == ClearanceStatus.IN_REVIEW:
-        raise Conflict(f"{request.assigned_to} is already reviewing this request.")
+        raise Conflict(
+            Message(
+                _("%(assigned_to)s is already reviewing this request."),
+                {"assigned_to": request.assigned_to},
+            )
+        )
     request.assigned_to = officer
     return record_clearance_change(
         request=request,
@@ -274,7 +291,12 @@ def clearance_decide(
     request.application = application
     access.require(Caller(officer), request, Action.DECIDE)
     if request.status in CLEARANCE_DECISIONS:
-        raise Conflict(f"This request was already {request.status}; nothing was changed.")
+        raise Conflict(
+            Message(
+                _("This request was already %(status)s; nothing was changed."),
+                {"status": request.status},
+            )
+        )
     if decision != ClearanceStatus.APPROVED and not remarks.strip():
         raise ValidationError(
             {"remarks": _("Say why in the remarks when rejecting or returning a request.")}

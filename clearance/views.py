@@ -26,7 +26,9 @@ from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.selectors import clearance_request_get_for_user, clearance_requests_for_user
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.i18n import Message
 from kernel.paging import LeanPaginator
+from kernel.refusals import STATUSES
 from ledger.receipts import receipt_checks
 from organisations import access as organisation_access
 from organisations.access import Action, Caller
@@ -149,7 +151,19 @@ def clearance_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         return _refused(request, clearance, exc, form)
     except USER_ERRORS as exc:
         return _refused(request, clearance, exc, form)
-    messages.success(request, f"Decision recorded: {form.cleaned_data['decision']}.")
+    messages.success(
+        request,
+        str(
+            Message(
+                _("Decision recorded: %(decision)s."),
+                {
+                    "decision": STATUSES.get(
+                        form.cleaned_data["decision"], form.cleaned_data["decision"]
+                    )
+                },
+            )
+        ),
+    )
     return redirect("clearance-detail", pk)
 
 

@@ -86,9 +86,11 @@ def pesos_for_sms(centavos: int) -> str:
     return f"{sign}PHP {centavos // 100:,}.{centavos % 100:02d}"
 
 
-def manila_date(moment: datetime | date) -> Message:
+def manila_date(moment: datetime | date | None) -> Message:
     """A moment as the day it was in the site's time zone (Manila), e.g. 1 Dec 2026, read in
-    the language active when it is shown."""
+    the language active when it is shown (nothing for no moment)."""
+    if moment is None:
+        return Message("")
     day = timezone.localtime(moment).date() if isinstance(moment, datetime) else moment
     return Message(
         "%(day)s %(month)s %(year)s", {"day": day.day, "month": MONTHS[day.month], "year": day.year}

@@ -116,6 +116,8 @@ DOINGS: dict[str, Promise] = {
     "transferred": _("transferred"),
     "deregistered": _("deregistered"),
     "cleared": _("cleared"),
+    "renewed": _("renewed"),
+    "sold": _("sold"),
 }
 
 _STATUS_PARAMS = ("from", "to", "ledger_status")

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from kernel.i18n import Message, render, user_language
 from notifications import claims, events, senders
@@ -215,7 +216,9 @@ def preferences_update(*, user: User, choices: Mapping[str, ChannelChoice]) -> N
     (or that no app registers) is refused and nothing is saved."""
     unknown = set(choices) - {event.name for event in events_for(user)}
     if unknown:
-        raise ValidationError(f"Unknown events: {', '.join(sorted(unknown))}")
+        raise ValidationError(
+            _("Unknown events: %(items)s"), params={"items": ", ".join(sorted(unknown))}
+        )
     NotificationPreference.objects.bulk_create(
         [
             NotificationPreference(user=user, event=event, email=choice.email, sms=choice.sms)

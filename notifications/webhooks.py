@@ -186,7 +186,12 @@ def validate_target_url(url: str) -> None:
     host = parts.hostname
     if host == "localhost" or host.endswith(".localhost"):
         raise ValidationError(
-            {"url": f"{host} is this machine; webhooks are sent only to public addresses."}
+            {
+                "url": Message(
+                    _("%(host)s is this machine; webhooks are sent only to public addresses."),
+                    {"host": host},
+                )
+            }
         )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)

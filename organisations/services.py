@@ -170,7 +170,9 @@ def membership_invitation_resend(*, membership_id: int, admin: User, site_url: s
     if not membership.is_active:
         raise ValidationError(_("This officer is deactivated: reactivate them first."))
     if not membership.is_invited:
-        raise ValidationError(f"{membership.user} has already accepted the invitation.")
+        raise ValidationError(
+            _("%(user)s has already accepted the invitation."), params={"user": membership.user}
+        )
     _send_invitation(membership, site_url=site_url)
     return membership
 

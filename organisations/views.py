@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, PermissionDenied, describe
+from kernel.i18n import Message
 from organisations import access
 from organisations.access import Action, Caller
 from organisations.forms import ApiKeyForm, DeactivateOfficerForm
@@ -45,7 +46,9 @@ def membership_deactivate_view(request: AuthenticatedHttpRequest, pk: int) -> Ht
     """Ask, then deactivate: the officer loses access at once (they can be reactivated)."""
     membership = _membership_for_admin(request, pk)
     if not membership.is_active:
-        messages.info(request, f"{membership.user} is already deactivated.")
+        messages.info(
+            request, str(Message(_("%(user)s is already deactivated."), {"user": membership.user}))
+        )
         return redirect("organisation")
     form = DeactivateOfficerForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -60,7 +63,13 @@ def membership_deactivate_view(request: AuthenticatedHttpRequest, pk: int) -> Ht
                 status = info.status
             else:
                 messages.success(
-                    request, f"{membership.user} can no longer act for the organisation."
+                    request,
+                    str(
+                        Message(
+                            _("%(user)s can no longer act for the organisation."),
+                            {"user": membership.user},
+                        )
+                    ),
                 )
                 return redirect("organisation")
     return render(
@@ -80,7 +89,14 @@ def membership_reactivate_view(request: AuthenticatedHttpRequest, pk: int) -> Ht
     except USER_ERRORS as exc:
         messages.error(request, describe(exc).message)
     else:
-        messages.success(request, f"{membership.user} can act for the organisation again.")
+        messages.success(
+            request,
+            str(
+                Message(
+                    _("%(user)s can act for the organisation again."), {"user": membership.user}
+                )
+            ),
+        )
     return redirect("organisation")
 
 
@@ -97,7 +113,14 @@ def membership_resend_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     except USER_ERRORS as exc:
         messages.error(request, describe(exc).message)
     else:
-        messages.success(request, f"A new invitation was sent to {membership.user.email}.")
+        messages.success(
+            request,
+            str(
+                Message(
+                    _("A new invitation was sent to %(email)s."), {"email": membership.user.email}
+                )
+            ),
+        )
     return redirect("organisation")
 
 
@@ -178,8 +201,15 @@ def api_key_revoke_view(
             request, "organisations/api_key_revoke.html", {"organisation": org, "key": key}
         )
     if key.revoked_at is not None:
-        messages.info(request, f"{key} was already revoked.")
+        messages.info(request, str(Message(_("%(key)s was already revoked."), {"key": key})))
     else:
         api_key_revoke(key_id=key.pk, admin=request.user)
-        messages.success(request, f"{key} is revoked; requests made with it are now refused.")
+        messages.success(
+            request,
+            str(
+                Message(
+                    _("%(key)s is revoked; requests made with it are now refused."), {"key": key}
+                )
+            ),
+        )
     return redirect("api-keys", org.pk)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import ApplicationStatus
 from kernel.errors import Conflict, DomainError, PermissionDenied
+from kernel.i18n import Message
 from organisations.access import Caller
 from payments import assessment
 from payments.fees import pesos
@@ -99,7 +100,7 @@ def application_payment_start(
         current = assessment.assess(application)
         if current is None:
             raise NotPayable(
-                "No fee schedule is in force today: the LTO assesses the fees at the office."
+                _("No fee schedule is in force today: the LTO assesses the fees at the office.")
             )
         standing = fees_standing(application, current)
         if standing.paid is not None and standing.due_centavos == 0:
@@ -111,9 +112,18 @@ def application_payment_start(
             and expected_amount_centavos != current.total_centavos
         ):
             raise PaymentRefused(
-                f"The amount due is {pesos(current.total_centavos)} "
-                f"({current.total_centavos} centavos), not {expected_amount_centavos} centavos. "
-                "The fees may have been assessed again: review them and pay the amount due."
+                Message(
+                    _(
+                        "The amount due is %(pesos)s (%(total_centavos)s centavos), not "
+                        "%(expected_amount_centavos)s centavos. The fees may have been "
+                        "assessed again: review them and pay the amount due."
+                    ),
+                    {
+                        "pesos": pesos(current.total_centavos),
+                        "total_centavos": current.total_centavos,
+                        "expected_amount_centavos": expected_amount_centavos,
+                    },
+                )
             )
         # A checkout for an older assessment (its validity ran out meanwhile) is closed here
         # only once its own time is up: closed while the provider still takes payment, a
@@ -124,8 +134,14 @@ def application_payment_start(
             if stale.expires_at > timezone.now():
                 closes = timezone.localtime(stale.expires_at).strftime("%H:%M")
                 raise Conflict(
-                    f"A checkout for the earlier assessment is still open until {closes}: "
-                    "finish it there, or pay the new amount once it has closed."
+                    Message(
+                        _(
+                            "A checkout for the earlier assessment is still open until "
+                            "%(closes)s: finish it there, or pay the new amount once it has "
+                            "closed."
+                        ),
+                        {"closes": closes},
+                    )
                 )
             _expire(stale)
     return _checkout_open(
@@ -363,7 +379,10 @@ def refund_record(
         remaining = payment.amount_centavos - payment.refunded_centavos
         if amount_centavos > remaining:
             raise PaymentRefused(
-                f"At most {pesos(remaining)} ({remaining} centavos) remains to refund."
+                Message(
+                    _("At most %(pesos)s (%(remaining)s centavos) remains to refund."),
+                    {"pesos": pesos(remaining), "remaining": remaining},
+                )
             )
         gateway = gateway_for(payment.provider)
         provider_refund_id = ""

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.i18n import Message
 from payments import payment_services
 from payments.fees import pesos
 from payments.gateways.base import InvalidCallback
@@ -141,7 +142,15 @@ def refund(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return _application_page_with_error(request, application, exc)
     messages.success(
         request,
-        f"Refund {refund.reference} of {pesos(refund.amount_centavos)} recorded on "
-        f"{payment.reference}.",
+        str(
+            Message(
+                _("Refund %(reference)s of %(amount)s recorded on %(payment)s."),
+                {
+                    "reference": refund.reference,
+                    "amount": pesos(refund.amount_centavos),
+                    "payment": payment.reference,
+                },
+            )
+        ),
     )
     return redirect("application-detail", application.pk)

@@ -17,6 +17,7 @@ from chaincode.rules import (
     application_action_open,
 )
 from kernel.errors import PermissionDenied
+from kernel.i18n import Message
 from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation
 from registry.models import Mortgage, RegistrationApplication, Vehicle
@@ -176,5 +177,8 @@ def require_mortgage_action(caller: Caller, mortgage: Mortgage, action: Action) 
     if action == Action.CONSENT_MORTGAGE:
         raise PermissionDenied(_("Only the owner the lender asked can answer this mortgage."))
     raise PermissionDenied(
-        f"Only {mortgage.lender.name}, which holds mortgage {mortgage.reference}, can do this."
+        Message(
+            _("Only %(name)s, which holds mortgage %(reference)s, can do this."),
+            {"name": mortgage.lender.name, "reference": mortgage.reference},
+        )
     )

@@ -38,6 +38,7 @@ from api.permissions import SessionOnly
 from api.problems import problem_responses
 from api.schema import NON_BLANK_TEXT
 from api.serializers import LedgerReceiptSerializer
+from kernel.i18n import Message
 from organisations.access import Action, Caller
 from organisations.models import Office
 from organisations.selectors import memberships_of
@@ -292,7 +293,9 @@ def _office_id(code: str | None) -> int | None:
         return None
     office_id = Office.objects.filter(code=code, is_active=True).values_list("pk", flat=True)
     if not office_id:
-        raise ValidationError({"office": f"No LTO office has the code {code!r}."})
+        raise ValidationError(
+            {"office": Message(_("No LTO office has the code %(code)s."), {"code": repr(code)})}
+        )
     return office_id[0]
 
 
@@ -556,7 +559,7 @@ class StatusLookupApi(APIView):
 
         def validate(self, attrs: dict) -> dict:
             if len(attrs) != 1:
-                raise serializers.ValidationError("Give exactly one of reference, vin or plate.")
+                raise serializers.ValidationError(_("Give exactly one of reference, vin or plate."))
             return attrs
 
     class OutputSerializer(serializers.Serializer):
@@ -648,7 +651,7 @@ class EvidenceFileSerializer(serializers.Serializer):
         try:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise serializers.ValidationError("This is not base64.") from None
+            raise serializers.ValidationError(_("This is not base64.")) from None
 
 
 class VehicleDeregisterApi(APIView):

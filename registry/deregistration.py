@@ -120,26 +120,51 @@ def _checked(vehicle: Vehicle, *, reason: str, note: str) -> None:
     earlier = Deregistration.objects.filter(vehicle_id=vehicle.pk).first()
     if earlier is not None:
         raise Conflict(
-            f"{vehicle} is deregistered already (on {earlier.deregistered_on:%d %B %Y}, "
-            f"{earlier.get_reason_display().lower()}): deregistration is final and happens once."
+            Message(
+                _(
+                    "%(vehicle)s is deregistered already (on %(deregistered_on)s, %(lower)s): "
+                    "deregistration is final and happens once."
+                ),
+                {
+                    "vehicle": vehicle,
+                    "deregistered_on": manila_date(earlier.deregistered_on),
+                    "lower": earlier.get_reason_display().lower(),
+                },
+            )
         )
     if not vehicle.is_active or valid_certificate(vehicle) is None:
         raise ValidationError(
             {
-                "vehicle": f"{vehicle} is not registered (it has no valid Certificate of "
-                "Registration): only a registered vehicle is deregistered."
+                "vehicle": Message(
+                    _(
+                        "%(vehicle)s is not registered (it has no valid Certificate of "
+                        "Registration): only a registered vehicle is deregistered."
+                    ),
+                    {"vehicle": vehicle},
+                )
             }
         )
     refuse_if_held(vehicle, doing="deregistered")
     if has_application_in_progress(vehicle):
         raise Conflict(
-            f"{vehicle} has an application in progress: the owner withdraws it, or the LTO "
-            "rejects it, before the vehicle is deregistered. Nothing was changed."
+            Message(
+                _(
+                    "%(vehicle)s has an application in progress: the owner withdraws it, or "
+                    "the LTO rejects it, before the vehicle is deregistered. Nothing was "
+                    "changed."
+                ),
+                {"vehicle": vehicle},
+            )
         )
     if Sale.objects.filter(vehicle=vehicle, status__in=Sale.OPEN).exists():
         raise Conflict(
-            f"{vehicle} has a sale open: the seller withdraws it, or the LTO cancels it, before "
-            "the vehicle is deregistered. Nothing was changed."
+            Message(
+                _(
+                    "%(vehicle)s has a sale open: the seller withdraws it, or the LTO cancels "
+                    "it, before the vehicle is deregistered. Nothing was changed."
+                ),
+                {"vehicle": vehicle},
+            )
         )
     mortgage = (
         Mortgage.objects.filter(vehicle=vehicle, status=Mortgage.Status.ANNOTATED)
@@ -148,8 +173,14 @@ def _checked(vehicle: Vehicle, *, reason: str, note: str) -> None:
     )
     if mortgage is not None:
         raise Conflict(
-            f"{vehicle} carries chattel mortgage {mortgage.reference} of {mortgage.lender.name}: "
-            "the lender releases it before the vehicle is deregistered. Nothing was changed."
+            Message(
+                _(
+                    "%(vehicle)s carries chattel mortgage %(reference)s of %(name)s: the "
+                    "lender releases it before the vehicle is deregistered. Nothing was "
+                    "changed."
+                ),
+                {"vehicle": vehicle, "reference": mortgage.reference, "name": mortgage.lender.name},
+            )
         )
 
 
@@ -167,9 +198,15 @@ def _check_against_the_ledger(vehicle: Vehicle, *, reason: str, evidence: Upload
     differing = sorted(field for field, value in wanted.items() if recorded.get(field) != value)
     if differing:
         raise ValidationError(
-            f"The ledger recorded {vehicle}'s deregistration already, with another "
-            f"{' and '.join(field.replace('_', ' ') for field in differing)}: deregister it "
-            "with the same reason and evidence file. Nothing was changed."
+            _(
+                "The ledger recorded %(vehicle)s's deregistration already, with another "
+                "%(items)s: deregister it with the same reason and evidence file. Nothing "
+                "was changed."
+            ),
+            params={
+                "vehicle": vehicle,
+                "items": " and ".join(field.replace("_", " ") for field in differing),
+            },
         )
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS
+from kernel.i18n import Message
 from organisations.access import Action, Caller
 from registry import access
 from registry.deregistration import deregistration_refusal, vehicle_deregister
@@ -42,7 +43,14 @@ def vehicle_deregister_page(request: AuthenticatedHttpRequest, pk: int) -> HttpR
         except USER_ERRORS as exc:
             status = add_form_errors(form, exc)
         else:
-            messages.success(request, f"{vehicle} is deregistered; its owner is told.")
+            messages.success(
+                request,
+                str(
+                    Message(
+                        _("%(vehicle)s is deregistered; its owner is told."), {"vehicle": vehicle}
+                    )
+                ),
+            )
             return redirect("vehicle-ownership", vehicle.pk)
     elif request.method == "POST":
         status = 422

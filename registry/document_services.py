@@ -120,15 +120,20 @@ def check_file_name(name: str) -> str:
         raise ValidationError({"file": _("The file has no name.")})
     if any(part in name for part in ("/", "\\", "\x00")) or name.strip(".") == "":
         raise ValidationError(
-            {"file": "The file name must be a plain name, without folders or '..'."}
+            {"file": _("The file name must be a plain name, without folders or '..'.")}
         )
     if name.startswith(".") or any(unicodedata.category(char) == "Cc" for char in name):
         raise ValidationError(
-            {"file": "The file name must not start with a dot or hold control characters."}
+            {"file": _("The file name must not start with a dot or hold control characters.")}
         )
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationError(
-            {"file": f"The file name is longer than {MAX_NAME_LENGTH} characters."}
+            {
+                "file": Message(
+                    _("The file name is longer than %(MAX_NAME_LENGTH)s characters."),
+                    {"MAX_NAME_LENGTH": MAX_NAME_LENGTH},
+                )
+            }
         )
     return name
 
@@ -144,8 +149,17 @@ def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, byt
     if upload.size > rule.max_bytes:
         raise ValidationError(
             {
-                "file": f"A {Document.Type(doc_type).label.lower()} can be at most "
-                f"{filesizeformat(rule.max_bytes)}; this file is {filesizeformat(upload.size)}."
+                "file": Message(
+                    _(
+                        "A %(lower)s can be at most %(filesizeformat)s; this file is "
+                        "%(filesizeformat2)s."
+                    ),
+                    {
+                        "lower": Document.Type(doc_type).label.lower(),
+                        "filesizeformat": filesizeformat(rule.max_bytes),
+                        "filesizeformat2": filesizeformat(upload.size),
+                    },
+                )
             }
         )
     upload.seek(0)
@@ -156,8 +170,14 @@ def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, byt
         what = f"This file is {found}" if found else "This file's content is not recognised"
         raise ValidationError(
             {
-                "file": f"{what}, whatever its name says. A "
-                f"{Document.Type(doc_type).label.lower()} must be {rule.describe()}."
+                "file": Message(
+                    _("%(what)s, whatever its name says. A %(lower)s must be %(describe)s."),
+                    {
+                        "what": what,
+                        "lower": Document.Type(doc_type).label.lower(),
+                        "describe": rule.describe(),
+                    },
+                )
             }
         )
     return name, media_type, content
@@ -314,7 +334,7 @@ def document_attach(
         )
         if request is None:
             raise ValidationError(
-                {"clearance_request": "That clearance is not of this application."}
+                {"clearance_request": _("That clearance is not of this application.")}
             )
     caller = Caller(uploader)
     # Evidence for a clearance comes from the officers of the organisation asked for it.
@@ -324,7 +344,8 @@ def document_attach(
             raise PermissionDenied(_("You cannot add documents to this application."))
         if Action.UPLOAD_DOCUMENT not in access.allowed_actions(caller, application):
             raise ValidationError(
-                f"Documents cannot be added to a {application.status} application."
+                _("Documents cannot be added to a %(status)s application."),
+                params={"status": application.status},
             )
         if access.is_seller(caller, application) and doc_type not in seller_documents(
             application.type
@@ -582,7 +603,12 @@ def document_keys_rewrap() -> tuple[int, int]:
             try:
                 metadata = rewrap(document.encryption, associated_data=document.public_id.bytes)
             except SealBroken as exc:
-                raise SealBroken(f"Document {document.public_id}: {exc}") from exc
+                raise SealBroken(
+                    Message(
+                        _("Document %(public_id)s: %(exc)s"),
+                        {"public_id": document.public_id, "exc": exc},
+                    )
+                ) from exc
             Document.objects.filter(pk=pk).update(encryption=metadata)
             rewrapped += 1
     return rewrapped, unchanged

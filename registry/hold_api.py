@@ -158,7 +158,7 @@ class HoldListApi(APIView):
         if "status" in request.query_params:
             wanted = request.query_params["status"]
             if wanted not in Hold.Status.values:
-                raise serializers.ValidationError({"status": "Give active or lifted."})
+                raise serializers.ValidationError({"status": _("Give active or lifted.")})
             holds = holds.filter(status=wanted)
         return Response(HoldSerializer(holds[:200], many=True).data)
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, describe
+from kernel.i18n import Message
 from organisations.access import Caller
 from organisations.models import Organisation
 from registry.document_services import document_check
@@ -81,7 +82,15 @@ def hold_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         except USER_ERRORS as exc:
             status = add_form_errors(form, exc)
         else:
-            messages.success(request, f"Hold {hold.reference} is placed on {hold.vin}.")
+            messages.success(
+                request,
+                str(
+                    Message(
+                        _("Hold %(reference)s is placed on %(vin)s."),
+                        {"reference": hold.reference, "vin": hold.vin},
+                    )
+                ),
+            )
             return redirect("hold-detail", hold.reference)
     elif request.method == "POST":
         status = 422
@@ -141,7 +150,14 @@ def hold_lift_page(request: AuthenticatedHttpRequest, reference: str) -> HttpRes
     except USER_ERRORS as exc:
         status = add_form_errors(form, exc)
         return _detail(request, hold, form, status=status)
-    messages.success(request, f"Hold {hold.reference} is lifted; the owner is told.")
+    messages.success(
+        request,
+        str(
+            Message(
+                _("Hold %(reference)s is lifted; the owner is told."), {"reference": hold.reference}
+            )
+        ),
+    )
     return redirect("hold-detail", hold.reference)
 
 
@@ -163,7 +179,8 @@ def hold_evidence(request: AuthenticatedHttpRequest, public_id: str) -> HttpResp
     if checked.content is None:
         error = describe(
             ValidationError(
-                f"This document failed its integrity check and is withheld: {checked.check.detail}"
+                _("This document failed its integrity check and is withheld: %(detail)s"),
+                params={"detail": checked.check.detail},
             )
         )
         return render(request, "error.html", {"error": error}, status=409)

@@ -33,6 +33,7 @@ from django.utils.translation import pgettext_lazy
 from chaincode.rules import HOLD_PLACERS, VIN_PATTERN, HoldReason, OrgKind
 from kernel.errors import Conflict, DomainError, PermissionDenied
 from kernel.i18n import Message
+from kernel.refusals import DOINGS
 from ledger import get_ledger
 from ledger.base import HoldLifting, HoldPlacement
 from notifications.services import notify
@@ -108,17 +109,20 @@ def holding_offices(vin: str) -> list[Organisation]:
     return list(offices.values())
 
 
-def hold_notice(vin: str) -> str | None:
+def hold_notice(vin: str) -> Message | None:
     """What anyone concerned with the vehicle (its owner first) is told of its holds: that a
     hold exists and whom to contact; never the reason or the evidence. None without a hold."""
     offices = holding_offices(vin)
     if not offices:
         return None
     contacts = "; ".join(office.public_contact for office in offices)
-    return (
-        f"A hold exists on this vehicle: it cannot be renewed, transferred, deregistered or "
-        f"registered, and its applications are not decided, until the office that placed it "
-        f"lifts it. Contact {contacts}."
+    return Message(
+        _(
+            "A hold exists on this vehicle: it cannot be renewed, transferred, deregistered or "
+            "registered, and its applications are not decided, until the office that placed it "
+            "lifts it. Contact %(contacts)s."
+        ),
+        {"contacts": contacts},
     )
 
 
@@ -147,7 +151,12 @@ def refuse_if_held(vehicle: Vehicle | str, *, doing: str) -> None:
     notice = hold_notice(vin)
     if notice is not None:
         name = vin if isinstance(vehicle, str) else str(vehicle)
-        raise OnHold(f"{name} cannot be {doing}: {notice} Nothing was changed.")
+        raise OnHold(
+            Message(
+                _("%(name)s cannot be %(doing)s: %(notice)s Nothing was changed."),
+                {"name": name, "doing": DOINGS.get(doing, doing), "notice": notice},
+            )
+        )
 
 
 def reasons_of(kind: str) -> list[str]:
@@ -218,7 +227,14 @@ def _checked(
         raise ValidationError(errors)
     office = _office_for(caller, reason)
     if reason not in reasons_of(office.kind):
-        raise ValidationError({"reason": f"{office.name} does not place {reason} holds."})
+        raise ValidationError(
+            {
+                "reason": Message(
+                    _("%(name)s does not place %(reason)s holds."),
+                    {"name": office.name, "reason": reason},
+                )
+            }
+        )
     return office
 
 
@@ -358,10 +374,18 @@ def hold_lift(
     assert evidence is not None  # checked above
     if not (caller.acts_for(found.organisation_id) and caller.permits(Action.LIFT_HOLD)):
         raise PermissionDenied(
-            f"Only {found.organisation.name}, which placed hold {found.reference}, lifts it."
+            Message(
+                _("Only %(name)s, which placed hold %(reference)s, lifts it."),
+                {"name": found.organisation.name, "reference": found.reference},
+            )
         )
     if not found.is_active:
-        raise Conflict(f"Hold {found.reference} is already lifted; nothing was changed.")
+        raise Conflict(
+            Message(
+                _("Hold %(reference)s is already lifted; nothing was changed."),
+                {"reference": found.reference},
+            )
+        )
     _check_against_the_ledger(found, evidence)
     return lift_as(found, office=found.organisation, officer=officer, evidence=evidence, note=note)
 
@@ -378,8 +402,14 @@ def _check_against_the_ledger(hold: Hold, evidence: UploadedFile) -> None:
     if recorded.get("evidence_digest") != digest:
         raise ValidationError(
             {
-                "evidence": f"The ledger recorded the lifting of {hold.reference} already, with "
-                "another evidence file: lift it with the same file. Nothing was changed."
+                "evidence": Message(
+                    _(
+                        "The ledger recorded the lifting of %(reference)s already, with "
+                        "another evidence file: lift it with the same file. Nothing was "
+                        "changed."
+                    ),
+                    {"reference": hold.reference},
+                )
             }
         )
 

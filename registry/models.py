@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import VIN_PATTERN, ApplicationStatus, DeregistrationReason, HoldReason
 from kernel.db import TimestampedModel
+from kernel.i18n import Message
 from ledger.models import RecordedOnLedger
 from organisations.models import Office
 
@@ -222,14 +223,20 @@ class PlateSeries(TimestampedModel):
             self.next_number = self.first_number
         largest = self.LARGEST_NUMBER.get(self.vehicle_class)
         if largest is not None and self.last_number is not None and self.last_number > largest:
-            raise ValidationError({"last_number": f"A plate of this class goes up to {largest}."})
+            raise ValidationError(
+                {
+                    "last_number": Message(
+                        _("A plate of this class goes up to %(largest)s."), {"largest": largest}
+                    )
+                }
+            )
         if None in (self.first_number, self.last_number, self.next_number):
             return
         if self.first_number > self.last_number:
             raise ValidationError({"last_number": _("The last number comes after the first.")})
         if not self.first_number <= self.next_number <= self.last_number + 1:
             raise ValidationError(
-                {"next_number": "The next number lies between the first and one past the last."}
+                {"next_number": _("The next number lies between the first and one past the last.")}
             )
         # Two series that share plates would issue one plate twice.
         overlapping = PlateSeries.objects.filter(
@@ -239,7 +246,10 @@ class PlateSeries(TimestampedModel):
             last_number__gte=self.first_number,
         ).exclude(pk=self.pk)
         if overlapping.exists():
-            raise ValidationError(f"Series {overlapping[0]} already holds some of these plates.")
+            raise ValidationError(
+                _("Series %(overlapping)s already holds some of these plates."),
+                params={"overlapping": overlapping[0]},
+            )
 
 
 # What an owner enters about a vehicle (and may correct before registration).

@@ -8,10 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, describe
+from kernel.i18n import Message
 from organisations.access import Caller
 from registry import access, mortgages
 from registry.forms import MortgageAnswerForm, MortgageProposeForm, ReasonForm
@@ -33,7 +35,13 @@ def mortgage_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             status = add_form_errors(form, exc)
         else:
             messages.success(
-                request, f"Mortgage {mortgage.reference} proposed: the owner is asked to consent."
+                request,
+                str(
+                    Message(
+                        _("Mortgage %(reference)s proposed: the owner is asked to consent."),
+                        {"reference": mortgage.reference},
+                    )
+                ),
             )
             return redirect("mortgage-detail", mortgage.reference)
     elif request.method == "POST":
@@ -93,7 +101,15 @@ def mortgage_answer(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
     except USER_ERRORS as exc:
         info = describe(exc)
         return _detail(request, mortgage, info.status, info.message)
-    messages.success(request, f"Mortgage {mortgage.reference}: {mortgage.get_status_display()}.")
+    messages.success(
+        request,
+        str(
+            Message(
+                _("Mortgage %(reference)s: %(status)s."),
+                {"reference": mortgage.reference, "status": mortgage.get_status_display()},
+            )
+        ),
+    )
     return redirect("mortgage-detail", mortgage.reference)
 
 
@@ -106,7 +122,10 @@ def mortgage_release(request: AuthenticatedHttpRequest, reference: str) -> HttpR
     except USER_ERRORS as exc:
         info = describe(exc)
         return _detail(request, mortgage, info.status, info.message)
-    messages.success(request, f"Mortgage {mortgage.reference} is released.")
+    messages.success(
+        request,
+        str(Message(_("Mortgage %(reference)s is released."), {"reference": mortgage.reference})),
+    )
     return redirect("mortgage-detail", mortgage.reference)
 
 
@@ -123,5 +142,8 @@ def mortgage_withdraw(request: AuthenticatedHttpRequest, reference: str) -> Http
     except USER_ERRORS as exc:
         info = describe(exc)
         return _detail(request, mortgage, info.status, info.message)
-    messages.success(request, f"Mortgage {mortgage.reference} is withdrawn.")
+    messages.success(
+        request,
+        str(Message(_("Mortgage %(reference)s is withdrawn."), {"reference": mortgage.reference})),
+    )
     return redirect("mortgage-detail", mortgage.reference)

@@ -172,7 +172,7 @@ def _vehicle_named(vehicle: str, owner_email: str) -> Vehicle:
     email = owner_email.strip().lower()
     if not wanted or not email:
         raise ValidationError(
-            {"vehicle": "Give the vehicle's plate or VIN and its owner's e-mail address."}
+            {"vehicle": _("Give the vehicle's plate or VIN and its owner's e-mail address.")}
         )
     found = (
         Vehicle.objects.annotate(
@@ -207,8 +207,13 @@ def mortgage_propose(
     found = Vehicle.objects.select_for_update().get(pk=found.pk)
     if Mortgage.objects.filter(vehicle=found, status__in=Mortgage.OPEN).exists():
         raise Conflict(
-            f"{found} already has a chattel mortgage proposed or annotated: one at a time. "
-            "Nothing was saved."
+            Message(
+                _(
+                    "%(found)s already has a chattel mortgage proposed or annotated: one at a "
+                    "time. Nothing was saved."
+                ),
+                {"found": found},
+            )
         )
     owner = current_owner(found)
     assert owner is not None  # checked by _vehicle_named
@@ -267,12 +272,19 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
     access.require_mortgage_action(Caller(owner), mortgage, Action.CONSENT_MORTGAGE)
     if mortgage.status != Mortgage.Status.PROPOSED:
         raise Conflict(
-            f"Mortgage {mortgage.reference} is {mortgage.get_status_display().lower()}; "
-            "nothing was changed."
+            Message(
+                _("Mortgage %(reference)s is %(lower)s; nothing was changed."),
+                {"reference": mortgage.reference, "lower": mortgage.get_status_display().lower()},
+            )
         )
     vehicle = mortgage.vehicle
     if current_owner(vehicle) != owner or valid_certificate(vehicle) is None:
-        raise Conflict(f"You are no longer the registered owner of {vehicle}; nothing was changed.")
+        raise Conflict(
+            Message(
+                _("You are no longer the registered owner of %(vehicle)s; nothing was changed."),
+                {"vehicle": vehicle},
+            )
+        )
     now = timezone.now()
     lender_people = organisation_people(mortgage.lender)
     if not accept:
@@ -297,8 +309,13 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
         return mortgage
     if Sale.objects.filter(vehicle=vehicle, status__in=Sale.OPEN).exists():
         raise Conflict(
-            f"{vehicle} has a sale open: withdraw it (or let the transfer finish) before a "
-            "mortgage is annotated on it. Nothing was changed."
+            Message(
+                _(
+                    "%(vehicle)s has a sale open: withdraw it (or let the transfer finish) "
+                    "before a mortgage is annotated on it. Nothing was changed."
+                ),
+                {"vehicle": vehicle},
+            )
         )
     mortgage.consent_digest = consent_digest(mortgage, _consent_day(mortgage, now))
     mortgage.ledger_change_id = annotation_change_id(mortgage.reference)
@@ -358,8 +375,13 @@ def mortgage_withdraw(
     access.require_mortgage_action(caller or Caller(actor), mortgage, Action.WITHDRAW_MORTGAGE)
     if mortgage.status != Mortgage.Status.PROPOSED:
         raise Conflict(
-            f"Mortgage {mortgage.reference} is {mortgage.get_status_display().lower()}: only "
-            "a proposal is withdrawn (an annotated mortgage is released). Nothing was changed."
+            Message(
+                _(
+                    "Mortgage %(reference)s is %(lower)s: only a proposal is withdrawn (an "
+                    "annotated mortgage is released). Nothing was changed."
+                ),
+                {"reference": mortgage.reference, "lower": mortgage.get_status_display().lower()},
+            )
         )
     mortgage.status = Mortgage.Status.WITHDRAWN
     mortgage.end_reason = reason.strip()
@@ -375,8 +397,13 @@ def mortgage_release(*, actor: User, reference: str, caller: Caller | None = Non
     access.require_mortgage_action(caller or Caller(actor), mortgage, Action.RELEASE_MORTGAGE)
     if mortgage.status != Mortgage.Status.ANNOTATED:
         raise Conflict(
-            f"Mortgage {mortgage.reference} is {mortgage.get_status_display().lower()}: only "
-            "an annotated mortgage is released. Nothing was changed."
+            Message(
+                _(
+                    "Mortgage %(reference)s is %(lower)s: only an annotated mortgage is "
+                    "released. Nothing was changed."
+                ),
+                {"reference": mortgage.reference, "lower": mortgage.get_status_display().lower()},
+            )
         )
     waiting = mortgage.vehicle.applications.filter(
         clearance_requests__kind=LENDER_CLEARANCE,
@@ -384,8 +411,13 @@ def mortgage_release(*, actor: User, reference: str, caller: Caller | None = Non
     )
     if waiting.exists():
         raise Conflict(
-            f"A transfer of {mortgage.vehicle} waits for your consent: decide that clearance "
-            "first, then release the mortgage. Nothing was changed."
+            Message(
+                _(
+                    "A transfer of %(vehicle)s waits for your consent: decide that clearance "
+                    "first, then release the mortgage. Nothing was changed."
+                ),
+                {"vehicle": mortgage.vehicle},
+            )
         )
     record = release_of(mortgage)
     receipt = get_ledger().record(record)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS
+from kernel.i18n import Message
 from organisations.models import Organisation
 from organisations.selectors import dealers_of
 from registry import origins, sales
@@ -58,7 +59,12 @@ def dealer_origin_new(request: AuthenticatedHttpRequest, code: str) -> HttpRespo
         except USER_ERRORS as exc:
             status = add_form_errors(form, exc)
         else:
-            messages.success(request, f"{origin.vin} is recorded and signed on the ledger.")
+            messages.success(
+                request,
+                str(
+                    Message(_("%(vin)s is recorded and signed on the ledger."), {"vin": origin.vin})
+                ),
+            )
             return redirect("dealer-origin", dealer.code, origin.pk)
     elif request.method == "POST":
         status = 422
@@ -105,5 +111,12 @@ def dealer_origin_sell(request: AuthenticatedHttpRequest, code: str, pk: int) ->
         )
     except USER_ERRORS as exc:
         return _detail(request, origin, form, add_form_errors(form, exc))
-    messages.success(request, f"The buyer gets a link at {sale.buyer_email}.")
+    messages.success(
+        request,
+        str(
+            Message(
+                _("The buyer gets a link at %(buyer_email)s."), {"buyer_email": sale.buyer_email}
+            )
+        ),
+    )
     return redirect("dealer-origin", origin.dealer.code, origin.pk)

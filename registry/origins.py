@@ -36,7 +36,7 @@ from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import VIN_PATTERN
 from kernel.errors import Conflict, PermissionDenied
-from kernel.i18n import Message
+from kernel.i18n import Message, manila_date
 from ledger import get_ledger
 from ledger.base import VehicleOrigin, sha256_hex
 from notifications.services import notify
@@ -156,7 +156,11 @@ def origin_record(
     }
     if not VIN_PATTERN.match(numbers["vin"]):
         raise ValidationError(
-            {"vin": "A VIN has exactly 17 letters and digits (ISO 3779) and never uses I, O or Q."}
+            {
+                "vin": _(
+                    "A VIN has exactly 17 letters and digits (ISO 3779) and never uses I, O or Q."
+                )
+            }
         )
     taken = _known_numbers(numbers)
     if taken:
@@ -187,7 +191,7 @@ def origin_record(
             origin.save(force_insert=True)
     except IntegrityError:
         raise Conflict(
-            "A vehicle with these numbers was recorded a moment ago; nothing was saved."
+            _("A vehicle with these numbers was recorded a moment ago; nothing was saved.")
         ) from None
     ledger = get_ledger()
     receipt = ledger.record_origin(origin_ledger_record(origin))
@@ -197,8 +201,10 @@ def origin_record(
         recorded = ledger.get_change(str(origin.ledger_change_id)) or {}
         if recorded.get("record_digest") != origin.record_digest:
             raise ValidationError(
-                "The ledger holds another declaration of this VIN by your dealership; enter "
-                "exactly what was declared, or ask the LTO. Nothing was saved."
+                _(
+                    "The ledger holds another declaration of this VIN by your dealership; "
+                    "enter exactly what was declared, or ask the LTO. Nothing was saved."
+                )
             )
     origin.record_receipt(receipt)
     origin.save(update_fields=[*OriginRecord.RECEIPT_FIELDS, "ledger_confirmed_at", "updated_at"])
@@ -227,7 +233,12 @@ def origins_of_dealer(dealer: Organisation) -> QuerySet[OriginRecord]:
 def vehicle_from_origin(origin: OriginRecord, *, owner: User) -> Vehicle:
     """The buyer's vehicle, made from the (locked) origin record's numbers: never retyped."""
     if origin.vehicle_id is not None:
-        raise Conflict(f"A vehicle was already made from the origin record of {origin.vin}.")
+        raise Conflict(
+            Message(
+                _("A vehicle was already made from the origin record of %(vin)s."),
+                {"vin": origin.vin},
+            )
+        )
     clashes = [
         NUMBER_LABELS[field]
         for field in NUMBER_FIELDS
@@ -235,8 +246,13 @@ def vehicle_from_origin(origin: OriginRecord, *, owner: User) -> Vehicle:
     ]
     if clashes:
         raise Conflict(
-            f"A vehicle recorded by hand has this {' and '.join(clashes)}; the LTO is asked to "
-            "decide which is right before this sale can go on."
+            Message(
+                _(
+                    "A vehicle recorded by hand has this %(items)s; the LTO is asked to "
+                    "decide which is right before this sale can go on."
+                ),
+                {"items": " and ".join(clashes)},
+            )
         )
     vehicle = Vehicle(
         owner=owner, **{field: getattr(origin, field) for field in ORIGIN_VEHICLE_FIELDS}
@@ -329,7 +345,12 @@ def origin_flag_clear(*, actor: User, application_id: int, note: str) -> OriginF
     if flag is None:
         raise ValidationError(_("This application's vehicle is not flagged."))
     if not flag.is_open:
-        raise Conflict(f"The flag was already cleared ({flag.cleared_at:%d %B %Y}).")
+        raise Conflict(
+            Message(
+                _("The flag was already cleared (%(cleared_at)s)."),
+                {"cleared_at": manila_date(flag.cleared_at)},
+            )
+        )
     flag.cleared_by, flag.cleared_at, flag.clear_note = actor, timezone.now(), note.strip()
     flag.save(update_fields=["cleared_by", "cleared_at", "clear_note", "updated_at"])
     return flag

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, Conflict, describe
+from kernel.i18n import Message
 from organisations.access import Action, Caller
 from organisations.selectors import dealers_of, is_lto_staff
 from registry import access, origins, sales
@@ -40,7 +41,15 @@ def sale_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except USER_ERRORS as exc:
             status = add_form_errors(form, exc)
         else:
-            messages.success(request, f"The buyer gets a link at {sale.buyer_email}.")
+            messages.success(
+                request,
+                str(
+                    Message(
+                        _("The buyer gets a link at %(buyer_email)s."),
+                        {"buyer_email": sale.buyer_email},
+                    )
+                ),
+            )
             return redirect("sale-detail", sale.pk)
     elif request.method == "POST":
         status = 422
@@ -217,15 +226,19 @@ def sale_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
         if sale.application_id and sale.origin_id:
             messages.success(
                 request,
-                "You accepted. Your vehicle's registration is filed with the dealer's numbers: "
-                "add the papers still missing, then submit it.",
+                _(
+                    "You accepted. Your vehicle's registration is filed with the dealer's "
+                    "numbers: add the papers still missing, then submit it."
+                ),
             )
             return redirect("application-detail", sale.application_id)
         if sale.application_id:
             messages.success(
                 request,
-                "You accepted. Add your government ID and certificate of cover, then file the "
-                "transfer application.",
+                _(
+                    "You accepted. Add your government ID and certificate of cover, then file "
+                    "the transfer application."
+                ),
             )
             return redirect("application-detail", sale.application_id)
         messages.success(request, _("You declined the sale; the seller is told."))

@@ -74,7 +74,7 @@ def _sale_of_token(token: str, *, lock: bool) -> Sale:
         public_id = signing.loads(token, salt=_SALT, max_age=dt.timedelta(days=invitation_days()))
     except signing.SignatureExpired:
         raise ValidationError(
-            "This invitation has expired; ask the seller for a new one."
+            _("This invitation has expired; ask the seller for a new one.")
         ) from None
     except signing.BadSignature:
         raise ValidationError(_("This invitation link is not valid.")) from None
@@ -89,15 +89,22 @@ def _sale_of_token(token: str, *, lock: bool) -> Sale:
 
 def _require_invited_buyer(sale: Sale, user: User) -> None:
     if sale.status != Sale.Status.AWAITING_BUYER:
-        raise Conflict(f"This sale was already answered or closed ({sale.get_status_display()}).")
+        raise Conflict(
+            Message(
+                _("This sale was already answered or closed (%(status)s)."),
+                {"status": sale.get_status_display()},
+            )
+        )
     if timezone.now() >= sale.expires_at:
         raise ValidationError(_EXPIRED)
     if user.pk == sale.seller_id:
         raise PermissionDenied(_("You are the seller; the buyer answers this invitation."))
     if not user.is_active or user.email.strip().lower() != sale.buyer_email.lower():
         raise PermissionDenied(
-            "This invitation was sent to another e-mail address: sign in with the account "
-            "whose confirmed e-mail address it was sent to."
+            _(
+                "This invitation was sent to another e-mail address: sign in with the account "
+                "whose confirmed e-mail address it was sent to."
+            )
         )
 
 
@@ -121,22 +128,32 @@ def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile:
         or valid_certificate(vehicle) is None
     ):
         raise ValidationError(
-            {"vehicle": "Only the registered owner of a registered vehicle can sell it."}
+            {"vehicle": _("Only the registered owner of a registered vehicle can sell it.")}
         )
     email = _buyer_email(buyer_email, seller)
     today = timezone.localdate()
     period = latest_period(vehicle)
     if period is None or period.valid_to < today:
-        ended = f" on {period.valid_to:%d %B %Y}" if period else ""
+        ended = Message(_(" on %(date)s"), {"date": manila_date(period.valid_to)}) if period else ""
         raise Conflict(
-            f"The registration expired{ended}: renew it before selling. A transfer is filed "
-            "with the current registration's official receipt."
+            Message(
+                _(
+                    "The registration expired%(ended)s: renew it before selling. A transfer "
+                    "is filed with the current registration's official receipt."
+                ),
+                {"ended": ended},
+            )
         )
     refuse_if_held(vehicle, doing="sold")
     if has_application_in_progress(vehicle):
-        raise Conflict(f"{vehicle} has an application in progress; it can be sold once it ends.")
+        raise Conflict(
+            Message(
+                _("%(vehicle)s has an application in progress; it can be sold once it ends."),
+                {"vehicle": vehicle},
+            )
+        )
     if vehicle.sales.filter(status__in=Sale.OPEN).exists():
-        raise Conflict(f"{vehicle} already has a sale open.")
+        raise Conflict(Message(_("%(vehicle)s already has a sale open."), {"vehicle": vehicle}))
     sale = Sale.objects.create(
         vehicle=vehicle,
         seller=seller,
@@ -176,9 +193,19 @@ def origin_sale_start(
     origins.dealer_for_officer(officer, origin.dealer_id)
     email = _buyer_email(buyer_email, officer)
     if origin.vehicle_id is not None:
-        raise Conflict(f"{origin} is sold already: its buyer's vehicle is recorded.")
+        raise Conflict(
+            Message(
+                _("%(origin)s is sold already: its buyer's vehicle is recorded."),
+                {"origin": origin},
+            )
+        )
     if origin.sales.filter(status__in=Sale.OPEN).exists():
-        raise Conflict(f"{origin} already has a sale invitation open; withdraw it first.")
+        raise Conflict(
+            Message(
+                _("%(origin)s already has a sale invitation open; withdraw it first."),
+                {"origin": origin},
+            )
+        )
     sale = Sale.objects.create(
         origin=origin,
         seller=officer,
@@ -269,7 +296,12 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     vehicle = Vehicle.objects.select_for_update().get(pk=sale.vehicle_id)
     refuse_if_held(vehicle, doing="transferred")
     if has_application_in_progress(vehicle):
-        raise Conflict(f"{vehicle} has an application in progress; the sale cannot go on now.")
+        raise Conflict(
+            Message(
+                _("%(vehicle)s has an application in progress; the sale cannot go on now."),
+                {"vehicle": vehicle},
+            )
+        )
     period = latest_period(vehicle)
     today = timezone.localdate()
     if period is None or period.valid_to <= today:
@@ -369,10 +401,15 @@ def sale_withdraw(*, seller: User, sale_id: int) -> Sale:
     sale = _lock_own_sale(seller, sale_id)
     if sale.status == Sale.Status.ACCEPTED:
         raise Conflict(
-            "The buyer has accepted and filed the transfer: only the LTO can cancel it now."
+            _("The buyer has accepted and filed the transfer: only the LTO can cancel it now.")
         )
     if sale.status != Sale.Status.AWAITING_BUYER:
-        raise Conflict(f"This sale is already closed ({sale.get_status_display()}).")
+        raise Conflict(
+            Message(
+                _("This sale is already closed (%(status)s)."),
+                {"status": sale.get_status_display()},
+            )
+        )
     _end(sale, Sale.Status.WITHDRAWN, "Withdrawn by the seller.")
     return sale
 
@@ -387,9 +424,16 @@ def notice_of_sale_file(*, seller: User, sale_id: int, handed_over_on: dt.date) 
             _("A dealer's sale of a new vehicle has no notice of sale: it had no owner.")
         )
     if sale.notice_filed_at is not None:
-        raise Conflict(f"The notice of sale was already filed ({sale.notice_of_sale_on:%d %B %Y}).")
+        raise Conflict(
+            Message(
+                _("The notice of sale was already filed (%(notice_of_sale_on)s)."),
+                {"notice_of_sale_on": manila_date(sale.notice_of_sale_on)},
+            )
+        )
     if sale.status not in (*Sale.OPEN, Sale.Status.COMPLETED):
-        raise Conflict(f"This sale is closed ({sale.get_status_display()}).")
+        raise Conflict(
+            Message(_("This sale is closed (%(status)s)."), {"status": sale.get_status_display()})
+        )
     today = timezone.localdate()
     if handed_over_on > today:
         raise ValidationError({"handed_over_on": _("The handover date cannot be in the future.")})
@@ -397,7 +441,7 @@ def notice_of_sale_file(*, seller: User, sale_id: int, handed_over_on: dt.date) 
     started = sale.vehicle.ownership_periods.filter(owner=seller).order_by("-started_on").first()
     if started is not None and handed_over_on < started.started_on:
         raise ValidationError(
-            {"handed_over_on": "The handover cannot be before you owned the vehicle."}
+            {"handed_over_on": _("The handover cannot be before you owned the vehicle.")}
         )
     sale.notice_of_sale_on, sale.notice_filed_at = handed_over_on, timezone.now()
     sale.save(update_fields=["notice_of_sale_on", "notice_filed_at", "updated_at"])
@@ -420,11 +464,18 @@ def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
     if sale is None:
         raise ValidationError(_("No such sale."))
     if not sale.is_open:
-        raise Conflict(f"This sale is already closed ({sale.get_status_display()}).")
+        raise Conflict(
+            Message(
+                _("This sale is already closed (%(status)s)."),
+                {"status": sale.get_status_display()},
+            )
+        )
     if sale.origin_id is not None and sale.status == Sale.Status.ACCEPTED:
         raise Conflict(
-            "The buyer's vehicle is made from the dealer's origin record and registration "
-            "filed: reject that application instead."
+            _(
+                "The buyer's vehicle is made from the dealer's origin record and registration "
+                "filed: reject that application instead."
+            )
         )
     if sale.application_id is not None:
         application = RegistrationApplication.objects.select_for_update().get(

@@ -22,7 +22,7 @@ from chaincode.rules import (
     check_application_transition,
 )
 from kernel.errors import Conflict
-from kernel.i18n import Message
+from kernel.i18n import Message, manila_date
 from ledger import get_ledger
 from ledger.base import VehicleRegistration, actor_pseudonym, owner_pseudonym, sha256_hex
 from notifications.models import WebhookEvent
@@ -186,15 +186,20 @@ def vehicle_correct(*, application_id: int, actor: User, **fields: object) -> Ve
     application = _lock_for(application_id, actor, Action.CORRECT_VEHICLE)
     if not access.is_open(Action.CORRECT_VEHICLE, application):
         raise Conflict(
-            "Vehicle details can be corrected only while the application is a draft "
-            "or has been returned to you."
+            _(
+                "Vehicle details can be corrected only while the application is a draft or "
+                "has been returned to you."
+            )
         )
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
     if vehicle.plate_number:
         raise Conflict(_("A registered vehicle's details are changed at the LTO office."))
     unknown = set(fields) - set(VEHICLE_DETAIL_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            _("These fields cannot be changed: %(items)s."),
+            params={"items": ", ".join(sorted(unknown))},
+        )
     origin = origins.origin_of(vehicle)
     if origin is not None:
         declared = sorted(
@@ -204,8 +209,11 @@ def vehicle_correct(*, application_id: int, actor: User, **fields: object) -> Ve
         )
         if declared:
             raise ValidationError(
-                f"{', '.join(declared)}: as {origin.dealer.name}'s origin record declares; "
-                "only the dealer's record says otherwise, through the LTO."
+                _(
+                    "%(items)s: as %(name)s's origin record declares; only the dealer's "
+                    "record says otherwise, through the LTO."
+                ),
+                params={"items": ", ".join(declared), "name": origin.dealer.name},
             )
     for name, value in fields.items():
         setattr(vehicle, name, _declared_value(name, value))
@@ -240,22 +248,37 @@ def _renewal_period(
         or valid_certificate(vehicle) is None
     ):
         raise ValidationError(
-            {"vehicle": "Only the registered owner of a registered vehicle renews it."}
+            {"vehicle": _("Only the registered owner of a registered vehicle renews it.")}
         )
     motorcycle = vehicle.body_type == Vehicle.BodyType.MOTORCYCLE
     outlook = renewal_outlook(vehicle, latest)
     if outlook is None:
         raise ValidationError(
             {
-                "vehicle": f"Plate {vehicle.plate_number} gives no renewal schedule: ask the "
-                "LTO to renew it at the office."
+                "vehicle": Message(
+                    _(
+                        "Plate %(plate_number)s gives no renewal schedule: ask the LTO to "
+                        "renew it at the office."
+                    ),
+                    {"plate_number": vehicle.plate_number},
+                )
             }
         )
     due, opens = outlook.due, outlook.opens
     if today < opens:
         raise Conflict(
-            f"Renewal of plate {vehicle.plate_number} opens on {opens:%d %B %Y}; it is due "
-            f"{due.first:%d} to {due.last:%d %B %Y}."
+            Message(
+                _(
+                    "Renewal of plate %(plate_number)s opens on %(opens)s; it is due "
+                    "%(first)s to %(last)s."
+                ),
+                {
+                    "plate_number": vehicle.plate_number,
+                    "opens": manila_date(opens),
+                    "first": f"{due.first:%d}",
+                    "last": manila_date(due.last),
+                },
+            )
         )
     late = today > due.last
     # A late renewal runs from the day it is filed to the plate's next slot; an on-time one
@@ -321,22 +344,32 @@ def application_create(
     if type == RegistrationApplication.Type.TRANSFER:
         raise ValidationError(
             {
-                "type": "A transfer of ownership starts with the seller: the registered owner "
-                "opens a sale from the vehicle's page, and the buyer's acceptance files it."
+                "type": _(
+                    "A transfer of ownership starts with the seller: the registered owner "
+                    "opens a sale from the vehicle's page, and the buyer's acceptance files "
+                    "it."
+                )
             }
         )
     refuse_if_held(
         vehicle, doing="renewed" if type == RegistrationApplication.Type.RENEWAL else "registered"
     )
     if has_application_in_progress(vehicle):
-        raise Conflict(f"{vehicle} already has an application in progress.")
+        raise Conflict(
+            Message(_("%(vehicle)s already has an application in progress."), {"vehicle": vehicle})
+        )
     today = today or timezone.localdate()
     if type == RegistrationApplication.Type.NEW:
         if vehicle.plate_number or vehicle.certificates.exists():
             raise ValidationError(
                 {
-                    "type": f"{vehicle} is already registered (plate {vehicle.plate_number}): "
-                    "renew its registration, or sell it through a transfer."
+                    "type": Message(
+                        _(
+                            "%(vehicle)s is already registered (plate %(plate_number)s): "
+                            "renew its registration, or sell it through a transfer."
+                        ),
+                        {"vehicle": vehicle, "plate_number": vehicle.plate_number},
+                    )
                 }
             )
         # Provisional until the plate is issued: approval sets the period from the plate.
@@ -524,8 +557,13 @@ def registration_approve(
     flag = origins.open_flag(application.vehicle)
     if flag is not None:
         raise Conflict(
-            f"The vehicle's {flag.matched} match {flag.origin.dealer.name}'s origin record of "
-            f"VIN {flag.origin.vin}: clear the flag with a note, or reject the application."
+            Message(
+                _(
+                    "The vehicle's %(matched)s match %(name)s's origin record of VIN %(vin)s: "
+                    "clear the flag with a note, or reject the application."
+                ),
+                {"matched": flag.matched, "name": flag.origin.dealer.name, "vin": flag.origin.vin},
+            )
         )
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
     refuse_if_deregistered(vehicle)
@@ -538,14 +576,25 @@ def registration_approve(
     if wanted and not _schedulable(wanted):
         raise ValidationError(
             {
-                "plate_number": f"Plate {wanted} cannot be issued: a plate is letters and "
-                "digits, at least two of them (e.g. NBC 1234), from which its renewal "
-                "schedule is read."
+                "plate_number": Message(
+                    _(
+                        "Plate %(wanted)s cannot be issued: a plate is letters and digits, at "
+                        "least two of them (e.g. NBC 1234), from which its renewal schedule "
+                        "is read."
+                    ),
+                    {"wanted": wanted},
+                )
             }
         )
     if wanted and wanted != canonical_plate(vehicle.plate_number or ""):
         if Vehicle.objects.filter(plate_number=wanted).exclude(pk=vehicle.pk).exists():
-            raise ValidationError({"plate_number": f"Plate {wanted} is already issued."})
+            raise ValidationError(
+                {
+                    "plate_number": Message(
+                        _("Plate %(wanted)s is already issued."), {"wanted": wanted}
+                    )
+                }
+            )
         vehicle.plate_number = wanted
         fields.append("plate_number")
     elif not vehicle.plate_number:
@@ -562,7 +611,12 @@ def registration_approve(
             if "plate_number" not in str(exc):  # another constraint: not the plate's doing
                 raise
             raise ValidationError(
-                {"plate_number": f"Plate {vehicle.plate_number} is already issued."}
+                {
+                    "plate_number": Message(
+                        _("Plate %(plate_number)s is already issued."),
+                        {"plate_number": vehicle.plate_number},
+                    )
+                }
             ) from None
     if application.type == RegistrationApplication.Type.NEW:
         _first_period_set(application, vehicle)

@@ -19,11 +19,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
+from kernel.i18n import Message
 from kernel.paging import LeanPaginator
 from ledger.receipts import receipt_checks
 from organisations.access import Action, Caller
@@ -118,8 +120,16 @@ def vehicle_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             status = 422
         else:
             flagged = OriginFlag.objects.filter(vehicle=vehicle).exists()
-            note = " It is flagged to the LTO, which decides." if flagged else ""
-            messages.success(request, f"{vehicle} is registered to you.{note}")
+            note = _(" It is flagged to the LTO, which decides.") if flagged else ""
+            messages.success(
+                request,
+                str(
+                    Message(
+                        _("%(vehicle)s is registered to you.%(note)s"),
+                        {"vehicle": vehicle, "note": note},
+                    )
+                ),
+            )
             return redirect("home")
     elif request.method == "POST":
         status = 422
@@ -146,7 +156,12 @@ def application_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Application {application.reference} created. Add your documents, then submit it.",
+                str(
+                    Message(
+                        _("Application %(reference)s created. Add your documents, then submit it."),
+                        {"reference": application.reference},
+                    )
+                ),
             )
             return redirect("application-detail", application.pk)
     elif request.method == "POST":
@@ -319,7 +334,15 @@ def application_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     confirms it on this page (a ticked box, checked here) before anything is recorded."""
     application = application_get_for_user(user=request.user, pk=pk)
     if Action.WITHDRAW not in access.allowed_actions(Caller.of(request), application):
-        messages.error(request, f"{application.reference} can no longer be withdrawn.")
+        messages.error(
+            request,
+            str(
+                Message(
+                    _("%(reference)s can no longer be withdrawn."),
+                    {"reference": application.reference},
+                )
+            ),
+        )
         return redirect("application-detail", pk)
     form = WithdrawForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -335,7 +358,15 @@ def application_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
             except USER_ERRORS as exc:
                 status = add_form_errors(form, exc)
             else:
-                messages.success(request, f"Application {application.reference} withdrawn.")
+                messages.success(
+                    request,
+                    str(
+                        Message(
+                            _("Application %(reference)s withdrawn."),
+                            {"reference": application.reference},
+                        )
+                    ),
+                )
                 return redirect("application-detail", pk)
     return render(
         request,
@@ -492,7 +523,8 @@ def document_download(request: AuthenticatedHttpRequest, pk: int, document_pk: i
     if checked.content is None:
         error = describe(
             ValidationError(
-                f"This document failed its integrity check and is withheld: {checked.check.detail}"
+                _("This document failed its integrity check and is withheld: %(detail)s"),
+                params={"detail": checked.check.detail},
             )
         )
         return render(request, "error.html", {"error": error}, status=409)

@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.conf import settings
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kernel.i18n import Message
 
 if TYPE_CHECKING:
     from django.contrib import admin
@@ -134,7 +137,9 @@ def kind(code: str) -> ClearanceKind[Any]:
     try:
         return _registry[code]
     except KeyError:
-        raise UnknownKind(f"No clearance kind {code!r} is installed.") from None
+        raise UnknownKind(
+            Message(_("No clearance kind %(code)s is installed."), {"code": repr(code)})
+        ) from None
 
 
 def choices() -> list[tuple[str, str | Promise]]:

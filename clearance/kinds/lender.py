@@ -36,8 +36,9 @@ def save_findings(request: ClearanceRequest, consent: LenderConsent, approving: 
     if approving and (mortgage is None or given != mortgage.reference):
         raise ValidationError(
             {
-                "mortgage_reference": "Give the reference of the mortgage this vehicle carries "
-                "in your favour."
+                "mortgage_reference": _(
+                    "Give the reference of the mortgage this vehicle carries in your favour."
+                )
             }
         )
     # Nothing else to keep: the ledger records the decision, signed by the lender.

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from django.utils.translation import gettext_lazy as _
 
 from kernel.errors import DomainError
+from kernel.i18n import Message
 
 CURRENCY = "PHP"
 
@@ -162,7 +163,9 @@ def verify_signature(
     given = fields.get("li" if live else "te", "")
     if not given:
         mode = "live" if live else "test"
-        raise InvalidCallback(f"The signature header has no {mode}-mode signature.")
+        raise InvalidCallback(
+            Message(_("The signature header has no %(mode)s-mode signature."), {"mode": mode})
+        )
     if not hmac.compare_digest(given, sign(secret, timestamp, raw_body)):
         raise InvalidCallback(_("The signature does not match the body."))
     if abs(time.time() - timestamp) > tolerance_seconds:
