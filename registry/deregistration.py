@@ -122,13 +122,13 @@ def _checked(vehicle: Vehicle, *, reason: str, note: str) -> None:
         raise Conflict(
             Message(
                 _(
-                    "%(vehicle)s is deregistered already (on %(deregistered_on)s, %(lower)s): "
+                    "%(vehicle)s is deregistered already (on %(deregistered_on)s, %(reason)s): "
                     "deregistration is final and happens once."
                 ),
                 {
                     "vehicle": vehicle,
                     "deregistered_on": manila_date(earlier.deregistered_on),
-                    "lower": earlier.get_reason_display().lower(),
+                    "reason": str(earlier.get_reason_display()).lower(),
                 },
             )
         )
@@ -200,12 +200,12 @@ def _check_against_the_ledger(vehicle: Vehicle, *, reason: str, evidence: Upload
         raise ValidationError(
             _(
                 "The ledger recorded %(vehicle)s's deregistration already, with another "
-                "%(items)s: deregister it with the same reason and evidence file. Nothing "
+                "%(fields)s: deregister it with the same reason and evidence file. Nothing "
                 "was changed."
             ),
             params={
                 "vehicle": vehicle,
-                "items": " and ".join(field.replace("_", " ") for field in differing),
+                "fields": " and ".join(field.replace("_", " ") for field in differing),
             },
         )
 

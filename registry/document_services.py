@@ -130,8 +130,8 @@ def check_file_name(name: str) -> str:
         raise ValidationError(
             {
                 "file": Message(
-                    _("The file name is longer than %(MAX_NAME_LENGTH)s characters."),
-                    {"MAX_NAME_LENGTH": MAX_NAME_LENGTH},
+                    _("The file name is longer than %(limit)s characters."),
+                    {"limit": MAX_NAME_LENGTH},
                 )
             }
         )
@@ -150,14 +150,11 @@ def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, byt
         raise ValidationError(
             {
                 "file": Message(
-                    _(
-                        "A %(lower)s can be at most %(filesizeformat)s; this file is "
-                        "%(filesizeformat2)s."
-                    ),
+                    _("A %(document)s can be at most %(limit)s; this file is %(size)s."),
                     {
-                        "lower": Document.Type(doc_type).label.lower(),
-                        "filesizeformat": filesizeformat(rule.max_bytes),
-                        "filesizeformat2": filesizeformat(upload.size),
+                        "document": str(Document.Type(doc_type).label).lower(),
+                        "limit": filesizeformat(rule.max_bytes),
+                        "size": filesizeformat(upload.size),
                     },
                 )
             }
@@ -167,15 +164,19 @@ def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, byt
     media_type = sniff_media_type(content[:16])
     if media_type not in rule.media_types:
         found = _CONTENT_NAMES.get(media_type or "")
-        what = f"This file is {found}" if found else "This file's content is not recognised"
+        what = (
+            Message(_("This file is %(found)s"), {"found": found})
+            if found
+            else _("This file's content is not recognised")
+        )
         raise ValidationError(
             {
                 "file": Message(
-                    _("%(what)s, whatever its name says. A %(lower)s must be %(describe)s."),
+                    _("%(what)s, whatever its name says. A %(document)s must be %(allowed)s."),
                     {
                         "what": what,
-                        "lower": Document.Type(doc_type).label.lower(),
-                        "describe": rule.describe(),
+                        "document": str(Document.Type(doc_type).label).lower(),
+                        "allowed": rule.describe(),
                     },
                 )
             }
@@ -603,12 +604,7 @@ def document_keys_rewrap() -> tuple[int, int]:
             try:
                 metadata = rewrap(document.encryption, associated_data=document.public_id.bytes)
             except SealBroken as exc:
-                raise SealBroken(
-                    Message(
-                        _("Document %(public_id)s: %(exc)s"),
-                        {"public_id": document.public_id, "exc": exc},
-                    )
-                ) from exc
+                raise SealBroken(f"Document {document.public_id}: {exc}") from exc
             Document.objects.filter(pk=pk).update(encryption=metadata)
             rewrapped += 1
     return rewrapped, unchanged

@@ -273,8 +273,11 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
     if mortgage.status != Mortgage.Status.PROPOSED:
         raise Conflict(
             Message(
-                _("Mortgage %(reference)s is %(lower)s; nothing was changed."),
-                {"reference": mortgage.reference, "lower": mortgage.get_status_display().lower()},
+                _("Mortgage %(reference)s is %(status)s; nothing was changed."),
+                {
+                    "reference": mortgage.reference,
+                    "status": str(mortgage.get_status_display()).lower(),
+                },
             )
         )
     vehicle = mortgage.vehicle
@@ -377,10 +380,13 @@ def mortgage_withdraw(
         raise Conflict(
             Message(
                 _(
-                    "Mortgage %(reference)s is %(lower)s: only a proposal is withdrawn (an "
+                    "Mortgage %(reference)s is %(status)s: only a proposal is withdrawn (an "
                     "annotated mortgage is released). Nothing was changed."
                 ),
-                {"reference": mortgage.reference, "lower": mortgage.get_status_display().lower()},
+                {
+                    "reference": mortgage.reference,
+                    "status": str(mortgage.get_status_display()).lower(),
+                },
             )
         )
     mortgage.status = Mortgage.Status.WITHDRAWN
@@ -399,10 +405,13 @@ def mortgage_release(*, actor: User, reference: str, caller: Caller | None = Non
         raise Conflict(
             Message(
                 _(
-                    "Mortgage %(reference)s is %(lower)s: only an annotated mortgage is "
+                    "Mortgage %(reference)s is %(status)s: only an annotated mortgage is "
                     "released. Nothing was changed."
                 ),
-                {"reference": mortgage.reference, "lower": mortgage.get_status_display().lower()},
+                {
+                    "reference": mortgage.reference,
+                    "status": str(mortgage.get_status_display()).lower(),
+                },
             )
         )
     waiting = mortgage.vehicle.applications.filter(

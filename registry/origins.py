@@ -248,10 +248,10 @@ def vehicle_from_origin(origin: OriginRecord, *, owner: User) -> Vehicle:
         raise Conflict(
             Message(
                 _(
-                    "A vehicle recorded by hand has this %(items)s; the LTO is asked to "
+                    "A vehicle recorded by hand has this %(numbers)s; the LTO is asked to "
                     "decide which is right before this sale can go on."
                 ),
-                {"items": " and ".join(clashes)},
+                {"numbers": " and ".join(clashes)},
             )
         )
     vehicle = Vehicle(

@@ -26,9 +26,6 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
-
-from kernel.i18n import Message
 
 ALGORITHM = "AES-256-GCM"
 NONCE_BYTES = 12
@@ -72,7 +69,7 @@ def unseal(ciphertext: bytes, metadata: dict[str, Any], *, associated_data: byte
         return AESGCM(document_key).decrypt(nonce, ciphertext, associated_data)
     except (InvalidTag, ValueError) as exc:
         raise SealBroken(
-            _("The stored file does not decrypt: it was altered, or belongs to another document.")
+            "The stored file does not decrypt: it was altered, or belongs to another document."
         ) from exc
 
 
@@ -101,22 +98,15 @@ def current_key_id() -> str:
 def _unwrap(metadata: dict[str, Any], associated_data: bytes) -> bytes:
     if metadata.get("alg") != ALGORITHM or metadata.get("wrap_alg") != ALGORITHM:
         raise SealBroken(
-            Message(
-                _("Unknown sealing algorithm %(get)s/%(get2)s."),
-                {"get": repr(metadata.get("alg")), "get2": repr(metadata.get("wrap_alg"))},
-            )
+            f"Unknown sealing algorithm {metadata.get('alg')!r}/{metadata.get('wrap_alg')!r}."
         )
     keys = _readable_keys()
     master_key = keys.get(str(metadata.get("key_id")))
     if master_key is None:
         raise SealBroken(
-            Message(
-                _(
-                    "Sealed under master key %(get)s, which is neither DOCUMENT_MASTER_KEY "
-                    "(%(master_key)s) nor one of DOCUMENT_PREVIOUS_MASTER_KEYS."
-                ),
-                {"get": repr(metadata.get("key_id")), "master_key": repr(_master_key()[1])},
-            )
+            f"Sealed under master key {metadata.get('key_id')!r}, which is neither "
+            f"DOCUMENT_MASTER_KEY ({_master_key()[1]!r}) nor one of "
+            "DOCUMENT_PREVIOUS_MASTER_KEYS."
         )
     wrap_nonce = _unb64(metadata, "wrap_nonce")
     wrapped_key = _unb64(metadata, "wrapped_key")
@@ -124,10 +114,8 @@ def _unwrap(metadata: dict[str, Any], associated_data: bytes) -> bytes:
         return AESGCM(master_key).decrypt(wrap_nonce, wrapped_key, _wrap_aad(associated_data))
     except (InvalidTag, ValueError) as exc:
         raise SealBroken(
-            _(
-                "The document key does not unwrap: its metadata was altered or belongs to "
-                "another document."
-            )
+            "The document key does not unwrap: its metadata was altered or belongs to "
+            "another document."
         ) from exc
 
 
@@ -178,9 +166,4 @@ def _unb64(metadata: dict[str, Any], field: str) -> bytes:
     try:
         return base64.b64decode(str(metadata[field]), validate=True)
     except (KeyError, binascii.Error, ValueError) as exc:
-        raise SealBroken(
-            Message(
-                _("Sealing metadata field %(field)s is missing or malformed."),
-                {"field": repr(field)},
-            )
-        ) from exc
+        raise SealBroken(f"Sealing metadata field {field!r} is missing or malformed.") from exc
