@@ -8,6 +8,7 @@ import qrcode
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from qrcode.image.pil import PilImage
 from reportlab.lib.pagesizes import A4
@@ -17,6 +18,7 @@ from reportlab.pdfgen import canvas
 
 from chaincode.rules import ApplicationStatus
 from kernel.auth import AuthenticatedHttpRequest
+from kernel.i18n import manila_date
 from organisations.access import Action, Caller
 from registry import access
 from registry.models import ApplicationStatusChange, RegistrationApplication
@@ -57,39 +59,59 @@ def render_certificate(application: RegistrationApplication, verify_url: str) ->
     # The CR this application issued; a renewal's certificate is the vehicle's valid CR.
     cr = application.certificates.first() or vehicle.certificates.filter(status="valid").first()
     period = getattr(application, "registration_period", None)
+    # reportlab's standard fonts: a certificate names no amount, so it needs no peso sign,
+    # and Helvetica's Latin-1 draws Filipino (ñ) too.
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
-    pdf.setTitle(f"Certificate of registration {application.reference}")
+    pdf.setTitle(
+        gettext("Certificate of registration %(reference)s") % {"reference": application.reference}
+    )
     width, height = A4
     pdf.setFont("Helvetica-Bold", 18)
-    pdf.drawString(20 * mm, height - 30 * mm, "Certificate of Registration")
+    pdf.drawString(20 * mm, height - 30 * mm, gettext("Certificate of Registration"))
     pdf.setFont("Helvetica", 10)
-    pdf.drawString(20 * mm, height - 37 * mm, "Land Transportation Office · issued through Talaan")
+    pdf.drawString(
+        20 * mm, height - 37 * mm, gettext("Land Transportation Office · issued through Talaan")
+    )
+    start, end = (
+        (period.valid_from, period.valid_to)
+        if period
+        else (application.period_start, application.period_end)
+    )
+    # (label, value, whether the value is a code set in a fixed-width font)
     rows = [
-        ("CR number", cr.number if cr else ""),
-        ("Reference", application.reference),
-        ("MV file number", vehicle.mv_file_number or ""),
-        ("Plate number", vehicle.plate_number or ""),
-        ("Owner", owner.get_full_name() or owner.get_username()),
-        ("Vehicle", f"{vehicle.year} {vehicle.make} {vehicle.model}, {vehicle.colour}"),
-        ("Body type / fuel", f"{vehicle.get_body_type_display()} / {vehicle.get_fuel_display()}"),
-        ("VIN", vehicle.vin),
-        ("Engine number", vehicle.engine_number),
-        ("Chassis number", vehicle.chassis_number),
-        ("Classification", vehicle.get_classification_display()),
+        (gettext("CR number"), cr.number if cr else "", False),
+        (gettext("Reference"), application.reference, False),
+        (gettext("MV file number"), vehicle.mv_file_number or "", False),
+        (gettext("Plate number"), vehicle.plate_number or "", False),
+        (gettext("Owner"), owner.get_full_name() or owner.get_username(), False),
         (
-            "Registration period",
-            f"{period.valid_from:%d %B %Y} to {period.valid_to:%d %B %Y}"
-            if period
-            else f"{application.period_start:%d %B %Y} to {application.period_end:%d %B %Y}",
+            gettext("Vehicle"),
+            f"{vehicle.year} {vehicle.make} {vehicle.model}, {vehicle.colour}",
+            False,
         ),
-        ("Ledger transaction", change.ledger_tx_id if change else ""),
+        (
+            gettext("Body type / fuel"),
+            f"{vehicle.get_body_type_display()} / {vehicle.get_fuel_display()}",
+            False,
+        ),
+        (gettext("VIN"), vehicle.vin, True),
+        (gettext("Engine number"), vehicle.engine_number, False),
+        (gettext("Chassis number"), vehicle.chassis_number, False),
+        (gettext("Classification"), vehicle.get_classification_display(), False),
+        (
+            gettext("Registration period"),
+            gettext("%(start)s to %(end)s")
+            % {"start": manila_date(start), "end": manila_date(end)},
+            False,
+        ),
+        (gettext("Ledger transaction"), change.ledger_tx_id if change else "", True),
     ]
     y = height - 55 * mm
-    for label, value in rows:
+    for label, value, code in rows:
         pdf.setFont("Helvetica-Bold", 10)
         pdf.drawString(20 * mm, y, label)
-        pdf.setFont("Courier" if label in {"VIN", "Ledger transaction"} else "Helvetica", 10)
+        pdf.setFont("Courier" if code else "Helvetica", 10)
         pdf.drawString(65 * mm, y, value[:80])
         y -= 8 * mm
     mortgage = active_mortgage(vehicle)
@@ -99,11 +121,17 @@ def render_certificate(application: RegistrationApplication, verify_url: str) ->
         pdf.drawString(
             20 * mm,
             y - 4 * mm,
-            f"ENCUMBERED \N{EM DASH} chattel mortgage in favour of {mortgage.lender.name}"[:90],
+            (
+                gettext("ENCUMBERED — chattel mortgage in favour of %(lender)s")
+                % {"lender": mortgage.lender.name}
+            )[:90],
         )
         pdf.setFont("Helvetica", 9)
         pdf.drawString(
-            20 * mm, y - 10 * mm, f"Mortgage {mortgage.reference}, annotated on the ledger."
+            20 * mm,
+            y - 10 * mm,
+            gettext("Mortgage %(reference)s, annotated on the ledger.")
+            % {"reference": mortgage.reference},
         )
     qr = qrcode.make(verify_url, box_size=6, border=2, image_factory=PilImage)
     image = io.BytesIO()
@@ -111,7 +139,7 @@ def render_certificate(application: RegistrationApplication, verify_url: str) ->
     image.seek(0)
     pdf.drawImage(ImageReader(image), width - 65 * mm, height - 80 * mm, 45 * mm, 45 * mm)
     pdf.setFont("Helvetica", 8)
-    pdf.drawString(width - 65 * mm, height - 85 * mm, "Scan to verify against the ledger")
+    pdf.drawString(width - 65 * mm, height - 85 * mm, gettext("Scan to verify against the ledger"))
     pdf.drawString(20 * mm, 20 * mm, verify_url)
     pdf.showPage()
     pdf.save()
