@@ -86,21 +86,25 @@ def pesos_for_sms(centavos: int) -> str:
     return f"{sign}PHP {centavos // 100:,}.{centavos % 100:02d}"
 
 
-def manila_date(moment: datetime | date | None) -> Message:
-    """A moment as the day it was in the site's time zone (Manila), e.g. 1 Dec 2026, read in
-    the language active when it is shown (nothing for no moment)."""
+def manila_date(moment: datetime | date | None, *, long: bool = False) -> Message:
+    """A moment as the day it was in the site's time zone (Manila), read in the language
+    active when it is shown: 01 Dec 2026, or 01 December 2026 with ``long`` (the English is
+    what strftime's %d %b %Y and %d %B %Y wrote before). Nothing for no moment."""
     if moment is None:
         return Message("")
     day = timezone.localtime(moment).date() if isinstance(moment, datetime) else moment
+    month = (MONTHS_LONG if long else MONTHS)[day.month]
     return Message(
-        "%(day)s %(month)s %(year)s", {"day": day.day, "month": MONTHS[day.month], "year": day.year}
+        "%(day)s %(month)s %(year)s", {"day": f"{day.day:02d}", "month": month, "year": day.year}
     )
 
 
-def manila_time(moment: datetime) -> Message:
-    """A moment in Manila time, e.g. 1 Dec 2026 14:30."""
+def manila_time(moment: datetime, *, long: bool = False) -> Message:
+    """A moment in Manila time, e.g. 01 Dec 2026 14:30."""
     local = timezone.localtime(moment)
-    return Message("%(date)s %(time)s", {"date": manila_date(local), "time": f"{local:%H:%M}"})
+    return Message(
+        "%(date)s %(time)s", {"date": manila_date(local, long=long), "time": f"{local:%H:%M}"}
+    )
 
 
 # Django ships no Filipino catalogue, so the month names the app writes are its own.
@@ -117,4 +121,18 @@ MONTHS = {
     10: pgettext_lazy("month, short", "Oct"),
     11: pgettext_lazy("month, short", "Nov"),
     12: pgettext_lazy("month, short", "Dec"),
+}
+MONTHS_LONG = {
+    1: pgettext_lazy("month", "January"),
+    2: pgettext_lazy("month", "February"),
+    3: pgettext_lazy("month", "March"),
+    4: pgettext_lazy("month", "April"),
+    5: pgettext_lazy("month", "May"),
+    6: pgettext_lazy("month", "June"),
+    7: pgettext_lazy("month", "July"),
+    8: pgettext_lazy("month", "August"),
+    9: pgettext_lazy("month", "September"),
+    10: pgettext_lazy("month", "October"),
+    11: pgettext_lazy("month", "November"),
+    12: pgettext_lazy("month", "December"),
 }

@@ -153,8 +153,10 @@ def _send_invitation(membership: Membership, *, site_url: str) -> None:
         user=membership.user,
         url_name="password_reset_confirm",
         site_url=site_url,
-        subject=f"You have been added to {membership.organisation.name} on Talaan",
-        message=f"Hello {membership.user.first_name},\n\nSet your password to start:",
+        subject=_("You have been added to %(organisation)s on Talaan")
+        % {"organisation": membership.organisation.name},
+        message=_("Hello %(name)s,\n\nSet your password to start:")
+        % {"name": membership.user.first_name},
     )
 
 

@@ -28,7 +28,7 @@ AGENCY = "Land Transportation Office"
 
 def _local(moment: datetime) -> str:
     # Manila time, with its zone named as the receipt has always shown it (PST).
-    return f"{manila_time(moment)} {timezone.localtime(moment):%Z}"
+    return f"{manila_time(moment, long=True)} {timezone.localtime(moment):%Z}"
 
 
 def render_receipt(

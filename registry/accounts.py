@@ -42,9 +42,12 @@ def owner_sign_up(
         user=user,
         url_name="verify-email",
         site_url=site_url,
-        subject="Confirm your Talaan account",
-        message=f"Hello {first_name},\n\nConfirm your e-mail address to start using Talaan. "
-        "If you did not sign up, ignore this message.",
+        subject=str(_("Confirm your Talaan account")),
+        message=_(
+            "Hello %(name)s,\n\nConfirm your e-mail address to start using Talaan. If you did "
+            "not sign up, ignore this message."
+        )
+        % {"name": first_name},
     )
     return user
 

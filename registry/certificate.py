@@ -102,7 +102,7 @@ def render_certificate(application: RegistrationApplication, verify_url: str) ->
         (
             gettext("Registration period"),
             gettext("%(start)s to %(end)s")
-            % {"start": manila_date(start), "end": manila_date(end)},
+            % {"start": manila_date(start, long=True), "end": manila_date(end, long=True)},
             False,
         ),
         (gettext("Ledger transaction"), change.ledger_tx_id if change else "", True),

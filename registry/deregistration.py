@@ -127,7 +127,7 @@ def _checked(vehicle: Vehicle, *, reason: str, note: str) -> None:
                 ),
                 {
                     "vehicle": vehicle,
-                    "deregistered_on": manila_date(earlier.deregistered_on),
+                    "deregistered_on": manila_date(earlier.deregistered_on, long=True),
                     "reason": str(earlier.get_reason_display()).lower(),
                 },
             )
@@ -299,7 +299,7 @@ def _deregister(
                 "cannot be registered again."
             ),
             {
-                "date": manila_date(today),
+                "date": manila_date(today, long=True),
                 "reason": REASON_WORDS.get(reason, label),
                 "certificate": certificate.number,
             },

@@ -348,7 +348,7 @@ def origin_flag_clear(*, actor: User, application_id: int, note: str) -> OriginF
         raise Conflict(
             Message(
                 _("The flag was already cleared (%(cleared_at)s)."),
-                {"cleared_at": manila_date(flag.cleared_at)},
+                {"cleared_at": manila_date(flag.cleared_at, long=True)},
             )
         )
     flag.cleared_by, flag.cleared_at, flag.clear_note = actor, timezone.now(), note.strip()

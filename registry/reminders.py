@@ -70,7 +70,7 @@ def registrations_expiring_notify(*, today: date | None = None) -> int:
                 _("The registration of your %(vehicle)s ends on %(date)s. Renew it before then."),
                 {
                     "vehicle": f"{vehicle.year} {vehicle.make} {vehicle.model}",
-                    "date": manila_date(application.period_end),
+                    "date": manila_date(application.period_end, long=True),
                 },
             ),
             link=reverse("application-detail", args=[application.pk]),

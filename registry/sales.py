@@ -21,14 +21,14 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import ApplicationStatus
 from kernel.errors import Conflict, PermissionDenied
-from kernel.i18n import Message, manila_date
+from kernel.i18n import Message, manila_date, user_language
 from notifications.queueing import queue_or_log
 from notifications.services import notify
 from organisations.selectors import is_lto_staff
@@ -134,7 +134,11 @@ def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile:
     today = timezone.localdate()
     period = latest_period(vehicle)
     if period is None or period.valid_to < today:
-        ended = Message(_(" on %(date)s"), {"date": manila_date(period.valid_to)}) if period else ""
+        ended = (
+            Message(_(" on %(date)s"), {"date": manila_date(period.valid_to, long=True)})
+            if period
+            else ""
+        )
         raise Conflict(
             Message(
                 _(
@@ -242,27 +246,33 @@ def sale_invitation_send(*, sale_id: int) -> bool:
     if sale.origin is not None:
         seller, what = (
             sale.origin.dealer.name,
-            (
-                f"the new {sale.origin.year} {sale.origin.make} {sale.origin.model} "
-                f"(VIN {sale.origin.vin}) you bought; accepting files its first registration in "
-                "your name, with the numbers the dealer recorded"
+            Message(
+                _(
+                    "the new %(vehicle)s (VIN %(vin)s) you bought; accepting files its first "
+                    "registration in your name, with the numbers the dealer recorded"
+                ),
+                {
+                    "vehicle": f"{sale.origin.year} {sale.origin.make} {sale.origin.model}",
+                    "vin": sale.origin.vin,
+                },
             ),
         )
     else:
         assert sale.vehicle is not None  # a sale is of a vehicle or of an origin record
-        what = (
-            f"a {sale.vehicle.year} {sale.vehicle.make} {sale.vehicle.model} "
-            f"(plate {sale.vehicle.plate_number})"
+        what = Message(
+            _("a %(vehicle)s (plate %(plate)s)"),
+            {
+                "vehicle": f"{sale.vehicle.year} {sale.vehicle.make} {sale.vehicle.model}",
+                "plate": sale.vehicle.plate_number,
+            },
         )
     try:
+        # The buyer may have no account yet: the seller's language is the best guess.
+        with translation.override(user_language(sale.seller)):
+            subject, text = _invitation_text(sale, seller, what)
         send_mail(
-            subject=f"{seller} is selling you a vehicle",
-            message=(
-                f"{seller} has started the sale of {what} to you on Talaan.\n\n"
-                "Open this link, signed in with the account of this e-mail address (or create "
-                f"one), to accept or decline it before {sale.expires_at:%d %B %Y}:\n\n"
-                f"{sale_link(sale)}\n"
-            ),
+            subject=subject,
+            message=text,
             from_email=None,
             recipient_list=[sale.buyer_email],
         )
@@ -273,6 +283,27 @@ def sale_invitation_send(*, sale_id: int) -> bool:
         invitation_sent_at=timezone.now()
     )
     return True
+
+
+def _invitation_text(sale: Sale, seller: str, what: Message) -> tuple[str, str]:
+    return (
+        str(Message(_("%(seller)s is selling you a vehicle"), {"seller": seller})),
+        str(
+            Message(
+                _(
+                    "%(seller)s has started the sale of %(what)s to you on Talaan.\n\n"
+                    "Open this link, signed in with the account of this e-mail address (or "
+                    "create one), to accept or decline it before %(date)s:\n\n%(link)s\n"
+                ),
+                {
+                    "seller": seller,
+                    "what": what,
+                    "date": manila_date(sale.expires_at, long=True),
+                    "link": sale_link(sale),
+                },
+            )
+        ),
+    )
 
 
 def sale_invitations_resend() -> int:
@@ -427,7 +458,7 @@ def notice_of_sale_file(*, seller: User, sale_id: int, handed_over_on: dt.date) 
         raise Conflict(
             Message(
                 _("The notice of sale was already filed (%(notice_of_sale_on)s)."),
-                {"notice_of_sale_on": manila_date(sale.notice_of_sale_on)},
+                {"notice_of_sale_on": manila_date(sale.notice_of_sale_on, long=True)},
             )
         )
     if sale.status not in (*Sale.OPEN, Sale.Status.COMPLETED):
@@ -552,7 +583,7 @@ def sales_expire(*, now: dt.datetime | None = None) -> int:
                 ),
                 body=Message(
                     _("%(buyer)s did not answer by %(date)s."),
-                    {"buyer": sale.buyer_email, "date": manila_date(sale.expires_at)},
+                    {"buyer": sale.buyer_email, "date": manila_date(sale.expires_at, long=True)},
                 ),
                 link=reverse("sale-detail", args=[sale.pk]),
             )

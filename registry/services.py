@@ -274,9 +274,9 @@ def _renewal_period(
                 ),
                 {
                     "plate_number": vehicle.plate_number,
-                    "opens": manila_date(opens),
+                    "opens": manila_date(opens, long=True),
                     "first": f"{due.first:%d}",
-                    "last": manila_date(due.last),
+                    "last": manila_date(due.last, long=True),
                 },
             )
         )

@@ -81,8 +81,10 @@ def test_dates_are_manila_days_and_amounts_pesos_in_each_language():
     # 17:00 UTC on New Year's Eve is already 1 January in Manila.
     moment = dt.datetime(2026, 12, 31, 17, 0, tzinfo=dt.UTC)
 
-    assert i18n.render(i18n.manila_date(moment), "en") == "1 Jan 2027"
-    assert i18n.render(i18n.manila_date(moment), "fil") == "1 Ene 2027"
-    assert i18n.render(i18n.manila_time(moment), "fil") == "1 Ene 2027 01:00"
+    assert i18n.render(i18n.manila_date(moment), "en") == "01 Jan 2027"
+    assert i18n.render(i18n.manila_date(moment), "fil") == "01 Ene 2027"
+    assert i18n.render(i18n.manila_date(moment, long=True), "en") == "01 January 2027"
+    assert i18n.render(i18n.manila_date(moment, long=True), "fil") == "01 Enero 2027"
+    assert i18n.render(i18n.manila_time(moment), "fil") == "01 Ene 2027 01:00"
     assert i18n.pesos(160000) == "₱1,600.00"
     assert i18n.pesos_for_sms(160000) == "PHP 1,600.00"
