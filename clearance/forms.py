@@ -18,8 +18,9 @@ DECISIONS = [
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
     remarks = forms.CharField(
+        label=_("Remarks"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=2000,
@@ -60,6 +61,7 @@ class RemarksReentryForm(forms.Form):
     """The remarks of a change restored from the ledger, entered again by its organisation."""
 
     remarks = forms.CharField(
+        label=_("Remarks"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         help_text=_("Exactly as they were written: they are checked against the ledger's digest."),

@@ -9,13 +9,17 @@ the like translated too. A reason missing here falls back to the chaincode's sen
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.utils import translation
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-REFUSALS: dict[str, Promise] = {
+if TYPE_CHECKING:
+    # Only for the checker: django-stubs-ext is a development dependency.
+    from django_stubs_ext import StrPromise
+
+REFUSALS: dict[str, StrPromise] = {
     "APPLICATION_TRANSITION_NOT_ALLOWED": _(
         "An application that is %(from)s cannot become %(to)s."
     ),
@@ -94,7 +98,7 @@ REFUSALS: dict[str, Promise] = {
 }
 
 # The statuses a refusal names (application and clearance statuses share some words).
-STATUSES: dict[str, Promise] = {
+STATUSES: dict[str, StrPromise] = {
     "new": pgettext_lazy("status", "new"),
     "": pgettext_lazy("status", "not opened"),
     "draft": pgettext_lazy("status", "draft"),
@@ -111,7 +115,7 @@ STATUSES: dict[str, Promise] = {
 }
 
 # What a held vehicle cannot be (the chaincode's words for it).
-DOINGS: dict[str, Promise] = {
+DOINGS: dict[str, StrPromise] = {
     "registered or renewed": _("registered or renewed"),
     "transferred": _("transferred"),
     "deregistered": _("deregistered"),
@@ -122,7 +126,7 @@ DOINGS: dict[str, Promise] = {
 
 _STATUS_PARAMS = ("from", "to", "ledger_status")
 _UNKNOWN_CALLER = _("an unknown caller")
-REASON_WORDS: dict[str, Promise] = {
+REASON_WORDS: dict[str, StrPromise] = {
     "stolen": pgettext_lazy("hold", "stolen"),
     "violation": pgettext_lazy("hold", "violation"),
     "court_order": pgettext_lazy("hold", "court order"),

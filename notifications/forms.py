@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class PreferenceForm(forms.Form):
     """One event's row: in-app is always on; email and SMS are the person's choice."""
 
-    event = forms.ChoiceField(widget=forms.HiddenInput)
+    event = forms.ChoiceField(label=_("Event"), widget=forms.HiddenInput)
     email = forms.BooleanField(required=False, label=_("Email"))
     sms = forms.BooleanField(required=False, label=_("SMS"))
 
@@ -35,7 +35,7 @@ class PreferenceForm(forms.Form):
         assert isinstance(field, forms.ChoiceField)  # declared above
         field.choices = [(event.name, event.label) for event in receivable]
         # The checkboxes sit under column headers; name each one for screen readers.
-        for name, channel in (("email", "Email"), ("sms", "SMS")):
+        for name, channel in (("email", _("Email")), ("sms", _("SMS"))):
             self.fields[name].widget.attrs["aria-label"] = f"{channel}: {self.event_label}"
 
     @property
@@ -83,7 +83,7 @@ def preference_formset(
 class PageForm(forms.Form):
     """Which page of the list to go back to after a POST."""
 
-    page = forms.IntegerField(min_value=1, required=False)
+    page = forms.IntegerField(label=_("Page"), min_value=1, required=False)
 
     def page_number(self) -> int:
         return (self.cleaned_data.get("page") or 1) if self.is_valid() else 1
@@ -99,7 +99,7 @@ class WebhookSubscriptionForm(forms.Form):
         label=_("URL"), max_length=500, assume_scheme="https", help_text=_("http or https only.")
     )
     events = forms.MultipleChoiceField(
-        choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any) -> None:

@@ -10,11 +10,15 @@ from organisations.models import ApiKey, Membership
 
 
 class InviteOfficerForm(forms.Form):
-    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
-    email = forms.EmailField()
-    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.OFFICER)
+    username = forms.CharField(
+        label=_("Username"), max_length=150, validators=[UnicodeUsernameValidator()]
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(
+        label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.OFFICER
+    )
 
 
 class DeactivateOfficerForm(forms.Form):
@@ -28,9 +32,12 @@ class ApiKeyForm(forms.Form):
     """Issue an API key: a name people recognise, its scopes and an optional expiry."""
 
     name = forms.CharField(
-        max_length=80, help_text=_("Name it after the system that will use it, e.g. claims system.")
+        label=_("Name"),
+        max_length=80,
+        help_text=_("Name it after the system that will use it, e.g. claims system."),
     )
     scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
         choices=ApiKey.Scope.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=[ApiKey.Scope.READ],

@@ -17,7 +17,9 @@ class RefundForm(forms.Form):
         decimal_places=2,
         help_text=_("At most what was paid less what was already refunded."),
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
     reference = forms.CharField(
         label=_("LTO reference (optional)"),
         max_length=100,

@@ -27,11 +27,31 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+# The vehicle's fields as the forms label them (the model's names are for the code).
+VEHICLE_LABELS = {
+    "vin": _("VIN"),
+    "engine_number": _("Engine number"),
+    "chassis_number": _("Chassis number"),
+    "make": _("Make"),
+    "model": _("Model"),
+    "year": _("Year"),
+    "body_type": _("Body type"),
+    "colour": _("Colour"),
+    "fuel": _("Fuel"),
+    "classification": _("Classification"),
+    "gvw_kg": _("Gross vehicle weight (kg)"),
+}
+
+
 class VehicleForm(forms.ModelForm):
     class Meta:
         model = Vehicle
         fields = list(VEHICLE_DETAIL_FIELDS)
-        help_texts = {"vin": "17 characters, as stamped on the chassis plate."}
+        labels = VEHICLE_LABELS
+        help_texts = {
+            "vin": _("17 characters, as stamped on the chassis plate."),
+            "gvw_kg": _("From the vehicle's papers; the LTO confirms it at inspection."),
+        }
 
 
 class HandEntryForm(VehicleForm):
@@ -56,6 +76,13 @@ class OriginForm(forms.ModelForm):
     class Meta:
         model = OriginRecord
         fields = [*ORIGIN_VEHICLE_FIELDS, "csr_number", "invoice_number", "invoice_date"]
+        labels = {
+            **VEHICLE_LABELS,
+            "csr_number": _("CSR number"),
+            "invoice_number": _("Sales invoice number"),
+            "invoice_date": _("Sales invoice date"),
+        }
+        help_texts = {"csr_number": _("The certificate of stock reported.")}
         widgets = {"invoice_date": forms.DateInput(attrs={"type": "date"})}
 
     def validate_unique(self) -> None:
@@ -85,14 +112,15 @@ class FlagClearForm(forms.Form):
 
 
 class ApplicationForm(forms.Form):
-    vehicle = forms.ModelChoiceField(queryset=Vehicle.objects.none())
+    vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none())
     # A transfer is filed by the buyer's acceptance of a sale, never from this form.
     type = forms.ChoiceField(
+        label=_("Type"),
         choices=[
             choice
             for choice in RegistrationApplication.Type.choices
             if choice[0] != RegistrationApplication.Type.TRANSFER
-        ]
+        ],
     )
     office = forms.ModelChoiceField(
         queryset=Office.objects.filter(is_active=True),
@@ -130,12 +158,15 @@ class DocumentForm(forms.Form):
         ],
     )
     file = forms.FileField(
+        label=_("File"),
         help_text=_(
             "PDF, PNG or JPEG, at most 10 MB (IDs 5 MB); stencil photos PNG or JPEG, 5 MB."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
-    clearance_request = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    clearance_request = forms.IntegerField(
+        label=_("Clearance request"), required=False, widget=forms.HiddenInput
+    )
 
 
 class DeregistrationForm(forms.Form):
@@ -143,6 +174,7 @@ class DeregistrationForm(forms.Form):
         label=_("Why is it deregistered?"), choices=Deregistration.Reason.choices
     )
     evidence = forms.FileField(
+        label=_("Evidence"),
         help_text=_(
             "The certificate of scrapping, the export papers or the insurer's total-loss "
             "finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 goes on the ledger."
@@ -164,7 +196,9 @@ class DeregistrationForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
 
 
 class WithdrawForm(forms.Form):
@@ -193,6 +227,7 @@ class NoteForm(forms.Form):
 
 class ApproveRegistrationForm(forms.Form):
     plate_number = forms.CharField(
+        label=_("Plate number"),
         max_length=10,
         required=False,
         help_text=_("Leave blank to issue the next plate of the series."),
@@ -207,23 +242,29 @@ class ApplicationSearchForm(forms.Form):
         help_text=_("Reference, VIN, plate, owner's name or e-mail, make or model"),
     )
     status = forms.ChoiceField(
+        label=_("Status"),
         required=False,
-        choices=[("", "Any status"), *RegistrationApplication.Status.choices],
+        choices=[("", _("Any status")), *RegistrationApplication.Status.choices],
     )
     type = forms.ChoiceField(
-        required=False, choices=[("", "Any type"), *RegistrationApplication.Type.choices]
+        label=_("Type"),
+        required=False,
+        choices=[("", _("Any type")), *RegistrationApplication.Type.choices],
     )
     overdue = forms.BooleanField(label=_("Overdue clearances only"), required=False)
     flagged = forms.BooleanField(label=_("Flagged vehicles only"), required=False)
-    page = forms.IntegerField(required=False, min_value=1)
+    page = forms.IntegerField(label=_("Page"), required=False, min_value=1)
 
 
 class OwnerSignUpForm(UserCreationForm):
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
-    email = forms.EmailField()
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
     mobile_number = forms.CharField(
-        max_length=20, required=False, help_text=_("For SMS updates, e.g. +639171234567.")
+        label=_("Mobile number"),
+        max_length=20,
+        required=False,
+        help_text=_("For SMS updates, e.g. +639171234567."),
     )
 
     class Meta(UserCreationForm.Meta):
@@ -293,6 +334,7 @@ class HoldPlaceForm(forms.Form):
     )
     reason = forms.ChoiceField(label=_("Reason"))
     evidence = forms.FileField(
+        label=_("Evidence"),
         help_text=_(
             "The report, order or finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 "
             "goes on the ledger; only your office and LTO staff can open it."
@@ -300,6 +342,7 @@ class HoldPlaceForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
     note = forms.CharField(
+        label=_("Note"),
         help_text=_("What the evidence shows. Kept off the ledger; the owner never sees it."),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
@@ -313,6 +356,7 @@ class HoldPlaceForm(forms.Form):
 
 class HoldLiftForm(forms.Form):
     evidence = forms.FileField(
+        label=_("Evidence"),
         help_text=_(
             "Why it is lifted: a recovery report, a court's lifting order, proof the "
             "violation was settled. PDF, PNG or JPEG, at most 10 MB."
@@ -320,6 +364,7 @@ class HoldLiftForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
     note = forms.CharField(
+        label=_("Note"),
         help_text=_("Kept off the ledger; the owner never sees it."),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
@@ -328,7 +373,9 @@ class HoldLiftForm(forms.Form):
 
 class HoldFilterForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[("", "All"), ("active", "Active"), ("lifted", "Lifted")], required=False
+        label=_("Status"),
+        choices=[("", _("All")), ("active", _("Active")), ("lifted", _("Lifted"))],
+        required=False,
     )
 
 
@@ -343,7 +390,9 @@ class MortgageProposeForm(forms.Form):
 
 
 class MortgageAnswerForm(forms.Form):
-    answer = forms.ChoiceField(choices=[("accept", "I consent"), ("decline", "I decline")])
+    answer = forms.ChoiceField(
+        label=_("Answer"), choices=[("accept", _("I consent")), ("decline", _("I decline"))]
+    )
     reason = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )

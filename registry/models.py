@@ -12,11 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import VIN_PATTERN, ApplicationStatus, DeregistrationReason, HoldReason
 from kernel.db import TimestampedModel
 from kernel.i18n import Message
+from kernel.refusals import STATUSES
 from ledger.models import RecordedOnLedger
 from organisations.models import Office
 
@@ -289,7 +291,7 @@ class RegistrationApplication(TimestampedModel):
     Status: type[models.TextChoices] = cast(Any, models.TextChoices)(
         "Status",
         [
-            (status.name, (status.value, status.value.replace("_", " ").capitalize()))
+            (status.name, (status.value, capfirst(STATUSES[status.value])))
             for status in ApplicationStatus
         ],
     )
@@ -397,7 +399,7 @@ class Document(TimestampedModel, RecordedOnLedger):
         STENCIL_PHOTO = "stencil_photo", _("Photo of engine/chassis stencil")
         DEREGISTRATION_EVIDENCE = (
             "deregistration_evidence",
-            "Deregistration evidence (scrapping, export or loss)",
+            _("Deregistration evidence (scrapping, export or loss)"),
         )
         HOLD_EVIDENCE = "hold_evidence", _("Hold evidence (report, order or finding)")
         HOLD_LIFT_EVIDENCE = "hold_lift_evidence", _("Evidence for lifting a hold")
