@@ -233,14 +233,14 @@ def organisation(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@application_action("Clearance requests sent.")
+@application_action(_("Clearance requests sent."))
 def application_send(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
 ) -> object:
     return services.clearance_send_for_clearance(application_id=application.pk, actor=request.user)
 
 
-@application_action("Clearance request cancelled.", ReasonForm)
+@application_action(_("Clearance request cancelled."), ReasonForm)
 def application_clearance_cancel(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:

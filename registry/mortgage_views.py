@@ -4,6 +4,8 @@ renders; what a person may do comes from registry.access."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -19,6 +21,9 @@ from registry import access, mortgages
 from registry.forms import MortgageAnswerForm, MortgageProposeForm, ReasonForm
 from registry.models import Mortgage
 from registry.views import add_form_errors
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 @login_required
@@ -62,7 +67,7 @@ def _detail(
     request: AuthenticatedHttpRequest,
     mortgage: Mortgage,
     status: int = 200,
-    refusal: str = "",
+    refusal: str | StrPromise = "",
 ) -> HttpResponse:
     caller = Caller.of(request)
     return render(
@@ -90,7 +95,7 @@ def mortgage_answer(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
     mortgage = mortgages.mortgage_get_for(Caller.of(request), reference)
     form = MortgageAnswerForm(request.POST)
     if not form.is_valid():
-        return _detail(request, mortgage, 422, "Choose whether you consent or decline.")
+        return _detail(request, mortgage, 422, _("Choose whether you consent or decline."))
     try:
         mortgage = mortgages.mortgage_answer(
             owner=request.user,

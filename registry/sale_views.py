@@ -4,7 +4,7 @@ answers from the e-mailed link, the LTO can cancel; and a vehicle's ownership hi
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +27,9 @@ from registry.mortgages import active_mortgage
 from registry.records import current_owner, valid_certificate
 from registry.selectors import vehicle_get_for_user
 from registry.views import add_form_errors
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 @login_required
@@ -115,7 +118,7 @@ def _act(
     form: Any,
     form_key: str,
     action: Callable[[dict[str, Any]], object],
-    done: str,
+    done: str | StrPromise,
 ) -> HttpResponse:
     """Run ``action`` with the form's data; the sale's page again with the errors (and the
     status they mean) if the form or the service refuses, else back to it with ``done``."""
@@ -141,7 +144,7 @@ def sale_notice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         lambda data: sales.notice_of_sale_file(
             seller=request.user, sale_id=sale.pk, handed_over_on=data["handed_over_on"]
         ),
-        "Your notice of sale is filed with the LTO.",
+        _("Your notice of sale is filed with the LTO."),
     )
 
 
@@ -166,7 +169,7 @@ def sale_deed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         DeedOfSaleForm(request.POST, request.FILES),
         "deed_form",
         add_deed,
-        "The deed of sale is added to the buyer's transfer application.",
+        _("The deed of sale is added to the buyer's transfer application."),
     )
 
 
@@ -189,7 +192,7 @@ def sale_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         ReasonForm(request.POST),
         "reason_form",
         lambda data: sales.sale_cancel(actor=request.user, sale_id=sale.pk, reason=data["reason"]),
-        "The sale is cancelled.",
+        _("The sale is cancelled."),
     )
 
 
@@ -215,7 +218,7 @@ def sale_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
                 return render(
                     request,
                     "registry/sale_answer.html",
-                    {"sale": sale, "token": token, "refusal": "Choose accept or decline."},
+                    {"sale": sale, "token": token, "refusal": _("Choose accept or decline.")},
                     status=422,
                 )
         except USER_ERRORS as exc:

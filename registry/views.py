@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -55,6 +55,9 @@ from registry.models import Document, Hold, OriginFlag, RegistrationApplication
 from registry.plates import plate_outlook
 from registry.search import search_applications
 from registry.selectors import application_get_for_user, applications_for_user, vehicles_of
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 def _role(user: Any) -> str:
@@ -254,7 +257,7 @@ def act_on_application(
     request: HttpRequest,
     pk: int,
     action: Callable[[RegistrationApplication], object],
-    success: str,
+    success: str | StrPromise,
 ) -> HttpResponse:
     """Run one service for an application the user can see; show its refusal with its status."""
     application = application_get_for_user(user=request.user, pk=pk)
@@ -275,7 +278,7 @@ def _form_or_error(form_class: type[forms.BaseForm], request: HttpRequest) -> di
     if not form.is_valid():
         raise ValidationError(
             {field: errors for field, errors in form.errors.items()}
-            or "The form was not filled in correctly."
+            or _("The form was not filled in correctly.")
         )
     return form.cleaned_data
 
@@ -286,7 +289,7 @@ ApplicationAction = Callable[
 
 
 def application_action(
-    success: str, form_class: type[forms.BaseForm] | None = None
+    success: str | StrPromise, form_class: type[forms.BaseForm] | None = None
 ) -> Callable[[ApplicationAction], Callable[..., HttpResponse]]:
     """Make a POST view of a function that runs one service on an application.
 
@@ -311,14 +314,14 @@ def application_action(
     return decorate
 
 
-@application_action("Application submitted to the LTO.")
+@application_action(_("Application submitted to the LTO."))
 def application_submit(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
 ) -> object:
     return services.application_submit(application_id=application.pk, actor=request.user)
 
 
-@application_action("Application resubmitted with your corrections.", NoteForm)
+@application_action(_("Application resubmitted with your corrections."), NoteForm)
 def application_resubmit(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
@@ -376,14 +379,14 @@ def application_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     )
 
 
-@application_action("You are reviewing this application.")
+@application_action(_("You are reviewing this application."))
 def application_review(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
 ) -> object:
     return services.application_start_review(application_id=application.pk, actor=request.user)
 
 
-@application_action("Application returned to the owner.", ReasonForm)
+@application_action(_("Application returned to the owner."), ReasonForm)
 def application_return(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
@@ -392,7 +395,7 @@ def application_return(
     )
 
 
-@application_action("Registration approved and recorded on the ledger.", ApproveRegistrationForm)
+@application_action(_("Registration approved and recorded on the ledger."), ApproveRegistrationForm)
 def registration_approve(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
@@ -401,7 +404,7 @@ def registration_approve(
     )
 
 
-@application_action("Registration rejected.", ReasonForm)
+@application_action(_("Registration rejected."), ReasonForm)
 def registration_reject(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
@@ -422,10 +425,10 @@ def vehicle_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             application_id=application.pk, actor=request.user, **form.cleaned_data
         )
 
-    return act_on_application(request, pk, correct, "Vehicle details corrected.")
+    return act_on_application(request, pk, correct, _("Vehicle details corrected."))
 
 
-@application_action("The flag is cleared; the registration can be decided.", FlagClearForm)
+@application_action(_("The flag is cleared; the registration can be decided."), FlagClearForm)
 def origin_flag_clear(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
