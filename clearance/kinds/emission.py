@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from rest_framework import serializers
@@ -27,6 +28,7 @@ from clearance.models import ClearanceRequest, EmissionClearanceDetail, Emission
 from clearance.selectors import clearance_request_get_for_user
 from kernel.admin import ReadOnlyAdmin
 from kernel.auth import AuthenticatedHttpRequest
+from kernel.i18n import manila_date
 from registry.models import Vehicle
 
 CODE = "EMISSION"
@@ -54,49 +56,55 @@ def emission_failures(readings: EmissionReadings) -> dict[str, str]:
     limits = emission_limits(readings.fuel)
     failures: dict[str, str] = {}
     if readings.co_percent > limits.max_co_percent:
-        failures["co_percent"] = (
-            f"CO {readings.co_percent}% exceeds the limit of {limits.max_co_percent}%."
-        )
+        failures["co_percent"] = gettext(
+            "CO %(co_percent)s%% exceeds the limit of %(max_co_percent)s%%."
+        ) % {"co_percent": readings.co_percent, "max_co_percent": limits.max_co_percent}
     if readings.hc_ppm > limits.max_hc_ppm:
-        failures["hc_ppm"] = (
-            f"HC {readings.hc_ppm} ppm exceeds the limit of {limits.max_hc_ppm} ppm."
-        )
+        failures["hc_ppm"] = gettext(
+            "HC %(hc_ppm)s ppm exceeds the limit of %(max_hc_ppm)s ppm."
+        ) % {"hc_ppm": readings.hc_ppm, "max_hc_ppm": limits.max_hc_ppm}
     if (
         readings.opacity_percent is not None
         and readings.opacity_percent > limits.max_opacity_percent
     ):
-        failures["opacity_percent"] = (
-            f"Smoke opacity {readings.opacity_percent}% exceeds the limit of "
-            f"{limits.max_opacity_percent}%."
-        )
+        failures["opacity_percent"] = gettext(
+            "Smoke opacity %(opacity_percent)s%% exceeds the limit of %(max_opacity_percent)s%%."
+        ) % {
+            "opacity_percent": readings.opacity_percent,
+            "max_opacity_percent": limits.max_opacity_percent,
+        }
     return failures
 
 
 def save_findings(request: ClearanceRequest, readings: EmissionReadings, approving: bool) -> None:
     errors: dict[str, str] = {}
     if not Decimal(0) <= readings.co_percent <= Decimal(100):
-        errors["co_percent"] = "CO must be between 0 and 100 %."
+        errors["co_percent"] = gettext("CO must be between 0 and 100 %.")
     if readings.hc_ppm < 0 or readings.hc_ppm > 100_000:
-        errors["hc_ppm"] = "HC must be between 0 and 100,000 ppm."
+        errors["hc_ppm"] = gettext("HC must be between 0 and 100,000 ppm.")
     if readings.opacity_percent is not None and not (
         Decimal(0) <= readings.opacity_percent <= Decimal(100)
     ):
-        errors["opacity_percent"] = "Smoke opacity must be between 0 and 100 %."
+        errors["opacity_percent"] = gettext("Smoke opacity must be between 0 and 100 %.")
     today = timezone.localdate()
     if readings.test_date > today:
-        errors["test_date"] = "The test date cannot be in the future."
+        errors["test_date"] = gettext("The test date cannot be in the future.")
     if errors:
         raise ValidationError(errors)
     failures = emission_failures(readings)
     if approving:
         limits = emission_limits(readings.fuel)
         if (today - readings.test_date).days > limits.validity_days:
-            errors["test_date"] = (
-                f"The test of {readings.test_date:%d %b %Y} is older than "
-                f"{limits.validity_days} days."
-            )
+            errors["test_date"] = gettext(
+                "The test of %(test_date)s is older than %(validity_days)s days."
+            ) % {
+                "test_date": manila_date(readings.test_date),
+                "validity_days": limits.validity_days,
+            }
         if not readings.certificate_number.strip():
-            errors["certificate_number"] = "An approval needs the emission certificate number."
+            errors["certificate_number"] = gettext(
+                "An approval needs the emission certificate number."
+            )
         errors.update(failures)
         if errors:
             raise ValidationError(errors)
@@ -122,7 +130,7 @@ _READING = {"class": "reading", "inputmode": "decimal", "step": "any"}
 class EmissionReadingsForm(forms.Form):
     """The readings alone: also used by the live limit check while the officer types."""
 
-    fuel = forms.ChoiceField(choices=Vehicle.Fuel.choices)
+    fuel = forms.ChoiceField(label=_("Fuel"), choices=Vehicle.Fuel.choices)
     co_percent = forms.DecimalField(
         label=_("CO %"), max_digits=6, decimal_places=2, widget=forms.NumberInput(_READING)
     )
@@ -150,11 +158,16 @@ class EmissionReadingsForm(forms.Form):
 
 
 class EmissionDecisionForm(DecisionForm, EmissionReadingsForm):
-    testing_centre = forms.CharField(max_length=120)
+    testing_centre = forms.CharField(label=_("Testing centre"), max_length=120)
     certificate_number = forms.CharField(
-        max_length=40, required=False, help_text=_("Needed to approve.")
+        label=_("Certificate number"),
+        max_length=40,
+        required=False,
+        help_text=_("Needed to approve."),
     )
-    test_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    test_date = forms.DateField(
+        label=_("Test date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def findings(self) -> EmissionReadings:
         data = self.cleaned_data

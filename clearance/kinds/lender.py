@@ -46,7 +46,9 @@ def save_findings(request: ClearanceRequest, consent: LenderConsent, approving: 
 
 class LenderDecisionForm(DecisionForm):
     mortgage_reference = forms.CharField(
-        max_length=16, help_text=_("The mortgage on this vehicle (MTG-…) you consent for.")
+        label=_("Mortgage reference"),
+        max_length=16,
+        help_text=_("The mortgage on this vehicle (MTG-…) you consent for."),
     )
 
     def findings(self) -> LenderConsent:
