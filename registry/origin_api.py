@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
@@ -42,7 +43,9 @@ class DealerScope(BasePermission):
         action = (
             Action.VIEW if request.method in ("GET", "HEAD", "OPTIONS") else Action.RECORD_ORIGIN
         )
-        self.message = f"This API key lacks the '{scope_for(action)}' scope."
+        self.message = gettext("This API key lacks the '%(scope)s' scope.") % {
+            "scope": scope_for(action)
+        }
         return Caller.of(request).permits(action)
 
 
