@@ -6,6 +6,7 @@ import hmac
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -24,17 +25,21 @@ def api_key_authenticate(raw: str) -> ApiKey:
     """The live key this plaintext belongs to, or AuthenticationFailed saying why not."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or f"{parts[0]}_" != KEY_PREFIX or not parts[1] or not parts[2]:
-        raise exceptions.AuthenticationFailed("Malformed API key; expected tln_<prefix>_<secret>.")
+        raise exceptions.AuthenticationFailed(
+            gettext("Malformed API key; expected tln_<prefix>_<secret>.")
+        )
     _, prefix, secret = parts
     key = key_for_prefix(prefix)
     if key is None or not hmac.compare_digest(key.secret_sha256, key_digest(secret)):
-        raise exceptions.AuthenticationFailed("Unknown API key.")
+        raise exceptions.AuthenticationFailed(gettext("Unknown API key."))
     if key.revoked_at is not None:
-        raise exceptions.AuthenticationFailed("This API key was revoked.")
+        raise exceptions.AuthenticationFailed(gettext("This API key was revoked."))
     if key.expires_at is not None and key.expires_at <= timezone.now():
-        raise exceptions.AuthenticationFailed("This API key has expired.")
+        raise exceptions.AuthenticationFailed(gettext("This API key has expired."))
     if not key.created_by.is_active or not key.organisation.is_active:
-        raise exceptions.AuthenticationFailed("This API key's owner or organisation is inactive.")
+        raise exceptions.AuthenticationFailed(
+            gettext("This API key's owner or organisation is inactive.")
+        )
     return key
 
 
@@ -55,12 +60,14 @@ class ApiKeyAuthentication(BaseAuthentication):
             scheme, _, token = authorization.strip().partition(" ")
             if scheme.lower() != "bearer":
                 raise exceptions.AuthenticationFailed(
-                    "Only API keys authenticate here: send `Authorization: Bearer "
-                    "tln_<prefix>_<secret>`, or no Authorization header with a session."
+                    gettext(
+                        "Only API keys authenticate here: send `Authorization: Bearer "
+                        "tln_<prefix>_<secret>`, or no Authorization header with a session."
+                    )
                 )
             raw = token.strip()
         if not raw:
-            raise exceptions.AuthenticationFailed("Empty API key.")
+            raise exceptions.AuthenticationFailed(gettext("Empty API key."))
         key = api_key_authenticate(raw)
         api_key_touch(key=key)
         return key.created_by, key

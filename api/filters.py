@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
@@ -48,7 +49,7 @@ class UtcIsoDateTimeField(IsoDateTimeField):
         try:
             return parsed.astimezone(dt.UTC)
         except OverflowError:
-            raise ValidationError("This time is out of range.", code="invalid") from None
+            raise ValidationError(_("This time is out of range."), code="invalid") from None
 
 
 class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.http import HttpResponse, HttpResponseBase
 from django.http.request import RawPostDataException
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -156,8 +157,10 @@ def _validated_key(raw: str) -> str:
         raise exceptions.ValidationError(
             {
                 HEADER: [
-                    f"Use 1 to {MAX_KEY_LENGTH} visible ASCII characters and no spaces, "
-                    "e.g. a UUID."
+                    gettext(
+                        "Use 1 to %(length)s visible ASCII characters and no spaces, e.g. a UUID."
+                    )
+                    % {"length": MAX_KEY_LENGTH}
                 ]
             }
         )

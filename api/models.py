@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from kernel.db import TimestampedModel
 
@@ -15,8 +16,8 @@ class IdempotencyRecord(TimestampedModel):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "In flight"
-        DONE = "done", "Response stored"
+        PENDING = "pending", _("In flight")
+        DONE = "done", _("Response stored")
 
     caller = models.CharField(max_length=40, help_text="key:<API key id> or user:<user id>.")
     key = models.CharField(max_length=255)

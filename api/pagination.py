@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, pagination, serializers
 from rest_framework.pagination import CursorPagination
@@ -28,8 +29,10 @@ class Cursor(CursorPagination):
             raise exceptions.ValidationError(
                 {
                     self.page_size_query_param: [
-                        f"A whole number from 1 to {self.max_page_size}; "
-                        f"leave it out for {self.page_size}."
+                        gettext(
+                            "A whole number from 1 to %(largest)s; leave it out for %(default)s."
+                        )
+                        % {"largest": self.max_page_size, "default": self.page_size}
                     ]
                 }
             )
@@ -40,7 +43,11 @@ class Cursor(CursorPagination):
             return super().decode_cursor(request)
         except exceptions.NotFound:
             raise exceptions.ValidationError(
-                {self.cursor_query_param: ["Not a cursor from this list; start from page one."]}
+                {
+                    self.cursor_query_param: [
+                        gettext("Not a cursor from this list; start from page one.")
+                    ]
+                }
             ) from None
 
 

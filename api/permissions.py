@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -16,14 +18,16 @@ class HasKeyScope(BasePermission):
     def has_permission(self, request: Request, view: object) -> bool:
         caller = Caller.of(request)
         action = getattr(view, "required_action", Action.VIEW)
-        self.message = f"This API key lacks the '{scope_for(action)}' scope."
+        self.message = gettext("This API key lacks the '%(scope)s' scope.") % {
+            "scope": scope_for(action)
+        }
         return caller.permits(action)
 
 
 class SessionOnly(BasePermission):
     """Owner-scope operations: people in a browser session, not organisation keys."""
 
-    message = "API keys act for an organisation; this operation is for signed-in people."
+    message = _("API keys act for an organisation; this operation is for signed-in people.")
 
     def has_permission(self, request: Request, view: object) -> bool:
         return caller_key(request) is None

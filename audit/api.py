@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpResponseBase
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -90,14 +91,14 @@ def _document_anchors(request: Request) -> QuerySet[Document]:
 def change_get_for_caller(request: Request, tx_id: str) -> Change:
     """The recorded change with this receipt, if the caller may see it; else 404."""
     if not _TX_ID_PATTERN.fullmatch(tx_id):
-        raise Http404("No receipt you may see has this transaction id.")
+        raise Http404(_("No receipt you may see has this transaction id."))
     change: Change | None = _clearance_changes(request).filter(ledger_tx_id=tx_id).first()
     if change is None:
         change = _registration_changes(request).filter(ledger_tx_id=tx_id).first()
     if change is None:
         change = _document_anchors(request).filter(ledger_tx_id=tx_id).first()
     if change is None:
-        raise Http404("No receipt you may see has this transaction id.")
+        raise Http404(_("No receipt you may see has this transaction id."))
     return change
 
 
@@ -256,7 +257,7 @@ class VehicleHistoryApi(APIView):
     def get(self, request: Request, vin: str) -> HttpResponseBase:
         vin = "".join(vin.split()).upper()
         if not VIN_PATTERN.fullmatch(vin):
-            raise Http404("No vehicle you may see has this VIN.")
+            raise Http404(_("No vehicle you may see has this VIN."))
         clearance_changes = list(
             _clearance_changes(request).filter(request__application__vehicle__vin=vin)
         )
@@ -271,7 +272,7 @@ class VehicleHistoryApi(APIView):
             or (caller_key(request) is None and vehicles_of(request.user).filter(vin=vin).exists())
         )
         if not visible:
-            raise Http404("No vehicle you may see has this VIN.")
+            raise Http404(_("No vehicle you may see has this VIN."))
         recorded: list[Change] = [*clearance_changes, *registration_changes, *documents]
         changes = sorted(recorded, key=lambda change: (change.created_at, change.pk))
         data = {
@@ -338,6 +339,6 @@ class InclusionProofApi(APIView):
             # entry, or bigger than the ledger): refused by a rule, not by the schema.
             raise ValidationError({"tree_size": [exc.message]}) from None
         if proof is None:
-            raise Http404("The ledger holds no entry for this receipt.")
+            raise Http404(_("The ledger holds no entry for this receipt."))
         data = {**proof, "tx_id": change.ledger_tx_id}
         return conditional_response(request, InclusionProofSerializer(data).data)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
@@ -18,7 +19,7 @@ from organisations.selectors import is_lto_staff
 
 def _require_lto(request: HttpRequest) -> None:
     if not is_lto_staff(request.user):
-        raise Http404("The ledger page is for LTO staff.")
+        raise Http404(_("The ledger page is for LTO staff."))
 
 
 @login_required
@@ -43,7 +44,7 @@ def entry_verify(request: AuthenticatedHttpRequest, seq: int) -> HttpResponse:
     _require_lto(request)
     ledger = get_ledger()
     if not ledger.is_transparency_log:
-        raise Http404("Entries are verified on the embedded ledger.")
+        raise Http404(_("Entries are verified on the embedded ledger."))
     entry = get_object_or_404(LedgerEntry, seq=seq)
     change_id = json.loads(entry.response or "{}").get("change_id", "")
     check = ledger.verify_receipt(tx_id=entry.tx_id, change_id=change_id)

@@ -54,20 +54,28 @@ _CID = re.compile(r"^[A-Za-z0-9]{0,128}$")
 def _key(kind: str, identifier: str) -> str:
     # An empty key is accepted by the shim and by some state databases; never write one.
     if not identifier:
-        raise RuleViolation(f"A {kind} key needs an identifier.")
+        raise RuleViolation(
+            f"A {kind} key needs an identifier.",
+            reason="KEY_WITHOUT_IDENTIFIER",
+            params={"kind": kind},
+        )
     return f"{kind}:{identifier}"
 
 
 def _require(pattern: re.Pattern[str], value: str, what: str) -> str:
     if not pattern.match(value or ""):
-        raise RuleViolation(f"{what} {value!r} is not valid.")
+        raise RuleViolation(
+            f"{what} {value!r} is not valid.",
+            reason="INVALID_VALUE",
+            params={"what": what, "value": value or ""},
+        )
     return value
 
 
 def _tx_time(stub: Any) -> str:
     stamp = stub.get_tx_timestamp()
     if stamp is None:
-        raise RuleViolation("The transaction carries no timestamp.")
+        raise RuleViolation("The transaction carries no timestamp.", reason="NO_TIMESTAMP")
     moment = datetime.fromtimestamp(stamp.seconds + stamp.nanos / 1e9, tz=UTC)
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -84,12 +92,18 @@ def _member(ctx: Any, kind: str, what: str) -> tuple[str, str]:
     certificate (Fabric attribute-based access control), never an argument."""
     msp_id, caller_kind = _caller(ctx)
     if caller_kind != kind:
-        raise NotAuthorised(f"Only {what}; {msp_id or 'an unknown caller'} cannot.")
+        raise NotAuthorised(
+            f"Only {what}; {msp_id or 'an unknown caller'} cannot.",
+            reason="MEMBER_KIND_REQUIRED",
+            params={"kind": kind, "caller": msp_id},
+        )
     attribute = MEMBER_ATTRIBUTES[kind]
     member = ctx.get_client_identity().get_attribute(attribute) or ""
     if not MEMBER_CODE_PATTERN.match(member):
         raise NotAuthorised(
-            f"The {msp_id} certificate names no {kind.lower()} (attribute {attribute})."
+            f"The {msp_id} certificate names no {kind.lower()} (attribute {attribute}).",
+            reason="CERTIFICATE_NAMES_NO_MEMBER",
+            params={"caller": msp_id, "kind": kind, "attribute": attribute},
         )
     return msp_id, member
 
@@ -105,7 +119,9 @@ async def _refuse_if_held(stub: Any, vin: str, doing: str) -> None:
     if holds and holds.get("active"):
         raise RuleViolation(
             f"Vehicle {vin} is on hold ({', '.join(sorted(holds['active']))}); it cannot be "
-            f"{doing} until the hold is lifted."
+            f"{doing} until the hold is lifted.",
+            reason="VEHICLE_ON_HOLD",
+            params={"vin": vin, "holds": ", ".join(sorted(holds["active"])), "doing": doing},
         )
 
 
@@ -158,11 +174,17 @@ class TalaanContract(Contract):
         origin_key = _key("origin", vin)
         existing = await _get_json(stub, origin_key)
         if existing is not None:
-            raise RuleViolation(f"Vehicle {vin} already has an origin record.")
+            raise RuleViolation(
+                f"Vehicle {vin} already has an origin record.",
+                reason="ORIGIN_ALREADY_RECORDED",
+                params={"vin": vin},
+            )
         if await _get_json(stub, _key("vehicle", vin)) is not None:
             raise RuleViolation(
                 f"Vehicle {vin} is already on the ledger; an origin is recorded before its "
-                "first registration."
+                "first registration.",
+                reason="ORIGIN_AFTER_REGISTRATION",
+                params={"vin": vin},
             )
         record = {
             "vin": vin,
@@ -191,7 +213,11 @@ class TalaanContract(Contract):
         _require(_DIGEST, owner, "Owner pseudonym")
         msp_id, kind = _caller(ctx)
         if kind != OrgKind.LTO:
-            raise NotAuthorised(f"Only the LTO registers vehicles; {msp_id} cannot.")
+            raise NotAuthorised(
+                f"Only the LTO registers vehicles; {msp_id} cannot.",
+                reason="LTO_ONLY_REGISTERS",
+                params={"caller": msp_id},
+            )
         change_key = _key("change", change_id)
         earlier = await _get_json(stub, change_key)
         if earlier is not None:
@@ -202,14 +228,18 @@ class TalaanContract(Contract):
         if current is not None and current.get("state") == DEREGISTERED:
             raise RuleViolation(
                 f"Vehicle {vin} was deregistered ({current.get('deregistered_reason')}); a "
-                "deregistered VIN is never registered again."
+                "deregistered VIN is never registered again.",
+                reason="VEHICLE_DEREGISTERED_FOR_GOOD",
+                params={"vin": vin, "reason": current.get("deregistered_reason") or ""},
             )
         # A vehicle registered before the ledger named owners has none: its next
         # registration names it.
         if current is not None and current.get("owner") and current["owner"] != owner:
             raise RuleViolation(
                 f"Vehicle {vin} has another owner on the ledger; a change of owner is "
-                "recorded with TransferOwnership."
+                "recorded with TransferOwnership.",
+                reason="OWNER_CHANGE_NEEDS_TRANSFER",
+                params={"vin": vin},
             )
         record = {
             "vin": vin,
@@ -238,24 +268,42 @@ class TalaanContract(Contract):
         _require(_IDENTIFIER, change_id, "Change id")
         msp_id, kind = _caller(ctx)
         if kind != OrgKind.LTO:
-            raise NotAuthorised(f"Only the LTO records a change of owner; {msp_id} cannot.")
+            raise NotAuthorised(
+                f"Only the LTO records a change of owner; {msp_id} cannot.",
+                reason="LTO_ONLY_TRANSFERS",
+                params={"caller": msp_id},
+            )
         change_key = _key("change", change_id)
         earlier = await _get_json(stub, change_key)
         if earlier is not None:
             return _dump({**earlier, "replayed": True})
         if from_owner == to_owner:
-            raise RuleViolation(f"A transfer of vehicle {vin} needs a new owner.")
+            raise RuleViolation(
+                f"A transfer of vehicle {vin} needs a new owner.",
+                reason="TRANSFER_NEEDS_NEW_OWNER",
+                params={"vin": vin},
+            )
         await _refuse_if_held(stub, vin, "transferred")
         vehicle_key = _key("vehicle", vin)
         vehicle = await _get_json(stub, vehicle_key)
         if vehicle is None:
-            raise RuleViolation(f"Vehicle {vin} is not registered on the ledger.")
+            raise RuleViolation(
+                f"Vehicle {vin} is not registered on the ledger.",
+                reason="VEHICLE_NOT_REGISTERED",
+                params={"vin": vin},
+            )
         if vehicle.get("state") == DEREGISTERED:
-            raise RuleViolation(f"Vehicle {vin} was deregistered; it cannot change owner.")
+            raise RuleViolation(
+                f"Vehicle {vin} was deregistered; it cannot change owner.",
+                reason="DEREGISTERED_CANNOT_CHANGE_OWNER",
+                params={"vin": vin},
+            )
         # A vehicle registered before the ledger named owners takes the seller the LTO names.
         if vehicle.get("owner") and vehicle["owner"] != from_owner:
             raise RuleViolation(
-                f"Vehicle {vin}'s owner on the ledger is not the seller of this transfer."
+                f"Vehicle {vin}'s owner on the ledger is not the seller of this transfer.",
+                reason="SELLER_NOT_OWNER",
+                params={"vin": vin},
             )
         timestamp = _tx_time(stub)
         record = {
@@ -287,12 +335,20 @@ class TalaanContract(Contract):
         stub = ctx.get_stub()
         _require(VIN_PATTERN, vin, "VIN")
         if reason not in {r.value for r in DeregistrationReason}:
-            raise RuleViolation(f"Deregistration reason {reason!r} is not valid.")
+            raise RuleViolation(
+                f"Deregistration reason {reason!r} is not valid.",
+                reason="INVALID_DEREGISTRATION_REASON",
+                params={"reason": reason},
+            )
         _require(_DIGEST, evidence_digest, "Evidence digest")
         _require(_IDENTIFIER, change_id, "Change id")
         msp_id, kind = _caller(ctx)
         if kind != OrgKind.LTO:
-            raise NotAuthorised(f"Only the LTO deregisters vehicles; {msp_id} cannot.")
+            raise NotAuthorised(
+                f"Only the LTO deregisters vehicles; {msp_id} cannot.",
+                reason="LTO_ONLY_DEREGISTERS",
+                params={"caller": msp_id},
+            )
         change_key = _key("change", change_id)
         earlier = await _get_json(stub, change_key)
         if earlier is not None:
@@ -301,13 +357,23 @@ class TalaanContract(Contract):
         vehicle_key = _key("vehicle", vin)
         vehicle = await _get_json(stub, vehicle_key)
         if vehicle is None:
-            raise RuleViolation(f"Vehicle {vin} is not registered on the ledger.")
+            raise RuleViolation(
+                f"Vehicle {vin} is not registered on the ledger.",
+                reason="VEHICLE_NOT_REGISTERED",
+                params={"vin": vin},
+            )
         if vehicle.get("state") == DEREGISTERED:
-            raise RuleViolation(f"Vehicle {vin} is already deregistered.")
+            raise RuleViolation(
+                f"Vehicle {vin} is already deregistered.",
+                reason="ALREADY_DEREGISTERED",
+                params={"vin": vin},
+            )
         if await _get_json(stub, _key("encumbrance", vin)) is not None:
             raise RuleViolation(
                 f"Vehicle {vin} carries an active mortgage; its lender releases it before the "
-                "vehicle is deregistered."
+                "vehicle is deregistered.",
+                reason="MORTGAGE_BLOCKS_DEREGISTRATION",
+                params={"vin": vin},
             )
         timestamp = _tx_time(stub)
         record = {
@@ -359,7 +425,11 @@ class TalaanContract(Contract):
         if remarks_digest:
             _require(_DIGEST, remarks_digest, "Remarks digest")
         if kind not in clearance_signers():
-            raise RuleViolation(f"Unknown clearance kind {kind!r}.")
+            raise RuleViolation(
+                f"Unknown clearance kind {kind!r}.",
+                reason="UNKNOWN_CLEARANCE_KIND",
+                params={"kind": kind},
+            )
 
         change_key = _key("change", change_id)
         earlier = await _get_json(stub, change_key)
@@ -372,11 +442,21 @@ class TalaanContract(Contract):
         current = await _get_json(stub, clearance_key)
         ledger_status = current["status"] if current else NEW
         if current and (current["vin"] != vin or current["kind"] != kind):
-            raise RuleViolation(f"Clearance {clearance_id} belongs to another vehicle or kind.")
+            raise RuleViolation(
+                f"Clearance {clearance_id} belongs to another vehicle or kind.",
+                reason="CLEARANCE_MISMATCH",
+                params={"clearance": clearance_id},
+            )
         if from_status != ledger_status:
             raise RuleViolation(
                 f"Clearance {clearance_id} is {ledger_status or 'not opened'} on the ledger, "
-                f"not {from_status or 'new'}."
+                f"not {from_status or 'new'}.",
+                reason="CLEARANCE_STATUS_DIFFERS",
+                params={
+                    "clearance": clearance_id,
+                    "ledger_status": ledger_status or "",
+                    "from": from_status or "new",
+                },
             )
         check_clearance_authority(
             kind=kind, current=from_status, target=to_status, actor_kind=actor_kind
@@ -389,7 +469,9 @@ class TalaanContract(Contract):
             if encumbrance is None or encumbrance["lender"] != member:
                 raise NotAuthorised(
                     f"Only the lender holding the mortgage on vehicle {vin} decides its "
-                    f"{kind} clearance; {member} does not hold it."
+                    f"{kind} clearance; {member} does not hold it.",
+                    reason="LENDER_DOES_NOT_HOLD_MORTGAGE",
+                    params={"vin": vin, "kind": kind, "member": member},
                 )
         if to_status == ClearanceStatus.APPROVED:
             await _refuse_if_held(stub, vin, "cleared")
@@ -443,12 +525,18 @@ class TalaanContract(Contract):
         _require(_DIGEST, evidence_digest, "Evidence digest")
         _require(_IDENTIFIER, change_id, "Change id")
         if reason not in HOLD_PLACERS:
-            raise RuleViolation(f"Hold reason {reason!r} is not valid.")
+            raise RuleViolation(
+                f"Hold reason {reason!r} is not valid.",
+                reason="INVALID_HOLD_REASON",
+                params={"reason": reason},
+            )
         msp_id, kind = _caller(ctx)
         if kind != HOLD_PLACERS[reason]:
             raise NotAuthorised(
                 f"Only {HOLD_PLACERS[reason]} places a {reason.replace('_', ' ')} hold; "
-                f"{msp_id or 'an unknown caller'} cannot."
+                f"{msp_id or 'an unknown caller'} cannot.",
+                reason="HOLD_PLACER_NOT_ALLOWED",
+                params={"allowed": HOLD_PLACERS[reason], "reason": reason, "caller": msp_id},
             )
         change_key = _key("change", change_id)
         earlier = await _get_json(stub, change_key)
@@ -456,7 +544,11 @@ class TalaanContract(Contract):
             return _dump({**earlier, "replayed": True})
         hold_key = _key("hold", hold_id)
         if await _get_json(stub, hold_key) is not None:
-            raise RuleViolation(f"Hold {hold_id} is already on the ledger.")
+            raise RuleViolation(
+                f"Hold {hold_id} is already on the ledger.",
+                reason="HOLD_ALREADY_RECORDED",
+                params={"hold": hold_id},
+            )
         timestamp = _tx_time(stub)
         record = {
             "hold_id": hold_id,
@@ -495,14 +587,24 @@ class TalaanContract(Contract):
         hold_key = _key("hold", hold_id)
         hold = await _get_json(stub, hold_key)
         if hold is None:
-            raise RuleViolation(f"Hold {hold_id} is not on the ledger.")
+            raise RuleViolation(
+                f"Hold {hold_id} is not on the ledger.",
+                reason="NOT_ON_LEDGER",
+                params={"what": hold_id},
+            )
         if hold["msp_id"] != msp_id:
             raise NotAuthorised(
                 f"Only {hold['msp_id']}, which placed hold {hold_id}, lifts it; "
-                f"{msp_id or 'an unknown caller'} cannot."
+                f"{msp_id or 'an unknown caller'} cannot.",
+                reason="HOLD_LIFTER_NOT_ALLOWED",
+                params={"allowed": hold["msp_id"], "hold": hold_id, "caller": msp_id},
             )
         if hold["state"] != "active":
-            raise RuleViolation(f"Hold {hold_id} is already lifted.")
+            raise RuleViolation(
+                f"Hold {hold_id} is already lifted.",
+                reason="HOLD_ALREADY_LIFTED",
+                params={"hold": hold_id},
+            )
         timestamp = _tx_time(stub)
         vin = hold["vin"]
         holds_key = _key("holds", vin)
@@ -553,13 +655,25 @@ class TalaanContract(Contract):
             return _dump({**earlier, "replayed": True})
         vehicle = await _get_json(stub, _key("vehicle", vin))
         if vehicle is None or vehicle.get("state") == DEREGISTERED:
-            raise RuleViolation(f"Vehicle {vin} is not a registered vehicle on the ledger.")
+            raise RuleViolation(
+                f"Vehicle {vin} is not a registered vehicle on the ledger.",
+                reason="VEHICLE_NOT_REGISTERED",
+                params={"vin": vin},
+            )
         mortgage_key = _key("mortgage", mortgage_id)
         if await _get_json(stub, mortgage_key) is not None:
-            raise RuleViolation(f"Mortgage {mortgage_id} is already on the ledger.")
+            raise RuleViolation(
+                f"Mortgage {mortgage_id} is already on the ledger.",
+                reason="MORTGAGE_ALREADY_RECORDED",
+                params={"mortgage": mortgage_id},
+            )
         encumbrance_key = _key("encumbrance", vin)
         if await _get_json(stub, encumbrance_key) is not None:
-            raise RuleViolation(f"Vehicle {vin} already carries an active mortgage.")
+            raise RuleViolation(
+                f"Vehicle {vin} already carries an active mortgage.",
+                reason="ALREADY_MORTGAGED",
+                params={"vin": vin},
+            )
         timestamp = _tx_time(stub)
         record = {
             "mortgage_id": mortgage_id,
@@ -597,14 +711,24 @@ class TalaanContract(Contract):
         mortgage_key = _key("mortgage", mortgage_id)
         mortgage = await _get_json(stub, mortgage_key)
         if mortgage is None:
-            raise RuleViolation(f"Mortgage {mortgage_id} is not on the ledger.")
+            raise RuleViolation(
+                f"Mortgage {mortgage_id} is not on the ledger.",
+                reason="NOT_ON_LEDGER",
+                params={"what": mortgage_id},
+            )
         if mortgage["lender"] != lender:
             raise NotAuthorised(
                 f"Only {mortgage['lender']}, which annotated mortgage {mortgage_id}, releases it; "
-                f"{lender} cannot."
+                f"{lender} cannot.",
+                reason="MORTGAGE_RELEASER_NOT_ALLOWED",
+                params={"allowed": mortgage["lender"], "mortgage": mortgage_id, "caller": lender},
             )
         if mortgage["state"] != "active":
-            raise RuleViolation(f"Mortgage {mortgage_id} is already released.")
+            raise RuleViolation(
+                f"Mortgage {mortgage_id} is already released.",
+                reason="MORTGAGE_ALREADY_RELEASED",
+                params={"mortgage": mortgage_id},
+            )
         timestamp = _tx_time(stub)
         vin = mortgage["vin"]
         record = {
@@ -645,14 +769,22 @@ class TalaanContract(Contract):
         _require(_IDENTIFIER, change_id, "Change id")
         msp_id, kind = _caller(ctx)
         if not kind:
-            raise NotAuthorised(f"{msp_id or 'An unknown caller'} is not a Talaan organisation.")
+            raise NotAuthorised(
+                f"{msp_id or 'An unknown caller'} is not a Talaan organisation.",
+                reason="UNKNOWN_ORGANISATION",
+                params={"caller": msp_id},
+            )
         change_key = _key("change", change_id)
         earlier = await _get_json(stub, change_key)
         if earlier is not None:
             return _dump({**earlier, "replayed": True})
         document_key = _key("document", document_id)
         if await _get_json(stub, document_key) is not None:
-            raise RuleViolation(f"Document {document_id} is already anchored.")
+            raise RuleViolation(
+                f"Document {document_id} is already anchored.",
+                reason="DOCUMENT_ALREADY_ANCHORED",
+                params={"document": document_id},
+            )
         record = {
             "document_id": document_id,
             "vin": vin,
@@ -679,7 +811,9 @@ class TalaanContract(Contract):
         """Return the vehicle's ledger record."""
         record = await _get_json(ctx.get_stub(), _key("vehicle", _require(VIN_PATTERN, vin, "VIN")))
         if record is None:
-            raise RuleViolation(f"Vehicle {vin} is not on the ledger.")
+            raise RuleViolation(
+                f"Vehicle {vin} is not on the ledger.", reason="NOT_ON_LEDGER", params={"what": vin}
+            )
         return _dump(record)
 
     async def GetVehicleHistory(self, ctx: TransactionContext, vin: str) -> str:
@@ -704,14 +838,22 @@ class TalaanContract(Contract):
         key = _key("clearance", _require(_IDENTIFIER, clearance_id, "Clearance id"))
         record = await _get_json(ctx.get_stub(), key)
         if record is None:
-            raise RuleViolation(f"Clearance {clearance_id} is not on the ledger.")
+            raise RuleViolation(
+                f"Clearance {clearance_id} is not on the ledger.",
+                reason="NOT_ON_LEDGER",
+                params={"what": clearance_id},
+            )
         return _dump(record)
 
     async def GetOrigin(self, ctx: TransactionContext, vin: str) -> str:
         """Return the vehicle's origin record."""
         record = await _get_json(ctx.get_stub(), _key("origin", _require(VIN_PATTERN, vin, "VIN")))
         if record is None:
-            raise RuleViolation(f"The origin of vehicle {vin} is not on the ledger.")
+            raise RuleViolation(
+                f"The origin of vehicle {vin} is not on the ledger.",
+                reason="NOT_ON_LEDGER",
+                params={"what": vin},
+            )
         return _dump(record)
 
     async def GetHold(self, ctx: TransactionContext, hold_id: str) -> str:
@@ -719,7 +861,11 @@ class TalaanContract(Contract):
         key = _key("hold", _require(_IDENTIFIER, hold_id, "Hold id"))
         record = await _get_json(ctx.get_stub(), key)
         if record is None:
-            raise RuleViolation(f"Hold {hold_id} is not on the ledger.")
+            raise RuleViolation(
+                f"Hold {hold_id} is not on the ledger.",
+                reason="NOT_ON_LEDGER",
+                params={"what": hold_id},
+            )
         return _dump(record)
 
     async def GetHolds(self, ctx: TransactionContext, vin: str) -> str:
@@ -733,7 +879,11 @@ class TalaanContract(Contract):
         vin = _require(VIN_PATTERN, vin, "VIN")
         record = await _get_json(ctx.get_stub(), _key("encumbrance", vin))
         if record is None:
-            raise RuleViolation(f"An encumbrance of vehicle {vin} is not on the ledger.")
+            raise RuleViolation(
+                f"An encumbrance of vehicle {vin} is not on the ledger.",
+                reason="NOT_ON_LEDGER",
+                params={"what": vin},
+            )
         return _dump(record)
 
     async def GetChange(self, ctx: TransactionContext, change_id: str) -> str:
@@ -741,7 +891,11 @@ class TalaanContract(Contract):
         key = _key("change", _require(_IDENTIFIER, change_id, "Change id"))
         record = await _get_json(ctx.get_stub(), key)
         if record is None:
-            raise RuleViolation(f"Change {change_id} is not on the ledger.")
+            raise RuleViolation(
+                f"Change {change_id} is not on the ledger.",
+                reason="NOT_ON_LEDGER",
+                params={"what": change_id},
+            )
         return _dump(record)
 
 

@@ -28,22 +28,64 @@ class DeregistrationReason(StrEnum):
 DEREGISTERED = "deregistered"
 
 
+# A refusal crosses the peer as one string (the chaincode response's message): the English
+# sentence, then the stable reason and its parameters in brackets, so that the app can say it
+# in the reader's language and an older app, a log or a person still reads the sentence.
+_REFUSAL_TAIL = re.compile(r" \[(?P<reason>[A-Z][A-Z0-9_]*) (?P<params>\{.*\})\]$", re.DOTALL)
+
+
 class RuleViolation(Exception):
-    """A request that the workflow rules refuse; retrying it unchanged cannot help."""
+    """A request that the workflow rules refuse; retrying it unchanged cannot help.
+
+    ``reason`` is a stable code (``TRANSITION_NOT_ALLOWED``) and ``params`` its values
+    (``{"from": "approved", "to": "pending"}``); ``message`` is the English sentence.
+    ``str()`` is the form that travels through the peer: the sentence, then
+    ``[REASON {params}]``.
+    """
 
     code = "rule_violation"
+    default_reason = "RULE_VIOLATION"
+
+    def __init__(
+        self, message: str, *, reason: str | None = None, params: dict[str, str] | None = None
+    ) -> None:
+        self.message = message
+        self.reason = reason or self.default_reason
+        self.params = {key: str(value) for key, value in (params or {}).items()}
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.message} [{self.reason} {json.dumps(self.params, sort_keys=True)}]"
+
+
+def parse_refusal(text: str) -> tuple[str, str, dict[str, str]]:
+    """Split a refusal as it came through the peer into (sentence, reason, params); a text
+    without the bracketed tail (an older chaincode, another failure) is its own sentence with
+    no reason."""
+    match = _REFUSAL_TAIL.search(text)
+    if match is None:
+        return text, "", {}
+    try:
+        params = json.loads(match.group("params"))
+    except ValueError:
+        return text, "", {}
+    if not isinstance(params, dict):
+        return text, "", {}
+    return text[: match.start()], match.group("reason"), {k: str(v) for k, v in params.items()}
 
 
 class TransitionNotAllowed(RuleViolation):
     """The move from the current status to the requested one is not part of the workflow."""
 
     code = "transition_not_allowed"
+    default_reason = "TRANSITION_NOT_ALLOWED"
 
 
 class NotAuthorised(RuleViolation):
     """The caller's organisation may not make this change."""
 
     code = "not_authorised"
+    default_reason = "NOT_AUTHORISED"
 
 
 class OrgKind(StrEnum):
@@ -230,7 +272,9 @@ def check_application_transition(current: str, target: str) -> None:
     """Raise TransitionNotAllowed unless the application may move from current to target."""
     if (current, target) not in APPLICATION_TRANSITIONS:
         raise TransitionNotAllowed(
-            f"An application that is {_label(current)} cannot become {_label(target)}."
+            f"An application that is {_label(current)} cannot become {_label(target)}.",
+            reason="APPLICATION_TRANSITION_NOT_ALLOWED",
+            params={"from": current, "to": target},
         )
 
 
@@ -241,7 +285,9 @@ def clearance_actor_role(current: str, target: str) -> str:
     except KeyError:
         raise TransitionNotAllowed(
             f"A clearance request that is {_label(current) or 'new'} cannot become "
-            f"{_label(target)}."
+            f"{_label(target)}.",
+            reason="CLEARANCE_TRANSITION_NOT_ALLOWED",
+            params={"from": current or "new", "to": target},
         ) from None
 
 
@@ -249,13 +295,25 @@ def check_clearance_authority(*, kind: str, current: str, target: str, actor_kin
     """Refuse the move unless an organisation of ``actor_kind`` may make it for ``kind``."""
     signers = clearance_signers()
     if kind not in signers:
-        raise RuleViolation(f"Unknown clearance kind {kind!r}.")
+        raise RuleViolation(
+            f"Unknown clearance kind {kind!r}.",
+            reason="UNKNOWN_CLEARANCE_KIND",
+            params={"kind": kind},
+        )
     role = clearance_actor_role(current, target)
     allowed = OrgKind.LTO if role == REGISTRAR else signers[kind]
     if actor_kind != allowed:
         raise NotAuthorised(
             f"Only {allowed} may move a {kind} clearance from {_label(current) or 'new'} "
-            f"to {_label(target)}; the caller acts for {actor_kind or 'no known organisation'}."
+            f"to {_label(target)}; the caller acts for {actor_kind or 'no known organisation'}.",
+            reason="CLEARANCE_SIGNER_NOT_ALLOWED",
+            params={
+                "allowed": allowed,
+                "kind": kind,
+                "from": current or "new",
+                "to": target,
+                "caller": actor_kind,
+            },
         )
 
 

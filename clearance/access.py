@@ -9,6 +9,8 @@ it, is read from ``chaincode.rules``.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from chaincode.rules import (
     CLEARANCE_DECISIONS,
     CLEARANCE_OPEN,
@@ -19,6 +21,7 @@ from chaincode.rules import (
 )
 from clearance.models import ClearanceRequest
 from kernel.errors import PermissionDenied
+from kernel.i18n import Message
 from organisations.access import Action, Caller
 
 
@@ -70,5 +73,7 @@ def require(caller: Caller, request: ClearanceRequest, action: Action) -> None:
     if action in permitted_actions(caller, request):
         return
     if action in LTO_ACTIONS:
-        raise PermissionDenied("Only LTO staff can do this.")
-    raise PermissionDenied(f"You do not act for {request.organisation.name}.")
+        raise PermissionDenied(_("Only LTO staff can do this."))
+    raise PermissionDenied(
+        Message(_("You do not act for %(name)s."), {"name": request.organisation.name})
+    )

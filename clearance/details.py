@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import ClearanceStatus
 from clearance import kinds
 from clearance.models import ClearanceRequest
+from kernel.i18n import Message
 
 
 def save_findings(*, request: ClearanceRequest, decision: str, findings: object | None) -> None:
@@ -19,11 +21,21 @@ def save_findings(*, request: ClearanceRequest, decision: str, findings: object 
     if findings is None:
         if decision == ClearanceStatus.APPROVED:
             raise ValidationError(
-                {"findings": f"Approving a {request.kind} clearance needs its findings."}
+                {
+                    "findings": Message(
+                        _("Approving a %(kind)s clearance needs its findings."),
+                        {"kind": request.kind},
+                    )
+                }
             )
         return
     if not isinstance(findings, kind.findings):
         raise ValidationError(
-            {"findings": f"A {request.kind} clearance takes {kind.findings.__name__} findings."}
+            {
+                "findings": Message(
+                    _("A %(kind)s clearance takes %(name)s findings."),
+                    {"kind": request.kind, "name": kind.findings.__name__},
+                )
+            }
         )
     kind.save_findings(request, findings, decision == ClearanceStatus.APPROVED)

@@ -19,12 +19,13 @@ DECISIONS = [
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=DECISIONS, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
     remarks = forms.CharField(
+        label=_("Remarks"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=2000,
-        help_text="Required when rejecting or returning; kept off the ledger (only a digest).",
+        help_text=_("Required when rejecting or returning; kept off the ledger (only a digest)."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -45,7 +46,7 @@ class DecisionForm(forms.Form):
         if data.get("decision") == ClearanceStatus.APPROVED or filled:
             for name in self.finding_fields:
                 if name not in filled and name not in self.errors:
-                    self.add_error(name, "Needed to approve, or whenever findings are filed.")
+                    self.add_error(name, _("Needed to approve, or whenever findings are filed."))
         self.has_findings = bool(filled)
         return data
 
@@ -61,9 +62,10 @@ class RemarksReentryForm(forms.Form):
     """The remarks of a change restored from the ledger, entered again by its organisation."""
 
     remarks = forms.CharField(
+        label=_("Remarks"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text="Exactly as they were written: they are checked against the ledger's digest.",
+        help_text=_("Exactly as they were written: they are checked against the ledger's digest."),
     )
 
 

@@ -10,10 +10,13 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import CLEARANCE_OPEN, ClearanceStatus
 from clearance import kinds
 from kernel.db import TimestampedModel
+from kernel.refusals import STATUSES
 from ledger.models import RecordedOnLedger
 from organisations.models import Organisation
 from registry.models import RegistrationApplication
@@ -21,7 +24,8 @@ from registry.models import RegistrationApplication
 # Django's functional enum API (not modelled by django-stubs), from chaincode's statuses.
 Status: type[models.TextChoices] = cast(Any, models.TextChoices)(
     "Status",
-    [(s.name, (s.value, s.value.replace("_", " ").capitalize())) for s in ClearanceStatus],
+    # Labels from the statuses' marked words (kernel.refusals), so they read in any language.
+    [(s.name, (s.value, capfirst(STATUSES[s.value]))) for s in ClearanceStatus],
 )
 
 
@@ -131,13 +135,13 @@ class ClearanceRequest(TimestampedModel):
 
 class HpgClearanceDetail(TimestampedModel):
     class MacroEtching(models.TextChoices):
-        MATCH = "match", "Engine and chassis numbers match"
-        MISMATCH = "mismatch", "Numbers do not match the records"
-        TAMPERED = "tampered", "Signs of tampering"
+        MATCH = "match", _("Engine and chassis numbers match")
+        MISMATCH = "mismatch", _("Numbers do not match the records")
+        TAMPERED = "tampered", _("Signs of tampering")
 
     class StolenCheck(models.TextChoices):
-        CLEAR = "clear", "Not reported stolen"
-        HIT = "hit", "Reported stolen"
+        CLEAR = "clear", _("Not reported stolen")
+        HIT = "hit", _("Reported stolen")
 
     request = models.OneToOneField(
         ClearanceRequest, on_delete=models.CASCADE, related_name="hpg_detail"

@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import ClearanceStatus, OrgKind
 from clearance.events import CLEARANCE_OVERDUE
 from clearance.models import ClearanceRequest
+from kernel.i18n import Message, manila_time
+from kernel.refusals import STATUSES
 from notifications.reminders import not_yet_sent, notify_once
 from organisations.selectors import active_admins
 
@@ -41,15 +45,24 @@ def clearances_overdue_notify(*, now: datetime | None = None) -> int:
             org_admins[request.organisation_id] = active_admins(
                 Q(memberships__organisation_id=request.organisation_id)
             )
-        due = timezone.localtime(request.due_at)
         written += notify_once(
             dedupe_key=key,
             recipients=[*lto_admins, *org_admins[request.organisation_id]],
             event=CLEARANCE_OVERDUE,
-            title=f"{request.kind} clearance for {request.application.reference} is overdue",
-            body=(
-                f"{request.organisation} was due to decide by {due:%d %b %Y %H:%M}; "
-                f"the request is still {request.get_status_display().lower()}."
+            title=Message(
+                pgettext_lazy("sms", "%(kind)s clearance for %(reference)s is overdue"),
+                {"kind": request.kind, "reference": request.application.reference},
+            ),
+            body=Message(
+                _(
+                    "%(organisation)s was due to decide by %(due)s; the request is still "
+                    "%(status)s."
+                ),
+                {
+                    "organisation": str(request.organisation),
+                    "due": manila_time(request.due_at),
+                    "status": STATUSES.get(request.status, request.status),
+                },
             ),
             link=reverse("application-detail", args=[request.application_id]),
         )

@@ -17,6 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import CLEARANCE_DECISIONS, ClearanceStatus
 from clearance.details import save_findings
@@ -29,6 +31,8 @@ from clearance.events import (
 )
 from clearance.models import ClearanceRequest, ClearanceStatusChange
 from clearance.services import clear_if_complete
+from kernel.i18n import Message
+from kernel.refusals import STATUSES
 from ledger.base import actor_pseudonym, sha256_hex
 from ledger.keepers import Unrepairable
 from notifications.events import NotificationEvent
@@ -164,19 +168,30 @@ def _tell(
     row: ClearanceStatusChange, request: ClearanceRequest, application: RegistrationApplication
 ) -> None:
     """One notice to the organisation that made the change (and the owner, of a decision)."""
-    asks = " Please enter its remarks and findings again." if awaits_reentry(row) else ""
+    asks = _("Please enter its remarks and findings again.") if awaits_reentry(row) else ""
     recipients = list(organisation_people(row.organisation))
     if row.to_status in CLEARANCE_DECISIONS:
         recipients.append(application.applicant)
     notify(
         recipients=recipients,
         event=_EVENTS.get(row.to_status, CLEARANCE_REQUESTED),
-        title=(
-            f"{request.get_kind_display()} clearance of {application.reference} is "
-            f"{row.to_status}, restored from the ledger"
+        title=Message(
+            pgettext_lazy(
+                "sms", "%(kind)s clearance of %(reference)s is %(status)s, restored from the ledger"
+            ),
+            {
+                "kind": request.get_kind_display(),
+                "reference": application.reference,
+                "status": STATUSES.get(row.to_status, row.to_status),
+            },
         ),
-        body="The ledger recorded this change but the database lost it; it has been "
-        f"written back from the ledger.{asks}",
+        body=Message(
+            _(
+                "The ledger recorded this change but the database lost it; it has been "
+                "written back from the ledger. %(asks)s"
+            ),
+            {"asks": asks},
+        ),
         link=reverse("clearance-change-reenter", args=[row.change_id])
         if awaits_reentry(row)
         else reverse("application-detail", args=[application.pk]),
@@ -197,15 +212,21 @@ def change_reenter(
         .get(change_id=change_id)
     )
     if not Caller(officer).acts_for(row.organisation_id):
-        raise PermissionDenied("Only the organisation that made this change can enter its remarks.")
+        raise PermissionDenied(
+            _("Only the organisation that made this change can enter its remarks.")
+        )
     if not awaits_reentry(row):
-        raise ValidationError("This change's remarks and findings are not waiting to be entered.")
+        raise ValidationError(
+            _("This change's remarks and findings are not waiting to be entered.")
+        )
     text = remarks.strip()
     if sha256_hex(text) != row.remarks_digest:
         raise ValidationError(
             {
-                "remarks": "These are not the remarks the ledger recorded (their digest "
-                "differs). Enter them exactly as they were written."
+                "remarks": _(
+                    "These are not the remarks the ledger recorded (their digest differs). "
+                    "Enter them exactly as they were written."
+                )
             }
         )
     request = ClearanceRequest.objects.select_for_update(of=("self",)).get(pk=row.request_id)

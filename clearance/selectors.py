@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from clearance import kinds
 from clearance.models import ClearanceRequest, ClearanceRequirement
@@ -76,7 +77,7 @@ def clearance_request_get_for_user(*, user: AnyUser, pk: int) -> ClearanceReques
     try:
         return clearance_requests_for_user(user).get(pk=pk)
     except ClearanceRequest.DoesNotExist:
-        raise Http404("No such clearance request.") from None
+        raise Http404(_("No such clearance request.")) from None
 
 
 def officers_asked(application_id: int) -> set[int]:
@@ -102,4 +103,4 @@ def clearance_request_get_for(caller: Caller, pk: int) -> ClearanceRequest:
     try:
         return clearance_requests_for(caller).get(pk=pk)
     except ClearanceRequest.DoesNotExist:
-        raise Http404("No such clearance request.") from None
+        raise Http404(_("No such clearance request.")) from None

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import (
     CLEARANCE_DECISIONS,
@@ -39,6 +41,8 @@ from clearance.transitions import (
     record_clearance_changes,
 )
 from kernel.errors import Conflict
+from kernel.i18n import Message, manila_time
+from kernel.refusals import STATUSES
 from ledger.events import LedgerEvent, Outcome
 from ledger.keepers import receipt_confirmed
 from notifications.live import announce_change
@@ -90,7 +94,7 @@ def _lock_request(request_id: int) -> ClearanceRequest:
         )
     except DatabaseError as exc:
         raise Conflict(
-            "Another officer is acting on this request right now. Reload and try again."
+            _("Another officer is acting on this request right now. Reload and try again.")
         ) from exc
 
 
@@ -126,7 +130,12 @@ def clearance_send_for_clearance(
     lto = lto_organisation()
     codes = required_kinds(application)
     if not codes:
-        raise Conflict(f"No clearances are configured for {application.get_type_display()}.")
+        raise Conflict(
+            Message(
+                _("No clearances are configured for %(type)s."),
+                {"type": application.get_type_display()},
+            )
+        )
     live = set(
         application.clearance_requests.exclude(status=ClearanceStatus.CANCELLED).values_list(
             "kind", flat=True
@@ -170,8 +179,14 @@ def clearance_send_for_clearance(
         notify(
             recipients=organisation_people(organisation),
             event=CLEARANCE_REQUESTED,
-            title=f"{request.get_kind_display()} clearance requested for {application.reference}",
-            body=f"Please clear {application.vehicle} by {request.due_at:%d %b %Y %H:%M}.",
+            title=Message(
+                pgettext_lazy("sms", "%(kind)s clearance requested for %(reference)s"),
+                {"kind": request.get_kind_display(), "reference": application.reference},
+            ),
+            body=Message(
+                _("Please clear %(vehicle)s by %(due)s."),
+                {"vehicle": str(application.vehicle), "due": manila_time(request.due_at)},
+            ),
             link=_link(application),
         )
     return [change.request for change in changes]
@@ -201,7 +216,10 @@ def _installed(code: str) -> kinds.ClearanceKind[Any]:
         return kinds.kind(code)
     except kinds.UnknownKind as exc:
         raise Conflict(
-            f"The application type needs a {code} clearance, which is not installed."
+            Message(
+                _("The application type needs a %(code)s clearance, which is not installed."),
+                {"code": code},
+            )
         ) from exc
 
 
@@ -215,7 +233,11 @@ def _organisation_for(kind: kinds.ClearanceKind[Any], organisation_id: int | Non
         else organisations.first()
     )
     if organisation is None:
-        raise Conflict(f"No active {kind.code} organisation can take this request.")
+        raise Conflict(
+            Message(
+                _("No active %(code)s organisation can take this request."), {"code": kind.code}
+            )
+        )
     return organisation
 
 
@@ -226,7 +248,12 @@ def clearance_claim(*, request_id: int, officer: User) -> ClearanceStatusChange:
     request = _lock_request(request_id)
     access.require(Caller(officer), request, Action.CLAIM)
     if request.status == ClearanceStatus.IN_REVIEW:
-        raise Conflict(f"{request.assigned_to} is already reviewing this request.")
+        raise Conflict(
+            Message(
+                _("%(assigned_to)s is already reviewing this request."),
+                {"assigned_to": request.assigned_to},
+            )
+        )
     request.assigned_to = officer
     return record_clearance_change(
         request=request,
@@ -258,16 +285,21 @@ def clearance_decide(
         if earlier is not None:
             return earlier
     if decision not in CLEARANCE_DECISIONS:
-        raise ValidationError({"decision": "Choose approve, reject or return."})
+        raise ValidationError({"decision": _("Choose approve, reject or return.")})
     application = _lock_application(_application_of(request_id))
     request = _lock_request(request_id)
     request.application = application
     access.require(Caller(officer), request, Action.DECIDE)
     if request.status in CLEARANCE_DECISIONS:
-        raise Conflict(f"This request was already {request.status}; nothing was changed.")
+        raise Conflict(
+            Message(
+                _("This request was already %(status)s; nothing was changed."),
+                {"status": request.status},
+            )
+        )
     if decision != ClearanceStatus.APPROVED and not remarks.strip():
         raise ValidationError(
-            {"remarks": "Say why in the remarks when rejecting or returning a request."}
+            {"remarks": _("Say why in the remarks when rejecting or returning a request.")}
         )
     # Refuse an illegal move before anything is written.
     clearance_actor_role(request.status, decision)
@@ -279,7 +311,14 @@ def clearance_decide(
     notify(
         recipients=[*lto_staff(), application.applicant],
         event=_DECISION_EVENTS[decision],
-        title=f"{request.get_kind_display()} clearance {decision} for {application.reference}",
+        title=Message(
+            pgettext_lazy("sms", "%(kind)s clearance %(decision)s for %(reference)s"),
+            {
+                "kind": request.get_kind_display(),
+                "decision": STATUSES.get(decision, decision),
+                "reference": application.reference,
+            },
+        ),
         body=remarks.strip(),
         link=_link(application),
     )
@@ -365,8 +404,11 @@ def reopen_returned(
         notify(
             recipients=organisation_people(request.organisation),
             event=CLEARANCE_REQUESTED,
-            title=f"{request.get_kind_display()} clearance resubmitted for {application.reference}",
-            body="The owner corrected the application; please review it again.",
+            title=Message(
+                pgettext_lazy("sms", "%(kind)s clearance resubmitted for %(reference)s"),
+                {"kind": request.get_kind_display(), "reference": application.reference},
+            ),
+            body=_("The owner corrected the application; please review it again."),
             link=_link(application),
         )
     return changes
@@ -421,7 +463,10 @@ def _notify_cancelled(
     notify(
         recipients=organisation_people(request.organisation),
         event=CLEARANCE_CANCELLED,
-        title=f"{request.get_kind_display()} clearance for {application.reference} cancelled",
+        title=Message(
+            pgettext_lazy("sms", "%(kind)s clearance for %(reference)s cancelled"),
+            {"kind": request.get_kind_display(), "reference": application.reference},
+        ),
         body=reason,
         link=_link(application),
     )

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from chaincode.rules import CLEARANCE_DECISIONS, CLEARANCE_OPEN, ClearanceStatus
@@ -27,7 +27,9 @@ from clearance.selectors import clearance_request_get_for_user, clearance_reques
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, Conflict, UserError, describe
 from kernel.forms_http import form_action
+from kernel.i18n import Message
 from kernel.paging import LeanPaginator
+from kernel.refusals import STATUSES
 from ledger.receipts import receipt_checks
 from organisations import access as organisation_access
 from organisations.access import Action, Caller
@@ -248,7 +250,19 @@ def clearance_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     except USER_ERRORS as exc:
         return _refused(request, clearance, exc, form)
     request.session.pop(_draft_key(clearance), None)
-    messages.success(request, f"Decision recorded: {form.cleaned_data['decision']}.")
+    messages.success(
+        request,
+        str(
+            Message(
+                _("Decision recorded: %(decision)s."),
+                {
+                    "decision": STATUSES.get(
+                        form.cleaned_data["decision"], form.cleaned_data["decision"]
+                    )
+                },
+            )
+        ),
+    )
     return redirect("clearance-detail", pk)
 
 
@@ -275,7 +289,7 @@ def organisation(request: AuthenticatedHttpRequest) -> HttpResponse:
     if org is None or Action.MANAGE_OFFICERS not in organisation_access.allowed_actions(
         caller, org
     ):
-        raise Http404("You do not administer an organisation.")
+        raise Http404(_("You do not administer an organisation."))
     form = InviteOfficerForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -294,7 +308,7 @@ def organisation(request: AuthenticatedHttpRequest) -> HttpResponse:
                 form.add_error(None, describe(exc).message)
             status = 422
         else:
-            messages.success(request, "Officer invited; they will receive an e-mail.")
+            messages.success(request, _("Officer invited; they will receive an e-mail."))
             return redirect("organisation")
     elif request.method == "POST":
         status = 422
@@ -318,14 +332,14 @@ def organisation(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@application_action("Clearance requests sent.")
+@application_action(_("Clearance requests sent."))
 def application_send(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
 ) -> object:
     return services.clearance_send_for_clearance(application_id=application.pk, actor=request.user)
 
 
-@application_action("Clearance request cancelled.", ReasonForm)
+@application_action(_("Clearance request cancelled."), ReasonForm)
 def application_clearance_cancel(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
@@ -400,7 +414,7 @@ def change_reenter(request: AuthenticatedHttpRequest, change_id: str) -> HttpRes
         change_id=change_id,
     )
     if not Caller(request.user).acts_for(row.organisation_id):
-        raise Http404("No such change.")
+        raise Http404(_("No such change."))
     clearance = row.request
     kind = kinds.kind(clearance.kind)
     is_decision = row.to_status in CLEARANCE_DECISIONS
@@ -429,7 +443,7 @@ def change_reenter(request: AuthenticatedHttpRequest, change_id: str) -> HttpRes
             for field, messages_ in errors.items():
                 form.add_error(field if field in form.fields else None, messages_)
         else:
-            messages.success(request, "Remarks and findings restored.")
+            messages.success(request, _("Remarks and findings restored."))
             return redirect("clearance-detail", clearance.pk)
     return render(
         request,

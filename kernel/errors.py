@@ -13,8 +13,12 @@ from typing import TypeAlias, overload
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import NotAuthorised, RuleViolation, TransitionNotAllowed
+from kernel.i18n import Message
+from kernel.refusals import refusal_text
 
 
 class DomainError(Exception):
@@ -23,13 +27,26 @@ class DomainError(Exception):
     code = "domain_error"
     http_status = 400
     retryable = False
-    default_message = "The request could not be completed."
+    default_message: str | Promise = _("The request could not be completed.")
     # What the error names field by field, when it does (shown as a problem's ``errors``).
     fields: dict[str, list[str]] | None = None
+    # A refusal the ledger's chaincode made: its stable reason and parameters, which
+    # ``describe`` words in the reader's language (see kernel.refusals).
+    reason: str = ""
+    params: dict[str, str] = {}  # read-only default, replaced per instance
 
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message or self.default_message
-        super().__init__(self.message)
+    def __init__(self, message: str | Promise | Message | None = None) -> None:
+        # A lazy message is kept lazy, so that it is read in the language of whoever reads it.
+        self._message = message or self.default_message
+        super().__init__(str(self._message))
+
+    @property
+    def message(self) -> str:
+        return str(self._message)
+
+    @message.setter
+    def message(self, value: str | Promise | Message) -> None:
+        self._message = value
 
 
 class Conflict(DomainError):
@@ -38,7 +55,9 @@ class Conflict(DomainError):
     code = "conflict"
     http_status = 409
     retryable = True
-    default_message = "Someone else is changing this right now. Reload the page and try again."
+    default_message: str | Promise = _(
+        "Someone else is changing this right now. Reload the page and try again."
+    )
 
 
 class PermissionDenied(DomainError):
@@ -46,7 +65,7 @@ class PermissionDenied(DomainError):
 
     code = "permission_denied"
     http_status = 403
-    default_message = "You are not allowed to do this."
+    default_message: str | Promise = _("You are not allowed to do this.")
 
 
 @dataclass(frozen=True)
@@ -70,13 +89,16 @@ def describe(exc: Exception) -> ErrorInfo | None: ...
 def describe(exc: Exception) -> ErrorInfo | None:
     """Map a domain error to what the user is told; None for errors that are bugs."""
     if isinstance(exc, DomainError):
-        return ErrorInfo(exc.http_status, exc.code, exc.message, exc.retryable, exc.fields)
-    if isinstance(exc, TransitionNotAllowed):
-        return ErrorInfo(409, exc.code, str(exc), False)
-    if isinstance(exc, NotAuthorised):
-        return ErrorInfo(403, exc.code, str(exc), False)
+        message = exc.message
+        if exc.reason:
+            message = refusal_text(reason=exc.reason, params=exc.params, sentence=message)
+        return ErrorInfo(exc.http_status, exc.code, message, exc.retryable, exc.fields)
     if isinstance(exc, RuleViolation):
-        return ErrorInfo(422, exc.code, str(exc), False)
+        status = 409 if isinstance(exc, TransitionNotAllowed) else 422
+        if isinstance(exc, NotAuthorised):
+            status = 403
+        message = refusal_text(reason=exc.reason, params=exc.params, sentence=exc.message)
+        return ErrorInfo(status, exc.code, message, False)
     if isinstance(exc, ValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else None
         message = "; ".join(exc.messages)

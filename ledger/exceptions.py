@@ -1,5 +1,9 @@
 """What can go wrong when writing to the ledger, and whether retrying can help."""
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from chaincode.rules import parse_refusal
 from kernel.errors import DomainError
 
 
@@ -13,7 +17,9 @@ class LedgerUnavailable(LedgerError):
     code = "ledger_unavailable"
     http_status = 503
     retryable = True
-    default_message = "The ledger is not answering right now. Nothing was saved; please try again."
+    default_message: str | Promise = _(
+        "The ledger is not answering right now. Nothing was saved; please try again."
+    )
 
 
 class LedgerRejected(LedgerError):
@@ -22,4 +28,11 @@ class LedgerRejected(LedgerError):
     code = "ledger_rejected"
     http_status = 422
     retryable = False
-    default_message = "The ledger refused this change."
+    default_message: str | Promise = _("The ledger refused this change.")
+
+    def __init__(self, message: str | Promise | None = None) -> None:
+        # The chaincode's refusal comes as its sentence plus "[REASON {params}]": keep the
+        # sentence as the message and the reason for describe() to word in any language.
+        if isinstance(message, str):
+            message, self.reason, self.params = parse_refusal(message)
+        super().__init__(message)

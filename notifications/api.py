@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
@@ -154,7 +155,7 @@ def webhook_subscription_get_for_caller(request: Request, pk: int) -> WebhookSub
         .first()
     )
     if subscription is None:
-        raise Http404("No such webhook subscription.")
+        raise Http404(_("No such webhook subscription."))
     return subscription
 
 

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.utils.functional import Promise
+
 from organisations.roles import Role
 
 if TYPE_CHECKING:
@@ -40,7 +42,7 @@ class NotificationEvent(str):
     A ``str`` so that it can be passed, compared and filtered on wherever a name is expected.
     """
 
-    label: str
+    label: str | Promise
     audience: frozenset[Role]
     email: bool
     sms: bool
@@ -50,7 +52,7 @@ class NotificationEvent(str):
         cls,
         name: str,
         *,
-        label: str,
+        label: str | Promise,
         audience: Iterable[Role],
         email: bool = True,
         sms: bool = False,
@@ -117,7 +119,7 @@ def attachments_of(notification: Notification) -> list[Attachment]:
 def label_of(name: str) -> str:
     """The event's label, or its name if no app registers it any more (old notifications)."""
     event = _events.get(name)
-    return event.label if event is not None else name
+    return str(event.label) if event is not None else name
 
 
 def receivable_by(roles: Iterable[Role]) -> list[NotificationEvent]:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from notifications import events
 from notifications.models import WebhookEvent
@@ -21,9 +22,9 @@ if TYPE_CHECKING:
 class PreferenceForm(forms.Form):
     """One event's row: in-app is always on; email and SMS are the person's choice."""
 
-    event = forms.ChoiceField(widget=forms.HiddenInput)
-    email = forms.BooleanField(required=False, label="Email")
-    sms = forms.BooleanField(required=False, label="SMS")
+    event = forms.ChoiceField(label=_("Event"), widget=forms.HiddenInput)
+    email = forms.BooleanField(required=False, label=_("Email"))
+    sms = forms.BooleanField(required=False, label=_("SMS"))
 
     def __init__(
         self, *args: Any, receivable: list[events.NotificationEvent], **kwargs: Any
@@ -34,7 +35,7 @@ class PreferenceForm(forms.Form):
         assert isinstance(field, forms.ChoiceField)  # declared above
         field.choices = [(event.name, event.label) for event in receivable]
         # The checkboxes sit under column headers; name each one for screen readers.
-        for name, channel in (("email", "Email"), ("sms", "SMS")):
+        for name, channel in (("email", _("Email")), ("sms", _("SMS"))):
             self.fields[name].widget.attrs["aria-label"] = f"{channel}: {self.event_label}"
 
     @property
@@ -49,7 +50,7 @@ class BasePreferenceFormSet(forms.BaseFormSet):
             return
         events = [form.cleaned_data["event"] for form in self.forms]
         if len(events) != len(set(events)):
-            raise ValidationError("Each event may appear only once.")
+            raise ValidationError(_("Each event may appear only once."))
 
     def choices(self) -> dict[str, ChannelChoice]:
         return {
@@ -82,7 +83,7 @@ def preference_formset(
 class PageForm(forms.Form):
     """Which page of the list to go back to after a POST."""
 
-    page = forms.IntegerField(min_value=1, required=False)
+    page = forms.IntegerField(label=_("Page"), min_value=1, required=False)
 
     def page_number(self) -> int:
         return (self.cleaned_data.get("page") or 1) if self.is_valid() else 1
@@ -95,10 +96,10 @@ class WebhookSubscriptionForm(forms.Form):
         queryset=None, empty_label=None
     )
     url = forms.URLField(
-        label="URL", max_length=500, assume_scheme="https", help_text="http or https only."
+        label=_("URL"), max_length=500, assume_scheme="https", help_text=_("http or https only.")
     )
     events = forms.MultipleChoiceField(
-        choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Events"), choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any) -> None:

@@ -29,14 +29,25 @@ def _known(code: str) -> bool:
     return code in dict(settings.LANGUAGES)
 
 
-def language_of(user_id: int) -> str:
-    """The language to write to this person in: their saved choice, else the site's."""
+def saved_language(user_id: int) -> str | None:
+    """The person's saved choice, if they made one the site still offers."""
     code = (
         LanguagePreference.objects.filter(user_id=user_id)
         .values_list("language", flat=True)
         .first()
     )
-    return code if code and _known(code) else settings.LANGUAGE_CODE
+    return code if code and _known(code) else None
+
+
+def saved_language_of(user: object) -> str | None:
+    """The saved choice of a user object (None for one never saved, e.g. a buyer not signed up)."""
+    pk = getattr(user, "pk", None)
+    return saved_language(pk) if isinstance(pk, int) else None
+
+
+def language_of(user_id: int) -> str:
+    """The language to write to this person in: their saved choice, else the site's."""
+    return saved_language(user_id) or settings.LANGUAGE_CODE
 
 
 def language_remember(*, user_id: int, language: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from kernel.db import TimestampedModel
 
@@ -70,14 +71,14 @@ class Delivery(ClaimedForSending, TimestampedModel):
     """One attempt-tracked delivery of a notification over one channel."""
 
     class Channel(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "SMS"
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed (will be retried)"
-        SKIPPED = "skipped", "Skipped (no address to send to)"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed (will be retried)")
+        SKIPPED = "skipped", _("Skipped (no address to send to)")
 
     UNSENT = (State.PENDING, State.FAILED)
 
@@ -129,9 +130,9 @@ class NotificationPreference(TimestampedModel):
 class WebhookEvent(models.TextChoices):
     """The events an organisation's systems can subscribe to (see notifications.webhooks)."""
 
-    CLEARANCE_REQUESTED = "clearance.requested", "Clearance requested"
-    CLEARANCE_DECIDED = "clearance.decided", "Clearance decided"
-    REGISTRATION_DECIDED = "registration.decided", "Registration decided"
+    CLEARANCE_REQUESTED = "clearance.requested", _("Clearance requested")
+    CLEARANCE_DECIDED = "clearance.decided", _("Clearance decided")
+    REGISTRATION_DECIDED = "registration.decided", _("Registration decided")
 
 
 class WebhookSubscription(TimestampedModel):
@@ -166,9 +167,9 @@ class WebhookDelivery(ClaimedForSending, TimestampedModel):
     """One event sent (or to be sent) to one subscription, with its latest attempt."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed (gave up)"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed (gave up)")
 
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from django.db.models import Count, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kernel.auth import AnyUser
 from notifications import events
@@ -42,7 +43,7 @@ def notification_get_for_user(*, user: AnyUser, pk: int) -> Notification:
     try:
         return notifications_for_user(user).get(pk=pk)
     except Notification.DoesNotExist:
-        raise Http404("No such notification.") from None
+        raise Http404(_("No such notification.")) from None
 
 
 def unread_count(user: AnyUser) -> int:

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
+from kernel.i18n import Message, render, user_language
 from notifications import claims, events, senders
 from notifications.live import announce_change
 from notifications.models import Delivery, Notification, NotificationPreference
@@ -36,8 +39,8 @@ def notify(
     *,
     recipients: Iterable[User],
     event: str,
-    title: str,
-    body: str,
+    title: str | Promise | Message,
+    body: str | Promise | Message,
     link: str,
     dedupe_key: str | None = None,
 ) -> list[Notification]:
@@ -46,7 +49,8 @@ def notify(
     Deliveries are created only for the channels each recipient wants. With ``dedupe_key``,
     recipients who already have a notification with that key are skipped; the unique
     constraint on (recipient, dedupe_key) stops a concurrent writer. ``event`` is a
-    registered event (see notifications.events).
+    registered event (see notifications.events). A marked ``title`` or ``body`` (a lazy
+    string or a ``kernel.i18n.Message``) is written in each recipient's own language.
     """
     event = events.get(event).name  # a LookupError for an event no app registers
     unique = {user.pk: user for user in recipients}
@@ -58,7 +62,14 @@ def notify(
         return []
     notifications = Notification.objects.bulk_create(
         Notification(
-            recipient=user, event=event, title=title, body=body, link=link, dedupe_key=dedupe_key
+            recipient=user,
+            event=event,
+            title=_fit(
+                render(title, user_language(user)), Notification.title.field.max_length or 200
+            ),
+            body=render(body, user_language(user)).strip(),
+            link=link,
+            dedupe_key=dedupe_key,
         )
         for user in unique.values()
     )
@@ -73,6 +84,13 @@ def notify(
         transaction.on_commit(partial(_enqueue_delivery, ids))
     announce_change(user_ids=unique, event=LIVE_EVENT)
     return notifications
+
+
+def _fit(text: str, length: int) -> str:
+    # A translation may open with a filled-in word ("aprubado ang HPG clearance ..."), and may
+    # run longer than the English the column was sized for.
+    text = text[:1].upper() + text[1:]
+    return text if len(text) <= length else text[: length - 3] + "..."
 
 
 def _enqueue_delivery(notification_ids: list[int]) -> None:
@@ -198,7 +216,9 @@ def preferences_update(*, user: User, choices: Mapping[str, ChannelChoice]) -> N
     (or that no app registers) is refused and nothing is saved."""
     unknown = set(choices) - {event.name for event in events_for(user)}
     if unknown:
-        raise ValidationError(f"Unknown events: {', '.join(sorted(unknown))}")
+        raise ValidationError(
+            _("Unknown events: %(items)s"), params={"items": ", ".join(sorted(unknown))}
+        )
     NotificationPreference.objects.bulk_create(
         [
             NotificationPreference(user=user, event=event, email=choice.email, sms=choice.sms)

@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
@@ -91,7 +91,7 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and formset.is_valid():
         preferences_update(user=request.user, choices=formset.choices())
-        messages.success(request, "Your notification preferences are saved.")
+        messages.success(request, _("Your notification preferences are saved."))
         return redirect("notifications:preferences")
     return render(
         request,
@@ -148,7 +148,7 @@ def webhook_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def webhook_pause(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     webhooks.subscription_pause(user=request.user, subscription_id=pk)
-    messages.success(request, "The subscription is paused.")
+    messages.success(request, _("The subscription is paused."))
     return redirect("notifications:webhook-detail", pk=pk)
 
 
@@ -156,7 +156,9 @@ def webhook_pause(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def webhook_resume(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     webhooks.subscription_resume(user=request.user, subscription_id=pk)
-    messages.success(request, "The subscription is active again; pending deliveries will be sent.")
+    messages.success(
+        request, _("The subscription is active again; pending deliveries will be sent.")
+    )
     return redirect("notifications:webhook-detail", pk=pk)
 
 

@@ -55,8 +55,11 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.auth import AnyUser
+from kernel.i18n import Message
 from notifications import claims
 from notifications.events import NotificationEvent, register
 from notifications.models import WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -74,7 +77,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PAUSED = register(
-    NotificationEvent("webhook_paused", label="Webhook subscription paused", audience={Role.ADMIN})
+    NotificationEvent(
+        "webhook_paused", label=_("Webhook subscription paused"), audience={Role.ADMIN}
+    )
 )
 
 REPLAY_WINDOW_SECONDS = 300
@@ -125,7 +130,7 @@ def webhook_subscription_get_for_user(*, user: AnyUser, pk: int) -> WebhookSubsc
     """The access funnel: 404 unless the user manages the subscription's organisation."""
     subscription = webhook_subscriptions_for_user(user).filter(pk=pk).first()
     if subscription is None:
-        raise Http404("No such webhook subscription.")
+        raise Http404(_("No such webhook subscription."))
     return subscription
 
 
@@ -175,23 +180,30 @@ def validate_target_url(url: str) -> None:
     """
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValidationError({"url": "Only http and https URLs can receive webhooks."})
+        raise ValidationError({"url": _("Only http and https URLs can receive webhooks.")})
     if _private_targets_allowed():
         return
     host = parts.hostname
     if host == "localhost" or host.endswith(".localhost"):
         raise ValidationError(
-            {"url": f"{host} is this machine; webhooks are sent only to public addresses."}
+            {
+                "url": Message(
+                    _("%(host)s is this machine; webhooks are sent only to public addresses."),
+                    {"host": host},
+                )
+            }
         )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise ValidationError({"url": "The URL's port is not a number from 0 to 65535."}) from None
+        raise ValidationError(
+            {"url": _("The URL's port is not a number from 0 to 65535.")}
+        ) from None
     try:
         found = _resolve(host, port)
     except (OSError, UnicodeError, ValueError):
         return
-    for *_, sockaddr in found:
+    for *_rest, sockaddr in found:
         address = ipaddress.ip_address(sockaddr[0])
         if not _is_public(address):
             raise ValidationError({"url": _refusal(host, address)})
@@ -204,12 +216,12 @@ def _create_public_connection(
     host, port = address
     found = _resolve(host, port)
     if not _private_targets_allowed():
-        for *_, sockaddr in found:
+        for *_rest, sockaddr in found:
             resolved = ipaddress.ip_address(sockaddr[0])
             if not _is_public(resolved):
                 raise TargetRefused(_refusal(host, resolved))
     error: OSError | None = None
-    for family, kind, proto, _, sockaddr in found:
+    for family, kind, proto, _canonname, sockaddr in found:
         sock = socket.socket(family, kind, proto)
         try:
             if timeout is not None:
@@ -256,7 +268,7 @@ def _validate(*, url: str, events: Iterable[str]) -> list[str]:
     chosen = sorted(set(events))
     unknown = set(chosen) - set(WebhookEvent.values)
     if not chosen or unknown:
-        raise ValidationError({"events": "Choose one or more known events."})
+        raise ValidationError({"events": _("Choose one or more known events.")})
     return chosen
 
 
@@ -267,7 +279,7 @@ def subscribe(
     """Subscribe an organisation's URL to events; returns it and its secret, to show once."""
     organisation = webhook_organisations_for_user(user).filter(pk=organisation_id).first()
     if organisation is None:
-        raise Http404("No such organisation.")
+        raise Http404(_("No such organisation."))
     secret = f"whsec_{secrets.token_urlsafe(32)}"
     subscription = WebhookSubscription.objects.create(
         organisation=organisation,
@@ -540,11 +552,14 @@ def _tell_admins_paused(subscription: WebhookSubscription) -> None:
     notify(
         recipients=admins,
         event=WEBHOOK_PAUSED,
-        title="Webhook subscription paused",
-        body=(
-            f"Deliveries to {subscription.url} failed {PAUSE_AFTER_FAILURES} times in a row, "
-            "so Talaan stopped sending them. Fix the receiver, then resume the subscription: "
-            "pending deliveries are sent again."
+        title=pgettext_lazy("sms", "Webhook subscription paused"),
+        body=Message(
+            _(
+                "Deliveries to %(url)s failed %(count)s times in a row, so Talaan stopped "
+                "sending them. Fix the receiver, then resume the subscription: pending "
+                "deliveries are sent again."
+            ),
+            {"url": subscription.url, "count": PAUSE_AFTER_FAILURES},
         ),
         link=reverse("notifications:webhook-detail", args=[subscription.pk]),
     )

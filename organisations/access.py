@@ -13,6 +13,8 @@ import enum
 from functools import cached_property
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from chaincode.rules import OrgKind
 from kernel.auth import AnyUser
 from kernel.errors import PermissionDenied
@@ -217,14 +219,14 @@ def own_organisations_allowing(caller: Caller, action: Action) -> list[int]:
 
 
 _REFUSALS = {
-    Action.MANAGE_OFFICERS: "Only the organisation's admins can manage its officers.",
-    Action.MANAGE_API_KEYS: "Only the organisation's admins or LTO staff can manage its keys.",
+    Action.MANAGE_OFFICERS: _("Only the organisation's admins can manage its officers."),
+    Action.MANAGE_API_KEYS: _("Only the organisation's admins or LTO staff can manage its keys."),
 }
 
 
 def refusal(action: Action) -> str:
     """What a refused caller is told: who may take the action."""
-    return _REFUSALS.get(action, "You are not allowed to do this.")
+    return str(_REFUSALS.get(action, _("You are not allowed to do this.")))
 
 
 def require(caller: Caller, organisation: Organisation, action: Action) -> None:

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import OrgKind
 from kernel.db import TimestampedModel
@@ -59,8 +60,8 @@ class Organisation(TimestampedModel):
 
 class Membership(TimestampedModel):
     class Role(models.TextChoices):
-        OFFICER = "officer", "Officer"
-        ADMIN = "admin", "Organisation admin"
+        OFFICER = "officer", _("Officer")
+        ADMIN = "admin", _("Organisation admin")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -94,8 +95,8 @@ class ApiKey(TimestampedModel):
     """
 
     class Scope(models.TextChoices):
-        READ = "read", "Read clearance requests and status"
-        DECIDE = "decide", "Claim and decide clearance requests"
+        READ = "read", _("Read clearance requests and status")
+        DECIDE = "decide", _("Claim and decide clearance requests")
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="api_keys"

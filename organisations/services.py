@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kernel.errors import PermissionDenied
 from kernel.mail import send_token_link
@@ -134,10 +135,10 @@ def membership_invite(
 
     organisation = _organisation_for(admin, organisation_id, Action.MANAGE_OFFICERS)
     if role not in Membership.Role.values:
-        raise ValidationError({"role": "Choose officer or organisation admin."})
+        raise ValidationError({"role": _("Choose officer or organisation admin.")})
     User = get_user_model()
     if User.objects.filter(username=username).exists():
-        raise ValidationError({"username": "That username is taken."})
+        raise ValidationError({"username": _("That username is taken.")})
     user = User(username=username, first_name=first_name, last_name=last_name, email=email)
     user.set_unusable_password()
     user.full_clean()
@@ -152,8 +153,10 @@ def _send_invitation(membership: Membership, *, site_url: str) -> None:
         user=membership.user,
         url_name="password_reset_confirm",
         site_url=site_url,
-        subject=f"You have been added to {membership.organisation.name} on Talaan",
-        message=f"Hello {membership.user.first_name},\n\nSet your password to start:",
+        subject=_("You have been added to %(organisation)s on Talaan")
+        % {"organisation": membership.organisation.name},
+        message=_("Hello %(name)s,\n\nSet your password to start:")
+        % {"name": membership.user.first_name},
     )
 
 
@@ -167,9 +170,11 @@ def membership_invitation_resend(*, membership_id: int, admin: User, site_url: s
     )
     _organisation_for(admin, membership.organisation_id, Action.MANAGE_OFFICERS)
     if not membership.is_active:
-        raise ValidationError("This officer is deactivated: reactivate them first.")
+        raise ValidationError(_("This officer is deactivated: reactivate them first."))
     if not membership.is_invited:
-        raise ValidationError(f"{membership.user} has already accepted the invitation.")
+        raise ValidationError(
+            _("%(user)s has already accepted the invitation."), params={"user": membership.user}
+        )
     _send_invitation(membership, site_url=site_url)
     return membership
 
@@ -180,7 +185,7 @@ def membership_deactivate(*, membership_id: int, admin: User) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership_id)
     _organisation_for(admin, membership.organisation_id, Action.MANAGE_OFFICERS)
     if membership.user_id == admin.pk:
-        raise ValidationError("You cannot deactivate yourself; ask another admin.")
+        raise ValidationError(_("You cannot deactivate yourself; ask another admin."))
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
     return membership

@@ -8,11 +8,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, PermissionDenied, describe
+from kernel.i18n import Message
 from organisations import access
 from organisations.access import Action, Caller
 from organisations.forms import ApiKeyForm, DeactivateOfficerForm
@@ -44,7 +46,9 @@ def membership_deactivate_view(request: AuthenticatedHttpRequest, pk: int) -> Ht
     """Ask, then deactivate: the officer loses access at once (they can be reactivated)."""
     membership = _membership_for_admin(request, pk)
     if not membership.is_active:
-        messages.info(request, f"{membership.user} is already deactivated.")
+        messages.info(
+            request, str(Message(_("%(user)s is already deactivated."), {"user": membership.user}))
+        )
         return redirect("organisation")
     form = DeactivateOfficerForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -59,7 +63,13 @@ def membership_deactivate_view(request: AuthenticatedHttpRequest, pk: int) -> Ht
                 status = info.status
             else:
                 messages.success(
-                    request, f"{membership.user} can no longer act for the organisation."
+                    request,
+                    str(
+                        Message(
+                            _("%(user)s can no longer act for the organisation."),
+                            {"user": membership.user},
+                        )
+                    ),
                 )
                 return redirect("organisation")
     return render(
@@ -79,7 +89,14 @@ def membership_reactivate_view(request: AuthenticatedHttpRequest, pk: int) -> Ht
     except USER_ERRORS as exc:
         messages.error(request, describe(exc).message)
     else:
-        messages.success(request, f"{membership.user} can act for the organisation again.")
+        messages.success(
+            request,
+            str(
+                Message(
+                    _("%(user)s can act for the organisation again."), {"user": membership.user}
+                )
+            ),
+        )
     return redirect("organisation")
 
 
@@ -96,7 +113,14 @@ def membership_resend_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     except USER_ERRORS as exc:
         messages.error(request, describe(exc).message)
     else:
-        messages.success(request, f"A new invitation was sent to {membership.user.email}.")
+        messages.success(
+            request,
+            str(
+                Message(
+                    _("A new invitation was sent to %(email)s."), {"email": membership.user.email}
+                )
+            ),
+        )
     return redirect("organisation")
 
 
@@ -109,7 +133,7 @@ def _organisation_for_key_manager(request: HttpRequest, organisation_id: int) ->
     caller = Caller.of(request)
     organisation = Organisation.objects.filter(pk=organisation_id, is_active=True).first()
     if organisation is None or not (caller.is_lto_staff or caller.acts_for(organisation.pk)):
-        raise Http404("No such organisation.")
+        raise Http404(_("No such organisation."))
     access.require(caller, organisation, Action.MANAGE_API_KEYS)
     return organisation
 
@@ -125,8 +149,8 @@ def api_key_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     membership = next((m for m in caller.memberships if m.role == Membership.Role.ADMIN), None)
     if membership is None:
         if caller.memberships:
-            raise PermissionDenied("Only organisation admins or LTO staff can manage API keys.")
-        raise Http404("You do not administer an organisation.")
+            raise PermissionDenied(_("Only organisation admins or LTO staff can manage API keys."))
+        raise Http404(_("You do not administer an organisation."))
     return redirect("api-keys", membership.organisation_id)
 
 
@@ -177,8 +201,15 @@ def api_key_revoke_view(
             request, "organisations/api_key_revoke.html", {"organisation": org, "key": key}
         )
     if key.revoked_at is not None:
-        messages.info(request, f"{key} was already revoked.")
+        messages.info(request, str(Message(_("%(key)s was already revoked."), {"key": key})))
     else:
         api_key_revoke(key_id=key.pk, admin=request.user)
-        messages.success(request, f"{key} is revoked; requests made with it are now refused.")
+        messages.success(
+            request,
+            str(
+                Message(
+                    _("%(key)s is revoked; requests made with it are now refused."), {"key": key}
+                )
+            ),
+        )
     return redirect("api-keys", org.pk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -63,8 +64,8 @@ class ApplicationAssessmentApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         application = application_get_for_user(user=request.user, pk=pk)
         if not may_see_assessment(Caller.of(request), application):
-            raise PermissionDenied("Only the applicant and LTO staff see an application's fees.")
+            raise PermissionDenied(_("Only the applicant and LTO staff see an application's fees."))
         current = assessment.assess(application)
         if current is None:
-            raise Conflict("No fee schedule is in force today: the LTO assesses at the office.")
+            raise Conflict(_("No fee schedule is in force today: the LTO assesses at the office."))
         return Response(AssessmentSerializer(current).data)

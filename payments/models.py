@@ -7,6 +7,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from kernel.db import TimestampedModel
 from organisations.models import Office
@@ -21,12 +22,12 @@ from registry.models import RegistrationApplication
 class VehicleClass(models.TextChoices):
     """The MVUC's classes (RA 8794 §3(b)); payments.fees maps a vehicle's body type to one."""
 
-    MOTORCYCLE = "motorcycle", "Motorcycle without sidecar"
-    PRIVATE_CAR = "private_car", "Passenger car"
-    UTILITY_VEHICLE = "utility_vehicle", "Utility vehicle"
-    SUV = "suv", "Sports utility vehicle"
-    TRUCK = "truck", "Truck"
-    BUS = "bus", "Bus"
+    MOTORCYCLE = "motorcycle", _("Motorcycle without sidecar")
+    PRIVATE_CAR = "private_car", _("Passenger car")
+    UTILITY_VEHICLE = "utility_vehicle", _("Utility vehicle")
+    SUV = "suv", _("Sports utility vehicle")
+    TRUCK = "truck", _("Truck")
+    BUS = "bus", _("Bus")
 
 
 class FeeSchedule(TimestampedModel):
@@ -55,20 +56,20 @@ class FeeSchedule(TimestampedModel):
 
 class FeeRate(TimestampedModel):
     class Code(models.TextChoices):
-        REGISTRATION_FEE = "registration_fee", "Registration fee"
-        MVUC = "mvuc", "Motor vehicle user's charge (MVUC)"
-        TRANSFER_FEE = "transfer_fee", "Transfer of ownership fee"
-        MORTGAGE_ANNOTATION_FEE = "mortgage_annotation_fee", "Chattel mortgage annotation fee"
-        LATE_RENEWAL_PENALTY = "late_renewal_penalty", "Late renewal penalty"
-        LATE_RENEWAL_SURCHARGE = "late_renewal_surcharge", "Late renewal surcharge"
-        COMPUTER_FEE = "computer_fee", "Computer fee (with VAT)"
-        STICKER_FEE = "sticker_fee", "Sticker"
-        PLATE_FEE = "plate_fee", "Plate"
+        REGISTRATION_FEE = "registration_fee", _("Registration fee")
+        MVUC = "mvuc", _("Motor vehicle user's charge (MVUC)")
+        TRANSFER_FEE = "transfer_fee", _("Transfer of ownership fee")
+        MORTGAGE_ANNOTATION_FEE = "mortgage_annotation_fee", _("Chattel mortgage annotation fee")
+        LATE_RENEWAL_PENALTY = "late_renewal_penalty", _("Late renewal penalty")
+        LATE_RENEWAL_SURCHARGE = "late_renewal_surcharge", _("Late renewal surcharge")
+        COMPUTER_FEE = "computer_fee", _("Computer fee (with VAT)")
+        STICKER_FEE = "sticker_fee", _("Sticker")
+        PLATE_FEE = "plate_fee", _("Plate")
 
     class Rule(models.TextChoices):
-        FIXED = "fixed", "Fixed amount"
-        PER_KG_OVER = "per_kg_over", "Amount + per kg of GVW over a threshold"
-        PERCENT_OF_MVUC = "percent_of_mvuc", "Percent of the MVUC"
+        FIXED = "fixed", _("Fixed amount")
+        PER_KG_OVER = "per_kg_over", _("Amount + per kg of GVW over a threshold")
+        PERCENT_OF_MVUC = "percent_of_mvuc", _("Percent of the MVUC")
 
     schedule = models.ForeignKey(FeeSchedule, on_delete=models.CASCADE, related_name="rates")
     code = models.CharField(max_length=30, choices=Code.choices)
@@ -168,12 +169,12 @@ def new_payment_reference() -> str:
 
 class Payment(TimestampedModel):
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
-        REFUNDED = "refunded", "Refunded"
-        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        PENDING = "pending", _("Pending")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+        REFUNDED = "refunded", _("Refunded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
 
     # A payment in one of these still holds its assessment: no second one may start.
     HOLDING = (Status.PENDING, Status.PAID, Status.PARTIALLY_REFUNDED)
@@ -230,13 +231,13 @@ class PaymentEvent(models.Model):
     """Each verified callback, once per provider event id: a replay finds its row and stops."""
 
     class Outcome(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        AMOUNT_MISMATCH = "amount_mismatch", "Refused: amount differs from the payment"
-        CURRENCY_MISMATCH = "currency_mismatch", "Refused: currency differs from the payment"
-        LATE = "late", "Refused: the checkout had expired"
-        UNKNOWN_CHECKOUT = "unknown_checkout", "Refused: no such payment"
-        ALREADY_SETTLED = "already_settled", "Ignored: the payment was already settled"
-        IGNORED = "ignored", "Ignored: an event type this app does not act on"
+        APPLIED = "applied", _("Applied")
+        AMOUNT_MISMATCH = "amount_mismatch", _("Refused: amount differs from the payment")
+        CURRENCY_MISMATCH = "currency_mismatch", _("Refused: currency differs from the payment")
+        LATE = "late", _("Refused: the checkout had expired")
+        UNKNOWN_CHECKOUT = "unknown_checkout", _("Refused: no such payment")
+        ALREADY_SETTLED = "already_settled", _("Ignored: the payment was already settled")
+        IGNORED = "ignored", _("Ignored: an event type this app does not act on")
 
     provider = models.CharField(max_length=16)
     event_id = models.CharField(max_length=100)
@@ -418,9 +419,9 @@ class ReceiptHistory(TimestampedModel):
     """Append-only: each issue, reprint and void of a receipt, who did it and when."""
 
     class Kind(models.TextChoices):
-        ISSUED = "issued", "Issued"
-        REPRINTED = "reprinted", "Reprinted"
-        VOIDED = "voided", "Voided"
+        ISSUED = "issued", _("Issued")
+        REPRINTED = "reprinted", _("Reprinted")
+        VOIDED = "voided", _("Voided")
 
     receipt = models.ForeignKey(OfficialReceipt, on_delete=models.PROTECT, related_name="history")
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -8,6 +8,7 @@ amount that is not the one due, a refund over what remains, an Idempotency-Key r
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -74,7 +75,7 @@ class ApplicationPaymentsApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         application = application_get_for_user(user=request.user, pk=pk)
         if not may_see_assessment(Caller.of(request), application):
-            raise PermissionDenied("Only the applicant and LTO staff see an application's fees.")
+            raise PermissionDenied(_("Only the applicant and LTO staff see an application's fees."))
         payments = payments_of(application.pk)
         return Response(PaymentSerializer(payments, many=True, context={"request": request}).data)
 

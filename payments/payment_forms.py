@@ -6,22 +6,25 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class RefundForm(forms.Form):
     amount = forms.DecimalField(
-        label="Amount to refund (₱)",
+        label=_("Amount to refund (₱)"),
         min_value=Decimal("0.01"),
         max_digits=12,
         decimal_places=2,
-        help_text="At most what was paid less what was already refunded.",
+        help_text=_("At most what was paid less what was already refunded."),
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
     reference = forms.CharField(
-        label="LTO reference (optional)",
+        label=_("LTO reference (optional)"),
         max_length=100,
         required=False,
-        help_text="A memo or voucher number; left empty, the refund gets one.",
+        help_text=_("A memo or voucher number; left empty, the refund gets one."),
     )
 
     @property

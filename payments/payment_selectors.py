@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import ApplicationStatus
 from organisations.access import Caller
@@ -51,7 +52,7 @@ def payment_get_for_user(*, user: User, reference: str) -> Payment:
     """The payment if the user is its payer or LTO staff; 404 for anyone else."""
     payment = payments_of_reference(reference)
     if payment is None or not (payment.payer_id == user.pk or Caller(user).is_lto_staff):
-        raise Http404("No such payment.")
+        raise Http404(_("No such payment."))
     return payment
 
 

@@ -17,9 +17,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import ApplicationStatus
 from kernel.errors import Conflict, DomainError, PermissionDenied
+from kernel.i18n import Message
 from organisations.access import Caller
 from payments import assessment
 from payments.fees import pesos
@@ -85,34 +87,43 @@ def application_payment_start(
     if expected_amount_centavos is not None and (
         not isinstance(expected_amount_centavos, int) or isinstance(expected_amount_centavos, bool)
     ):
-        raise PaymentRefused("The amount must be a whole number of centavos.")
+        raise PaymentRefused(_("The amount must be a whole number of centavos."))
     with transaction.atomic():
         # Locked so that two clicks at once make one assessment, not two.
         application = (
             RegistrationApplication.objects.select_for_update().filter(pk=application_id).first()
         )
         if application is None or application.applicant_id != payer.pk:
-            raise PermissionDenied("Only the applicant can pay for this application.")
+            raise PermissionDenied(_("Only the applicant can pay for this application."))
         if application.status not in PAYABLE_STATUSES:
             raise NotPayable(_not_payable_message(application))
         current = assessment.assess(application)
         if current is None:
             raise NotPayable(
-                "No fee schedule is in force today: the LTO assesses the fees at the office."
+                _("No fee schedule is in force today: the LTO assesses the fees at the office.")
             )
         standing = fees_standing(application, current)
         if standing.paid is not None and standing.due_centavos == 0:
             raise AlreadyPaid()
         if current.total_centavos == 0:
-            raise NotPayable("Nothing is due for this application.")
+            raise NotPayable(_("Nothing is due for this application."))
         if (
             expected_amount_centavos is not None
             and expected_amount_centavos != current.total_centavos
         ):
             raise PaymentRefused(
-                f"The amount due is {pesos(current.total_centavos)} "
-                f"({current.total_centavos} centavos), not {expected_amount_centavos} centavos. "
-                "The fees may have been assessed again: review them and pay the amount due."
+                Message(
+                    _(
+                        "The amount due is %(pesos)s (%(total_centavos)s centavos), not "
+                        "%(expected_amount_centavos)s centavos. The fees may have been "
+                        "assessed again: review them and pay the amount due."
+                    ),
+                    {
+                        "pesos": pesos(current.total_centavos),
+                        "total_centavos": current.total_centavos,
+                        "expected_amount_centavos": expected_amount_centavos,
+                    },
+                )
             )
         # A checkout for an older assessment (its validity ran out meanwhile) is closed here
         # only once its own time is up: closed while the provider still takes payment, a
@@ -123,8 +134,14 @@ def application_payment_start(
             if stale.expires_at > timezone.now():
                 closes = timezone.localtime(stale.expires_at).strftime("%H:%M")
                 raise Conflict(
-                    f"A checkout for the earlier assessment is still open until {closes}: "
-                    "finish it there, or pay the new amount once it has closed."
+                    Message(
+                        _(
+                            "A checkout for the earlier assessment is still open until "
+                            "%(closes)s: finish it there, or pay the new amount once it has "
+                            "closed."
+                        ),
+                        {"closes": closes},
+                    )
                 )
             _expire(stale)
     return _checkout_open(
@@ -148,13 +165,13 @@ def payment_start(
     payer. Pages and the API use ``application_payment_start``, which takes both from the
     server's assessment; this is the gateway-level step under it."""
     if not isinstance(amount_centavos, int) or isinstance(amount_centavos, bool):
-        raise PaymentRefused("The amount must be a whole number of centavos.")
+        raise PaymentRefused(_("The amount must be a whole number of centavos."))
     if amount_centavos <= 0:
-        raise PaymentRefused("The amount must be more than zero.")
+        raise PaymentRefused(_("The amount must be more than zero."))
     application = RegistrationApplication.objects.filter(pk=application_id).first()
     if application is None or application.applicant_id != payer.pk:
-        raise PermissionDenied("Only the applicant can pay for this application.")
-    payment, _ = _checkout_open(
+        raise PermissionDenied(_("Only the applicant can pay for this application."))
+    payment, _checkout = _checkout_open(
         payer=payer,
         application=application,
         assessment_id=assessment_id,
@@ -185,7 +202,7 @@ def _checkout_open(
             if existing.redirect_url:
                 return existing, False
             # Its checkout is still being opened (the provider has not answered yet).
-            raise Conflict("A payment for this assessment has just started. Try again shortly.")
+            raise Conflict(_("A payment for this assessment has just started. Try again shortly."))
         _expire(existing)
     gateway = configured_gateway()
     try:
@@ -200,7 +217,7 @@ def _checkout_open(
             expires_at=timezone.now() + timedelta(minutes=settings.PAYMENT_CHECKOUT_MINUTES),
         )
     except IntegrityError:
-        raise Conflict("A payment for this assessment has just started.") from None
+        raise Conflict(_("A payment for this assessment has just started.")) from None
     done = base_url + reverse("payment-done", args=[payment.reference])
     try:
         checkout = gateway.create_checkout(
@@ -344,25 +361,28 @@ def refund_record(
     The provider call happens inside the row lock so that two staff cannot refund the same
     centavos twice; a provider failure records nothing."""
     if not Caller(staff).is_lto_staff:
-        raise PermissionDenied("Only LTO staff can record refunds.")
+        raise PermissionDenied(_("Only LTO staff can record refunds."))
     if not isinstance(amount_centavos, int) or isinstance(amount_centavos, bool):
-        raise PaymentRefused("The refund must be a whole number of centavos.")
+        raise PaymentRefused(_("The refund must be a whole number of centavos."))
     if amount_centavos <= 0:
-        raise PaymentRefused("The refund must be more than zero.")
+        raise PaymentRefused(_("The refund must be more than zero."))
     if not reason.strip():
-        raise PaymentRefused("A refund needs a reason.")
+        raise PaymentRefused(_("A refund needs a reason."))
     # Staff may give the LTO's own reference (a memo number); else the refund gets one.
     reference = reference.strip() or new_refund_reference()
     with transaction.atomic():
         payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
         if payment is None:
-            raise PaymentRefused("No such payment.")
+            raise PaymentRefused(_("No such payment."))
         if payment.status not in (Payment.Status.PAID, Payment.Status.PARTIALLY_REFUNDED):
-            raise PaymentRefused("Only a paid payment can be refunded.")
+            raise PaymentRefused(_("Only a paid payment can be refunded."))
         remaining = payment.amount_centavos - payment.refunded_centavos
         if amount_centavos > remaining:
             raise PaymentRefused(
-                f"At most {pesos(remaining)} ({remaining} centavos) remains to refund."
+                Message(
+                    _("At most %(pesos)s (%(remaining)s centavos) remains to refund."),
+                    {"pesos": pesos(remaining), "remaining": remaining},
+                )
             )
         gateway = gateway_for(payment.provider)
         provider_refund_id = ""
@@ -395,9 +415,9 @@ def sandbox_pay(checkout_id: str) -> Payment:
 
     payment = Payment.objects.filter(provider="sandbox", provider_checkout_id=checkout_id).first()
     if payment is None:
-        raise PaymentRefused("No such sandbox checkout.")
+        raise PaymentRefused(_("No such sandbox checkout."))
     if payment.status != Payment.Status.PENDING or payment.expires_at <= timezone.now():
-        raise PaymentRefused("This checkout is no longer open.")
+        raise PaymentRefused(_("This checkout is no longer open."))
     deliver_sandbox_callback.delay(checkout_id)
     payment.refresh_from_db()
     return payment

@@ -14,12 +14,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
 from kernel.forms_http import form_action
+from kernel.i18n import Message
 from payments import payment_services
 from payments.fees import pesos
 from payments.gateways.base import InvalidCallback
@@ -59,10 +61,10 @@ def payment_start_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             request.POST.get("payable", ""), salt=_PAYABLE_SALT
         )
     except (signing.BadSignature, ValueError, TypeError):
-        raise PaymentRefused("This payment button is not valid. Reload the page.") from None
+        raise PaymentRefused(_("This payment button is not valid. Reload the page.")) from None
     application = application_get_for_user(user=request.user, pk=application_id)
     try:
-        payment, _ = payment_services.application_payment_start(
+        payment, _checkout = payment_services.application_payment_start(
             payer=request.user,
             application_id=application.pk,
             expected_amount_centavos=amount_shown,
@@ -103,7 +105,7 @@ def sandbox_checkout(request: HttpRequest, checkout_id: str) -> HttpResponse:
     """The sandbox provider's hosted checkout page: Pay or Cancel."""
     if settings.PAYMENT_GATEWAY != "sandbox":
         # Configuring a real gateway shuts the sandbox: nobody can pay for free any more.
-        raise Http404("The sandbox gateway is not in use.")
+        raise Http404(_("The sandbox gateway is not in use."))
     payment = get_object_or_404(Payment, provider="sandbox", provider_checkout_id=checkout_id)
     done = redirect("payment-done", payment.reference)
     if request.method == "POST":
@@ -144,7 +146,15 @@ def refund(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return _application_page_with_error(request, application, exc)
     messages.success(
         request,
-        f"Refund {refund.reference} of {pesos(refund.amount_centavos)} recorded on "
-        f"{payment.reference}.",
+        str(
+            Message(
+                _("Refund %(reference)s of %(amount)s recorded on %(payment)s."),
+                {
+                    "reference": refund.reference,
+                    "amount": pesos(refund.amount_centavos),
+                    "payment": payment.reference,
+                },
+            )
+        ),
     )
     return redirect("application-detail", application.pk)

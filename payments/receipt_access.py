@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from organisations.access import Action, Caller
 from payments.models import OfficialReceipt
@@ -27,10 +28,10 @@ def receipt_get_for(caller: Caller, number: str) -> OfficialReceipt:
     """The receipt with this number, or a 404 when the caller may not see it (whether or not
     it exists: another payer's receipt number tells them nothing)."""
     if "\x00" in number or len(number) > 40:  # PostgreSQL refuses a NUL in a query
-        raise Http404("No such receipt.")
+        raise Http404(_("No such receipt."))
     receipt = receipts_visible_to(caller).prefetch_related("items").filter(number=number).first()
     if receipt is None:
-        raise Http404("No such receipt.")
+        raise Http404(_("No such receipt."))
     return receipt
 
 

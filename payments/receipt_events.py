@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
+
 from notifications.events import Attachment, NotificationEvent, register
 from organisations.roles import Role
 
@@ -35,13 +37,13 @@ def receipt_attachment(notification: Notification) -> list[Attachment]:
 OFFICIAL_RECEIPT_ISSUED = register(
     NotificationEvent(
         "official_receipt_issued",
-        label="Official receipt for your payment",
+        label=_("Official receipt for your payment"),
         audience={Role.OWNER},
         attachments=receipt_attachment,
     )
 )
 OFFICIAL_RECEIPT_VOIDED = register(
     NotificationEvent(
-        "official_receipt_voided", label="Official receipt voided", audience={Role.OWNER}
+        "official_receipt_voided", label=_("Official receipt voided"), audience={Role.OWNER}
     )
 )

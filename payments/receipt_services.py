@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.errors import Conflict, DomainError, PermissionDenied
+from kernel.i18n import Message, manila_date, pesos
 from notifications.services import notify
 from organisations.access import Action, Caller
 from organisations.models import Office
@@ -70,7 +73,7 @@ def _name_of(user: User) -> str:
 
 def _take_serial(office: Office) -> int:
     """The office's next serial, its sequence row locked until the caller's transaction ends."""
-    sequence, _ = ReceiptSequence.objects.select_for_update().get_or_create(office=office)
+    sequence, _created = ReceiptSequence.objects.select_for_update().get_or_create(office=office)
     serial = sequence.next_serial
     sequence.next_serial = serial + 1
     sequence.save(update_fields=["next_serial", "updated_at"])
@@ -116,7 +119,7 @@ def receipt_issue(*, payment: Payment, cashier: User | None = None) -> OfficialR
     if existing is not None:
         return existing
     if payment.status != Payment.Status.PAID:
-        raise ReceiptRefused("Only a paid payment gets an official receipt.")
+        raise ReceiptRefused(_("Only a paid payment gets an official receipt."))
     application = RegistrationApplication.objects.select_related("office").get(
         pk=payment.application_id
     )
@@ -155,9 +158,20 @@ def receipt_issue(*, payment: Payment, cashier: User | None = None) -> OfficialR
     told = notify(
         recipients=[payment.payer],
         event=OFFICIAL_RECEIPT_ISSUED,
-        title=f"Official receipt {receipt.number}",
-        body=f"We received {_pesos(receipt.total_centavos)} for application "
-        f"{application.reference}. Your official receipt {receipt.number} is attached.",
+        title=Message(
+            pgettext_lazy("sms", "Official receipt %(number)s"), {"number": receipt.number}
+        ),
+        body=Message(
+            _(
+                "We received %(amount)s for application %(reference)s. Your official receipt "
+                "%(number)s is attached."
+            ),
+            {
+                "amount": pesos(receipt.total_centavos),
+                "reference": application.reference,
+                "number": receipt.number,
+            },
+        ),
         link=reverse("receipt-detail", args=[receipt.number]),
         dedupe_key=f"official-receipt:{receipt.pk}",
     )
@@ -167,10 +181,6 @@ def receipt_issue(*, payment: Payment, cashier: User | None = None) -> OfficialR
     return receipt
 
 
-def _pesos(centavos: int) -> str:
-    return f"PHP {centavos // 100:,}.{centavos % 100:02d}"
-
-
 @transaction.atomic(durable=True)
 def receipt_void(*, staff: User, number: str, reason: str) -> OfficialReceipt:
     """LTO staff void a receipt: its number stays in the series, marked void with the reason
@@ -178,21 +188,26 @@ def receipt_void(*, staff: User, number: str, reason: str) -> OfficialReceipt:
     through a refund)."""
     caller = Caller(staff)
     if not caller.is_lto_staff:
-        raise PermissionDenied("Only LTO staff can void an official receipt.")
+        raise PermissionDenied(_("Only LTO staff can void an official receipt."))
     receipt = receipt_get_for(caller, number)
     receipt = OfficialReceipt.objects.select_for_update().get(pk=receipt.pk)
     if receipt.is_void:
         raise ReceiptAlreadyVoid(
-            f"Receipt {receipt.number} was voided on {receipt.voided_at:%d %b %Y}; "
-            "nothing was changed."
+            Message(
+                _("Receipt %(number)s was voided on %(date)s; nothing was changed."),
+                {
+                    "number": receipt.number,
+                    "date": manila_date(receipt.voided_at or timezone.now()),
+                },
+            )
         )
     if Action.VOID_RECEIPT not in receipt_allowed_actions(caller, receipt):
-        raise PermissionDenied("Only LTO staff can void an official receipt.")
+        raise PermissionDenied(_("Only LTO staff can void an official receipt."))
     reason = reason.strip()
     if not reason:
-        raise VoidReasonMissing("Say why the receipt is voided: a reason is required.")
+        raise VoidReasonMissing(_("Say why the receipt is voided: a reason is required."))
     if len(reason) > 1000:
-        raise ReceiptRefused("Keep the reason to 1,000 characters.")
+        raise ReceiptRefused(_("Keep the reason to 1,000 characters."))
     now = timezone.now()
     receipt.voided_at = now
     receipt.void_reason = reason
@@ -204,8 +219,13 @@ def receipt_void(*, staff: User, number: str, reason: str) -> OfficialReceipt:
     notify(
         recipients=[receipt.payer],
         event=OFFICIAL_RECEIPT_VOIDED,
-        title=f"Official receipt {receipt.number} voided",
-        body=f"The LTO voided your official receipt {receipt.number}: {reason}",
+        title=Message(
+            pgettext_lazy("sms", "Official receipt %(number)s voided"), {"number": receipt.number}
+        ),
+        body=Message(
+            _("The LTO voided your official receipt %(number)s: %(reason)s"),
+            {"number": receipt.number, "reason": reason},
+        ),
         link=reverse("receipt-detail", args=[receipt.number]),
     )
     logger.info("Receipt %s voided by user %s", receipt.number, staff.pk)
@@ -220,7 +240,7 @@ def receipt_reprint(*, user: User, number: str) -> tuple[OfficialReceipt, Receip
     caller = Caller(user)
     receipt = receipt_get_for(caller, number)
     if Action.REPRINT_RECEIPT not in receipt_allowed_actions(caller, receipt):
-        raise PermissionDenied("Only the payer and LTO staff reprint a receipt.")
+        raise PermissionDenied(_("Only the payer and LTO staff reprint a receipt."))
     OfficialReceipt.objects.select_for_update().filter(pk=receipt.pk).first()
     entry = ReceiptHistory.objects.create(
         receipt=receipt, kind=ReceiptHistory.Kind.REPRINTED, actor=user, at=timezone.now()

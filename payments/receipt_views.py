@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from kernel.auth import AuthenticatedHttpRequest
 from organisations.access import Action, Caller
@@ -25,13 +26,13 @@ if TYPE_CHECKING:
 
 class ReceiptFilters(forms.Form):
     office = forms.ModelChoiceField(
-        Office.objects.all(), required=False, to_field_name="code", empty_label="All offices"
+        Office.objects.all(), required=False, to_field_name="code", empty_label=_("All offices")
     )
     issued_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     issued_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
     status = forms.ChoiceField(
         required=False, choices=[("", "Any"), ("valid", "Valid"), ("void", "Void")]
@@ -42,7 +43,7 @@ class VoidForm(forms.Form):
     reason = forms.CharField(
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Kept with the receipt, printed on it, and told to the payer.",
+        help_text=_("Kept with the receipt, printed on it, and told to the payer."),
     )
 
 
@@ -50,7 +51,7 @@ class VoidForm(forms.Form):
 def receipt_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     caller = Caller.of(request)
     if not caller.is_lto_staff:
-        raise Http404("The receipts list is for LTO staff.")
+        raise Http404(_("The receipts list is for LTO staff."))
     filters = ReceiptFilters(request.GET or None)
     receipts = receipts_visible_to(caller).order_by("office__code", "-serial")
     if filters.is_valid():
@@ -128,5 +129,5 @@ def receipt_void(request: AuthenticatedHttpRequest, number: str) -> HttpResponse
             return render(request, "payments/receipt_void.html", context, status=422)
         return redirect("receipt-detail", number)
     if Action.VOID_RECEIPT not in receipt_allowed_actions(caller, receipt):
-        raise Http404("This receipt cannot be voided by you.")
+        raise Http404(_("This receipt cannot be voided by you."))
     return render(request, "payments/receipt_void.html", {"receipt": receipt, "form": form})

@@ -9,12 +9,15 @@ comes from ``chaincode.rules``, never from here.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from chaincode.rules import (
     APPLICATION_ACTION_MOVES,
     ApplicationStatus,
     application_action_open,
 )
 from kernel.errors import PermissionDenied
+from kernel.i18n import Message
 from organisations.access import Action, Caller
 from organisations.selectors import lto_organisation
 from registry.models import Mortgage, RegistrationApplication, Vehicle
@@ -111,8 +114,8 @@ def require(caller: Caller, application: RegistrationApplication, action: Action
     if action in permitted_actions(caller, application):
         return
     if action in OWNER_ACTIONS and action not in LTO_ACTIONS:
-        raise PermissionDenied("Only the applicant can do this.")
-    raise PermissionDenied("Only LTO staff can do this.")
+        raise PermissionDenied(_("Only the applicant can do this."))
+    raise PermissionDenied(_("Only LTO staff can do this."))
 
 
 def vehicle_permitted_actions(caller: Caller) -> set[Action]:
@@ -137,7 +140,7 @@ def vehicle_allowed_actions(caller: Caller, vehicle: Vehicle) -> set[Action]:
 def require_vehicle_action(caller: Caller, action: Action) -> None:
     """Refuse (403) a vehicle action the caller's role does not permit."""
     if action not in vehicle_permitted_actions(caller):
-        raise PermissionDenied("Only LTO staff deregister vehicles.")
+        raise PermissionDenied(_("Only LTO staff deregister vehicles."))
 
 
 def mortgage_permitted_actions(caller: Caller, mortgage: Mortgage) -> set[Action]:
@@ -172,7 +175,10 @@ def require_mortgage_action(caller: Caller, mortgage: Mortgage, action: Action) 
     if action in mortgage_permitted_actions(caller, mortgage):
         return
     if action == Action.CONSENT_MORTGAGE:
-        raise PermissionDenied("Only the owner the lender asked can answer this mortgage.")
+        raise PermissionDenied(_("Only the owner the lender asked can answer this mortgage."))
     raise PermissionDenied(
-        f"Only {mortgage.lender.name}, which holds mortgage {mortgage.reference}, can do this."
+        Message(
+            _("Only %(name)s, which holds mortgage %(reference)s, can do this."),
+            {"name": mortgage.lender.name, "reference": mortgage.reference},
+        )
     )

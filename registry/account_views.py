@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from registry.accounts import owner_sign_up, owner_verify_email
 from registry.forms import OwnerSignUpForm
@@ -46,5 +47,5 @@ def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         return render(
             request, "registration/verify_failed.html", {"message": exc.messages[0]}, status=400
         )
-    messages.success(request, "Your e-mail address is confirmed. You can sign in now.")
+    messages.success(request, _("Your e-mail address is confirmed. You can sign in now."))
     return redirect("login")

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from django.utils.translation import gettext_lazy as _
 
 from kernel.mail import send_token_link
 from registry.models import OwnerProfile
@@ -41,9 +42,12 @@ def owner_sign_up(
         user=user,
         url_name="verify-email",
         site_url=site_url,
-        subject="Confirm your Talaan account",
-        message=f"Hello {first_name},\n\nConfirm your e-mail address to start using Talaan. "
-        "If you did not sign up, ignore this message.",
+        subject=str(_("Confirm your Talaan account")),
+        message=_(
+            "Hello %(name)s,\n\nConfirm your e-mail address to start using Talaan. If you did "
+            "not sign up, ignore this message."
+        )
+        % {"name": first_name},
     )
     return user
 
@@ -55,9 +59,9 @@ def owner_verify_email(*, uidb64: str, token: str) -> User:
     try:
         user = User.objects.select_for_update().get(pk=force_str(urlsafe_base64_decode(uidb64)))
     except (User.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise ValidationError("This confirmation link is not valid.") from None
+        raise ValidationError(_("This confirmation link is not valid.")) from None
     if user.is_active or not default_token_generator.check_token(user, token):
-        raise ValidationError("This confirmation link is not valid or was already used.")
+        raise ValidationError(_("This confirmation link is not valid or was already used."))
     user.is_active = True
     user.save(update_fields=["is_active"])
     return user

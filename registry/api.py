@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -37,6 +38,7 @@ from api.permissions import SessionOnly
 from api.problems import problem_responses
 from api.schema import NON_BLANK_TEXT
 from api.serializers import LedgerReceiptSerializer
+from kernel.i18n import Message
 from organisations.access import Action, Caller
 from organisations.models import Office
 from organisations.selectors import memberships_of
@@ -291,7 +293,9 @@ def _office_id(code: str | None) -> int | None:
         return None
     office_id = Office.objects.filter(code=code, is_active=True).values_list("pk", flat=True)
     if not office_id:
-        raise ValidationError({"office": f"No LTO office has the code {code!r}."})
+        raise ValidationError(
+            {"office": Message(_("No LTO office has the code %(code)s."), {"code": repr(code)})}
+        )
     return office_id[0]
 
 
@@ -555,7 +559,7 @@ class StatusLookupApi(APIView):
 
         def validate(self, attrs: dict) -> dict:
             if len(attrs) != 1:
-                raise serializers.ValidationError("Give exactly one of reference, vin or plate.")
+                raise serializers.ValidationError(_("Give exactly one of reference, vin or plate."))
             return attrs
 
     class OutputSerializer(serializers.Serializer):
@@ -621,7 +625,7 @@ class StatusLookupApi(APIView):
         # The version comes first: a client that has it gets 304 for two queries.
         found = status_lookup.latest_application(caller, field=field, value=value)
         if found is None:
-            raise Http404("No application you may see matches.")
+            raise Http404(_("No application you may see matches."))
 
         def body() -> Any:
             shown = cast("ApplicationWithClearances", found.application)
@@ -647,7 +651,7 @@ class EvidenceFileSerializer(serializers.Serializer):
         try:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise serializers.ValidationError("This is not base64.") from None
+            raise serializers.ValidationError(_("This is not base64.")) from None
 
 
 class VehicleDeregisterApi(APIView):
@@ -699,7 +703,7 @@ class VehicleDeregisterApi(APIView):
         data.is_valid(raise_exception=True)
         vehicle = Vehicle.objects.filter(pk=pk).first()
         if vehicle is None:
-            raise Http404("No such vehicle.")
+            raise Http404(_("No such vehicle."))
         evidence = data.validated_data["evidence"]
         deregistration = vehicle_deregister(
             vehicle_id=vehicle.pk,

@@ -42,9 +42,9 @@ def download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # The certificate is the owner's (and the LTO's); officers who cleared the vehicle don't
     # get it.
     if Action.DOWNLOAD_CERTIFICATE not in access.permitted_actions(Caller.of(request), application):
-        raise Http404("No certificate for you here.")
+        raise Http404(_("No certificate for you here."))
     if not access.is_open(Action.DOWNLOAD_CERTIFICATE, application):
-        raise Http404("The certificate exists once the registration is approved.")
+        raise Http404(_("The certificate exists once the registration is approved."))
     verify_url = request.build_absolute_uri(reverse("verify", args=[application.reference]))
     pdf = render_certificate(application, verify_url)
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from chaincode.rules import ApplicationStatus
@@ -28,10 +29,10 @@ def certificate_for_caller(caller: Caller, number: str) -> Certificate:
         Certificate.objects.select_related("vehicle", "owner").filter(number=number).first()
     )
     if certificate is None or not caller.permits(Action.DOWNLOAD_CERTIFICATE):
-        raise Http404("No such certificate.")
+        raise Http404(_("No such certificate."))
     is_owner = caller.api_key is None and caller.user_id == certificate.owner_id
     if not (is_owner or caller.is_lto_staff):
-        raise Http404("No such certificate.")
+        raise Http404(_("No such certificate."))
     return certificate
 
 
@@ -60,10 +61,10 @@ def credential_download(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
     application = application_get_for_user(user=request.user, pk=pk)
     # As for the PDF: the owner's and the LTO's, once the registration is approved.
     if Action.DOWNLOAD_CERTIFICATE not in access.permitted_actions(Caller.of(request), application):
-        raise Http404("No certificate for you here.")
+        raise Http404(_("No certificate for you here."))
     certificate = certificate_of_application(application)
     if certificate is None:
-        raise Http404("The certificate exists once the registration is approved.")
+        raise Http404(_("The certificate exists once the registration is approved."))
     return credential_response(certificate)
 
 
@@ -71,7 +72,7 @@ def credential_download(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 def status_list_credential(request: HttpRequest, list_number: int) -> HttpResponse:
     """Public: a revocation status list, signed, built from the certificates as they are now."""
     if not status_list.is_listed(list_number):
-        raise Http404("No such status list.")
+        raise Http404(_("No such status list."))
     token = credentials.secured(credentials.status_list_credential(list_number))
     response = HttpResponse(token, content_type=credentials.MEDIA_TYPE)
     response["Cache-Control"] = _REVALIDATE

@@ -24,8 +24,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.errors import Conflict
+from kernel.i18n import Message, manila_date
+from kernel.refusals import REASON_WORDS
 from ledger import get_ledger
 from ledger.base import Receipt, VehicleDeregistration
 from notifications.services import notify
@@ -116,26 +120,51 @@ def _checked(vehicle: Vehicle, *, reason: str, note: str) -> None:
     earlier = Deregistration.objects.filter(vehicle_id=vehicle.pk).first()
     if earlier is not None:
         raise Conflict(
-            f"{vehicle} is deregistered already (on {earlier.deregistered_on:%d %B %Y}, "
-            f"{earlier.get_reason_display().lower()}): deregistration is final and happens once."
+            Message(
+                _(
+                    "%(vehicle)s is deregistered already (on %(deregistered_on)s, %(reason)s): "
+                    "deregistration is final and happens once."
+                ),
+                {
+                    "vehicle": vehicle,
+                    "deregistered_on": manila_date(earlier.deregistered_on, long=True),
+                    "reason": str(earlier.get_reason_display()).lower(),
+                },
+            )
         )
     if not vehicle.is_active or valid_certificate(vehicle) is None:
         raise ValidationError(
             {
-                "vehicle": f"{vehicle} is not registered (it has no valid Certificate of "
-                "Registration): only a registered vehicle is deregistered."
+                "vehicle": Message(
+                    _(
+                        "%(vehicle)s is not registered (it has no valid Certificate of "
+                        "Registration): only a registered vehicle is deregistered."
+                    ),
+                    {"vehicle": vehicle},
+                )
             }
         )
     refuse_if_held(vehicle, doing="deregistered")
     if has_application_in_progress(vehicle):
         raise Conflict(
-            f"{vehicle} has an application in progress: the owner withdraws it, or the LTO "
-            "rejects it, before the vehicle is deregistered. Nothing was changed."
+            Message(
+                _(
+                    "%(vehicle)s has an application in progress: the owner withdraws it, or "
+                    "the LTO rejects it, before the vehicle is deregistered. Nothing was "
+                    "changed."
+                ),
+                {"vehicle": vehicle},
+            )
         )
     if Sale.objects.filter(vehicle=vehicle, status__in=Sale.OPEN).exists():
         raise Conflict(
-            f"{vehicle} has a sale open: the seller withdraws it, or the LTO cancels it, before "
-            "the vehicle is deregistered. Nothing was changed."
+            Message(
+                _(
+                    "%(vehicle)s has a sale open: the seller withdraws it, or the LTO cancels "
+                    "it, before the vehicle is deregistered. Nothing was changed."
+                ),
+                {"vehicle": vehicle},
+            )
         )
     mortgage = (
         Mortgage.objects.filter(vehicle=vehicle, status=Mortgage.Status.ANNOTATED)
@@ -144,8 +173,14 @@ def _checked(vehicle: Vehicle, *, reason: str, note: str) -> None:
     )
     if mortgage is not None:
         raise Conflict(
-            f"{vehicle} carries chattel mortgage {mortgage.reference} of {mortgage.lender.name}: "
-            "the lender releases it before the vehicle is deregistered. Nothing was changed."
+            Message(
+                _(
+                    "%(vehicle)s carries chattel mortgage %(reference)s of %(name)s: the "
+                    "lender releases it before the vehicle is deregistered. Nothing was "
+                    "changed."
+                ),
+                {"vehicle": vehicle, "reference": mortgage.reference, "name": mortgage.lender.name},
+            )
         )
 
 
@@ -163,9 +198,15 @@ def _check_against_the_ledger(vehicle: Vehicle, *, reason: str, evidence: Upload
     differing = sorted(field for field, value in wanted.items() if recorded.get(field) != value)
     if differing:
         raise ValidationError(
-            f"The ledger recorded {vehicle}'s deregistration already, with another "
-            f"{' and '.join(field.replace('_', ' ') for field in differing)}: deregister it "
-            "with the same reason and evidence file. Nothing was changed."
+            _(
+                "The ledger recorded %(vehicle)s's deregistration already, with another "
+                "%(fields)s: deregister it with the same reason and evidence file. Nothing "
+                "was changed."
+            ),
+            params={
+                "vehicle": vehicle,
+                "fields": " and ".join(field.replace("_", " ") for field in differing),
+            },
         )
 
 
@@ -183,7 +224,7 @@ def vehicle_deregister(
     access.require_vehicle_action(caller or Caller(actor), Action.DEREGISTER)
     vehicle = Vehicle.objects.select_for_update().filter(pk=vehicle_id).first()
     if vehicle is None:
-        raise ValidationError({"vehicle": "No such vehicle."})
+        raise ValidationError({"vehicle": _("No such vehicle.")})
     _checked(vehicle, reason=reason, note=note)
     _check_against_the_ledger(vehicle, reason=reason, evidence=evidence)
     certificate = valid_certificate(vehicle)
@@ -219,7 +260,7 @@ def _deregister(
     receipt: Receipt = get_ledger().deregister_vehicle(record)
     now = timezone.now()
     today = timezone.localdate(now)
-    label = Deregistration.Reason(reason).label.lower()
+    label = str(Deregistration.Reason(reason).label).lower()
     owner = current_owner(vehicle) or vehicle.owner
     certificate = valid_certificate(vehicle)
     assert certificate is not None  # checked by the caller, under the vehicle's lock
@@ -248,11 +289,20 @@ def _deregister(
     notify(
         recipients=[owner],
         event=VEHICLE_DEREGISTERED,
-        title=f"{vehicle} was deregistered",
-        body=(
-            f"The LTO deregistered it on {today:%d %B %Y} ({label}). Certificate of "
-            f"Registration {certificate.number} is revoked; the vehicle may not be driven on "
-            "public roads and cannot be registered again."
+        title=Message(
+            pgettext_lazy("sms", "%(vehicle)s was deregistered"), {"vehicle": str(vehicle)}
+        ),
+        body=Message(
+            _(
+                "The LTO deregistered it on %(date)s (%(reason)s). Certificate of Registration "
+                "%(certificate)s is revoked; the vehicle may not be driven on public roads and "
+                "cannot be registered again."
+            ),
+            {
+                "date": manila_date(today, long=True),
+                "reason": REASON_WORDS.get(reason, label),
+                "certificate": certificate.number,
+            },
         ),
         link=reverse("vehicle-ownership", args=[vehicle.pk]),
     )

@@ -7,10 +7,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS
+from kernel.i18n import Message
 from organisations.access import Action, Caller
 from registry import access
 from registry.deregistration import deregistration_refusal, vehicle_deregister
@@ -24,7 +26,7 @@ from registry.views import add_form_errors
 def vehicle_deregister_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     caller = Caller.of(request)
     if Action.DEREGISTER not in access.vehicle_permitted_actions(caller):
-        raise Http404("No such vehicle.")
+        raise Http404(_("No such vehicle."))
     vehicle = get_object_or_404(Vehicle, pk=pk)
     form = DeregistrationForm(request.POST or None, request.FILES or None)
     status = 200
@@ -41,7 +43,14 @@ def vehicle_deregister_page(request: AuthenticatedHttpRequest, pk: int) -> HttpR
         except USER_ERRORS as exc:
             status = add_form_errors(form, exc)
         else:
-            messages.success(request, f"{vehicle} is deregistered; its owner is told.")
+            messages.success(
+                request,
+                str(
+                    Message(
+                        _("%(vehicle)s is deregistered; its owner is told."), {"vehicle": vehicle}
+                    )
+                ),
+            )
             return redirect("vehicle-ownership", vehicle.pk)
     elif request.method == "POST":
         status = 422

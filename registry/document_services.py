@@ -24,8 +24,11 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.errors import DomainError, PermissionDenied
+from kernel.i18n import Message
 from ledger import get_ledger
 from ledger.base import DocumentAnchor
 from notifications.services import notify
@@ -114,18 +117,23 @@ def sniff_media_type(head: bytes) -> str | None:
 def check_file_name(name: str) -> str:
     """A plain file name, or a ValidationError: it is shown to people and used in headers."""
     if not name or not name.strip():
-        raise ValidationError({"file": "The file has no name."})
+        raise ValidationError({"file": _("The file has no name.")})
     if any(part in name for part in ("/", "\\", "\x00")) or name.strip(".") == "":
         raise ValidationError(
-            {"file": "The file name must be a plain name, without folders or '..'."}
+            {"file": _("The file name must be a plain name, without folders or '..'.")}
         )
     if name.startswith(".") or any(unicodedata.category(char) == "Cc" for char in name):
         raise ValidationError(
-            {"file": "The file name must not start with a dot or hold control characters."}
+            {"file": _("The file name must not start with a dot or hold control characters.")}
         )
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationError(
-            {"file": f"The file name is longer than {MAX_NAME_LENGTH} characters."}
+            {
+                "file": Message(
+                    _("The file name is longer than %(limit)s characters."),
+                    {"limit": MAX_NAME_LENGTH},
+                )
+            }
         )
     return name
 
@@ -133,16 +141,22 @@ def check_file_name(name: str) -> str:
 def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, bytes]:
     """Validate an upload for its document type; return its name, media type and bytes."""
     if doc_type not in Document.Type.values:
-        raise ValidationError({"doc_type": "Choose the kind of document."})
+        raise ValidationError({"doc_type": _("Choose the kind of document.")})
     rule = DOCUMENT_RULES[doc_type]
     name = check_file_name(upload.name or "")
     if not upload.size:
-        raise ValidationError({"file": "The file is empty."})
+        raise ValidationError({"file": _("The file is empty.")})
     if upload.size > rule.max_bytes:
         raise ValidationError(
             {
-                "file": f"A {Document.Type(doc_type).label.lower()} can be at most "
-                f"{filesizeformat(rule.max_bytes)}; this file is {filesizeformat(upload.size)}."
+                "file": Message(
+                    _("A %(document)s can be at most %(limit)s; this file is %(size)s."),
+                    {
+                        "document": str(Document.Type(doc_type).label).lower(),
+                        "limit": filesizeformat(rule.max_bytes),
+                        "size": filesizeformat(upload.size),
+                    },
+                )
             }
         )
     upload.seek(0)
@@ -150,11 +164,21 @@ def _checked_content(doc_type: str, upload: UploadedFile) -> tuple[str, str, byt
     media_type = sniff_media_type(content[:16])
     if media_type not in rule.media_types:
         found = _CONTENT_NAMES.get(media_type or "")
-        what = f"This file is {found}" if found else "This file's content is not recognised"
+        what = (
+            Message(_("This file is %(found)s"), {"found": found})
+            if found
+            else _("This file's content is not recognised")
+        )
         raise ValidationError(
             {
-                "file": f"{what}, whatever its name says. A "
-                f"{Document.Type(doc_type).label.lower()} must be {rule.describe()}."
+                "file": Message(
+                    _("%(what)s, whatever its name says. A %(document)s must be %(allowed)s."),
+                    {
+                        "what": what,
+                        "document": str(Document.Type(doc_type).label).lower(),
+                        "allowed": rule.describe(),
+                    },
+                )
             }
         )
     return name, media_type, content
@@ -296,7 +320,7 @@ def document_attach(
     from organisations.selectors import lto_organisation
 
     if doc_type in Document.HOLD_TYPES:
-        raise ValidationError({"doc_type": "A hold's evidence is filed with the hold."})
+        raise ValidationError({"doc_type": _("A hold's evidence is filed with the hold.")})
     application = (
         RegistrationApplication.objects.select_for_update(of=("self",))
         .select_related("vehicle")
@@ -311,22 +335,23 @@ def document_attach(
         )
         if request is None:
             raise ValidationError(
-                {"clearance_request": "That clearance is not of this application."}
+                {"clearance_request": _("That clearance is not of this application.")}
             )
     caller = Caller(uploader)
     # Evidence for a clearance comes from the officers of the organisation asked for it.
     is_officer = request is not None and caller.acts_for(request.organisation_id)
     if not is_officer:
         if Action.UPLOAD_DOCUMENT not in access.permitted_actions(caller, application):
-            raise PermissionDenied("You cannot add documents to this application.")
+            raise PermissionDenied(_("You cannot add documents to this application."))
         if Action.UPLOAD_DOCUMENT not in access.allowed_actions(caller, application):
             raise ValidationError(
-                f"Documents cannot be added to a {application.status} application."
+                _("Documents cannot be added to a %(status)s application."),
+                params={"status": application.status},
             )
         if access.is_seller(caller, application) and doc_type not in seller_documents(
             application.type
         ):
-            raise PermissionDenied("As the seller you file only the deed of sale here.")
+            raise PermissionDenied(_("As the seller you file only the deed of sale here."))
     # Officers anchor their evidence as their organisation; the LTO anchors the rest.
     signer = request.organisation if request is not None and is_officer else lto_organisation()
     return document_store(
@@ -500,7 +525,10 @@ def _report_failure(document: Document, check: IntegrityCheck) -> None:
         notify(
             recipients=lto_staff(),
             event=DOCUMENT_INTEGRITY_FAILED,
-            title=f"A document of {document.belongs_to} failed its integrity check",
+            title=Message(
+                pgettext_lazy("sms", "A document of %(owner)s failed its integrity check"),
+                {"owner": str(document.belongs_to)},
+            ),
             body=f"{document.get_doc_type_display()} ({document.original_name}): {check.detail}",
             link=link,
             dedupe_key=f"document-integrity:{document.public_id}",

@@ -28,11 +28,31 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 
+# The vehicle's fields as the forms label them (the model's names are for the code).
+VEHICLE_LABELS = {
+    "vin": _("VIN"),
+    "engine_number": _("Engine number"),
+    "chassis_number": _("Chassis number"),
+    "make": _("Make"),
+    "model": _("Model"),
+    "year": _("Year"),
+    "body_type": _("Body type"),
+    "colour": _("Colour"),
+    "fuel": _("Fuel"),
+    "classification": _("Classification"),
+    "gvw_kg": _("Gross vehicle weight (kg)"),
+}
+
+
 class VehicleForm(forms.ModelForm):
     class Meta:
         model = Vehicle
         fields = list(VEHICLE_DETAIL_FIELDS)
-        help_texts = {"vin": "17 characters, as stamped on the chassis plate."}
+        labels = VEHICLE_LABELS
+        help_texts = {
+            "vin": _("17 characters, as stamped on the chassis plate."),
+            "gvw_kg": _("From the vehicle's papers; the LTO confirms it at inspection."),
+        }
 
 
 class HandEntryForm(VehicleForm):
@@ -40,12 +60,14 @@ class HandEntryForm(VehicleForm):
     a match with a dealer's origin record to the LTO (registry.origins: the squatting rule)."""
 
     flag_reason = forms.CharField(
-        label="Flag to the LTO: why these numbers are your vehicle's",
+        label=_("Flag to the LTO: why these numbers are your vehicle's"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Only if an engine or chassis number is refused as on a dealer's origin "
-        "record of another VIN: the vehicle is then recorded flagged, and the LTO decides.",
+        help_text=_(
+            "Only if an engine or chassis number is refused as on a dealer's origin "
+            "record of another VIN: the vehicle is then recorded flagged, and the LTO decides."
+        ),
     )
 
 
@@ -55,6 +77,13 @@ class OriginForm(forms.ModelForm):
     class Meta:
         model = OriginRecord
         fields = [*ORIGIN_VEHICLE_FIELDS, "csr_number", "invoice_number", "invoice_date"]
+        labels = {
+            **VEHICLE_LABELS,
+            "csr_number": _("CSR number"),
+            "invoice_number": _("Sales invoice number"),
+            "invoice_date": _("Sales invoice date"),
+        }
+        help_texts = {"csr_number": _("The certificate of stock reported.")}
         widgets = {"invoice_date": forms.DateInput(attrs={"type": "date"})}
 
     def validate_unique(self) -> None:
@@ -64,38 +93,41 @@ class OriginForm(forms.ModelForm):
 
 class OriginSaleForm(forms.Form):
     buyer_email = forms.EmailField(
-        label="Buyer's e-mail address",
-        help_text="The buyer gets a link there; accepting files their first registration of "
-        "this vehicle with the numbers you recorded.",
+        label=_("Buyer's e-mail address"),
+        help_text=_(
+            "The buyer gets a link there; accepting files their first registration of "
+            "this vehicle with the numbers you recorded."
+        ),
     )
     buyer_mobile = forms.CharField(
-        label="Buyer's mobile number (optional)", max_length=20, required=False
+        label=_("Buyer's mobile number (optional)"), max_length=20, required=False
     )
 
 
 class FlagClearForm(forms.Form):
     note = forms.CharField(
-        label="Why the vehicle's numbers are accepted",
+        label=_("Why the vehicle's numbers are accepted"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
     )
 
 
 class ApplicationForm(forms.Form):
-    vehicle = forms.ModelChoiceField(queryset=Vehicle.objects.none())
+    vehicle = forms.ModelChoiceField(label=_("Vehicle"), queryset=Vehicle.objects.none())
     # A transfer is filed by the buyer's acceptance of a sale, never from this form.
     type = forms.ChoiceField(
+        label=_("Type"),
         choices=[
             choice
             for choice in RegistrationApplication.Type.choices
             if choice[0] != RegistrationApplication.Type.TRANSFER
-        ]
+        ],
     )
     office = forms.ModelChoiceField(
         queryset=Office.objects.filter(is_active=True),
         required=False,
-        label="LTO office",
-        help_text="Where the application is filed; the first office if you leave it.",
+        label=_("LTO office"),
+        help_text=_("Where the application is filed; the first office if you leave it."),
     )
 
     def __init__(self, *args: Any, owner: User, **kwargs: Any) -> None:
@@ -119,7 +151,7 @@ class DocumentForm(forms.Form):
     # A deregistration's evidence comes with the deregistration (DeregistrationForm), a
     # hold's with the hold (HoldPlaceForm, HoldLiftForm).
     doc_type = forms.ChoiceField(
-        label="Document type",
+        label=_("Document type"),
         choices=[
             choice
             for choice in Document.Type.choices
@@ -127,55 +159,67 @@ class DocumentForm(forms.Form):
         ],
     )
     file = forms.FileField(
-        help_text="PDF, PNG or JPEG, at most 10 MB (IDs 5 MB); stencil photos PNG or JPEG, 5 MB.",
+        label=_("File"),
+        help_text=_(
+            "PDF, PNG or JPEG, at most 10 MB (IDs 5 MB); stencil photos PNG or JPEG, 5 MB."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
-    clearance_request = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    clearance_request = forms.IntegerField(
+        label=_("Clearance request"), required=False, widget=forms.HiddenInput
+    )
 
 
 class DeregistrationForm(forms.Form):
     reason = forms.ChoiceField(
-        label="Why is it deregistered?", choices=Deregistration.Reason.choices
+        label=_("Why is it deregistered?"), choices=Deregistration.Reason.choices
     )
     evidence = forms.FileField(
-        help_text="The certificate of scrapping, the export papers or the insurer's total-loss "
-        "finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 goes on the ledger.",
+        label=_("Evidence"),
+        help_text=_(
+            "The certificate of scrapping, the export papers or the insurer's total-loss "
+            "finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 goes on the ledger."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
     note = forms.CharField(
-        label="Note",
-        help_text="What the evidence shows and who presented it. Kept off the ledger.",
+        label=_("Note"),
+        help_text=_("What the evidence shows and who presented it. Kept off the ledger."),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
     confirm = forms.BooleanField(
-        label="I understand that deregistration is final: the vehicle can never be "
-        "registered, renewed or sold again."
+        label=_(
+            "I understand that deregistration is final: the vehicle can never be "
+            "registered, renewed or sold again."
+        )
     )
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
 
 
 class WithdrawForm(forms.Form):
     """Withdrawing an application is written to the ledger for good: the owner says so first."""
 
     reason = forms.CharField(
-        label="Why are you withdrawing it? (optional)",
+        label=_("Why are you withdrawing it? (optional)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
     )
     confirm = forms.BooleanField(
-        label="I understand that the withdrawal is recorded on the ledger and cannot be undone.",
+        label=_("I understand that the withdrawal is recorded on the ledger and cannot be undone."),
         error_messages={"required": "Tick the box to confirm that you want to withdraw it."},
     )
 
 
 class NoteForm(forms.Form):
     note = forms.CharField(
-        label="What did you correct?",
+        label=_("What did you correct?"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         required=False,
@@ -184,36 +228,41 @@ class NoteForm(forms.Form):
 
 class ApproveRegistrationForm(forms.Form):
     plate_number = forms.CharField(
+        label=_("Plate number"),
         max_length=10,
         required=False,
-        help_text="Leave blank to issue the next plate of the series.",
+        help_text=_("Leave blank to issue the next plate of the series."),
     )
 
 
 class ApplicationSearchForm(forms.Form):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=60,
-        help_text="Reference, VIN, plate, owner's name or e-mail, make or model",
+        help_text=_("Reference, VIN, plate, owner's name or e-mail, make or model"),
     )
     status = forms.ChoiceField(
+        label=_("Status"),
         required=False,
-        choices=[("", "Any status"), *RegistrationApplication.Status.choices],
+        choices=[("", _("Any status")), *RegistrationApplication.Status.choices],
     )
     type = forms.ChoiceField(
-        required=False, choices=[("", "Any type"), *RegistrationApplication.Type.choices]
+        label=_("Type"),
+        required=False,
+        choices=[("", _("Any type")), *RegistrationApplication.Type.choices],
     )
-    overdue = forms.BooleanField(label="Overdue clearances only", required=False)
-    flagged = forms.BooleanField(label="Flagged vehicles only", required=False)
-    page = forms.IntegerField(required=False, min_value=1)
+    overdue = forms.BooleanField(label=_("Overdue clearances only"), required=False)
+    flagged = forms.BooleanField(label=_("Flagged vehicles only"), required=False)
+    page = forms.IntegerField(label=_("Page"), required=False, min_value=1)
 
 
 class OwnerSignUpForm(UserCreationForm):
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
-    email = forms.EmailField()
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
     mobile_number = forms.CharField(
+        label=_("Mobile number"),
         max_length=20,
         required=False,
         help_text=_("For SMS updates: a Philippine mobile number, e.g. 0917 123 4567."),
@@ -230,7 +279,7 @@ class OwnerSignUpForm(UserCreationForm):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].lower()
         if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail address already exists.")
+            raise forms.ValidationError(_("An account with this e-mail address already exists."))
         return email
 
 
@@ -256,44 +305,50 @@ class VehicleCorrectionForm(VehicleForm):
 
 class SaleStartForm(forms.Form):
     buyer_email = forms.EmailField(
-        label="Buyer's e-mail address",
-        help_text="The buyer gets a link there; it works only for the account of this address.",
+        label=_("Buyer's e-mail address"),
+        help_text=_("The buyer gets a link there; it works only for the account of this address."),
     )
     buyer_mobile = forms.CharField(
-        label="Buyer's mobile number (optional)", max_length=20, required=False
+        label=_("Buyer's mobile number (optional)"), max_length=20, required=False
     )
 
 
 class NoticeOfSaleForm(forms.Form):
     handed_over_on = forms.DateField(
-        label="Handed over on",
+        label=_("Handed over on"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The notice of sale releases you from liability for the vehicle from this day.",
+        help_text=_(
+            "The notice of sale releases you from liability for the vehicle from this day."
+        ),
     )
 
 
 class DeedOfSaleForm(forms.Form):
     file = forms.FileField(
-        label="Deed of sale (notarised)",
-        help_text="PDF, PNG or JPEG, at most 10 MB.",
+        label=_("Deed of sale (notarised)"),
+        help_text=_("PDF, PNG or JPEG, at most 10 MB."),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
 
 
 class HoldPlaceForm(forms.Form):
     vin = forms.CharField(
-        label="VIN",
+        label=_("VIN"),
         max_length=17,
-        help_text="17 letters and digits; it may be a vehicle Talaan has no record of yet.",
+        help_text=_("17 letters and digits; it may be a vehicle Talaan has no record of yet."),
     )
-    reason = forms.ChoiceField(label="Reason")
+    reason = forms.ChoiceField(label=_("Reason"))
     evidence = forms.FileField(
-        help_text="The report, order or finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 "
-        "goes on the ledger; only your office and LTO staff can open it.",
+        label=_("Evidence"),
+        help_text=_(
+            "The report, order or finding: PDF, PNG or JPEG, at most 10 MB. Its SHA-256 "
+            "goes on the ledger; only your office and LTO staff can open it."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
     note = forms.CharField(
-        help_text="What the evidence shows. Kept off the ledger; the owner never sees it.",
+        label=_("Note"),
+        help_text=_("What the evidence shows. Kept off the ledger; the owner never sees it."),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
@@ -306,12 +361,16 @@ class HoldPlaceForm(forms.Form):
 
 class HoldLiftForm(forms.Form):
     evidence = forms.FileField(
-        help_text="Why it is lifted: a recovery report, a court's lifting order, proof the "
-        "violation was settled. PDF, PNG or JPEG, at most 10 MB.",
+        label=_("Evidence"),
+        help_text=_(
+            "Why it is lifted: a recovery report, a court's lifting order, proof the "
+            "violation was settled. PDF, PNG or JPEG, at most 10 MB."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
     note = forms.CharField(
-        help_text="Kept off the ledger; the owner never sees it.",
+        label=_("Note"),
+        help_text=_("Kept off the ledger; the owner never sees it."),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
@@ -319,22 +378,26 @@ class HoldLiftForm(forms.Form):
 
 class HoldFilterForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[("", "All"), ("active", "Active"), ("lifted", "Lifted")], required=False
+        label=_("Status"),
+        choices=[("", _("All")), ("active", _("Active")), ("lifted", _("Lifted"))],
+        required=False,
     )
 
 
 class MortgageProposeForm(forms.Form):
     vehicle = forms.CharField(
-        label="Plate or VIN", max_length=40, help_text="As on the owner's certificate."
+        label=_("Plate or VIN"), max_length=40, help_text=_("As on the owner's certificate.")
     )
     owner_email = forms.EmailField(
-        label="Owner's e-mail address",
-        help_text="Confirms that you deal with the registered owner; they are asked to consent.",
+        label=_("Owner's e-mail address"),
+        help_text=_("Confirms that you deal with the registered owner; they are asked to consent."),
     )
 
 
 class MortgageAnswerForm(forms.Form):
-    answer = forms.ChoiceField(choices=[("accept", "I consent"), ("decline", "I decline")])
+    answer = forms.ChoiceField(
+        label=_("Answer"), choices=[("accept", _("I consent")), ("decline", _("I decline"))]
+    )
     reason = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )

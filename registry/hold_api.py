@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -157,7 +158,7 @@ class HoldListApi(APIView):
         if "status" in request.query_params:
             wanted = request.query_params["status"]
             if wanted not in Hold.Status.values:
-                raise serializers.ValidationError({"status": "Give active or lifted."})
+                raise serializers.ValidationError({"status": _("Give active or lifted.")})
             holds = holds.filter(status=wanted)
         return Response(HoldSerializer(holds[:200], many=True).data)
 
@@ -195,7 +196,7 @@ class HoldListApi(APIView):
     @idempotent
     def post(self, request: AuthenticatedRequest) -> Response:
         if not hold_offices(Caller.of(request)):
-            raise PermissionDenied("Only HPG officers and LTO staff place holds.")
+            raise PermissionDenied(_("Only HPG officers and LTO staff place holds."))
         data = HoldPlaceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         hold = hold_place(
@@ -231,7 +232,7 @@ class HoldLiftApi(APIView):
     def post(self, request: AuthenticatedRequest, reference: str) -> Response:
         hold = holds_visible_to(Caller.of(request)).filter(reference=reference).first()
         if hold is None:
-            raise Http404("No such hold.")
+            raise Http404(_("No such hold."))
         data = HoldLiftSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         lifted = hold_lift(

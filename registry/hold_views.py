@@ -11,12 +11,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, describe
 from kernel.forms_http import form_action
+from kernel.i18n import Message
 from organisations.access import Caller
 from organisations.models import Organisation
 from registry.document_services import document_check
@@ -36,7 +38,7 @@ from registry.views import add_form_errors
 def _offices(request: AuthenticatedHttpRequest) -> list[Organisation]:
     offices = hold_offices(Caller.of(request))
     if not offices:
-        raise Http404("No such page.")
+        raise Http404(_("No such page."))
     return offices
 
 
@@ -81,7 +83,15 @@ def hold_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         except USER_ERRORS as exc:
             status = add_form_errors(form, exc)
         else:
-            messages.success(request, f"Hold {hold.reference} is placed on {hold.vin}.")
+            messages.success(
+                request,
+                str(
+                    Message(
+                        _("Hold %(reference)s is placed on %(vin)s."),
+                        {"reference": hold.reference, "vin": hold.vin},
+                    )
+                ),
+            )
             return redirect("hold-detail", hold.reference)
     elif request.method == "POST":
         status = 422
@@ -96,7 +106,7 @@ def _visible_hold(request: AuthenticatedHttpRequest, reference: str) -> Hold:
         .first()
     )
     if hold is None:
-        raise Http404("No such hold.")
+        raise Http404(_("No such hold."))
     return hold
 
 
@@ -141,7 +151,14 @@ def hold_lift_page(request: AuthenticatedHttpRequest, reference: str) -> HttpRes
     except USER_ERRORS as exc:
         status = add_form_errors(form, exc)
         return _detail(request, hold, form, status=status)
-    messages.success(request, f"Hold {hold.reference} is lifted; the owner is told.")
+    messages.success(
+        request,
+        str(
+            Message(
+                _("Hold %(reference)s is lifted; the owner is told."), {"reference": hold.reference}
+            )
+        ),
+    )
     return redirect("hold-detail", hold.reference)
 
 
@@ -158,12 +175,13 @@ def hold_evidence(request: AuthenticatedHttpRequest, public_id: str) -> HttpResp
     if document is not None:
         hold = getattr(document, "hold_placed", None) or getattr(document, "hold_lifted", None)
     if document is None or hold is None or not can_see_evidence(Caller.of(request), hold):
-        raise Http404("No such document.")
+        raise Http404(_("No such document."))
     checked = document_check(document)
     if checked.content is None:
         error = describe(
             ValidationError(
-                f"This document failed its integrity check and is withheld: {checked.check.detail}"
+                _("This document failed its integrity check and is withheld: %(detail)s"),
+                params={"detail": checked.check.detail},
             )
         )
         return render(request, "error.html", {"error": error}, status=409)

@@ -27,9 +27,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import HOLD_PLACERS, VIN_PATTERN, HoldReason, OrgKind
 from kernel.errors import Conflict, DomainError, PermissionDenied
+from kernel.i18n import Message
+from kernel.refusals import DOINGS
 from ledger import get_ledger
 from ledger.base import HoldLifting, HoldPlacement
 from notifications.services import notify
@@ -105,17 +109,20 @@ def holding_offices(vin: str) -> list[Organisation]:
     return list(offices.values())
 
 
-def hold_notice(vin: str) -> str | None:
+def hold_notice(vin: str) -> Message | None:
     """What anyone concerned with the vehicle (its owner first) is told of its holds: that a
     hold exists and whom to contact; never the reason or the evidence. None without a hold."""
     offices = holding_offices(vin)
     if not offices:
         return None
     contacts = "; ".join(office.public_contact for office in offices)
-    return (
-        f"A hold exists on this vehicle: it cannot be renewed, transferred, deregistered or "
-        f"registered, and its applications are not decided, until the office that placed it "
-        f"lifts it. Contact {contacts}."
+    return Message(
+        _(
+            "A hold exists on this vehicle: it cannot be renewed, transferred, deregistered or "
+            "registered, and its applications are not decided, until the office that placed it "
+            "lifts it. Contact %(contacts)s."
+        ),
+        {"contacts": contacts},
     )
 
 
@@ -144,7 +151,12 @@ def refuse_if_held(vehicle: Vehicle | str, *, doing: str) -> None:
     notice = hold_notice(vin)
     if notice is not None:
         name = vin if isinstance(vehicle, str) else str(vehicle)
-        raise OnHold(f"{name} cannot be {doing}: {notice} Nothing was changed.")
+        raise OnHold(
+            Message(
+                _("%(name)s cannot be %(doing)s: %(notice)s Nothing was changed."),
+                {"name": name, "doing": DOINGS.get(doing, doing), "notice": notice},
+            )
+        )
 
 
 def reasons_of(kind: str) -> list[str]:
@@ -215,7 +227,14 @@ def _checked(
         raise ValidationError(errors)
     office = _office_for(caller, reason)
     if reason not in reasons_of(office.kind):
-        raise ValidationError({"reason": f"{office.name} does not place {reason} holds."})
+        raise ValidationError(
+            {
+                "reason": Message(
+                    _("%(name)s does not place %(reason)s holds."),
+                    {"name": office.name, "reason": reason},
+                )
+            }
+        )
     return office
 
 
@@ -308,17 +327,22 @@ def _place(
         office=office, vin=vin, reason=reason, evidence_sha256=evidence.sha256
     )
     if Hold.objects.filter(reference=hold.reference).exists():
-        raise Conflict("This hold is placed already; nothing was changed.")
+        raise Conflict(_("This hold is placed already; nothing was changed."))
     hold.record_receipt(get_ledger().record(hold_record(hold)))
     hold.save(force_insert=True)
     _tell_owner(
         hold,
         event=HOLD_PLACED,
-        title=f"A hold was placed on {vehicle}",
-        body=(
-            f"{office.name} placed a hold on the vehicle. While it is active the vehicle "
-            "cannot be renewed, sold, transferred or deregistered, and its applications are "
-            f"not decided. Contact {office.public_contact}."
+        title=Message(
+            pgettext_lazy("sms", "A hold was placed on %(vehicle)s"), {"vehicle": str(vehicle)}
+        ),
+        body=Message(
+            _(
+                "%(office)s placed a hold on the vehicle. While it is active the vehicle cannot "
+                "be renewed, sold, transferred or deregistered, and its applications are not "
+                "decided. Contact %(contact)s."
+            ),
+            {"office": office.name, "contact": office.public_contact},
         ),
     )
     return hold
@@ -339,7 +363,7 @@ def hold_lift(
     hold = Hold.objects.select_for_update().select_related("organisation").filter(pk=hold_id)
     found = hold.first()
     if found is None:
-        raise ValidationError({"hold": "No such hold."})
+        raise ValidationError({"hold": _("No such hold.")})
     errors: dict[str, str] = {}
     if evidence is None:
         errors["evidence"] = "Attach the evidence for lifting the hold."
@@ -350,10 +374,18 @@ def hold_lift(
     assert evidence is not None  # checked above
     if not (caller.acts_for(found.organisation_id) and caller.permits(Action.LIFT_HOLD)):
         raise PermissionDenied(
-            f"Only {found.organisation.name}, which placed hold {found.reference}, lifts it."
+            Message(
+                _("Only %(name)s, which placed hold %(reference)s, lifts it."),
+                {"name": found.organisation.name, "reference": found.reference},
+            )
         )
     if not found.is_active:
-        raise Conflict(f"Hold {found.reference} is already lifted; nothing was changed.")
+        raise Conflict(
+            Message(
+                _("Hold %(reference)s is already lifted; nothing was changed."),
+                {"reference": found.reference},
+            )
+        )
     _check_against_the_ledger(found, evidence)
     return lift_as(found, office=found.organisation, officer=officer, evidence=evidence, note=note)
 
@@ -370,8 +402,14 @@ def _check_against_the_ledger(hold: Hold, evidence: UploadedFile) -> None:
     if recorded.get("evidence_digest") != digest:
         raise ValidationError(
             {
-                "evidence": f"The ledger recorded the lifting of {hold.reference} already, with "
-                "another evidence file: lift it with the same file. Nothing was changed."
+                "evidence": Message(
+                    _(
+                        "The ledger recorded the lifting of %(reference)s already, with "
+                        "another evidence file: lift it with the same file. Nothing was "
+                        "changed."
+                    ),
+                    {"reference": hold.reference},
+                )
             }
         )
 
@@ -408,20 +446,28 @@ def lift_as(
         raise
     others = holding_offices(hold.vin)
     still = (
-        " Another hold remains: contact " + "; ".join(o.public_contact for o in others) + "."
+        Message(
+            _("Another hold remains: contact %(contacts)s."),
+            {"contacts": "; ".join(o.public_contact for o in others)},
+        )
         if others
-        else " Nothing holds the vehicle any more."
+        else _("Nothing holds the vehicle any more.")
     )
     _tell_owner(
         hold,
         event=HOLD_LIFTED,
-        title=f"A hold on {hold.vehicle} was lifted",
-        body=f"{hold.organisation.name} lifted its hold on the vehicle.{still}",
+        title=Message(
+            pgettext_lazy("sms", "A hold on %(vehicle)s was lifted"), {"vehicle": str(hold.vehicle)}
+        ),
+        body=Message(
+            _("%(office)s lifted its hold on the vehicle. %(still)s"),
+            {"office": hold.organisation.name, "still": still},
+        ),
     )
     return hold
 
 
-def _tell_owner(hold: Hold, *, event: NotificationEvent, title: str, body: str) -> None:
+def _tell_owner(hold: Hold, *, event: NotificationEvent, title: Message, body: Message) -> None:
     vehicle = hold.vehicle
     if vehicle is None:
         return  # a VIN Talaan has no vehicle for has no owner to tell

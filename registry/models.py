@@ -12,9 +12,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from chaincode.rules import VIN_PATTERN, ApplicationStatus, DeregistrationReason, HoldReason
 from kernel.db import TimestampedModel
+from kernel.i18n import Message
+from kernel.refusals import STATUSES
 from ledger.models import RecordedOnLedger
 from organisations.models import Office
 
@@ -43,27 +47,27 @@ class OwnerProfile(TimestampedModel):
 
 class Vehicle(TimestampedModel):
     class Fuel(models.TextChoices):
-        GASOLINE = "gasoline", "Gasoline"
-        DIESEL = "diesel", "Diesel"
-        HYBRID = "hybrid", "Hybrid"
-        ELECTRIC = "electric", "Electric"
-        LPG = "lpg", "LPG"
+        GASOLINE = "gasoline", _("Gasoline")
+        DIESEL = "diesel", _("Diesel")
+        HYBRID = "hybrid", _("Hybrid")
+        ELECTRIC = "electric", _("Electric")
+        LPG = "lpg", _("LPG")
 
     class Classification(models.TextChoices):
-        PRIVATE = "private", "Private"
-        FOR_HIRE = "for_hire", "For hire"
-        GOVERNMENT = "government", "Government"
-        DIPLOMATIC = "diplomatic", "Diplomatic"
+        PRIVATE = "private", _("Private")
+        FOR_HIRE = "for_hire", _("For hire")
+        GOVERNMENT = "government", _("Government")
+        DIPLOMATIC = "diplomatic", _("Diplomatic")
 
     class BodyType(models.TextChoices):
-        SEDAN = "sedan", "Sedan"
-        HATCHBACK = "hatchback", "Hatchback"
-        SUV = "suv", "SUV"
-        PICKUP = "pickup", "Pick-up"
-        VAN = "van", "Van"
-        MOTORCYCLE = "motorcycle", "Motorcycle"
-        TRUCK = "truck", "Truck"
-        BUS = "bus", "Bus"
+        SEDAN = "sedan", _("Sedan")
+        HATCHBACK = "hatchback", _("Hatchback")
+        SUV = "suv", _("SUV")
+        PICKUP = "pickup", _("Pick-up")
+        VAN = "van", _("Van")
+        MOTORCYCLE = "motorcycle", _("Motorcycle")
+        TRUCK = "truck", _("Truck")
+        BUS = "bus", _("Bus")
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="vehicles"
@@ -140,11 +144,11 @@ class PlateSeries(TimestampedModel):
 
     class VehicleClass(models.TextChoices):
         # LLL-DDDD for four-wheel vehicles: LTO MC VPT-2013-1772 (AutoIndustriya, 2013-07).
-        CAR = "car", "Car, utility vehicle, truck or bus (ABC 1234)"
+        CAR = "car", _("Car, utility vehicle, truck or bus (ABC 1234)")
         # DDD-LLL for motorcycles, the RA 11235 plates: "three numbers followed by three
         # letters" (LTO-Cordillera via PNA, Baguio Midland Courier, 2024-02-25; the Wikipedia
         # article of 2023-05 agrees). The 2013 circular's LL-DDDDD is the older design.
-        MOTORCYCLE = "motorcycle", "Motorcycle (123 ABC)"
+        MOTORCYCLE = "motorcycle", _("Motorcycle (123 ABC)")
 
     # The highest number each class's plate has room for (four digits, three digits).
     LARGEST_NUMBER: dict[str, int] = {VehicleClass.CAR: 9999, VehicleClass.MOTORCYCLE: 999}
@@ -221,14 +225,20 @@ class PlateSeries(TimestampedModel):
             self.next_number = self.first_number
         largest = self.LARGEST_NUMBER.get(self.vehicle_class)
         if largest is not None and self.last_number is not None and self.last_number > largest:
-            raise ValidationError({"last_number": f"A plate of this class goes up to {largest}."})
+            raise ValidationError(
+                {
+                    "last_number": Message(
+                        _("A plate of this class goes up to %(largest)s."), {"largest": largest}
+                    )
+                }
+            )
         if None in (self.first_number, self.last_number, self.next_number):
             return
         if self.first_number > self.last_number:
-            raise ValidationError({"last_number": "The last number comes after the first."})
+            raise ValidationError({"last_number": _("The last number comes after the first.")})
         if not self.first_number <= self.next_number <= self.last_number + 1:
             raise ValidationError(
-                {"next_number": "The next number lies between the first and one past the last."}
+                {"next_number": _("The next number lies between the first and one past the last.")}
             )
         # Two series that share plates would issue one plate twice.
         overlapping = PlateSeries.objects.filter(
@@ -238,7 +248,10 @@ class PlateSeries(TimestampedModel):
             last_number__gte=self.first_number,
         ).exclude(pk=self.pk)
         if overlapping.exists():
-            raise ValidationError(f"Series {overlapping[0]} already holds some of these plates.")
+            raise ValidationError(
+                _("Series %(overlapping)s already holds some of these plates."),
+                params={"overlapping": overlapping[0]},
+            )
 
 
 # What an owner enters about a vehicle (and may correct before registration).
@@ -260,7 +273,7 @@ VEHICLE_DETAIL_FIELDS = (
 def new_reference() -> str:
     """A short reference people can read over the phone: no 0/O, 1/I/L confusion."""
     alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-    return "TLN-" + "".join(secrets.choice(alphabet) for _ in range(8))
+    return "TLN-" + "".join(secrets.choice(alphabet) for _position in range(8))
 
 
 def default_office_id() -> int | None:
@@ -270,15 +283,15 @@ def default_office_id() -> int | None:
 
 class RegistrationApplication(TimestampedModel):
     class Type(models.TextChoices):
-        NEW = "new", "New registration"
-        RENEWAL = "renewal", "Renewal"
-        TRANSFER = "transfer", "Transfer of ownership"
+        NEW = "new", _("New registration")
+        RENEWAL = "renewal", _("Renewal")
+        TRANSFER = "transfer", _("Transfer of ownership")
 
     # Django's functional enum API (not modelled by django-stubs), from chaincode's statuses.
     Status: type[models.TextChoices] = cast(Any, models.TextChoices)(
         "Status",
         [
-            (status.name, (status.value, status.value.replace("_", " ").capitalize()))
+            (status.name, (status.value, capfirst(STATUSES[status.value])))
             for status in ApplicationStatus
         ],
     )
@@ -376,29 +389,29 @@ class Document(TimestampedModel, RecordedOnLedger):
     """
 
     class Type(models.TextChoices):
-        SALES_INVOICE = "sales_invoice", "Sales invoice"
-        CSR = "csr", "Certificate of stock reported"
-        INSURANCE_COC = "insurance_coc", "Insurance certificate of cover"
-        EMISSION_CERTIFICATE = "emission_certificate", "Emission certificate"
-        HPG_CLEARANCE = "hpg_clearance", "HPG clearance"
-        DEED_OF_SALE = "deed_of_sale", "Deed of sale"
-        GOVERNMENT_ID = "government_id", "Government ID"
-        STENCIL_PHOTO = "stencil_photo", "Photo of engine/chassis stencil"
+        SALES_INVOICE = "sales_invoice", _("Sales invoice")
+        CSR = "csr", _("Certificate of stock reported")
+        INSURANCE_COC = "insurance_coc", _("Insurance certificate of cover")
+        EMISSION_CERTIFICATE = "emission_certificate", _("Emission certificate")
+        HPG_CLEARANCE = "hpg_clearance", _("HPG clearance")
+        DEED_OF_SALE = "deed_of_sale", _("Deed of sale")
+        GOVERNMENT_ID = "government_id", _("Government ID")
+        STENCIL_PHOTO = "stencil_photo", _("Photo of engine/chassis stencil")
         DEREGISTRATION_EVIDENCE = (
             "deregistration_evidence",
-            "Deregistration evidence (scrapping, export or loss)",
+            _("Deregistration evidence (scrapping, export or loss)"),
         )
-        HOLD_EVIDENCE = "hold_evidence", "Hold evidence (report, order or finding)"
-        HOLD_LIFT_EVIDENCE = "hold_lift_evidence", "Evidence for lifting a hold"
-        OTHER = "other", "Other"
+        HOLD_EVIDENCE = "hold_evidence", _("Hold evidence (report, order or finding)")
+        HOLD_LIFT_EVIDENCE = "hold_lift_evidence", _("Evidence for lifting a hold")
+        OTHER = "other", _("Other")
 
     # A hold's evidence belongs to the hold, not to any application (its VIN may have none).
     HOLD_TYPES = (Type.HOLD_EVIDENCE, Type.HOLD_LIFT_EVIDENCE)
 
     class Storage(models.TextChoices):
-        FILESYSTEM = "filesystem", "Filesystem"
-        IPFS = "ipfs", "IPFS"
-        OCI = "oci", "OCI Object Storage"
+        FILESYSTEM = "filesystem", _("Filesystem")
+        IPFS = "ipfs", _("IPFS")
+        OCI = "oci", _("OCI Object Storage")
 
     public_id = models.UUIDField(unique=True, editable=False)
     application = models.ForeignKey(
@@ -476,7 +489,7 @@ class Document(TimestampedModel, RecordedOnLedger):
 def new_certificate_number() -> str:
     """A Certificate of Registration number: "CR-" and ten digits, random so that numbers
     reveal nothing about how many were issued or when."""
-    return "CR-" + "".join(secrets.choice("0123456789") for _ in range(10))
+    return "CR-" + "".join(secrets.choice("0123456789") for _position in range(10))
 
 
 class OwnershipPeriod(TimestampedModel, RecordedOnLedger):
@@ -487,9 +500,9 @@ class OwnershipPeriod(TimestampedModel, RecordedOnLedger):
     """
 
     class Acquired(models.TextChoices):
-        FIRST_REGISTRATION = "first_registration", "First registration"
-        TRANSFER = "transfer", "Transfer of ownership"
-        ORIGIN = "origin", "Origin record"
+        FIRST_REGISTRATION = "first_registration", _("First registration")
+        TRANSFER = "transfer", _("Transfer of ownership")
+        ORIGIN = "origin", _("Origin record")
 
     vehicle = models.ForeignKey(Vehicle, on_delete=models.PROTECT, related_name="ownership_periods")
     owner = models.ForeignKey(
@@ -538,9 +551,9 @@ class Certificate(TimestampedModel):
     """
 
     class Status(models.TextChoices):
-        VALID = "valid", "Valid"
-        SUPERSEDED = "superseded", "Superseded"
-        REVOKED = "revoked", "Revoked"
+        VALID = "valid", _("Valid")
+        SUPERSEDED = "superseded", _("Superseded")
+        REVOKED = "revoked", _("Revoked")
 
     number = models.CharField(
         "CR number", max_length=16, unique=True, default=new_certificate_number
@@ -663,13 +676,13 @@ class Sale(TimestampedModel):
     """
 
     class Status(models.TextChoices):
-        AWAITING_BUYER = "awaiting_buyer", "Awaiting the buyer"
-        ACCEPTED = "accepted", "Accepted: transfer application filed"
-        DECLINED = "declined", "Declined by the buyer"
-        WITHDRAWN = "withdrawn", "Withdrawn by the seller"
-        EXPIRED = "expired", "Expired"
-        CANCELLED = "cancelled", "Cancelled by the LTO"
-        COMPLETED = "completed", "Completed: ownership transferred"
+        AWAITING_BUYER = "awaiting_buyer", _("Awaiting the buyer")
+        ACCEPTED = "accepted", _("Accepted: transfer application filed")
+        DECLINED = "declined", _("Declined by the buyer")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the seller")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled by the LTO")
+        COMPLETED = "completed", _("Completed: ownership transferred")
 
     OPEN = (Status.AWAITING_BUYER, Status.ACCEPTED)
 
@@ -901,8 +914,8 @@ class DocumentRequirement(TimestampedModel):
     """
 
     class FiledBy(models.TextChoices):
-        APPLICANT = "applicant", "The applicant"
-        SELLER = "seller", "The seller (transfers)"
+        APPLICANT = "applicant", _("The applicant")
+        SELLER = "seller", _("The seller (transfers)")
 
     application_type = models.CharField(max_length=20, choices=RegistrationApplication.Type.choices)
     doc_type = models.CharField("document type", max_length=30, choices=Document.Type.choices)
@@ -940,7 +953,7 @@ class DocumentRequirement(TimestampedModel):
 
 def new_hold_reference() -> str:
     """A hold's reference: "HOLD-" and eight digits, random so it tells nothing of others."""
-    return "HOLD-" + "".join(secrets.choice("0123456789") for _ in range(8))
+    return "HOLD-" + "".join(secrets.choice("0123456789") for _position in range(8))
 
 
 class Hold(TimestampedModel, RecordedOnLedger):
@@ -955,8 +968,8 @@ class Hold(TimestampedModel, RecordedOnLedger):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        LIFTED = "lifted", "Lifted"
+        ACTIVE = "active", _("Active")
+        LIFTED = "lifted", _("Lifted")
 
     # The codes are the chaincode's (chaincode.rules), so both sides accept the same reasons.
     Reason: type[models.TextChoices] = cast(Any, models.TextChoices)(
@@ -1050,11 +1063,11 @@ class Mortgage(TimestampedModel, RecordedOnLedger):
     """
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Awaiting the owner's consent"
-        ANNOTATED = "annotated", "Annotated: the vehicle is encumbered"
-        DECLINED = "declined", "Declined by the owner"
-        WITHDRAWN = "withdrawn", "Withdrawn by the lender"
-        RELEASED = "released", "Released by the lender"
+        PROPOSED = "proposed", _("Awaiting the owner's consent")
+        ANNOTATED = "annotated", _("Annotated: the vehicle is encumbered")
+        DECLINED = "declined", _("Declined by the owner")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the lender")
+        RELEASED = "released", _("Released by the lender")
 
     OPEN = (Status.PROPOSED, Status.ANNOTATED)
 

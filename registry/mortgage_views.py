@@ -4,20 +4,27 @@ renders; what a person may do comes from registry.access."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, describe
 from kernel.forms_http import form_action
+from kernel.i18n import Message
 from organisations.access import Caller
 from registry import access, mortgages
 from registry.forms import MortgageAnswerForm, MortgageProposeForm, ReasonForm
 from registry.models import Mortgage
 from registry.views import add_form_errors
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 @login_required
@@ -34,7 +41,13 @@ def mortgage_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             status = add_form_errors(form, exc)
         else:
             messages.success(
-                request, f"Mortgage {mortgage.reference} proposed: the owner is asked to consent."
+                request,
+                str(
+                    Message(
+                        _("Mortgage %(reference)s proposed: the owner is asked to consent."),
+                        {"reference": mortgage.reference},
+                    )
+                ),
             )
             return redirect("mortgage-detail", mortgage.reference)
     elif request.method == "POST":
@@ -55,7 +68,7 @@ def _detail(
     request: AuthenticatedHttpRequest,
     mortgage: Mortgage,
     status: int = 200,
-    refusal: str = "",
+    refusal: str | StrPromise = "",
 ) -> HttpResponse:
     caller = Caller.of(request)
     return render(
@@ -83,7 +96,7 @@ def mortgage_answer(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
     mortgage = mortgages.mortgage_get_for(Caller.of(request), reference)
     form = MortgageAnswerForm(request.POST)
     if not form.is_valid():
-        return _detail(request, mortgage, 422, "Choose whether you consent or decline.")
+        return _detail(request, mortgage, 422, _("Choose whether you consent or decline."))
     try:
         mortgage = mortgages.mortgage_answer(
             owner=request.user,
@@ -94,7 +107,15 @@ def mortgage_answer(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
     except USER_ERRORS as exc:
         info = describe(exc)
         return _detail(request, mortgage, info.status, info.message)
-    messages.success(request, f"Mortgage {mortgage.reference}: {mortgage.get_status_display()}.")
+    messages.success(
+        request,
+        str(
+            Message(
+                _("Mortgage %(reference)s: %(status)s."),
+                {"reference": mortgage.reference, "status": mortgage.get_status_display()},
+            )
+        ),
+    )
     return redirect("mortgage-detail", mortgage.reference)
 
 
@@ -107,7 +128,10 @@ def mortgage_release(request: AuthenticatedHttpRequest, reference: str) -> HttpR
     except USER_ERRORS as exc:
         info = describe(exc)
         return _detail(request, mortgage, info.status, info.message)
-    messages.success(request, f"Mortgage {mortgage.reference} is released.")
+    messages.success(
+        request,
+        str(Message(_("Mortgage %(reference)s is released."), {"reference": mortgage.reference})),
+    )
     return redirect("mortgage-detail", mortgage.reference)
 
 
@@ -124,5 +148,8 @@ def mortgage_withdraw(request: AuthenticatedHttpRequest, reference: str) -> Http
     except USER_ERRORS as exc:
         info = describe(exc)
         return _detail(request, mortgage, info.status, info.message)
-    messages.success(request, f"Mortgage {mortgage.reference} is withdrawn.")
+    messages.success(
+        request,
+        str(Message(_("Mortgage %(reference)s is withdrawn."), {"reference": mortgage.reference})),
+    )
     return redirect("mortgage-detail", mortgage.reference)

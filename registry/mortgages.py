@@ -26,9 +26,12 @@ from django.db.models.functions import Replace, Upper
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import CLEARANCE_OPEN
 from kernel.errors import Conflict, PermissionDenied
+from kernel.i18n import Message
 from ledger import get_ledger
 from ledger.base import MortgageAnnotation, Receipt, sha256_hex
 from ledger.base import MortgageRelease as MortgageReleaseRecord
@@ -142,7 +145,7 @@ def mortgages_for(caller: Caller) -> QuerySet[Mortgage]:
 def mortgage_get_for(caller: Caller, reference: str) -> Mortgage:
     mortgage = mortgages_for(caller).filter(reference=reference.strip().upper()).first()
     if mortgage is None:
-        raise Http404("No such mortgage.")
+        raise Http404(_("No such mortgage."))
     return mortgage
 
 
@@ -153,12 +156,12 @@ def _link(mortgage: Mortgage) -> str:
 def _lender_of(caller: Caller, lender_id: int | None) -> Organisation:
     lenders = caller.lender_ids
     if not lenders or not caller.permits(Action.PROPOSE_MORTGAGE):
-        raise PermissionDenied("Only a lender's officers propose chattel mortgages.")
+        raise PermissionDenied(_("Only a lender's officers propose chattel mortgages."))
     if lender_id is None and len(lenders) > 1:
-        raise ValidationError({"lender": "You act for several lenders: choose one."})
+        raise ValidationError({"lender": _("You act for several lenders: choose one.")})
     chosen = lender_id if lender_id is not None else next(iter(lenders))
     if chosen not in lenders:
-        raise PermissionDenied("You do not act for that lender.")
+        raise PermissionDenied(_("You do not act for that lender."))
     return Organisation.objects.get(pk=chosen)
 
 
@@ -169,7 +172,7 @@ def _vehicle_named(vehicle: str, owner_email: str) -> Vehicle:
     email = owner_email.strip().lower()
     if not wanted or not email:
         raise ValidationError(
-            {"vehicle": "Give the vehicle's plate or VIN and its owner's e-mail address."}
+            {"vehicle": _("Give the vehicle's plate or VIN and its owner's e-mail address.")}
         )
     found = (
         Vehicle.objects.annotate(
@@ -204,8 +207,13 @@ def mortgage_propose(
     found = Vehicle.objects.select_for_update().get(pk=found.pk)
     if Mortgage.objects.filter(vehicle=found, status__in=Mortgage.OPEN).exists():
         raise Conflict(
-            f"{found} already has a chattel mortgage proposed or annotated: one at a time. "
-            "Nothing was saved."
+            Message(
+                _(
+                    "%(found)s already has a chattel mortgage proposed or annotated: one at a "
+                    "time. Nothing was saved."
+                ),
+                {"found": found},
+            )
         )
     owner = current_owner(found)
     assert owner is not None  # checked by _vehicle_named
@@ -213,11 +221,19 @@ def mortgage_propose(
     notify(
         recipients=[owner],
         event=MORTGAGE_CONSENT_REQUESTED,
-        title=f"{lender.name} asks your consent to a chattel mortgage on {found}",
-        body=(
-            f"Mortgage {mortgage.reference}: while it is annotated your certificate says the "
-            f"vehicle is encumbered in favour of {lender.name}, and a transfer needs its "
-            "consent. Accept or decline it in Talaan."
+        title=Message(
+            pgettext_lazy(
+                "sms", "%(lender)s asks your consent to a chattel mortgage on %(vehicle)s"
+            ),
+            {"lender": lender.name, "vehicle": str(found)},
+        ),
+        body=Message(
+            _(
+                "Mortgage %(reference)s: while it is annotated your certificate says the "
+                "vehicle is encumbered in favour of %(lender)s, and a transfer needs its "
+                "consent. Accept or decline it in Talaan."
+            ),
+            {"reference": mortgage.reference, "lender": lender.name},
         ),
         link=_link(mortgage),
     )
@@ -229,7 +245,7 @@ def _lock(reference: str) -> Mortgage:
     row = Mortgage.objects.filter(reference=reference.strip().upper()).values("pk", "vehicle_id")
     found = row.first()
     if found is None:
-        raise Http404("No such mortgage.")
+        raise Http404(_("No such mortgage."))
     Vehicle.objects.select_for_update().get(pk=found["vehicle_id"])
     return (
         Mortgage.objects.select_for_update(of=("self",))
@@ -256,12 +272,22 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
     access.require_mortgage_action(Caller(owner), mortgage, Action.CONSENT_MORTGAGE)
     if mortgage.status != Mortgage.Status.PROPOSED:
         raise Conflict(
-            f"Mortgage {mortgage.reference} is {mortgage.get_status_display().lower()}; "
-            "nothing was changed."
+            Message(
+                _("Mortgage %(reference)s is %(status)s; nothing was changed."),
+                {
+                    "reference": mortgage.reference,
+                    "status": str(mortgage.get_status_display()).lower(),
+                },
+            )
         )
     vehicle = mortgage.vehicle
     if current_owner(vehicle) != owner or valid_certificate(vehicle) is None:
-        raise Conflict(f"You are no longer the registered owner of {vehicle}; nothing was changed.")
+        raise Conflict(
+            Message(
+                _("You are no longer the registered owner of %(vehicle)s; nothing was changed."),
+                {"vehicle": vehicle},
+            )
+        )
     now = timezone.now()
     lender_people = organisation_people(mortgage.lender)
     if not accept:
@@ -272,15 +298,27 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
         notify(
             recipients=lender_people,
             event=MORTGAGE_ANSWERED,
-            title=f"The owner declined mortgage {mortgage.reference}",
-            body=reason.strip() or f"The owner of {vehicle} declined the chattel mortgage.",
+            title=Message(
+                pgettext_lazy("sms", "The owner declined mortgage %(reference)s"),
+                {"reference": mortgage.reference},
+            ),
+            body=reason.strip()
+            or Message(
+                _("The owner of %(vehicle)s declined the chattel mortgage."),
+                {"vehicle": str(vehicle)},
+            ),
             link=_link(mortgage),
         )
         return mortgage
     if Sale.objects.filter(vehicle=vehicle, status__in=Sale.OPEN).exists():
         raise Conflict(
-            f"{vehicle} has a sale open: withdraw it (or let the transfer finish) before a "
-            "mortgage is annotated on it. Nothing was changed."
+            Message(
+                _(
+                    "%(vehicle)s has a sale open: withdraw it (or let the transfer finish) "
+                    "before a mortgage is annotated on it. Nothing was changed."
+                ),
+                {"vehicle": vehicle},
+            )
         )
     mortgage.consent_digest = consent_digest(mortgage, _consent_day(mortgage, now))
     mortgage.ledger_change_id = annotation_change_id(mortgage.reference)
@@ -302,18 +340,30 @@ def mortgage_answer(*, owner: User, reference: str, accept: bool, reason: str = 
     notify(
         recipients=[owner],
         event=MORTGAGE_ANNOTATED,
-        title=f"Mortgage {mortgage.reference} is annotated on {vehicle}",
-        body=(
-            f"Your certificate now says the vehicle is encumbered in favour of "
-            f"{mortgage.lender.name} until the lender releases the mortgage."
+        title=Message(
+            pgettext_lazy("sms", "Mortgage %(reference)s is annotated on %(vehicle)s"),
+            {"reference": mortgage.reference, "vehicle": str(vehicle)},
+        ),
+        body=Message(
+            _(
+                "Your certificate now says the vehicle is encumbered in favour of %(lender)s "
+                "until the lender releases the mortgage."
+            ),
+            {"lender": mortgage.lender.name},
         ),
         link=_link(mortgage),
     )
     notify(
         recipients=lender_people,
         event=MORTGAGE_ANSWERED,
-        title=f"The owner consented: mortgage {mortgage.reference} is annotated",
-        body=f"{vehicle} is encumbered in your favour; the ledger recorded it.",
+        title=Message(
+            pgettext_lazy("sms", "The owner consented: mortgage %(reference)s is annotated"),
+            {"reference": mortgage.reference},
+        ),
+        body=Message(
+            _("%(vehicle)s is encumbered in your favour; the ledger recorded it."),
+            {"vehicle": str(vehicle)},
+        ),
         link=_link(mortgage),
     )
     return mortgage
@@ -328,8 +378,16 @@ def mortgage_withdraw(
     access.require_mortgage_action(caller or Caller(actor), mortgage, Action.WITHDRAW_MORTGAGE)
     if mortgage.status != Mortgage.Status.PROPOSED:
         raise Conflict(
-            f"Mortgage {mortgage.reference} is {mortgage.get_status_display().lower()}: only "
-            "a proposal is withdrawn (an annotated mortgage is released). Nothing was changed."
+            Message(
+                _(
+                    "Mortgage %(reference)s is %(status)s: only a proposal is withdrawn (an "
+                    "annotated mortgage is released). Nothing was changed."
+                ),
+                {
+                    "reference": mortgage.reference,
+                    "status": str(mortgage.get_status_display()).lower(),
+                },
+            )
         )
     mortgage.status = Mortgage.Status.WITHDRAWN
     mortgage.end_reason = reason.strip()
@@ -345,8 +403,16 @@ def mortgage_release(*, actor: User, reference: str, caller: Caller | None = Non
     access.require_mortgage_action(caller or Caller(actor), mortgage, Action.RELEASE_MORTGAGE)
     if mortgage.status != Mortgage.Status.ANNOTATED:
         raise Conflict(
-            f"Mortgage {mortgage.reference} is {mortgage.get_status_display().lower()}: only "
-            "an annotated mortgage is released. Nothing was changed."
+            Message(
+                _(
+                    "Mortgage %(reference)s is %(status)s: only an annotated mortgage is "
+                    "released. Nothing was changed."
+                ),
+                {
+                    "reference": mortgage.reference,
+                    "status": str(mortgage.get_status_display()).lower(),
+                },
+            )
         )
     waiting = mortgage.vehicle.applications.filter(
         clearance_requests__kind=LENDER_CLEARANCE,
@@ -354,8 +420,13 @@ def mortgage_release(*, actor: User, reference: str, caller: Caller | None = Non
     )
     if waiting.exists():
         raise Conflict(
-            f"A transfer of {mortgage.vehicle} waits for your consent: decide that clearance "
-            "first, then release the mortgage. Nothing was changed."
+            Message(
+                _(
+                    "A transfer of %(vehicle)s waits for your consent: decide that clearance "
+                    "first, then release the mortgage. Nothing was changed."
+                ),
+                {"vehicle": mortgage.vehicle},
+            )
         )
     record = release_of(mortgage)
     receipt = get_ledger().record(record)
@@ -377,8 +448,14 @@ def _notify_released(mortgage: Mortgage) -> None:
     notify(
         recipients=[owner, *organisation_people(mortgage.lender)],
         event=MORTGAGE_RELEASED,
-        title=f"Mortgage {mortgage.reference} on {mortgage.vehicle} is released",
-        body=f"{mortgage.lender.name} released it; the vehicle is no longer encumbered.",
+        title=Message(
+            pgettext_lazy("sms", "Mortgage %(reference)s on %(vehicle)s is released"),
+            {"reference": mortgage.reference, "vehicle": str(mortgage.vehicle)},
+        ),
+        body=Message(
+            _("%(lender)s released it; the vehicle is no longer encumbered."),
+            {"lender": mortgage.lender.name},
+        ),
         link=_link(mortgage),
     )
 
@@ -446,8 +523,11 @@ def mortgage_annotation_repair(*, change: dict[str, Any], backend: str) -> str:
     notify(
         recipients=[mortgage.owner, *organisation_people(mortgage.lender)],
         event=MORTGAGE_ANNOTATED,
-        title=f"Mortgage {reference} is annotated on {mortgage.vehicle}",
-        body="The ledger recorded the owner's consent; Talaan restored it from the ledger.",
+        title=Message(
+            pgettext_lazy("sms", "Mortgage %(reference)s is annotated on %(vehicle)s"),
+            {"reference": reference, "vehicle": str(mortgage.vehicle)},
+        ),
+        body=_("The ledger recorded the owner's consent; Talaan restored it from the ledger."),
         link=_link(mortgage),
     )
     return f"mortgage {reference} annotated on vehicle {mortgage.vehicle.vin}, from the ledger"

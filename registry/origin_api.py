@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -41,7 +43,9 @@ class DealerScope(BasePermission):
         action = (
             Action.VIEW if request.method in ("GET", "HEAD", "OPTIONS") else Action.RECORD_ORIGIN
         )
-        self.message = f"This API key lacks the '{scope_for(action)}' scope."
+        self.message = gettext("This API key lacks the '%(scope)s' scope.") % {
+            "scope": scope_for(action)
+        }
         return Caller.of(request).permits(action)
 
 
@@ -101,7 +105,7 @@ def _origins_for(request: Request) -> QuerySet[OriginRecord]:
 def _origin_for(request: Request, pk: int) -> OriginRecord:
     origin = _origins_for(request).filter(pk=pk).first()
     if origin is None:
-        raise Http404("No such origin record.")
+        raise Http404(_("No such origin record."))
     return origin
 
 
@@ -182,7 +186,7 @@ class OriginListApi(APIView):
         if code is not None:
             dealers = dealers.filter(code=code)
         if not dealers.exists():
-            raise PermissionDenied("Only an active officer of an accredited dealer can do this.")
+            raise PermissionDenied(_("Only an active officer of an accredited dealer can do this."))
         if dealers.count() > 1:
             raise serializers.ValidationError(
                 {"dealer": ["Name the dealer: you are an officer of several."]}

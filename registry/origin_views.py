@@ -8,11 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS
 from kernel.forms_http import form_action
+from kernel.i18n import Message
 from organisations.models import Organisation
 from organisations.selectors import dealers_of
 from registry import origins, sales
@@ -25,7 +27,7 @@ def _dealer_for(request: AuthenticatedHttpRequest, code: str) -> Organisation:
     """The active dealer ``code`` if the user is one of its active people; 404 otherwise."""
     dealer = dealers_of(request.user).filter(code=code).first()
     if dealer is None:
-        raise Http404("No such dealer.")
+        raise Http404(_("No such dealer."))
     return dealer
 
 
@@ -33,7 +35,7 @@ def _origin_for(request: AuthenticatedHttpRequest, code: str, pk: int) -> Origin
     dealer = _dealer_for(request, code)
     origin = origins.origins_of_dealer(dealer).filter(pk=pk).first()
     if origin is None:
-        raise Http404("No such origin record.")
+        raise Http404(_("No such origin record."))
     return origin
 
 
@@ -58,7 +60,12 @@ def dealer_origin_new(request: AuthenticatedHttpRequest, code: str) -> HttpRespo
         except USER_ERRORS as exc:
             status = add_form_errors(form, exc)
         else:
-            messages.success(request, f"{origin.vin} is recorded and signed on the ledger.")
+            messages.success(
+                request,
+                str(
+                    Message(_("%(vin)s is recorded and signed on the ledger."), {"vin": origin.vin})
+                ),
+            )
             return redirect("dealer-origin", dealer.code, origin.pk)
     elif request.method == "POST":
         status = 422
@@ -105,5 +112,12 @@ def dealer_origin_sell(request: AuthenticatedHttpRequest, code: str, pk: int) ->
         )
     except USER_ERRORS as exc:
         return _detail(request, origin, form, add_form_errors(form, exc))
-    messages.success(request, f"The buyer gets a link at {sale.buyer_email}.")
+    messages.success(
+        request,
+        str(
+            Message(
+                _("The buyer gets a link at %(buyer_email)s."), {"buyer_email": sale.buyer_email}
+            )
+        ),
+    )
     return redirect("dealer-origin", origin.dealer.code, origin.pk)

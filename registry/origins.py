@@ -31,9 +31,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import VIN_PATTERN
 from kernel.errors import Conflict, PermissionDenied
+from kernel.i18n import Message, manila_date
 from ledger import get_ledger
 from ledger.base import VehicleOrigin, sha256_hex
 from notifications.services import notify
@@ -105,7 +108,7 @@ def dealer_for_officer(user: User, dealer_id: int) -> Organisation:
     """The active dealer ``user`` is an active officer (or admin) of, or refuse."""
     dealer = dealers_of(user).filter(pk=dealer_id).first()
     if dealer is None:
-        raise PermissionDenied("Only an active officer of this accredited dealer can do this.")
+        raise PermissionDenied(_("Only an active officer of this accredited dealer can do this."))
     return dealer
 
 
@@ -153,7 +156,11 @@ def origin_record(
     }
     if not VIN_PATTERN.match(numbers["vin"]):
         raise ValidationError(
-            {"vin": "A VIN has exactly 17 letters and digits (ISO 3779) and never uses I, O or Q."}
+            {
+                "vin": _(
+                    "A VIN has exactly 17 letters and digits (ISO 3779) and never uses I, O or Q."
+                )
+            }
         )
     taken = _known_numbers(numbers)
     if taken:
@@ -174,7 +181,7 @@ def origin_record(
         ledger_change_id=origin_change_id(dealer.code, numbers["vin"]),
     )
     if invoice_date > timezone.localdate():
-        raise ValidationError({"invoice_date": "The invoice date cannot be in the future."})
+        raise ValidationError({"invoice_date": _("The invoice date cannot be in the future.")})
     origin.record_digest = origin_digest(origin)
     origin.full_clean()
     try:
@@ -184,7 +191,7 @@ def origin_record(
             origin.save(force_insert=True)
     except IntegrityError:
         raise Conflict(
-            "A vehicle with these numbers was recorded a moment ago; nothing was saved."
+            _("A vehicle with these numbers was recorded a moment ago; nothing was saved.")
         ) from None
     ledger = get_ledger()
     receipt = ledger.record_origin(origin_ledger_record(origin))
@@ -194,8 +201,10 @@ def origin_record(
         recorded = ledger.get_change(str(origin.ledger_change_id)) or {}
         if recorded.get("record_digest") != origin.record_digest:
             raise ValidationError(
-                "The ledger holds another declaration of this VIN by your dealership; enter "
-                "exactly what was declared, or ask the LTO. Nothing was saved."
+                _(
+                    "The ledger holds another declaration of this VIN by your dealership; "
+                    "enter exactly what was declared, or ask the LTO. Nothing was saved."
+                )
             )
     origin.record_receipt(receipt)
     origin.save(update_fields=[*OriginRecord.RECEIPT_FIELDS, "ledger_confirmed_at", "updated_at"])
@@ -224,7 +233,12 @@ def origins_of_dealer(dealer: Organisation) -> QuerySet[OriginRecord]:
 def vehicle_from_origin(origin: OriginRecord, *, owner: User) -> Vehicle:
     """The buyer's vehicle, made from the (locked) origin record's numbers: never retyped."""
     if origin.vehicle_id is not None:
-        raise Conflict(f"A vehicle was already made from the origin record of {origin.vin}.")
+        raise Conflict(
+            Message(
+                _("A vehicle was already made from the origin record of %(vin)s."),
+                {"vin": origin.vin},
+            )
+        )
     clashes = [
         NUMBER_LABELS[field]
         for field in NUMBER_FIELDS
@@ -232,8 +246,13 @@ def vehicle_from_origin(origin: OriginRecord, *, owner: User) -> Vehicle:
     ]
     if clashes:
         raise Conflict(
-            f"A vehicle recorded by hand has this {' and '.join(clashes)}; the LTO is asked to "
-            "decide which is right before this sale can go on."
+            Message(
+                _(
+                    "A vehicle recorded by hand has this %(numbers)s; the LTO is asked to "
+                    "decide which is right before this sale can go on."
+                ),
+                {"numbers": " and ".join(clashes)},
+            )
         )
     vehicle = Vehicle(
         owner=owner, **{field: getattr(origin, field) for field in ORIGIN_VEHICLE_FIELDS}
@@ -300,7 +319,7 @@ def origin_flag_raise(
     return OriginFlag.objects.create(
         vehicle=vehicle,
         origin=flaggable[0][1],
-        matched=", ".join(NUMBER_LABELS[field] for field, _ in flaggable),
+        matched=", ".join(NUMBER_LABELS[field] for field, _flag in flaggable),
         owner_reason=reason.strip(),
     )
 
@@ -314,9 +333,9 @@ def origin_flag_clear(*, actor: User, application_id: int, note: str) -> OriginF
     """LTO staff decide a flagged vehicle is the owner's: the flag is cleared with a note, and
     its registration can be approved. (To refuse it, the LTO rejects the application.)"""
     if not is_lto_staff(actor):
-        raise PermissionDenied("Only LTO staff can clear a flag.")
+        raise PermissionDenied(_("Only LTO staff can clear a flag."))
     if not note.strip():
-        raise ValidationError({"note": "Say why the vehicle's numbers are accepted."})
+        raise ValidationError({"note": _("Say why the vehicle's numbers are accepted.")})
     application = RegistrationApplication.objects.filter(pk=application_id).first()
     flag = (
         OriginFlag.objects.select_for_update().filter(vehicle_id=application.vehicle_id).first()
@@ -324,9 +343,14 @@ def origin_flag_clear(*, actor: User, application_id: int, note: str) -> OriginF
         else None
     )
     if flag is None:
-        raise ValidationError("This application's vehicle is not flagged.")
+        raise ValidationError(_("This application's vehicle is not flagged."))
     if not flag.is_open:
-        raise Conflict(f"The flag was already cleared ({flag.cleared_at:%d %B %Y}).")
+        raise Conflict(
+            Message(
+                _("The flag was already cleared (%(cleared_at)s)."),
+                {"cleared_at": manila_date(flag.cleared_at, long=True)},
+            )
+        )
     flag.cleared_by, flag.cleared_at, flag.clear_note = actor, timezone.now(), note.strip()
     flag.save(update_fields=["cleared_by", "cleared_at", "clear_note", "updated_at"])
     return flag
@@ -347,9 +371,14 @@ def origin_registered(*, application: RegistrationApplication) -> None:
     notify(
         recipients=list(organisation_people(origin.dealer)),
         event=ORIGIN_REGISTERED,
-        title=f"{origin.year} {origin.make} {origin.model} registered",
-        body=f"VIN {origin.vin} is registered to its buyer, plate "
-        f"{application.vehicle.plate_number}.",
+        title=Message(
+            pgettext_lazy("sms", "%(vehicle)s registered"),
+            {"vehicle": f"{origin.year} {origin.make} {origin.model}"},
+        ),
+        body=Message(
+            _("VIN %(vin)s is registered to its buyer, plate %(plate)s."),
+            {"vin": origin.vin, "plate": application.vehicle.plate_number},
+        ),
         link=reverse("dealer-origin", args=[origin.dealer.code, origin.pk]),
     )
 

@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from kernel.errors import Conflict
 from organisations.models import Office
@@ -68,8 +69,10 @@ def _region_or_refuse(application: RegistrationApplication) -> str:
     office = _office_of(application)
     if office is None:
         raise Conflict(
-            "The application names no LTO office, so no plate series can be chosen: the LTO "
-            "adds its offices in the admin."
+            _(
+                "The application names no LTO office, so no plate series can be chosen: the "
+                "LTO adds its offices in the admin."
+            )
         )
     return office.region
 

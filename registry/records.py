@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from registry import schedule
 from registry.models import (
@@ -176,5 +177,5 @@ def certificate_revoke(
         updated_at=timezone.now(),
     )
     if not updated:
-        raise ValidationError("Only a valid certificate can be revoked.")
+        raise ValidationError(_("Only a valid certificate can be revoked."))
     certificate.refresh_from_db()

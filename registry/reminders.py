@@ -7,8 +7,11 @@ from datetime import date, timedelta
 from django.db.models import Exists, F, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import npgettext_lazy
 
 from chaincode.rules import ApplicationStatus
+from kernel.i18n import Message, manila_date
 from notifications.reminders import not_yet_sent, notify_once
 from registry.events import REGISTRATION_EXPIRING
 from registry.models import RegistrationApplication
@@ -54,13 +57,21 @@ def registrations_expiring_notify(*, today: date | None = None) -> int:
             dedupe_key=key,
             recipients=[application.applicant],
             event=REGISTRATION_EXPIRING,
-            title=(
-                f"Registration of {vehicle.plate_number or vehicle.vin} expires in "
-                f"{days} day{'' if days == 1 else 's'}"
+            title=Message(
+                npgettext_lazy(
+                    "sms",
+                    "Registration of %(plate)s expires in %(days)s day",
+                    "Registration of %(plate)s expires in %(days)s days",
+                    "days",
+                ),
+                {"plate": vehicle.plate_number or vehicle.vin, "days": days},
             ),
-            body=(
-                f"The registration of your {vehicle.year} {vehicle.make} {vehicle.model} ends "
-                f"on {application.period_end:%d %B %Y}. Renew it before then."
+            body=Message(
+                _("The registration of your %(vehicle)s ends on %(date)s. Renew it before then."),
+                {
+                    "vehicle": f"{vehicle.year} {vehicle.make} {vehicle.model}",
+                    "date": manila_date(application.period_end, long=True),
+                },
             ),
             link=reverse("application-detail", args=[application.pk]),
         )

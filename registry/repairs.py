@@ -18,8 +18,11 @@ from typing import Any
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import ApplicationStatus
+from kernel.i18n import Message
 from ledger import get_ledger
 from ledger.base import Receipt
 from ledger.keepers import Unrepairable
@@ -94,8 +97,14 @@ def registration_repair(*, change: dict[str, Any], backend: str) -> str:
     notify(
         recipients=[application.applicant],
         event=REGISTRATION_APPROVED,
-        title=f"Registration approved: plate {vehicle.plate_number}",
-        body=f"MV file number {vehicle.mv_file_number}. Restored from the ledger's record.",
+        title=Message(
+            pgettext_lazy("sms", "Registration approved: plate %(plate)s"),
+            {"plate": vehicle.plate_number},
+        ),
+        body=Message(
+            _("MV file number %(mv_file)s. Restored from the ledger's record."),
+            {"mv_file": vehicle.mv_file_number},
+        ),
         link=reverse("application-detail", args=[application.pk]),
     )
     logger.warning(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -95,7 +96,7 @@ def _sales_for(request: Request) -> QuerySet[Sale]:
 def _sale_for(request: Request, pk: int) -> Sale:
     sale = _sales_for(request).filter(pk=pk).first()
     if sale is None:
-        raise Http404("No such sale.")
+        raise Http404(_("No such sale."))
     return sale
 
 

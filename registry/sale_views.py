@@ -4,18 +4,19 @@ answers from the e-mailed link, the LTO can cancel; and a vehicle's ownership hi
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, Conflict, describe
 from kernel.forms_http import form_action
+from kernel.i18n import Message
 from organisations.access import Action, Caller
 from organisations.selectors import dealers_of, is_lto_staff
 from registry import access, origins, sales
@@ -27,6 +28,9 @@ from registry.mortgages import active_mortgage
 from registry.records import current_owner, valid_certificate
 from registry.selectors import vehicle_get_for_user
 from registry.views import add_form_errors
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 @login_required
@@ -41,7 +45,15 @@ def sale_start(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except USER_ERRORS as exc:
             status = add_form_errors(form, exc)
         else:
-            messages.success(request, f"The buyer gets a link at {sale.buyer_email}.")
+            messages.success(
+                request,
+                str(
+                    Message(
+                        _("The buyer gets a link at %(buyer_email)s."),
+                        {"buyer_email": sale.buyer_email},
+                    )
+                ),
+            )
             return redirect("sale-detail", sale.pk)
     elif request.method == "POST":
         status = 422
@@ -62,7 +74,7 @@ def _sale_for(request: AuthenticatedHttpRequest, pk: int) -> Sale:
         else sale.seller_id == request.user.pk
     )
     if not sellers and not is_lto_staff(request.user):
-        raise Http404("No such sale.")
+        raise Http404(_("No such sale."))
     return sale
 
 
@@ -107,7 +119,7 @@ def _act(
     form: Any,
     form_key: str,
     action: Callable[[dict[str, Any]], object],
-    done: str,
+    done: str | StrPromise,
 ) -> HttpResponse:
     """Run ``action`` with the form's data; the sale's page again with the errors (and the
     status they mean) if the form or the service refuses, else back to it with ``done``."""
@@ -133,7 +145,7 @@ def sale_notice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         lambda data: sales.notice_of_sale_file(
             seller=request.user, sale_id=sale.pk, handed_over_on=data["handed_over_on"]
         ),
-        "Your notice of sale is filed with the LTO.",
+        _("Your notice of sale is filed with the LTO."),
     )
 
 
@@ -144,7 +156,7 @@ def sale_deed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
     def add_deed(data: dict[str, Any]) -> object:
         if sale.application_id is None or sale.seller_id != request.user.pk:
-            raise Conflict("The deed of sale is added once the buyer has accepted.")
+            raise Conflict(_("The deed of sale is added once the buyer has accepted."))
         return document_upload(
             application_id=sale.application_id,
             uploader=request.user,
@@ -158,7 +170,7 @@ def sale_deed(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         DeedOfSaleForm(request.POST, request.FILES),
         "deed_form",
         add_deed,
-        "The deed of sale is added to the buyer's transfer application.",
+        _("The deed of sale is added to the buyer's transfer application."),
     )
 
 
@@ -192,7 +204,7 @@ def sale_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         ReasonForm(request.POST),
         "reason_form",
         lambda data: sales.sale_cancel(actor=request.user, sale_id=sale.pk, reason=data["reason"]),
-        "The sale is cancelled.",
+        _("The sale is cancelled."),
     )
 
 
@@ -218,7 +230,7 @@ def sale_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
                 return render(
                     request,
                     "registry/sale_answer.html",
-                    {"sale": sale, "token": token, "refusal": "Choose accept or decline."},
+                    {"sale": sale, "token": token, "refusal": _("Choose accept or decline.")},
                     status=422,
                 )
         except USER_ERRORS as exc:
@@ -229,18 +241,22 @@ def sale_answer(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
         if sale.application_id and sale.origin_id:
             messages.success(
                 request,
-                "You accepted. Your vehicle's registration is filed with the dealer's numbers: "
-                "add the papers still missing, then submit it.",
+                _(
+                    "You accepted. Your vehicle's registration is filed with the dealer's "
+                    "numbers: add the papers still missing, then submit it."
+                ),
             )
             return redirect("application-detail", sale.application_id)
         if sale.application_id:
             messages.success(
                 request,
-                "You accepted. Add your government ID and certificate of cover, then file the "
-                "transfer application.",
+                _(
+                    "You accepted. Add your government ID and certificate of cover, then file "
+                    "the transfer application."
+                ),
             )
             return redirect("application-detail", sale.application_id)
-        messages.success(request, "You declined the sale; the seller is told.")
+        messages.success(request, _("You declined the sale; the seller is told."))
         return redirect("home")
     return render(request, "registry/sale_answer.html", {"sale": sale, "token": token})
 
@@ -257,7 +273,7 @@ def vehicle_ownership(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "owner", "vehicle"
         )
         if not periods:
-            raise Http404("You have not owned this vehicle.")
+            raise Http404(_("You have not owned this vehicle."))
         vehicle = periods[0].vehicle
     # A former owner sees their own periods and nothing of the vehicle's present: not its
     # current owner's mortgage, nor a hold placed since.

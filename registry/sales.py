@@ -21,10 +21,14 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import ApplicationStatus
 from kernel.errors import Conflict, PermissionDenied
+from kernel.i18n import Message, manila_date, user_language
 from notifications.queueing import queue_or_log
 from notifications.services import notify
 from organisations.selectors import is_lto_staff
@@ -70,30 +74,37 @@ def _sale_of_token(token: str, *, lock: bool) -> Sale:
         public_id = signing.loads(token, salt=_SALT, max_age=dt.timedelta(days=invitation_days()))
     except signing.SignatureExpired:
         raise ValidationError(
-            "This invitation has expired; ask the seller for a new one."
+            _("This invitation has expired; ask the seller for a new one.")
         ) from None
     except signing.BadSignature:
-        raise ValidationError("This invitation link is not valid.") from None
+        raise ValidationError(_("This invitation link is not valid.")) from None
     sales = Sale.objects.select_related("vehicle", "seller", "origin__dealer")
     if lock:
         sales = sales.select_for_update(of=("self",))
     sale = sales.filter(public_id=public_id).first()
     if sale is None:
-        raise ValidationError("This invitation link is not valid.")
+        raise ValidationError(_("This invitation link is not valid."))
     return sale
 
 
 def _require_invited_buyer(sale: Sale, user: User) -> None:
     if sale.status != Sale.Status.AWAITING_BUYER:
-        raise Conflict(f"This sale was already answered or closed ({sale.get_status_display()}).")
+        raise Conflict(
+            Message(
+                _("This sale was already answered or closed (%(status)s)."),
+                {"status": sale.get_status_display()},
+            )
+        )
     if timezone.now() >= sale.expires_at:
         raise ValidationError(_EXPIRED)
     if user.pk == sale.seller_id:
-        raise PermissionDenied("You are the seller; the buyer answers this invitation.")
+        raise PermissionDenied(_("You are the seller; the buyer answers this invitation."))
     if not user.is_active or user.email.strip().lower() != sale.buyer_email.lower():
         raise PermissionDenied(
-            "This invitation was sent to another e-mail address: sign in with the account "
-            "whose confirmed e-mail address it was sent to."
+            _(
+                "This invitation was sent to another e-mail address: sign in with the account "
+                "whose confirmed e-mail address it was sent to."
+            )
         )
 
 
@@ -117,22 +128,36 @@ def sale_start(*, seller: User, vehicle_id: int, buyer_email: str, buyer_mobile:
         or valid_certificate(vehicle) is None
     ):
         raise ValidationError(
-            {"vehicle": "Only the registered owner of a registered vehicle can sell it."}
+            {"vehicle": _("Only the registered owner of a registered vehicle can sell it.")}
         )
     email = _buyer_email(buyer_email, seller)
     today = timezone.localdate()
     period = latest_period(vehicle)
     if period is None or period.valid_to < today:
-        ended = f" on {period.valid_to:%d %B %Y}" if period else ""
+        ended = (
+            Message(_(" on %(date)s"), {"date": manila_date(period.valid_to, long=True)})
+            if period
+            else ""
+        )
         raise Conflict(
-            f"The registration expired{ended}: renew it before selling. A transfer is filed "
-            "with the current registration's official receipt."
+            Message(
+                _(
+                    "The registration expired%(ended)s: renew it before selling. A transfer "
+                    "is filed with the current registration's official receipt."
+                ),
+                {"ended": ended},
+            )
         )
     refuse_if_held(vehicle, doing="sold")
     if has_application_in_progress(vehicle):
-        raise Conflict(f"{vehicle} has an application in progress; it can be sold once it ends.")
+        raise Conflict(
+            Message(
+                _("%(vehicle)s has an application in progress; it can be sold once it ends."),
+                {"vehicle": vehicle},
+            )
+        )
     if vehicle.sales.filter(status__in=Sale.OPEN).exists():
-        raise Conflict(f"{vehicle} already has a sale open.")
+        raise Conflict(Message(_("%(vehicle)s already has a sale open."), {"vehicle": vehicle}))
     sale = Sale.objects.create(
         vehicle=vehicle,
         seller=seller,
@@ -149,9 +174,9 @@ def _buyer_email(email: str, seller: User) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationError({"buyer_email": "Enter the buyer's e-mail address."}) from None
+        raise ValidationError({"buyer_email": _("Enter the buyer's e-mail address.")}) from None
     if email == seller.email.strip().lower():
-        raise ValidationError({"buyer_email": "You cannot sell a vehicle to yourself."})
+        raise ValidationError({"buyer_email": _("You cannot sell a vehicle to yourself.")})
     return email
 
 
@@ -168,13 +193,23 @@ def origin_sale_start(
         .first()
     )
     if origin is None:
-        raise ValidationError({"origin": "No such origin record."})
+        raise ValidationError({"origin": _("No such origin record.")})
     origins.dealer_for_officer(officer, origin.dealer_id)
     email = _buyer_email(buyer_email, officer)
     if origin.vehicle_id is not None:
-        raise Conflict(f"{origin} is sold already: its buyer's vehicle is recorded.")
+        raise Conflict(
+            Message(
+                _("%(origin)s is sold already: its buyer's vehicle is recorded."),
+                {"origin": origin},
+            )
+        )
     if origin.sales.filter(status__in=Sale.OPEN).exists():
-        raise Conflict(f"{origin} already has a sale invitation open; withdraw it first.")
+        raise Conflict(
+            Message(
+                _("%(origin)s already has a sale invitation open; withdraw it first."),
+                {"origin": origin},
+            )
+        )
     sale = Sale.objects.create(
         origin=origin,
         seller=officer,
@@ -211,27 +246,33 @@ def sale_invitation_send(*, sale_id: int) -> bool:
     if sale.origin is not None:
         seller, what = (
             sale.origin.dealer.name,
-            (
-                f"the new {sale.origin.year} {sale.origin.make} {sale.origin.model} "
-                f"(VIN {sale.origin.vin}) you bought; accepting files its first registration in "
-                "your name, with the numbers the dealer recorded"
+            Message(
+                _(
+                    "the new %(vehicle)s (VIN %(vin)s) you bought; accepting files its first "
+                    "registration in your name, with the numbers the dealer recorded"
+                ),
+                {
+                    "vehicle": f"{sale.origin.year} {sale.origin.make} {sale.origin.model}",
+                    "vin": sale.origin.vin,
+                },
             ),
         )
     else:
         assert sale.vehicle is not None  # a sale is of a vehicle or of an origin record
-        what = (
-            f"a {sale.vehicle.year} {sale.vehicle.make} {sale.vehicle.model} "
-            f"(plate {sale.vehicle.plate_number})"
+        what = Message(
+            _("a %(vehicle)s (plate %(plate)s)"),
+            {
+                "vehicle": f"{sale.vehicle.year} {sale.vehicle.make} {sale.vehicle.model}",
+                "plate": sale.vehicle.plate_number,
+            },
         )
     try:
+        # The buyer may have no account yet: the seller's language is the best guess.
+        with translation.override(user_language(sale.seller)):
+            subject, text = _invitation_text(sale, seller, what)
         send_mail(
-            subject=f"{seller} is selling you a vehicle",
-            message=(
-                f"{seller} has started the sale of {what} to you on Talaan.\n\n"
-                "Open this link, signed in with the account of this e-mail address (or create "
-                f"one), to accept or decline it before {sale.expires_at:%d %B %Y}:\n\n"
-                f"{sale_link(sale)}\n"
-            ),
+            subject=subject,
+            message=text,
             from_email=None,
             recipient_list=[sale.buyer_email],
         )
@@ -242,6 +283,27 @@ def sale_invitation_send(*, sale_id: int) -> bool:
         invitation_sent_at=timezone.now()
     )
     return True
+
+
+def _invitation_text(sale: Sale, seller: str, what: Message) -> tuple[str, str]:
+    return (
+        str(Message(_("%(seller)s is selling you a vehicle"), {"seller": seller})),
+        str(
+            Message(
+                _(
+                    "%(seller)s has started the sale of %(what)s to you on Talaan.\n\n"
+                    "Open this link, signed in with the account of this e-mail address (or "
+                    "create one), to accept or decline it before %(date)s:\n\n%(link)s\n"
+                ),
+                {
+                    "seller": seller,
+                    "what": what,
+                    "date": manila_date(sale.expires_at, long=True),
+                    "link": sale_link(sale),
+                },
+            )
+        ),
+    )
 
 
 def sale_invitations_resend() -> int:
@@ -265,11 +327,16 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     vehicle = Vehicle.objects.select_for_update().get(pk=sale.vehicle_id)
     refuse_if_held(vehicle, doing="transferred")
     if has_application_in_progress(vehicle):
-        raise Conflict(f"{vehicle} has an application in progress; the sale cannot go on now.")
+        raise Conflict(
+            Message(
+                _("%(vehicle)s has an application in progress; the sale cannot go on now."),
+                {"vehicle": vehicle},
+            )
+        )
     period = latest_period(vehicle)
     today = timezone.localdate()
     if period is None or period.valid_to <= today:
-        raise Conflict("The vehicle's registration has expired: the seller must renew it first.")
+        raise Conflict(_("The vehicle's registration has expired: the seller must renew it first."))
     application = RegistrationApplication(
         applicant=buyer,
         vehicle=vehicle,
@@ -283,7 +350,12 @@ def sale_accept(*, buyer: User, token: str) -> Sale:
     sale.status, sale.buyer, sale.application = Sale.Status.ACCEPTED, buyer, application
     sale.save(update_fields=["status", "buyer", "application", "updated_at"])
     _tell_seller(
-        sale, f"The buyer accepted the sale of {vehicle}", "They will now file the papers."
+        sale,
+        Message(
+            pgettext_lazy("sms", "The buyer accepted the sale of %(subject)s"),
+            {"subject": str(vehicle)},
+        ),
+        _("They will now file the papers."),
     )
     return sale
 
@@ -311,8 +383,11 @@ def _origin_sale_accept(sale: Sale, buyer: User) -> Sale:
     sale.save(update_fields=["status", "buyer", "application", "vehicle", "updated_at"])
     _tell_seller(
         sale,
-        f"The buyer accepted the sale of {origin}",
-        "Their first registration is filed from your origin record.",
+        Message(
+            pgettext_lazy("sms", "The buyer accepted the sale of %(subject)s"),
+            {"subject": str(origin)},
+        ),
+        _("Their first registration is filed from your origin record."),
     )
     return sale
 
@@ -322,7 +397,14 @@ def sale_decline(*, buyer: User, token: str) -> Sale:
     sale = _sale_of_token(token, lock=True)
     _require_invited_buyer(sale, buyer)
     _end(sale, Sale.Status.DECLINED, "Declined by the buyer.")
-    _tell_seller(sale, f"The buyer declined the sale of {sale.subject}", "")
+    _tell_seller(
+        sale,
+        Message(
+            pgettext_lazy("sms", "The buyer declined the sale of %(subject)s"),
+            {"subject": str(sale.subject)},
+        ),
+        "",
+    )
     return sale
 
 
@@ -336,11 +418,11 @@ def _lock_own_sale(seller: User, sale_id: int) -> Sale:
         .first()
     )
     if sale is None:
-        raise PermissionDenied("Only the seller can do this.")
+        raise PermissionDenied(_("Only the seller can do this."))
     if sale.origin is not None:
         origins.dealer_for_officer(seller, sale.origin.dealer_id)
     elif sale.seller_id != seller.pk:
-        raise PermissionDenied("Only the seller can do this.")
+        raise PermissionDenied(_("Only the seller can do this."))
     return sale
 
 
@@ -350,10 +432,15 @@ def sale_withdraw(*, seller: User, sale_id: int) -> Sale:
     sale = _lock_own_sale(seller, sale_id)
     if sale.status == Sale.Status.ACCEPTED:
         raise Conflict(
-            "The buyer has accepted and filed the transfer: only the LTO can cancel it now."
+            _("The buyer has accepted and filed the transfer: only the LTO can cancel it now.")
         )
     if sale.status != Sale.Status.AWAITING_BUYER:
-        raise Conflict(f"This sale is already closed ({sale.get_status_display()}).")
+        raise Conflict(
+            Message(
+                _("This sale is already closed (%(status)s)."),
+                {"status": sale.get_status_display()},
+            )
+        )
     _end(sale, Sale.Status.WITHDRAWN, "Withdrawn by the seller.")
     return sale
 
@@ -364,19 +451,28 @@ def notice_of_sale_file(*, seller: User, sale_id: int, handed_over_on: dt.date) 
     over, recorded once and shown to the LTO, whether or not the buyer has answered yet."""
     sale = _lock_own_sale(seller, sale_id)
     if sale.origin_id is not None:
-        raise Conflict("A dealer's sale of a new vehicle has no notice of sale: it had no owner.")
+        raise Conflict(
+            _("A dealer's sale of a new vehicle has no notice of sale: it had no owner.")
+        )
     if sale.notice_filed_at is not None:
-        raise Conflict(f"The notice of sale was already filed ({sale.notice_of_sale_on:%d %B %Y}).")
+        raise Conflict(
+            Message(
+                _("The notice of sale was already filed (%(notice_of_sale_on)s)."),
+                {"notice_of_sale_on": manila_date(sale.notice_of_sale_on, long=True)},
+            )
+        )
     if sale.status not in (*Sale.OPEN, Sale.Status.COMPLETED):
-        raise Conflict(f"This sale is closed ({sale.get_status_display()}).")
+        raise Conflict(
+            Message(_("This sale is closed (%(status)s)."), {"status": sale.get_status_display()})
+        )
     today = timezone.localdate()
     if handed_over_on > today:
-        raise ValidationError({"handed_over_on": "The handover date cannot be in the future."})
+        raise ValidationError({"handed_over_on": _("The handover date cannot be in the future.")})
     assert sale.vehicle is not None  # a sale without an origin is of a vehicle
     started = sale.vehicle.ownership_periods.filter(owner=seller).order_by("-started_on").first()
     if started is not None and handed_over_on < started.started_on:
         raise ValidationError(
-            {"handed_over_on": "The handover cannot be before you owned the vehicle."}
+            {"handed_over_on": _("The handover cannot be before you owned the vehicle.")}
         )
     sale.notice_of_sale_on, sale.notice_filed_at = handed_over_on, timezone.now()
     sale.save(update_fields=["notice_of_sale_on", "notice_filed_at", "updated_at"])
@@ -387,9 +483,9 @@ def notice_of_sale_file(*, seller: User, sale_id: int, handed_over_on: dt.date) 
 def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
     """The LTO cancels an open sale (the transfer application, if filed, is cancelled too)."""
     if not is_lto_staff(actor):
-        raise PermissionDenied("Only LTO staff can cancel a sale.")
+        raise PermissionDenied(_("Only LTO staff can cancel a sale."))
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the sale is cancelled."})
+        raise ValidationError({"reason": _("Say why the sale is cancelled.")})
     sale = (
         Sale.objects.select_for_update(of=("self",))
         .select_related("vehicle", "origin")
@@ -397,13 +493,20 @@ def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
         .first()
     )
     if sale is None:
-        raise ValidationError("No such sale.")
+        raise ValidationError(_("No such sale."))
     if not sale.is_open:
-        raise Conflict(f"This sale is already closed ({sale.get_status_display()}).")
+        raise Conflict(
+            Message(
+                _("This sale is already closed (%(status)s)."),
+                {"status": sale.get_status_display()},
+            )
+        )
     if sale.origin_id is not None and sale.status == Sale.Status.ACCEPTED:
         raise Conflict(
-            "The buyer's vehicle is made from the dealer's origin record and registration "
-            "filed: reject that application instead."
+            _(
+                "The buyer's vehicle is made from the dealer's origin record and registration "
+                "filed: reject that application instead."
+            )
         )
     if sale.application_id is not None:
         application = RegistrationApplication.objects.select_for_update().get(
@@ -421,7 +524,14 @@ def sale_cancel(*, actor: User, sale_id: int, reason: str) -> Sale:
                     application=application, actor=actor, reason="The LTO cancelled the sale."
                 )
     _end(sale, Sale.Status.CANCELLED, reason.strip())
-    _tell_seller(sale, f"The LTO cancelled the sale of {sale.subject}", reason.strip())
+    _tell_seller(
+        sale,
+        Message(
+            pgettext_lazy("sms", "The LTO cancelled the sale of %(subject)s"),
+            {"subject": str(sale.subject)},
+        ),
+        reason.strip(),
+    )
     return sale
 
 
@@ -435,8 +545,14 @@ def sale_complete(*, application: RegistrationApplication, seller: User | None) 
     notify(
         recipients=[user for user in (seller, application.applicant) if user is not None],
         event=TRANSFER_COMPLETED,
-        title=f"Ownership of {vehicle.plate_number} transferred",
-        body=f"{application.applicant.get_full_name()} is now the registered owner.",
+        title=Message(
+            pgettext_lazy("sms", "Ownership of %(plate)s transferred"),
+            {"plate": vehicle.plate_number},
+        ),
+        body=Message(
+            _("%(name)s is now the registered owner."),
+            {"name": application.applicant.get_full_name()},
+        ),
         link=reverse("vehicle-ownership", args=[vehicle.pk]),
     )
 
@@ -461,8 +577,14 @@ def sales_expire(*, now: dt.datetime | None = None) -> int:
             notify(
                 recipients=[sale.seller],
                 event=SALE_EXPIRED,
-                title=f"The sale of {sale.subject} expired",
-                body=f"{sale.buyer_email} did not answer by {sale.expires_at:%d %B %Y}.",
+                title=Message(
+                    pgettext_lazy("sms", "The sale of %(subject)s expired"),
+                    {"subject": str(sale.subject)},
+                ),
+                body=Message(
+                    _("%(buyer)s did not answer by %(date)s."),
+                    {"buyer": sale.buyer_email, "date": manila_date(sale.expires_at, long=True)},
+                ),
                 link=reverse("sale-detail", args=[sale.pk]),
             )
             expired += 1
@@ -474,7 +596,7 @@ def _end(sale: Sale, status: str, reason: str) -> None:
     sale.save(update_fields=["status", "ended_at", "end_reason", "updated_at"])
 
 
-def _tell_seller(sale: Sale, title: str, body: str) -> None:
+def _tell_seller(sale: Sale, title: Message, body: str | Promise) -> None:
     notify(
         recipients=[sale.seller],
         event=SALE_ANSWERED,

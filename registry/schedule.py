@@ -27,6 +27,9 @@ from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from kernel.i18n import Message
 
 # Last digit of the plate -> month (0 is October; November and December have no plates due).
 MONTH_OF_LAST_DIGIT = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 0: 10}
@@ -66,7 +69,12 @@ def slot_in(plate: str, year: int, *, motorcycle: bool = False) -> Slot:
     digits = _digits(plate)
     week_position = int(getattr(settings, "RENEWAL_WEEK_DIGIT_MOTORCYCLE", 2)) if motorcycle else 2
     if len(digits) < max(2, week_position):
-        raise NoSchedule(f"Plate {plate!r} has too few digits to read its renewal schedule.")
+        raise NoSchedule(
+            Message(
+                _("Plate %(plate)s has too few digits to read its renewal schedule."),
+                {"plate": repr(plate)},
+            )
+        )
     month = MONTH_OF_LAST_DIGIT[digits[-1]]
     first_day, last_day = WEEK_OF_DIGIT[digits[-week_position]]
     last_day = last_day or calendar.monthrange(year, month)[1]

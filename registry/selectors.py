@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kernel.auth import AnyUser
 from organisations.selectors import is_lto_staff, lto_staff, memberships_of
@@ -77,7 +78,7 @@ def application_get_for_user(*, user: AnyUser, pk: int) -> RegistrationApplicati
     try:
         return applications_for_user(user).get(pk=pk)
     except RegistrationApplication.DoesNotExist:
-        raise Http404("No such application.") from None
+        raise Http404(_("No such application.")) from None
 
 
 def vehicles_of(user: AnyUser) -> QuerySet[Vehicle]:
@@ -97,7 +98,7 @@ def vehicle_get_for_user(*, user: AnyUser, pk: int) -> Vehicle:
     try:
         return vehicles_of(user).get(pk=pk)
     except Vehicle.DoesNotExist:
-        raise Http404("No such vehicle.") from None
+        raise Http404(_("No such vehicle.")) from None
 
 
 def owner_mobile_numbers(user_ids: list[int]) -> dict[int, str]:

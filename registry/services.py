@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chaincode.rules import (
     ApplicationStatus,
@@ -20,6 +22,7 @@ from chaincode.rules import (
     check_application_transition,
 )
 from kernel.errors import Conflict
+from kernel.i18n import Message, manila_date
 from ledger import get_ledger
 from ledger.base import VehicleRegistration, actor_pseudonym, owner_pseudonym, sha256_hex
 from notifications.models import WebhookEvent
@@ -183,15 +186,20 @@ def vehicle_correct(*, application_id: int, actor: User, **fields: object) -> Ve
     application = _lock_for(application_id, actor, Action.CORRECT_VEHICLE)
     if not access.is_open(Action.CORRECT_VEHICLE, application):
         raise Conflict(
-            "Vehicle details can be corrected only while the application is a draft "
-            "or has been returned to you."
+            _(
+                "Vehicle details can be corrected only while the application is a draft or "
+                "has been returned to you."
+            )
         )
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
     if vehicle.plate_number:
-        raise Conflict("A registered vehicle's details are changed at the LTO office.")
+        raise Conflict(_("A registered vehicle's details are changed at the LTO office."))
     unknown = set(fields) - set(VEHICLE_DETAIL_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            _("These fields cannot be changed: %(items)s."),
+            params={"items": ", ".join(sorted(unknown))},
+        )
     origin = origins.origin_of(vehicle)
     if origin is not None:
         declared = sorted(
@@ -201,8 +209,11 @@ def vehicle_correct(*, application_id: int, actor: User, **fields: object) -> Ve
         )
         if declared:
             raise ValidationError(
-                f"{', '.join(declared)}: as {origin.dealer.name}'s origin record declares; "
-                "only the dealer's record says otherwise, through the LTO."
+                _(
+                    "%(items)s: as %(name)s's origin record declares; only the dealer's "
+                    "record says otherwise, through the LTO."
+                ),
+                params={"items": ", ".join(declared), "name": origin.dealer.name},
             )
     for name, value in fields.items():
         setattr(vehicle, name, _declared_value(name, value))
@@ -237,22 +248,37 @@ def _renewal_period(
         or valid_certificate(vehicle) is None
     ):
         raise ValidationError(
-            {"vehicle": "Only the registered owner of a registered vehicle renews it."}
+            {"vehicle": _("Only the registered owner of a registered vehicle renews it.")}
         )
     motorcycle = vehicle.body_type == Vehicle.BodyType.MOTORCYCLE
     outlook = renewal_outlook(vehicle, latest)
     if outlook is None:
         raise ValidationError(
             {
-                "vehicle": f"Plate {vehicle.plate_number} gives no renewal schedule: ask the "
-                "LTO to renew it at the office."
+                "vehicle": Message(
+                    _(
+                        "Plate %(plate_number)s gives no renewal schedule: ask the LTO to "
+                        "renew it at the office."
+                    ),
+                    {"plate_number": vehicle.plate_number},
+                )
             }
         )
     due, opens = outlook.due, outlook.opens
     if today < opens:
         raise Conflict(
-            f"Renewal of plate {vehicle.plate_number} opens on {opens:%d %B %Y}; it is due "
-            f"{due.first:%d} to {due.last:%d %B %Y}."
+            Message(
+                _(
+                    "Renewal of plate %(plate_number)s opens on %(opens)s; it is due "
+                    "%(first)s to %(last)s."
+                ),
+                {
+                    "plate_number": vehicle.plate_number,
+                    "opens": manila_date(opens, long=True),
+                    "first": f"{due.first:%d}",
+                    "last": manila_date(due.last, long=True),
+                },
+            )
         )
     late = today > due.last
     # A late renewal runs from the day it is filed to the plate's next slot; an on-time one
@@ -312,28 +338,38 @@ def application_create(
     if vehicle is not None and vehicle.owner_id == applicant.pk:
         refuse_if_deregistered(vehicle)
     if vehicle is None or not vehicle.is_active or vehicle.owner_id != applicant.pk:
-        raise ValidationError({"vehicle": "Choose one of your own active vehicles."})
+        raise ValidationError({"vehicle": _("Choose one of your own active vehicles.")})
     if type not in RegistrationApplication.Type.values:
-        raise ValidationError({"type": "Choose new registration, renewal or transfer."})
+        raise ValidationError({"type": _("Choose new registration, renewal or transfer.")})
     if type == RegistrationApplication.Type.TRANSFER:
         raise ValidationError(
             {
-                "type": "A transfer of ownership starts with the seller: the registered owner "
-                "opens a sale from the vehicle's page, and the buyer's acceptance files it."
+                "type": _(
+                    "A transfer of ownership starts with the seller: the registered owner "
+                    "opens a sale from the vehicle's page, and the buyer's acceptance files "
+                    "it."
+                )
             }
         )
     refuse_if_held(
         vehicle, doing="renewed" if type == RegistrationApplication.Type.RENEWAL else "registered"
     )
     if has_application_in_progress(vehicle):
-        raise Conflict(f"{vehicle} already has an application in progress.")
+        raise Conflict(
+            Message(_("%(vehicle)s already has an application in progress."), {"vehicle": vehicle})
+        )
     today = today or timezone.localdate()
     if type == RegistrationApplication.Type.NEW:
         if vehicle.plate_number or vehicle.certificates.exists():
             raise ValidationError(
                 {
-                    "type": f"{vehicle} is already registered (plate {vehicle.plate_number}): "
-                    "renew its registration, or sell it through a transfer."
+                    "type": Message(
+                        _(
+                            "%(vehicle)s is already registered (plate %(plate_number)s): "
+                            "renew its registration, or sell it through a transfer."
+                        ),
+                        {"vehicle": vehicle, "plate_number": vehicle.plate_number},
+                    )
                 }
             )
         # Provisional until the plate is issued: approval sets the period from the plate.
@@ -367,8 +403,14 @@ def application_submit(*, application_id: int, actor: User) -> ApplicationStatus
     notify(
         recipients=lto_staff(),
         event=APPLICATION_SUBMITTED,
-        title=f"New application {application.reference}",
-        body=f"{application.get_type_display()} for {application.vehicle}.",
+        title=Message(
+            pgettext_lazy("sms", "New application %(reference)s"),
+            {"reference": application.reference},
+        ),
+        body=Message(
+            _("%(type)s for %(vehicle)s."),
+            {"type": application.get_type_display(), "vehicle": str(application.vehicle)},
+        ),
         link=_link(application),
     )
     return change
@@ -390,7 +432,7 @@ def application_return(*, application_id: int, actor: User, reason: str) -> Appl
     """The LTO sends an application back to the owner for corrections."""
     application = _lock_for(application_id, actor, Action.RETURN)
     if not reason.strip():
-        raise ValidationError({"reason": "Tell the owner what to correct."})
+        raise ValidationError({"reason": _("Tell the owner what to correct.")})
     change = record_application_change(
         application=application,
         to_status=ApplicationStatus.RETURNED,
@@ -400,7 +442,10 @@ def application_return(*, application_id: int, actor: User, reason: str) -> Appl
     notify(
         recipients=[application.applicant],
         event=APPLICATION_RETURNED,
-        title=f"{application.reference} needs corrections",
+        title=Message(
+            pgettext_lazy("sms", "%(reference)s needs corrections"),
+            {"reference": application.reference},
+        ),
         body=reason.strip(),
         link=_link(application),
     )
@@ -416,7 +461,12 @@ def application_resubmit(
     if not access.is_open(Action.RESUBMIT, application):
         # Draft -> submitted is a legal move, but it is a submission, not a resubmission.
         raise TransitionNotAllowed(
-            f"Only a returned application can be resubmitted; this one is {application.status}."
+            str(
+                Message(
+                    _("Only a returned application can be resubmitted; this one is %(status)s."),
+                    {"status": application.get_status_display()},
+                )
+            )
         )
     working = [p for p in participants() if p.has_live_work(application)]
     target = ApplicationStatus.AWAITING_CLEARANCES if working else ApplicationStatus.SUBMITTED
@@ -429,7 +479,10 @@ def application_resubmit(
         notify(
             recipients=lto_staff(),
             event=APPLICATION_SUBMITTED,
-            title=f"{application.reference} resubmitted",
+            title=Message(
+                pgettext_lazy("sms", "%(reference)s resubmitted"),
+                {"reference": application.reference},
+            ),
             body=note.strip(),
             link=_link(application),
         )
@@ -504,8 +557,13 @@ def registration_approve(
     flag = origins.open_flag(application.vehicle)
     if flag is not None:
         raise Conflict(
-            f"The vehicle's {flag.matched} match {flag.origin.dealer.name}'s origin record of "
-            f"VIN {flag.origin.vin}: clear the flag with a note, or reject the application."
+            Message(
+                _(
+                    "The vehicle's %(matched)s match %(name)s's origin record of VIN %(vin)s: "
+                    "clear the flag with a note, or reject the application."
+                ),
+                {"matched": flag.matched, "name": flag.origin.dealer.name, "vin": flag.origin.vin},
+            )
         )
     vehicle = Vehicle.objects.select_for_update().get(pk=application.vehicle_id)
     refuse_if_deregistered(vehicle)
@@ -518,14 +576,25 @@ def registration_approve(
     if wanted and not _schedulable(wanted):
         raise ValidationError(
             {
-                "plate_number": f"Plate {wanted} cannot be issued: a plate is letters and "
-                "digits, at least two of them (e.g. NBC 1234), from which its renewal "
-                "schedule is read."
+                "plate_number": Message(
+                    _(
+                        "Plate %(wanted)s cannot be issued: a plate is letters and digits, at "
+                        "least two of them (e.g. NBC 1234), from which its renewal schedule "
+                        "is read."
+                    ),
+                    {"wanted": wanted},
+                )
             }
         )
     if wanted and wanted != canonical_plate(vehicle.plate_number or ""):
         if Vehicle.objects.filter(plate_number=wanted).exclude(pk=vehicle.pk).exists():
-            raise ValidationError({"plate_number": f"Plate {wanted} is already issued."})
+            raise ValidationError(
+                {
+                    "plate_number": Message(
+                        _("Plate %(wanted)s is already issued."), {"wanted": wanted}
+                    )
+                }
+            )
         vehicle.plate_number = wanted
         fields.append("plate_number")
     elif not vehicle.plate_number:
@@ -542,7 +611,12 @@ def registration_approve(
             if "plate_number" not in str(exc):  # another constraint: not the plate's doing
                 raise
             raise ValidationError(
-                {"plate_number": f"Plate {vehicle.plate_number} is already issued."}
+                {
+                    "plate_number": Message(
+                        _("Plate %(plate_number)s is already issued."),
+                        {"plate_number": vehicle.plate_number},
+                    )
+                }
             ) from None
     if application.type == RegistrationApplication.Type.NEW:
         _first_period_set(application, vehicle)
@@ -580,10 +654,13 @@ def registration_approve(
     notify(
         recipients=[application.applicant],
         event=REGISTRATION_APPROVED,
-        title=f"Registration approved: plate {vehicle.plate_number}",
-        body=(
-            f"MV file number {vehicle.mv_file_number}. Certificate of Registration "
-            f"{granted.certificate.number} is ready."
+        title=Message(
+            pgettext_lazy("sms", "Registration approved: plate %(plate)s"),
+            {"plate": vehicle.plate_number},
+        ),
+        body=Message(
+            _("MV file number %(mv_file)s. Certificate of Registration %(certificate)s is ready."),
+            {"mv_file": vehicle.mv_file_number, "certificate": granted.certificate.number},
         ),
         link=_link(application),
     )
@@ -597,7 +674,7 @@ def registration_reject(
     """The LTO refuses the registration; open clearance requests are cancelled."""
     application = _lock_for(application_id, actor, Action.REJECT_REGISTRATION)
     if not reason.strip():
-        raise ValidationError({"reason": "Give the owner the reason for the rejection."})
+        raise ValidationError({"reason": _("Give the owner the reason for the rejection.")})
     change = record_application_change(
         application=application,
         to_status=ApplicationStatus.REJECTED,
@@ -609,7 +686,10 @@ def registration_reject(
     notify(
         recipients=[application.applicant],
         event=REGISTRATION_REJECTED,
-        title=f"Registration {application.reference} rejected",
+        title=Message(
+            pgettext_lazy("sms", "Registration %(reference)s rejected"),
+            {"reference": application.reference},
+        ),
         body=reason.strip(),
         link=_link(application),
     )
@@ -656,8 +736,10 @@ def application_clear(*, application: RegistrationApplication) -> ApplicationSta
     notify(
         recipients=[*lto_staff(), application.applicant],
         event=APPLICATION_CLEARED,
-        title=f"{application.reference} is cleared",
-        body="Every required clearance is approved; the LTO will now decide the registration.",
+        title=Message(
+            pgettext_lazy("sms", "%(reference)s is cleared"), {"reference": application.reference}
+        ),
+        body=_("Every required clearance is approved; the LTO will now decide the registration."),
         link=_link(application),
     )
     return change

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -19,12 +19,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods
 
 from kernel.auth import AuthenticatedHttpRequest
 from kernel.errors import USER_ERRORS, UserError, describe
 from kernel.forms_http import form_action
+from kernel.i18n import Message
 from kernel.paging import LeanPaginator
 from ledger.receipts import receipt_checks
 from organisations.access import Action, Caller
@@ -54,6 +56,9 @@ from registry.models import Document, Hold, OriginFlag, RegistrationApplication
 from registry.plates import plate_outlook
 from registry.search import search_applications
 from registry.selectors import application_get_for_user, applications_for_user, vehicles_of
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 def _role(user: Any) -> str:
@@ -119,8 +124,16 @@ def vehicle_new(request: AuthenticatedHttpRequest) -> HttpResponse:
             status = 422
         else:
             flagged = OriginFlag.objects.filter(vehicle=vehicle).exists()
-            note = " It is flagged to the LTO, which decides." if flagged else ""
-            messages.success(request, f"{vehicle} is registered to you.{note}")
+            note = _(" It is flagged to the LTO, which decides.") if flagged else ""
+            messages.success(
+                request,
+                str(
+                    Message(
+                        _("%(vehicle)s is registered to you.%(note)s"),
+                        {"vehicle": vehicle, "note": note},
+                    )
+                ),
+            )
             return redirect("home")
     elif request.method == "POST":
         status = 422
@@ -147,7 +160,12 @@ def application_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Application {application.reference} created. Add your documents, then submit it.",
+                str(
+                    Message(
+                        _("Application %(reference)s created. Add your documents, then submit it."),
+                        {"reference": application.reference},
+                    )
+                ),
             )
             return redirect("application-detail", application.pk)
     elif request.method == "POST":
@@ -245,7 +263,7 @@ def act_on_application(
     request: HttpRequest,
     pk: int,
     action: Callable[[RegistrationApplication], object],
-    success: str,
+    success: str | StrPromise,
 ) -> HttpResponse:
     """Run one service for an application the user can see; show its refusal with its status."""
     application = application_get_for_user(user=request.user, pk=pk)
@@ -266,7 +284,7 @@ def _form_or_error(form_class: type[forms.BaseForm], request: HttpRequest) -> di
     if not form.is_valid():
         raise ValidationError(
             {field: errors for field, errors in form.errors.items()}
-            or "The form was not filled in correctly."
+            or _("The form was not filled in correctly.")
         )
     return form.cleaned_data
 
@@ -277,7 +295,7 @@ ApplicationAction = Callable[
 
 
 def application_action(
-    success: str, form_class: type[forms.BaseForm] | None = None
+    success: str | StrPromise, form_class: type[forms.BaseForm] | None = None
 ) -> Callable[[ApplicationAction], Callable[..., HttpResponse]]:
     """Make a POST view of a function that runs one service on an application.
 
@@ -302,14 +320,14 @@ def application_action(
     return decorate
 
 
-@application_action("Application submitted to the LTO.")
+@application_action(_("Application submitted to the LTO."))
 def application_submit(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
 ) -> object:
     return services.application_submit(application_id=application.pk, actor=request.user)
 
 
-@application_action("Application resubmitted with your corrections.", NoteForm)
+@application_action(_("Application resubmitted with your corrections."), NoteForm)
 def application_resubmit(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
@@ -325,7 +343,15 @@ def application_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     confirms it on this page (a ticked box, checked here) before anything is recorded."""
     application = application_get_for_user(user=request.user, pk=pk)
     if Action.WITHDRAW not in access.allowed_actions(Caller.of(request), application):
-        messages.error(request, f"{application.reference} can no longer be withdrawn.")
+        messages.error(
+            request,
+            str(
+                Message(
+                    _("%(reference)s can no longer be withdrawn."),
+                    {"reference": application.reference},
+                )
+            ),
+        )
         return redirect("application-detail", pk)
     form = WithdrawForm(request.POST if request.method == "POST" else None)
     status = 200
@@ -341,7 +367,15 @@ def application_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
             except USER_ERRORS as exc:
                 status = add_form_errors(form, exc)
             else:
-                messages.success(request, f"Application {application.reference} withdrawn.")
+                messages.success(
+                    request,
+                    str(
+                        Message(
+                            _("Application %(reference)s withdrawn."),
+                            {"reference": application.reference},
+                        )
+                    ),
+                )
                 return redirect("application-detail", pk)
     return render(
         request,
@@ -351,14 +385,14 @@ def application_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     )
 
 
-@application_action("You are reviewing this application.")
+@application_action(_("You are reviewing this application."))
 def application_review(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, _: dict[str, Any]
 ) -> object:
     return services.application_start_review(application_id=application.pk, actor=request.user)
 
 
-@application_action("Application returned to the owner.", ReasonForm)
+@application_action(_("Application returned to the owner."), ReasonForm)
 def application_return(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
@@ -367,7 +401,7 @@ def application_return(
     )
 
 
-@application_action("Registration approved and recorded on the ledger.", ApproveRegistrationForm)
+@application_action(_("Registration approved and recorded on the ledger."), ApproveRegistrationForm)
 def registration_approve(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
@@ -376,7 +410,7 @@ def registration_approve(
     )
 
 
-@application_action("Registration rejected.", ReasonForm)
+@application_action(_("Registration rejected."), ReasonForm)
 def registration_reject(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
@@ -397,10 +431,10 @@ def vehicle_correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             application_id=application.pk, actor=request.user, **form.cleaned_data
         )
 
-    return act_on_application(request, pk, correct, "Vehicle details corrected.")
+    return act_on_application(request, pk, correct, _("Vehicle details corrected."))
 
 
-@application_action("The flag is cleared; the registration can be decided.", FlagClearForm)
+@application_action(_("The flag is cleared; the registration can be decided."), FlagClearForm)
 def origin_flag_clear(
     request: AuthenticatedHttpRequest, application: RegistrationApplication, data: dict[str, Any]
 ) -> object:
@@ -498,7 +532,8 @@ def document_download(request: AuthenticatedHttpRequest, pk: int, document_pk: i
     if checked.content is None:
         error = describe(
             ValidationError(
-                f"This document failed its integrity check and is withheld: {checked.check.detail}"
+                _("This document failed its integrity check and is withheld: %(detail)s"),
+                params={"detail": checked.check.detail},
             )
         )
         return render(request, "error.html", {"error": error}, status=409)

@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "notifications",
     "audit",
     "demo",
+    # Not a Django app of models: listed so that its catalogue (kernel/locale: shared errors,
+    # the chaincode's refusals in words) is found like every app's.
+    "kernel",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.conf import settings
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kernel.i18n import Message
 
 if TYPE_CHECKING:
     from django.contrib import admin
@@ -51,7 +54,7 @@ class ClearanceKind(Generic[F]):
     """One kind of clearance, as the app handles it from request to decision."""
 
     code: str  # what requests, requirements and the ledger store, e.g. "HPG"
-    label: str
+    label: str | Promise
     # The organisation kind (chaincode.rules.OrgKind) asked to clear it and signing its
     # decisions; the chaincode reads the same fact from its own data (clearance_signers).
     signed_by: str
@@ -84,7 +87,7 @@ class ClearanceKind(Generic[F]):
     routed_to: Callable[[RegistrationApplication], int | None] = _any_of_the_kind
 
     def __str__(self) -> str:
-        return self.label
+        return str(self.label)
 
     @property
     def sla(self) -> int:
@@ -136,9 +139,11 @@ def kind(code: str) -> ClearanceKind[Any]:
     try:
         return _registry[code]
     except KeyError:
-        raise UnknownKind(f"No clearance kind {code!r} is installed.") from None
+        raise UnknownKind(
+            Message(_("No clearance kind %(code)s is installed."), {"code": repr(code)})
+        ) from None
 
 
-def choices() -> list[tuple[str, str]]:
+def choices() -> list[tuple[str, str | Promise]]:
     """The model fields' choices: a callable, so a new kind needs no migration."""
     return [(k.code, k.label) for k in kinds()]

@@ -16,7 +16,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from rest_framework import serializers
 
@@ -27,6 +28,7 @@ from clearance.models import ClearanceRequest, EmissionClearanceDetail, Emission
 from clearance.selectors import clearance_request_get_for_user
 from kernel.admin import ReadOnlyAdmin
 from kernel.auth import AuthenticatedHttpRequest
+from kernel.i18n import manila_date
 from registry.models import Vehicle
 
 CODE = "EMISSION"
@@ -35,9 +37,9 @@ CODE = "EMISSION"
 CO_MAX = Decimal(100)
 HC_MAX = 100_000
 OPACITY_MAX = Decimal(100)
-CO_RANGE_MESSAGE = gettext_lazy("CO must be between 0 and 100 %.")
-HC_RANGE_MESSAGE = gettext_lazy("HC must be between 0 and 100,000 ppm.")
-OPACITY_RANGE_MESSAGE = gettext_lazy("Smoke opacity must be between 0 and 100 %.")
+CO_RANGE_MESSAGE = _("CO must be between 0 and 100 %.")
+HC_RANGE_MESSAGE = _("HC must be between 0 and 100,000 ppm.")
+OPACITY_RANGE_MESSAGE = _("Smoke opacity must be between 0 and 100 %.")
 
 
 def _within(low: Decimal | int, high: Decimal | int, message: Any) -> list:
@@ -71,21 +73,23 @@ def emission_failures(readings: EmissionReadings) -> dict[str, str]:
     limits = emission_limits(readings.fuel)
     failures: dict[str, str] = {}
     if readings.co_percent > limits.max_co_percent:
-        failures["co_percent"] = (
-            f"CO {readings.co_percent}% exceeds the limit of {limits.max_co_percent}%."
-        )
+        failures["co_percent"] = gettext(
+            "CO %(co_percent)s%% exceeds the limit of %(max_co_percent)s%%."
+        ) % {"co_percent": readings.co_percent, "max_co_percent": limits.max_co_percent}
     if readings.hc_ppm > limits.max_hc_ppm:
-        failures["hc_ppm"] = (
-            f"HC {readings.hc_ppm} ppm exceeds the limit of {limits.max_hc_ppm} ppm."
-        )
+        failures["hc_ppm"] = gettext(
+            "HC %(hc_ppm)s ppm exceeds the limit of %(max_hc_ppm)s ppm."
+        ) % {"hc_ppm": readings.hc_ppm, "max_hc_ppm": limits.max_hc_ppm}
     if (
         readings.opacity_percent is not None
         and readings.opacity_percent > limits.max_opacity_percent
     ):
-        failures["opacity_percent"] = (
-            f"Smoke opacity {readings.opacity_percent}% exceeds the limit of "
-            f"{limits.max_opacity_percent}%."
-        )
+        failures["opacity_percent"] = gettext(
+            "Smoke opacity %(opacity_percent)s%% exceeds the limit of %(max_opacity_percent)s%%."
+        ) % {
+            "opacity_percent": readings.opacity_percent,
+            "max_opacity_percent": limits.max_opacity_percent,
+        }
     return failures
 
 
@@ -107,19 +111,23 @@ def save_findings(request: ClearanceRequest, readings: EmissionReadings, approvi
     errors = impossible_readings(readings)
     today = timezone.localdate()
     if readings.test_date > today:
-        errors["test_date"] = "The test date cannot be in the future."
+        errors["test_date"] = gettext("The test date cannot be in the future.")
     if errors:
         raise ValidationError(errors)
     failures = emission_failures(readings)
     if approving:
         limits = emission_limits(readings.fuel)
         if (today - readings.test_date).days > limits.validity_days:
-            errors["test_date"] = (
-                f"The test of {readings.test_date:%d %b %Y} is older than "
-                f"{limits.validity_days} days."
-            )
+            errors["test_date"] = gettext(
+                "The test of %(test_date)s is older than %(validity_days)s days."
+            ) % {
+                "test_date": manila_date(readings.test_date),
+                "validity_days": limits.validity_days,
+            }
         if not readings.certificate_number.strip():
-            errors["certificate_number"] = "An approval needs the emission certificate number."
+            errors["certificate_number"] = gettext(
+                "An approval needs the emission certificate number."
+            )
         errors.update(failures)
         if errors:
             raise ValidationError(errors)
@@ -145,23 +153,23 @@ _READING = {"class": "reading", "inputmode": "decimal", "step": "any"}
 class EmissionReadingsForm(forms.Form):
     """The readings alone: also used by the live limit check while the officer types."""
 
-    fuel = forms.ChoiceField(choices=Vehicle.Fuel.choices)
+    fuel = forms.ChoiceField(label=_("Fuel"), choices=Vehicle.Fuel.choices)
     # The range is checked here too, so the live check calls a CO of -3 a mistake, not a pass;
     # no min/max attributes on the inputs, so the browser lets the server say so in words.
     co_percent = forms.DecimalField(
-        label="CO %",
+        label=_("CO %"),
         max_digits=6,
         decimal_places=2,
         widget=forms.NumberInput(_READING),
         validators=_within(Decimal(0), CO_MAX, CO_RANGE_MESSAGE),
     )
     hc_ppm = forms.IntegerField(
-        label="HC ppm",
+        label=_("HC ppm"),
         widget=forms.NumberInput(_READING),
         validators=_within(0, HC_MAX, HC_RANGE_MESSAGE),
     )
     opacity_percent = forms.DecimalField(
-        label="Smoke opacity %",
+        label=_("Smoke opacity %"),
         max_digits=6,
         decimal_places=2,
         required=False,
@@ -184,11 +192,16 @@ class EmissionReadingsForm(forms.Form):
 
 
 class EmissionDecisionForm(DecisionForm, EmissionReadingsForm):
-    testing_centre = forms.CharField(max_length=120)
+    testing_centre = forms.CharField(label=_("Testing centre"), max_length=120)
     certificate_number = forms.CharField(
-        max_length=40, required=False, help_text="Needed to approve."
+        label=_("Certificate number"),
+        max_length=40,
+        required=False,
+        help_text=_("Needed to approve."),
     )
-    test_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    test_date = forms.DateField(
+        label=_("Test date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def findings(self) -> EmissionReadings:
         data = self.cleaned_data
@@ -230,7 +243,7 @@ def emission_check(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """HTMX fragment: the readings typed so far, each against its limit."""
     clearance = clearance_request_get_for_user(user=request.user, pk=pk)
     if clearance.kind != CODE:
-        raise Http404("Not an emission clearance.")
+        raise Http404(_("Not an emission clearance."))
     form = EmissionReadingsForm(request.GET)
     failures: dict[str, str] = {}
     if form.is_valid():
@@ -276,8 +289,8 @@ def example(request: ClearanceRequest) -> EmissionReadings:
 EMISSION = register(
     ClearanceKind(
         code=CODE,
-        label="Emission",
-        sent_to=gettext_lazy("Emission testing"),
+        label=_("Emission"),
+        sent_to=_("Emission testing"),
         signed_by=OrgKind.EMISSION,
         findings=EmissionReadings,
         save_findings=save_findings,

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from chaincode.rules import OrgKind
@@ -30,26 +31,30 @@ def save_findings(request: ClearanceRequest, findings: HpgFindings, approving: b
     vehicle = request.application.vehicle
     errors: dict[str, str] = {}
     if findings.macro_etching_result not in HpgClearanceDetail.MacroEtching.values:
-        errors["macro_etching_result"] = "Choose a macro-etching result."
+        errors["macro_etching_result"] = gettext("Choose a macro-etching result.")
     if findings.stolen_vehicle_check not in HpgClearanceDetail.StolenCheck.values:
-        errors["stolen_vehicle_check"] = "Choose a stolen-vehicle check result."
+        errors["stolen_vehicle_check"] = gettext("Choose a stolen-vehicle check result.")
     if approving:
         if findings.engine_number_checked.strip().upper() != vehicle.engine_number:
-            errors["engine_number_checked"] = (
+            errors["engine_number_checked"] = gettext(
                 "The engine number checked does not match the vehicle's record."
             )
         if findings.chassis_number_checked.strip().upper() != vehicle.chassis_number:
-            errors["chassis_number_checked"] = (
+            errors["chassis_number_checked"] = gettext(
                 "The chassis number checked does not match the vehicle's record."
             )
         if findings.macro_etching_result != HpgClearanceDetail.MacroEtching.MATCH:
             errors.setdefault(
-                "macro_etching_result", "Cannot approve unless macro-etching matches."
+                "macro_etching_result", gettext("Cannot approve unless macro-etching matches.")
             )
         if findings.stolen_vehicle_check != HpgClearanceDetail.StolenCheck.CLEAR:
-            errors.setdefault("stolen_vehicle_check", "Cannot approve a vehicle reported stolen.")
+            errors.setdefault(
+                "stolen_vehicle_check", gettext("Cannot approve a vehicle reported stolen.")
+            )
         if not findings.certificate_number.strip():
-            errors["certificate_number"] = "An approval needs the HPG clearance certificate number."
+            errors["certificate_number"] = gettext(
+                "An approval needs the HPG clearance certificate number."
+            )
     if errors:
         raise ValidationError(errors)
     HpgClearanceDetail.objects.update_or_create(
@@ -65,15 +70,21 @@ def save_findings(request: ClearanceRequest, findings: HpgFindings, approving: b
 
 
 class HpgDecisionForm(DecisionForm):
-    engine_number_checked = forms.CharField(max_length=30)
-    chassis_number_checked = forms.CharField(max_length=30)
-    macro_etching_result = forms.ChoiceField(choices=HpgClearanceDetail.MacroEtching.choices)
+    engine_number_checked = forms.CharField(label=_("Engine number checked"), max_length=30)
+    chassis_number_checked = forms.CharField(label=_("Chassis number checked"), max_length=30)
+    macro_etching_result = forms.ChoiceField(
+        label=_("Macro etching result"), choices=HpgClearanceDetail.MacroEtching.choices
+    )
     # A blank first choice: "not reported stolen" is the officer's finding, never a default.
     stolen_vehicle_check = forms.ChoiceField(
-        choices=[("", "Choose the check's result"), *HpgClearanceDetail.StolenCheck.choices]
+        label=_("Stolen vehicle check"),
+        choices=[("", "Choose the check's result"), *HpgClearanceDetail.StolenCheck.choices],
     )
     certificate_number = forms.CharField(
-        max_length=40, required=False, help_text="Needed to approve."
+        label=_("Certificate number"),
+        max_length=40,
+        required=False,
+        help_text=_("Needed to approve."),
     )
 
     def findings(self) -> HpgFindings:
@@ -126,8 +137,8 @@ def example(request: ClearanceRequest) -> HpgFindings:
 HPG = register(
     ClearanceKind(
         code="HPG",
-        label="HPG",
-        sent_to=gettext_lazy("HPG"),
+        label=_("HPG"),
+        sent_to=_("HPG"),
         signed_by=OrgKind.HPG,
         findings=HpgFindings,
         save_findings=save_findings,

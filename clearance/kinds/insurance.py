@@ -8,7 +8,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from chaincode.rules import OrgKind
@@ -16,6 +17,7 @@ from clearance.forms import DecisionForm
 from clearance.kinds import ClearanceKind, register
 from clearance.models import ClearanceRequest, InsuranceClearanceDetail
 from kernel.admin import ReadOnlyAdmin
+from kernel.i18n import manila_date
 
 
 @dataclass(frozen=True)
@@ -30,22 +32,30 @@ def save_findings(request: ClearanceRequest, cover: InsuranceCover, approving: b
     application = request.application
     errors: dict[str, str] = {}
     if cover.coverage_end <= cover.coverage_start:
-        errors["coverage_end"] = "Coverage must end after it starts."
+        errors["coverage_end"] = gettext("Coverage must end after it starts.")
     if approving:
         if not cover.insurer.strip():
-            errors["insurer"] = "Name the insurer."
+            errors["insurer"] = gettext("Name the insurer.")
         if not cover.coc_number.strip():
-            errors["coc_number"] = "An approval needs the certificate of cover (COC) number."
+            errors["coc_number"] = gettext(
+                "An approval needs the certificate of cover (COC) number."
+            )
         if cover.coverage_start > application.period_start:
-            errors["coverage_start"] = (
-                f"Coverage starts {cover.coverage_start:%d %b %Y}, after the registration "
-                f"period begins ({application.period_start:%d %b %Y})."
-            )
+            errors["coverage_start"] = gettext(
+                "Coverage starts %(coverage_start)s, after the registration period begins "
+                "(%(period_start)s)."
+            ) % {
+                "coverage_start": manila_date(cover.coverage_start),
+                "period_start": manila_date(application.period_start),
+            }
         if cover.coverage_end < application.period_end:
-            errors["coverage_end"] = (
-                f"Coverage ends {cover.coverage_end:%d %b %Y}, before the registration "
-                f"period ends ({application.period_end:%d %b %Y})."
-            )
+            errors["coverage_end"] = gettext(
+                "Coverage ends %(coverage_end)s, before the registration period ends "
+                "(%(period_end)s)."
+            ) % {
+                "coverage_end": manila_date(cover.coverage_end),
+                "period_end": manila_date(application.period_end),
+            }
     if errors:
         raise ValidationError(errors)
     InsuranceClearanceDetail.objects.update_or_create(
@@ -60,10 +70,14 @@ def save_findings(request: ClearanceRequest, cover: InsuranceCover, approving: b
 
 
 class InsuranceDecisionForm(DecisionForm):
-    insurer = forms.CharField(max_length=120)
-    coc_number = forms.CharField(label="COC number", max_length=40)
-    coverage_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    coverage_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    insurer = forms.CharField(label=_("Insurer"), max_length=120)
+    coc_number = forms.CharField(label=_("COC number"), max_length=40)
+    coverage_start = forms.DateField(
+        label=_("Coverage start"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    coverage_end = forms.DateField(
+        label=_("Coverage end"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def findings(self) -> InsuranceCover:
         data = self.cleaned_data
@@ -108,8 +122,8 @@ def example(request: ClearanceRequest) -> InsuranceCover:
 INSURANCE = register(
     ClearanceKind(
         code="INSURANCE",
-        label="Insurance",
-        sent_to=gettext_lazy("Insurance"),
+        label=_("Insurance"),
+        sent_to=_("Insurance"),
         signed_by=OrgKind.INSURANCE,
         findings=InsuranceCover,
         save_findings=save_findings,

@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from chaincode.rules import OrgKind
@@ -36,8 +36,9 @@ def save_findings(request: ClearanceRequest, consent: LenderConsent, approving: 
     if approving and (mortgage is None or given != mortgage.reference):
         raise ValidationError(
             {
-                "mortgage_reference": "Give the reference of the mortgage this vehicle carries "
-                "in your favour."
+                "mortgage_reference": _(
+                    "Give the reference of the mortgage this vehicle carries in your favour."
+                )
             }
         )
     # Nothing else to keep: the ledger records the decision, signed by the lender.
@@ -45,7 +46,9 @@ def save_findings(request: ClearanceRequest, consent: LenderConsent, approving: 
 
 class LenderDecisionForm(DecisionForm):
     mortgage_reference = forms.CharField(
-        max_length=16, help_text="The mortgage on this vehicle (MTG-…) you consent for."
+        label=_("Mortgage reference"),
+        max_length=16,
+        help_text=_("The mortgage on this vehicle (MTG-…) you consent for."),
     )
 
     def findings(self) -> LenderConsent:
@@ -77,8 +80,8 @@ def example(request: ClearanceRequest) -> LenderConsent:
 LENDER = register(
     ClearanceKind(
         code=LENDER_CLEARANCE,
-        label="Lender's consent",
-        sent_to=gettext_lazy("the lender"),
+        label=_("Lender's consent"),
+        sent_to=_("the lender"),
         signed_by=OrgKind.LENDER,
         findings=LenderConsent,
         save_findings=save_findings,

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from django.utils.translation import gettext_lazy as _
+
 from kernel.errors import DomainError
+from kernel.i18n import Message
 
 CURRENCY = "PHP"
 
@@ -145,9 +148,9 @@ def verify_signature(
     happens to carry, so a test-mode signature can never pass on a live deployment. The age
     limit is Talaan's own guard against replays (PayMongo documents none)."""
     if not secret:
-        raise InvalidCallback("No webhook secret is configured; callbacks cannot be verified.")
+        raise InvalidCallback(_("No webhook secret is configured; callbacks cannot be verified."))
     if not header:
-        raise InvalidCallback("The signature header is missing.")
+        raise InvalidCallback(_("The signature header is missing."))
     fields: dict[str, str] = {}
     for part in header.split(","):
         key, sep, value = part.strip().partition("=")
@@ -156,15 +159,17 @@ def verify_signature(
     try:
         timestamp = int(fields["t"])
     except (KeyError, ValueError):
-        raise InvalidCallback("The signature header has no valid timestamp.") from None
+        raise InvalidCallback(_("The signature header has no valid timestamp.")) from None
     given = fields.get("li" if live else "te", "")
     if not given:
         mode = "live" if live else "test"
-        raise InvalidCallback(f"The signature header has no {mode}-mode signature.")
+        raise InvalidCallback(
+            Message(_("The signature header has no %(mode)s-mode signature."), {"mode": mode})
+        )
     if not hmac.compare_digest(given, sign(secret, timestamp, raw_body)):
-        raise InvalidCallback("The signature does not match the body.")
+        raise InvalidCallback(_("The signature does not match the body."))
     if abs(time.time() - timestamp) > tolerance_seconds:
-        raise InvalidCallback("The signature's timestamp is too old (a replay?).")
+        raise InvalidCallback(_("The signature's timestamp is too old (a replay?)."))
 
 
 def parse_event(provider: str, raw_body: bytes) -> CallbackEvent:
@@ -181,7 +186,7 @@ def parse_event(provider: str, raw_body: bytes) -> CallbackEvent:
         event_id = str(event["id"])
         event_type = str(attributes["type"])
     except (ValueError, KeyError, TypeError):
-        raise InvalidCallback("The callback is not an event this app understands.") from None
+        raise InvalidCallback(_("The callback is not an event this app understands.")) from None
     resource_attrs = resource.get("attributes") or {}
     checkout_id = ""
     payment: dict[str, Any] = {}

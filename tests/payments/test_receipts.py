@@ -102,9 +102,9 @@ def test_the_pdf_carries_what_an_or_must_and_marks_unconfirmed_fees(world):
         "Online (sandbox gateway, not real money)",
         receipt.payment.reference,
         receipt.gateway_reference,
-        "PHP 1,600.00",
+        "₱1,600.00",  # the peso sign, in the embedded DejaVu Sans (kernel/pdf.py)
         "TOTAL",
-        "PHP 3,254.00",
+        "₱3,254.00",
         "UNCONFIRMED",
         f"{receipt.issued_at.astimezone():%Y}",
     ):
