@@ -409,6 +409,10 @@ class ReceiptCheck:
 
     ok: bool
     detail: str
+    #: The entry is recorded and its promise of inclusion holds, but it is not in the tree yet.
+    awaiting_inclusion: bool = False
+    #: The size of the signed checkpoint the entry was proved to be in.
+    included_in: int | None = None
 
 
 @dataclass(frozen=True)

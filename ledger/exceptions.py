@@ -1,5 +1,7 @@
 """What can go wrong when writing to the ledger, and whether retrying can help."""
 
+from django.utils.translation import gettext as _
+
 from kernel.errors import DomainError
 
 
@@ -23,3 +25,21 @@ class LedgerRejected(LedgerError):
     http_status = 422
     retryable = False
     default_message = "The ledger refused this change."
+
+
+class InclusionPending(LedgerError):
+    """The entry is recorded (its receipt's promise holds) but not yet in the log's tree."""
+
+    code = "inclusion_pending"
+    http_status = 409
+    retryable = True
+    default_message = "The entry is recorded and awaiting inclusion in the log."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or _(
+                "The entry is recorded and awaiting inclusion in the log; its proof is "
+                "available once the sequencer has integrated it. Try again in a moment."
+            )
+        )
