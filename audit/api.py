@@ -197,7 +197,9 @@ class ReceiptApi(APIView):
         description=(
             "Find the change by the `tx_id` of its receipt (in every history row and status "
             "answer) and check it on the ledger: the embedded ledger recomputes the entry's "
-            "hash, its link and its signed tree head; Fabric confirms the commit status. "
+            "hash and proves it is the leaf at its place under the log's latest signed "
+            "checkpoint, or says it is recorded and awaiting inclusion; Fabric confirms the "
+            "commit status. "
             "`verified` is false (not an error) when the ledger cannot be reached. Answers "
             "with an `ETag`; send it back in `If-None-Match` to get 304."
         ),
@@ -210,7 +212,9 @@ class ReceiptApi(APIView):
                 value={
                     **_RECEIPT_EXAMPLE,
                     "verified": True,
-                    "detail": "Entry #42 verified against the signed tree head.",
+                    "detail": "Entry #42 is included in checkpoint 57 of the log.",
+                    "inclusion": "included",
+                    "checkpoint_size": 57,
                 },
             )
         ],
@@ -218,7 +222,16 @@ class ReceiptApi(APIView):
     def get(self, request: Request, tx_id: str) -> HttpResponseBase:
         change = change_get_for_caller(request, tx_id)
         check = receipt_checks([change])[change.ledger_tx_id]
-        data = {**_row(change), "verified": check.ok, "detail": check.detail}
+        inclusion = (
+            "awaiting" if check.awaiting_inclusion else "included" if check.included_in else ""
+        )
+        data = {
+            **_row(change),
+            "verified": check.ok,
+            "detail": check.detail,
+            "inclusion": inclusion,
+            "checkpoint_size": check.included_in,
+        }
         return conditional_response(request, ReceiptSerializer(data).data)
 
 

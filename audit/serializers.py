@@ -59,6 +59,15 @@ class ReceiptSerializer(LedgeredChangeSerializer):
         help_text="Whether the ledger itself holds this transaction and recorded this change."
     )
     detail = serializers.CharField(help_text="What the check found, for people.")
+    inclusion = serializers.ChoiceField(
+        choices=["included", "awaiting", ""],
+        help_text="On the embedded ledger: 'included' once the entry is in a signed checkpoint "
+        "of the log, 'awaiting' while it is recorded and waiting for the sequencer (its "
+        "receipt promises inclusion within the maximum merge delay); blank otherwise.",
+    )
+    checkpoint_size = serializers.IntegerField(
+        allow_null=True, help_text="The size of the signed checkpoint the entry was found in."
+    )
 
 
 class LedgerRecordVersionSerializer(serializers.Serializer):

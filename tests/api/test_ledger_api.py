@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ledger import adapter, merkle
+from ledger import adapter, log, merkle
 from ledger.fabric.backend import FabricLedger
 from ledger.models import LedgerCheckpoint, LedgerEntry
 from registry import services as registry_services
@@ -275,3 +275,29 @@ def test_document_anchors_are_in_the_vehicles_history_for_those_who_may_see_them
         404,
         "not_found",
     )
+
+
+def test_a_receipt_says_whether_its_entry_is_in_the_log_yet(office, settings):
+    included = client_for(office, "owner").get(
+        f"/api/v1/ledger/receipts/{_hpg_change(office).ledger_tx_id}/"
+    )
+    assert (included.json()["inclusion"], included.json()["verified"]) == ("included", True)
+    assert included.json()["checkpoint_size"] == LedgerCheckpoint.objects.latest("size").size
+
+    settings.LEDGER_SEQUENCER = "sequencer"
+    claim_and_approve(office.world, office.requests["HPG"])
+    decided = office.requests["HPG"].status_changes.latest("created_at")
+    url = f"/api/v1/ledger/receipts/{decided.ledger_tx_id}/"
+    awaiting = client_for(office, "owner").get(url).json()
+    assert (awaiting["inclusion"], awaiting["verified"], awaiting["checkpoint_size"]) == (
+        "awaiting",
+        True,
+        None,
+    )
+    assert "awaiting inclusion" in awaiting["detail"]
+    proof = client_for(office, "hpg_read_key").get(url + "proof/")
+    assert_problem(proof, 409, "inclusion_pending")
+
+    log.integrate()
+    assert client_for(office, "owner").get(url).json()["inclusion"] == "included"
+    assert client_for(office, "hpg_read_key").get(url + "proof/").status_code == 200
