@@ -225,8 +225,11 @@ class ReceiptApi(APIView):
         inclusion = (
             "awaiting" if check.awaiting_inclusion else "included" if check.included_in else ""
         )
+        promise = get_ledger().promise_of(change.ledger_tx_id) or {}
         data = {
             **_row(change),
+            "leaf_hash": promise.get("leaf_hash", ""),
+            "promise": promise.get("promise", ""),
             "verified": check.ok,
             "detail": check.detail,
             "inclusion": inclusion,

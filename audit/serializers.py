@@ -68,6 +68,15 @@ class ReceiptSerializer(LedgeredChangeSerializer):
     checkpoint_size = serializers.IntegerField(
         allow_null=True, help_text="The size of the signed checkpoint the entry was found in."
     )
+    leaf_hash = serializers.CharField(
+        allow_blank=True, help_text="Hex leaf hash of the entry in the log (embedded ledger)."
+    )
+    promise = serializers.CharField(
+        allow_blank=True,
+        help_text="The log's signed promise of inclusion (a c2sp.org/signed-note: 'talaan "
+        "inclusion promise', origin, base64 leaf hash, time, deadline); blank for entries "
+        "written before the log was tiled and on Fabric.",
+    )
 
 
 class LedgerRecordVersionSerializer(serializers.Serializer):

@@ -543,6 +543,10 @@ class Ledger(abc.ABC):
         """Recompute the whole log: links, tree, signatures and world state."""
         raise NotImplementedError(f"The {self.name} ledger is not a transparency log kept here.")
 
+    def promise_of(self, tx_id: str) -> dict[str, Any] | None:
+        """A transparency log's receipt proof for ``tx_id`` (leaf hash, promise of inclusion)."""
+        return None
+
     def receipt_proof(self, *, tx_id: str, tree_size: int | None = None) -> dict[str, Any] | None:
         """The proof that transaction ``tx_id`` is in the signed tree of ``tree_size`` entries
         (the current tree by default), with the signed message and the key to check it; None

@@ -411,6 +411,11 @@ class EmbeddedLedger(Ledger):
             replayed=replayed,
         )
 
+    def promise_of(self, tx_id: str) -> dict[str, Any] | None:
+        """The receipt's proof part for a transaction: leaf hash and promise of inclusion."""
+        entry = LedgerEntry.objects.filter(tx_id=tx_id).first()
+        return self.receipt_promise(entry) if entry else None
+
     def receipt_promise(self, entry: LedgerEntry) -> dict[str, Any]:
         """What a receipt carries: the leaf hash and the log's signed promise to include it
         (or, for an entry of the chained log before, the tree head signed with it), and its

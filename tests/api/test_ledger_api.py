@@ -295,6 +295,12 @@ def test_a_receipt_says_whether_its_entry_is_in_the_log_yet(office, settings):
         None,
     )
     assert "awaiting inclusion" in awaiting["detail"]
+    leaf, _, _ = log.open_promise(awaiting["promise"])
+    assert (
+        leaf
+        == awaiting["leaf_hash"]
+        == LedgerEntry.objects.get(tx_id=decided.ledger_tx_id).leaf_hash
+    )
     proof = client_for(office, "hpg_read_key").get(url + "proof/")
     assert_problem(proof, 409, "inclusion_pending")
 
