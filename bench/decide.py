@@ -426,8 +426,15 @@ def decide_with_sequencer(jobs: list[Job], officer: AbstractBaseUser, workers: i
         [sys.executable, "manage.py", "ledger_sequencer", "--interval", "0.005"],
         cwd=REPO,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
     )
+    # Its start-up (Django, a connection, the lease) is not part of any integration delay.
+    assert sequencer.stdout is not None
+    ready = sequencer.stdout.readline()
+    if not ready.startswith("sequencer: holding the lease"):
+        sequencer.kill()
+        sys.exit(f"ledger_sequencer did not start: {ready!r}")
     settings.LEDGER_SEQUENCER = "sequencer"
     try:
         run = decide_all(jobs, officer, workers)

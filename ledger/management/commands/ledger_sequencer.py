@@ -42,6 +42,8 @@ class Command(BaseCommand):
             )
         if not log.hold_lease():
             raise CommandError("Another ledger_sequencer holds the lease; not starting a second.")
+        self.stdout.write("sequencer: holding the lease, integrating")
+        self.stdout.flush()
         try:
             self._run(int(options["batch"]), float(options["interval"]), bool(options["once"]))
         finally:
@@ -61,6 +63,7 @@ class Command(BaseCommand):
             total += done
             if once and not done:
                 self.stdout.write(f"integrated {total} entries")
+                self.stdout.flush()
                 return
             if not done:
                 time.sleep(interval)
