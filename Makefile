@@ -40,7 +40,7 @@ run: install
 test: export DEBUG := 0
 test: export SECRET_KEY := test-only-secret-key-for-the-throwaway-test-run-0123456789
 test: lint node_modules/.installed
-	scripts/system-deps chromium
+	scripts/system-deps chromium golang
 	scripts/with-services $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # What the browser tests inject into pages (axe-core), pinned by package-lock.json.

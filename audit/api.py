@@ -32,7 +32,7 @@ from clearance.models import ClearanceStatusChange
 from clearance.selectors import clearance_requests_for
 from kernel.errors import DomainError
 from ledger import get_ledger
-from ledger.exceptions import LedgerRejected
+from ledger.exceptions import InclusionPending, LedgerRejected
 from ledger.receipts import receipt_checks
 from organisations.access import Caller
 from registry.api import applications_for_caller
@@ -198,7 +198,9 @@ class ReceiptApi(APIView):
         description=(
             "Find the change by the `tx_id` of its receipt (in every history row and status "
             "answer) and check it on the ledger: the embedded ledger recomputes the entry's "
-            "hash, its link and its signed tree head; Fabric confirms the commit status. "
+            "hash and proves it is the leaf at its place under the log's latest signed "
+            "checkpoint, or says it is recorded and awaiting inclusion; Fabric confirms the "
+            "commit status. "
             "`verified` is false (not an error) when the ledger cannot be reached. Answers "
             "with an `ETag`; send it back in `If-None-Match` to get 304."
         ),
@@ -211,7 +213,9 @@ class ReceiptApi(APIView):
                 value={
                     **_RECEIPT_EXAMPLE,
                     "verified": True,
-                    "detail": "Entry #42 verified against the signed tree head.",
+                    "detail": "Entry #42 is included in checkpoint 57 of the log.",
+                    "inclusion": "included",
+                    "checkpoint_size": 57,
                 },
             )
         ],
@@ -219,7 +223,19 @@ class ReceiptApi(APIView):
     def get(self, request: Request, tx_id: str) -> HttpResponseBase:
         change = change_get_for_caller(request, tx_id)
         check = receipt_checks([change])[change.ledger_tx_id]
-        data = {**_row(change), "verified": check.ok, "detail": check.detail}
+        inclusion = (
+            "awaiting" if check.awaiting_inclusion else "included" if check.included_in else ""
+        )
+        promise = get_ledger().promise_of(change.ledger_tx_id) or {}
+        data = {
+            **_row(change),
+            "leaf_hash": promise.get("leaf_hash", ""),
+            "promise": promise.get("promise", ""),
+            "verified": check.ok,
+            "detail": check.detail,
+            "inclusion": inclusion,
+            "checkpoint_size": check.included_in,
+        }
         return conditional_response(request, ReceiptSerializer(data).data)
 
 
@@ -297,14 +313,18 @@ class InclusionProofApi(APIView):
         tags=TAGS,
         summary="The Merkle inclusion proof of a receipt's ledger entry (embedded ledger)",
         description=(
-            "An RFC 9162 audit path from the entry's leaf to a signed tree root: hash the "
-            "leaf up the path and compare with `tree_root`, then check `tree_signature` over "
-            "`signed_message` with `public_key`. On the Fabric backend the answer is 422 "
+            "An RFC 6962 audit path from the entry's leaf to a signed checkpoint's root: hash "
+            "the leaf up the path and compare with `tree_root`, then check `checkpoint` with "
+            "`verifier_key` (or `tree_signature` over `signed_message` with `public_key`). An "
+            "entry recorded but not yet integrated into the log is 409 `inclusion_pending`: "
+            "ask again in a moment. On the Fabric backend the answer is 422 "
             "`inclusion_proof_unavailable`: verify the receipt instead. Answers with an "
             "`ETag`; send it back in `If-None-Match` to get 304."
         ),
         parameters=[_TX_ID, FilterSerializer, IF_NONE_MATCH_PARAMETER],
-        responses=conditional_responses(InclusionProofSerializer, (400, 401, 403, 404, 422, 429)),
+        responses=conditional_responses(
+            InclusionProofSerializer, (400, 401, 403, 404, 409, 422, 429)
+        ),
         examples=[
             OpenApiExample(
                 "Entry 42 in a tree of 57",
@@ -312,12 +332,15 @@ class InclusionProofApi(APIView):
                 value={
                     "tx_id": "9b0f4c1e…",
                     "seq": 42,
+                    "index": 41,
                     "tree_size": 57,
                     "leaf_hash": "5f1d…",
                     "path": ["a3c9…", "07be…", "d41e…"],
                     "tree_root": "c0ff…",
                     "tree_signature": "8e2a…",
-                    "signed_message": "talaan-tree-head/v1 talaan 57 c0ff…",
+                    "signed_message": "talaan.local/ledger\n57\nwP8…=\n",
+                    "checkpoint": "talaan.local/ledger\n57\nwP8…=\n\n— talaan.local/ledger …\n",
+                    "verifier_key": "talaan.local/ledger+1a2b3c4d+AT…",
                     "public_key": "3b6a…",
                 },
             )
@@ -334,6 +357,8 @@ class InclusionProofApi(APIView):
             proof = ledger.receipt_proof(
                 tx_id=change.ledger_tx_id, tree_size=query.validated_data.get("tree_size")
             )
+        except InclusionPending:
+            raise
         except LedgerRejected as exc:
             # A well-formed size the ledger cannot answer for (a tree too small to hold the
             # entry, or bigger than the ledger): refused by a rule, not by the schema.

@@ -59,6 +59,24 @@ class ReceiptSerializer(LedgeredChangeSerializer):
         help_text="Whether the ledger itself holds this transaction and recorded this change."
     )
     detail = serializers.CharField(help_text="What the check found, for people.")
+    inclusion = serializers.ChoiceField(
+        choices=["included", "awaiting", ""],
+        help_text="On the embedded ledger: 'included' once the entry is in a signed checkpoint "
+        "of the log, 'awaiting' while it is recorded and waiting for the sequencer (its "
+        "receipt promises inclusion within the maximum merge delay); blank otherwise.",
+    )
+    checkpoint_size = serializers.IntegerField(
+        allow_null=True, help_text="The size of the signed checkpoint the entry was found in."
+    )
+    leaf_hash = serializers.CharField(
+        allow_blank=True, help_text="Hex leaf hash of the entry in the log (embedded ledger)."
+    )
+    promise = serializers.CharField(
+        allow_blank=True,
+        help_text="The log's signed promise of inclusion (a c2sp.org/signed-note: 'talaan "
+        "inclusion promise', origin, base64 leaf hash, time, deadline); blank for entries "
+        "written before the log was tiled and on Fabric.",
+    )
 
 
 class LedgerRecordVersionSerializer(serializers.Serializer):
@@ -95,15 +113,26 @@ class InclusionProofSerializer(serializers.Serializer):
         ref_name = "InclusionProof"
 
     tx_id = serializers.CharField()
-    seq = serializers.IntegerField(help_text="The entry's position in the log, from 1.")
+    seq = serializers.IntegerField(help_text="The entry's number.")
+    index = serializers.IntegerField(help_text="The leaf's index in the tree, from 0.")
     tree_size = serializers.IntegerField(help_text="The size of the tree the proof is for.")
     leaf_hash = serializers.CharField(help_text="Hex SHA-256(0x00 || entry content).")
     path = serializers.ListField(
-        child=serializers.CharField(), help_text="Hex sibling hashes, leaf to root (RFC 9162)."
+        child=serializers.CharField(), help_text="Hex sibling hashes, leaf to root (RFC 6962)."
     )
-    tree_root = serializers.CharField(help_text="Hex Merkle root of entries 1..tree_size.")
+    tree_root = serializers.CharField(help_text="Hex Merkle root of the first tree_size leaves.")
     tree_signature = serializers.CharField(help_text="Hex Ed25519 signature over `signed_message`.")
     signed_message = serializers.CharField(
-        help_text="What the signature covers: 'talaan-tree-head/v1 <channel> <size> <root>'."
+        help_text="What the signature covers: the checkpoint's text (c2sp.org/tlog-checkpoint), "
+        "or for a tree head of the log before it was tiled, "
+        "'talaan-tree-head/v1 <channel> <size> <root>'."
+    )
+    checkpoint = serializers.CharField(
+        allow_blank=True,
+        help_text="The signed checkpoint (c2sp.org/signed-note), as GET /ledger/checkpoint "
+        "serves it; blank for a tree head of the log before it was tiled.",
+    )
+    verifier_key = serializers.CharField(
+        help_text="The log's verifier key (<name>+<key id>+<key>), for golang.org/x/mod/sumdb/note."
     )
     public_key = serializers.CharField(help_text="Hex raw Ed25519 public key of the ledger.")

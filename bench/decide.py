@@ -13,7 +13,15 @@ Run under scripts/with-services, which provides a fresh PostgreSQL database in D
    connection, then a smaller batch with one thread for the serial latency;
 4. measures the raw commit rate of the same server: K psycopg connections committing
    single-row UPDATE transactions (and pgbench's tpcb-like script when pgbench is on PATH);
-5. checks that every decision landed (status, history, ``verify_ledger``).
+5. decides a second batch the same way with the embedded ledger's writes only inserting their
+   leaves, while ``manage.py ledger_sequencer`` (its own process) integrates them: the
+   decisions/s beside the first batch's (each write integrating itself, so every write locks
+   the tree's head row until it commits, as before the log was tiled), the integration delay
+   (a leaf's write to its integration) and the time of inclusion and consistency proofs;
+6. checks that every decision landed (status, history, ``verify_ledger``).
+
+Workers are threads of this process (one interpreter lock), the sequencer a process of its
+own; both batches run the same way, so their ratio compares the ledger paths alone.
 
 It only prints a report; nothing here asserts a timing.
 """
@@ -406,6 +414,120 @@ def pgbench_rate(url: str, workers: int, seconds: float) -> float | None:
     return float(match.group(1)) if match else None
 
 
+def decide_with_sequencer(jobs: list[Job], officer: AbstractBaseUser, workers: int) -> Run:
+    """Decide ``jobs`` with writes that only insert their leaves, while the sequencer process
+    integrates them; return once every leaf is in the log."""
+    from django.conf import settings
+
+    from ledger import log
+
+    env = {**os.environ, "LEDGER_SEQUENCER": "sequencer"}
+    sequencer = subprocess.Popen(
+        [sys.executable, "manage.py", "ledger_sequencer", "--interval", "0.005"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    # Its start-up (Django, a connection, the lease) is not part of any integration delay.
+    assert sequencer.stdout is not None
+    ready = sequencer.stdout.readline()
+    if not ready.startswith("sequencer: holding the lease"):
+        sequencer.kill()
+        sys.exit(f"ledger_sequencer did not start: {ready!r}")
+    settings.LEDGER_SEQUENCER = "sequencer"
+    try:
+        run = decide_all(jobs, officer, workers)
+        give_up = time.monotonic() + 60
+        while log.merge_delay() is not None and time.monotonic() < give_up:
+            time.sleep(0.05)
+    finally:
+        settings.LEDGER_SEQUENCER = "in-process"
+        sequencer.terminate()
+        sequencer.wait(timeout=30)
+    return run
+
+
+def integration_delays(after_seq: int) -> list[float]:
+    """Seconds from each leaf's write to its integration, for the entries after ``after_seq``."""
+    from ledger.models import LedgerEntry
+
+    rows = LedgerEntry.objects.filter(seq__gt=after_seq, integrated_at__isnull=False)
+    return [
+        (integrated - written).total_seconds()
+        for written, integrated in rows.values_list("timestamp", "integrated_at")
+    ]
+
+
+def proof_times(samples: int) -> tuple[int, list[float], list[float]]:
+    """The tree's size and the seconds each of ``samples`` inclusion and consistency proofs
+    took at random places (read from the tiles, as the API serves them)."""
+    import random
+
+    from ledger import get_ledger
+    from ledger.models import LedgerCheckpoint, LedgerEntry
+
+    ledger = get_ledger()
+    size = LedgerCheckpoint.objects.order_by("-size").values_list("size", flat=True).first() or 0
+    if size < 2:
+        return size, [], []
+    rng = random.Random(17)
+    inclusion, consistency = [], []
+    for _ in range(samples):
+        position = rng.randrange(size)
+        seq = LedgerEntry.objects.filter(position=position).values_list("seq", flat=True).get()
+        began = time.perf_counter()
+        ledger.inclusion_proof(seq)
+        inclusion.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        ledger.consistency_proof(rng.randrange(1, size), size)
+        consistency.append(time.perf_counter() - began)
+    return size, inclusion, consistency
+
+
+def p95(samples: list[float]) -> float:
+    if len(samples) < 2:
+        return samples[0] if samples else 0.0
+    return statistics.quantiles(samples, n=100, method="inclusive")[94]
+
+
+def print_log_summary(
+    workers: int, in_process: Run, sequenced: Run, delays: list[float], proofs: tuple
+) -> None:
+    """The SUMMARY lines of the transparency log: its write path, its sequencer, its proofs."""
+    from bench.summary import emit, missing_line, summary_line
+
+    emit(
+        summary_line(
+            f"decisions/s, {workers} workers, leaves integrated by the sequencer",
+            sequenced.rate,
+            "decisions/s",
+            other="each write integrating itself (the head row locked by every write)",
+            other_value=in_process.rate,
+            ratio=sequenced.rate / in_process.rate if in_process.rate else None,
+            goal="none set here (issue 18 compares the ledger's whole cost)",
+        )
+    )
+    if delays:
+        emit(
+            summary_line(
+                "integration delay p95 (leaf written -> in the log)",
+                p95(delays) * 1000,
+                "ms",
+                goal="< 100 ms",
+            )
+        )
+    else:
+        emit(missing_line("integration delay p95 (leaf written -> in the log)", "no leaves"))
+    size, inclusion, consistency = proofs
+    for name, samples in (("inclusion", inclusion), ("consistency", consistency)):
+        figure = f"{name} proof p95, tree of {size} entries"
+        if samples:
+            emit(summary_line(figure, p95(samples) * 1000, "ms", goal="< 5 ms at 1M entries"))
+        else:
+            emit(missing_line(figure, "the tree is too small", failed=False))
+
+
 def approved_history_count() -> int:
     from chaincode.rules import ClearanceStatus
     from clearance.models import ClearanceStatusChange
@@ -505,9 +627,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Talaan decide benchmark ({server_description()})")
     began = time.perf_counter()
-    officer, jobs = prepare(args.requests + serial_count)
+    officer, jobs = prepare(2 * args.requests + serial_count)
     setup_seconds = time.perf_counter() - began
-    concurrent_jobs, serial_jobs = jobs[: args.requests], jobs[args.requests :]
+    concurrent_jobs, sequenced_jobs, serial_jobs = (
+        jobs[: args.requests],
+        jobs[args.requests : 2 * args.requests],
+        jobs[2 * args.requests :],
+    )
     print(
         f"setup: {len(jobs)} applications sent for clearance, {len(jobs)} HPG requests in "
         f"review ({setup_seconds:.1f} s, not timed below)"
@@ -519,6 +645,13 @@ def main(argv: list[str] | None = None) -> int:
     print(concurrent.summary())
     serial = decide_all(serial_jobs, officer, 1)
     print(serial.summary())
+    from ledger.models import LedgerEntry
+
+    last_seq = LedgerEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    sequenced = decide_with_sequencer(sequenced_jobs, officer, args.workers)
+    print(f"with the sequencer: {sequenced.summary()}")
+    delays = integration_delays(last_seq)
+    proofs = proof_times(min(200, 10 * args.requests))
 
     commits_per_second, counted, stored = raw_commit_rate(url, args.workers, args.commit_seconds)
     print(
@@ -546,10 +679,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{commits_per_second:.0f} = {concurrent.rate / commits_per_second:.3f}"
         + (f" (vs pgbench tps: {concurrent.rate / tps:.3f})" if tps else "")
     )
-    landed = checks(concurrent.decided + serial.decided, history_before)
+    landed = checks(concurrent.decided + serial.decided + sequenced.decided, history_before)
     print(landed)
     print_summary(concurrent, serial, args.workers, minimal, tps, missing, commits_per_second)
-    if concurrent.failures or serial.failures or "MISMATCH" in landed or "FAILED" in landed:
+    print_log_summary(args.workers, concurrent, sequenced, delays, proofs)
+    failed = concurrent.failures or serial.failures or sequenced.failures
+    if failed or "MISMATCH" in landed or "FAILED" in landed:
         print("decide: some decisions failed or did not land (see above)", file=sys.stderr)
         return 1
     return 0

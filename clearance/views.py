@@ -401,6 +401,7 @@ def _verify_answer(request: HttpRequest, query: str) -> HttpResponse:
             "clearances": clearances,
             "checks": checks,
             "ledger_ok": bool(changes) and all(check.ok for check in checks.values()),
+            "ledger_awaiting": any(check.awaiting_inclusion for check in checks.values()),
         },
     )
 

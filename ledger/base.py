@@ -409,6 +409,10 @@ class ReceiptCheck:
 
     ok: bool
     detail: str
+    #: The entry is recorded and its promise of inclusion holds, but it is not in the tree yet.
+    awaiting_inclusion: bool = False
+    #: The size of the signed checkpoint the entry was proved to be in.
+    included_in: int | None = None
 
 
 @dataclass(frozen=True)
@@ -538,6 +542,10 @@ class Ledger(abc.ABC):
     def replay(self) -> Replay:
         """Recompute the whole log: links, tree, signatures and world state."""
         raise NotImplementedError(f"The {self.name} ledger is not a transparency log kept here.")
+
+    def promise_of(self, tx_id: str) -> dict[str, Any] | None:
+        """A transparency log's receipt proof for ``tx_id`` (leaf hash, promise of inclusion)."""
+        return None
 
     def receipt_proof(self, *, tx_id: str, tree_size: int | None = None) -> dict[str, Any] | None:
         """The proof that transaction ``tx_id`` is in the signed tree of ``tree_size`` entries

@@ -1,10 +1,10 @@
 """The embedded ledger: the real chaincode, run in-process over tables in the app's database.
 
 Each write runs the contract from ``chaincode/`` against a stub whose state calls read the
-world-state table, then appends the transaction to a hash-chained log whose entries are the
-leaves of an RFC 9162 Merkle tree with a signed tree head. All of it happens inside the
-caller's database transaction, so a status change and its ledger record commit or roll back
-together.
+world-state table, then inserts the transaction as a leaf of the log with its per-key world
+state, inside the caller's database transaction: a status change and its ledger record
+commit or roll back together, and writers share no row. A sequencer (``ledger.log``) gives
+committed leaves their positions in the Merkle tree and signs checkpoints.
 """
 
 from __future__ import annotations
@@ -13,20 +13,21 @@ import hashlib
 import json
 import secrets
 from collections.abc import Coroutine, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from fabric_protos.ledger.queryresult.kv_query_result_pb2 import KeyModification as KeyModPb
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from chaincode.contract import new_chaincode
-from ledger import merkle
+from ledger import leaves, log, merkle
 from ledger.base import (
     Health,
     Ledger,
@@ -34,8 +35,15 @@ from ledger.base import (
     ReceiptCheck,
 )
 from ledger.enrolment import member_certificate
-from ledger.exceptions import LedgerRejected, LedgerUnavailable
-from ledger.models import KeyModification, LedgerEntry, LedgerHead, WorldState
+from ledger.exceptions import InclusionPending, LedgerRejected, LedgerUnavailable
+from ledger.models import (
+    KeyModification,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHead,
+    WorldState,
+)
+from ledger.notes import NoteError, signed_parts
 
 if TYPE_CHECKING:
     from ledger.verify import Replay
@@ -89,8 +97,12 @@ class EmbeddedStub:
         tx_id: str,
         timestamp: datetime,
         identity: str = "",
+        lock_reads: bool = False,
     ) -> None:
         self._function = function
+        # A write locks each key it reads until its transaction ends, so two writes of one key
+        # cannot both build on the same old value (what a Fabric peer's MVCC check refuses).
+        self._lock_reads = lock_reads
         self._args = args
         self._msp_id = msp_id
         # An MSP's own writes carry no certificate here; a dealer's or lender's carries the
@@ -121,8 +133,11 @@ class EmbeddedStub:
 
     async def get_state(self, key: str) -> bytes:
         _check_key(key)
+        rows = WorldState.objects.filter(key=key)
+        if self._lock_reads:
+            rows = rows.select_for_update()
         try:
-            value = WorldState.objects.filter(key=key).values_list("value", flat=True).first()
+            value = rows.values_list("value", flat=True).first()
         except DatabaseError as exc:
             self.failure = exc
             raise
@@ -164,24 +179,12 @@ def _check_key(key: str) -> None:
 
 
 def entry_content(entry: LedgerEntry) -> bytes:
-    """The canonical bytes of an entry: what is hashed into the chain and the tree."""
-    body = {
-        "seq": entry.seq,
-        "tx_id": entry.tx_id,
-        "function": entry.function,
-        "args": entry.args,
-        "creator_msp": entry.creator_msp,
-        "response": entry.response,
-        "write_set": entry.write_set,
-        "events": entry.events,
-        "timestamp": entry.timestamp.astimezone(UTC).isoformat(),
-        "prev_hash": entry.prev_hash,
-    }
-    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    """The canonical bytes of an entry, in its leaf format: what is hashed into the tree."""
+    return leaves.content(entry)
 
 
 def tree_head_message(size: int, root_hex: str) -> bytes:
-    """What the tree-head signature covers (RFC 9162's signed tree head, simplified)."""
+    """What a version-1 tree-head signature covers (kept so those heads still verify)."""
     return f"talaan-tree-head/v1 {settings.LEDGER_CHANNEL} {size} {root_hex}".encode()
 
 
@@ -193,13 +196,9 @@ class EmbeddedLedger(Ledger):
     def _chaincode(self) -> Any:
         return new_chaincode()
 
-    @cached_property
-    def _signing_key(self) -> Ed25519PrivateKey:
-        return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(settings.LEDGER_SIGNING_KEY)[:32])
-
     @property
     def public_key(self) -> Ed25519PublicKey:
-        return self._signing_key.public_key()
+        return log.signing_key().public_key()
 
     def history(self, vin: str) -> list[dict[str, Any]]:
         return self._evaluate("GetVehicleHistory", [vin])["history"]
@@ -209,14 +208,38 @@ class EmbeddedLedger(Ledger):
         return json.loads(value[0]) if value else None
 
     def verify_receipt(self, *, tx_id: str, change_id: str) -> ReceiptCheck:
-        """Recompute the entry's hash, its link to the entry before, its signed tree head, and
-        check that the change it recorded is the one the receipt names."""
+        """Recompute the entry's hash (and, for a chained entry, its link and tree head), check
+        the change it recorded is the one the receipt names, then either that it awaits
+        inclusion or that it is the leaf at its position under the latest signed checkpoint."""
         entry = LedgerEntry.objects.filter(tx_id=tx_id).first()
         if entry is None:
-            return ReceiptCheck(False, "No such transaction on the ledger.")
+            return ReceiptCheck(False, _("No such transaction on the ledger."))
         content = entry_content(entry)
-        if hashlib.sha256(content).hexdigest() != entry.entry_hash:
-            return ReceiptCheck(False, f"Entry #{entry.seq} does not match its hash.")
+        if leaves.entry_hash(content) != entry.entry_hash or (
+            leaves.leaf_hash(content) != entry.leaf_hash
+        ):
+            return ReceiptCheck(
+                False, _("Entry #%(seq)s does not match its hash.") % {"seq": entry.seq}
+            )
+        if entry.leaf_version == leaves.CHAINED:
+            problem = self._chained_problem(entry)
+            if problem:
+                return ReceiptCheck(False, problem)
+        recorded = self.get_change(change_id)
+        if recorded is None or recorded.get("tx_id") != tx_id:
+            return ReceiptCheck(
+                False, _("The ledger recorded a different change for this receipt.")
+            )
+        if entry.position is None:
+            return ReceiptCheck(
+                True,
+                _("Entry #%(seq)s is recorded and awaiting inclusion in the log.")
+                % {"seq": entry.seq},
+                awaiting_inclusion=True,
+            )
+        return self._inclusion_check(entry)
+
+    def _chained_problem(self, entry: LedgerEntry) -> str:
         previous = (
             LedgerEntry.objects.filter(seq=entry.seq - 1)
             .values_list("entry_hash", flat=True)
@@ -224,23 +247,60 @@ class EmbeddedLedger(Ledger):
             or GENESIS_HASH
         )
         if entry.prev_hash != previous:
-            return ReceiptCheck(False, f"Entry #{entry.seq} is not linked to the entry before.")
+            return _("Entry #%(seq)s is not linked to the entry before.") % {"seq": entry.seq}
         try:
             self.public_key.verify(
                 bytes.fromhex(entry.tree_signature), tree_head_message(entry.seq, entry.tree_root)
             )
         except (InvalidSignature, ValueError):
-            return ReceiptCheck(False, f"The tree head at entry #{entry.seq} is not signed by us.")
-        recorded = self.get_change(change_id)
-        if recorded is None or recorded.get("tx_id") != tx_id:
-            return ReceiptCheck(False, "The ledger recorded a different change for this receipt.")
-        return ReceiptCheck(True, f"Entry #{entry.seq} verified against the signed tree head.")
+            return _("The tree head at entry #%(seq)s is not signed by us.") % {"seq": entry.seq}
+        return ""
+
+    def _inclusion_check(self, entry: LedgerEntry) -> ReceiptCheck:
+        latest = LedgerCheckpoint.objects.order_by("-size").first()
+        position = int(entry.position or 0)
+        try:
+            if latest is None:
+                raise NoteError("no checkpoint")
+            checkpoint = log.open_checkpoint(latest.note)
+        except NoteError:
+            return ReceiptCheck(False, _("The log's latest checkpoint is not signed by us."))
+        reader = log.TileReader()
+        leaf = bytes.fromhex(entry.leaf_hash)
+        try:
+            in_tree = position < checkpoint.size and reader.leaf(position) == leaf
+            path = log.inclusion_path(position, checkpoint.size, reader) if in_tree else []
+        except LedgerUnavailable:
+            in_tree = False
+        if not in_tree or not merkle.verify_inclusion(
+            position, checkpoint.size, leaf, path, checkpoint.root
+        ):
+            return ReceiptCheck(
+                False,
+                _("Entry #%(seq)s is not in the log's tree where it says it is.")
+                % {"seq": entry.seq},
+            )
+        return ReceiptCheck(
+            True,
+            _("Entry #%(seq)s is included in checkpoint %(size)s of the log.")
+            % {"seq": entry.seq, "size": checkpoint.size},
+            included_in=checkpoint.size,
+        )
 
     def health(self) -> Health:
         try:
             head = LedgerHead.objects.get(pk=1)
+            waited = log.merge_delay()
         except (DatabaseError, LedgerHead.DoesNotExist) as exc:
             return Health(False, f"embedded ledger unreadable: {exc}")
+        limit = settings.LEDGER_MAX_MERGE_DELAY_SECONDS
+        if waited is not None and waited.total_seconds() > limit:
+            return Health(
+                False,
+                f"embedded ledger at {head.size} entries; an entry has waited "
+                f"{waited.total_seconds():.1f} s for inclusion (maximum merge delay {limit:g} s):"
+                " is the sequencer running?",
+            )
         return Health(True, f"embedded ledger at {head.size} entries")
 
     def entries(self) -> Iterator[LedgerEntry]:
@@ -254,6 +314,8 @@ class EmbeddedLedger(Ledger):
         tx_id: str,
         timestamp: datetime,
         identity: str = "",
+        *,
+        lock_reads: bool = False,
     ) -> tuple[EmbeddedStub, dict[str, Any]]:
         stub = EmbeddedStub(
             function=function,
@@ -262,6 +324,7 @@ class EmbeddedLedger(Ledger):
             tx_id=tx_id,
             timestamp=timestamp,
             identity=identity,
+            lock_reads=lock_reads,
         )
         response = drive(self._chaincode.invoke(stub))
         if stub.failure is not None:
@@ -271,41 +334,32 @@ class EmbeddedLedger(Ledger):
         return stub, json.loads(response.payload or b"{}")
 
     def _evaluate(self, function: str, args: list[str]) -> dict[str, Any]:
-        _, payload = self._invoke(function, args, "", secrets.token_hex(32), timezone.now())
+        __, payload = self._invoke(function, args, "", secrets.token_hex(32), timezone.now())
         return payload
 
     def _submit(self, function: str, args: list[str], msp_id: str, identity: str = "") -> Receipt:
         # A savepoint: if anything below fails, the caller's transaction is left as it was.
         with transaction.atomic():
-            head = self._lock_head()
             tx_id = hashlib.sha256(secrets.token_bytes(24) + msp_id.encode()).hexdigest()
             now = timezone.now()
-            stub, payload = self._invoke(function, args, msp_id, tx_id, now, identity)
+            stub, payload = self._invoke(
+                function, args, msp_id, tx_id, now, identity, lock_reads=True
+            )
             if payload.get("replayed"):
                 original = LedgerEntry.objects.get(tx_id=payload["tx_id"])
                 return self._receipt(original, replayed=True)
             if not stub.writes:
                 raise LedgerRejected(f"{function} changed nothing on the ledger.")
-            entry = self._append(head, function, args, msp_id, tx_id, now, stub, payload)
+            entry = self._append(function, args, msp_id, tx_id, now, stub, payload)
+            if settings.LEDGER_SEQUENCER == "in-process":
+                # One machine, one writer at a time (SQLite): integrating here costs no
+                # concurrency, and the receipt comes back with its place in the tree.
+                log.integrate()
+                entry.refresh_from_db(fields=["position", "tree_root", "integrated_at"])
         return self._receipt(entry)
-
-    def _lock_head(self) -> LedgerHead:
-        """Lock the head row, creating it for an empty ledger (a freshly flushed database)."""
-        head = LedgerHead.objects.select_for_update().filter(pk=1).first()
-        if head is not None:
-            return head
-        if LedgerEntry.objects.exists():
-            # Never restart a chain that has entries: that would fork the log.
-            raise LedgerUnavailable("The embedded ledger's head is missing; run verify_ledger.")
-        LedgerHead.objects.bulk_create(
-            [LedgerHead(pk=1, size=0, last_hash=GENESIS_HASH, frontier=[])],
-            ignore_conflicts=True,
-        )
-        return LedgerHead.objects.select_for_update().get(pk=1)
 
     def _append(
         self,
-        head: LedgerHead,
         function: str,
         args: list[str],
         msp_id: str,
@@ -314,8 +368,9 @@ class EmbeddedLedger(Ledger):
         stub: EmbeddedStub,
         payload: dict[str, Any],
     ) -> LedgerEntry:
+        """Insert the leaf and its world-state rows: no row every write shares is touched."""
         entry = LedgerEntry(
-            seq=head.size + 1,
+            leaf_version=leaves.CURRENT,
             tx_id=tx_id,
             function=function,
             args=args,
@@ -324,33 +379,26 @@ class EmbeddedLedger(Ledger):
             write_set=[[key, value] for key, value in stub.writes.items()],
             events=stub.events,
             timestamp=now,
-            prev_hash=head.last_hash,
         )
         content = entry_content(entry)
-        entry.entry_hash = hashlib.sha256(content).hexdigest()
-        frontier = merkle.Frontier.from_json(head.size, head.frontier)
-        frontier.append(merkle.leaf_hash(content))
-        entry.tree_root = frontier.root().hex()
-        entry.tree_signature = self._signing_key.sign(
-            tree_head_message(entry.seq, entry.tree_root)
-        ).hex()
-        entry.save(force_insert=True)
-
-        for key, value in stub.writes.items():
-            KeyModification.objects.create(
-                key=key, entry=entry, value=value or "", is_delete=value is None
+        entry.entry_hash = leaves.entry_hash(content)
+        entry.leaf_hash = leaves.leaf_hash(content)
+        try:
+            entry.save(force_insert=True)
+            KeyModification.objects.bulk_create(
+                KeyModification(key=key, entry=entry, value=value or "", is_delete=value is None)
+                for key, value in stub.writes.items()
             )
-            if value is None:
-                WorldState.objects.filter(key=key).delete()
-            else:
-                WorldState.objects.update_or_create(
-                    key=key, defaults={"value": value, "entry": entry}
-                )
-
-        head.size = entry.seq
-        head.last_hash = entry.entry_hash
-        head.frontier = frontier.to_json()
-        head.save(update_fields=["size", "last_hash", "frontier", "updated_at"])
+            for key, value in stub.writes.items():
+                if value is None:
+                    WorldState.objects.filter(key=key).delete()
+                else:
+                    WorldState.objects.update_or_create(
+                        key=key, defaults={"value": value, "entry": entry}
+                    )
+        except IntegrityError as exc:
+            # Another write created the same key in the same moment: retrying reads it.
+            raise LedgerUnavailable() from exc
         return entry
 
     def _receipt(self, entry: LedgerEntry, *, replayed: bool = False) -> Receipt:
@@ -359,14 +407,36 @@ class EmbeddedLedger(Ledger):
             tx_id=entry.tx_id,
             block=entry.seq,
             timestamp=entry.timestamp,
-            proof={
-                "entry_hash": entry.entry_hash,
-                "tree_size": entry.seq,
-                "tree_root": entry.tree_root,
-                "tree_signature": entry.tree_signature,
-            },
+            proof=self.receipt_promise(entry),
             replayed=replayed,
         )
+
+    def promise_of(self, tx_id: str) -> dict[str, Any] | None:
+        """The receipt's proof part for a transaction: leaf hash and promise of inclusion."""
+        entry = LedgerEntry.objects.filter(tx_id=tx_id).first()
+        return self.receipt_promise(entry) if entry else None
+
+    def receipt_promise(self, entry: LedgerEntry) -> dict[str, Any]:
+        """What a receipt carries: the leaf hash and the log's signed promise to include it
+        (or, for an entry of the chained log before, the tree head signed with it), and its
+        place in the tree once it has one."""
+        proof: dict[str, Any] = {
+            "leaf_version": entry.leaf_version,
+            "entry_hash": entry.entry_hash,
+            "leaf_hash": entry.leaf_hash,
+        }
+        if entry.leaf_version == leaves.CHAINED:
+            proof.update(
+                tree_size=entry.seq,
+                tree_root=entry.tree_root,
+                tree_signature=entry.tree_signature,
+            )
+        else:
+            proof["promise"] = log.promise(entry.leaf_hash, entry.timestamp)
+            proof["max_merge_delay_seconds"] = settings.LEDGER_MAX_MERGE_DELAY_SECONDS
+        if entry.position is not None:
+            proof.update(index=entry.position, tree_root=entry.tree_root)
+        return proof
 
     def replay(self) -> Replay:
         from ledger.verify import replay_embedded
@@ -377,29 +447,61 @@ class EmbeddedLedger(Ledger):
         entry = LedgerEntry.objects.filter(tx_id=tx_id).only("seq").first()
         if entry is None:
             return None
-        proof = self.inclusion_proof(entry.seq, tree_size)
         return {
-            **proof,
-            "signed_message": tree_head_message(proof["tree_size"], proof["tree_root"]).decode(),
+            **self.inclusion_proof(entry.seq, tree_size),
             "public_key": self.public_key.public_bytes_raw().hex(),
+            "verifier_key": log.current_verifier_key(),
         }
 
     def inclusion_proof(self, seq: int, tree_size: int | None = None) -> dict[str, Any]:
-        """Prove that entry ``seq`` is in the tree of the first ``tree_size`` entries."""
-        head_size = LedgerHead.objects.get(pk=1).size
-        size = tree_size or head_size
-        if not 1 <= seq <= size <= head_size:
+        """Prove that entry ``seq`` is in the tree of a signed checkpoint (the latest, or the
+        one of ``tree_size`` leaves), in O(log n) tile reads."""
+        entry = LedgerEntry.objects.filter(seq=seq).only("seq", "position", "leaf_hash").first()
+        if entry is None:
+            raise LedgerRejected(f"There is no entry {seq}.")
+        if entry.position is None:
+            raise InclusionPending()
+        latest = LedgerCheckpoint.objects.order_by("-size").values_list("size", flat=True).first()
+        size = tree_size or latest or 0
+        if not entry.position < size <= (latest or 0):
             raise LedgerRejected(f"Entry {seq} is not within a tree of {size} entries.")
-        leaves = [
-            merkle.leaf_hash(entry_content(entry))
-            for entry in LedgerEntry.objects.filter(seq__lte=size).order_by("seq").iterator()
-        ]
-        root_entry = LedgerEntry.objects.get(seq=size)
+        signed = self.signed_tree_head(size)
+        if signed is None:
+            raise LedgerRejected(f"No signed checkpoint has {size} entries.")
+        reader = log.TileReader()
         return {
             "seq": seq,
+            "index": entry.position,
             "tree_size": size,
-            "leaf_hash": leaves[seq - 1].hex(),
-            "path": [node.hex() for node in merkle.inclusion_proof(seq - 1, leaves)],
-            "tree_root": root_entry.tree_root,
-            "tree_signature": root_entry.tree_signature,
+            "leaf_hash": entry.leaf_hash,
+            "path": [node.hex() for node in log.inclusion_path(entry.position, size, reader)],
+            **signed,
+        }
+
+    def consistency_proof(self, old_size: int, tree_size: int) -> list[str]:
+        """Prove that the tree of ``old_size`` leaves is a prefix of the one of ``tree_size``."""
+        latest = LedgerCheckpoint.objects.order_by("-size").values_list("size", flat=True).first()
+        if not 0 < old_size <= tree_size <= (latest or 0):
+            raise LedgerRejected(f"No consistency proof from {old_size} to {tree_size} entries.")
+        return [node.hex() for node in log.consistency_path(old_size, tree_size)]
+
+    def signed_tree_head(self, size: int) -> dict[str, str] | None:
+        """The signed root at ``size``: a checkpoint, or a tree head of the chained log."""
+        checkpoint = LedgerCheckpoint.objects.filter(size=size).first()
+        if checkpoint is not None:
+            text, signature = signed_parts(checkpoint.note)
+            return {
+                "tree_root": checkpoint.root,
+                "signed_message": text,
+                "tree_signature": signature.hex(),
+                "checkpoint": checkpoint.note,
+            }
+        chained = LedgerEntry.objects.filter(position=size - 1, leaf_version=leaves.CHAINED).first()
+        if chained is None:
+            return None
+        return {
+            "tree_root": chained.tree_root,
+            "signed_message": tree_head_message(size, chained.tree_root).decode(),
+            "tree_signature": chained.tree_signature,
+            "checkpoint": "",
         }

@@ -36,3 +36,21 @@ class LedgerRejected(LedgerError):
         if isinstance(message, str):
             message, self.reason, self.params = parse_refusal(message)
         super().__init__(message)
+
+
+class InclusionPending(LedgerError):
+    """The entry is recorded (its receipt's promise holds) but not yet in the log's tree."""
+
+    code = "inclusion_pending"
+    http_status = 409
+    retryable = True
+    default_message: str | Promise = _("The entry is recorded and awaiting inclusion in the log.")
+
+    def __init__(self, message: str | Promise | None = None) -> None:
+        super().__init__(
+            message
+            or _(
+                "The entry is recorded and awaiting inclusion in the log; its proof is "
+                "available once the sequencer has integrated it. Try again in a moment."
+            )
+        )

@@ -7,7 +7,10 @@ All functions that take ``leaf_hashes`` expect values already passed through :fu
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+#: The hash of the leaves ``[lo, hi)`` of a tree, however it is stored (``tiles`` reads it).
+SubtreeHash = Callable[[int, int], bytes]
 
 # Distinct prefixes stop a leaf from being passed off as an interior node (second preimage).
 LEAF_PREFIX = b"\x00"
@@ -80,6 +83,21 @@ class Frontier:
         self._hashes.append(carry)
         self.size += 1
 
+    def append_nodes(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        """Append one leaf hash and return the perfect subtrees it completes, as (level, index
+        at that level, hash), the leaf itself first: what a tile store keeps."""
+        index = self.size
+        completed = [(0, index, leaf)]
+        carry, size, level = leaf, self.size, 0
+        while size & 1:
+            carry = node_hash(self._hashes.pop(), carry)
+            size >>= 1
+            level += 1
+            completed.append((level, index >> level, carry))
+        self._hashes.append(carry)
+        self.size += 1
+        return completed
+
     def root(self) -> bytes:
         """Return the Merkle tree hash of all leaves appended so far (EMPTY_ROOT when empty)."""
         if not self._hashes:
@@ -101,9 +119,18 @@ class Frontier:
         return cls(size, [bytes.fromhex(h) for h in hashes])
 
 
+def _over(leaf_hashes: Sequence[bytes]) -> SubtreeHash:
+    return lambda lo, hi: root_from_leaves(leaf_hashes[lo:hi])
+
+
 def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     """Return the audit path PATH(m, D[n]) of RFC 9162 section 2.1.3.1, leaf end first."""
-    n = len(leaf_hashes)
+    return inclusion_proof_over(index, len(leaf_hashes), _over(leaf_hashes))
+
+
+def inclusion_proof_over(index: int, n: int, subtree: SubtreeHash) -> list[bytes]:
+    """The audit path of leaf ``index`` in the tree of ``n`` leaves, reading each sibling
+    subtree's hash from ``subtree`` (so a tile store answers it in O(log n) reads)."""
     if not 0 <= index < n:
         raise IndexError(f"leaf index {index} out of range for tree of size {n}")
     siblings: list[bytes] = []
@@ -113,10 +140,10 @@ def inclusion_proof(index: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     while hi - lo > 1:
         mid = lo + _split(hi - lo)
         if index < mid:
-            siblings.append(root_from_leaves(leaf_hashes[mid:hi]))
+            siblings.append(subtree(mid, hi))
             hi = mid
         else:
-            siblings.append(root_from_leaves(leaf_hashes[lo:mid]))
+            siblings.append(subtree(lo, mid))
             lo = mid
     siblings.reverse()
     return siblings
@@ -147,7 +174,11 @@ def verify_inclusion(
 
 def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
     """Return PROOF(m, D[n]) of RFC 9162 section 2.1.4.1; empty when m is 0 or n."""
-    n = len(leaf_hashes)
+    return consistency_proof_over(old_size, len(leaf_hashes), _over(leaf_hashes))
+
+
+def consistency_proof_over(old_size: int, n: int, subtree: SubtreeHash) -> list[bytes]:
+    """PROOF(old_size, D[n]), reading subtree hashes from ``subtree``."""
     if not 0 <= old_size <= n:
         raise ValueError(f"old size {old_size} out of range for tree of size {n}")
     if old_size == 0:
@@ -158,15 +189,15 @@ def consistency_proof(old_size: int, leaf_hashes: Sequence[bytes]) -> list[bytes
     while m != hi - lo:
         k = _split(hi - lo)
         if m <= k:
-            nodes.append(root_from_leaves(leaf_hashes[lo + k : hi]))
+            nodes.append(subtree(lo + k, hi))
             hi = lo + k
         else:
-            nodes.append(root_from_leaves(leaf_hashes[lo : lo + k]))
+            nodes.append(subtree(lo, lo + k))
             lo, m, whole = lo + k, m - k, False
     # The old tree's root is only needed when the verifier cannot already derive it from old_root,
     # that is when the old tree is not itself a complete subtree here (b is false).
     if not whole:
-        nodes.append(root_from_leaves(leaf_hashes[lo:hi]))
+        nodes.append(subtree(lo, hi))
     nodes.reverse()
     return nodes
 

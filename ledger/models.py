@@ -1,5 +1,6 @@
-"""Tables of the embedded ledger (world state, its key history, the hash-chained log), and the
-receipt columns every row the ledger recorded carries."""
+"""Tables of the embedded ledger (world state, its key history, the log's leaves, its Merkle
+tree as C2SP tlog tiles and its signed checkpoints), and the receipt columns every row the
+ledger recorded carries."""
 
 from __future__ import annotations
 
@@ -74,9 +75,23 @@ class KeyModification(models.Model):
 
 
 class LedgerEntry(models.Model):
-    """One committed transaction, chained to the one before and a leaf of the Merkle tree."""
+    """One committed transaction: a leaf of the log, given its position by the sequencer.
 
-    seq = models.BigIntegerField(primary_key=True, help_text="Position in the log, from 1.")
+    A writer inserts its entry with a number from a database sequence (``seq``), so writers
+    share no row; the sequencer sets ``position`` (the leaf's index in the Merkle tree, from 0)
+    in the order it integrates committed entries. Entries written before the log was tiled
+    (``leaf_version`` 1) kept their places: their position is ``seq - 1``.
+    """
+
+    seq = models.BigAutoField(primary_key=True, help_text="The entry's number, from 1.")
+    leaf_version = models.PositiveSmallIntegerField(
+        default=2, help_text="Format of the leaf's bytes (ledger.leaves)."
+    )
+    leaf_hash = models.CharField(max_length=64, help_text="Hex SHA-256(0x00 || leaf bytes).")
+    position = models.BigIntegerField(
+        null=True, blank=True, unique=True, help_text="Index in the tree, from 0; set on inclusion."
+    )
+    integrated_at = models.DateTimeField(null=True, blank=True)
     tx_id = models.CharField(max_length=64, unique=True)
     function = models.CharField(max_length=64)
     args = models.JSONField()
@@ -85,21 +100,34 @@ class LedgerEntry(models.Model):
     write_set = models.JSONField(help_text="[key, value or null for a delete] in write order.")
     events = models.JSONField(default=list)
     timestamp = models.DateTimeField()
-    prev_hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, blank=True, help_text="Version 1 only.")
     entry_hash = models.CharField(max_length=64)
-    tree_root = models.CharField(max_length=64, help_text="Merkle root of entries 1..seq.")
-    tree_signature = models.CharField(max_length=128, help_text="Ed25519 over the tree head.")
+    tree_root = models.CharField(
+        max_length=64, blank=True, help_text="Merkle root of the tree up to this leaf."
+    )
+    tree_signature = models.CharField(
+        max_length=128, blank=True, help_text="Version 1 only: Ed25519 over its tree head."
+    )
 
     class Meta:
         ordering = ["seq"]
         verbose_name_plural = "ledger entries"
+        indexes = [
+            # What the sequencer reads: the entries still waiting for a position.
+            models.Index(
+                fields=["seq"], condition=models.Q(position__isnull=True), name="ledger_pending"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.function} {self.tx_id[:12]}"
 
 
 class LedgerHead(models.Model):
-    """The single row every append locks: the chain's tip and the tree's right edge."""
+    """The tree's size and right edge: only the sequencer locks this row, never a writer.
+
+    ``last_hash`` is the hash of the last version-1 entry (the chain the log grew from).
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     size = models.BigIntegerField(default=0)
@@ -109,6 +137,44 @@ class LedgerHead(models.Model):
 
     def __str__(self) -> str:
         return f"Ledger head at {self.size}"
+
+
+class LedgerTile(models.Model):
+    """One C2SP tlog tile: up to 256 consecutive hashes at tree level 8 * ``level``.
+
+    A tile only grows, from partial to full; a partial tile of width W is its first W hashes.
+    """
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hashes = models.BinaryField(help_text="32-byte hashes, concatenated.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="ledger_tile_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"tile {self.level}/{self.index} ({self.width})"
+
+    @property
+    def width(self) -> int:
+        return len(self.hashes) // 32
+
+
+class LedgerCheckpoint(models.Model):
+    """A signed checkpoint (C2SP tlog-checkpoint in a signed note): the tree at ``size``."""
+
+    size = models.BigIntegerField(primary_key=True)
+    root = models.CharField(max_length=64, help_text="Hex Merkle root.")
+    note = models.TextField(help_text="The signed note, as served at /ledger/checkpoint.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["size"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size}"
 
 
 class ListenerCheckpoint(models.Model):

@@ -29,8 +29,9 @@ def receipt_checks(changes: Iterable[Any]) -> dict[str, ReceiptCheck]:
                 check = ledger.verify_receipt(tx_id=tx_id, change_id=str(change.change_id))
             except Exception as exc:  # an unreachable ledger means "not verified", not a 500
                 check = ReceiptCheck(False, f"Could not reach the ledger: {exc}")
-            cached = (check.ok, check.detail)
-            if check.ok:
+            cached = (check.ok, check.detail, check.awaiting_inclusion, check.included_in)
+            # An entry awaiting inclusion is checked again next time: it may be in by then.
+            if check.ok and not check.awaiting_inclusion:
                 _cache_set(key, cached)
         results[tx_id] = ReceiptCheck(*cached)
     return results

@@ -15,7 +15,7 @@ import dj_database_url
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
-from kernel.env import env_bool, env_int, env_list, env_secret, env_str
+from kernel.env import env_bool, env_float, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TALAAN_VAR_DIR", str(BASE_DIR / "var")))
@@ -294,8 +294,22 @@ STORAGES = {
 # The ledger. "embedded" runs the chaincode in-process over tables in this database;
 # "fabric" talks to a Hyperledger Fabric peer's Gateway service.
 LEDGER_BACKEND = env_str("LEDGER_BACKEND", "embedded")
-# Ed25519 seed (64 hex characters) that signs the embedded ledger's tree heads.
+# Ed25519 seed (64 hex characters; or LEDGER_SIGNING_KEY_FILE) that signs the embedded
+# ledger's checkpoints and promises of inclusion. To rotate it, put the old key's verifier key
+# (GET /ledger/checkpoint names it) in LEDGER_RETIRED_VERIFIER_KEYS, comma-separated, so what
+# it signed still verifies, then set the new seed: the next checkpoint carries the new key id.
 LEDGER_SIGNING_KEY = env_secret("LEDGER_SIGNING_KEY") or _derived_key("ledger-signing")
+LEDGER_RETIRED_VERIFIER_KEYS = env_list("LEDGER_RETIRED_VERIFIER_KEYS", [])
+# The log's name in its checkpoints (c2sp.org/tlog-checkpoint origin) and its key's name.
+LEDGER_LOG_ORIGIN = env_str("LEDGER_LOG_ORIGIN", "talaan.local/ledger")
+# Who integrates committed leaves into the tree: "in-process" (inside each write: one
+# machine, SQLite, tests) or "sequencer" (the one `manage.py ledger_sequencer` process).
+LEDGER_SEQUENCER = env_str("LEDGER_SEQUENCER", "in-process")
+if LEDGER_SEQUENCER not in {"in-process", "sequencer"}:
+    raise ImproperlyConfigured("LEDGER_SEQUENCER must be 'in-process' or 'sequencer'.")
+# The longest a committed entry may wait for inclusion (its receipt promises it); past this
+# the ledger's health says so.
+LEDGER_MAX_MERGE_DELAY_SECONDS = env_float("LEDGER_MAX_MERGE_DELAY_SECONDS", 1.0)
 # HMAC key that turns user ids into the pseudonymous actor ids written on the ledger.
 LEDGER_PSEUDONYM_KEY = env_secret("LEDGER_PSEUDONYM_KEY") or _derived_key("ledger-pseudonym")
 LEDGER_CHANNEL = env_str("LEDGER_CHANNEL", "clearance")

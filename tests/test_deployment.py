@@ -21,6 +21,9 @@ def test_compose_file_describes_the_production_shape():
             assert dependency in services, (name, dependency)
     web_env = services["web"]["environment"]
     assert web_env["DEBUG"] == "0" and web_env["SECRET_KEY_FILE"].startswith("/run/secrets/")
+    # The embedded ledger's writes leave integration to the one sequencer service.
+    assert web_env["LEDGER_SEQUENCER"] == "sequencer"
+    assert services["ledger-sequencer"]["command"][-1] == "ledger_sequencer"
     assert (ROOT / "Dockerfile").exists()
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ledger import adapter, merkle
+from ledger import adapter, log, merkle
 from ledger.fabric.backend import FabricLedger
-from ledger.models import LedgerEntry
+from ledger.models import LedgerCheckpoint, LedgerEntry
 from registry import services as registry_services
 from registry.document_services import document_upload
 from tests.api.conftest import Office, client_for
@@ -86,10 +89,10 @@ def test_the_inclusion_proof_leads_from_the_entry_to_the_signed_root(office):
     assert response.status_code == 200, response.content
     proof = response.json()
     entry = LedgerEntry.objects.get(tx_id=change.ledger_tx_id)
-    assert proof["seq"] == entry.seq
+    assert (proof["seq"], proof["index"]) == (entry.seq, entry.position)
     assert proof["tree_size"] == LedgerEntry.objects.count()
     assert merkle.verify_inclusion(
-        proof["seq"] - 1,
+        proof["index"],
         proof["tree_size"],
         bytes.fromhex(proof["leaf_hash"]),
         [bytes.fromhex(node) for node in proof["path"]],
@@ -97,20 +100,23 @@ def test_the_inclusion_proof_leads_from_the_entry_to_the_signed_root(office):
     )
     public_key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(proof["public_key"]))
     public_key.verify(bytes.fromhex(proof["tree_signature"]), proof["signed_message"].encode())
-    assert proof["signed_message"].endswith(f" {proof['tree_size']} {proof['tree_root']}")
+    root = base64.b64encode(bytes.fromhex(proof["tree_root"])).decode()
+    origin = settings.LEDGER_LOG_ORIGIN
+    assert proof["signed_message"] == f"{origin}\n{proof['tree_size']}\n{root}\n"
+    assert proof["checkpoint"].startswith(proof["signed_message"] + "\n\u2014 ")
 
 
 def test_a_proof_for_an_earlier_tree_head_is_given_on_request(office):
     change = _hpg_change(office)
-    seq = LedgerEntry.objects.get(tx_id=change.ledger_tx_id).seq
+    size = LedgerEntry.objects.get(tx_id=change.ledger_tx_id).position + 1
 
     response = client_for(office, "lto_admin").get(
-        f"/api/v1/ledger/receipts/{change.ledger_tx_id}/proof/", {"tree_size": seq}
+        f"/api/v1/ledger/receipts/{change.ledger_tx_id}/proof/", {"tree_size": size}
     )
 
     assert response.status_code == 200
-    assert response.json()["tree_size"] == seq
-    assert response.json()["tree_root"] == LedgerEntry.objects.get(seq=seq).tree_root
+    assert response.json()["tree_size"] == size
+    assert response.json()["tree_root"] == LedgerCheckpoint.objects.get(size=size).root
 
 
 @pytest.mark.parametrize(
@@ -121,7 +127,7 @@ def test_a_proof_for_an_earlier_tree_head_is_given_on_request(office):
 )
 def test_a_tree_size_that_cannot_hold_the_entry_is_refused_naming_it(office, tree_size, status):
     change = _hpg_change(office)
-    assert LedgerEntry.objects.get(tx_id=change.ledger_tx_id).seq > 1
+    assert LedgerEntry.objects.get(tx_id=change.ledger_tx_id).position > 0
 
     response = client_for(office, "lto_admin").get(
         f"/api/v1/ledger/receipts/{change.ledger_tx_id}/proof/", {"tree_size": tree_size}
@@ -269,3 +275,35 @@ def test_document_anchors_are_in_the_vehicles_history_for_those_who_may_see_them
         404,
         "not_found",
     )
+
+
+def test_a_receipt_says_whether_its_entry_is_in_the_log_yet(office, settings):
+    included = client_for(office, "owner").get(
+        f"/api/v1/ledger/receipts/{_hpg_change(office).ledger_tx_id}/"
+    )
+    assert (included.json()["inclusion"], included.json()["verified"]) == ("included", True)
+    assert included.json()["checkpoint_size"] == LedgerCheckpoint.objects.latest("size").size
+
+    settings.LEDGER_SEQUENCER = "sequencer"
+    claim_and_approve(office.world, office.requests["HPG"])
+    decided = office.requests["HPG"].status_changes.latest("created_at")
+    url = f"/api/v1/ledger/receipts/{decided.ledger_tx_id}/"
+    awaiting = client_for(office, "owner").get(url).json()
+    assert (awaiting["inclusion"], awaiting["verified"], awaiting["checkpoint_size"]) == (
+        "awaiting",
+        True,
+        None,
+    )
+    assert "awaiting inclusion" in awaiting["detail"]
+    leaf, _, _ = log.open_promise(awaiting["promise"])
+    assert (
+        leaf
+        == awaiting["leaf_hash"]
+        == LedgerEntry.objects.get(tx_id=decided.ledger_tx_id).leaf_hash
+    )
+    proof = client_for(office, "hpg_read_key").get(url + "proof/")
+    assert_problem(proof, 409, "inclusion_pending")
+
+    log.integrate()
+    assert client_for(office, "owner").get(url).json()["inclusion"] == "included"
+    assert client_for(office, "hpg_read_key").get(url + "proof/").status_code == 200

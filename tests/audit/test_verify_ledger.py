@@ -46,21 +46,22 @@ def test_an_untouched_ledger_verifies(busy_ledger):
 
 
 def test_an_altered_ledger_entry_is_named(busy_ledger):
-    entry = LedgerEntry.objects.get(seq=4)
+    entry = LedgerEntry.objects.get(position=3)
     sql(
         "UPDATE ledger_ledgerentry SET args = %s WHERE seq = %s",
-        [json.dumps([*entry.args[:4], "approved", *entry.args[5:]]), 4],
+        [json.dumps([*entry.args[:4], "approved", *entry.args[5:]]), entry.seq],
     )
     report = verify()
-    assert report.startswith(f"FIRST MISMATCH: ledger entry #4 (tx {entry.tx_id[:16]})")
+    assert report.startswith(f"FIRST MISMATCH: ledger entry #{entry.seq} (tx {entry.tx_id[:16]})")
     assert "content does not match its hash" in report
 
 
 def test_a_deleted_ledger_entry_breaks_the_chain_at_the_next_one(busy_ledger):
-    sql("DELETE FROM ledger_keymodification WHERE entry_id = %s", [3])
-    sql("UPDATE ledger_worldstate SET entry_id = 2 WHERE entry_id = 3", [])
-    sql("DELETE FROM ledger_ledgerentry WHERE seq = %s", [3])
-    assert verify().startswith("FIRST MISMATCH: ledger entry #4")
+    second, third, fourth = (LedgerEntry.objects.get(position=p).seq for p in (1, 2, 3))
+    sql("DELETE FROM ledger_keymodification WHERE entry_id = %s", [third])
+    sql("UPDATE ledger_worldstate SET entry_id = %s WHERE entry_id = %s", [second, third])
+    sql("DELETE FROM ledger_ledgerentry WHERE seq = %s", [third])
+    assert verify().startswith(f"FIRST MISMATCH: ledger entry #{fourth}")
 
 
 def test_an_altered_world_state_row_is_named(busy_ledger):

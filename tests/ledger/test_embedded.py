@@ -33,8 +33,9 @@ def change(**overrides) -> ClearanceChange:
 def test_a_write_returns_a_receipt_for_the_next_entry():
     receipt = get_ledger().update_clearance_status(change())
     entry = LedgerEntry.objects.get()
-    assert (receipt.backend, receipt.tx_id, receipt.block) == ("embedded", entry.tx_id, 1)
+    assert (receipt.backend, receipt.tx_id, receipt.block) == ("embedded", entry.tx_id, entry.seq)
     assert receipt.proof["tree_root"] == entry.tree_root
+    assert receipt.proof["leaf_hash"] == entry.leaf_hash and entry.position == 0
     assert WorldState.objects.filter(key="clearance:c1").exists()
     assert LedgerHead.objects.get().size == 1
 
@@ -73,10 +74,10 @@ def test_every_entry_is_provably_in_the_latest_signed_tree():
             change(clearance_id=f"c{n}", change_id=f"00000000-0000-0000-0000-00000000000{n}")
         )
     head = LedgerEntry.objects.order_by("-seq").first()
-    for seq in range(1, 8):
-        proof = ledger.inclusion_proof(seq)
+    for entry in LedgerEntry.objects.order_by("position"):
+        proof = ledger.inclusion_proof(entry.seq)
         assert merkle.verify_inclusion(
-            seq - 1,
+            proof["index"],
             proof["tree_size"],
             bytes.fromhex(proof["leaf_hash"]),
             [bytes.fromhex(node) for node in proof["path"]],
