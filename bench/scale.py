@@ -636,7 +636,7 @@ def start_server(log: Path) -> tuple[subprocess.Popen[bytes], int]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.scale_settings",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_CONN_MAX_AGE": "60",
+        "DATABASE_POOL_SIZE": "10",  # as docker-compose.yml runs it (talaan/settings.py says why)
         "API_THROTTLE_KEY": "10000000/min",
         "API_THROTTLE_USER": "10000000/min",
     }
