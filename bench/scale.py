@@ -673,6 +673,11 @@ def main(argv: list[str] | None = None) -> int:
         default=Path(os.environ.get("BENCH_CACHE_DIR") or ROOT / "var" / "bench-cache"),
     )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write a cache")
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="generate or restore the data set (filling the cache), print its rows, stop",
+    )
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     from bench.summary import emit, missing_line, summary_line
@@ -698,6 +703,8 @@ def main(argv: list[str] | None = None) -> int:
     say = print
     load_data_set(args.scale, cache_dir, say)
     say(f"rows: {counts()}")
+    if args.load_only:
+        return 0
     target = pick_target()
     key = api_key()
     from clearance.models import ClearanceRequest
