@@ -10,10 +10,10 @@ alter it too, which costs a full answer, never a stale one.
 
 Building that query through the ORM (five correlated subqueries and the access funnel) cost
 more than running it, on every request. Its SQL only depends on the *shape* of the caller
-(LTO staff or not, how many organisations, a key or a session) and on the field looked up,
-so on PostgreSQL each process compiles it once per shape, with stand-in values for the
-caller's ids and the looked-up value, and afterwards only puts the real values in their
-places (``_Template``). The stand-ins are values no row has; a build that reads the
+(LTO staff or not, how many organisations, a key and its scopes or a session, the user's
+flags) and on the field looked up, so on PostgreSQL each process compiles it once per shape,
+with stand-in values for the caller's ids and the looked-up value, and afterwards only puts
+the real values in their places (``_Template``). The stand-ins are values no row has; a build that reads the
 database, or puts a stand-in anywhere but a parameter of its own, is not kept, and that
 shape is compiled afresh each time (the ORM path, which SQLite always takes).
 """
@@ -84,8 +84,17 @@ class _ShapeOnly(Caller):
     """A caller of the same shape as ``like``, with stand-ins for its ids."""
 
     def __init__(self, like: Caller) -> None:
-        api_key = ApiKey(organisation_id=_LIMIT_STAND_IN) if like.api_key else None
-        super().__init__(get_user_model()(pk=_USER_STAND_IN), api_key)
+        api_key = None
+        if like.api_key is not None:
+            api_key = ApiKey(organisation_id=_LIMIT_STAND_IN, scopes=list(like.api_key.scopes))
+        # What else the query could read of the user or key is the real one's (and in _shape).
+        user = get_user_model()(
+            pk=_USER_STAND_IN,
+            is_active=like.user.is_active,
+            is_staff=like.user.is_staff,
+            is_superuser=like.user.is_superuser,
+        )
+        super().__init__(user, api_key)
         self._lto_staff = like.is_lto_staff
         self._organisations = len(like.organisation_ids)
 
@@ -180,10 +189,12 @@ _templates: dict[tuple[Any, ...], _Template | None] = {}
 
 
 def _shape(caller: Caller, field: str) -> tuple[Any, ...]:
+    user = caller.user
     return (
         connection.alias,
         field,
-        caller.api_key is not None,
+        None if caller.api_key is None else tuple(sorted(caller.api_key.scopes)),
+        (user.is_active, user.is_staff, user.is_superuser),
         caller.is_lto_staff,
         len(caller.organisation_ids),
     )
