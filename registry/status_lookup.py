@@ -13,9 +13,10 @@ more than running it, on every request. Its SQL only depends on the *shape* of t
 (LTO staff or not, how many organisations, a key and its scopes or a session, the user's
 flags) and on the field looked up, so on PostgreSQL each process compiles it once per shape,
 with stand-in values for the caller's ids and the looked-up value, and afterwards only puts
-the real values in their places (``_Template``). The stand-ins are values no row has; a build that reads the
-database, or puts a stand-in anywhere but a parameter of its own, is not kept, and that
-shape is compiled afresh each time (the ORM path, which SQLite always takes).
+the real values in their places (``_Template``). The stand-ins are values no row has; a
+build that reads the database, or puts a stand-in anywhere but a parameter of its own, is
+not kept, and that shape is compiled afresh each time (the ORM path, which SQLite always
+takes).
 """
 
 from __future__ import annotations
