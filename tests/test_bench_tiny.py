@@ -7,6 +7,7 @@ Each bench runs as `make bench` runs it: bench/run_all.py starts it under script
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -133,6 +134,11 @@ def _load_tiny_data_set(cache: Path) -> str:
     return result.stdout
 
 
+def _statistics(output: str) -> int:
+    [count] = re.findall(r"planner statistics on ([\d,]+) columns", output)
+    return int(count.replace(",", ""))
+
+
 def _rows(output: str) -> str:
     [line] = [line for line in output.splitlines() if line.startswith("rows: ")]
     return line
@@ -151,5 +157,7 @@ def test_a_second_run_restores_the_cached_data_set_with_every_row(tmp_path):
     assert f"restored from {dump}" in restored
     assert "generated" not in restored and "template unit" not in restored
     assert _rows(restored) == _rows(built)
+    # Analysed after the restore, as after generating: the planner has its statistics.
+    assert _statistics(restored) == _statistics(built) > 0
     # 250 units at this scale, each an owner with two vehicles and two applications.
     assert _rows(restored).startswith("rows: 500 vehicles, 500 applications, 1,500 clearance")
