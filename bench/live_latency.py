@@ -108,7 +108,7 @@ def main() -> None:
         **os.environ,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CELERY_TASK_ALWAYS_EAGER": "0",
-        "DATABASE_CONN_MAX_AGE": "60",
+        "DATABASE_POOL_SIZE": "10",  # as docker-compose.yml runs it (talaan/settings.py says why)
         # No mail server here: SMTP (the DEBUG=0 default) fails, and each decision's e-mails
         # would be retried eight times by the same four worker threads the pushes wait for.
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",

@@ -138,7 +138,7 @@ def main() -> None:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_CONN_MAX_AGE": "60",
+        "DATABASE_POOL_SIZE": "10",  # as docker-compose.yml runs it (talaan/settings.py says why)
         "API_THROTTLE_KEY": "10000000/min",
     }
     command = [sys.executable, "-m", "uvicorn", "talaan.asgi:application"]

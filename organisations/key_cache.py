@@ -118,6 +118,9 @@ def forget_keys_of(**filters: Any) -> None:
 
 def key_changed(sender: type, instance: ApiKey, **kwargs: Any) -> None:
     update_fields = kwargs.get("update_fields")
+    if kwargs.get("created"):
+        # Its id may be one a flushed database gave an earlier key (tests): its uses are its own.
+        _used_here.pop(instance.pk, None)
     # A new key was never cached (an unknown prefix is not); touching it changes no answer.
     if kwargs.get("created") or (
         update_fields is not None and set(update_fields) <= {"last_used_at"}
@@ -142,6 +145,17 @@ def user_changed(sender: type, instance: Any, **kwargs: Any) -> None:
     forget_keys_of(created_by_id=instance.pk)
 
 
+# The last use this process recorded of each key: a key used again within the minute needs
+# no round trip to learn that its use is recorded already. It only ever saves a write of
+# last_used_at, never decides whether a key is let in.
+_used_here: dict[int, datetime] = {}
+
+
+def used_here(key_id: int) -> datetime | None:
+    """When this process last recorded a use of the key (api_key_touch), if it did."""
+    return _used_here.get(key_id)
+
+
 def recorded_use(key_id: int) -> datetime | None:
     """When a process last recorded a use of the key (api_key_touch), if the cache knows."""
     try:
@@ -151,6 +165,7 @@ def recorded_use(key_id: int) -> datetime | None:
 
 
 def record_use(key_id: int, when: datetime) -> None:
+    _used_here[key_id] = when
     try:
         cache.set(f"api-key-used:v1:{key_id}", when, 2 * CACHE_SECONDS)
     except Exception:

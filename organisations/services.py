@@ -103,14 +103,12 @@ def api_key_revoke(*, key_id: int, admin: User) -> ApiKey:
 def api_key_touch(*, key: ApiKey) -> None:
     """Record that the key was used, at most once a minute and without racing other uses."""
     now = timezone.now()
-    # A key read from the cache keeps the last_used_at it was cached with; the shared cache
-    # also remembers the last use any process recorded.
-    last = max(
-        (t for t in (key.last_used_at, key_cache.recorded_use(key.pk)) if t is not None),
-        default=None,
-    )
-    if last is not None and now - last < LAST_USED_RESOLUTION:
-        return
+    # A key read from the cache keeps the last_used_at it was cached with; this process and,
+    # asked only when neither is recent, the shared cache remember the last use recorded.
+    for recorded in (key_cache.used_here, key_cache.recorded_use):
+        last = max((t for t in (key.last_used_at, recorded(key.pk)) if t is not None), default=None)
+        if last is not None and now - last < LAST_USED_RESOLUTION:
+            return
     ApiKey.objects.filter(pk=key.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
     ).update(last_used_at=now)

@@ -103,12 +103,24 @@ _DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'talaan.sqlite3'}"
 if "DATABASE_URL" not in os.environ:
     # The embedded default keeps its SQLite file under var/; make sure the folder exists.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Under ASGI each request's synchronous code runs in a thread of its own, and Django's
+# connections belong to a thread: without a pool every request that reads the database opens
+# a new PostgreSQL connection (most of a small API call's time; CONN_MAX_AGE cannot help).
+# DATABASE_POOL_SIZE > 0 shares at most that many connections per process (psycopg_pool), and
+# then persistent connections are off (Django refuses both at once).
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0)
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", _DEFAULT_DATABASE_URL),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        conn_max_age=0 if DATABASE_POOL_SIZE > 0 else env_int("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+if DATABASE_POOL_SIZE > 0 and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_SIZE,
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")

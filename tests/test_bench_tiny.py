@@ -7,6 +7,7 @@ Each bench runs as `make bench` runs it: bench/run_all.py starts it under script
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,52 @@ def test_scale_zero_skips_the_big_bench_with_a_line_saying_so():
     [line] = parse(result.stdout)
     assert line["value"] == "unavailable"
     assert "BENCH_SCALE=0" in line["goal"]
+
+
+def _load_tiny_data_set(cache: Path) -> str:
+    result = subprocess.run(
+        [
+            "scripts/with-services",
+            sys.executable,
+            "bench/scale.py",
+            "--scale",
+            "0.0005",
+            "--load-only",
+        ],
+        cwd=ROOT,
+        env=bench_environment(BENCH_CACHE_DIR=str(cache)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return result.stdout
+
+
+def _statistics(output: str) -> int:
+    [count] = re.findall(r"planner statistics on ([\d,]+) columns", output)
+    return int(count.replace(",", ""))
+
+
+def _rows(output: str) -> str:
+    [line] = [line for line in output.splitlines() if line.startswith("rows: ")]
+    return line
+
+
+@pytest.mark.timeout(900)
+def test_a_second_run_restores_the_cached_data_set_with_every_row(tmp_path):
+    cache = tmp_path / "cache"
+    built = _load_tiny_data_set(cache)
+    assert "generated, cached in" in built
+    [dump] = cache.glob("v*-scale0.0005-*")
+
+    # Each run has its own fresh PostgreSQL: the second finds nothing but the cache.
+    restored = _load_tiny_data_set(cache)
+
+    assert f"restored from {dump}" in restored
+    assert "generated" not in restored and "template unit" not in restored
+    assert _rows(restored) == _rows(built)
+    # Analysed after the restore, as after generating: the planner has its statistics.
+    assert _statistics(restored) == _statistics(built) > 0
+    # 250 units at this scale, each an owner with two vehicles and two applications.
+    assert _rows(restored).startswith("rows: 500 vehicles, 500 applications, 1,500 clearance")

@@ -168,3 +168,106 @@ def test_two_keys_of_other_organisations_see_other_clearances_and_other_etags(of
 
     assert insurer.status_code == 200
     assert [c["kind"] for c in insurer.json()["clearances"]] == ["INSURANCE"]
+
+
+# The version query is compiled once per shape of caller and reused with the caller's own ids
+# (registry.status_lookup._Template): these prove it is the very query the ORM builds for each
+# caller, and that the checks around it still hold on the 304 path.
+
+
+def _callers(office: Office):
+    from organisations.access import Caller
+    from organisations.models import ApiKey
+
+    world = office.world
+    key = ApiKey.objects.get(prefix=office.keys["hpg_read_key"].split("_")[1])
+    return {
+        "owner": Caller(world.owner),
+        "other_owner": Caller(world.other_owner),
+        "LTO staff": Caller(world.lto_admin),
+        "HPG officer": Caller(world.hpg_officer),
+        "HPG key": Caller(key.created_by, key),
+    }
+
+
+def test_the_compiled_version_query_is_the_orm_s_own_for_every_kind_of_caller(office):
+    from registry import status_lookup
+
+    for name, caller in _callers(office).items():
+        for field, value in (
+            ("reference", office.application.reference),
+            ("vin", office.application.vehicle.vin),
+        ):
+            template = status_lookup._Template.compile(caller, field)
+            rows, _ = status_lookup._version_query(caller, field, value)
+            sql, params = rows.query.get_compiler(connection=connection).as_sql()
+
+            assert template.sql == sql, name
+            assert [read(caller, value) for read in template.params] == list(params), name
+            assert template.run(caller, value) == next(iter(rows), None), name
+
+
+def test_a_shape_compiled_for_one_owner_shows_another_owner_nothing_of_it(office):
+    from registry import status_lookup
+
+    callers = _callers(office)
+    mine = status_lookup.latest_application(
+        callers["owner"], field="reference", value=office.application.reference
+    )
+    theirs = status_lookup.latest_application(
+        callers["other_owner"], field="reference", value=office.application.reference
+    )
+
+    assert mine is not None and mine.application.pk == office.application.pk
+    assert theirs is None
+    assert any(t is not None for t in status_lookup._templates.values())
+
+
+def test_a_build_that_reads_the_database_is_never_kept_as_a_template(office, monkeypatch):
+    from clearance.participation import ClearanceParticipant
+    from organisations.models import Membership
+    from registry import status_lookup
+
+    original = ClearanceParticipant.status_version
+
+    def reading(self, *, caller):
+        # A participant that asks the database while building: its answer would be the
+        # stand-in caller's, so the query must be built afresh for each real caller.
+        Membership.objects.filter(user_id=caller.user_id).exists()
+        return original(self, caller=caller)
+
+    monkeypatch.setattr(ClearanceParticipant, "status_version", reading)
+    monkeypatch.setattr(status_lookup, "_templates", {})
+    client, query = _lookup(office)
+
+    etag = client.get(STATUS, query)["ETag"]
+
+    assert list(status_lookup._templates.values()) == [None]
+    assert client.get(STATUS, query, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_a_key_revoked_between_two_304s_is_refused_at_once(office):
+    from organisations.models import ApiKey
+    from organisations.services import api_key_revoke
+
+    client, query = _lookup(office)
+    etag = client.get(STATUS, query)["ETag"]
+    assert client.get(STATUS, query, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+    key = ApiKey.objects.get(prefix=office.keys["hpg_read_key"].split("_")[1])
+    api_key_revoke(key_id=key.pk, admin=office.world.hpg_admin)
+    response = client.get(STATUS, query, HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+
+
+def test_every_304_counts_against_the_key_s_rate(office, settings):
+    client, query = _lookup(office)
+    etag = client.get(STATUS, query)["ETag"]
+    settings.API_THROTTLE_KEY = "3/min"
+
+    answers = [client.get(STATUS, query, HTTP_IF_NONE_MATCH=etag) for _ in range(3)]
+
+    # The 200 above and two 304s fill the allowance of three; the third 304 is refused.
+    assert [a.status_code for a in answers] == [304, 304, 429]

@@ -44,6 +44,36 @@ def test_a_key_checked_once_is_checked_again_without_reading_the_database(world)
     assert again[1] == []
 
 
+class _CountingCache:
+    """The shared cache, noting the names read from it (a spy: the real cache answers)."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.reads: list[str] = []
+
+    def get(self, name, *args, **kwargs):
+        self.reads.append(name)
+        return self.real.get(name, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+def test_a_key_used_again_within_the_minute_reads_only_its_own_entry(world, monkeypatch):
+    from organisations import key_cache
+
+    key, plaintext = _key(world)
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    assert client.get("/api/v1/clearances/").status_code == 200
+    spy = _CountingCache(key_cache.cache)
+    monkeypatch.setattr(key_cache, "cache", spy)
+
+    assert client.get("/api/v1/clearances/").status_code == 200
+
+    # This process recorded the use a moment ago: no round trip to ask whether any did.
+    assert spy.reads == [f"api-key:v1:{key.prefix}"]
+
+
 def test_a_revoked_key_is_refused_on_the_very_next_request(world):
     key, plaintext = _key(world)
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
