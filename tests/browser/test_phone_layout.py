@@ -43,6 +43,9 @@ from tests.browser.conftest import PASSWORD, REPO, _server_password_hash
 from tests.conftest import WORLD_ORGANISATIONS, WORLD_PEOPLE, seed_reference_data
 
 SHOTS = REPO / "var" / "screenshots" / "layout"
+# Under pytest-xdist, one worker walks every role: the module's fixture deletes SHOTS when it
+# starts, and loads the demo, which a second worker would load again for its share of roles.
+pytestmark = pytest.mark.xdist_group("phone_layout")
 DESKTOP = {"width": 1366, "height": 900}
 PHONES = ({"width": 360, "height": 780}, {"width": 390, "height": 844})
 ANONYMOUS = "anonymous"
