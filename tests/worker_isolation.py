@@ -1,8 +1,9 @@
 """A Redis server and a var/ folder of its own for each pytest-xdist worker (`make test -n`).
 
 Loaded with ``-p tests.worker_isolation`` (addopts in pyproject.toml), so that it runs before
-pytest-django imports the settings, which read REDIS_URL and TALAAN_VAR_DIR once. Outside a
-worker (a serial run, or xdist's controller) it does nothing.
+pytest-django imports the settings, which read REDIS_URL and TALAAN_VAR_DIR once (a
+TALAAN_VAR_DIR set by the caller is replaced too). Outside a worker (a serial run, or xdist's
+controller) it does nothing.
 
 PostgreSQL needs nothing here: pytest-django gives each worker a test database of its own
 (test_talaan_gw0, ...). Redis is one server for the whole run otherwise, and a database number
