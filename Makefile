@@ -36,12 +36,14 @@ run: install
 	@echo "Talaan is at $(SITE_URL)  (Ctrl-C to stop)"
 	$(BIN)/uvicorn talaan.asgi:application --host 127.0.0.1 --port "$(PORT)"
 
-# Lint first, then the whole suite on throwaway PostgreSQL and Redis, started and stopped here.
+# Lint first, then the whole suite on throwaway PostgreSQL and Redis, started and stopped here,
+# spread over the CPUs by pytest-xdist (tests/worker_isolation.py keeps the workers apart).
+# PYTEST_ARGS comes after, so it can override: PYTEST_ARGS="-n 0 tests/..." runs serially.
 test: export DEBUG := 0
 test: export SECRET_KEY := test-only-secret-key-for-the-throwaway-test-run-0123456789
 test: lint node_modules/.installed
 	scripts/system-deps chromium golang
-	scripts/with-services $(BIN)/python -m pytest $(PYTEST_ARGS)
+	scripts/with-services $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 # What the browser tests inject into pages (axe-core), pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json

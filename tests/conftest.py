@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from api.throttling import request_counts_forget
 from chaincode.rules import ClearanceStatus
@@ -204,6 +207,29 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """
     with django_db_blocker.unblock():
         build_world()
+
+
+@contextmanager
+def rows_for_the_module(django_db_blocker) -> Iterator[None]:
+    """An open transaction around a module's tests, for rows they all read: make them inside
+    ``django_db_blocker.unblock()`` in a module-scoped fixture, then yield within this block.
+
+    Each test's own transaction is a savepoint inside it, so what a test changes still rolls
+    back to the module's rows; the rows roll back when the module's tests are done. Only for
+    modules without transactional tests, which would commit (and flush) through it.
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        # Marked as Django's TestCase marks its own blocks, so that the services' durable
+        # blocks may run inside it as they do inside a test's transaction.
+        outer._from_testcase = True
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from api.throttling import request_counts_forget
 from clearance.models import ClearanceRequest
 from organisations.models import ApiKey
 from organisations.services import api_key_create
@@ -37,6 +38,11 @@ def issue_key(world: World, *, scopes: list[str], name: str = "claims system") -
 def office(world) -> Office:
     """The owner's and the other owner's applications, both sent to every organisation, and
     HPG keys of each kind."""
+    return build_office(world)
+
+
+def build_office(world: World) -> Office:
+    """The rows of `office`; see `office_read_again` for sharing them between tests."""
     application, requests = sent_for_clearance(world)
     other_application, other_requests = sent_for_clearance(
         world, filed_application(world, owner=world.other_owner)
@@ -54,6 +60,31 @@ def office(world) -> Office:
         expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
     return Office(world, application, requests, other_application, other_requests, keys)
+
+
+def office_read_again(office: Office, world: World) -> Office:
+    """The office as fresh objects, for a test that shares its rows with others (built once in
+    a module-scoped fixture): nothing an earlier test did to its objects carries over.
+
+    The keys start with no requests counted (see `forget_request_counts`).
+    """
+    prefixes = [plaintext.split("_")[1] for plaintext in office.keys.values()]
+    keys = ApiKey.objects.filter(prefix__in=prefixes).values_list("pk", flat=True)
+    request_counts_forget(scope="key", idents=keys)
+
+    def requests_of(application: RegistrationApplication) -> dict[str, ClearanceRequest]:
+        return {request.kind: request for request in application.clearance_requests.all()}
+
+    application = RegistrationApplication.objects.get(pk=office.application.pk)
+    other_application = RegistrationApplication.objects.get(pk=office.other_application.pk)
+    return Office(
+        world,
+        application,
+        requests_of(application),
+        other_application,
+        requests_of(other_application),
+        dict(office.keys),
+    )
 
 
 def client_for(office: Office, caller: str) -> APIClient:

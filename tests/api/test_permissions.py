@@ -13,8 +13,13 @@ from notifications.models import WebhookSubscription
 from notifications.services import notify
 from registry import services as registry_services
 from registry.events import APPLICATION_RETURNED
-from tests.api.conftest import Office, client_for
-from tests.conftest import with_required_documents
+from tests.api.conftest import Office, build_office, client_for, office_read_again
+from tests.conftest import (
+    build_world,
+    rows_for_the_module,
+    with_required_documents,
+    world_from_database,
+)
 from tests.factories import VehicleFactory, hpg_findings
 
 CALLERS = [
@@ -305,18 +310,39 @@ WEBHOOK_ORGANISATIONS = {
 }
 
 
-@pytest.fixture
-def subscriptions(office) -> dict[str, WebhookSubscription]:
+def _subscribe(world) -> None:
     """A subscription of HPG's, the insurer's and the LTO's, each with its own URL."""
-    world = office.world
-    return {
-        organisation.code: WebhookSubscription.objects.create(
+    for organisation in (world.hpg, world.insurer, world.lto):
+        WebhookSubscription.objects.create(
             organisation=organisation,
             url=f"https://{organisation.code}.hooks.example/in",
             events=["clearance.decided"],
             secret=f"whsec_{organisation.code}_never_shown",
         )
-        for organisation in (world.hpg, world.insurer, world.lto)
+
+
+@pytest.fixture(scope="module")
+def shared_office(django_db_setup, django_db_blocker):
+    """The office and the subscriptions, built once for the module's 600-odd tests, which only
+    read them or change them inside their own transaction (rolled back after each)."""
+    with rows_for_the_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            world = world_from_database() or build_world()
+            office = build_office(world)
+            _subscribe(world)
+        yield office
+
+
+@pytest.fixture
+def office(shared_office, world) -> Office:
+    return office_read_again(shared_office, world)
+
+
+@pytest.fixture
+def subscriptions(office) -> dict[str, WebhookSubscription]:
+    return {
+        subscription.organisation.code: subscription
+        for subscription in WebhookSubscription.objects.select_related("organisation")
     }
 
 

@@ -398,7 +398,6 @@ def demo(django_db_setup, django_db_blocker, _live_server_process) -> Iterator[D
         # here: a test's own transaction would hold the rows the server's login updates.
         get_user_model().objects.filter(username__in=ROLES).update(password=_server_password_hash())
         urls = {name: build() for name, build in _pages().items()}
-    shutil.rmtree(SHOTS, ignore_errors=True)  # no picture left over from an earlier run
     try:
         yield Demo(urls)
     finally:
@@ -498,6 +497,9 @@ def test_each_page_of_the_role_fits_a_phone_and_loses_no_table_cell(
     role, demo, browser, _live_server_process
 ):
     base_url = _live_server_process.url
+    # No picture left over from an earlier run; the role's own folder only, as pytest-xdist's
+    # workers may walk other roles at the same time.
+    shutil.rmtree(SHOTS / role, ignore_errors=True)
     context, page = _signed_in_context(browser, base_url, role)
     problems: list[str] = []
     shots: list[tuple[str, Path]] = []

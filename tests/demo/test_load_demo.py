@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterator
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from demo.management.commands.load_demo import DEMO_PASSWORD, PEOPLE
@@ -25,19 +29,54 @@ from registry.models import (
     Sale,
     Vehicle,
 )
+from tests.conftest import WORLD_ORGANISATIONS, WORLD_PEOPLE, rows_for_the_module
 
-# The demo is what `make run` loads into a new database, where no world is.
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_world")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_output")]
 
 
-def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(client):
+@pytest.fixture(scope="module")
+def demo_documents(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Path]:
+    """Where the module's demo keeps its papers: `demo` loads it once for the module's tests."""
+    root = tmp_path_factory.mktemp("demo-documents")
+    storages = {
+        **settings.STORAGES,
+        "documents:filesystem": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root), "base_url": None},
+        },
+    }
+    with override_settings(STORAGES=storages):
+        yield root
+
+
+@pytest.fixture(scope="module")
+def demo_output(demo_documents, django_db_blocker) -> Iterator[str]:
+    """What `load_demo` printed, loading the demo as `make run` does into a new database,
+    where no world is; once for the module, each test's changes rolled back to it."""
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    with rows_for_the_module(django_db_blocker):
+        with django_db_blocker.unblock():
+            get_user_model().objects.filter(
+                username__in=[username for username, _, _ in WORLD_PEOPLE.values()]
+            ).delete()
+            Organisation.objects.filter(
+                code__in=[code for _, code, _, _ in WORLD_ORGANISATIONS.values()]
+            ).delete()
+            call_command("load_demo", stdout=out)
+        yield out.getvalue()
 
+
+@pytest.fixture
+def document_root(demo_documents) -> Path:
+    """The demo's papers (instead of a folder of the test's own, tests/conftest.py)."""
+    return demo_documents
+
+
+def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(demo_output, client):
     statuses = set(RegistrationApplication.objects.values_list("status", flat=True))
     assert statuses == {"approved", "awaiting_clearances", "submitted", "returned", "draft"}
     for username, *_ in PEOPLE:
-        assert username in out.getvalue()
+        assert username in demo_output
         assert client.login(username=username, password=DEMO_PASSWORD), username
         assert client.get("/", follow=True).status_code == 200
     verified = StringIO()
@@ -50,7 +89,6 @@ def test_the_demo_loads_applications_in_several_states_and_its_ledger_verifies(c
 
 
 def test_the_demo_has_a_deregistered_vehicle_its_owner_sees():
-    call_command("load_demo", stdout=StringIO())
 
     deregistration = Deregistration.objects.select_related("vehicle__owner").get()
 
@@ -61,7 +99,6 @@ def test_the_demo_has_a_deregistered_vehicle_its_owner_sees():
 
 
 def test_the_demo_has_an_encumbered_vehicle_and_its_lenders_login(client):
-    call_command("load_demo", stdout=StringIO())
 
     mortgage = Mortgage.objects.get(status="annotated")
     assert mortgage.lender.code == "banco-mabuhay" and mortgage.vehicle.model == "mu-X"
@@ -70,9 +107,7 @@ def test_the_demo_has_an_encumbered_vehicle_and_its_lenders_login(client):
     assert mortgage.reference in client.get("/", follow=True).content.decode()
 
 
-def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer():
-    out = StringIO()
-    call_command("load_demo", stdout=out)
+def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer(demo_output):
 
     waiting = Sale.objects.get(status=Sale.Status.AWAITING_BUYER, origin__isnull=True)
     assert waiting.buyer_email == "owner.pedro@example.ph"
@@ -80,7 +115,7 @@ def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer():
     # The printed links work (the Vios's, and the dealer's open invitation's).
     answered = {
         sales.sale_for_buyer(user=pedro, token=token)
-        for token in re.findall(r"/sales/answer/([^/\s]+)/", out.getvalue())
+        for token in re.findall(r"/sales/answer/([^/\s]+)/", demo_output)
     }
     assert answered == set(Sale.objects.filter(status=Sale.Status.AWAITING_BUYER))
     done = Sale.objects.get(status=Sale.Status.COMPLETED, origin__isnull=True)
@@ -91,7 +126,6 @@ def test_the_demo_has_a_sale_awaiting_its_buyer_and_a_completed_transfer():
 
 
 def test_the_demo_has_a_registration_whose_renewal_is_open_today():
-    call_command("load_demo", stdout=StringIO())
     pedro = get_user_model().objects.get(username="owner.pedro")
     avanza = Vehicle.objects.get(owner=pedro, model="Avanza")
     period = avanza.registration_periods.get()
@@ -105,9 +139,9 @@ def test_the_demo_has_a_registration_whose_renewal_is_open_today():
     assert not renewal.filed_late and renewal.period_start > today
 
 
-def test_the_demo_has_a_dealer_recorded_vehicle_registered_and_an_open_dealer_invitation(client):
-    out = StringIO()
-    call_command("load_demo", stdout=out)
+def test_the_demo_has_a_dealer_recorded_vehicle_registered_and_an_open_dealer_invitation(
+    demo_output, client
+):
 
     raize = OriginRecord.objects.get(vin="MHKA4DE30RJ012345")
     assert raize.dealer.code == "manila-bay-motors" and raize.vehicle is not None
@@ -115,7 +149,7 @@ def test_the_demo_has_a_dealer_recorded_vehicle_registered_and_an_open_dealer_in
     assert origins.origin_status(raize) == "registered"
     ertiga = OriginRecord.objects.get(vin="MHKB3BA1JRK054321")
     assert origins.origin_status(ertiga) == "invitation sent"
-    assert "dealer.officer" in out.getvalue()
+    assert "dealer.officer" in demo_output
     assert client.login(username="dealer.officer", password=DEMO_PASSWORD)
     page = client.get("/", follow=True).content.decode()
     assert "Manila Bay Motors: origin records" in page
@@ -123,7 +157,6 @@ def test_the_demo_has_a_dealer_recorded_vehicle_registered_and_an_open_dealer_in
 
 
 def test_the_demo_files_applications_at_offices_and_has_an_assessed_one(client):
-    call_command("load_demo", stdout=StringIO())
     assert not RegistrationApplication.objects.filter(office__isnull=True).exists()
     accent = RegistrationApplication.objects.get(vehicle__model="Accent")
     assert accent.office.code == "R07-CEB-DO"
@@ -137,7 +170,6 @@ def test_the_demo_files_applications_at_offices_and_has_an_assessed_one(client):
 
 
 def test_the_demo_has_a_paid_application_with_its_receipt_and_a_void_receipt(client):
-    call_command("load_demo", stdout=StringIO())
     # Every approved application was paid first, so the office's series runs 1..n unbroken.
     numbers = list(OfficialReceipt.objects.order_by("number").values_list("number", flat=True))
     assert numbers == [f"NCR-MKT-DO-{serial:07d}" for serial in range(1, len(numbers) + 1)]
@@ -156,7 +188,6 @@ def test_the_demo_has_a_paid_application_with_its_receipt_and_a_void_receipt(cli
 def test_the_demos_approved_applications_were_paid_and_the_accent_waits_for_its_payment(client):
     from payments.models import Payment
 
-    call_command("load_demo", stdout=StringIO())
     approved = RegistrationApplication.objects.filter(status="approved")
     paid = set(Payment.objects.filter(status="paid").values_list("application_id", flat=True))
     assert approved.exists() and set(approved.values_list("pk", flat=True)) <= paid

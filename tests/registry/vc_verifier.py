@@ -5,6 +5,7 @@ Not a test module: the live credential tests and the browser transfer test impor
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -26,12 +27,18 @@ def installed() -> Path:
             raise VerifierMissing(
                 f"{tool} is needed to verify credentials with npm's jose (Node 20+)."
             )
-    if not (VERIFIER_DIR / "node_modules" / "jose" / "package.json").exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(VERIFIER_DIR)],
-            check=True,
-            timeout=NPM_TIMEOUT,
-        )
+    jose = VERIFIER_DIR / "node_modules" / "jose" / "package.json"
+    if not jose.exists():
+        # pytest-xdist's workers may both get here on a fresh clone: one runs `npm ci` (which
+        # empties node_modules first), the other waits for it, then finds jose installed.
+        with (VERIFIER_DIR / "package-lock.json").open() as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not jose.exists():
+                subprocess.run(
+                    ["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(VERIFIER_DIR)],
+                    check=True,
+                    timeout=NPM_TIMEOUT,
+                )
     return VERIFIER_DIR / "verify.mjs"
 
 
