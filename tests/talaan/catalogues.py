@@ -100,6 +100,14 @@ def write_pseudo(entries: list[Entry], folder: Path, marker: tuple[str, str]) ->
         '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"',
         "",
     ]
+
+    def wrapped(text: str) -> str:
+        # Newlines that end or start a message stay outside the marker: msgfmt requires a
+        # msgstr to begin and end with a newline exactly when its msgid does.
+        body = text.strip("\n")
+        head, tail = text[: len(text) - len(text.lstrip("\n"))], text[len(text.rstrip("\n")) :]
+        return head + opening + body + closing + tail
+
     seen: set[tuple[str | None, str]] = set()
     for entry in entries:
         key = (entry.msgctxt, entry.msgid)
@@ -111,10 +119,10 @@ def write_pseudo(entries: list[Entry], folder: Path, marker: tuple[str, str]) ->
         lines.append(f"msgid {_quote(entry.msgid)}")
         if entry.msgid_plural:
             lines.append(f"msgid_plural {_quote(entry.msgid_plural)}")
-            lines.append(f"msgstr[0] {_quote(opening + entry.msgid + closing)}")
-            lines.append(f"msgstr[1] {_quote(opening + entry.msgid_plural + closing)}")
+            lines.append(f"msgstr[0] {_quote(wrapped(entry.msgid))}")
+            lines.append(f"msgstr[1] {_quote(wrapped(entry.msgid_plural))}")
         else:
-            lines.append(f"msgstr {_quote(opening + entry.msgid + closing)}")
+            lines.append(f"msgstr {_quote(wrapped(entry.msgid))}")
         lines.append("")
     messages = folder / "fil" / "LC_MESSAGES"
     messages.mkdir(parents=True, exist_ok=True)
