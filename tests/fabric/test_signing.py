@@ -98,4 +98,8 @@ def test_a_chaincode_error_comes_back_in_the_status_details_trailer(peer, pki):
 
     trailer = dict(refusal.value.trailing_metadata())[protocol.STATUS_DETAILS_KEY]
     details = protocol.error_details(trailer)
-    assert details and details[0].message.endswith("Change probe is not on the ledger.")
+    # The chaincode's sentence, then its stable reason and parameters, which the app words in
+    # the reader's language (kernel/refusals.py).
+    assert details and details[0].message.endswith(
+        'Change probe is not on the ledger. [NOT_ON_LEDGER {"what": "probe"}]'
+    )

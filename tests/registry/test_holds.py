@@ -45,7 +45,7 @@ def place_stolen(world, vin: str, officer=None) -> Hold:
         vin=vin,
         reason="stolen",
         evidence=evidence(),
-        note="Reported stolen in Quezon City, alarm 2026-118.",
+        note="Reported stolen in Marikina, alarm 2026-118.",
     )
 
 
@@ -448,7 +448,7 @@ def test_the_owner_is_told_whom_to_contact_and_never_sees_the_reason_or_evidence
     assert "A hold exists on this vehicle" in page and "alarms@hpg.example.ph" in page
     for text in (page, *[n.body for n in notes]):
         assert hold.reference not in text and "stolen" not in text.lower()
-        assert "Quezon City" not in text and str(hold.evidence.public_id) not in text
+        assert "Marikina" not in text and str(hold.evidence.public_id) not in text
         assert hold.evidence.original_name not in text
     lto = APIClient()
     lto.force_login(world.lto_admin)
