@@ -42,38 +42,27 @@ def _canonical(body: dict[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
+def _transaction(entry: Leaf) -> dict[str, Any]:
+    """What a leaf says of its transaction, in either format (keys are sorted when written)."""
+    return {
+        "tx_id": entry.tx_id,
+        "function": entry.function,
+        "args": entry.args,
+        "creator_msp": entry.creator_msp,
+        "response": entry.response,
+        "write_set": entry.write_set,
+        "events": entry.events,
+        "timestamp": entry.timestamp.astimezone(UTC).isoformat(),
+    }
+
+
 def chained_content(entry: Leaf) -> bytes:
-    """Version 1, as it was written: never change it, or old entries stop verifying."""
-    return _canonical(
-        {
-            "seq": entry.seq,
-            "tx_id": entry.tx_id,
-            "function": entry.function,
-            "args": entry.args,
-            "creator_msp": entry.creator_msp,
-            "response": entry.response,
-            "write_set": entry.write_set,
-            "events": entry.events,
-            "timestamp": entry.timestamp.astimezone(UTC).isoformat(),
-            "prev_hash": entry.prev_hash,
-        }
-    )
+    """Version 1, as it was written: never change its keys, or old entries stop verifying."""
+    return _canonical({**_transaction(entry), "seq": entry.seq, "prev_hash": entry.prev_hash})
 
 
 def transaction_content(entry: Leaf) -> bytes:
-    return _canonical(
-        {
-            "v": TRANSACTION,
-            "tx_id": entry.tx_id,
-            "function": entry.function,
-            "args": entry.args,
-            "creator_msp": entry.creator_msp,
-            "response": entry.response,
-            "write_set": entry.write_set,
-            "events": entry.events,
-            "timestamp": entry.timestamp.astimezone(UTC).isoformat(),
-        }
-    )
+    return _canonical({"v": TRANSACTION, **_transaction(entry)})
 
 
 def content(entry: Leaf) -> bytes:

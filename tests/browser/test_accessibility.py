@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from tests.browser.conftest import PASSWORD, REPO
-from tests.browser.test_phone_layout import ANONYMOUS, DESKTOP, ROLES, _openable, demo
+from tests.browser.conftest import REPO
+from tests.browser.test_phone_layout import ROLES, _openable, _signed_in_context, demo
 
 __all__ = ["demo"]  # the phone-layout walk's demo fixture, used here as it is
 
@@ -53,28 +53,6 @@ _DUPLICATE_IDS = """
 """
 
 
-def _context(browser, base_url: str, role: str, language: str):
-    context = browser.new_context(
-        base_url=base_url,
-        viewport=DESKTOP,
-        locale=language,
-        timezone_id="Asia/Manila",
-        extra_http_headers={"Accept-Language": language},
-    )
-    context.add_cookies(
-        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}]
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    if role != ANONYMOUS:
-        page.goto("/login/")
-        page.locator("#id_username").fill(role)
-        page.locator("#id_password").fill(PASSWORD)
-        page.locator('form:has(#id_password) [type="submit"]').click()
-        page.wait_for_url(lambda url: urlsplit(url).path != "/login/")
-    return context, page
-
-
 @pytest.fixture(scope="module")
 def axe_script() -> Path:
     if not AXE.exists():
@@ -93,7 +71,7 @@ def test_every_page_of_the_role_has_no_serious_accessibility_violation(
     role, language, demo, browser, axe_script, _live_server_process
 ):
     base_url = _live_server_process.url
-    context, page = _context(browser, base_url, role, language)
+    context, page = _signed_in_context(browser, base_url, role, language)
     problems: list[str] = []
     checked = 0
     try:

@@ -431,10 +431,20 @@ def _openable(context, base_url: str, role: str, demo: Demo) -> dict[str, str]:
     return found
 
 
-def _signed_in_context(browser, base_url: str, role: str):
+def _signed_in_context(browser, base_url: str, role: str, language: str | None = None):
+    """A desktop browser signed in as ``role``; in ``language`` (its Accept-Language and the
+    language cookie) when one is given, else the browser's English."""
     context = browser.new_context(
-        base_url=base_url, viewport=DESKTOP, locale="en-PH", timezone_id="Asia/Manila"
+        base_url=base_url,
+        viewport=DESKTOP,
+        locale=language or "en-PH",
+        timezone_id="Asia/Manila",
+        extra_http_headers={"Accept-Language": language} if language else None,
     )
+    if language:
+        context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}]
+        )
     context.set_default_timeout(15_000)
     page = context.new_page()
     if role != ANONYMOUS:
