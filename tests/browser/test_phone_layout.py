@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -377,13 +378,11 @@ class Demo:
     opened: dict[str, set[str]] = field(default_factory=dict)
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, _live_server_process) -> Iterator[Demo]:
-    """The demo as `make run` loads it, committed for the live server and read-only here.
-
-    Loaded once for the module's tests (each role's walk only reads it); afterwards the
-    database goes back to what the session started with, the world and the reference data.
-    """
+@contextmanager
+def demo_loaded(django_db_blocker) -> Iterator[dict[str, list[str]]]:
+    """The demo as `make run` loads it, committed (for a live server too), and the addresses
+    of its pages; afterwards the database goes back to what the session started with, the
+    world and the reference data."""
     from registry.models import Document
     from tests.conftest import build_world
 
@@ -402,7 +401,7 @@ def demo(django_db_setup, django_db_blocker, _live_server_process) -> Iterator[D
         get_user_model().objects.filter(username__in=ROLES).update(password=_server_password_hash())
         urls = {name: build() for name, build in _pages().items()}
     try:
-        yield Demo(urls)
+        yield urls
     finally:
         with django_db_blocker.unblock():
             # The papers went to the document folder the server reads (var/media).
@@ -411,6 +410,13 @@ def demo(django_db_setup, django_db_blocker, _live_server_process) -> Iterator[D
                 (storage_root / location).unlink(missing_ok=True)
             call_command("flush", interactive=False, verbosity=0)
             build_world()
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, _live_server_process) -> Iterator[Demo]:
+    """Loaded once for the module's tests (each role's walk only reads it)."""
+    with demo_loaded(django_db_blocker) as urls:
+        yield Demo(urls)
 
 
 def _openable(context, base_url: str, role: str, demo: Demo) -> dict[str, str]:

@@ -22,8 +22,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from io import StringIO
-from pathlib import Path
 
 import django.template.base
 import django.template.defaulttags
@@ -38,9 +36,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from notifications.language import language_remember
-from organisations.models import Organisation
-from tests.browser.test_phone_layout import ANONYMOUS, PUBLIC, ROLES, _pages
-from tests.conftest import WORLD_ORGANISATIONS, WORLD_PEOPLE, seed_reference_data
+from tests.browser.test_phone_layout import ANONYMOUS, PUBLIC, ROLES, demo_loaded
 from tests.talaan import catalogues
 
 TRANSLATED = ("⟪", "⟫")
@@ -142,29 +138,9 @@ def pseudo_locale(tmp_path_factory) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker) -> Iterator[dict[str, list[str]]]:
     """The demo as `make run` loads it, and the addresses of its pages (as the phone layout
-    test walks them); afterwards the database goes back to the tests' world."""
-    from registry.models import Document
-    from tests.conftest import build_world
-
-    with django_db_blocker.unblock():
-        get_user_model().objects.filter(
-            username__in=[username for username, _, _ in WORLD_PEOPLE.values()]
-        ).delete()
-        Organisation.objects.filter(
-            code__in=[code for _, code, _, _ in WORLD_ORGANISATIONS.values()]
-        ).delete()
-        seed_reference_data()
-        call_command("load_demo", stdout=StringIO())
-        urls = {name: build() for name, build in _pages().items()}
-    try:
+    test walks them)."""
+    with demo_loaded(django_db_blocker) as urls:
         yield urls
-    finally:
-        with django_db_blocker.unblock():
-            storage_root = Path(settings.STORAGES["documents:filesystem"]["OPTIONS"]["location"])
-            for location in Document.objects.values_list("location", flat=True):
-                (storage_root / location).unlink(missing_ok=True)
-            call_command("flush", interactive=False, verbosity=0)
-            build_world()
 
 
 def _filipino_client(role: str) -> Client:
