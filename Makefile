@@ -43,7 +43,7 @@ test: export DEBUG := 0
 test: export SECRET_KEY := test-only-secret-key-for-the-throwaway-test-run-0123456789
 test: lint node_modules/.installed
 	scripts/system-deps chromium golang
-	scripts/with-services $(BIN)/python -m pytest -n auto --dist worksteal --durations=25 $(PYTEST_ARGS)
+	scripts/with-services $(BIN)/python -m pytest -n auto --durations=25 $(PYTEST_ARGS)
 
 # What the browser tests inject into pages (axe-core), pinned by package-lock.json.
 node_modules/.installed: package.json package-lock.json

@@ -184,6 +184,10 @@ def test_a_second_sequencer_does_not_start_while_one_holds_the_lease():
             assert cursor.fetchone()[0]
         with pytest.raises(CommandError, match="Another ledger_sequencer holds the lease"):
             call_command("ledger_sequencer", "--once", stdout=StringIO(), stderr=StringIO())
+        # Let go explicitly: a closed connection's server process ends, and frees its locks,
+        # a moment after the client has gone, and the next start would race it.
+        with first.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [log.SEQUENCER_LEASE])
     finally:
         first.close()
     out = StringIO()
