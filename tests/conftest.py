@@ -276,6 +276,11 @@ def without_world(db) -> None:
     For tests of what runs on a new database, such as the demo loader: it keeps the people it
     finds as they are, so the world's users would keep passwords the demo does not know.
     """
+    delete_world()
+
+
+def delete_world() -> None:
+    """Delete the session's world (its people and organisations), as on a new install."""
     usernames = [username for username, _, _ in WORLD_PEOPLE.values()]
     get_user_model().objects.filter(username__in=usernames).delete()
     Organisation.objects.filter(

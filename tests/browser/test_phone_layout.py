@@ -41,7 +41,7 @@ from PIL import Image, ImageDraw
 from demo.management.commands.load_demo import PEOPLE
 from organisations.models import Membership, Organisation
 from tests.browser.conftest import PASSWORD, REPO, _server_password_hash
-from tests.conftest import WORLD_ORGANISATIONS, WORLD_PEOPLE, seed_reference_data
+from tests.conftest import delete_world, seed_reference_data
 
 SHOTS = REPO / "var" / "screenshots" / "layout"
 DESKTOP = {"width": 1366, "height": 900}
@@ -388,12 +388,7 @@ def demo_loaded(django_db_blocker) -> Iterator[dict[str, list[str]]]:
 
     with django_db_blocker.unblock():
         # A database without the tests' world, as on a new install.
-        get_user_model().objects.filter(
-            username__in=[username for username, _, _ in WORLD_PEOPLE.values()]
-        ).delete()
-        Organisation.objects.filter(
-            code__in=[code for _, code, _, _ in WORLD_ORGANISATIONS.values()]
-        ).delete()
+        delete_world()
         seed_reference_data()
         call_command("load_demo", stdout=StringIO())
         # The server's hasher, not the tests' fast one (see tests.browser.conftest), committed

@@ -29,7 +29,7 @@ from registry.models import (
     Sale,
     Vehicle,
 )
-from tests.conftest import WORLD_ORGANISATIONS, WORLD_PEOPLE, rows_for_the_module
+from tests.conftest import delete_world, rows_for_the_module
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_output")]
 
@@ -56,12 +56,7 @@ def demo_output(demo_documents, django_db_blocker) -> Iterator[str]:
     out = StringIO()
     with rows_for_the_module(django_db_blocker):
         with django_db_blocker.unblock():
-            get_user_model().objects.filter(
-                username__in=[username for username, _, _ in WORLD_PEOPLE.values()]
-            ).delete()
-            Organisation.objects.filter(
-                code__in=[code for _, code, _, _ in WORLD_ORGANISATIONS.values()]
-            ).delete()
+            delete_world()
             call_command("load_demo", stdout=out)
         yield out.getvalue()
 
